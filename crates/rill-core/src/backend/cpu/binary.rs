@@ -1,0 +1,351 @@
+//! Elementwise binary kernels. The builder (`ops::binary`) has already promoted both inputs to one
+//! dtype (the kernel broadcasts them to the output shape) and rejected dtypes an op does not accept, so each
+//! kernel is one loop over one element type. Comparisons and logical ops write bool.
+
+use super::num::Num;
+use super::output;
+use super::strided::map2;
+use crate::backend::{Input, Output};
+use crate::memory::Data;
+use crate::op::BinaryOp;
+use crate::{dispatch_dtype, Result};
+use half::{bf16, f16};
+use num_complex::Complex32;
+
+/// Arithmetic with NumPy's semantics per element type: integers wrap, integer division by zero
+/// gives 0, `remainder` and `floor_divide` round toward negative infinity, and `maximum`/`minimum`
+/// propagate NaN. Ops a type does not support are rejected when the op is built; reaching one here
+/// is a bug, reported as an error on the array.
+pub trait Arith: Num {
+    /// `<` and `<=`; complex numbers compare lexicographically (real, then imaginary), as NumPy.
+    fn lt(self, o: Self) -> bool;
+    fn le(self, o: Self) -> bool;
+    fn add(self, o: Self) -> Self;
+    fn sub(self, o: Self) -> Self;
+    fn mul(self, o: Self) -> Self;
+    fn div(self, o: Self) -> Self;
+    fn floor_div(self, o: Self) -> Self;
+    fn rem(self, o: Self) -> Self;
+    fn pow(self, o: Self) -> Self;
+    fn max(self, o: Self) -> Self;
+    fn min(self, o: Self) -> Self;
+    fn atan2(self, o: Self) -> Self;
+    fn logaddexp(self, o: Self) -> Self;
+    fn bitand(self, o: Self) -> Self;
+    fn bitor(self, o: Self) -> Self;
+    fn bitxor(self, o: Self) -> Self;
+    fn shl(self, o: Self) -> Self;
+    fn shr(self, o: Self) -> Self;
+}
+
+fn unsupported(op: &str, t: &str) -> ! {
+    panic!("{op} reached the CPU kernel for {t}; the op builder should have rejected it")
+}
+
+macro_rules! int_arith {
+    ($($t:ty),*) => {$(
+        impl Arith for $t {
+            #[inline] fn lt(self, o: Self) -> bool { self < o }
+            #[inline] fn le(self, o: Self) -> bool { self <= o }
+            #[inline] fn add(self, o: Self) -> Self { self.wrapping_add(o) }
+            #[inline] fn sub(self, o: Self) -> Self { self.wrapping_sub(o) }
+            #[inline] fn mul(self, o: Self) -> Self { self.wrapping_mul(o) }
+            #[inline] fn div(self, o: Self) -> Self { if o == 0 { 0 } else { self.wrapping_div(o) } }
+            #[inline] fn floor_div(self, o: Self) -> Self {
+                if o == 0 { return 0; }
+                let q = self.wrapping_div(o);
+                #[allow(unused_comparisons)]
+                if (self % o != 0) && ((self < 0) != (o < 0)) { q.wrapping_sub(1) } else { q }
+            }
+            #[inline] fn rem(self, o: Self) -> Self {
+                if o == 0 { return 0; }
+                let r = self.wrapping_rem(o);
+                #[allow(unused_comparisons)]
+                if r != 0 && ((r < 0) != (o < 0)) { r.wrapping_add(o) } else { r }
+            }
+            #[inline] fn pow(self, o: Self) -> Self {
+                #[allow(unused_comparisons)]
+                if o < 0 {
+                    // Integer to a negative power: only 1 and -1 give integers (NumPy raises;
+                    // MLX returns 0 for the rest, as we do).
+                    return match self as i64 { 1 => 1 as $t, -1 => if (o as i64) % 2 == 0 { 1 as $t } else { self }, _ => 0 as $t };
+                }
+                let (mut base, mut exp, mut acc) = (self, o as u64, 1 as $t);
+                while exp > 0 {
+                    if exp & 1 == 1 { acc = acc.wrapping_mul(base); }
+                    base = base.wrapping_mul(base);
+                    exp >>= 1;
+                }
+                acc
+            }
+            #[inline] fn max(self, o: Self) -> Self { if self >= o { self } else { o } }
+            #[inline] fn min(self, o: Self) -> Self { if self <= o { self } else { o } }
+            fn atan2(self, _: Self) -> Self { unsupported("arctan2", stringify!($t)) }
+            fn logaddexp(self, _: Self) -> Self { unsupported("logaddexp", stringify!($t)) }
+            #[inline] fn bitand(self, o: Self) -> Self { self & o }
+            #[inline] fn bitor(self, o: Self) -> Self { self | o }
+            #[inline] fn bitxor(self, o: Self) -> Self { self ^ o }
+            #[inline] fn shl(self, o: Self) -> Self {
+                #[allow(unused_comparisons)]
+                if o < 0 || (o as u64) >= <$t>::BITS as u64 { 0 } else { self << o }
+            }
+            #[inline] fn shr(self, o: Self) -> Self {
+                #[allow(unused_comparisons)]
+                if o < 0 || (o as u64) >= <$t>::BITS as u64 {
+                    #[allow(unused_comparisons)]
+                    if self < 0 { !0 } else { 0 }
+                } else { self >> o }
+            }
+        }
+    )*};
+}
+int_arith!(u8, u16, u32, u64, i8, i16, i32, i64);
+
+macro_rules! float_arith {
+    ($($t:ty),*) => {$(
+        impl Arith for $t {
+            #[inline] fn lt(self, o: Self) -> bool { self < o }
+            #[inline] fn le(self, o: Self) -> bool { self <= o }
+            #[inline] fn add(self, o: Self) -> Self { self + o }
+            #[inline] fn sub(self, o: Self) -> Self { self - o }
+            #[inline] fn mul(self, o: Self) -> Self { self * o }
+            #[inline] fn div(self, o: Self) -> Self { self / o }
+            #[inline] fn floor_div(self, o: Self) -> Self { (self / o).floor() }
+            #[inline] fn rem(self, o: Self) -> Self {
+                let r = self % o;
+                if r != 0.0 && ((r < 0.0) != (o < 0.0)) { r + o } else { r }
+            }
+            #[inline] fn pow(self, o: Self) -> Self { self.powf(o) }
+            #[inline] fn max(self, o: Self) -> Self { if self.is_nan() || self >= o { self } else { o } }
+            #[inline] fn min(self, o: Self) -> Self { if self.is_nan() || self <= o { self } else { o } }
+            #[inline] fn atan2(self, o: Self) -> Self { self.atan2(o) }
+            #[inline] fn logaddexp(self, o: Self) -> Self {
+                let m = if self > o { self } else { o };
+                if m == <$t>::NEG_INFINITY { return m; }
+                if m == <$t>::INFINITY { return m; }
+                m + ((self - m).exp() + (o - m).exp()).ln()
+            }
+            fn bitand(self, _: Self) -> Self { unsupported("bitwise_and", stringify!($t)) }
+            fn bitor(self, _: Self) -> Self { unsupported("bitwise_or", stringify!($t)) }
+            fn bitxor(self, _: Self) -> Self { unsupported("bitwise_xor", stringify!($t)) }
+            fn shl(self, _: Self) -> Self { unsupported("left_shift", stringify!($t)) }
+            fn shr(self, _: Self) -> Self { unsupported("right_shift", stringify!($t)) }
+        }
+    )*};
+}
+float_arith!(f32, f64);
+
+// Half types compute in f32 and round once.
+macro_rules! half_arith {
+    ($($t:ty),*) => {$(
+        impl Arith for $t {
+            #[inline] fn lt(self, o: Self) -> bool { self < o }
+            #[inline] fn le(self, o: Self) -> bool { self <= o }
+            #[inline] fn add(self, o: Self) -> Self { Self::from_f32(self.to_f32() + o.to_f32()) }
+            #[inline] fn sub(self, o: Self) -> Self { Self::from_f32(self.to_f32() - o.to_f32()) }
+            #[inline] fn mul(self, o: Self) -> Self { Self::from_f32(self.to_f32() * o.to_f32()) }
+            #[inline] fn div(self, o: Self) -> Self { Self::from_f32(self.to_f32() / o.to_f32()) }
+            #[inline] fn floor_div(self, o: Self) -> Self { Self::from_f32(self.to_f32().floor_div(o.to_f32())) }
+            #[inline] fn rem(self, o: Self) -> Self { Self::from_f32(Arith::rem(self.to_f32(), o.to_f32())) }
+            #[inline] fn pow(self, o: Self) -> Self { Self::from_f32(self.to_f32().powf(o.to_f32())) }
+            #[inline] fn max(self, o: Self) -> Self { Self::from_f32(Arith::max(self.to_f32(), o.to_f32())) }
+            #[inline] fn min(self, o: Self) -> Self { Self::from_f32(Arith::min(self.to_f32(), o.to_f32())) }
+            #[inline] fn atan2(self, o: Self) -> Self { Self::from_f32(self.to_f32().atan2(o.to_f32())) }
+            #[inline] fn logaddexp(self, o: Self) -> Self { Self::from_f32(self.to_f32().logaddexp(o.to_f32())) }
+            fn bitand(self, _: Self) -> Self { unsupported("bitwise_and", stringify!($t)) }
+            fn bitor(self, _: Self) -> Self { unsupported("bitwise_or", stringify!($t)) }
+            fn bitxor(self, _: Self) -> Self { unsupported("bitwise_xor", stringify!($t)) }
+            fn shl(self, _: Self) -> Self { unsupported("left_shift", stringify!($t)) }
+            fn shr(self, _: Self) -> Self { unsupported("right_shift", stringify!($t)) }
+        }
+    )*};
+}
+half_arith!(f16, bf16);
+
+impl Arith for bool {
+    #[inline]
+    fn lt(self, o: Self) -> bool {
+        !self & o
+    }
+    #[inline]
+    fn le(self, o: Self) -> bool {
+        self <= o
+    }
+    #[inline]
+    fn add(self, o: Self) -> Self {
+        self | o
+    }
+    #[inline]
+    fn sub(self, o: Self) -> Self {
+        self ^ o
+    }
+    #[inline]
+    fn mul(self, o: Self) -> Self {
+        self & o
+    }
+    fn div(self, _: Self) -> Self {
+        unsupported("divide", "bool")
+    }
+    fn floor_div(self, _: Self) -> Self {
+        unsupported("floor_divide", "bool")
+    }
+    fn rem(self, _: Self) -> Self {
+        unsupported("remainder", "bool")
+    }
+    fn pow(self, _: Self) -> Self {
+        unsupported("power", "bool")
+    }
+    #[inline]
+    fn max(self, o: Self) -> Self {
+        self | o
+    }
+    #[inline]
+    fn min(self, o: Self) -> Self {
+        self & o
+    }
+    fn atan2(self, _: Self) -> Self {
+        unsupported("arctan2", "bool")
+    }
+    fn logaddexp(self, _: Self) -> Self {
+        unsupported("logaddexp", "bool")
+    }
+    #[inline]
+    fn bitand(self, o: Self) -> Self {
+        self & o
+    }
+    #[inline]
+    fn bitor(self, o: Self) -> Self {
+        self | o
+    }
+    #[inline]
+    fn bitxor(self, o: Self) -> Self {
+        self ^ o
+    }
+    fn shl(self, _: Self) -> Self {
+        unsupported("left_shift", "bool")
+    }
+    fn shr(self, _: Self) -> Self {
+        unsupported("right_shift", "bool")
+    }
+}
+
+impl Arith for Complex32 {
+    #[inline]
+    fn lt(self, o: Self) -> bool {
+        self.re < o.re || (self.re == o.re && self.im < o.im)
+    }
+    #[inline]
+    fn le(self, o: Self) -> bool {
+        self.re < o.re || (self.re == o.re && self.im <= o.im)
+    }
+    #[inline]
+    fn add(self, o: Self) -> Self {
+        self + o
+    }
+    #[inline]
+    fn sub(self, o: Self) -> Self {
+        self - o
+    }
+    #[inline]
+    fn mul(self, o: Self) -> Self {
+        self * o
+    }
+    #[inline]
+    fn div(self, o: Self) -> Self {
+        self / o
+    }
+    fn floor_div(self, _: Self) -> Self {
+        unsupported("floor_divide", "complex64")
+    }
+    fn rem(self, _: Self) -> Self {
+        unsupported("remainder", "complex64")
+    }
+    #[inline]
+    fn pow(self, o: Self) -> Self {
+        if o == Complex32::new(0.0, 0.0) {
+            Complex32::new(1.0, 0.0)
+        } else if self == Complex32::new(0.0, 0.0) {
+            self
+        } else {
+            self.powc(o)
+        }
+    }
+    fn max(self, _: Self) -> Self {
+        unsupported("maximum", "complex64")
+    }
+    fn min(self, _: Self) -> Self {
+        unsupported("minimum", "complex64")
+    }
+    fn atan2(self, _: Self) -> Self {
+        unsupported("arctan2", "complex64")
+    }
+    fn logaddexp(self, _: Self) -> Self {
+        unsupported("logaddexp", "complex64")
+    }
+    fn bitand(self, _: Self) -> Self {
+        unsupported("bitwise_and", "complex64")
+    }
+    fn bitor(self, _: Self) -> Self {
+        unsupported("bitwise_or", "complex64")
+    }
+    fn bitxor(self, _: Self) -> Self {
+        unsupported("bitwise_xor", "complex64")
+    }
+    fn shl(self, _: Self) -> Self {
+        unsupported("left_shift", "complex64")
+    }
+    fn shr(self, _: Self) -> Self {
+        unsupported("right_shift", "complex64")
+    }
+}
+
+pub fn run(op: BinaryOp, a: &Input, b: &Input, out: &Output) -> Result<Data> {
+    dispatch_dtype!(a.dtype, T => typed::<T>(op, a, b, out))
+}
+
+fn typed<T: Arith>(op: BinaryOp, a: &Input, b: &Input, out: &Output) -> Result<Data> {
+    use BinaryOp::*;
+    let name = op.name();
+    macro_rules! same {
+        ($f:expr) => {
+            output::<T>(name, out, |o| {
+                map2::<T, T, T>(a, b, out.shape, o, $f);
+                Ok(())
+            })
+        };
+    }
+    macro_rules! test {
+        ($f:expr) => {
+            output::<bool>(name, out, |o| {
+                map2::<T, T, bool>(a, b, out.shape, o, $f);
+                Ok(())
+            })
+        };
+    }
+    match op {
+        Add => same!(T::add),
+        Subtract => same!(T::sub),
+        Multiply => same!(T::mul),
+        Divide => same!(T::div),
+        FloorDivide => same!(T::floor_div),
+        Remainder => same!(T::rem),
+        Power => same!(T::pow),
+        Maximum => same!(T::max),
+        Minimum => same!(T::min),
+        ArcTan2 => same!(T::atan2),
+        LogAddExp => same!(T::logaddexp),
+        BitwiseAnd => same!(T::bitand),
+        BitwiseOr => same!(T::bitor),
+        BitwiseXor => same!(T::bitxor),
+        LeftShift => same!(T::shl),
+        RightShift => same!(T::shr),
+        Equal => test!(|x: T, y: T| x == y),
+        NotEqual => test!(|x: T, y: T| x != y),
+        Less => test!(|x: T, y: T| x.lt(y)),
+        LessEqual => test!(|x: T, y: T| x.le(y)),
+        Greater => test!(|x: T, y: T| y.lt(x)),
+        GreaterEqual => test!(|x: T, y: T| y.le(x)),
+        LogicalAnd => test!(|x: T, y: T| x.is_nonzero() && y.is_nonzero()),
+        LogicalOr => test!(|x: T, y: T| x.is_nonzero() || y.is_nonzero()),
+    }
+}

@@ -1,0 +1,56 @@
+//! The CPU backend: kernels over host memory.
+//!
+//! Each op family has its own file. Kernels write a fresh, row-contiguous output buffer (from
+//! [`allocator`]) and read inputs through their layouts (`strided`), so views never need copying
+//! first. Large ops split their output across rayon's pool (`strided::par_chunks`); the pool is the
+//! same one the scheduler drains streams on, so intra-op and inter-stream parallelism share the
+//! cores instead of oversubscribing them.
+
+mod binary;
+mod copy;
+mod creation;
+mod info;
+pub mod num;
+pub mod strided;
+
+pub use info::{cores, info, total_memory};
+
+use crate::backend::{Input, Output};
+use crate::memory::{Allocator, Data};
+use crate::op::Op;
+use crate::shape::numel;
+use crate::{Device, Element, Error, Result};
+use std::sync::OnceLock;
+
+/// The host allocator. Defaults: a hard limit of 90% of physical memory, and a cache of up to a
+/// quarter of it (large enough that steady-state work on big arrays reuses buffers instead of
+/// page-faulting fresh ones; see docs/benchmarks.md for the effect).
+pub fn allocator() -> &'static Allocator {
+    static ALLOC: OnceLock<Allocator> = OnceLock::new();
+    ALLOC.get_or_init(|| {
+        let total = total_memory();
+        Allocator::new(Device::cpu(), total / 10 * 9, total / 4)
+    })
+}
+
+/// A fresh output buffer for `out`, filled by `fill` (which must write every element).
+pub(crate) fn output<O: Element>(
+    op: &'static str,
+    out: &Output,
+    fill: impl FnOnce(&mut [O]) -> Result<()>,
+) -> Result<Data> {
+    debug_assert_eq!(O::DTYPE, out.dtype, "[{op}] kernel output type");
+    let mut buf = allocator().allocate(op, numel(out.shape) * out.dtype.size())?;
+    fill(buf.as_mut_slice::<O>())?;
+    Ok(Data::contiguous(buf, out.shape))
+}
+
+pub fn run(op: &Op, inputs: &[Input], out: &Output) -> Result<Data> {
+    match op {
+        Op::Full(_) | Op::Arange { .. } | Op::Eye { .. } => creation::run(op, out),
+        Op::Binary(b) => binary::run(*b, &inputs[0], &inputs[1], out),
+        Op::AsType | Op::Copy | Op::Reshape => copy::astype(op.name(), &inputs[0], out),
+        Op::Where => copy::select(&inputs[0], &inputs[1], &inputs[2], out),
+        _ => Err(Error::device(op.name(), format!("no CPU kernel for {} yet", op.name()))),
+    }
+}

@@ -1,0 +1,274 @@
+//! Walking strided arrays fast: dimension collapsing and row-wise iteration.
+//!
+//! Every elementwise kernel reduces to "for each row of the innermost (collapsed) dimension, do a
+//! tight loop". Rows whose inner strides are all 1 are plain slices, which the compiler vectorizes;
+//! broadcast inputs have inner stride 0 and are read once per row.
+
+use crate::backend::Input;
+use crate::memory::Data;
+use crate::Element;
+use std::ops::Range;
+
+/// The dims of `shape` with runs that are contiguous in every operand merged, size-1 dims dropped.
+/// Returns the collapsed shape and each operand's collapsed strides.
+pub fn collapse<const N: usize>(shape: &[usize], strides: [&[isize]; N]) -> (Vec<usize>, [Vec<isize>; N]) {
+    let mut dims: Vec<usize> = Vec::with_capacity(shape.len());
+    let mut out: [Vec<isize>; N] = std::array::from_fn(|_| Vec::with_capacity(shape.len()));
+    for (d, &n) in shape.iter().enumerate() {
+        if n == 1 {
+            continue;
+        }
+        if let Some(&last) = dims.last() {
+            let mergeable = (0..N).all(|k| *out[k].last().unwrap() == strides[k][d] * n as isize);
+            if mergeable {
+                *dims.last_mut().unwrap() = last * n;
+                for k in 0..N {
+                    *out[k].last_mut().unwrap() = strides[k][d];
+                }
+                continue;
+            }
+        }
+        dims.push(n);
+        for k in 0..N {
+            out[k].push(strides[k][d]);
+        }
+    }
+    (dims, out)
+}
+
+/// Calls `f(out_index, len, offsets, inner_strides)` for each run of output elements in `range`
+/// (row-major flat indices of `shape`) that lies within one row of the innermost collapsed dim.
+/// `offsets[k]` is operand `k`'s element offset of the run's first element.
+pub fn for_each_row<const N: usize>(
+    shape: &[usize],
+    strides: [&[isize]; N],
+    base: [usize; N],
+    range: Range<usize>,
+    mut f: impl FnMut(usize, usize, [isize; N], [isize; N]),
+) {
+    if range.is_empty() {
+        return;
+    }
+    let (dims, st) = collapse(shape, strides);
+    let base: [isize; N] = base.map(|b| b as isize);
+    if dims.is_empty() {
+        f(range.start, 1, base, [0; N]);
+        return;
+    }
+    let nd = dims.len();
+    let inner = dims[nd - 1];
+    let inner_st: [isize; N] = std::array::from_fn(|k| st[k][nd - 1]);
+    // Multi-index of the first row.
+    let mut row = range.start / inner;
+    let mut col = range.start % inner;
+    let mut idx = vec![0usize; nd - 1];
+    for d in (0..nd - 1).rev() {
+        idx[d] = row % dims[d];
+        row /= dims[d];
+    }
+    let mut offs: [isize; N] =
+        std::array::from_fn(|k| base[k] + (0..nd - 1).map(|d| idx[d] as isize * st[k][d]).sum::<isize>());
+    let mut pos = range.start;
+    while pos < range.end {
+        let len = (inner - col).min(range.end - pos);
+        let start: [isize; N] = std::array::from_fn(|k| offs[k] + col as isize * inner_st[k]);
+        f(pos, len, start, inner_st);
+        pos += len;
+        col = 0;
+        // Odometer step over the outer dims.
+        for d in (0..nd - 1).rev() {
+            idx[d] += 1;
+            for k in 0..N {
+                offs[k] += st[k][d];
+            }
+            if idx[d] < dims[d] {
+                break;
+            }
+            for k in 0..N {
+                offs[k] -= st[k][d] * dims[d] as isize;
+            }
+            idx[d] = 0;
+        }
+    }
+}
+
+/// `x`'s strides seen as an array of `shape` (NumPy broadcasting: missing and size-1 dims get
+/// stride 0). `x.shape` must broadcast to `shape`.
+pub fn broadcast_strides(x: &Input, shape: &[usize]) -> Vec<isize> {
+    let pad = shape.len() - x.shape.len();
+    (0..shape.len())
+        .map(|d| if d < pad || x.shape[d - pad] == 1 { 0 } else { x.data.layout.strides[d - pad] })
+        .collect()
+}
+
+/// Elements per parallel chunk; below twice this an op runs on one thread (splitting costs more
+/// than it saves for small arrays).
+pub const PAR_CHUNK: usize = 1 << 15;
+
+/// Runs `f(range, out_chunk)` over `out` in parallel chunks when it is large.
+pub fn par_chunks<O: Send>(out: &mut [O], f: impl Fn(Range<usize>, &mut [O]) + Sync + Send) {
+    let n = out.len();
+    if n < 2 * PAR_CHUNK {
+        f(0..n, out);
+        return;
+    }
+    let threads = rayon::current_num_threads().max(1);
+    let chunk = (n / (threads * 4)).max(PAR_CHUNK);
+    use rayon::prelude::*;
+    out.par_chunks_mut(chunk).enumerate().for_each(|(i, c)| {
+        let start = i * chunk;
+        f(start..start + c.len(), c)
+    });
+}
+
+/// Applies `f` to every element of `x` broadcast to `shape`, writing `out` (row-major).
+pub fn map1<A: Element, O: Element>(
+    x: &Input,
+    shape: &[usize],
+    out: &mut [O],
+    f: impl Fn(A) -> O + Sync + Send,
+) {
+    let a: &[A] = x.data.buffer.as_slice();
+    let sx = broadcast_strides(x, shape);
+    let strides = [&sx[..]];
+    let base = [x.data.layout.offset];
+    par_chunks(out, |range, chunk| {
+        let first = range.start;
+        for_each_row(shape, strides, base, range, |pos, len, [oa], [sa]| {
+            let o = &mut chunk[pos - first..pos - first + len];
+            let oa = oa as usize;
+            match sa {
+                1 => o.iter_mut().zip(&a[oa..oa + len]).for_each(|(o, &v)| *o = f(v)),
+                0 => o.fill(f(a[oa])),
+                _ => o.iter_mut().enumerate().for_each(|(i, o)| *o = f(a[(oa as isize + i as isize * sa) as usize])),
+            }
+        });
+    });
+}
+
+/// Applies `f` elementwise to `x` and `y` broadcast to `shape`, writing `out` (row-major).
+pub fn map2<A: Element, B: Element, O: Element>(
+    x: &Input,
+    y: &Input,
+    shape: &[usize],
+    out: &mut [O],
+    f: impl Fn(A, B) -> O + Sync + Send,
+) {
+    let a: &[A] = x.data.buffer.as_slice();
+    let b: &[B] = y.data.buffer.as_slice();
+    let (sx, sy) = (broadcast_strides(x, shape), broadcast_strides(y, shape));
+    let strides = [&sx[..], &sy[..]];
+    let base = [x.data.layout.offset, y.data.layout.offset];
+    par_chunks(out, |range, chunk| {
+        let first = range.start;
+        for_each_row(shape, strides, base, range, |pos, len, [oa, ob], [sa, sb]| {
+            let o = &mut chunk[pos - first..pos - first + len];
+            let (oa, ob) = (oa as usize, ob as usize);
+            match (sa, sb) {
+                (1, 1) => {
+                    let (a, b) = (&a[oa..oa + len], &b[ob..ob + len]);
+                    for i in 0..len {
+                        o[i] = f(a[i], b[i]);
+                    }
+                }
+                (1, 0) => {
+                    let (a, bv) = (&a[oa..oa + len], b[ob]);
+                    for i in 0..len {
+                        o[i] = f(a[i], bv);
+                    }
+                }
+                (0, 1) => {
+                    let (av, b) = (a[oa], &b[ob..ob + len]);
+                    for i in 0..len {
+                        o[i] = f(av, b[i]);
+                    }
+                }
+                _ => {
+                    for (i, o) in o.iter_mut().enumerate() {
+                        let ia = (oa as isize + i as isize * sa) as usize;
+                        let ib = (ob as isize + i as isize * sb) as usize;
+                        *o = f(a[ia], b[ib]);
+                    }
+                }
+            }
+        });
+    });
+}
+
+/// Applies `f` elementwise to three arrays broadcast to `shape`, writing `out` (row-major).
+pub fn map3<A: Element, B: Element, C: Element, O: Element>(
+    x: &Input,
+    y: &Input,
+    z: &Input,
+    shape: &[usize],
+    out: &mut [O],
+    f: impl Fn(A, B, C) -> O + Sync + Send,
+) {
+    let a: &[A] = x.data.buffer.as_slice();
+    let b: &[B] = y.data.buffer.as_slice();
+    let c: &[C] = z.data.buffer.as_slice();
+    let (sx, sy, sz) = (broadcast_strides(x, shape), broadcast_strides(y, shape), broadcast_strides(z, shape));
+    let strides = [&sx[..], &sy[..], &sz[..]];
+    let base = [x.data.layout.offset, y.data.layout.offset, z.data.layout.offset];
+    par_chunks(out, |range, chunk| {
+        let first = range.start;
+        for_each_row(shape, strides, base, range, |pos, len, [oa, ob, oc], [sa, sb, sc]| {
+            for i in 0..len {
+                let i_ = i as isize;
+                chunk[pos - first + i] = f(
+                    a[(oa + i_ * sa) as usize],
+                    b[(ob + i_ * sb) as usize],
+                    c[(oc + i_ * sc) as usize],
+                );
+            }
+        });
+    });
+}
+
+/// The elements of `data` (viewed as `shape`) in row-major order.
+pub fn gather_to_vec<T: Element>(data: &Data, shape: &[usize]) -> Vec<T> {
+    let n = crate::shape::numel(shape);
+    let mut out = vec![T::default(); n];
+    let input = Input { shape, dtype: T::DTYPE, data };
+    map1::<T, T>(&input, shape, &mut out, |v| v);
+    out
+}
+
+/// Element offsets (into the buffer) of every element of `x`, in row-major order. For kernels
+/// that need random access to a strided input without copying it.
+pub fn offsets(x: &Input) -> Vec<usize> {
+    let n = crate::shape::numel(x.shape);
+    let mut out = vec![0usize; n];
+    for_each_row(x.shape, [&x.data.layout.strides[..]], [x.data.layout.offset], 0..n, |pos, len, [o], [s]| {
+        for i in 0..len {
+            out[pos + i] = (o + i as isize * s) as usize;
+        }
+    });
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn collapse_merges_contiguous_runs() {
+        let (d, [s]) = collapse(&[2, 3, 4], [&[12, 4, 1]]);
+        assert_eq!((d, s), (vec![24], vec![1]));
+        let (d, [s, t]) = collapse(&[2, 3, 4], [&[12, 4, 1], &[0, 0, 1]]);
+        assert_eq!((d, s, t), (vec![6, 4], vec![4, 1], vec![0, 1]));
+    }
+
+    #[test]
+    fn rows_cover_a_range_exactly_once() {
+        // A transposed (3,4) view of a (4,3) buffer: strides (1,3).
+        let mut seen = vec![];
+        for_each_row(&[3, 4], [&[1, 3]], [0], 5..11, |pos, len, [o], [s]| {
+            for i in 0..len {
+                seen.push((pos + i, o + i as isize * s));
+            }
+        });
+        let expect: Vec<(usize, isize)> = (5..11).map(|p| (p, ((p % 4) * 3 + p / 4) as isize)).collect();
+        assert_eq!(seen, expect);
+    }
+}

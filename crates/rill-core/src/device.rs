@@ -1,0 +1,161 @@
+//! Devices: the CPU, which always exists, and GPUs, which exist when a GPU backend finds one.
+//!
+//! Rules: the global default device is a process-wide setting; `with_default_device` and
+//! [`DeviceScope`] override it for the current thread only, so two threads can work on two
+//! devices without seeing each other's choice.
+
+use crate::scope::{self, Scoped};
+use crate::{backend, Error, Result};
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::RwLock;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum DeviceType {
+    Cpu,
+    Gpu,
+}
+
+impl fmt::Display for DeviceType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            DeviceType::Cpu => "cpu",
+            DeviceType::Gpu => "gpu",
+        })
+    }
+}
+
+/// A device: a type and an index among the devices of that type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Device {
+    pub kind: DeviceType,
+    pub index: usize,
+}
+
+impl Device {
+    pub const fn cpu() -> Device {
+        Device { kind: DeviceType::Cpu, index: 0 }
+    }
+    pub const fn gpu(index: usize) -> Device {
+        Device { kind: DeviceType::Gpu, index }
+    }
+    pub fn new(kind: DeviceType, index: usize) -> Device {
+        Device { kind, index }
+    }
+    /// Ok when this device exists in this process; otherwise an error naming `op`.
+    pub fn check_available(self, op: &'static str) -> Result<Device> {
+        if is_available(self) {
+            Ok(self)
+        } else {
+            Err(Error::device(
+                op,
+                format!(
+                    "{self} is not available (this process has {} {} device(s))",
+                    device_count(self.kind),
+                    self.kind
+                ),
+            ))
+        }
+    }
+}
+
+impl fmt::Display for Device {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Device({}, {})", self.kind, self.index)
+    }
+}
+
+impl From<DeviceType> for Device {
+    fn from(kind: DeviceType) -> Device {
+        Device { kind, index: 0 }
+    }
+}
+
+/// How many devices of a type this process can use.
+pub fn device_count(kind: DeviceType) -> usize {
+    match kind {
+        DeviceType::Cpu => 1,
+        DeviceType::Gpu => backend::gpu_count(),
+    }
+}
+
+pub fn is_available(device: Device) -> bool {
+    device.index < device_count(device.kind)
+}
+
+/// A value in [`device_info`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum InfoValue {
+    Str(String),
+    Int(u64),
+}
+
+impl fmt::Display for InfoValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            InfoValue::Str(s) => f.write_str(s),
+            InfoValue::Int(i) => write!(f, "{i}"),
+        }
+    }
+}
+
+/// What is known about a device. Always has `device_name` and `architecture` (as MLX); the CPU
+/// adds `memory_size` (bytes) and `cores`.
+pub fn device_info(device: Device) -> Result<BTreeMap<String, InfoValue>> {
+    device.check_available("device_info")?;
+    match device.kind {
+        DeviceType::Cpu => Ok(crate::backend::cpu::info()),
+        DeviceType::Gpu => backend::gpu_info(device),
+    }
+}
+
+static DEFAULT_DEVICE: RwLock<Option<Device>> = RwLock::new(None);
+
+/// The device ops use when given neither a stream nor a device: the innermost scope of this
+/// thread, else the global default (the first GPU when there is one, else the CPU).
+pub fn default_device() -> Device {
+    if let Some(scoped) = scope::innermost() {
+        return match scoped {
+            Scoped::Device(d) => d,
+            Scoped::Stream(s) => s.device(),
+        };
+    }
+    global_default_device()
+}
+
+pub(crate) fn global_default_device() -> Device {
+    if let Some(d) = *DEFAULT_DEVICE.read().unwrap() {
+        return d;
+    }
+    if is_available(Device::gpu(0)) {
+        Device::gpu(0)
+    } else {
+        Device::cpu()
+    }
+}
+
+/// Sets the process-wide default device. Fails for a device that does not exist.
+pub fn set_default_device(device: Device) -> Result<()> {
+    device.check_available("set_default_device")?;
+    *DEFAULT_DEVICE.write().unwrap() = Some(device);
+    Ok(())
+}
+
+/// Runs `f` with `device` as this thread's default device.
+pub fn with_default_device<R>(device: Device, f: impl FnOnce() -> R) -> Result<R> {
+    let _scope = DeviceScope::new(device)?;
+    Ok(f())
+}
+
+/// While alive, makes `device` this thread's default device (an RAII form of
+/// [`with_default_device`]). Scopes nest; drop them in reverse order of creation.
+pub struct DeviceScope {
+    _scope: scope::ScopeGuard,
+}
+
+impl DeviceScope {
+    pub fn new(device: Device) -> Result<Self> {
+        device.check_available("default_device")?;
+        Ok(DeviceScope { _scope: scope::push(Scoped::Device(device)) })
+    }
+}

@@ -1,0 +1,70 @@
+//! The one error type of rill.
+//!
+//! Errors are `Clone` because a failure found while evaluating is stored on the array that failed
+//! and handed, unchanged, to every array that depends on it and to every thread that reads them.
+
+use crate::Device;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum Error {
+    /// Shapes that do not fit the op (found when the op is built).
+    #[error("[{op}] {msg}")]
+    Shape { op: &'static str, msg: String },
+
+    /// An axis outside `-ndim..ndim`, or repeated.
+    #[error("[{op}] axis {axis} is out of bounds for an array of {ndim} dimensions (shape {shape:?})")]
+    Axis { op: &'static str, axis: isize, ndim: usize, shape: Vec<usize> },
+
+    /// A dtype the op does not accept.
+    #[error("[{op}] {msg}")]
+    Dtype { op: &'static str, msg: String },
+
+    /// Any other bad argument (found when the op is built).
+    #[error("[{op}] {msg}")]
+    Argument { op: &'static str, msg: String },
+
+    /// A device or stream that does not exist, or an op the device cannot run.
+    #[error("[{op}] {msg}")]
+    Device { op: &'static str, msg: String },
+
+    /// An allocation that would pass the device's hard memory limit.
+    #[error("[{op}] out of memory on {device}: asked for {requested} bytes with {active} in use and a limit of {limit} bytes")]
+    OutOfMemory { op: &'static str, device: Device, requested: usize, active: usize, limit: usize },
+
+    /// A failure found while running an op (a bad index in the data, say).
+    #[error("[{op}] {msg}")]
+    Runtime { op: &'static str, msg: String },
+}
+
+impl Error {
+    /// The name of the op that failed.
+    pub fn op(&self) -> &'static str {
+        match self {
+            Error::Shape { op, .. }
+            | Error::Axis { op, .. }
+            | Error::Dtype { op, .. }
+            | Error::Argument { op, .. }
+            | Error::Device { op, .. }
+            | Error::OutOfMemory { op, .. }
+            | Error::Runtime { op, .. } => op,
+        }
+    }
+
+    pub(crate) fn shape(op: &'static str, msg: impl Into<String>) -> Self {
+        Error::Shape { op, msg: msg.into() }
+    }
+    pub(crate) fn arg(op: &'static str, msg: impl Into<String>) -> Self {
+        Error::Argument { op, msg: msg.into() }
+    }
+    pub(crate) fn dtype(op: &'static str, msg: impl Into<String>) -> Self {
+        Error::Dtype { op, msg: msg.into() }
+    }
+    pub(crate) fn device(op: &'static str, msg: impl Into<String>) -> Self {
+        Error::Device { op, msg: msg.into() }
+    }
+    pub(crate) fn runtime(op: &'static str, msg: impl Into<String>) -> Self {
+        Error::Runtime { op, msg: msg.into() }
+    }
+}

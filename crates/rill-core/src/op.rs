@@ -1,0 +1,157 @@
+//! What a lazy array will compute: the contract between the graph (which builds ops and infers
+//! their shapes and dtypes) and the backends (which run them).
+//!
+//! An `Op` is data only. The output's shape and dtype live on the array; everything a backend needs
+//! beyond that and the inputs is in the variant. Builders in `ops/` check arguments, promote and
+//! cast dtypes, and infer the output shape; inputs of elementwise ops are passed with their own
+//! shapes, which broadcast to the output's (kernels broadcast by stride 0, with no extra node).
+
+use crate::Scalar;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Op {
+    // --- creation (no inputs) ---
+    /// Every element is the value, cast to the output dtype.
+    Full(Scalar),
+    /// Element `i` is `start + i * step`, computed in f64 then cast.
+    Arange { start: f64, step: f64 },
+    /// Ones on the `k`-th diagonal of a 2-D output.
+    Eye { k: isize },
+
+    // --- elementwise; inputs broadcast to the output shape ---
+    Unary(UnaryOp),
+    Binary(BinaryOp),
+    /// `where(cond, x, y)`; `cond` is bool, `x` and `y` have the output dtype.
+    Where,
+    /// Cast to the output dtype.
+    AsType,
+    /// A row-contiguous copy.
+    Copy,
+
+    // --- views: the output shares the input's buffer when the layout allows ---
+    /// To the output shape; copies only when the input's strides cannot express it.
+    Reshape,
+    /// Output dim `i` is input dim `perm[i]`.
+    Transpose(Vec<usize>),
+    /// Output element `idx` is input element `start + idx * step` (per dim; steps may be negative).
+    Slice { start: Vec<usize>, step: Vec<isize> },
+    /// To the output shape by NumPy broadcasting (stride 0).
+    BroadcastTo,
+
+    // --- reductions; the output keeps reduced dims as size 1 ---
+    Reduce { op: ReduceOp, axes: Vec<usize> },
+    ArgReduce { op: ArgReduceOp, axis: usize },
+    Scan { op: ScanOp, axis: usize, reverse: bool, inclusive: bool },
+    Softmax { axis: usize },
+    LogSumExp { axis: usize },
+
+    // --- linear algebra ---
+    /// `(..., m, k) @ (..., k, n)`; batch dims already broadcast to the output's.
+    Matmul,
+    /// `alpha * (a @ b) + beta * c`; `c` broadcasts to the output shape.
+    AddMm { alpha: f64, beta: f64 },
+
+    // --- data movement ---
+    Concatenate { axis: usize },
+    /// Pads `low[d]` elements before each dim `d` (the rest after) with `value`.
+    Pad { low: Vec<usize>, value: Scalar },
+    /// `take(a, indices, axis)`: output = `a.shape[..axis] + indices.shape + a.shape[axis+1..]`.
+    /// Negative indices count from the end; indices out of range are a runtime error.
+    Gather { axis: usize },
+    /// `take_along_axis(a, indices, axis)`; `indices` already broadcast against `a`.
+    TakeAlongAxis { axis: usize },
+    /// Writes `update` into a copy of `a` at the slice `start, step` (`a[slice] = update`).
+    SliceUpdate { start: Vec<usize>, step: Vec<isize> },
+    /// `put_along_axis`: writes `values` into a copy of `a` at `indices` along `axis`.
+    PutAlongAxis { axis: usize },
+
+    // --- sorting ---
+    Sort { axis: usize },
+    ArgSort { axis: usize },
+
+    // --- random ---
+    /// Uniformly random bits from a threefry key (`uint32[2]`), one uint32 per output element.
+    RandomBits,
+}
+
+impl Op {
+    /// The op's name, as MLX names its primitives; errors and traces use it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Op::Full(_) => "full",
+            Op::Arange { .. } => "arange",
+            Op::Eye { .. } => "eye",
+            Op::Unary(u) => u.name(),
+            Op::Binary(b) => b.name(),
+            Op::Where => "where",
+            Op::AsType => "astype",
+            Op::Copy => "copy",
+            Op::Reshape => "reshape",
+            Op::Transpose(_) => "transpose",
+            Op::Slice { .. } => "slice",
+            Op::BroadcastTo => "broadcast_to",
+            Op::Reduce { op, .. } => op.name(),
+            Op::ArgReduce { op, .. } => op.name(),
+            Op::Scan { op, .. } => op.name(),
+            Op::Softmax { .. } => "softmax",
+            Op::LogSumExp { .. } => "logsumexp",
+            Op::Matmul => "matmul",
+            Op::AddMm { .. } => "addmm",
+            Op::Concatenate { .. } => "concatenate",
+            Op::Pad { .. } => "pad",
+            Op::Gather { .. } => "take",
+            Op::TakeAlongAxis { .. } => "take_along_axis",
+            Op::SliceUpdate { .. } => "slice_update",
+            Op::PutAlongAxis { .. } => "put_along_axis",
+            Op::Sort { .. } => "sort",
+            Op::ArgSort { .. } => "argsort",
+            Op::RandomBits => "random_bits",
+        }
+    }
+}
+
+macro_rules! named_enum {
+    ($(#[$m:meta])* $name:ident { $($variant:ident => $s:literal),* $(,)? }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum $name { $($variant),* }
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),*];
+            pub fn name(self) -> &'static str {
+                match self { $($name::$variant => $s),* }
+            }
+        }
+    };
+}
+
+named_enum!(
+    /// Elementwise functions of one array.
+    UnaryOp {
+        Abs => "abs", Negative => "negative", Sign => "sign",
+        Exp => "exp", Expm1 => "expm1", Log => "log", Log1p => "log1p", Log2 => "log2", Log10 => "log10",
+        Sqrt => "sqrt", Rsqrt => "rsqrt", Square => "square", Reciprocal => "reciprocal",
+        Sin => "sin", Cos => "cos", Tan => "tan", ArcSin => "arcsin", ArcCos => "arccos", ArcTan => "arctan",
+        Sinh => "sinh", Cosh => "cosh", Tanh => "tanh", Sigmoid => "sigmoid",
+        Erf => "erf", ErfInv => "erfinv",
+        Floor => "floor", Ceil => "ceil", Round => "round",
+        LogicalNot => "logical_not", IsNan => "isnan", IsInf => "isinf", BitwiseInvert => "bitwise_invert",
+    }
+);
+
+named_enum!(
+    /// Elementwise functions of two arrays.
+    BinaryOp {
+        Add => "add", Subtract => "subtract", Multiply => "multiply", Divide => "divide",
+        FloorDivide => "floor_divide", Remainder => "remainder", Power => "power",
+        Maximum => "maximum", Minimum => "minimum", ArcTan2 => "arctan2", LogAddExp => "logaddexp",
+        Equal => "equal", NotEqual => "not_equal", Less => "less", LessEqual => "less_equal",
+        Greater => "greater", GreaterEqual => "greater_equal",
+        LogicalAnd => "logical_and", LogicalOr => "logical_or",
+        BitwiseAnd => "bitwise_and", BitwiseOr => "bitwise_or", BitwiseXor => "bitwise_xor",
+        LeftShift => "left_shift", RightShift => "right_shift",
+    }
+);
+
+named_enum!(ReduceOp { Sum => "sum", Prod => "prod", Max => "max", Min => "min", All => "all", Any => "any" });
+named_enum!(ArgReduceOp { ArgMax => "argmax", ArgMin => "argmin" });
+named_enum!(ScanOp { Sum => "cumsum", Prod => "cumprod", Max => "cummax", Min => "cummin" });

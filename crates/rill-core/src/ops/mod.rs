@@ -1,0 +1,27 @@
+//! Op builders: the public functions that make lazy arrays.
+//!
+//! Every builder takes its stream last, as `s: impl Into<StreamOrDevice>` (MLX's `stream=`):
+//! pass `()` for the default, a `Stream`, a `Device` or a `DeviceType`. Builders check shapes,
+//! axes and dtypes at once and return an error naming the op and the shapes; nothing they accept
+//! can fail later for those reasons. They never evaluate anything.
+
+mod binary;
+mod convert;
+mod operators;
+mod creation;
+mod shape;
+mod unary;
+
+pub use binary::*;
+pub use convert::*;
+pub use creation::*;
+pub use shape::*;
+pub use unary::*;
+
+use crate::op::Op;
+use crate::{Array, Dtype, Stream};
+
+/// A lazy array on `stream`; the shared tail of every builder.
+pub(crate) fn make(shape: Vec<usize>, dtype: Dtype, stream: Stream, op: Op, inputs: Vec<Array>) -> Array {
+    Array::lazy(shape, dtype, stream, op, inputs)
+}

@@ -1,0 +1,235 @@
+//! The scheduler: turns lazy graphs into tasks on stream queues and runs them.
+//!
+//! # Rules
+//!
+//! 1. **Submission is serialized.** Moving nodes from `Lazy` to `Scheduled` and pushing their tasks
+//!    onto stream queues happens under one process-wide lock, [`SUBMIT`], in post-order (inputs
+//!    first). Hence: *a node that is `Scheduled` is already in its stream's queue*, and on one
+//!    stream a consumer is always queued behind its producers. Submission is cheap (a few hundred
+//!    nanoseconds per node), so the lock is held briefly; it is never held while a kernel runs.
+//! 2. **One drainer per stream.** A stream's queue is run by at most one thread at a time (the
+//!    `draining` flag, read and written under the queue's mutex), so its tasks run in submission
+//!    order. Different streams run at once on the shared pool (rayon's, sized to the cores), or on
+//!    a thread that called `eval` and runs its own stream inline.
+//! 3. **Nobody blocks on another stream.** A task waits only for inputs produced on *other*
+//!    streams, and it does so by counting (`Task::deps`), not by parking a thread: a stream whose
+//!    head task is not ready goes idle, and the completion of the last missing input pokes it.
+//!    With two pool threads, blocking waits could deadlock; counting cannot.
+//! 4. **Results are published before waiters wake.** A node's `result` (a `OnceLock`) is set, then
+//!    its waiter list is taken and its state set to `Done` under the node's mutex; a waiter that
+//!    arrives later sees `Done` and does not wait.
+//! 5. **Errors travel along edges.** A task whose input failed does not run: it completes with the
+//!    same error. A panic inside a kernel becomes an error on that task's array.
+//! 6. **Lock order:** `SUBMIT` -> node state -> stream queue. Drainers never take `SUBMIT`.
+
+mod stream_queue;
+mod task;
+
+pub(crate) use stream_queue::StreamQueue;
+pub(crate) use task::Task;
+
+use crate::array::{Array, NodeState};
+use crate::{Device, Result, Stream};
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex, RwLock};
+use std::thread::Thread;
+
+static SUBMIT: Mutex<()> = Mutex::new(());
+
+/// Every stream of the process, by index. Streams are never removed (handles are `Copy`).
+static STREAMS: RwLock<Vec<Arc<StreamQueue>>> = RwLock::new(Vec::new());
+
+/// Something waiting for a node to complete.
+pub(crate) enum Waiter {
+    /// A task on another stream that needs this node as input.
+    Task(Arc<Task>),
+    /// A thread parked in `eval` or `wait`.
+    Thread(Thread),
+}
+
+pub(crate) fn create_stream(device: Device) -> Result<Stream> {
+    crate::backend::on_new_stream(device)?;
+    let mut streams = STREAMS.write().unwrap();
+    let stream = Stream::from_parts(streams.len() as u32, device);
+    streams.push(Arc::new(StreamQueue::new(stream)));
+    Ok(stream)
+}
+
+pub(crate) fn queue(stream: Stream) -> Arc<StreamQueue> {
+    STREAMS.read().unwrap()[stream.index()].clone()
+}
+
+pub(crate) fn check_stream(op: &'static str, stream: Stream) -> Result<()> {
+    match STREAMS.read().unwrap().get(stream.index()) {
+        Some(q) if q.stream == stream => Ok(()),
+        _ => Err(crate::stream::unknown_stream(op, stream)),
+    }
+}
+
+fn all_queues() -> Vec<Arc<StreamQueue>> {
+    STREAMS.read().unwrap().clone()
+}
+
+/// Evaluates `arrays` and everything they depend on; returns the first error among them.
+///
+/// The calling thread runs the work of the first root's stream itself when that stream is idle,
+/// which spares two thread hand-offs for small graphs; other streams run on the pool.
+pub fn eval(arrays: &[&Array]) -> Result<()> {
+    if arrays.iter().all(|a| a.is_available()) {
+        return first_error(arrays);
+    }
+    let claimed = submit(arrays);
+    let inline = arrays.iter().find(|a| !a.is_available()).map(|a| a.stream());
+    let mut inline_queue = None;
+    for q in claimed {
+        if Some(q.stream) == inline && inline_queue.is_none() {
+            inline_queue = Some(q);
+        } else {
+            StreamQueue::spawn_drain(q);
+        }
+    }
+    if let Some(q) = inline_queue {
+        let target = arrays.iter().rev().find(|a| a.stream() == q.stream).copied();
+        q.drain(target, usize::MAX);
+    }
+    for a in arrays {
+        wait(a);
+    }
+    first_error(arrays)
+}
+
+/// A handle to work started by [`async_eval`].
+#[must_use = "an AsyncEval does nothing unless waited on; dropping it lets the work go on"]
+pub struct AsyncEval {
+    arrays: Vec<Array>,
+}
+
+impl AsyncEval {
+    /// Blocks until every array is available; returns the first error among them.
+    pub fn wait(&self) -> Result<()> {
+        for a in &self.arrays {
+            wait(a);
+        }
+        first_error(&self.arrays.iter().collect::<Vec<_>>())
+    }
+    /// True when every array is available (never blocks).
+    pub fn is_done(&self) -> bool {
+        self.arrays.iter().all(|a| a.is_available())
+    }
+}
+
+/// Starts evaluating `arrays` on their streams and returns at once.
+pub fn async_eval(arrays: &[&Array]) -> AsyncEval {
+    for q in submit(arrays) {
+        StreamQueue::spawn_drain(q);
+    }
+    AsyncEval { arrays: arrays.iter().map(|a| (*a).clone()).collect() }
+}
+
+/// Blocks until every task submitted to `stream` so far has run.
+pub fn synchronize(stream: Stream) -> Result<()> {
+    check_stream("synchronize", stream)?;
+    queue(stream).wait_idle();
+    Ok(())
+}
+
+/// Blocks until every task submitted so far, on every stream of every device, has run.
+pub fn synchronize_all() {
+    for q in all_queues() {
+        q.wait_idle();
+    }
+}
+
+fn first_error(arrays: &[&Array]) -> Result<()> {
+    for a in arrays {
+        if let Some(Err(e)) = a.0.result.get() {
+            return Err(e.clone());
+        }
+    }
+    Ok(())
+}
+
+/// Parks the current thread until `a` is available. `a` must have been submitted.
+fn wait(a: &Array) {
+    while a.0.result.get().is_none() {
+        {
+            let mut state = a.0.state.lock().unwrap();
+            match &mut *state {
+                NodeState::Scheduled { waiters } => waiters.push(Waiter::Thread(std::thread::current())),
+                NodeState::Done => continue,
+                NodeState::Lazy(_) => unreachable!("waiting on an array that was never submitted"),
+            }
+        }
+        // A wake-up may be spurious or stale; the loop re-checks the result.
+        std::thread::park();
+    }
+}
+
+/// Moves every lazy node reachable from `roots` onto its stream's queue (rule 1) and returns the
+/// queues this call claimed for draining (rule 2): the caller must drain or spawn each one.
+fn submit(roots: &[&Array]) -> Vec<Arc<StreamQueue>> {
+    let _submit = SUBMIT.lock().unwrap_or_else(|e| e.into_inner());
+    let mut claimed: Vec<Arc<StreamQueue>> = Vec::new();
+    let mut ready: Vec<Arc<Task>> = Vec::new();
+    // Iterative post-order walk: (node, inputs already pushed).
+    let mut stack: Vec<(Array, bool)> = roots.iter().map(|a| ((*a).clone(), false)).collect();
+    stack.reverse();
+    while let Some((a, expanded)) = stack.pop() {
+        if a.is_available() {
+            continue;
+        }
+        let mut state = a.0.state.lock().unwrap();
+        let NodeState::Lazy(recipe) = &mut *state else { continue };
+        if !expanded {
+            let inputs: Vec<Array> = recipe
+                .inputs
+                .iter()
+                .filter(|i| !i.is_available())
+                .cloned()
+                .collect();
+            drop(state);
+            stack.push((a, true));
+            stack.extend(inputs.into_iter().rev().map(|i| (i, false)));
+            continue;
+        }
+        let NodeState::Lazy(recipe) = std::mem::replace(&mut *state, NodeState::Scheduled { waiters: Vec::new() })
+        else {
+            unreachable!()
+        };
+        drop(state);
+        let task = Task::new(a.clone(), recipe);
+        // Cross-stream inputs that are still pending: count them and ask to be told (rule 3).
+        for input in task.inputs() {
+            if input.stream() == a.stream() || input.is_available() {
+                continue;
+            }
+            let mut s = input.0.state.lock().unwrap();
+            if let NodeState::Scheduled { waiters } = &mut *s {
+                task.deps.fetch_add(1, Ordering::AcqRel);
+                waiters.push(Waiter::Task(task.clone()));
+            }
+        }
+        let q = queue(a.stream());
+        q.push(task.clone());
+        // Release the guard count that kept the task from looking ready while it was being wired.
+        if task.deps.fetch_sub(1, Ordering::AcqRel) == 1 {
+            ready.push(task);
+        }
+    }
+    drop(_submit);
+    for t in ready {
+        let q = queue(t.stream());
+        if !claimed.iter().any(|c| Arc::ptr_eq(c, &q)) && q.try_claim() {
+            claimed.push(q);
+        }
+    }
+    claimed
+}
+
+/// Called when `task`'s last missing input completed: start its stream if it can go.
+pub(crate) fn on_task_ready(task: &Task) {
+    let q = queue(task.stream());
+    if q.try_claim() {
+        StreamQueue::spawn_drain(q);
+    }
+}

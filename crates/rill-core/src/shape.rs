@@ -1,0 +1,183 @@
+//! Shapes, strides and NumPy broadcasting.
+
+use crate::{Error, Result};
+
+/// Row-major strides, in elements, of a contiguous array of `shape`.
+pub fn contiguous_strides(shape: &[usize]) -> Vec<isize> {
+    let mut strides = vec![0isize; shape.len()];
+    let mut acc = 1isize;
+    for (s, &d) in strides.iter_mut().zip(shape).rev() {
+        *s = acc;
+        acc *= d.max(1) as isize;
+    }
+    strides
+}
+
+/// Number of elements of `shape`.
+pub fn numel(shape: &[usize]) -> usize {
+    shape.iter().product()
+}
+
+/// The shape two shapes broadcast to, NumPy's rule: align on the right, a 1 stretches.
+pub fn broadcast_shapes(op: &'static str, a: &[usize], b: &[usize]) -> Result<Vec<usize>> {
+    let n = a.len().max(b.len());
+    let mut out = vec![0; n];
+    for i in 0..n {
+        let da = if i + a.len() >= n { a[i + a.len() - n] } else { 1 };
+        let db = if i + b.len() >= n { b[i + b.len() - n] } else { 1 };
+        out[i] = if da == db || db == 1 {
+            da
+        } else if da == 1 {
+            db
+        } else {
+            return Err(Error::shape(
+                op,
+                format!("shapes {a:?} and {b:?} cannot be broadcast together"),
+            ));
+        };
+    }
+    Ok(out)
+}
+
+/// Maps a possibly negative axis into `0..ndim`.
+pub fn normalize_axis(op: &'static str, axis: isize, shape: &[usize]) -> Result<usize> {
+    let ndim = shape.len() as isize;
+    let a = if axis < 0 { axis + ndim } else { axis };
+    if a < 0 || a >= ndim {
+        return Err(Error::Axis { op, axis, ndim: shape.len(), shape: shape.to_vec() });
+    }
+    Ok(a as usize)
+}
+
+/// Normalizes a list of axes, rejecting repeats; the result is sorted.
+pub fn normalize_axes(op: &'static str, axes: &[isize], shape: &[usize]) -> Result<Vec<usize>> {
+    let mut out = axes
+        .iter()
+        .map(|&a| normalize_axis(op, a, shape))
+        .collect::<Result<Vec<_>>>()?;
+    out.sort_unstable();
+    if out.windows(2).any(|w| w[0] == w[1]) {
+        return Err(Error::arg(op, format!("repeated axis in {axes:?}")));
+    }
+    Ok(out)
+}
+
+/// How an array's elements sit in its buffer: strides in elements and an element offset.
+/// The shape itself lives on the array.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Layout {
+    pub strides: Vec<isize>,
+    pub offset: usize,
+}
+
+impl Layout {
+    pub fn contiguous(shape: &[usize]) -> Self {
+        Layout { strides: contiguous_strides(shape), offset: 0 }
+    }
+
+    /// True when the elements are in row-major order with no gaps (dims of size 1 may carry any
+    /// stride).
+    pub fn is_row_contiguous(&self, shape: &[usize]) -> bool {
+        let mut expected = 1isize;
+        for (&d, &s) in shape.iter().zip(&self.strides).rev() {
+            if d == 1 {
+                continue;
+            }
+            if s != expected {
+                return false;
+            }
+            expected *= d as isize;
+        }
+        true
+    }
+
+    /// The strides of `shape` viewed as `new_shape` without copying, when the elements allow it
+    /// (NumPy's `_attempt_nocopy_reshape`, reasoned from first principles: merge and split runs of
+    /// dimensions that are contiguous with each other).
+    pub fn reshape_strides(&self, shape: &[usize], new_shape: &[usize]) -> Option<Vec<isize>> {
+        if self.is_row_contiguous(shape) {
+            return Some(contiguous_strides(new_shape));
+        }
+        // Drop size-1 dims: their strides carry no information.
+        let old: Vec<(usize, isize)> = shape
+            .iter()
+            .zip(&self.strides)
+            .filter(|(&d, _)| d != 1)
+            .map(|(&d, &s)| (d, s))
+            .collect();
+        let mut new_strides = vec![0isize; new_shape.len()];
+        let (mut oi, mut ni) = (0usize, 0usize);
+        while ni < new_shape.len() {
+            if new_shape[ni] == 1 {
+                new_strides[ni] = 0;
+                ni += 1;
+                continue;
+            }
+            if oi >= old.len() {
+                return None;
+            }
+            // Gather old dims [oi, oj) and new dims [ni, nj) with equal products.
+            let (mut oj, mut nj) = (oi + 1, ni + 1);
+            let (mut op, mut np) = (old[oi].0, new_shape[ni]);
+            while op != np {
+                if op < np {
+                    if oj >= old.len() {
+                        return None;
+                    }
+                    op *= old[oj].0;
+                    oj += 1;
+                } else {
+                    if nj >= new_shape.len() {
+                        return None;
+                    }
+                    np *= new_shape[nj];
+                    nj += 1;
+                }
+            }
+            // The old run must be contiguous within itself.
+            for k in oi..oj - 1 {
+                if old[k].1 != old[k + 1].1 * old[k + 1].0 as isize {
+                    return None;
+                }
+            }
+            // Lay the new run out with the innermost old stride.
+            let mut stride = old[oj - 1].1;
+            for k in (ni..nj).rev() {
+                new_strides[k] = stride;
+                stride *= new_shape[k] as isize;
+            }
+            oi = oj;
+            ni = nj;
+        }
+        if oi != old.len() {
+            return None;
+        }
+        Some(new_strides)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn broadcasting_follows_numpy() {
+        assert_eq!(broadcast_shapes("t", &[3, 1], &[4]).unwrap(), vec![3, 4]);
+        assert_eq!(broadcast_shapes("t", &[], &[2, 2]).unwrap(), vec![2, 2]);
+        assert_eq!(broadcast_shapes("t", &[5, 1, 7], &[6, 1]).unwrap(), vec![5, 6, 7]);
+        let e = broadcast_shapes("add", &[3, 2], &[4]).unwrap_err();
+        assert!(e.to_string().contains("[add]") && e.to_string().contains("[3, 2]"));
+    }
+
+    #[test]
+    fn reshape_of_transposed_view_needs_copy_only_when_it_must() {
+        // A (2,3) array transposed to (3,2): strides (1,3).
+        let l = Layout { strides: vec![1, 3], offset: 0 };
+        assert_eq!(l.reshape_strides(&[3, 2], &[6]), None);
+        assert_eq!(l.reshape_strides(&[3, 2], &[3, 1, 2]), Some(vec![1, 0, 3]));
+        // A contiguous (4,6) slice of columns 0..3 of a (4,6): strides (6,1), shape (4,3).
+        let l = Layout { strides: vec![6, 1], offset: 0 };
+        assert_eq!(l.reshape_strides(&[4, 3], &[2, 2, 3]), Some(vec![12, 6, 1]));
+        assert_eq!(l.reshape_strides(&[4, 3], &[12]), None);
+    }
+}

@@ -1,0 +1,154 @@
+//! Streams: logical in-order queues of work, each bound to a device.
+//!
+//! A [`Stream`] is a small `Copy` handle to a process-wide queue. Unlike MLX (where since 0.31 a
+//! stream belongs to the thread that made it), any thread may submit work to any stream; work on
+//! one stream still runs in the order it was submitted. A stream is not a thread: the scheduler
+//! runs ready streams on a shared pool, so a thousand streams cost a thousand small queues.
+//!
+//! Rules: the default stream of each device is process-wide (`set_default_stream`); `with_stream`
+//! and [`StreamScope`] override the default stream (and with it the default device) for the
+//! current thread only.
+
+use crate::scope::{self, Scoped};
+use crate::{scheduler, Device, DeviceType, Error, Result};
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::{Mutex, OnceLock};
+
+/// A handle to a stream. Cheap to copy; equal handles are the same queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Stream {
+    index: u32,
+    device: Device,
+}
+
+impl Stream {
+    pub fn device(&self) -> Device {
+        self.device
+    }
+    /// Unique among all streams of the process.
+    pub fn index(&self) -> usize {
+        self.index as usize
+    }
+    pub(crate) fn from_parts(index: u32, device: Device) -> Stream {
+        Stream { index, device }
+    }
+}
+
+impl fmt::Display for Stream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Stream({}, {})", self.device, self.index)
+    }
+}
+
+/// Where an op should run: MLX's `stream=` argument. `()` means "the default".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum StreamOrDevice {
+    #[default]
+    Default,
+    Stream(Stream),
+    Device(Device),
+}
+
+impl StreamOrDevice {
+    /// The stream an op built now with this argument runs on.
+    pub fn resolve(self, op: &'static str) -> Result<Stream> {
+        match self {
+            StreamOrDevice::Stream(s) => Ok(s),
+            StreamOrDevice::Device(d) => default_stream_for(op, d),
+            StreamOrDevice::Default => match scope::innermost() {
+                Some(Scoped::Stream(s)) => Ok(s),
+                Some(Scoped::Device(d)) => default_stream_for(op, d),
+                None => default_stream_for(op, crate::device::global_default_device()),
+            },
+        }
+    }
+}
+
+impl From<()> for StreamOrDevice {
+    fn from(_: ()) -> Self {
+        StreamOrDevice::Default
+    }
+}
+impl From<Stream> for StreamOrDevice {
+    fn from(s: Stream) -> Self {
+        StreamOrDevice::Stream(s)
+    }
+}
+impl From<&Stream> for StreamOrDevice {
+    fn from(s: &Stream) -> Self {
+        StreamOrDevice::Stream(*s)
+    }
+}
+impl From<Device> for StreamOrDevice {
+    fn from(d: Device) -> Self {
+        StreamOrDevice::Device(d)
+    }
+}
+impl From<DeviceType> for StreamOrDevice {
+    fn from(d: DeviceType) -> Self {
+        StreamOrDevice::Device(d.into())
+    }
+}
+impl From<Option<Stream>> for StreamOrDevice {
+    fn from(s: Option<Stream>) -> Self {
+        s.map_or(StreamOrDevice::Default, StreamOrDevice::Stream)
+    }
+}
+
+fn defaults() -> &'static Mutex<HashMap<Device, Stream>> {
+    static DEFAULTS: OnceLock<Mutex<HashMap<Device, Stream>>> = OnceLock::new();
+    DEFAULTS.get_or_init(|| Mutex::new(HashMap::new()))
+}
+
+fn default_stream_for(op: &'static str, device: Device) -> Result<Stream> {
+    let mut map = defaults().lock().unwrap();
+    if let Some(s) = map.get(&device) {
+        return Ok(*s);
+    }
+    device.check_available(op)?;
+    let s = scheduler::create_stream(device)?;
+    map.insert(device, s);
+    Ok(s)
+}
+
+/// The default stream of `device` (made on first use).
+pub fn default_stream(device: Device) -> Result<Stream> {
+    default_stream_for("default_stream", device)
+}
+
+/// Makes `stream` the default stream of its device, for every thread.
+pub fn set_default_stream(stream: Stream) -> Result<()> {
+    scheduler::check_stream("set_default_stream", stream)?;
+    defaults().lock().unwrap().insert(stream.device, stream);
+    Ok(())
+}
+
+/// A new stream on `device`, independent of every other stream.
+pub fn new_stream(device: Device) -> Result<Stream> {
+    device.check_available("new_stream")?;
+    scheduler::create_stream(device)
+}
+
+/// Runs `f` with `stream` (and its device) as this thread's defaults.
+pub fn with_stream<R>(stream: Stream, f: impl FnOnce() -> R) -> Result<R> {
+    let _scope = StreamScope::new(stream)?;
+    Ok(f())
+}
+
+/// While alive, makes `stream` this thread's default stream and its device the default device.
+pub struct StreamScope {
+    _scope: scope::ScopeGuard,
+}
+
+impl StreamScope {
+    pub fn new(stream: Stream) -> Result<Self> {
+        scheduler::check_stream("stream", stream)?;
+        Ok(StreamScope { _scope: scope::push(Scoped::Stream(stream)) })
+    }
+}
+
+/// Errors for a stream handle that names no stream of this process (only possible through FFI).
+pub(crate) fn unknown_stream(op: &'static str, stream: Stream) -> Error {
+    Error::device(op, format!("{stream} does not exist"))
+}
