@@ -7,8 +7,8 @@
 
 mod binary;
 mod convert;
-mod operators;
 mod creation;
+mod operators;
 mod shape;
 mod unary;
 
@@ -22,6 +22,12 @@ use crate::op::Op;
 use crate::{Array, Dtype, Stream};
 
 /// A lazy array on `stream`; the shared tail of every builder.
-pub(crate) fn make(shape: Vec<usize>, dtype: Dtype, stream: Stream, op: Op, inputs: Vec<Array>) -> Array {
+pub(crate) fn make(
+    shape: Vec<usize>,
+    dtype: Dtype,
+    stream: Stream,
+    op: Op,
+    inputs: Vec<Array>,
+) -> Array {
     Array::lazy(shape, dtype, stream, op, inputs)
 }

@@ -51,6 +51,9 @@ pub fn run(op: &Op, inputs: &[Input], out: &Output) -> Result<Data> {
         Op::Binary(b) => binary::run(*b, &inputs[0], &inputs[1], out),
         Op::AsType | Op::Copy | Op::Reshape => copy::astype(op.name(), &inputs[0], out),
         Op::Where => copy::select(&inputs[0], &inputs[1], &inputs[2], out),
-        _ => Err(Error::device(op.name(), format!("no CPU kernel for {} yet", op.name()))),
+        _ => Err(Error::device(
+            op.name(),
+            format!("no CPU kernel for {} yet", op.name()),
+        )),
     }
 }
