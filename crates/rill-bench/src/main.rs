@@ -24,10 +24,14 @@ fn median(warm: usize, runs: usize, mut f: impl FnMut() -> Result<()>) -> Result
 fn random(shape: &[usize], seed: u64) -> Result<Array> {
     // A cheap deterministic fill (an LCG): benchmarks need non-constant data, not good randomness.
     let n: usize = shape.iter().product();
-    let mut state = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    let mut state = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
     let v: Vec<f32> = (0..n)
         .map(|_| {
-            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             (state >> 40) as f32 / (1u64 << 24) as f32
         })
         .collect();
