@@ -45,7 +45,7 @@ fn infer_shape(op: &'static str, old: &[usize], shape: &[isize]) -> Result<Vec<u
     }
     let mut out: Vec<usize> = shape.iter().map(|&d| d.max(0) as usize).collect();
     if let Some(i) = infer {
-        if known == 0 || size % known != 0 {
+        if known == 0 || !size.is_multiple_of(known) {
             return Err(Error::shape(
                 op,
                 format!("cannot reshape array of shape {old:?} into shape {shape:?}"),
