@@ -21,6 +21,7 @@ pub mod error;
 pub mod memory;
 pub mod op;
 pub mod ops;
+pub mod random;
 pub mod scheduler;
 mod scope;
 pub mod shape;

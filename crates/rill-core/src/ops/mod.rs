@@ -10,12 +10,14 @@ mod convert;
 mod creation;
 mod operators;
 mod shape;
+mod sort;
 mod unary;
 
 pub use binary::*;
 pub use convert::*;
 pub use creation::*;
 pub use shape::*;
+pub use sort::*;
 pub use unary::*;
 
 use crate::op::Op;

@@ -11,6 +11,8 @@ mod copy;
 mod creation;
 mod info;
 pub mod num;
+pub(crate) mod random;
+mod sort;
 pub mod strided;
 
 pub use info::{cores, info, total_memory};
@@ -51,6 +53,8 @@ pub fn run(op: &Op, inputs: &[Input], out: &Output) -> Result<Data> {
         Op::Binary(b) => binary::run(*b, &inputs[0], &inputs[1], out),
         Op::AsType | Op::Copy | Op::Reshape => copy::astype(op.name(), &inputs[0], out),
         Op::Where => copy::select(&inputs[0], &inputs[1], &inputs[2], out),
+        Op::Sort { .. } | Op::ArgSort { .. } => sort::run(op, &inputs[0], out),
+        Op::RandomBits => random::run(&inputs[0], out),
         _ => Err(Error::device(
             op.name(),
             format!("no CPU kernel for {} yet", op.name()),
