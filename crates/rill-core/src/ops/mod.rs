@@ -6,6 +6,7 @@
 //! can fail later for those reasons. They never evaluate anything.
 
 mod binary;
+mod compare;
 mod convert;
 mod creation;
 mod operators;
@@ -14,6 +15,7 @@ mod sort;
 mod unary;
 
 pub use binary::*;
+pub use compare::*;
 pub use convert::*;
 pub use creation::*;
 pub use shape::*;
