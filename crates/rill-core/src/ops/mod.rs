@@ -8,14 +8,20 @@
 mod binary;
 mod convert;
 mod operators;
+mod reduce;
+mod scan;
 mod creation;
 mod shape;
+mod softmax;
 mod unary;
 
 pub use binary::*;
 pub use convert::*;
 pub use creation::*;
+pub use reduce::*;
+pub use scan::*;
 pub use shape::*;
+pub use softmax::*;
 pub use unary::*;
 
 use crate::op::Op;
