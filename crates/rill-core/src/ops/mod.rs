@@ -8,18 +8,25 @@
 mod binary;
 mod compare;
 mod convert;
+mod operators;
+mod reduce;
+mod scan;
 mod creation;
 mod operators;
 mod shape;
 mod sort;
+mod softmax;
 mod unary;
 
 pub use binary::*;
 pub use compare::*;
 pub use convert::*;
 pub use creation::*;
+pub use reduce::*;
+pub use scan::*;
 pub use shape::*;
 pub use sort::*;
+pub use softmax::*;
 pub use unary::*;
 
 use crate::op::Op;

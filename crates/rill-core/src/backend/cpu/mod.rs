@@ -6,14 +6,20 @@
 //! same one the scheduler drains streams on, so intra-op and inter-stream parallelism share the
 //! cores instead of oversubscribing them.
 
+mod accum;
+mod argreduce;
 mod binary;
 mod copy;
 mod creation;
 mod info;
+mod lines;
 pub mod num;
 pub(crate) mod random;
 mod sort;
 mod special;
+mod reduce;
+mod scan;
+mod softmax;
 pub mod strided;
 mod unary;
 
@@ -62,5 +68,11 @@ pub fn run(op: &Op, inputs: &[Input], out: &Output) -> Result<Data> {
             op.name(),
             format!("no CPU kernel for {} yet", op.name()),
         )),
+        Op::Reduce { op, axes } => reduce::run(*op, axes, &inputs[0], out),
+        Op::ArgReduce { op, axis } => argreduce::run(*op, *axis, &inputs[0], out),
+        Op::Scan { op, axis, reverse, inclusive } => scan::run(*op, *axis, *reverse, *inclusive, &inputs[0], out),
+        Op::Softmax { axis } => softmax::softmax(*axis, &inputs[0], out),
+        Op::LogSumExp { axis } => softmax::logsumexp(*axis, &inputs[0], out),
+        _ => Err(Error::device(op.name(), format!("no CPU kernel for {} yet", op.name()))),
     }
 }
