@@ -13,6 +13,7 @@ mod copy;
 mod creation;
 mod info;
 mod lines;
+mod matmul;
 pub mod num;
 pub(crate) mod random;
 mod sort;
@@ -73,6 +74,7 @@ pub fn run(op: &Op, inputs: &[Input], out: &Output) -> Result<Data> {
         Op::Scan { op, axis, reverse, inclusive } => scan::run(*op, *axis, *reverse, *inclusive, &inputs[0], out),
         Op::Softmax { axis } => softmax::softmax(*axis, &inputs[0], out),
         Op::LogSumExp { axis } => softmax::logsumexp(*axis, &inputs[0], out),
+        Op::Matmul | Op::AddMm { .. } => matmul::run(op, inputs, out),
         _ => Err(Error::device(op.name(), format!("no CPU kernel for {} yet", op.name()))),
     }
 }
