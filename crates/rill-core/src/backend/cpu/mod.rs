@@ -11,9 +11,11 @@ mod argreduce;
 mod binary;
 mod copy;
 mod creation;
+mod gather;
 mod info;
 mod lines;
 mod matmul;
+mod movement;
 pub mod num;
 pub(crate) mod random;
 mod sort;
@@ -65,6 +67,16 @@ pub fn run(op: &Op, inputs: &[Input], out: &Output) -> Result<Data> {
         Op::Where => copy::select(&inputs[0], &inputs[1], &inputs[2], out),
         Op::Sort { .. } | Op::ArgSort { .. } => sort::run(op, &inputs[0], out),
         Op::RandomBits => random::run(&inputs[0], out),
+        Op::Concatenate { axis } => movement::concatenate(inputs, *axis, out),
+        Op::Pad { low, value } => movement::pad(&inputs[0], low, *value, out),
+        Op::SliceUpdate { start, step } => {
+            movement::slice_update(&inputs[0], &inputs[1], start, step, out)
+        }
+        Op::Gather { axis } => gather::take(&inputs[0], &inputs[1], *axis, out),
+        Op::TakeAlongAxis { axis } => gather::take_along_axis(&inputs[0], &inputs[1], *axis, out),
+        Op::PutAlongAxis { axis } => {
+            gather::put_along_axis(&inputs[0], &inputs[1], &inputs[2], *axis, out)
+        }
         _ => Err(Error::device(
             op.name(),
             format!("no CPU kernel for {} yet", op.name()),
