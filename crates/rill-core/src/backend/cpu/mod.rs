@@ -77,16 +77,15 @@ pub fn run(op: &Op, inputs: &[Input], out: &Output) -> Result<Data> {
         Op::PutAlongAxis { axis } => {
             gather::put_along_axis(&inputs[0], &inputs[1], &inputs[2], *axis, out)
         }
-        _ => Err(Error::device(
-            op.name(),
-            format!("no CPU kernel for {} yet", op.name()),
-        )),
         Op::Reduce { op, axes } => reduce::run(*op, axes, &inputs[0], out),
         Op::ArgReduce { op, axis } => argreduce::run(*op, *axis, &inputs[0], out),
         Op::Scan { op, axis, reverse, inclusive } => scan::run(*op, *axis, *reverse, *inclusive, &inputs[0], out),
         Op::Softmax { axis } => softmax::softmax(*axis, &inputs[0], out),
         Op::LogSumExp { axis } => softmax::logsumexp(*axis, &inputs[0], out),
         Op::Matmul | Op::AddMm { .. } => matmul::run(op, inputs, out),
-        _ => Err(Error::device(op.name(), format!("no CPU kernel for {} yet", op.name()))),
+        // Views never reach a backend: `backend::views` resolves them first.
+        Op::Transpose(_) | Op::Slice { .. } | Op::BroadcastTo => {
+            Err(Error::runtime(op.name(), "internal error: a view reached the CPU backend"))
+        }
     }
 }
