@@ -8,6 +8,8 @@
 mod binary;
 mod convert;
 mod creation;
+mod indexing;
+mod movement;
 mod operators;
 mod shape;
 mod unary;
@@ -15,6 +17,8 @@ mod unary;
 pub use binary::*;
 pub use convert::*;
 pub use creation::*;
+pub use indexing::*;
+pub use movement::*;
 pub use shape::*;
 pub use unary::*;
 

@@ -9,7 +9,9 @@
 mod binary;
 mod copy;
 mod creation;
+mod gather;
 mod info;
+mod movement;
 pub mod num;
 pub mod strided;
 
@@ -51,6 +53,16 @@ pub fn run(op: &Op, inputs: &[Input], out: &Output) -> Result<Data> {
         Op::Binary(b) => binary::run(*b, &inputs[0], &inputs[1], out),
         Op::AsType | Op::Copy | Op::Reshape => copy::astype(op.name(), &inputs[0], out),
         Op::Where => copy::select(&inputs[0], &inputs[1], &inputs[2], out),
+        Op::Concatenate { axis } => movement::concatenate(inputs, *axis, out),
+        Op::Pad { low, value } => movement::pad(&inputs[0], low, *value, out),
+        Op::SliceUpdate { start, step } => {
+            movement::slice_update(&inputs[0], &inputs[1], start, step, out)
+        }
+        Op::Gather { axis } => gather::take(&inputs[0], &inputs[1], *axis, out),
+        Op::TakeAlongAxis { axis } => gather::take_along_axis(&inputs[0], &inputs[1], *axis, out),
+        Op::PutAlongAxis { axis } => {
+            gather::put_along_axis(&inputs[0], &inputs[1], &inputs[2], *axis, out)
+        }
         _ => Err(Error::device(
             op.name(),
             format!("no CPU kernel for {} yet", op.name()),
