@@ -29,6 +29,7 @@ pub use linalg::*;
 pub use movement::*;
 pub use reduce::*;
 pub use scan::*;
+pub use movement::*;
 pub use shape::*;
 pub use sort::*;
 pub use softmax::*;

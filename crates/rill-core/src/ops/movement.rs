@@ -129,6 +129,7 @@ pub fn split(
         }
         Split::Sections(k) => {
             if n % k != 0 {
+            if !n.is_multiple_of(k) {
                 return Err(Error::shape(
                     "split",
                     format!(
@@ -219,6 +220,10 @@ pub fn tile(a: &Array, reps: &[usize], s: impl Into<StreamOrDevice>) -> Result<A
         .collect();
     let reps: Vec<usize> = std::iter::repeat(1)
         .take(nd - reps.len())
+    let shape: Vec<usize> = std::iter::repeat_n(1, nd - a.ndim())
+        .chain(a.shape().iter().copied())
+        .collect();
+    let reps: Vec<usize> = std::iter::repeat_n(1, nd - reps.len())
         .chain(reps.iter().copied())
         .collect();
     // (1, s0, 1, s1, ...) broadcast to (r0, s0, r1, s1, ...), then merged pairwise.

@@ -129,6 +129,11 @@ pub fn take(a: &Input, idx: &Input, axis: usize, out: &Output) -> Result<Data> {
     let mut si = vec![0isize; axis];
     si.extend(contiguous_strides(idx.shape));
     si.extend(std::iter::repeat(0).take(a.shape.len() - axis - 1));
+    sa.extend(std::iter::repeat_n(0, k));
+    sa.extend_from_slice(&strides[axis + 1..]);
+    let mut si = vec![0isize; axis];
+    si.extend(contiguous_strides(idx.shape));
+    si.extend(std::iter::repeat_n(0, a.shape.len() - axis - 1));
     dispatch_dtype!(out.dtype, T => output::<T>("take", out, |o| {
         gather_rows::<T>(a, &sa, &offs, &si, out.shape, o);
         Ok(())

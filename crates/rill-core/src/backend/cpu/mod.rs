@@ -87,5 +87,9 @@ pub fn run(op: &Op, inputs: &[Input], out: &Output) -> Result<Data> {
         Op::Transpose(_) | Op::Slice { .. } | Op::BroadcastTo => {
             Err(Error::runtime(op.name(), "internal error: a view reached the CPU backend"))
         }
+        _ => Err(Error::device(
+            op.name(),
+            format!("no CPU kernel for {} yet", op.name()),
+        )),
     }
 }
