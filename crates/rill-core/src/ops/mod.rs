@@ -9,12 +9,14 @@ mod binary;
 mod convert;
 mod operators;
 mod creation;
+mod linalg;
 mod shape;
 mod unary;
 
 pub use binary::*;
 pub use convert::*;
 pub use creation::*;
+pub use linalg::*;
 pub use shape::*;
 pub use unary::*;
 

@@ -10,6 +10,7 @@ mod binary;
 mod copy;
 mod creation;
 mod info;
+mod matmul;
 pub mod num;
 pub mod strided;
 
@@ -51,6 +52,7 @@ pub fn run(op: &Op, inputs: &[Input], out: &Output) -> Result<Data> {
         Op::Binary(b) => binary::run(*b, &inputs[0], &inputs[1], out),
         Op::AsType | Op::Copy | Op::Reshape => copy::astype(op.name(), &inputs[0], out),
         Op::Where => copy::select(&inputs[0], &inputs[1], &inputs[2], out),
+        Op::Matmul | Op::AddMm { .. } => matmul::run(op, inputs, out),
         _ => Err(Error::device(op.name(), format!("no CPU kernel for {} yet", op.name()))),
     }
 }
