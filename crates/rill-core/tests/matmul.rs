@@ -84,6 +84,9 @@ impl T for f16 {
 fn random<E: T>(rng: &mut StdRng, shape: &[usize]) -> (Array, Vec<Complex64>) {
     let n: usize = shape.iter().product();
     let vals: Vec<E> = (0..n).map(|_| E::make(rng.random_range(-1.0..1.0), rng.random_range(-1.0..1.0))).collect();
+    let vals: Vec<E> = (0..n)
+        .map(|_| E::make(rng.random_range(-1.0..1.0), rng.random_range(-1.0..1.0)))
+        .collect();
     let wide = vals.iter().map(|v| v.wide()).collect();
     (Array::from_slice(&vals, shape).unwrap(), wide)
 }
@@ -125,11 +128,34 @@ fn indices(shape: &[usize]) -> Vec<Vec<usize>> {
 fn reference(a: &Dense, b: &Dense) -> (Dense, Vec<f64>, usize) {
     let a2 = if a.shape.len() == 1 { Dense { v: a.v.clone(), shape: vec![1, a.shape[0]] } } else { a.clone() };
     let b2 = if b.shape.len() == 1 { Dense { v: b.v.clone(), shape: vec![b.shape[0], 1] } } else { b.clone() };
+    let a2 = if a.shape.len() == 1 {
+        Dense {
+            v: a.v.clone(),
+            shape: vec![1, a.shape[0]],
+        }
+    } else {
+        a.clone()
+    };
+    let b2 = if b.shape.len() == 1 {
+        Dense {
+            v: b.v.clone(),
+            shape: vec![b.shape[0], 1],
+        }
+    } else {
+        b.clone()
+    };
     let (na, nb) = (a2.shape.len(), b2.shape.len());
     let (m, k, n) = (a2.shape[na - 2], a2.shape[na - 1], b2.shape[nb - 1]);
     assert_eq!(k, b2.shape[nb - 2]);
     let nbatch = (na - 2).max(nb - 2);
     let dim = |s: &[usize], d: usize| if d + s.len() >= nbatch { s[d + s.len() - nbatch] } else { 1 };
+    let dim = |s: &[usize], d: usize| {
+        if d + s.len() >= nbatch {
+            s[d + s.len() - nbatch]
+        } else {
+            1
+        }
+    };
     let batch: Vec<usize> = (0..nbatch)
         .map(|d| {
             let (x, y) = (dim(&a2.shape[..na - 2], d), dim(&b2.shape[..nb - 2], d));
@@ -140,6 +166,9 @@ fn reference(a: &Dense, b: &Dense) -> (Dense, Vec<f64>, usize) {
     let pick = |s: &[usize], idx: &[usize]| -> Vec<usize> {
         let skip = nbatch - s.len();
         (0..s.len()).map(|d| if s[d] == 1 { 0 } else { idx[d + skip] }).collect()
+        (0..s.len())
+            .map(|d| if s[d] == 1 { 0 } else { idx[d + skip] })
+            .collect()
     };
     let mut v = vec![];
     let mut mag = vec![];
@@ -179,6 +208,13 @@ fn check<E: T>(what: &str, got: &Array, want: &Dense, mag: &[f64], k: usize) {
         let x = x.wide();
         let tol = 1.5 * ((k as f64 + 2.0) * E::ACC * mag[i] + E::OUT * w.norm() + E::PARTIAL * mag[i]) + 1e-300;
         assert!((x - w).norm() <= tol, "{what}: element {i}: got {x}, want {w} (tolerance {tol:e})");
+        let tol = 1.5
+            * ((k as f64 + 2.0) * E::ACC * mag[i] + E::OUT * w.norm() + E::PARTIAL * mag[i])
+            + 1e-300;
+        assert!(
+            (x - w).norm() <= tol,
+            "{what}: element {i}: got {x}, want {w} (tolerance {tol:e})"
+        );
     }
 }
 
@@ -188,6 +224,23 @@ fn matmul_case<E: T>(rng: &mut StdRng, sa: &[usize], sb: &[usize]) {
     let got = ops::matmul(&a, &b, ()).unwrap();
     let (want, mag, k) = reference(&Dense { v: va, shape: sa.to_vec() }, &Dense { v: vb, shape: sb.to_vec() });
     check::<E>(&format!("{:?} {sa:?} @ {sb:?}", E::DTYPE), &got, &want, &mag, k);
+    let (want, mag, k) = reference(
+        &Dense {
+            v: va,
+            shape: sa.to_vec(),
+        },
+        &Dense {
+            v: vb,
+            shape: sb.to_vec(),
+        },
+    );
+    check::<E>(
+        &format!("{:?} {sa:?} @ {sb:?}", E::DTYPE),
+        &got,
+        &want,
+        &mag,
+        k,
+    );
 }
 
 const SHAPES: &[(&[usize], &[usize])] = &[
@@ -214,6 +267,14 @@ fn shapes_follow_numpy() {
         matmul_case::<f32>(&mut rng, sa, sb);
     }
     let s = |x: &[usize], y: &[usize]| ops::matmul(&ops::ones(x, Dtype::Float32, ()).unwrap(), &ops::ones(y, Dtype::Float32, ()).unwrap(), ()).unwrap();
+    let s = |x: &[usize], y: &[usize]| {
+        ops::matmul(
+            &ops::ones(x, Dtype::Float32, ()).unwrap(),
+            &ops::ones(y, Dtype::Float32, ()).unwrap(),
+            (),
+        )
+        .unwrap()
+    };
     assert_eq!(s(&[3], &[3]).shape(), &[] as &[usize]);
     assert_eq!(s(&[3], &[4, 3, 2]).shape(), &[4, 2]);
     assert_eq!(s(&[4, 2, 3], &[3]).shape(), &[4, 2]);
@@ -248,6 +309,9 @@ fn mixed_dtypes_promote_as_mlx() {
         // Small integers, exact in every dtype, so the product is exact too.
         let mk = |rng: &mut StdRng, shape: &[usize], dt: Dtype| {
             let v: Vec<i32> = (0..shape.iter().product()).map(|_| rng.random_range(0..3)).collect();
+            let v: Vec<i32> = (0..shape.iter().product())
+                .map(|_| rng.random_range(0..3))
+                .collect();
             let a = ops::astype(&Array::from_slice(&v, shape).unwrap(), dt, ()).unwrap();
             (a, v)
         };
@@ -257,6 +321,21 @@ fn mixed_dtypes_promote_as_mlx() {
         assert_eq!(c.dtype(), want, "{x} @ {y}");
         let got: Vec<f64> = ops::astype(&c, Dtype::Float64, ()).unwrap().to_vec().unwrap();
         let fix = |v: &[i32], dt: Dtype| -> Vec<f64> { v.iter().map(|&e| if dt == Dtype::Bool { (e != 0) as i32 as f64 } else { e as f64 }).collect() };
+        let got: Vec<f64> = ops::astype(&c, Dtype::Float64, ())
+            .unwrap()
+            .to_vec()
+            .unwrap();
+        let fix = |v: &[i32], dt: Dtype| -> Vec<f64> {
+            v.iter()
+                .map(|&e| {
+                    if dt == Dtype::Bool {
+                        (e != 0) as i32 as f64
+                    } else {
+                        e as f64
+                    }
+                })
+                .collect()
+        };
         let (fa, fb) = (fix(&va, x), fix(&vb, y));
         for i in 0..3 {
             for j in 0..2 {
@@ -272,6 +351,16 @@ fn mixed_dtypes_promote_as_mlx() {
 fn permuted(x: &Array, v: &[Complex64], shape: &[usize], perm: &[usize]) -> (Array, Dense) {
     let view = ops::transpose(x, Some(&perm.iter().map(|&p| p as isize).collect::<Vec<_>>()), ()).unwrap();
     let src = Dense { v: v.to_vec(), shape: shape.to_vec() };
+    let view = ops::transpose(
+        x,
+        Some(&perm.iter().map(|&p| p as isize).collect::<Vec<_>>()),
+        (),
+    )
+    .unwrap();
+    let src = Dense {
+        v: v.to_vec(),
+        shape: shape.to_vec(),
+    };
     let vshape: Vec<usize> = perm.iter().map(|&p| shape[p]).collect();
     let vals = indices(&vshape)
         .into_iter()
@@ -284,6 +373,13 @@ fn permuted(x: &Array, v: &[Complex64], shape: &[usize], perm: &[usize]) -> (Arr
         })
         .collect();
     (view, Dense { v: vals, shape: vshape })
+    (
+        view,
+        Dense {
+            v: vals,
+            shape: vshape,
+        },
+    )
 }
 
 #[test]
@@ -296,6 +392,20 @@ fn transposed_views() {
     let (b, db) = permuted(&bt, &vb, &[7, 6], &[1, 0]);
     let (a0, da0) = (at.clone(), Dense { v: va.clone(), shape: vec![6, 5] });
     let (b0, db0) = (bt.clone(), Dense { v: vb.clone(), shape: vec![7, 6] });
+    let (a0, da0) = (
+        at.clone(),
+        Dense {
+            v: va.clone(),
+            shape: vec![6, 5],
+        },
+    );
+    let (b0, db0) = (
+        bt.clone(),
+        Dense {
+            v: vb.clone(),
+            shape: vec![7, 6],
+        },
+    );
     let got = ops::matmul(&a, &b, ()).unwrap(); // (5,6) @ (6,7)
     let (w, mag, k) = reference(&da, &db);
     check::<f32>("a^T @ b^T", &got, &w, &mag, k);
@@ -327,6 +437,39 @@ fn strided_reversed_and_broadcast_views() {
     let (y, vy) = random::<f64>(&mut rng, &[5, 3]);
     let b = ops::slice_dims(&y, &[SliceDim { start: 4, step: -1, len: 5 }, SliceDim { start: 0, step: 1, len: 3 }], ()).unwrap();
     let db = Dense { v: (0..5).rev().flat_map(|i| vy[i * 3..i * 3 + 3].to_vec()).collect(), shape: vec![5, 3] };
+    let da = Dense {
+        v: (0..4)
+            .flat_map(|i| (0..5).map(move |j| (i, j)))
+            .map(|(i, j)| vx[i * 10 + 2 * j])
+            .collect(),
+        shape: vec![4, 5],
+    };
+    // Rows reversed (a negative stride).
+    let (y, vy) = random::<f64>(&mut rng, &[5, 3]);
+    let b = ops::slice_dims(
+        &y,
+        &[
+            SliceDim {
+                start: 4,
+                step: -1,
+                len: 5,
+            },
+            SliceDim {
+                start: 0,
+                step: 1,
+                len: 3,
+            },
+        ],
+        (),
+    )
+    .unwrap();
+    let db = Dense {
+        v: (0..5)
+            .rev()
+            .flat_map(|i| vy[i * 3..i * 3 + 3].to_vec())
+            .collect(),
+        shape: vec![5, 3],
+    };
     let got = ops::matmul(&a, &b, ()).unwrap();
     let (w, mag, k) = reference(&da, &db);
     check::<f64>("strided @ reversed", &got, &w, &mag, k);
@@ -338,6 +481,16 @@ fn strided_reversed_and_broadcast_views() {
     let (z, vz) = random::<f32>(&mut rng, &[6, 2]);
     let b = ops::broadcast_to(&z, &[4, 6, 2], ()).unwrap();
     let db = Dense { v: (0..4).flat_map(|_| vz.clone()).collect(), shape: vec![4, 6, 2] };
+    let da = Dense {
+        v: (0..3).flat_map(|_| vr.clone()).collect(),
+        shape: vec![3, 6],
+    };
+    let (z, vz) = random::<f32>(&mut rng, &[6, 2]);
+    let b = ops::broadcast_to(&z, &[4, 6, 2], ()).unwrap();
+    let db = Dense {
+        v: (0..4).flat_map(|_| vz.clone()).collect(),
+        shape: vec![4, 6, 2],
+    };
     let got = ops::matmul(&a, &b, ()).unwrap();
     let (w, mag, k) = reference(&da, &db);
     check::<f32>("broadcast row @ broadcast batch", &got, &w, &mag, k);
@@ -364,6 +517,13 @@ fn large_products_take_the_parallel_paths() {
     let (y, vy) = random::<f32>(&mut rng, &[50, 60]);
     let got = ops::matmul(&x, &y, ()).unwrap();
     let (w, mag, k) = reference(&dx, &Dense { v: vy, shape: vec![50, 60] });
+    let (w, mag, k) = reference(
+        &dx,
+        &Dense {
+            v: vy,
+            shape: vec![50, 60],
+        },
+    );
     check::<f32>("column-major batches @ shared", &got, &w, &mag, k);
     // Batch-major storage that cannot fold: (30, 40, 50) stored as (40, 30, 50).
     let (xs, vx) = random::<f32>(&mut rng, &[40, 30, 50]);
@@ -371,6 +531,13 @@ fn large_products_take_the_parallel_paths() {
     let (y, vy) = random::<f32>(&mut rng, &[50, 20]);
     let got = ops::matmul(&x, &y, ()).unwrap();
     let (w, mag, k) = reference(&dx, &Dense { v: vy, shape: vec![50, 20] });
+    let (w, mag, k) = reference(
+        &dx,
+        &Dense {
+            v: vy,
+            shape: vec![50, 20],
+        },
+    );
     check::<f32>("interleaved batches @ shared", &got, &w, &mag, k);
 }
 
@@ -384,6 +551,10 @@ fn empty_inner_dim_gives_zeros() {
     let a = ops::ones(&[2, 3, 0], Dtype::Bfloat16, ()).unwrap();
     let b = ops::ones(&[0], Dtype::Bfloat16, ()).unwrap();
     assert_eq!(ops::matmul(&a, &b, ()).unwrap().to_vec::<bf16>().unwrap(), vec![bf16::ZERO; 6]);
+    assert_eq!(
+        ops::matmul(&a, &b, ()).unwrap().to_vec::<bf16>().unwrap(),
+        vec![bf16::ZERO; 6]
+    );
     // Empty outer dims: an empty result.
     let a = ops::ones(&[0, 3], Dtype::Float64, ()).unwrap();
     let b = ops::ones(&[3, 2], Dtype::Float64, ()).unwrap();
@@ -400,6 +571,21 @@ fn empty_inner_dim_gives_zeros() {
 
 /// `addmm(c, a, b, alpha, beta)` for inputs of type `E` against the reference.
 fn addmm_case<E: T>(rng: &mut StdRng, sc: &[usize], sa: &[usize], sb: &[usize], alpha: f64, beta: f64) {
+    assert_eq!(
+        r.to_vec::<f32>().unwrap(),
+        vec![3.0, -6.0, 9.0, 3.0, -6.0, 9.0]
+    );
+}
+
+/// `addmm(c, a, b, alpha, beta)` for inputs of type `E` against the reference.
+fn addmm_case<E: T>(
+    rng: &mut StdRng,
+    sc: &[usize],
+    sa: &[usize],
+    sb: &[usize],
+    alpha: f64,
+    beta: f64,
+) {
     let (a, va) = random::<E>(rng, sa);
     let (b, vb) = random::<E>(rng, sb);
     let (c, vc) = random::<E>(rng, sc);
@@ -407,12 +593,30 @@ fn addmm_case<E: T>(rng: &mut StdRng, sc: &[usize], sa: &[usize], sb: &[usize], 
     let (p, mag, k) = reference(&Dense { v: va, shape: sa.to_vec() }, &Dense { v: vb, shape: sb.to_vec() });
     // c broadcast to the product's shape, by NumPy's rule.
     let dc = Dense { v: vc, shape: sc.to_vec() };
+    let (p, mag, k) = reference(
+        &Dense {
+            v: va,
+            shape: sa.to_vec(),
+        },
+        &Dense {
+            v: vb,
+            shape: sb.to_vec(),
+        },
+    );
+    // c broadcast to the product's shape, by NumPy's rule.
+    let dc = Dense {
+        v: vc,
+        shape: sc.to_vec(),
+    };
     let pad = p.shape.len() - sc.len();
     let want: Vec<Complex64> = indices(&p.shape)
         .iter()
         .zip(&p.v)
         .map(|(idx, &pv)| {
             let ci: Vec<usize> = (0..sc.len()).map(|d| if sc[d] == 1 { 0 } else { idx[d + pad] }).collect();
+            let ci: Vec<usize> = (0..sc.len())
+                .map(|d| if sc[d] == 1 { 0 } else { idx[d + pad] })
+                .collect();
             pv * alpha + dc.at(&ci) * beta
         })
         .collect();
@@ -426,6 +630,26 @@ fn addmm_case<E: T>(rng: &mut StdRng, sc: &[usize], sa: &[usize], sb: &[usize], 
         .collect();
     let what = format!("addmm {:?} c {sc:?} a {sa:?} b {sb:?} alpha {alpha} beta {beta}", E::DTYPE);
     check::<E>(&what, &got, &Dense { v: want, shape: p.shape.clone() }, &c_mag, k + 2);
+            let ci: Vec<usize> = (0..sc.len())
+                .map(|d| if sc[d] == 1 { 0 } else { idx[d + pad] })
+                .collect();
+            mag[i] * alpha.abs() + dc.at(&ci).norm() * beta.abs()
+        })
+        .collect();
+    let what = format!(
+        "addmm {:?} c {sc:?} a {sa:?} b {sb:?} alpha {alpha} beta {beta}",
+        E::DTYPE
+    );
+    check::<E>(
+        &what,
+        &got,
+        &Dense {
+            v: want,
+            shape: p.shape.clone(),
+        },
+        &c_mag,
+        k + 2,
+    );
 }
 
 #[test]
@@ -466,6 +690,10 @@ fn addmm_with_zero_beta_ignores_c() {
     let r = ops::addmm(&c, &a, &b, 2.0, 0.0, ()).unwrap();
     assert_eq!(r.to_vec::<f32>().unwrap(), vec![6.0, 14.0]);
     let r = ops::addmm(&c, &a, &b, 2.0, 1.0, ()).unwrap().to_vec::<f32>().unwrap();
+    let r = ops::addmm(&c, &a, &b, 2.0, 1.0, ())
+        .unwrap()
+        .to_vec::<f32>()
+        .unwrap();
     assert!(r[0].is_nan() && r[1] == f32::INFINITY);
 }
 
@@ -484,6 +712,46 @@ fn addmm_promotes_all_three_inputs() {
         let r = ops::addmm(&mk(&[2, 2], dc), &mk(&[2, 3], da), &mk(&[3, 2], db), 2.0, 0.5, ()).unwrap();
         assert_eq!(r.dtype(), want, "{dc}, {da}, {db}");
         let v: Vec<f64> = ops::astype(&r, Dtype::Float64, ()).unwrap().to_vec().unwrap();
+    let mk = |shape: &[usize], dt| {
+        ops::astype(&ops::ones(shape, Dtype::Int32, ()).unwrap(), dt, ()).unwrap()
+    };
+    let cases = [
+        (
+            Dtype::Float16,
+            Dtype::Float32,
+            Dtype::Float32,
+            Dtype::Float32,
+        ),
+        (
+            Dtype::Float32,
+            Dtype::Float16,
+            Dtype::Float16,
+            Dtype::Float32,
+        ),
+        (Dtype::Int32, Dtype::Float16, Dtype::Float16, Dtype::Float16),
+        (Dtype::Bool, Dtype::Float16, Dtype::Float16, Dtype::Float16),
+        (
+            Dtype::Float32,
+            Dtype::Complex64,
+            Dtype::Complex64,
+            Dtype::Complex64,
+        ),
+    ];
+    for (dc, da, db, want) in cases {
+        let r = ops::addmm(
+            &mk(&[2, 2], dc),
+            &mk(&[2, 3], da),
+            &mk(&[3, 2], db),
+            2.0,
+            0.5,
+            (),
+        )
+        .unwrap();
+        assert_eq!(r.dtype(), want, "{dc}, {da}, {db}");
+        let v: Vec<f64> = ops::astype(&r, Dtype::Float64, ())
+            .unwrap()
+            .to_vec()
+            .unwrap();
         assert_eq!(v, vec![6.5; 4], "{dc}, {da}, {db}");
     }
 }
@@ -504,6 +772,10 @@ fn bad_shapes_and_dtypes_fail_when_built() {
 
     let e = err_of(ops::matmul(&f(&[2, 3]), &f(&[4]), ()));
     assert!(matches!(e, Error::Shape { op: "matmul", .. }) && e.to_string().contains("[4]"), "{e}");
+    assert!(
+        matches!(e, Error::Shape { op: "matmul", .. }) && e.to_string().contains("[4]"),
+        "{e}"
+    );
     let e = err_of(ops::matmul(&f(&[3]), &f(&[4, 2]), ()));
     assert!(matches!(e, Error::Shape { op: "matmul", .. }), "{e}");
     let e = err_of(ops::matmul(&f(&[]), &f(&[3]), ()));
@@ -528,5 +800,65 @@ fn bad_shapes_and_dtypes_fail_when_built() {
     let e = err_of(ops::addmm(&f(&[2, 2]), &f(&[2, 4]), &f(&[3, 2]), 1.0, 1.0, ()));
     assert!(matches!(e, Error::Shape { op: "addmm", .. }), "{e}");
     let e = err_of(ops::addmm(&i(&[2, 2], Dtype::Int32), &i(&[2, 3], Dtype::Int32), &i(&[3, 2], Dtype::Int32), 1.0, 1.0, ()));
+    assert!(
+        matches!(e, Error::Shape { op: "matmul", .. }) && e.to_string().contains("[3, 4, 5]"),
+        "{e}"
+    );
+
+    for dt in [Dtype::Int32, Dtype::Int64, Dtype::Uint8, Dtype::Bool] {
+        let e = err_of(ops::matmul(&i(&[2, 3], dt), &i(&[3, 2], dt), ()));
+        assert!(
+            matches!(e, Error::Dtype { op: "matmul", .. }) && e.to_string().contains(dt.name()),
+            "{e}"
+        );
+    }
+    let e = err_of(ops::matmul(
+        &i(&[2, 3], Dtype::Int32),
+        &i(&[3, 2], Dtype::Bool),
+        (),
+    ));
+    assert!(matches!(e, Error::Dtype { op: "matmul", .. }), "{e}");
+
+    let e = err_of(ops::addmm(
+        &f(&[3, 2]),
+        &f(&[2, 3]),
+        &f(&[3, 2]),
+        1.0,
+        1.0,
+        (),
+    ));
+    assert!(
+        matches!(e, Error::Shape { op: "addmm", .. }) && e.to_string().contains("[3, 2]"),
+        "{e}"
+    );
+    // c may not add dims to the result.
+    let e = err_of(ops::addmm(
+        &f(&[2, 2, 2]),
+        &f(&[2, 3]),
+        &f(&[3, 2]),
+        1.0,
+        1.0,
+        (),
+    ));
+    assert!(matches!(e, Error::Shape { op: "addmm", .. }), "{e}");
+    let e = err_of(ops::addmm(&f(&[1]), &f(&[3]), &f(&[3]), 1.0, 1.0, ()));
+    assert!(matches!(e, Error::Shape { op: "addmm", .. }), "{e}");
+    let e = err_of(ops::addmm(
+        &f(&[2, 2]),
+        &f(&[2, 4]),
+        &f(&[3, 2]),
+        1.0,
+        1.0,
+        (),
+    ));
+    assert!(matches!(e, Error::Shape { op: "addmm", .. }), "{e}");
+    let e = err_of(ops::addmm(
+        &i(&[2, 2], Dtype::Int32),
+        &i(&[2, 3], Dtype::Int32),
+        &i(&[3, 2], Dtype::Int32),
+        1.0,
+        1.0,
+        (),
+    ));
     assert!(matches!(e, Error::Dtype { op: "addmm", .. }), "{e}");
 }

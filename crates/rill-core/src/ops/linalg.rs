@@ -33,6 +33,16 @@ fn plan(op: &'static str, a: &[usize], b: &[usize]) -> Result<Plan> {
     // NumPy: a 1-D left operand is a row (1, k), a 1-D right operand a column (k, 1).
     let a2: Vec<usize> = if a.len() == 1 { vec![1, a[0]] } else { a.to_vec() };
     let b2: Vec<usize> = if b.len() == 1 { vec![b[0], 1] } else { b.to_vec() };
+    let a2: Vec<usize> = if a.len() == 1 {
+        vec![1, a[0]]
+    } else {
+        a.to_vec()
+    };
+    let b2: Vec<usize> = if b.len() == 1 {
+        vec![b[0], 1]
+    } else {
+        b.to_vec()
+    };
     let (m, k) = (a2[a2.len() - 2], a2[a2.len() - 1]);
     let (kb, n) = (b2[b2.len() - 2], b2[b2.len() - 1]);
     if k != kb {
@@ -46,6 +56,10 @@ fn plan(op: &'static str, a: &[usize], b: &[usize]) -> Result<Plan> {
     }
     let batch = broadcast_shapes(op, &a2[..a2.len() - 2], &b2[..b2.len() - 2]).map_err(|_| {
         Error::shape(op, format!("the batch dimensions of shapes {a:?} and {b:?} cannot be broadcast together"))
+        Error::shape(
+            op,
+            format!("the batch dimensions of shapes {a:?} and {b:?} cannot be broadcast together"),
+        )
     })?;
     let with = |x: usize, y: usize| batch.iter().copied().chain([x, y]).collect::<Vec<_>>();
     let mut result = batch.clone();
@@ -56,6 +70,12 @@ fn plan(op: &'static str, a: &[usize], b: &[usize]) -> Result<Plan> {
         result.push(n);
     }
     Ok(Plan { a_shape: with(m, k), b_shape: with(k, n), inner: with(m, n), result })
+    Ok(Plan {
+        a_shape: with(m, k),
+        b_shape: with(k, n),
+        inner: with(m, n),
+        result,
+    })
 }
 
 /// The dtype a product of these inputs computes in; only inexact types are accepted (as MLX).
@@ -63,6 +83,16 @@ fn product_dtype(op: &'static str, inputs: &[&Array]) -> Result<Dtype> {
     let dt = inputs.iter().map(|x| x.dtype()).reduce(promote_types).expect("at least one input");
     if !dt.is_inexact() {
         let names: Vec<String> = inputs.iter().map(|x| format!("{} {:?}", x.dtype(), x.shape())).collect();
+    let dt = inputs
+        .iter()
+        .map(|x| x.dtype())
+        .reduce(promote_types)
+        .expect("at least one input");
+    if !dt.is_inexact() {
+        let names: Vec<String> = inputs
+            .iter()
+            .map(|x| format!("{} {:?}", x.dtype(), x.shape()))
+            .collect();
         return Err(Error::dtype(
             op,
             format!(
@@ -109,6 +139,14 @@ pub fn matmul(a: &Array, b: &Array, s: impl Into<StreamOrDevice>) -> Result<Arra
 /// promotion of all three inputs. With `beta == 0`, `c` is not read (a NaN in it does not spread),
 /// as BLAS and MLX do.
 pub fn addmm(c: &Array, a: &Array, b: &Array, alpha: f64, beta: f64, s: impl Into<StreamOrDevice>) -> Result<Array> {
+pub fn addmm(
+    c: &Array,
+    a: &Array,
+    b: &Array,
+    alpha: f64,
+    beta: f64,
+    s: impl Into<StreamOrDevice>,
+) -> Result<Array> {
     let stream = s.into().resolve("addmm")?;
     let p = plan("addmm", a.shape(), b.shape())?;
     let dt = product_dtype("addmm", &[c, a, b])?;
@@ -139,5 +177,12 @@ pub fn addmm(c: &Array, a: &Array, b: &Array, alpha: f64, beta: f64, s: impl Int
     let a = prepare(a, dt, &p.a_shape, stream)?;
     let b = prepare(b, dt, &p.b_shape, stream)?;
     let out = make(p.inner, dt, stream, Op::AddMm { alpha, beta }, vec![c, a, b]);
+    let out = make(
+        p.inner,
+        dt,
+        stream,
+        Op::AddMm { alpha, beta },
+        vec![c, a, b],
+    );
     reshape(&out, &as_isize(&p.result), stream)
 }

@@ -16,6 +16,7 @@ mod info;
 mod lines;
 mod matmul;
 mod movement;
+mod matmul;
 pub mod num;
 pub(crate) mod random;
 mod sort;
@@ -91,5 +92,7 @@ pub fn run(op: &Op, inputs: &[Input], out: &Output) -> Result<Data> {
             op.name(),
             format!("no CPU kernel for {} yet", op.name()),
         )),
+        Op::Matmul | Op::AddMm { .. } => matmul::run(op, inputs, out),
+        _ => Err(Error::device(op.name(), format!("no CPU kernel for {} yet", op.name()))),
     }
 }
