@@ -570,12 +570,18 @@ fn truncated_normal_statistics_and_mlx_values() {
 #[test]
 #[ignore = "needs unary kernels (log) and the argmax kernel"]
 fn categorical_frequencies_follow_softmax() {
-    // mx.random.categorical(mx.array([0., 1., 2.]), key=mx.random.key(0), num_samples=8).
+    // mx.random.categorical(mx.array([[0., 1., 2.], [0., 1., 2.]]), key=mx.random.key(0),
+    // num_samples=8) from mlx.core 0.32.4, which is argmax(gumbel((2, 3, 8)) + logits, axis=1).
+    // (MLX 0.32.4 gives other numbers when the logits have a single row; its own
+    // argmax(gumbel + logits) gives ours, so only batched logits are compared.)
     let k0 = random::key(0).unwrap();
-    let l = Array::from_slice(&[0.0f32, 1.0, 2.0], &[3]).unwrap();
+    let l = Array::from_slice(&[0.0f32, 1.0, 2.0, 0.0, 1.0, 2.0], &[2, 3]).unwrap();
     let c = random::categorical(&l, -1, Some(8), Some(&k0), ()).unwrap();
-    assert_eq!(c.shape(), &[8]);
-    assert_eq!(u32s(&c), vec![2, 2, 2, 2, 1, 2, 1, 2]);
+    assert_eq!(c.shape(), &[2, 8]);
+    assert_eq!(
+        u32s(&c),
+        vec![2, 1, 2, 2, 1, 1, 2, 2, 2, 1, 1, 1, 2, 2, 1, 0]
+    );
 
     let logits = [[0.0f64, 1.0, 2.0], [-1.0, 0.5, 3.0]];
     let flat: Vec<f32> = logits.iter().flatten().map(|&v| v as f32).collect();
