@@ -7,21 +7,33 @@
 
 mod binary;
 mod convert;
-mod operators;
 mod creation;
+mod operators;
+mod reduce;
+mod scan;
 mod shape;
+mod softmax;
 mod unary;
 
 pub use binary::*;
 pub use convert::*;
 pub use creation::*;
+pub use reduce::*;
+pub use scan::*;
 pub use shape::*;
+pub use softmax::*;
 pub use unary::*;
 
 use crate::op::Op;
 use crate::{Array, Dtype, Stream};
 
 /// A lazy array on `stream`; the shared tail of every builder.
-pub(crate) fn make(shape: Vec<usize>, dtype: Dtype, stream: Stream, op: Op, inputs: Vec<Array>) -> Array {
+pub(crate) fn make(
+    shape: Vec<usize>,
+    dtype: Dtype,
+    stream: Stream,
+    op: Op,
+    inputs: Vec<Array>,
+) -> Array {
     Array::lazy(shape, dtype, stream, op, inputs)
 }

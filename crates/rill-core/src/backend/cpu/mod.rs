@@ -6,11 +6,17 @@
 //! same one the scheduler drains streams on, so intra-op and inter-stream parallelism share the
 //! cores instead of oversubscribing them.
 
+mod accum;
+mod argreduce;
 mod binary;
 mod copy;
 mod creation;
 mod info;
+mod lines;
 pub mod num;
+mod reduce;
+mod scan;
+mod softmax;
 pub mod strided;
 
 pub use info::{cores, info, total_memory};
@@ -51,6 +57,19 @@ pub fn run(op: &Op, inputs: &[Input], out: &Output) -> Result<Data> {
         Op::Binary(b) => binary::run(*b, &inputs[0], &inputs[1], out),
         Op::AsType | Op::Copy | Op::Reshape => copy::astype(op.name(), &inputs[0], out),
         Op::Where => copy::select(&inputs[0], &inputs[1], &inputs[2], out),
-        _ => Err(Error::device(op.name(), format!("no CPU kernel for {} yet", op.name()))),
+        Op::Reduce { op, axes } => reduce::run(*op, axes, &inputs[0], out),
+        Op::ArgReduce { op, axis } => argreduce::run(*op, *axis, &inputs[0], out),
+        Op::Scan {
+            op,
+            axis,
+            reverse,
+            inclusive,
+        } => scan::run(*op, *axis, *reverse, *inclusive, &inputs[0], out),
+        Op::Softmax { axis } => softmax::softmax(*axis, &inputs[0], out),
+        Op::LogSumExp { axis } => softmax::logsumexp(*axis, &inputs[0], out),
+        _ => Err(Error::device(
+            op.name(),
+            format!("no CPU kernel for {} yet", op.name()),
+        )),
     }
 }
