@@ -6,6 +6,7 @@
 //! can fail later for those reasons. They never evaluate anything.
 
 mod binary;
+mod compare;
 mod convert;
 mod creation;
 mod operators;
@@ -13,15 +14,18 @@ mod reduce;
 mod scan;
 mod shape;
 mod softmax;
+mod sort;
 mod unary;
 
 pub use binary::*;
+pub use compare::*;
 pub use convert::*;
 pub use creation::*;
 pub use reduce::*;
 pub use scan::*;
 pub use shape::*;
 pub use softmax::*;
+pub use sort::*;
 pub use unary::*;
 
 use crate::op::Op;

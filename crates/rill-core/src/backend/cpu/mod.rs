@@ -14,10 +14,14 @@ mod creation;
 mod info;
 mod lines;
 pub mod num;
+pub(crate) mod random;
 mod reduce;
 mod scan;
 mod softmax;
+mod sort;
+mod special;
 pub mod strided;
+mod unary;
 
 pub use info::{cores, info, total_memory};
 
@@ -54,19 +58,17 @@ pub(crate) fn output<O: Element>(
 pub fn run(op: &Op, inputs: &[Input], out: &Output) -> Result<Data> {
     match op {
         Op::Full(_) | Op::Arange { .. } | Op::Eye { .. } => creation::run(op, out),
+        Op::Unary(u) => unary::run(*u, &inputs[0], out),
         Op::Binary(b) => binary::run(*b, &inputs[0], &inputs[1], out),
         Op::AsType | Op::Copy | Op::Reshape => copy::astype(op.name(), &inputs[0], out),
         Op::Where => copy::select(&inputs[0], &inputs[1], &inputs[2], out),
         Op::Reduce { op, axes } => reduce::run(*op, axes, &inputs[0], out),
         Op::ArgReduce { op, axis } => argreduce::run(*op, *axis, &inputs[0], out),
-        Op::Scan {
-            op,
-            axis,
-            reverse,
-            inclusive,
-        } => scan::run(*op, *axis, *reverse, *inclusive, &inputs[0], out),
+        Op::Scan { op, axis, reverse, inclusive } => scan::run(*op, *axis, *reverse, *inclusive, &inputs[0], out),
         Op::Softmax { axis } => softmax::softmax(*axis, &inputs[0], out),
         Op::LogSumExp { axis } => softmax::logsumexp(*axis, &inputs[0], out),
+        Op::Sort { .. } | Op::ArgSort { .. } => sort::run(op, &inputs[0], out),
+        Op::RandomBits => random::run(&inputs[0], out),
         _ => Err(Error::device(
             op.name(),
             format!("no CPU kernel for {} yet", op.name()),
