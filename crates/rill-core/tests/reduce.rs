@@ -17,6 +17,16 @@ fn f64s(a: &Array) -> Vec<f64> {
 }
 
 const OPS: [&str; 8] = ["sum", "prod", "max", "min", "all", "any", "mean", "logsumexp"];
+const OPS: [&str; 8] = [
+    "sum",
+    "prod",
+    "max",
+    "min",
+    "all",
+    "any",
+    "mean",
+    "logsumexp",
+];
 
 fn build(op: &str, a: &Array, axes: Option<&[isize]>, keepdims: bool) -> Result<Array> {
     match op {
@@ -38,6 +48,23 @@ fn fmax(g: &[f64]) -> f64 {
 
 fn fmin(g: &[f64]) -> f64 {
     g.iter().fold(f64::INFINITY, |m, &v| if v.is_nan() || m.is_nan() { f64::NAN } else { m.min(v) })
+    g.iter().fold(f64::NEG_INFINITY, |m, &v| {
+        if v.is_nan() || m.is_nan() {
+            f64::NAN
+        } else {
+            m.max(v)
+        }
+    })
+}
+
+fn fmin(g: &[f64]) -> f64 {
+    g.iter().fold(f64::INFINITY, |m, &v| {
+        if v.is_nan() || m.is_nan() {
+            f64::NAN
+        } else {
+            m.min(v)
+        }
+    })
 }
 
 fn reference(op: &str, g: &[f64]) -> f64 {
@@ -80,6 +107,18 @@ fn check(op: &str, a: &Array, data: &[f64], axes: Option<&[isize]>, keepdims: bo
     let y = build(op, a, axes, keepdims).unwrap_or_else(|e| panic!("{ctx}: {e}"));
     let ax = norm_axes(axes, a.ndim());
     assert_eq!(y.shape(), &out_shape(a.shape(), &ax, keepdims)[..], "{ctx}: shape");
+    let ctx = format!(
+        "{op} of {:?} {:?} over {axes:?} keepdims={keepdims}",
+        a.dtype(),
+        a.shape()
+    );
+    let y = build(op, a, axes, keepdims).unwrap_or_else(|e| panic!("{ctx}: {e}"));
+    let ax = norm_axes(axes, a.ndim());
+    assert_eq!(
+        y.shape(),
+        &out_shape(a.shape(), &ax, keepdims)[..],
+        "{ctx}: shape"
+    );
     let got = f64s(&y);
     for (i, g) in groups(data, a.shape(), &ax).iter().enumerate() {
         let want = reference(op, g);
@@ -97,6 +136,25 @@ fn check(op: &str, a: &Array, data: &[f64], axes: Option<&[isize]>, keepdims: bo
 
 const AXES: [Option<&[isize]>; 9] =
     [None, Some(&[0]), Some(&[1]), Some(&[2]), Some(&[-1]), Some(&[0, 2]), Some(&[-3, -1]), Some(&[1, 2]), Some(&[0, 1, 2])];
+        assert!(
+            ok,
+            "{ctx}: element {i}: got {}, want {want} (tolerance {tol})",
+            got[i]
+        );
+    }
+}
+
+const AXES: [Option<&[isize]>; 9] = [
+    None,
+    Some(&[0]),
+    Some(&[1]),
+    Some(&[2]),
+    Some(&[-1]),
+    Some(&[0, 2]),
+    Some(&[-3, -1]),
+    Some(&[1, 2]),
+    Some(&[0, 1, 2]),
+];
 
 #[test]
 fn float32_reductions_match_f64_for_every_axes_form() {
@@ -129,6 +187,15 @@ fn reducing_no_axis_returns_the_input_as_mlx_does() {
     assert_eq!(y.to_vec::<bool>().unwrap(), vec![true, false, true, true, true, true]);
     let y = ops::mean(&a, Some(&[]), false, ()).unwrap();
     assert_eq!((y.dtype(), f64s(&y)), (Dtype::Float32, vec![1.0, 0.0, 2.0, 3.0, 4.0, 5.0]));
+    assert_eq!(
+        y.to_vec::<bool>().unwrap(),
+        vec![true, false, true, true, true, true]
+    );
+    let y = ops::mean(&a, Some(&[]), false, ()).unwrap();
+    assert_eq!(
+        (y.dtype(), f64s(&y)),
+        (Dtype::Float32, vec![1.0, 0.0, 2.0, 3.0, 4.0, 5.0])
+    );
     let y = ops::var(&a, Some(&[]), false, 0, ()).unwrap();
     assert_eq!(f64s(&y), vec![0.0; 6]);
     // A 0-d array has no axis to reduce either.
@@ -137,6 +204,17 @@ fn reducing_no_axis_returns_the_input_as_mlx_does() {
     // Reducing a size-1 axis does reduce (and widens).
     let y = ops::sum(&Array::from_slice(&[3i8], &[1, 1]).unwrap(), Some(&[1]), false, ()).unwrap();
     assert_eq!((y.dtype(), y.shape(), y.to_vec::<i32>().unwrap()), (Dtype::Int32, &[1][..], vec![3]));
+    let y = ops::sum(
+        &Array::from_slice(&[3i8], &[1, 1]).unwrap(),
+        Some(&[1]),
+        false,
+        (),
+    )
+    .unwrap();
+    assert_eq!(
+        (y.dtype(), y.shape(), y.to_vec::<i32>().unwrap()),
+        (Dtype::Int32, &[1][..], vec![3])
+    );
 }
 
 #[test]
@@ -174,6 +252,62 @@ fn output_dtypes_follow_mlx() {
         assert_eq!(ops::var(&a, axes, false, 0, ()).unwrap().dtype(), var_dt, "var {dt}");
         assert_eq!(ops::argmax(&a, Some(0), false, ()).unwrap().dtype(), Uint32, "argmax {dt}");
         assert_eq!(ops::argmin(&a, None, false, ()).unwrap().dtype(), Uint32, "argmin {dt}");
+        assert_eq!(
+            ops::sum(&a, axes, false, ()).unwrap().dtype(),
+            sum_dt,
+            "sum {dt}"
+        );
+        assert_eq!(
+            ops::prod(&a, axes, false, ()).unwrap().dtype(),
+            sum_dt,
+            "prod {dt}"
+        );
+        assert_eq!(
+            ops::max(&a, axes, false, ()).unwrap().dtype(),
+            dt,
+            "max {dt}"
+        );
+        assert_eq!(
+            ops::min(&a, axes, false, ()).unwrap().dtype(),
+            dt,
+            "min {dt}"
+        );
+        assert_eq!(
+            ops::all(&a, axes, false, ()).unwrap().dtype(),
+            Bool,
+            "all {dt}"
+        );
+        assert_eq!(
+            ops::any(&a, axes, false, ()).unwrap().dtype(),
+            Bool,
+            "any {dt}"
+        );
+        assert_eq!(
+            ops::mean(&a, axes, false, ()).unwrap().dtype(),
+            mean_dt,
+            "mean {dt}"
+        );
+        assert_eq!(
+            ops::logsumexp(&a, axes, false, ()).unwrap().dtype(),
+            mean_dt,
+            "logsumexp {dt}"
+        );
+        let var_dt = if dt == Complex64 { Float32 } else { mean_dt };
+        assert_eq!(
+            ops::var(&a, axes, false, 0, ()).unwrap().dtype(),
+            var_dt,
+            "var {dt}"
+        );
+        assert_eq!(
+            ops::argmax(&a, Some(0), false, ()).unwrap().dtype(),
+            Uint32,
+            "argmax {dt}"
+        );
+        assert_eq!(
+            ops::argmin(&a, None, false, ()).unwrap().dtype(),
+            Uint32,
+            "argmin {dt}"
+        );
         // Every one of them also evaluates (a CPU kernel exists for every dtype).
         for y in [
             ops::sum(&a, axes, false, ()),
@@ -200,6 +334,8 @@ fn integer_reductions_are_exact() {
         ($t:ty, $acc:ty, $lo:expr, $hi:expr, $seed:expr) => {{
             let data = ints($seed, n, $lo, $hi);
             let a = Array::from_slice(&data.iter().map(|&v| v as $t).collect::<Vec<_>>(), &shape).unwrap();
+            let a = Array::from_slice(&data.iter().map(|&v| v as $t).collect::<Vec<_>>(), &shape)
+                .unwrap();
             let d128: Vec<i128> = data.iter().map(|&v| v as i128).collect();
             for axes in AXES {
                 let ax = norm_axes(axes, 3);
@@ -218,6 +354,66 @@ fn integer_reductions_are_exact() {
                 let any: Vec<bool> = g.iter().map(|g| g.iter().any(|&v| v != 0)).collect();
                 assert_eq!(ops::any(&a, axes, false, ()).unwrap().to_vec::<bool>().unwrap(), any, "any {ctx}");
                 let gf: Vec<Vec<f64>> = g.iter().map(|g| g.iter().map(|&v| v as f64).collect()).collect();
+                assert_eq!(
+                    ops::sum(&a, axes, false, ())
+                        .unwrap()
+                        .to_vec::<$acc>()
+                        .unwrap(),
+                    sum,
+                    "sum {ctx}"
+                );
+                let prod: Vec<$acc> = g
+                    .iter()
+                    .map(|g| g.iter().fold(1i128, |p, &v| (p * v) as $acc as i128) as $acc)
+                    .collect();
+                assert_eq!(
+                    ops::prod(&a, axes, false, ())
+                        .unwrap()
+                        .to_vec::<$acc>()
+                        .unwrap(),
+                    prod,
+                    "prod {ctx}"
+                );
+                let max: Vec<$t> = g.iter().map(|g| *g.iter().max().unwrap() as $t).collect();
+                assert_eq!(
+                    ops::max(&a, axes, false, ())
+                        .unwrap()
+                        .to_vec::<$t>()
+                        .unwrap(),
+                    max,
+                    "max {ctx}"
+                );
+                let min: Vec<$t> = g.iter().map(|g| *g.iter().min().unwrap() as $t).collect();
+                assert_eq!(
+                    ops::min(&a, axes, false, ())
+                        .unwrap()
+                        .to_vec::<$t>()
+                        .unwrap(),
+                    min,
+                    "min {ctx}"
+                );
+                let all: Vec<bool> = g.iter().map(|g| g.iter().all(|&v| v != 0)).collect();
+                assert_eq!(
+                    ops::all(&a, axes, false, ())
+                        .unwrap()
+                        .to_vec::<bool>()
+                        .unwrap(),
+                    all,
+                    "all {ctx}"
+                );
+                let any: Vec<bool> = g.iter().map(|g| g.iter().any(|&v| v != 0)).collect();
+                assert_eq!(
+                    ops::any(&a, axes, false, ())
+                        .unwrap()
+                        .to_vec::<bool>()
+                        .unwrap(),
+                    any,
+                    "any {ctx}"
+                );
+                let gf: Vec<Vec<f64>> = g
+                    .iter()
+                    .map(|g| g.iter().map(|&v| v as f64).collect())
+                    .collect();
                 let got = f64s(&ops::mean(&a, axes, false, ()).unwrap());
                 for (m, g) in got.iter().zip(&gf) {
                     let want = g.iter().sum::<f64>() / g.len() as f64;
@@ -250,6 +446,39 @@ fn integer_sums_widen_or_wrap_as_mlx() {
     // uint64 sums exactly beyond 2^53.
     let a = Array::from_slice(&[u64::MAX - 5, 3], &[2]).unwrap();
     assert_eq!(ops::sum(&a, None, false, ()).unwrap().item::<u64>().unwrap(), u64::MAX - 2);
+    assert_eq!(
+        ops::sum(&a, None, false, ())
+            .unwrap()
+            .item::<u32>()
+            .unwrap(),
+        400
+    );
+    let a = Array::from_slice(&[-100i8, -100], &[2]).unwrap();
+    assert_eq!(
+        ops::sum(&a, None, false, ())
+            .unwrap()
+            .item::<i32>()
+            .unwrap(),
+        -200
+    );
+    // int32 stays int32 and wraps.
+    let a = Array::from_slice(&[i32::MAX, 1], &[2]).unwrap();
+    assert_eq!(
+        ops::sum(&a, None, false, ())
+            .unwrap()
+            .item::<i32>()
+            .unwrap(),
+        i32::MIN
+    );
+    // uint64 sums exactly beyond 2^53.
+    let a = Array::from_slice(&[u64::MAX - 5, 3], &[2]).unwrap();
+    assert_eq!(
+        ops::sum(&a, None, false, ())
+            .unwrap()
+            .item::<u64>()
+            .unwrap(),
+        u64::MAX - 2
+    );
 }
 
 #[test]
@@ -266,6 +495,66 @@ fn bool_reductions() {
     assert_close(&f64s(&ops::mean(&a, None, false, ()).unwrap()), &[4.0 / 6.0], 1e-7, 0.0, "mean bool");
     assert_eq!(ops::argmax(&a, Some(1), false, ()).unwrap().to_vec::<u32>().unwrap(), vec![0, 0]);
     assert_eq!(ops::argmin(&a, Some(1), false, ()).unwrap().to_vec::<u32>().unwrap(), vec![1, 2]);
+    assert_eq!(
+        (sum.dtype(), sum.to_vec::<i32>().unwrap()),
+        (Dtype::Int32, vec![2, 2])
+    );
+    assert_eq!(
+        ops::prod(&a, Some(&[0]), false, ())
+            .unwrap()
+            .to_vec::<i32>()
+            .unwrap(),
+        vec![1, 0, 0]
+    );
+    assert_eq!(
+        ops::max(&a, Some(&[1]), false, ())
+            .unwrap()
+            .to_vec::<bool>()
+            .unwrap(),
+        vec![true, true]
+    );
+    assert_eq!(
+        ops::min(&a, Some(&[1]), false, ())
+            .unwrap()
+            .to_vec::<bool>()
+            .unwrap(),
+        vec![false, false]
+    );
+    assert_eq!(
+        ops::all(&a, Some(&[0]), false, ())
+            .unwrap()
+            .to_vec::<bool>()
+            .unwrap(),
+        vec![true, false, false]
+    );
+    assert_eq!(
+        ops::any(&a, Some(&[0]), false, ())
+            .unwrap()
+            .to_vec::<bool>()
+            .unwrap(),
+        vec![true, true, true]
+    );
+    assert_close(
+        &f64s(&ops::mean(&a, None, false, ()).unwrap()),
+        &[4.0 / 6.0],
+        1e-7,
+        0.0,
+        "mean bool",
+    );
+    assert_eq!(
+        ops::argmax(&a, Some(1), false, ())
+            .unwrap()
+            .to_vec::<u32>()
+            .unwrap(),
+        vec![0, 0]
+    );
+    assert_eq!(
+        ops::argmin(&a, Some(1), false, ())
+            .unwrap()
+            .to_vec::<u32>()
+            .unwrap(),
+        vec![1, 2]
+    );
 }
 
 #[test]
@@ -278,6 +567,30 @@ fn half_precision_reductions_accumulate_in_f32() {
     // The mean divides before rounding: 60000 + 60000 overflows float16, their mean does not.
     let big = Array::from_slice(&[f16::from_f32(60000.0); 2], &[2]).unwrap();
     assert_eq!(ops::mean(&big, None, false, ()).unwrap().item::<f32>().unwrap(), 60000.0);
+    assert_eq!(
+        ops::sum(&ones, None, false, ())
+            .unwrap()
+            .item::<f32>()
+            .unwrap(),
+        4096.0
+    );
+    let ones = ops::ones(&[2, 1000], Dtype::Bfloat16, ()).unwrap();
+    assert_eq!(
+        ops::sum(&ones, Some(&[1]), false, ())
+            .unwrap()
+            .to_vec::<f32>()
+            .unwrap(),
+        vec![1000.0, 1000.0]
+    );
+    // The mean divides before rounding: 60000 + 60000 overflows float16, their mean does not.
+    let big = Array::from_slice(&[f16::from_f32(60000.0); 2], &[2]).unwrap();
+    assert_eq!(
+        ops::mean(&big, None, false, ())
+            .unwrap()
+            .item::<f32>()
+            .unwrap(),
+        60000.0
+    );
 
     let shape = [3, 4, 5];
     let data = uniform(3, 60, -2.0, 2.0);
@@ -305,6 +618,14 @@ fn float64_reductions_are_exact_to_f64_rounding() {
     for op in ["sum", "max", "min", "mean", "logsumexp"] {
         for axes in AXES {
             check(op, &a, &data, axes, axes.is_some_and(|a| a.len() == 1), 1e-12);
+            check(
+                op,
+                &a,
+                &data,
+                axes,
+                axes.is_some_and(|a| a.len() == 1),
+                1e-12,
+            );
         }
     }
 }
@@ -323,6 +644,44 @@ fn complex_reductions() {
     assert_eq!(ops::argmax(&a, None, false, ()).unwrap().item::<u32>().unwrap(), 3);
     assert_eq!(ops::argmin(&a, None, false, ()).unwrap().item::<u32>().unwrap(), 2);
     assert_eq!(one(ops::mean(&a, None, false, ())), Complex32::new(1.375, 3.25));
+    let v = [
+        Complex32::new(1.0, 2.0),
+        Complex32::new(1.0, 3.0),
+        Complex32::new(0.5, 9.0),
+        Complex32::new(3.0, -1.0),
+    ];
+    let a = Array::from_slice(&v, &[4]).unwrap();
+    let one = |y: Result<Array>| y.unwrap().item::<Complex32>().unwrap();
+    assert_eq!(
+        one(ops::sum(&a, None, false, ())),
+        Complex32::new(5.5, 13.0)
+    );
+    // (1+2i)(1+3i)(0.5+9i)(3-i) = -185-80i (MLX prints the same).
+    assert_eq!(
+        one(ops::prod(&a, None, false, ())),
+        Complex32::new(-185.0, -80.0)
+    );
+    // Lexicographic order, as MLX: max 3-1i, min 0.5+9i.
+    assert_eq!(one(ops::max(&a, None, false, ())), v[3]);
+    assert_eq!(one(ops::min(&a, None, false, ())), v[2]);
+    assert_eq!(
+        ops::argmax(&a, None, false, ())
+            .unwrap()
+            .item::<u32>()
+            .unwrap(),
+        3
+    );
+    assert_eq!(
+        ops::argmin(&a, None, false, ())
+            .unwrap()
+            .item::<u32>()
+            .unwrap(),
+        2
+    );
+    assert_eq!(
+        one(ops::mean(&a, None, false, ())),
+        Complex32::new(1.375, 3.25)
+    );
     // MLX: var = 14.1094 (mean of |x - mean|^2), a float32.
     let var = ops::var(&a, None, false, 0, ()).unwrap();
     assert_eq!(var.dtype(), Dtype::Float32);
@@ -345,6 +704,41 @@ fn complex_reductions() {
             .collect();
         for (g, w) in got.iter().zip(&want) {
             assert!((g.re as f64 - w.0).abs() < 1e-4 && (g.im as f64 - w.1).abs() < 1e-4, "{g} vs {w:?}");
+    assert!(
+        (l - Complex32::new(2.671_698_6, -1.178_662_3)).norm() < 1e-5,
+        "{l}"
+    );
+    assert!(ops::all(&a, None, false, ())
+        .unwrap()
+        .item::<bool>()
+        .unwrap());
+
+    // Larger random sums against a Complex<f64> reference, over rows and columns.
+    let (re, im) = (uniform(5, 600, -1.0, 1.0), uniform(6, 600, -1.0, 1.0));
+    let c: Vec<Complex32> = re
+        .iter()
+        .zip(&im)
+        .map(|(&r, &i)| Complex32::new(r as f32, i as f32))
+        .collect();
+    let a = Array::from_slice(&c, &[20, 30]).unwrap();
+    for axes in [Some(&[0][..]), Some(&[1][..]), None] {
+        let ax = norm_axes(axes, 2);
+        let got = ops::sum(&a, axes, false, ())
+            .unwrap()
+            .to_vec::<Complex32>()
+            .unwrap();
+        let want: Vec<(f64, f64)> = groups(&c, &[20, 30], &ax)
+            .iter()
+            .map(|g| {
+                g.iter()
+                    .fold((0.0, 0.0), |(r, i), z| (r + z.re as f64, i + z.im as f64))
+            })
+            .collect();
+        for (g, w) in got.iter().zip(&want) {
+            assert!(
+                (g.re as f64 - w.0).abs() < 1e-4 && (g.im as f64 - w.1).abs() < 1e-4,
+                "{g} vs {w:?}"
+            );
         }
     }
 }
@@ -358,6 +752,16 @@ fn nan_propagates_through_max_and_min() {
     assert!(min[0] == 1.0 && min[1].is_nan() && min[2] == -1.0, "{min:?}");
     let h = ops::astype(&a, Dtype::Float16, ()).unwrap();
     assert!(ops::max(&h, None, false, ()).unwrap().item::<f32>().unwrap().is_nan());
+    assert!(
+        min[0] == 1.0 && min[1].is_nan() && min[2] == -1.0,
+        "{min:?}"
+    );
+    let h = ops::astype(&a, Dtype::Float16, ()).unwrap();
+    assert!(ops::max(&h, None, false, ())
+        .unwrap()
+        .item::<f32>()
+        .unwrap()
+        .is_nan());
     // A NaN in a long vectorized run, in every lane position.
     for pos in [0, 5, 15, 16, 1000, 4095] {
         let mut v = vec![0.5f32; 4096];
@@ -365,6 +769,22 @@ fn nan_propagates_through_max_and_min() {
         let a = Array::from_slice(&v, &[4096]).unwrap();
         assert!(ops::max(&a, None, false, ()).unwrap().item::<f32>().unwrap().is_nan(), "max, NaN at {pos}");
         assert!(ops::min(&a, None, false, ()).unwrap().item::<f32>().unwrap().is_nan(), "min, NaN at {pos}");
+        assert!(
+            ops::max(&a, None, false, ())
+                .unwrap()
+                .item::<f32>()
+                .unwrap()
+                .is_nan(),
+            "max, NaN at {pos}"
+        );
+        assert!(
+            ops::min(&a, None, false, ())
+                .unwrap()
+                .item::<f32>()
+                .unwrap()
+                .is_nan(),
+            "min, NaN at {pos}"
+        );
     }
 }
 
@@ -454,6 +874,16 @@ fn float32_sums_are_accurate() {
     // Over the first axis (column blocks): each column sums 16384 values.
     let a2 = Array::from_slice(&xs, &[16384, 256]).unwrap();
     let exact: Vec<f64> = (0..256).map(|j| (0..16384).map(|i| xs[i * 256 + j] as f64).sum()).collect();
+    let got = ops::sum(&a, None, false, ())
+        .unwrap()
+        .item::<f32>()
+        .unwrap() as f64;
+    assert!(((got - exact) / exact).abs() < 3e-7, "sum {got} vs {exact}");
+    // Over the first axis (column blocks): each column sums 16384 values.
+    let a2 = Array::from_slice(&xs, &[16384, 256]).unwrap();
+    let exact: Vec<f64> = (0..256)
+        .map(|j| (0..16384).map(|i| xs[i * 256 + j] as f64).sum())
+        .collect();
     let cols = f64s(&ops::sum(&a2, Some(&[0]), false, ()).unwrap());
     assert_close(&cols, &exact, 3e-7, 0.0, "columns");
     // And over strided (transposed) runs.
@@ -474,6 +904,35 @@ fn empty_axes_give_identities_or_build_errors() {
     assert_eq!(f64s(&ops::logsumexp(&e, ax, false, ()).unwrap()), vec![f64::NEG_INFINITY; 3]);
     let i = ops::zeros(&[0, 3], Dtype::Int8, ()).unwrap();
     assert_eq!(ops::sum(&i, None, false, ()).unwrap().item::<i32>().unwrap(), 0);
+    assert_eq!(
+        ops::all(&e, ax, false, ())
+            .unwrap()
+            .to_vec::<bool>()
+            .unwrap(),
+        vec![true; 3]
+    );
+    assert_eq!(
+        ops::any(&e, ax, false, ())
+            .unwrap()
+            .to_vec::<bool>()
+            .unwrap(),
+        vec![false; 3]
+    );
+    assert!(f64s(&ops::mean(&e, ax, false, ()).unwrap())
+        .iter()
+        .all(|v| v.is_nan()));
+    assert_eq!(
+        f64s(&ops::logsumexp(&e, ax, false, ()).unwrap()),
+        vec![f64::NEG_INFINITY; 3]
+    );
+    let i = ops::zeros(&[0, 3], Dtype::Int8, ()).unwrap();
+    assert_eq!(
+        ops::sum(&i, None, false, ())
+            .unwrap()
+            .item::<i32>()
+            .unwrap(),
+        0
+    );
     // Reducing a non-empty axis of an empty array gives an empty result.
     let y = ops::max(&e, Some(&[1]), false, ()).unwrap();
     assert_eq!(y.shape(), &[0]);
@@ -489,6 +948,10 @@ fn empty_axes_give_identities_or_build_errors() {
         assert!(matches!(err, Error::Shape { .. }), "{name}: {err:?}");
         let msg = err.to_string();
         assert!(msg.contains(&format!("[{name}]")) && msg.contains("[0, 3]"), "{msg}");
+        assert!(
+            msg.contains(&format!("[{name}]")) && msg.contains("[0, 3]"),
+            "{msg}"
+        );
     }
 }
 
@@ -498,6 +961,17 @@ fn bad_axes_are_build_errors() {
     for op in OPS {
         let err = build(op, &a, Some(&[2]), false).unwrap_err();
         assert!(matches!(err, Error::Axis { axis: 2, ndim: 2, .. }), "{op}: {err:?}");
+        assert!(
+            matches!(
+                err,
+                Error::Axis {
+                    axis: 2,
+                    ndim: 2,
+                    ..
+                }
+            ),
+            "{op}: {err:?}"
+        );
         assert_eq!(err.op(), op);
         let err = build(op, &a, Some(&[-3]), false).unwrap_err();
         assert!(matches!(err, Error::Axis { .. }), "{op}: {err:?}");
@@ -508,6 +982,27 @@ fn bad_axes_are_build_errors() {
     assert!(matches!(ops::std(&a, Some(&[0, 0]), false, 0, ()), Err(Error::Argument { .. })));
     assert!(matches!(ops::argmax(&a, Some(2), false, ()), Err(Error::Axis { .. })));
     assert!(matches!(ops::argmin(&Array::scalar(1.0f32), Some(0), false, ()), Err(Error::Axis { .. })));
+        assert!(
+            matches!(err, Error::Argument { .. }) && err.to_string().contains("repeated"),
+            "{op}: {err:?}"
+        );
+    }
+    assert!(matches!(
+        ops::var(&a, Some(&[5]), false, 0, ()),
+        Err(Error::Axis { .. })
+    ));
+    assert!(matches!(
+        ops::std(&a, Some(&[0, 0]), false, 0, ()),
+        Err(Error::Argument { .. })
+    ));
+    assert!(matches!(
+        ops::argmax(&a, Some(2), false, ()),
+        Err(Error::Axis { .. })
+    ));
+    assert!(matches!(
+        ops::argmin(&Array::scalar(1.0f32), Some(0), false, ()),
+        Err(Error::Axis { .. })
+    ));
 }
 
 fn var_reference(g: &[f64], ddof: usize) -> f64 {
@@ -528,6 +1023,17 @@ fn var_matches_two_pass_f64() {
                 assert_eq!(v.shape(), &out_shape(&shape, &ax, keepdims)[..]);
                 let want: Vec<f64> = groups(&data, &shape, &ax).iter().map(|g| var_reference(g, ddof)).collect();
                 assert_close(&f64s(&v), &want, 1e-5, 1e-6, &format!("var over {axes:?} ddof {ddof}"));
+                let want: Vec<f64> = groups(&data, &shape, &ax)
+                    .iter()
+                    .map(|g| var_reference(g, ddof))
+                    .collect();
+                assert_close(
+                    &f64s(&v),
+                    &want,
+                    1e-5,
+                    1e-6,
+                    &format!("var over {axes:?} ddof {ddof}"),
+                );
             }
         }
     }
@@ -536,6 +1042,19 @@ fn var_matches_two_pass_f64() {
     let a = f32_array(&data, &[10000]);
     let held: Vec<f64> = data.iter().map(|&v| v as f32 as f64).collect();
     assert_close(&f64s(&ops::var(&a, None, false, 0, ()).unwrap()), &[var_reference(&held, 0)], 1e-4, 0.0, "offset var");
+    let data: Vec<f64> = uniform(41, 10000, -0.5, 0.5)
+        .iter()
+        .map(|v| 1e4 + v)
+        .collect();
+    let a = f32_array(&data, &[10000]);
+    let held: Vec<f64> = data.iter().map(|&v| v as f32 as f64).collect();
+    assert_close(
+        &f64s(&ops::var(&a, None, false, 0, ()).unwrap()),
+        &[var_reference(&held, 0)],
+        1e-4,
+        0.0,
+        "offset var",
+    );
     // Integers give float32; ddof >= N divides by zero.
     let i = Array::from_slice(&[1i32, 2, 4], &[3]).unwrap();
     let v = ops::var(&i, None, false, 1, ()).unwrap();
@@ -544,6 +1063,20 @@ fn var_matches_two_pass_f64() {
     assert_eq!(f64s(&ops::var(&i, None, false, 3, ()).unwrap()), vec![f64::INFINITY]);
     // float16: computed in f32, rounded once.
     let h = Array::from_slice(&[f16::from_f32(1000.0), f16::from_f32(1001.0), f16::from_f32(1002.0)], &[3]).unwrap();
+    assert_eq!(
+        f64s(&ops::var(&i, None, false, 3, ()).unwrap()),
+        vec![f64::INFINITY]
+    );
+    // float16: computed in f32, rounded once.
+    let h = Array::from_slice(
+        &[
+            f16::from_f32(1000.0),
+            f16::from_f32(1001.0),
+            f16::from_f32(1002.0),
+        ],
+        &[3],
+    )
+    .unwrap();
     let v = ops::var(&h, None, false, 0, ()).unwrap();
     assert_eq!(v.dtype(), Dtype::Float16);
     assert_eq!(v.item::<f32>().unwrap(), f16::from_f64(2.0 / 3.0).to_f32());
@@ -562,6 +1095,17 @@ fn std_is_the_square_root_of_var() {
             assert_eq!(s.shape(), &out_shape(&shape, &ax, true)[..]);
             let want: Vec<f64> = groups(&data, &shape, &ax).iter().map(|g| var_reference(g, ddof).sqrt()).collect();
             assert_close(&f64s(&s), &want, 1e-5, 1e-6, &format!("std over {axes:?} ddof {ddof}"));
+            let want: Vec<f64> = groups(&data, &shape, &ax)
+                .iter()
+                .map(|g| var_reference(g, ddof).sqrt())
+                .collect();
+            assert_close(
+                &f64s(&s),
+                &want,
+                1e-5,
+                1e-6,
+                &format!("std over {axes:?} ddof {ddof}"),
+            );
         }
     }
     let d = ops::astype(&a, Dtype::Float64, ()).unwrap();
@@ -572,6 +1116,26 @@ fn std_is_the_square_root_of_var() {
     assert_eq!(ops::std(&c, None, false, 0, ()).unwrap().dtype(), Dtype::Float32);
     let i = Array::from_slice(&[1i32, 2, 4], &[3]).unwrap();
     assert_close(&f64s(&ops::std(&i, None, false, 1, ()).unwrap()), &[(7.0f64 / 3.0).sqrt()], 1e-6, 0.0, "int std");
+    assert_close(
+        &f64s(&s),
+        &[var_reference(&data, 0).sqrt()],
+        1e-12,
+        0.0,
+        "f64 std",
+    );
+    let c = ops::astype(&a, Dtype::Complex64, ()).unwrap();
+    assert_eq!(
+        ops::std(&c, None, false, 0, ()).unwrap().dtype(),
+        Dtype::Float32
+    );
+    let i = Array::from_slice(&[1i32, 2, 4], &[3]).unwrap();
+    assert_close(
+        &f64s(&ops::std(&i, None, false, 1, ()).unwrap()),
+        &[(7.0f64 / 3.0).sqrt()],
+        1e-6,
+        0.0,
+        "int std",
+    );
 }
 
 #[test]
@@ -586,11 +1150,40 @@ fn logsumexp_is_stable() {
     let a = Array::from_slice(&[-inf, -inf, inf, 1.0, f32::NAN, 1.0], &[3, 2]).unwrap();
     let got = f64s(&ops::logsumexp(&a, Some(&[1]), false, ()).unwrap());
     assert!(got[0] == f64::NEG_INFINITY && got[1] == f64::INFINITY && got[2].is_nan(), "{got:?}");
+    assert_close(
+        &f64s(&ops::logsumexp(&a, None, false, ()).unwrap()),
+        &[want],
+        1e-6,
+        0.0,
+        "large",
+    );
+    let a = Array::from_slice(&[-1000.0f32, -1000.0], &[2]).unwrap();
+    assert_close(
+        &f64s(&ops::logsumexp(&a, None, false, ()).unwrap()),
+        &[-1000.0 + 2f64.ln()],
+        1e-6,
+        0.0,
+        "small",
+    );
+    let inf = f32::INFINITY;
+    let a = Array::from_slice(&[-inf, -inf, inf, 1.0, f32::NAN, 1.0], &[3, 2]).unwrap();
+    let got = f64s(&ops::logsumexp(&a, Some(&[1]), false, ()).unwrap());
+    assert!(
+        got[0] == f64::NEG_INFINITY && got[1] == f64::INFINITY && got[2].is_nan(),
+        "{got:?}"
+    );
     // Over an outer axis (blocks of lines) and on a large input.
     let shape = [300, 7, 40];
     let data = uniform(50, numel(&shape), -20.0, 20.0);
     let a = f32_array(&data, &shape);
     for axes in [Some(&[0][..]), Some(&[1][..]), Some(&[2][..]), Some(&[0, 2][..]), None] {
+    for axes in [
+        Some(&[0][..]),
+        Some(&[1][..]),
+        Some(&[2][..]),
+        Some(&[0, 2][..]),
+        None,
+    ] {
         check("logsumexp", &a, &data, axes, false, 1e-6);
     }
 }
@@ -619,6 +1212,32 @@ fn check_arg(a: &Array, data: &[f64], axis: Option<isize>, keepdims: bool) {
             Some(ax) => {
                 let ax = norm_axes(Some(&[ax]), a.ndim());
                 (groups(data, a.shape(), &ax).iter().map(|g| ref_arg(g, max)).collect(), out_shape(a.shape(), &ax, keepdims))
+        let y = if max {
+            ops::argmax(a, axis, keepdims, ())
+        } else {
+            ops::argmin(a, axis, keepdims, ())
+        }
+        .unwrap();
+        let ctx = format!(
+            "arg{} of {:?} axis {axis:?} keepdims {keepdims}",
+            if max { "max" } else { "min" },
+            a.shape()
+        );
+        assert_eq!(y.dtype(), Dtype::Uint32);
+        let (want, shape): (Vec<u32>, Vec<usize>) = match axis {
+            None => (
+                vec![ref_arg(data, max)],
+                if keepdims { vec![1; a.ndim()] } else { vec![] },
+            ),
+            Some(ax) => {
+                let ax = norm_axes(Some(&[ax]), a.ndim());
+                (
+                    groups(data, a.shape(), &ax)
+                        .iter()
+                        .map(|g| ref_arg(g, max))
+                        .collect(),
+                    out_shape(a.shape(), &ax, keepdims),
+                )
             }
         };
         assert_eq!(y.shape(), &shape[..], "{ctx}");
@@ -631,6 +1250,10 @@ fn argmax_and_argmin_keep_the_first_occurrence() {
     // Few distinct values: many ties.
     let shape = [6, 7, 8];
     let data: Vec<f64> = ints(60, numel(&shape), 0, 4).iter().map(|&v| v as f64).collect();
+    let data: Vec<f64> = ints(60, numel(&shape), 0, 4)
+        .iter()
+        .map(|&v| v as f64)
+        .collect();
     let a = f32_array(&data, &shape);
     for axis in [None, Some(0), Some(1), Some(2), Some(-1), Some(-3)] {
         for keepdims in [false, true] {
@@ -639,6 +1262,15 @@ fn argmax_and_argmin_keep_the_first_occurrence() {
     }
     // Every dtype family.
     for dt in [Dtype::Int8, Dtype::Uint16, Dtype::Int64, Dtype::Uint64, Dtype::Float16, Dtype::Bfloat16, Dtype::Float64] {
+    for dt in [
+        Dtype::Int8,
+        Dtype::Uint16,
+        Dtype::Int64,
+        Dtype::Uint64,
+        Dtype::Float16,
+        Dtype::Bfloat16,
+        Dtype::Float64,
+    ] {
         let x = ops::astype(&a, dt, ()).unwrap();
         check_arg(&x, &data, Some(1), false);
         check_arg(&x, &data, None, false);
@@ -667,9 +1299,44 @@ fn argmax_nan_wins_as_numpy() {
     assert_eq!(ops::argmax(&a, None, false, ()).unwrap().item::<u32>().unwrap(), 1);
     assert_eq!(ops::argmin(&a, None, false, ()).unwrap().item::<u32>().unwrap(), 1);
     let data = [2.0, 5.0, f64::NAN, 5.0, 1.0, 0.0, 9.0, f64::NAN, 0.0, 0.0, 1.0, 2.0];
+    assert_eq!(
+        ops::argmax(&a, None, false, ())
+            .unwrap()
+            .item::<u32>()
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        ops::argmin(&a, None, false, ())
+            .unwrap()
+            .item::<u32>()
+            .unwrap(),
+        1
+    );
+    let data = [
+        2.0,
+        5.0,
+        f64::NAN,
+        5.0,
+        1.0,
+        0.0,
+        9.0,
+        f64::NAN,
+        0.0,
+        0.0,
+        1.0,
+        2.0,
+    ];
     let a = f32_array(&data, &[3, 4]);
     check_arg(&a, &data, Some(1), false);
     check_arg(&a, &data, Some(0), false);
     // A 0-d array has one element, index 0.
     assert_eq!(ops::argmax(&Array::scalar(3.0f32), None, false, ()).unwrap().item::<u32>().unwrap(), 0);
+    assert_eq!(
+        ops::argmax(&Array::scalar(3.0f32), None, false, ())
+            .unwrap()
+            .item::<u32>()
+            .unwrap(),
+        0
+    );
 }

@@ -15,6 +15,11 @@ use crate::{Array, Dtype, Error, Result, Scalar, Stream, StreamOrDevice};
 
 /// The normalized, sorted axes a reduction named `op` runs over.
 pub(crate) fn reduction_axes(op: &'static str, a: &Array, axes: Option<&[isize]>) -> Result<Vec<usize>> {
+pub(crate) fn reduction_axes(
+    op: &'static str,
+    a: &Array,
+    axes: Option<&[isize]>,
+) -> Result<Vec<usize>> {
     match axes {
         None => Ok((0..a.ndim()).collect()),
         Some(axes) => normalize_axes(op, axes, a.shape()),
@@ -38,6 +43,10 @@ fn finish_dims(r: Array, axes: &[usize], keepdims: bool, stream: Stream) -> Resu
         return Ok(r);
     }
     let shape: Vec<isize> = reduced_shape(r.shape(), axes, false).iter().map(|&d| d as isize).collect();
+    let shape: Vec<isize> = reduced_shape(r.shape(), axes, false)
+        .iter()
+        .map(|&d| d as isize)
+        .collect();
     reshape(&r, &shape, stream)
 }
 
@@ -45,6 +54,25 @@ fn finish_dims(r: Array, axes: &[usize], keepdims: bool, stream: Stream) -> Resu
 fn reduce_node(op: ReduceOp, a: &Array, axes: &[usize], keepdims: bool, dtype: Dtype, stream: Stream) -> Result<Array> {
     let kept = reduced_shape(a.shape(), axes, true);
     let r = make(kept, dtype, stream, Op::Reduce { op, axes: axes.to_vec() }, vec![a.clone()]);
+fn reduce_node(
+    op: ReduceOp,
+    a: &Array,
+    axes: &[usize],
+    keepdims: bool,
+    dtype: Dtype,
+    stream: Stream,
+) -> Result<Array> {
+    let kept = reduced_shape(a.shape(), axes, true);
+    let r = make(
+        kept,
+        dtype,
+        stream,
+        Op::Reduce {
+            op,
+            axes: axes.to_vec(),
+        },
+        vec![a.clone()],
+    );
     finish_dims(r, axes, keepdims, stream)
 }
 
@@ -58,6 +86,13 @@ fn sum_dtype(dt: Dtype) -> Dtype {
 }
 
 fn reduction(op: ReduceOp, a: &Array, axes: Option<&[isize]>, keepdims: bool, s: StreamOrDevice) -> Result<Array> {
+fn reduction(
+    op: ReduceOp,
+    a: &Array,
+    axes: Option<&[isize]>,
+    keepdims: bool,
+    s: StreamOrDevice,
+) -> Result<Array> {
     let name = op.name();
     let stream = s.resolve(name)?;
     let axes = reduction_axes(name, a, axes)?;
@@ -71,11 +106,24 @@ fn reduction(op: ReduceOp, a: &Array, axes: Option<&[isize]>, keepdims: bool, s:
             return Err(Error::shape(
                 name,
                 format!("cannot {name}-reduce over axis {d} of size 0 (shape {:?}): it has no identity", a.shape()),
+                format!(
+                    "cannot {name}-reduce over axis {d} of size 0 (shape {:?}): it has no identity",
+                    a.shape()
+                ),
             ));
         }
     }
     if axes.is_empty() {
         return astype(a, if dtype == Dtype::Bool { dtype } else { a.dtype() }, stream);
+        return astype(
+            a,
+            if dtype == Dtype::Bool {
+                dtype
+            } else {
+                a.dtype()
+            },
+            stream,
+        );
     }
     reduce_node(op, a, &axes, keepdims, dtype, stream)
 }
@@ -126,6 +174,12 @@ fn divide_by(x: &Array, value: f64, stream: Stream) -> Result<Array> {
 /// The mean over `axes` (NaN over an empty axis). Integers and bool give float32; float16/bfloat16
 /// are summed in f32 and divided before rounding back.
 pub fn mean(a: &Array, axes: Option<&[isize]>, keepdims: bool, s: impl Into<StreamOrDevice>) -> Result<Array> {
+pub fn mean(
+    a: &Array,
+    axes: Option<&[isize]>,
+    keepdims: bool,
+    s: impl Into<StreamOrDevice>,
+) -> Result<Array> {
     let stream = s.into().resolve("mean")?;
     let axes = reduction_axes("mean", a, axes)?;
     let out = a.dtype().to_inexact();
@@ -134,12 +188,32 @@ pub fn mean(a: &Array, axes: Option<&[isize]>, keepdims: bool, s: impl Into<Stre
     }
     let total = reduce_node(ReduceOp::Sum, a, &axes, keepdims, accumulate_dtype(out), stream)?;
     astype(&divide_by(&total, count(a, &axes) as f64, stream)?, out, stream)
+    let total = reduce_node(
+        ReduceOp::Sum,
+        a,
+        &axes,
+        keepdims,
+        accumulate_dtype(out),
+        stream,
+    )?;
+    astype(
+        &divide_by(&total, count(a, &axes) as f64, stream)?,
+        out,
+        stream,
+    )
 }
 
 /// The variance over `axes`: `sum(|x - mean|^2) / (N - ddof)` (two passes, so it stays accurate
 /// when the mean is large; infinite or NaN when `N <= ddof`, as MLX). Integers and bool give
 /// float32, complex64 gives float32 (the variance of a complex array is real).
 pub fn var(a: &Array, axes: Option<&[isize]>, keepdims: bool, ddof: usize, s: impl Into<StreamOrDevice>) -> Result<Array> {
+pub fn var(
+    a: &Array,
+    axes: Option<&[isize]>,
+    keepdims: bool,
+    ddof: usize,
+    s: impl Into<StreamOrDevice>,
+) -> Result<Array> {
     let stream = s.into().resolve("var")?;
     let v = variance("var", a, axes, keepdims, ddof, stream)?;
     astype(&v, var_dtype(a.dtype()), stream)
@@ -147,6 +221,13 @@ pub fn var(a: &Array, axes: Option<&[isize]>, keepdims: bool, ddof: usize, s: im
 
 /// The standard deviation over `axes`: the square root of [`var`].
 pub fn std(a: &Array, axes: Option<&[isize]>, keepdims: bool, ddof: usize, s: impl Into<StreamOrDevice>) -> Result<Array> {
+pub fn std(
+    a: &Array,
+    axes: Option<&[isize]>,
+    keepdims: bool,
+    ddof: usize,
+    s: impl Into<StreamOrDevice>,
+) -> Result<Array> {
     let stream = s.into().resolve("std")?;
     let v = variance("std", a, axes, keepdims, ddof, stream)?;
     astype(&sqrt(&v, stream)?, var_dtype(a.dtype()), stream)
@@ -165,6 +246,23 @@ fn variance(op: &'static str, a: &Array, axes: Option<&[isize]>, keepdims: bool,
     let x = astype(a, accumulate_dtype(a.dtype()), stream)?;
     let n = count(a, &axes);
     let mu = mean(&x, Some(&axes.iter().map(|&d| d as isize).collect::<Vec<_>>()), true, stream)?;
+fn variance(
+    op: &'static str,
+    a: &Array,
+    axes: Option<&[isize]>,
+    keepdims: bool,
+    ddof: usize,
+    stream: Stream,
+) -> Result<Array> {
+    let axes = reduction_axes(op, a, axes)?;
+    let x = astype(a, accumulate_dtype(a.dtype()), stream)?;
+    let n = count(a, &axes);
+    let mu = mean(
+        &x,
+        Some(&axes.iter().map(|&d| d as isize).collect::<Vec<_>>()),
+        true,
+        stream,
+    )?;
     let d = subtract(&x, &mu, stream)?;
     let sq = if d.dtype().is_complex() {
         // |d|^2 = re^2 + im^2; the imaginary part is the real part of d * -i.
@@ -172,6 +270,11 @@ fn variance(op: &'static str, a: &Array, axes: Option<&[isize]>, keepdims: bool,
         let minus_i = full(&[], Scalar::Complex(0.0, -1.0), None, stream)?;
         let im = astype(&multiply(&d, &minus_i, stream)?, Dtype::Float32, stream)?;
         add(&multiply(&re, &re, stream)?, &multiply(&im, &im, stream)?, stream)?
+        add(
+            &multiply(&re, &re, stream)?,
+            &multiply(&im, &im, stream)?,
+            stream,
+        )?
     } else {
         multiply(&d, &d, stream)?
     };
@@ -186,6 +289,12 @@ fn variance(op: &'static str, a: &Array, axes: Option<&[isize]>, keepdims: bool,
 /// `log(sum(exp(a)))` over `axes`, computed stably (the max is subtracted first); -inf over an
 /// empty axis. Integers and bool give float32.
 pub fn logsumexp(a: &Array, axes: Option<&[isize]>, keepdims: bool, s: impl Into<StreamOrDevice>) -> Result<Array> {
+pub fn logsumexp(
+    a: &Array,
+    axes: Option<&[isize]>,
+    keepdims: bool,
+    s: impl Into<StreamOrDevice>,
+) -> Result<Array> {
     let stream = s.into().resolve("logsumexp")?;
     let axes = reduction_axes("logsumexp", a, axes)?;
     let x = astype(a, a.dtype().to_inexact(), stream)?;
@@ -202,6 +311,19 @@ pub fn logsumexp(a: &Array, axes: Option<&[isize]>, keepdims: bool, s: impl Into
         shape.push(1);
         let r = make(shape, x.dtype(), stream, Op::LogSumExp { axis: kept_shape.len() }, vec![moved]);
         let keep: Vec<isize> = reduced_shape(x.shape(), &axes, true).iter().map(|&d| d as isize).collect();
+        let r = make(
+            shape,
+            x.dtype(),
+            stream,
+            Op::LogSumExp {
+                axis: kept_shape.len(),
+            },
+            vec![moved],
+        );
+        let keep: Vec<isize> = reduced_shape(x.shape(), &axes, true)
+            .iter()
+            .map(|&d| d as isize)
+            .collect();
         reshape(&r, &keep, stream)?
     };
     finish_dims(r, &axes, keepdims, stream)
@@ -220,6 +342,13 @@ pub(crate) fn axes_last(x: &Array, axes: &[usize], stream: Stream) -> Result<(Ar
 }
 
 fn arg_reduction(op: ArgReduceOp, a: &Array, axis: Option<isize>, keepdims: bool, s: StreamOrDevice) -> Result<Array> {
+fn arg_reduction(
+    op: ArgReduceOp,
+    a: &Array,
+    axis: Option<isize>,
+    keepdims: bool,
+    s: StreamOrDevice,
+) -> Result<Array> {
     let name = op.name();
     let stream = s.resolve(name)?;
     let (x, ax) = match axis {
@@ -232,6 +361,20 @@ fn arg_reduction(op: ArgReduceOp, a: &Array, axis: Option<isize>, keepdims: bool
     let mut shape = x.shape().to_vec();
     shape[ax] = 1;
     let r = make(shape, Dtype::Uint32, stream, Op::ArgReduce { op, axis: ax }, vec![x]);
+        return Err(Error::shape(
+            name,
+            format!("cannot {name} over an empty axis (shape {:?})", a.shape()),
+        ));
+    }
+    let mut shape = x.shape().to_vec();
+    shape[ax] = 1;
+    let r = make(
+        shape,
+        Dtype::Uint32,
+        stream,
+        Op::ArgReduce { op, axis: ax },
+        vec![x],
+    );
     match (axis, keepdims) {
         (Some(_), _) => finish_dims(r, &[ax], keepdims, stream),
         // Over the flattened array: a scalar, or every dim of `a` kept as 1 (as MLX).
@@ -243,11 +386,23 @@ fn arg_reduction(op: ArgReduceOp, a: &Array, axis: Option<isize>, keepdims: bool
 /// The index of the first largest element along `axis` (over the flattened array when None);
 /// NaN counts as largest. uint32, as MLX. An empty axis is an error.
 pub fn argmax(a: &Array, axis: Option<isize>, keepdims: bool, s: impl Into<StreamOrDevice>) -> Result<Array> {
+pub fn argmax(
+    a: &Array,
+    axis: Option<isize>,
+    keepdims: bool,
+    s: impl Into<StreamOrDevice>,
+) -> Result<Array> {
     arg_reduction(ArgReduceOp::ArgMax, a, axis, keepdims, s.into())
 }
 
 /// The index of the first smallest element along `axis` (over the flattened array when None);
 /// NaN counts as smallest. uint32, as MLX. An empty axis is an error.
 pub fn argmin(a: &Array, axis: Option<isize>, keepdims: bool, s: impl Into<StreamOrDevice>) -> Result<Array> {
+pub fn argmin(
+    a: &Array,
+    axis: Option<isize>,
+    keepdims: bool,
+    s: impl Into<StreamOrDevice>,
+) -> Result<Array> {
     arg_reduction(ArgReduceOp::ArgMin, a, axis, keepdims, s.into())
 }

@@ -12,6 +12,14 @@ use crate::shape::normalize_axis;
 use crate::{Array, Dtype, Result, StreamOrDevice};
 
 fn scan(op: ScanOp, a: &Array, axis: Option<isize>, reverse: bool, inclusive: bool, s: StreamOrDevice) -> Result<Array> {
+fn scan(
+    op: ScanOp,
+    a: &Array,
+    axis: Option<isize>,
+    reverse: bool,
+    inclusive: bool,
+    s: StreamOrDevice,
+) -> Result<Array> {
     let name = op.name();
     let stream = s.resolve(name)?;
     let (x, axis) = match axis {
@@ -21,6 +29,24 @@ fn scan(op: ScanOp, a: &Array, axis: Option<isize>, reverse: bool, inclusive: bo
     let dtype = if op == ScanOp::Sum && x.dtype() == Dtype::Bool { Dtype::Int32 } else { x.dtype() };
     let x = astype(&x, dtype, stream)?;
     Ok(make(x.shape().to_vec(), dtype, stream, Op::Scan { op, axis, reverse, inclusive }, vec![x]))
+    let dtype = if op == ScanOp::Sum && x.dtype() == Dtype::Bool {
+        Dtype::Int32
+    } else {
+        x.dtype()
+    };
+    let x = astype(&x, dtype, stream)?;
+    Ok(make(
+        x.shape().to_vec(),
+        dtype,
+        stream,
+        Op::Scan {
+            op,
+            axis,
+            reverse,
+            inclusive,
+        },
+        vec![x],
+    ))
 }
 
 macro_rules! scan_fns {

@@ -10,6 +10,12 @@ use crate::{Array, Result, StreamOrDevice};
 /// included), so `precise` (MLX's request for exactly that) changes nothing there.
 /// Over no axis at all every element is its own group: the result is all ones.
 pub fn softmax(a: &Array, axes: Option<&[isize]>, precise: bool, s: impl Into<StreamOrDevice>) -> Result<Array> {
+pub fn softmax(
+    a: &Array,
+    axes: Option<&[isize]>,
+    precise: bool,
+    s: impl Into<StreamOrDevice>,
+) -> Result<Array> {
     // The CPU kernel is always precise; see above.
     let _ = precise;
     let stream = s.into().resolve("softmax")?;
@@ -18,11 +24,25 @@ pub fn softmax(a: &Array, axes: Option<&[isize]>, precise: bool, s: impl Into<St
     match axes[..] {
         [] => full(x.shape(), 1, Some(x.dtype()), stream),
         [axis] => Ok(make(x.shape().to_vec(), x.dtype(), stream, Op::Softmax { axis }, vec![x])),
+        [axis] => Ok(make(
+            x.shape().to_vec(),
+            x.dtype(),
+            stream,
+            Op::Softmax { axis },
+            vec![x],
+        )),
         _ => {
             // Move the axes last, merge them into one, and undo both afterwards.
             let (moved, kept_shape) = axes_last(&x, &axes, stream)?;
             let last = moved.ndim() - 1;
             let y = make(moved.shape().to_vec(), x.dtype(), stream, Op::Softmax { axis: last }, vec![moved]);
+            let y = make(
+                moved.shape().to_vec(),
+                x.dtype(),
+                stream,
+                Op::Softmax { axis: last },
+                vec![moved],
+            );
             let kept: Vec<usize> = (0..x.ndim()).filter(|d| !axes.contains(d)).collect();
             let perm: Vec<usize> = kept.iter().chain(&axes).copied().collect();
             let split: Vec<isize> = perm.iter().map(|&d| x.shape()[d] as isize).collect();

@@ -43,6 +43,16 @@ pub fn norm_axes(axes: Option<&[isize]>, ndim: usize) -> Vec<usize> {
     let mut v: Vec<usize> = match axes {
         None => (0..ndim).collect(),
         Some(a) => a.iter().map(|&x| if x < 0 { (x + ndim as isize) as usize } else { x as usize }).collect(),
+        Some(a) => a
+            .iter()
+            .map(|&x| {
+                if x < 0 {
+                    (x + ndim as isize) as usize
+                } else {
+                    x as usize
+                }
+            })
+            .collect(),
     };
     v.sort();
     v
@@ -97,6 +107,9 @@ pub fn broadcast<T: Copy>(data: &[T], shape: &[usize], to: &[usize]) -> Vec<T> {
         .map(|flat| {
             let idx = unravel(flat, to);
             let src: Vec<usize> = (0..shape.len()).map(|d| if shape[d] == 1 { 0 } else { idx[d + pad] }).collect();
+            let src: Vec<usize> = (0..shape.len())
+                .map(|d| if shape[d] == 1 { 0 } else { idx[d + pad] })
+                .collect();
             data[ravel(&src, shape)]
         })
         .collect()
@@ -127,5 +140,9 @@ pub fn assert_close(got: &[f64], want: &[f64], rtol: f64, atol: f64, ctx: &str) 
             (g - w).abs() <= atol + rtol * w.abs()
         };
         assert!(ok, "{ctx}: element {i}: got {g}, want {w} (rtol {rtol}, atol {atol})");
+        assert!(
+            ok,
+            "{ctx}: element {i}: got {g}, want {w} (rtol {rtol}, atol {atol})"
+        );
     }
 }

@@ -32,6 +32,19 @@ fn typed<T: Extremum>(op: ArgReduceOp, axis: usize, x: &Input, out: &Output) -> 
         match op {
             ArgReduceOp::ArgMax => arg(&l, o, |v: T, best: T| !best.is_nan() && (v.is_nan() || v.gt(best))),
             ArgReduceOp::ArgMin => arg(&l, o, |v: T, best: T| !best.is_nan() && (v.is_nan() || v.lt(best))),
+            return Err(Error::runtime(
+                name,
+                format!("cannot {name} over an empty axis (shape {:?})", x.shape),
+            ));
+        }
+        // `v` replaces the best so far when it is strictly better, or NaN; a NaN best stays.
+        match op {
+            ArgReduceOp::ArgMax => arg(&l, o, |v: T, best: T| {
+                !best.is_nan() && (v.is_nan() || v.gt(best))
+            }),
+            ArgReduceOp::ArgMin => arg(&l, o, |v: T, best: T| {
+                !best.is_nan() && (v.is_nan() || v.lt(best))
+            }),
         }
         Ok(())
     })

@@ -48,6 +48,9 @@ pub(crate) fn lines<'a, T: Element>(x: &'a Input, axis: usize) -> Lines<'a, T> {
         }
         match inner_dims.last_mut() {
             Some(last) if last.1 == strides[d] * shape[d] as isize => *last = (last.0 * shape[d], strides[d]),
+            Some(last) if last.1 == strides[d] * shape[d] as isize => {
+                *last = (last.0 * shape[d], strides[d])
+            }
             _ => inner_dims.push((shape[d], strides[d])),
         }
     }
@@ -58,6 +61,24 @@ pub(crate) fn lines<'a, T: Element>(x: &'a Input, axis: usize) -> Lines<'a, T> {
     }
     let inner = inner_dims.pop().unwrap_or((1, 0));
     build(Cow::Borrowed(x.data.buffer.as_slice()), shape, strides, x.data.layout.offset, axis, inner)
+        return build(
+            Cow::Owned(xs),
+            shape,
+            &contiguous,
+            0,
+            axis,
+            (shape[axis + 1..].iter().product(), 1),
+        );
+    }
+    let inner = inner_dims.pop().unwrap_or((1, 0));
+    build(
+        Cow::Borrowed(x.data.buffer.as_slice()),
+        shape,
+        strides,
+        x.data.layout.offset,
+        axis,
+        inner,
+    )
 }
 
 fn build<'a, T: Element>(
@@ -74,6 +95,23 @@ fn build<'a, T: Element>(
         outer.extend((0..len).map(|i| (o + i as isize * s) as usize));
     });
     Lines { xs, outer, n: shape[axis], sa: strides[axis], inner, si }
+    for_each_row(
+        &shape[..axis],
+        [&strides[..axis]],
+        [offset],
+        0..outer_n,
+        |_, len, [o], [s]| {
+            outer.extend((0..len).map(|i| (o + i as isize * s) as usize));
+        },
+    );
+    Lines {
+        xs,
+        outer,
+        n: shape[axis],
+        sa: strides[axis],
+        inner,
+        si,
+    }
 }
 
 /// Runs `f(o, i0, w)` for the lines `(o, i0..i0 + w)` of an `(outer, n, inner)` array: one line
@@ -100,6 +138,9 @@ pub(crate) fn for_units(
     }
     let per = items_per_task(units, width.saturating_mul(n.max(1)));
     (0..units.div_ceil(per)).into_par_iter().for_each(|t| (t * per..((t + 1) * per).min(units)).for_each(unit));
+    (0..units.div_ceil(per))
+        .into_par_iter()
+        .for_each(|t| (t * per..((t + 1) * per).min(units)).for_each(unit));
 }
 
 /// Groups `count` items of `per_item` elements of work each into tasks of at least `PAR_CHUNK`
@@ -125,6 +166,11 @@ unsafe impl<T: Send> Send for SharedOut<'_, T> {}
 impl<'a, T> SharedOut<'a, T> {
     pub fn new(out: &'a mut [T]) -> Self {
         SharedOut { ptr: out.as_mut_ptr(), len: out.len(), _life: PhantomData }
+        SharedOut {
+            ptr: out.as_mut_ptr(),
+            len: out.len(),
+            _life: PhantomData,
+        }
     }
 
     /// `out[start..start + len]`.
@@ -134,6 +180,11 @@ impl<'a, T> SharedOut<'a, T> {
     #[allow(clippy::mut_from_ref)]
     pub unsafe fn slice(&self, start: usize, len: usize) -> &mut [T] {
         assert!(start + len <= self.len, "slice {start}+{len} outside an output of {}", self.len);
+        assert!(
+            start + len <= self.len,
+            "slice {start}+{len} outside an output of {}",
+            self.len
+        );
         // SAFETY: in bounds (checked above), the buffer outlives 'a, and the caller guarantees no
         // other live slice overlaps this one.
         unsafe { std::slice::from_raw_parts_mut(self.ptr.add(start), len) }

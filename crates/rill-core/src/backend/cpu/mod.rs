@@ -19,6 +19,9 @@ mod movement;
 mod matmul;
 pub mod num;
 pub(crate) mod random;
+mod reduce;
+mod scan;
+mod softmax;
 mod sort;
 mod special;
 mod reduce;
@@ -66,6 +69,11 @@ pub fn run(op: &Op, inputs: &[Input], out: &Output) -> Result<Data> {
         Op::Binary(b) => binary::run(*b, &inputs[0], &inputs[1], out),
         Op::AsType | Op::Copy | Op::Reshape => copy::astype(op.name(), &inputs[0], out),
         Op::Where => copy::select(&inputs[0], &inputs[1], &inputs[2], out),
+        Op::Reduce { op, axes } => reduce::run(*op, axes, &inputs[0], out),
+        Op::ArgReduce { op, axis } => argreduce::run(*op, *axis, &inputs[0], out),
+        Op::Scan { op, axis, reverse, inclusive } => scan::run(*op, *axis, *reverse, *inclusive, &inputs[0], out),
+        Op::Softmax { axis } => softmax::softmax(*axis, &inputs[0], out),
+        Op::LogSumExp { axis } => softmax::logsumexp(*axis, &inputs[0], out),
         Op::Sort { .. } | Op::ArgSort { .. } => sort::run(op, &inputs[0], out),
         Op::RandomBits => random::run(&inputs[0], out),
         Op::Concatenate { axis } => movement::concatenate(inputs, *axis, out),

@@ -33,6 +33,19 @@ struct Spec {
 pub fn run(op: ScanOp, axis: usize, reverse: bool, inclusive: bool, x: &Input, out: &Output) -> Result<Data> {
     if x.dtype != out.dtype {
         return Err(Error::runtime(op.name(), format!("no CPU kernel scans {} into {}", x.dtype, out.dtype)));
+pub fn run(
+    op: ScanOp,
+    axis: usize,
+    reverse: bool,
+    inclusive: bool,
+    x: &Input,
+    out: &Output,
+) -> Result<Data> {
+    if x.dtype != out.dtype {
+        return Err(Error::runtime(
+            op.name(),
+            format!("no CPU kernel scans {} into {}", x.dtype, out.dtype),
+        ));
     }
     let shape = out.shape;
     let spec = Spec {
@@ -46,6 +59,12 @@ pub fn run(op: ScanOp, axis: usize, reverse: bool, inclusive: bool, x: &Input, o
 }
 
 fn typed<T: Accumulate + Extremum>(op: ScanOp, spec: Spec, x: &Input, out: &Output) -> Result<Data> {
+fn typed<T: Accumulate + Extremum>(
+    op: ScanOp,
+    spec: Spec,
+    x: &Input,
+    out: &Output,
+) -> Result<Data> {
     output::<T>(op.name(), out, |o| {
         map1::<T, T>(x, x.shape, o, |v| v);
         match op {
@@ -107,6 +126,12 @@ fn scan<T: Element, R: Reducer<In = T, Out = T>>(r: &R, o: &mut [T], s: Spec) {
 
 /// Scans one contiguous line in place starting from `acc`; returns the running value at the end.
 fn scan_line<T: Element, R: Reducer<In = T, Out = T>>(r: &R, line: &mut [T], s: Spec, mut acc: R::A) -> R::A {
+fn scan_line<T: Element, R: Reducer<In = T, Out = T>>(
+    r: &R,
+    line: &mut [T],
+    s: Spec,
+    mut acc: R::A,
+) -> R::A {
     let mut step = |v: &mut T| {
         let x = r.load(*v);
         if s.inclusive {
@@ -138,4 +163,22 @@ fn long_line<T: Element, R: Reducer<In = T, Out = T>>(r: &R, line: &mut [T], s: 
     line.par_chunks_mut(RED_CHUNK).zip(carries).for_each(|(c, carry)| {
         scan_line(r, c, s, carry);
     });
+    let totals: Vec<R::A> = line
+        .par_chunks(RED_CHUNK)
+        .map(|c| reduce_contig(r, c))
+        .collect();
+    let mut carries = vec![r.init(); totals.len()];
+    let order: Vec<usize> = if s.reverse {
+        (0..totals.len()).rev().collect()
+    } else {
+        (0..totals.len()).collect()
+    };
+    for w in order.windows(2) {
+        carries[w[1]] = r.combine(carries[w[0]], totals[w[0]]);
+    }
+    line.par_chunks_mut(RED_CHUNK)
+        .zip(carries)
+        .for_each(|(c, carry)| {
+            scan_line(r, c, s, carry);
+        });
 }

@@ -29,6 +29,10 @@ pub fn softmax(axis: usize, x: &Input, out: &Output) -> Result<Data> {
         Dtype::Float64 => softmax_typed::<f64>(axis, x, out),
         Dtype::Complex64 => softmax_typed::<Complex32>(axis, x, out),
         d => Err(Error::runtime("softmax", format!("no CPU kernel for {d} (the builder casts to a float type)"))),
+        d => Err(Error::runtime(
+            "softmax",
+            format!("no CPU kernel for {d} (the builder casts to a float type)"),
+        )),
     }
 }
 
@@ -40,6 +44,10 @@ pub fn logsumexp(axis: usize, x: &Input, out: &Output) -> Result<Data> {
         Dtype::Float64 => lse_typed::<f64>(axis, x, out),
         Dtype::Complex64 => lse_typed::<Complex32>(axis, x, out),
         d => Err(Error::runtime("logsumexp", format!("no CPU kernel for {d} (the builder casts to a float type)"))),
+        d => Err(Error::runtime(
+            "logsumexp",
+            format!("no CPU kernel for {d} (the builder casts to a float type)"),
+        )),
     }
 }
 
@@ -66,6 +74,11 @@ fn pairwise<C: Real>(range: std::ops::Range<usize>, term: &impl Fn(usize) -> C) 
 
 /// Per column `j < w`, `sum(term(k, j) for k in 0..n)`: blocks of [`ROWS`] rows, combined pairwise.
 fn column_sums<C: Real>(n: usize, w: usize, mut add_rows: impl FnMut(std::ops::Range<usize>, &mut [C])) -> Vec<C> {
+fn column_sums<C: Real>(
+    n: usize,
+    w: usize,
+    mut add_rows: impl FnMut(std::ops::Range<usize>, &mut [C]),
+) -> Vec<C> {
     let combine = |mut a: Vec<C>, b: Vec<C>| {
         a.iter_mut().zip(b).for_each(|(x, y)| *x = x.add(y));
         a
@@ -106,11 +119,19 @@ fn softmax_typed<T: SoftIn>(axis: usize, x: &Input, out: &Output) -> Result<Data
                 });
                 for k in 0..n {
                     let e = if same { load(*put(k)) } else { at(k).sub(m).exp() };
+                    let e = if same {
+                        load(*put(k))
+                    } else {
+                        at(k).sub(m).exp()
+                    };
                     *put(k) = cast::<T::C, T>(e.div(s));
                 }
                 return;
             }
             let at = |k: usize, j: usize| load(xs[(l.at(oi, k, i0) as isize + j as isize * l.si) as usize]);
+            let at = |k: usize, j: usize| {
+                load(xs[(l.at(oi, k, i0) as isize + j as isize * l.si) as usize])
+            };
             // SAFETY: the unit (oi, i0..i0 + w) alone touches these columns of slab oi, and each
             // row slice is dropped before the next is made.
             let row = |k: usize| unsafe { shared.slice(slab + k * inner + i0, w) };
@@ -136,6 +157,11 @@ fn softmax_typed<T: SoftIn>(axis: usize, x: &Input, out: &Output) -> Result<Data
                 let y = row(k);
                 for j in 0..w {
                     let e = if same { load(y[j]) } else { at(k, j).sub(m[j]).exp() };
+                    let e = if same {
+                        load(y[j])
+                    } else {
+                        at(k, j).sub(m[j]).exp()
+                    };
                     y[j] = cast::<T::C, T>(e.div(s[j]));
                 }
             }
@@ -179,6 +205,9 @@ fn lse_typed<T: SoftIn>(axis: usize, x: &Input, out: &Output) -> Result<Data> {
                 return;
             }
             let at = |k: usize, j: usize| load(xs[(l.at(oi, k, i0) as isize + j as isize * l.si) as usize]);
+            let at = |k: usize, j: usize| {
+                load(xs[(l.at(oi, k, i0) as isize + j as isize * l.si) as usize])
+            };
             let mut m = vec![T::C::lowest(); w];
             for k in 0..n {
                 for (j, m) in m.iter_mut().enumerate() {
