@@ -6,6 +6,7 @@
 //! can fail later for those reasons. They never evaluate anything.
 
 mod binary;
+mod compare;
 mod convert;
 mod operators;
 mod creation;
@@ -13,6 +14,7 @@ mod shape;
 mod unary;
 
 pub use binary::*;
+pub use compare::*;
 pub use convert::*;
 pub use creation::*;
 pub use shape::*;

@@ -1,6 +1,6 @@
 //! Elementwise functions of one array.
 
-use super::{astype, make};
+use super::{astype, divide, full, make, multiply};
 use crate::op::{Op, UnaryOp};
 use crate::{Array, Dtype, Error, Result, StreamOrDevice};
 
@@ -64,6 +64,34 @@ unary_fns!(
     log1p => Log1p, log2 => Log2, log10 => Log10, sqrt => Sqrt, rsqrt => Rsqrt, square => Square,
     reciprocal => Reciprocal, sin => Sin, cos => Cos, tan => Tan, arcsin => ArcSin, arccos => ArcCos,
     arctan => ArcTan, sinh => Sinh, cosh => Cosh, tanh => Tanh, sigmoid => Sigmoid, erf => Erf,
-    erfinv => ErfInv, floor => Floor, ceil => Ceil, round => Round, logical_not => LogicalNot,
+    erfinv => ErfInv, floor => Floor, ceil => Ceil, logical_not => LogicalNot,
     isnan => IsNan, isinf => IsInf, bitwise_invert => BitwiseInvert,
 );
+
+/// `a` rounded to `decimals` decimal places, halves to even (NumPy's `round`): a negative
+/// `decimals` rounds to a multiple of `10^-decimals`. Floats scale, round and unscale
+/// (`rint(a * 10^d) / 10^d`, or `rint(a / 10^-d) * 10^-d`, so the scale is always a whole number),
+/// in the array's own type except float16/bfloat16, which compute in float32 and round once.
+/// Integers (and bool) are unchanged for `decimals >= 0`; for `decimals < 0` they round in float64
+/// and cast back (exact for magnitudes below 2^53).
+pub fn round(a: &Array, decimals: i32, s: impl Into<StreamOrDevice>) -> Result<Array> {
+    let stream = s.into().resolve("round")?;
+    let dt = a.dtype();
+    if decimals == 0 || dt.is_complex() || (decimals > 0 && !dt.is_inexact()) {
+        // Complex arrays reach `unary`, which rejects them with the usual message.
+        return unary(UnaryOp::Round, a, stream);
+    }
+    let compute = match dt {
+        Dtype::Float16 | Dtype::Bfloat16 => Dtype::Float32,
+        Dtype::Float32 | Dtype::Float64 => dt,
+        _ => Dtype::Float64,
+    };
+    let x = astype(a, compute, stream)?;
+    let scale = full(&[], 10f64.powi(decimals.saturating_abs()), Some(compute), stream)?;
+    let y = if decimals > 0 {
+        divide(&unary(UnaryOp::Round, &multiply(&x, &scale, stream)?, stream)?, &scale, stream)?
+    } else {
+        multiply(&unary(UnaryOp::Round, &divide(&x, &scale, stream)?, stream)?, &scale, stream)?
+    };
+    astype(&y, dt, stream)
+}

@@ -55,7 +55,8 @@ macro_rules! int_arith {
                 if o == 0 { return 0; }
                 let q = self.wrapping_div(o);
                 #[allow(unused_comparisons)]
-                if (self % o != 0) && ((self < 0) != (o < 0)) { q.wrapping_sub(1) } else { q }
+                // wrapping_rem: `MIN % -1` overflows (and `%` panics on it even in release).
+                if (self.wrapping_rem(o) != 0) && ((self < 0) != (o < 0)) { q.wrapping_sub(1) } else { q }
             }
             #[inline] fn rem(self, o: Self) -> Self {
                 if o == 0 { return 0; }
@@ -110,7 +111,19 @@ macro_rules! float_arith {
             #[inline] fn sub(self, o: Self) -> Self { self - o }
             #[inline] fn mul(self, o: Self) -> Self { self * o }
             #[inline] fn div(self, o: Self) -> Self { self / o }
-            #[inline] fn floor_div(self, o: Self) -> Self { (self / o).floor() }
+            /// NumPy's: the floor of the exact quotient, consistent with `rem` (`a == b * q + r`),
+            /// not the floor of the rounded quotient (`floor_divide(1, 0.1)` is 9, as `1 - 9 * 0.1`
+            /// leaves a positive remainder).
+            #[inline] fn floor_div(self, o: Self) -> Self {
+                if o == 0.0 { return self / o; }
+                let m = self % o;
+                let mut d = (self - m) / o;
+                if m != 0.0 && ((o < 0.0) != (m < 0.0)) { d -= 1.0; }
+                if d == 0.0 { return (0.0 as $t).copysign(self / o); }
+                // `d` is a whole number up to the rounding of the division; snap it.
+                let f = d.floor();
+                if d - f > 0.5 { f + 1.0 } else { f }
+            }
             #[inline] fn rem(self, o: Self) -> Self {
                 let r = self % o;
                 if r != 0.0 && ((r < 0.0) != (o < 0.0)) { r + o } else { r }
@@ -123,7 +136,8 @@ macro_rules! float_arith {
                 let m = if self > o { self } else { o };
                 if m == <$t>::NEG_INFINITY { return m; }
                 if m == <$t>::INFINITY { return m; }
-                m + ((self - m).exp() + (o - m).exp()).ln()
+                // ln1p: ln(1 + tiny) would round the tiny term away (logaddexp(0, -15) ~ 3e-7).
+                m + (-(self - o).abs()).exp().ln_1p()
             }
             fn bitand(self, _: Self) -> Self { unsupported("bitwise_and", stringify!($t)) }
             fn bitor(self, _: Self) -> Self { unsupported("bitwise_or", stringify!($t)) }
@@ -270,11 +284,22 @@ impl Arith for Complex32 {
             self.powc(o)
         }
     }
-    fn max(self, _: Self) -> Self {
-        unsupported("maximum", "complex64")
+    /// Lexicographic, as the comparisons; a NaN in either part of either input wins (MLX).
+    #[inline]
+    fn max(self, o: Self) -> Self {
+        if self.is_nan() || (!o.is_nan() && o.le(self)) {
+            self
+        } else {
+            o
+        }
     }
-    fn min(self, _: Self) -> Self {
-        unsupported("minimum", "complex64")
+    #[inline]
+    fn min(self, o: Self) -> Self {
+        if self.is_nan() || (!o.is_nan() && self.le(o)) {
+            self
+        } else {
+            o
+        }
     }
     fn atan2(self, _: Self) -> Self {
         unsupported("arctan2", "complex64")

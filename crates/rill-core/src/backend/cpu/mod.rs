@@ -11,7 +11,9 @@ mod copy;
 mod creation;
 mod info;
 pub mod num;
+mod special;
 pub mod strided;
+mod unary;
 
 pub use info::{cores, info, total_memory};
 
@@ -48,6 +50,7 @@ pub(crate) fn output<O: Element>(
 pub fn run(op: &Op, inputs: &[Input], out: &Output) -> Result<Data> {
     match op {
         Op::Full(_) | Op::Arange { .. } | Op::Eye { .. } => creation::run(op, out),
+        Op::Unary(u) => unary::run(*u, &inputs[0], out),
         Op::Binary(b) => binary::run(*b, &inputs[0], &inputs[1], out),
         Op::AsType | Op::Copy | Op::Reshape => copy::astype(op.name(), &inputs[0], out),
         Op::Where => copy::select(&inputs[0], &inputs[1], &inputs[2], out),

@@ -1,0 +1,448 @@
+//! Elementwise unary kernels. The builder (`ops::unary`) has already cast the input to the dtype
+//! the op computes in and rejected dtypes an op does not accept, so each kernel is one loop over
+//! one element type, with the op chosen once outside the loop (each op is its own monomorphized
+//! closure through `map1`, so the contiguous f32/f64 loops of the cheap ops vectorize).
+//!
+//! Semantics are NumPy's: integer `abs`/`negative` wrap (`abs(-128i8) == -128`), the sign of an
+//! unsigned integer is 0 or 1, `round` rounds half to even, `sign(NaN)` is NaN. float16 and
+//! bfloat16 compute in f32 and round once; complex64 computes in complex f64 and rounds once (the
+//! textbook formulas for `arcsin`, `tan` and friends lose digits in f32 through cancellation).
+
+use super::num::Num;
+use super::output;
+use super::special::{erfinv_f32, erfinv_f64};
+use super::strided::map1;
+use crate::backend::{Input, Output};
+use crate::memory::Data;
+use crate::op::UnaryOp;
+use crate::{dispatch_dtype, Error, Result};
+use half::{bf16, f16};
+use num_complex::{Complex32, Complex64};
+
+pub fn run(op: UnaryOp, a: &Input, out: &Output) -> Result<Data> {
+    match op {
+        UnaryOp::IsNan | UnaryOp::IsInf => dispatch_dtype!(a.dtype, T => <T as UnaryKernel>::classify(op, a, out)),
+        _ => dispatch_dtype!(a.dtype, T => <T as UnaryKernel>::unary(op, a, out)),
+    }
+}
+
+/// An op the builder should have rejected for this dtype (a bug, reported on the array).
+fn unsupported(op: UnaryOp, a: &Input) -> Result<Data> {
+    Err(Error::runtime(
+        op.name(),
+        format!("{} reached the CPU kernel for {}; the op builder should have rejected it", op.name(), a.dtype),
+    ))
+}
+
+/// `f` over every element of `a`, into a fresh output of type `O`.
+#[inline]
+fn apply<A: Num, O: Num>(op: UnaryOp, a: &Input, out: &Output, f: impl Fn(A) -> O + Sync + Send) -> Result<Data> {
+    output::<O>(op.name(), out, |o| {
+        map1::<A, O>(a, out.shape, o, f);
+        Ok(())
+    })
+}
+
+/// The unary kernels of one element type.
+trait UnaryKernel: Num {
+    fn unary(op: UnaryOp, a: &Input, out: &Output) -> Result<Data>;
+    /// `isnan` / `isinf`.
+    fn classify(op: UnaryOp, a: &Input, out: &Output) -> Result<Data>;
+}
+
+macro_rules! int_kernels {
+    ($($t:ty),*) => {$(
+        impl UnaryKernel for $t {
+            // `x < 0` is always false for the unsigned types; one body serves both.
+            #[allow(unused_comparisons)]
+            fn unary(op: UnaryOp, a: &Input, out: &Output) -> Result<Data> {
+                use UnaryOp::*;
+                match op {
+                    Abs => apply(op, a, out, |x: $t| if x < 0 { (0 as $t).wrapping_sub(x) } else { x }),
+                    Negative => apply(op, a, out, |x: $t| (0 as $t).wrapping_sub(x)),
+                    Sign => apply(op, a, out, |x: $t| (x > 0) as $t - ((x < 0) as $t)),
+                    Square => apply(op, a, out, |x: $t| x.wrapping_mul(x)),
+                    // Integers are already whole.
+                    Floor | Ceil | Round => apply(op, a, out, |x: $t| x),
+                    BitwiseInvert => apply(op, a, out, |x: $t| !x),
+                    _ => unsupported(op, a),
+                }
+            }
+            fn classify(op: UnaryOp, _: &Input, out: &Output) -> Result<Data> {
+                output::<bool>(op.name(), out, |o| {
+                    o.fill(false);
+                    Ok(())
+                })
+            }
+        }
+    )*};
+}
+int_kernels!(i8, i16, i32, i64, u8, u16, u32, u64);
+
+impl UnaryKernel for bool {
+    fn unary(op: UnaryOp, a: &Input, out: &Output) -> Result<Data> {
+        use UnaryOp::*;
+        match op {
+            // bool is 0/1: these are the identity.
+            Abs | Sign | Square | Floor | Ceil | Round => apply(op, a, out, |x: bool| x),
+            LogicalNot | BitwiseInvert => apply(op, a, out, |x: bool| !x),
+            _ => unsupported(op, a),
+        }
+    }
+    fn classify(op: UnaryOp, _: &Input, out: &Output) -> Result<Data> {
+        output::<bool>(op.name(), out, |o| {
+            o.fill(false);
+            Ok(())
+        })
+    }
+}
+
+/// Real math in the type a float kernel computes in (f32 for f32 and the half types, f64 for f64).
+trait Real: Copy + Send + Sync + 'static {
+    fn load<T: Num>(t: T) -> Self;
+    fn store<T: Num>(self) -> T;
+    fn is_nan(self) -> bool;
+    fn is_inf(self) -> bool;
+    fn abs(self) -> Self;
+    fn neg(self) -> Self;
+    fn sign(self) -> Self;
+    fn exp(self) -> Self;
+    fn expm1(self) -> Self;
+    fn ln(self) -> Self;
+    fn ln1p(self) -> Self;
+    fn log2(self) -> Self;
+    fn log10(self) -> Self;
+    fn sqrt(self) -> Self;
+    fn rsqrt(self) -> Self;
+    fn square(self) -> Self;
+    fn recip(self) -> Self;
+    fn sin(self) -> Self;
+    fn cos(self) -> Self;
+    fn tan(self) -> Self;
+    fn asin(self) -> Self;
+    fn acos(self) -> Self;
+    fn atan(self) -> Self;
+    fn sinh(self) -> Self;
+    fn cosh(self) -> Self;
+    fn tanh(self) -> Self;
+    fn sigmoid(self) -> Self;
+    fn erf(self) -> Self;
+    fn erfinv(self) -> Self;
+    fn floor(self) -> Self;
+    fn ceil(self) -> Self;
+    fn round(self) -> Self;
+}
+
+macro_rules! real {
+    ($t:ident, $to:ident, $from:ident, $erf:path, $erfinv:path) => {
+        impl Real for $t {
+            #[inline(always)]
+            fn load<T: Num>(t: T) -> Self {
+                t.$to()
+            }
+            #[inline(always)]
+            fn store<T: Num>(self) -> T {
+                T::$from(self)
+            }
+            #[inline(always)]
+            fn is_nan(self) -> bool {
+                $t::is_nan(self)
+            }
+            #[inline(always)]
+            fn is_inf(self) -> bool {
+                $t::is_infinite(self)
+            }
+            #[inline(always)]
+            fn abs(self) -> Self {
+                $t::abs(self)
+            }
+            #[inline(always)]
+            fn neg(self) -> Self {
+                -self
+            }
+            #[inline(always)]
+            fn sign(self) -> Self {
+                // 0 for both zeros, NaN for NaN (NumPy).
+                if self > 0.0 {
+                    1.0
+                } else if self < 0.0 {
+                    -1.0
+                } else if self.is_nan() {
+                    self
+                } else {
+                    0.0
+                }
+            }
+            #[inline(always)]
+            fn exp(self) -> Self {
+                $t::exp(self)
+            }
+            #[inline(always)]
+            fn expm1(self) -> Self {
+                $t::exp_m1(self)
+            }
+            #[inline(always)]
+            fn ln(self) -> Self {
+                $t::ln(self)
+            }
+            #[inline(always)]
+            fn ln1p(self) -> Self {
+                $t::ln_1p(self)
+            }
+            #[inline(always)]
+            fn log2(self) -> Self {
+                $t::log2(self)
+            }
+            #[inline(always)]
+            fn log10(self) -> Self {
+                $t::log10(self)
+            }
+            #[inline(always)]
+            fn sqrt(self) -> Self {
+                $t::sqrt(self)
+            }
+            #[inline(always)]
+            fn rsqrt(self) -> Self {
+                1.0 / $t::sqrt(self)
+            }
+            #[inline(always)]
+            fn square(self) -> Self {
+                self * self
+            }
+            #[inline(always)]
+            fn recip(self) -> Self {
+                1.0 / self
+            }
+            #[inline(always)]
+            fn sin(self) -> Self {
+                $t::sin(self)
+            }
+            #[inline(always)]
+            fn cos(self) -> Self {
+                $t::cos(self)
+            }
+            #[inline(always)]
+            fn tan(self) -> Self {
+                $t::tan(self)
+            }
+            #[inline(always)]
+            fn asin(self) -> Self {
+                $t::asin(self)
+            }
+            #[inline(always)]
+            fn acos(self) -> Self {
+                $t::acos(self)
+            }
+            #[inline(always)]
+            fn atan(self) -> Self {
+                $t::atan(self)
+            }
+            #[inline(always)]
+            fn sinh(self) -> Self {
+                $t::sinh(self)
+            }
+            #[inline(always)]
+            fn cosh(self) -> Self {
+                $t::cosh(self)
+            }
+            #[inline(always)]
+            fn tanh(self) -> Self {
+                $t::tanh(self)
+            }
+            #[inline(always)]
+            fn sigmoid(self) -> Self {
+                // exp of a non-positive number never overflows: 1/(1+e^-x) for x >= 0, and
+                // e^x/(1+e^x) for x < 0, both from e = e^-|x|.
+                let e = $t::exp(-$t::abs(self));
+                let s = 1.0 / (1.0 + e);
+                if self >= 0.0 {
+                    s
+                } else {
+                    e * s
+                }
+            }
+            #[inline(always)]
+            fn erf(self) -> Self {
+                $erf(self)
+            }
+            #[inline(always)]
+            fn erfinv(self) -> Self {
+                $erfinv(self)
+            }
+            #[inline(always)]
+            fn floor(self) -> Self {
+                $t::floor(self)
+            }
+            #[inline(always)]
+            fn ceil(self) -> Self {
+                $t::ceil(self)
+            }
+            #[inline(always)]
+            fn round(self) -> Self {
+                $t::round_ties_even(self)
+            }
+        }
+    };
+}
+real!(f32, to_f32, from_f32, libm::erff, erfinv_f32);
+real!(f64, to_f64, from_f64, libm::erf, erfinv_f64);
+
+/// The kernels of a float type `T` that computes in `C`.
+fn float_unary<T: Num, C: Real>(op: UnaryOp, a: &Input, out: &Output) -> Result<Data> {
+    use UnaryOp::*;
+    macro_rules! k {
+        ($f:ident) => {
+            apply(op, a, out, |x: T| C::store::<T>(C::$f(C::load(x))))
+        };
+    }
+    match op {
+        Abs => k!(abs),
+        Negative => k!(neg),
+        Sign => k!(sign),
+        Exp => k!(exp),
+        Expm1 => k!(expm1),
+        Log => k!(ln),
+        Log1p => k!(ln1p),
+        Log2 => k!(log2),
+        Log10 => k!(log10),
+        Sqrt => k!(sqrt),
+        Rsqrt => k!(rsqrt),
+        Square => k!(square),
+        Reciprocal => k!(recip),
+        Sin => k!(sin),
+        Cos => k!(cos),
+        Tan => k!(tan),
+        ArcSin => k!(asin),
+        ArcCos => k!(acos),
+        ArcTan => k!(atan),
+        Sinh => k!(sinh),
+        Cosh => k!(cosh),
+        Tanh => k!(tanh),
+        Sigmoid => k!(sigmoid),
+        Erf => k!(erf),
+        ErfInv => k!(erfinv),
+        Floor => k!(floor),
+        Ceil => k!(ceil),
+        Round => k!(round),
+        LogicalNot | IsNan | IsInf | BitwiseInvert => unsupported(op, a),
+    }
+}
+
+fn float_classify<T: Num, C: Real>(op: UnaryOp, a: &Input, out: &Output) -> Result<Data> {
+    if op == UnaryOp::IsNan {
+        apply(op, a, out, |x: T| C::load(x).is_nan())
+    } else {
+        apply(op, a, out, |x: T| C::load(x).is_inf())
+    }
+}
+
+macro_rules! float_kernels {
+    ($($t:ty => $c:ty),*) => {$(
+        impl UnaryKernel for $t {
+            fn unary(op: UnaryOp, a: &Input, out: &Output) -> Result<Data> {
+                float_unary::<$t, $c>(op, a, out)
+            }
+            fn classify(op: UnaryOp, a: &Input, out: &Output) -> Result<Data> {
+                float_classify::<$t, $c>(op, a, out)
+            }
+        }
+    )*};
+}
+float_kernels!(f32 => f32, f64 => f64, f16 => f32, bf16 => f32);
+
+/// `e^z - 1` without the cancellation of `exp(z) - 1` for small `z`:
+/// `Re = expm1(x) cos(y) - 2 sin^2(y/2)`, `Im = e^x sin(y)`.
+fn c_expm1(z: Complex64) -> Complex64 {
+    let s = (z.im * 0.5).sin();
+    Complex64::new(z.re.exp_m1() * z.im.cos() - 2.0 * s * s, z.re.exp() * z.im.sin())
+}
+
+/// `ln(1 + z)` without the cancellation of `ln(1 + z)` for small `z`:
+/// `|1 + z|^2 = 1 + (2x + x^2 + y^2)`, so `Re = ln1p(2x + x^2 + y^2) / 2`.
+fn c_log1p(z: Complex64) -> Complex64 {
+    let (x, y) = (z.re, z.im);
+    let t = 2.0 * x + x * x + y * y;
+    // For large |z| the sum above overflows or loses nothing to ln directly.
+    let re = if t.abs() < 0.5 { 0.5 * t.ln_1p() } else { (1.0 + x).hypot(y).ln() };
+    Complex64::new(re, y.atan2(1.0 + x))
+}
+
+/// `1 / (1 + e^-z)`, from whichever of `e^-z` and `e^z` cannot overflow.
+fn c_sigmoid(z: Complex64) -> Complex64 {
+    let one = Complex64::new(1.0, 0.0);
+    if z.re >= 0.0 {
+        one / (one + (-z).exp())
+    } else {
+        let e = z.exp();
+        e / (one + e)
+    }
+}
+
+/// `z / |z|`, in f64 so that `|z|` neither overflows (past f32's range) nor loses digits
+/// (subnormal parts); 0 for 0.
+fn c_sign(z: Complex32) -> Complex32 {
+    let (x, y) = (z.re as f64, z.im as f64);
+    let r = x.hypot(y);
+    if r == 0.0 {
+        return Complex32::new(0.0, 0.0);
+    }
+    let (x, y, r) = if r.is_infinite() {
+        // inf / inf: the direction of a complex infinity is that of its infinite parts.
+        let dir = |v: f64| if v.is_infinite() { v.signum() } else { 0.0 };
+        let (x, y) = (dir(x), dir(y));
+        (x, y, x.hypot(y))
+    } else {
+        (x, y, r)
+    };
+    Complex32::new((x / r) as f32, (y / r) as f32)
+}
+
+impl UnaryKernel for Complex32 {
+    fn unary(op: UnaryOp, a: &Input, out: &Output) -> Result<Data> {
+        use UnaryOp::*;
+        fn wide(z: Complex32) -> Complex64 {
+            Complex64::new(z.re as f64, z.im as f64)
+        }
+        fn narrow(z: Complex64) -> Complex32 {
+            Complex32::new(z.re as f32, z.im as f32)
+        }
+        macro_rules! k {
+            ($f:expr) => {
+                apply(op, a, out, |z: Complex32| narrow($f(wide(z))))
+            };
+        }
+        match op {
+            Abs => apply(op, a, out, |z: Complex32| (z.re as f64).hypot(z.im as f64) as f32),
+            Negative => apply(op, a, out, |z: Complex32| -z),
+            Sign => apply(op, a, out, c_sign),
+            Square => k!(|z: Complex64| z * z),
+            Reciprocal => k!(|z: Complex64| Complex64::new(1.0, 0.0) / z),
+            Exp => k!(Complex64::exp),
+            Expm1 => k!(c_expm1),
+            Log => k!(Complex64::ln),
+            Log1p => k!(c_log1p),
+            Log2 => k!(|z: Complex64| z.ln() / std::f64::consts::LN_2),
+            Log10 => k!(|z: Complex64| z.ln() / std::f64::consts::LN_10),
+            Sqrt => k!(Complex64::sqrt),
+            Rsqrt => k!(|z: Complex64| Complex64::new(1.0, 0.0) / z.sqrt()),
+            Sin => k!(Complex64::sin),
+            Cos => k!(Complex64::cos),
+            Tan => k!(Complex64::tan),
+            ArcSin => k!(Complex64::asin),
+            ArcCos => k!(Complex64::acos),
+            ArcTan => k!(Complex64::atan),
+            Sinh => k!(Complex64::sinh),
+            Cosh => k!(Complex64::cosh),
+            Tanh => k!(Complex64::tanh),
+            Sigmoid => k!(c_sigmoid),
+            Erf | ErfInv | Floor | Ceil | Round | LogicalNot | IsNan | IsInf | BitwiseInvert => unsupported(op, a),
+        }
+    }
+    fn classify(op: UnaryOp, a: &Input, out: &Output) -> Result<Data> {
+        if op == UnaryOp::IsNan {
+            apply(op, a, out, |z: Complex32| z.re.is_nan() || z.im.is_nan())
+        } else {
+            apply(op, a, out, |z: Complex32| z.re.is_infinite() || z.im.is_infinite())
+        }
+    }
+}
