@@ -54,8 +54,7 @@ impl Drop for Node {
         let mut stack = std::mem::take(&mut recipe.inputs);
         while let Some(a) = stack.pop() {
             if let Some(mut node) = Arc::into_inner(a.0) {
-                if let NodeState::Lazy(r) =
-                    node.state.get_mut().unwrap_or_else(|e| e.into_inner())
+                if let NodeState::Lazy(r) = node.state.get_mut().unwrap_or_else(|e| e.into_inner())
                 {
                     stack.append(&mut r.inputs);
                 }
@@ -117,12 +116,18 @@ impl Array {
         }
         let mut buf = backend::host_allocator().allocate("array", std::mem::size_of_val(data))?;
         buf.as_mut_slice::<T>().copy_from_slice(data);
-        Ok(Array::evaluated(shape.to_vec(), T::DTYPE, stream, Data::contiguous(buf, shape)))
+        Ok(Array::evaluated(
+            shape.to_vec(),
+            T::DTYPE,
+            stream,
+            Data::contiguous(buf, shape),
+        ))
     }
 
     /// A 0-d array holding `value`.
     pub fn scalar<T: Element>(value: T) -> Array {
-        Array::from_slice(&[value], &[]).expect("a one-element array always fits the host allocator")
+        Array::from_slice(&[value], &[])
+            .expect("a one-element array always fits the host allocator")
     }
 
     pub fn shape(&self) -> &[usize] {
@@ -192,7 +197,10 @@ impl Array {
         if self.size() != 1 {
             return Err(Error::shape(
                 "item",
-                format!("item() needs an array of one element, this one has shape {:?}", self.shape()),
+                format!(
+                    "item() needs an array of one element, this one has shape {:?}",
+                    self.shape()
+                ),
             ));
         }
         Ok(self.to_vec::<T>()?[0])
@@ -200,9 +208,16 @@ impl Array {
 
     /// All elements in row-major order, converted to `T`.
     pub fn to_vec<T: Element>(&self) -> Result<Vec<T>> {
-        let a = if self.dtype() == T::DTYPE { self.clone() } else { crate::ops::astype(self, T::DTYPE, self.stream())? };
+        let a = if self.dtype() == T::DTYPE {
+            self.clone()
+        } else {
+            crate::ops::astype(self, T::DTYPE, self.stream())?
+        };
         let data = a.data()?;
-        Ok(crate::backend::cpu::strided::gather_to_vec::<T>(data, a.shape()))
+        Ok(crate::backend::cpu::strided::gather_to_vec::<T>(
+            data,
+            a.shape(),
+        ))
     }
 
     /// The layout of the evaluated data (evaluating first).
@@ -213,6 +228,12 @@ impl Array {
 
 impl fmt::Debug for Array {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Array(shape={:?}, dtype={}, stream={})", self.shape(), self.dtype(), self.stream())
+        write!(
+            f,
+            "Array(shape={:?}, dtype={}, stream={})",
+            self.shape(),
+            self.dtype(),
+            self.stream()
+        )
     }
 }

@@ -34,10 +34,16 @@ pub struct Device {
 
 impl Device {
     pub const fn cpu() -> Device {
-        Device { kind: DeviceType::Cpu, index: 0 }
+        Device {
+            kind: DeviceType::Cpu,
+            index: 0,
+        }
     }
     pub const fn gpu(index: usize) -> Device {
-        Device { kind: DeviceType::Gpu, index }
+        Device {
+            kind: DeviceType::Gpu,
+            index,
+        }
     }
     pub fn new(kind: DeviceType, index: usize) -> Device {
         Device { kind, index }
@@ -156,6 +162,8 @@ pub struct DeviceScope {
 impl DeviceScope {
     pub fn new(device: Device) -> Result<Self> {
         device.check_available("default_device")?;
-        Ok(DeviceScope { _scope: scope::push(Scoped::Device(device)) })
+        Ok(DeviceScope {
+            _scope: scope::push(Scoped::Device(device)),
+        })
     }
 }

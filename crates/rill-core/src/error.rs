@@ -14,8 +14,15 @@ pub enum Error {
     Shape { op: &'static str, msg: String },
 
     /// An axis outside `-ndim..ndim`, or repeated.
-    #[error("[{op}] axis {axis} is out of bounds for an array of {ndim} dimensions (shape {shape:?})")]
-    Axis { op: &'static str, axis: isize, ndim: usize, shape: Vec<usize> },
+    #[error(
+        "[{op}] axis {axis} is out of bounds for an array of {ndim} dimensions (shape {shape:?})"
+    )]
+    Axis {
+        op: &'static str,
+        axis: isize,
+        ndim: usize,
+        shape: Vec<usize>,
+    },
 
     /// A dtype the op does not accept.
     #[error("[{op}] {msg}")]
@@ -31,7 +38,13 @@ pub enum Error {
 
     /// An allocation that would pass the device's hard memory limit.
     #[error("[{op}] out of memory on {device}: asked for {requested} bytes with {active} in use and a limit of {limit} bytes")]
-    OutOfMemory { op: &'static str, device: Device, requested: usize, active: usize, limit: usize },
+    OutOfMemory {
+        op: &'static str,
+        device: Device,
+        requested: usize,
+        active: usize,
+        limit: usize,
+    },
 
     /// A failure found while running an op (a bad index in the data, say).
     #[error("[{op}] {msg}")]
@@ -53,18 +66,33 @@ impl Error {
     }
 
     pub(crate) fn shape(op: &'static str, msg: impl Into<String>) -> Self {
-        Error::Shape { op, msg: msg.into() }
+        Error::Shape {
+            op,
+            msg: msg.into(),
+        }
     }
     pub(crate) fn arg(op: &'static str, msg: impl Into<String>) -> Self {
-        Error::Argument { op, msg: msg.into() }
+        Error::Argument {
+            op,
+            msg: msg.into(),
+        }
     }
     pub(crate) fn dtype(op: &'static str, msg: impl Into<String>) -> Self {
-        Error::Dtype { op, msg: msg.into() }
+        Error::Dtype {
+            op,
+            msg: msg.into(),
+        }
     }
     pub(crate) fn device(op: &'static str, msg: impl Into<String>) -> Self {
-        Error::Device { op, msg: msg.into() }
+        Error::Device {
+            op,
+            msg: msg.into(),
+        }
     }
     pub(crate) fn runtime(op: &'static str, msg: impl Into<String>) -> Self {
-        Error::Runtime { op, msg: msg.into() }
+        Error::Runtime {
+            op,
+            msg: msg.into(),
+        }
     }
 }

@@ -21,6 +21,7 @@ pub mod error;
 pub mod memory;
 pub mod op;
 pub mod ops;
+pub mod random;
 pub mod scheduler;
 mod scope;
 pub mod shape;
@@ -29,15 +30,16 @@ pub mod trace;
 
 pub use array::Array;
 pub use device::{
-    default_device, device_count, device_info, is_available, set_default_device, with_default_device, Device,
-    DeviceScope, DeviceType,
+    default_device, device_count, device_info, is_available, set_default_device,
+    with_default_device, Device, DeviceScope, DeviceType,
 };
 pub use dtype::{promote_types, Dtype, DtypeKind};
 pub use element::{Element, Scalar};
 pub use error::{Error, Result};
 pub use scheduler::{async_eval, eval, synchronize, synchronize_all, AsyncEval};
 pub use stream::{
-    default_stream, new_stream, set_default_stream, with_stream, Stream, StreamOrDevice, StreamScope,
+    default_stream, new_stream, set_default_stream, with_stream, Stream, StreamOrDevice,
+    StreamScope,
 };
 
 // Re-exported so `dispatch_dtype!` works in other crates.

@@ -14,9 +14,14 @@ pub enum Op {
     /// Every element is the value, cast to the output dtype.
     Full(Scalar),
     /// Element `i` is `start + i * step`, computed in f64 then cast.
-    Arange { start: f64, step: f64 },
+    Arange {
+        start: f64,
+        step: f64,
+    },
     /// Ones on the `k`-th diagonal of a 2-D output.
-    Eye { k: isize },
+    Eye {
+        k: isize,
+    },
 
     // --- elementwise; inputs broadcast to the output shape ---
     Unary(UnaryOp),
@@ -34,40 +39,79 @@ pub enum Op {
     /// Output dim `i` is input dim `perm[i]`.
     Transpose(Vec<usize>),
     /// Output element `idx` is input element `start + idx * step` (per dim; steps may be negative).
-    Slice { start: Vec<usize>, step: Vec<isize> },
+    Slice {
+        start: Vec<usize>,
+        step: Vec<isize>,
+    },
     /// To the output shape by NumPy broadcasting (stride 0).
     BroadcastTo,
 
     // --- reductions; the output keeps reduced dims as size 1 ---
-    Reduce { op: ReduceOp, axes: Vec<usize> },
-    ArgReduce { op: ArgReduceOp, axis: usize },
-    Scan { op: ScanOp, axis: usize, reverse: bool, inclusive: bool },
-    Softmax { axis: usize },
-    LogSumExp { axis: usize },
+    Reduce {
+        op: ReduceOp,
+        axes: Vec<usize>,
+    },
+    ArgReduce {
+        op: ArgReduceOp,
+        axis: usize,
+    },
+    Scan {
+        op: ScanOp,
+        axis: usize,
+        reverse: bool,
+        inclusive: bool,
+    },
+    Softmax {
+        axis: usize,
+    },
+    LogSumExp {
+        axis: usize,
+    },
 
     // --- linear algebra ---
     /// `(..., m, k) @ (..., k, n)`; batch dims already broadcast to the output's.
     Matmul,
     /// `alpha * (a @ b) + beta * c`; `c` broadcasts to the output shape.
-    AddMm { alpha: f64, beta: f64 },
+    AddMm {
+        alpha: f64,
+        beta: f64,
+    },
 
     // --- data movement ---
-    Concatenate { axis: usize },
+    Concatenate {
+        axis: usize,
+    },
     /// Pads `low[d]` elements before each dim `d` (the rest after) with `value`.
-    Pad { low: Vec<usize>, value: Scalar },
+    Pad {
+        low: Vec<usize>,
+        value: Scalar,
+    },
     /// `take(a, indices, axis)`: output = `a.shape[..axis] + indices.shape + a.shape[axis+1..]`.
     /// Negative indices count from the end; indices out of range are a runtime error.
-    Gather { axis: usize },
+    Gather {
+        axis: usize,
+    },
     /// `take_along_axis(a, indices, axis)`; `indices` already broadcast against `a`.
-    TakeAlongAxis { axis: usize },
+    TakeAlongAxis {
+        axis: usize,
+    },
     /// Writes `update` into a copy of `a` at the slice `start, step` (`a[slice] = update`).
-    SliceUpdate { start: Vec<usize>, step: Vec<isize> },
+    SliceUpdate {
+        start: Vec<usize>,
+        step: Vec<isize>,
+    },
     /// `put_along_axis`: writes `values` into a copy of `a` at `indices` along `axis`.
-    PutAlongAxis { axis: usize },
+    PutAlongAxis {
+        axis: usize,
+    },
 
     // --- sorting ---
-    Sort { axis: usize },
-    ArgSort { axis: usize },
+    Sort {
+        axis: usize,
+    },
+    ArgSort {
+        axis: usize,
+    },
 
     // --- random ---
     /// Uniformly random bits from a threefry key (`uint32[2]`), one uint32 per output element.

@@ -27,7 +27,10 @@ pub(crate) fn push(entry: Scoped) -> ScopeGuard {
         s.push(entry);
         s.len()
     });
-    ScopeGuard { depth, _not_send: PhantomData }
+    ScopeGuard {
+        depth,
+        _not_send: PhantomData,
+    }
 }
 
 /// Pops its entry when dropped. Not `Send`: a scope belongs to the thread that opened it.

@@ -23,8 +23,16 @@ pub fn broadcast_shapes(op: &'static str, a: &[usize], b: &[usize]) -> Result<Ve
     let n = a.len().max(b.len());
     let mut out = vec![0; n];
     for i in 0..n {
-        let da = if i + a.len() >= n { a[i + a.len() - n] } else { 1 };
-        let db = if i + b.len() >= n { b[i + b.len() - n] } else { 1 };
+        let da = if i + a.len() >= n {
+            a[i + a.len() - n]
+        } else {
+            1
+        };
+        let db = if i + b.len() >= n {
+            b[i + b.len() - n]
+        } else {
+            1
+        };
         out[i] = if da == db || db == 1 {
             da
         } else if da == 1 {
@@ -44,7 +52,12 @@ pub fn normalize_axis(op: &'static str, axis: isize, shape: &[usize]) -> Result<
     let ndim = shape.len() as isize;
     let a = if axis < 0 { axis + ndim } else { axis };
     if a < 0 || a >= ndim {
-        return Err(Error::Axis { op, axis, ndim: shape.len(), shape: shape.to_vec() });
+        return Err(Error::Axis {
+            op,
+            axis,
+            ndim: shape.len(),
+            shape: shape.to_vec(),
+        });
     }
     Ok(a as usize)
 }
@@ -72,7 +85,10 @@ pub struct Layout {
 
 impl Layout {
     pub fn contiguous(shape: &[usize]) -> Self {
-        Layout { strides: contiguous_strides(shape), offset: 0 }
+        Layout {
+            strides: contiguous_strides(shape),
+            offset: 0,
+        }
     }
 
     /// True when the elements are in row-major order with no gaps (dims of size 1 may carry any
@@ -164,7 +180,10 @@ mod tests {
     fn broadcasting_follows_numpy() {
         assert_eq!(broadcast_shapes("t", &[3, 1], &[4]).unwrap(), vec![3, 4]);
         assert_eq!(broadcast_shapes("t", &[], &[2, 2]).unwrap(), vec![2, 2]);
-        assert_eq!(broadcast_shapes("t", &[5, 1, 7], &[6, 1]).unwrap(), vec![5, 6, 7]);
+        assert_eq!(
+            broadcast_shapes("t", &[5, 1, 7], &[6, 1]).unwrap(),
+            vec![5, 6, 7]
+        );
         let e = broadcast_shapes("add", &[3, 2], &[4]).unwrap_err();
         assert!(e.to_string().contains("[add]") && e.to_string().contains("[3, 2]"));
     }
@@ -172,11 +191,17 @@ mod tests {
     #[test]
     fn reshape_of_transposed_view_needs_copy_only_when_it_must() {
         // A (2,3) array transposed to (3,2): strides (1,3).
-        let l = Layout { strides: vec![1, 3], offset: 0 };
+        let l = Layout {
+            strides: vec![1, 3],
+            offset: 0,
+        };
         assert_eq!(l.reshape_strides(&[3, 2], &[6]), None);
         assert_eq!(l.reshape_strides(&[3, 2], &[3, 1, 2]), Some(vec![1, 0, 3]));
         // A contiguous (4,6) slice of columns 0..3 of a (4,6): strides (6,1), shape (4,3).
-        let l = Layout { strides: vec![6, 1], offset: 0 };
+        let l = Layout {
+            strides: vec![6, 1],
+            offset: 0,
+        };
         assert_eq!(l.reshape_strides(&[4, 3], &[2, 2, 3]), Some(vec![12, 6, 1]));
         assert_eq!(l.reshape_strides(&[4, 3], &[12]), None);
     }

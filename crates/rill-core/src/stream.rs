@@ -144,7 +144,9 @@ pub struct StreamScope {
 impl StreamScope {
     pub fn new(stream: Stream) -> Result<Self> {
         scheduler::check_stream("stream", stream)?;
-        Ok(StreamScope { _scope: scope::push(Scoped::Stream(stream)) })
+        Ok(StreamScope {
+            _scope: scope::push(Scoped::Stream(stream)),
+        })
     }
 }
 

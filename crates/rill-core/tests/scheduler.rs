@@ -65,7 +65,10 @@ fn shape_errors_are_found_when_the_op_is_built() {
     let a = ops::zeros(&[3, 2], Dtype::Float32, ()).unwrap();
     let b = ops::zeros(&[4], Dtype::Float32, ()).unwrap();
     let e = ops::add(&a, &b, ()).unwrap_err().to_string();
-    assert!(e.contains("[add]") && e.contains("[3, 2]") && e.contains("[4]"), "{e}");
+    assert!(
+        e.contains("[add]") && e.contains("[3, 2]") && e.contains("[4]"),
+        "{e}"
+    );
 }
 
 #[test]

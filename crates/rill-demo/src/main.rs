@@ -28,8 +28,15 @@ fn time(label: &str, f: impl Fn() -> Result<()>) -> Result<f64> {
 }
 
 fn main() -> Result<()> {
-    let device = if rill_core::is_available(Device::gpu(0)) { Device::gpu(0) } else { Device::cpu() };
-    println!("rill demo on {device} (cores: {})", rill_core::backend::cpu::cores());
+    let device = if rill_core::is_available(Device::gpu(0)) {
+        Device::gpu(0)
+    } else {
+        Device::cpu()
+    };
+    println!(
+        "rill demo on {device} (cores: {})",
+        rill_core::backend::cpu::cores()
+    );
     let s1 = rill_core::new_stream(device)?;
     let s2 = rill_core::new_stream(device)?;
     let n = 1 << 20;
@@ -56,7 +63,20 @@ fn main() -> Result<()> {
     let z = ops::add(&x, &y, s2)?;
     let t = Instant::now();
     z.eval()?;
-    println!("{:<44} {:>8.2} ms", "join across streams (z = x@s1 + y@s2)", t.elapsed().as_secs_f64() * 1e3);
-    println!("z[0] = {} (expected {})", z.item::<f32>().unwrap_or(f32::NAN).to_string().chars().take(8).collect::<String>(), 1.5f32 + 2.5);
+    println!(
+        "{:<44} {:>8.2} ms",
+        "join across streams (z = x@s1 + y@s2)",
+        t.elapsed().as_secs_f64() * 1e3
+    );
+    println!(
+        "z[0] = {} (expected {})",
+        z.item::<f32>()
+            .unwrap_or(f32::NAN)
+            .to_string()
+            .chars()
+            .take(8)
+            .collect::<String>(),
+        1.5f32 + 2.5
+    );
     Ok(())
 }

@@ -37,7 +37,10 @@ pub fn run(op: &Op, inputs: &[Input], out: &Output) -> Result<Data> {
     }
     match out.stream.device().kind {
         DeviceType::Cpu => cpu::run(op, inputs, out),
-        DeviceType::Gpu => Err(Error::device(op.name(), format!("{} has no backend in this build", out.stream.device()))),
+        DeviceType::Gpu => Err(Error::device(
+            op.name(),
+            format!("{} has no backend in this build", out.stream.device()),
+        )),
     }
 }
 
@@ -47,7 +50,10 @@ pub fn gpu_count() -> usize {
 }
 
 pub fn gpu_info(device: Device) -> Result<BTreeMap<String, crate::device::InfoValue>> {
-    Err(Error::device("device_info", format!("{device} is not available")))
+    Err(Error::device(
+        "device_info",
+        format!("{device} is not available"),
+    ))
 }
 
 /// Called when a stream is made on `device`, so a backend can set up its own queue.

@@ -27,7 +27,12 @@ pub(super) fn try_view(op: &Op, inputs: &[Input], out: &Output) -> Option<Data> 
                 }
             }
             Layout {
-                strides: layout.strides.iter().zip(step).map(|(&st, &k)| st * k).collect(),
+                strides: layout
+                    .strides
+                    .iter()
+                    .zip(step)
+                    .map(|(&st, &k)| st * k)
+                    .collect(),
                 offset: offset.max(0) as usize,
             }
         }
@@ -42,9 +47,15 @@ pub(super) fn try_view(op: &Op, inputs: &[Input], out: &Output) -> Option<Data> 
                     }
                 })
                 .collect();
-            Layout { strides, offset: layout.offset }
+            Layout {
+                strides,
+                offset: layout.offset,
+            }
         }
         _ => return None,
     };
-    Some(Data { buffer: src.data.buffer.clone(), layout: new_layout })
+    Some(Data {
+        buffer: src.data.buffer.clone(),
+        layout: new_layout,
+    })
 }

@@ -105,8 +105,14 @@ impl Allocator {
         let limit = self.limit.load(Relaxed);
         let mut cur = self.active.load(Relaxed);
         loop {
-            let next = cur.checked_add(cap).filter(|&n| n <= limit).ok_or_else(|| self.oom(op, cap))?;
-            match self.active.compare_exchange_weak(cur, next, Relaxed, Relaxed) {
+            let next = cur
+                .checked_add(cap)
+                .filter(|&n| n <= limit)
+                .ok_or_else(|| self.oom(op, cap))?;
+            match self
+                .active
+                .compare_exchange_weak(cur, next, Relaxed, Relaxed)
+            {
                 Ok(_) => {
                     self.peak.fetch_max(next, Relaxed);
                     return Ok(());
@@ -132,7 +138,12 @@ impl Allocator {
 
     fn put_cached(&self, ptr: NonNull<u8>, size: usize) {
         self.cached.fetch_add(size, Relaxed);
-        self.cache.lock().unwrap().entry(size).or_default().push(ptr);
+        self.cache
+            .lock()
+            .unwrap()
+            .entry(size)
+            .or_default()
+            .push(ptr);
     }
 
     fn fresh(&self, cap: usize) -> Option<NonNull<u8>> {
@@ -185,7 +196,9 @@ impl Allocator {
     fn trim_cache(&self, keep: usize) {
         let mut cache = self.cache.lock().unwrap();
         while self.cached.load(Relaxed) > keep {
-            let Some(mut entry) = cache.last_entry() else { break };
+            let Some(mut entry) = cache.last_entry() else {
+                break;
+            };
             let size = *entry.key();
             let p = entry.get_mut().pop();
             if entry.get().is_empty() {

@@ -33,7 +33,12 @@ impl Buffer {
         capacity: usize,
         allocator: &'static Allocator,
     ) -> Self {
-        Buffer { ptr, len, capacity, allocator }
+        Buffer {
+            ptr,
+            len,
+            capacity,
+            allocator,
+        }
     }
     pub fn len(&self) -> usize {
         self.len
@@ -56,7 +61,9 @@ impl Buffer {
         debug_assert_eq!(self.ptr.as_ptr() as usize % std::mem::align_of::<T>(), 0);
         // SAFETY: the allocation is at least `len` bytes, 64-byte aligned, and initialized by the
         // kernel that produced it before it was shared (every kernel writes its whole output).
-        unsafe { std::slice::from_raw_parts(self.ptr.as_ptr() as *const T, self.len / size_of::<T>()) }
+        unsafe {
+            std::slice::from_raw_parts(self.ptr.as_ptr() as *const T, self.len / size_of::<T>())
+        }
     }
 
     /// The whole buffer as writable elements of `T`. For the kernel that owns a fresh buffer.
@@ -66,7 +73,9 @@ impl Buffer {
         // SAFETY: `&mut self` means no one else can see this buffer (it is not yet in an `Arc`), the
         // allocation is `len` bytes and aligned for any element type. Elements of every `Element`
         // type are valid for any bit pattern except `bool`, which kernels only write.
-        unsafe { std::slice::from_raw_parts_mut(self.ptr.as_ptr() as *mut T, self.len / size_of::<T>()) }
+        unsafe {
+            std::slice::from_raw_parts_mut(self.ptr.as_ptr() as *mut T, self.len / size_of::<T>())
+        }
     }
 }
 
@@ -91,7 +100,10 @@ pub struct Data {
 
 impl Data {
     pub fn new(buffer: Buffer, layout: Layout) -> Self {
-        Data { buffer: Arc::new(buffer), layout }
+        Data {
+            buffer: Arc::new(buffer),
+            layout,
+        }
     }
     pub fn contiguous(buffer: Buffer, shape: &[usize]) -> Self {
         Data::new(buffer, Layout::contiguous(shape))

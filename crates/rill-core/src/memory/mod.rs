@@ -45,7 +45,10 @@ pub fn clear_cache(device: Option<Device>) {
 /// Sets the hard limit on active memory; returns the previous limit. An allocation beyond it fails
 /// with [`crate::Error::OutOfMemory`] and the array that needed it carries the error.
 pub fn set_memory_limit(device: Option<Device>, bytes: usize) -> usize {
-    each(device, |a| a.set_limit(bytes)).into_iter().next().unwrap_or(0)
+    each(device, |a| a.set_limit(bytes))
+        .into_iter()
+        .next()
+        .unwrap_or(0)
 }
 
 pub fn memory_limit(device: Option<Device>) -> usize {
@@ -54,9 +57,15 @@ pub fn memory_limit(device: Option<Device>) -> usize {
 
 /// Sets how many bytes of freed buffers are kept for reuse; returns the previous value.
 pub fn set_cache_limit(device: Option<Device>, bytes: usize) -> usize {
-    each(device, |a| a.set_cache_limit(bytes)).into_iter().next().unwrap_or(0)
+    each(device, |a| a.set_cache_limit(bytes))
+        .into_iter()
+        .next()
+        .unwrap_or(0)
 }
 
 pub fn cache_limit(device: Option<Device>) -> usize {
-    each(device, |a| a.cache_limit()).into_iter().next().unwrap_or(0)
+    each(device, |a| a.cache_limit())
+        .into_iter()
+        .next()
+        .unwrap_or(0)
 }

@@ -12,7 +12,11 @@ fn binary_dtypes(op: BinaryOp, dt: Dtype) -> std::result::Result<(Dtype, Dtype),
     let name = op.name();
     Ok(match op {
         Add | Multiply | Maximum | Minimum => (dt, dt),
-        Subtract if dt.is_bool() => return Err(format!("{name} does not accept bool arrays; use logical_xor or bitwise_xor")),
+        Subtract if dt.is_bool() => {
+            return Err(format!(
+                "{name} does not accept bool arrays; use logical_xor or bitwise_xor"
+            ))
+        }
         Subtract => (dt, dt),
         Divide | ArcTan2 | LogAddExp => {
             let t = dt.to_inexact();
@@ -59,7 +63,16 @@ pub fn binary(op: BinaryOp, a: &Array, b: &Array, s: impl Into<StreamOrDevice>) 
     let shape = broadcast_shapes(name, a.shape(), b.shape())?;
     let promoted = promote_types(a.dtype(), b.dtype());
     let (compute, out) = binary_dtypes(op, promoted).map_err(|msg| {
-        Error::dtype(name, format!("{msg} (inputs {} {:?} and {} {:?})", a.dtype(), a.shape(), b.dtype(), b.shape()))
+        Error::dtype(
+            name,
+            format!(
+                "{msg} (inputs {} {:?} and {} {:?})",
+                a.dtype(),
+                a.shape(),
+                b.dtype(),
+                b.shape()
+            ),
+        )
     })?;
     let a = astype(a, compute, stream)?;
     let b = astype(b, compute, stream)?;

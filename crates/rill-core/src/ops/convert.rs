@@ -10,13 +10,25 @@ pub fn astype(a: &Array, dtype: Dtype, s: impl Into<StreamOrDevice>) -> Result<A
         return Ok(a.clone());
     }
     let stream = s.into().resolve("astype")?;
-    Ok(make(a.shape().to_vec(), dtype, stream, Op::AsType, vec![a.clone()]))
+    Ok(make(
+        a.shape().to_vec(),
+        dtype,
+        stream,
+        Op::AsType,
+        vec![a.clone()],
+    ))
 }
 
 /// A row-contiguous copy of `a`.
 pub fn copy(a: &Array, s: impl Into<StreamOrDevice>) -> Result<Array> {
     let stream = s.into().resolve("copy")?;
-    Ok(make(a.shape().to_vec(), a.dtype(), stream, Op::Copy, vec![a.clone()]))
+    Ok(make(
+        a.shape().to_vec(),
+        a.dtype(),
+        stream,
+        Op::Copy,
+        vec![a.clone()],
+    ))
 }
 
 /// A 0-d array holding a host scalar that meets the array `other` in a binary op, typed the way
@@ -32,6 +44,10 @@ pub fn weak_scalar(other: &Array, value: Scalar, s: impl Into<StreamOrDevice>) -
         DtypeKind::Complex => 3,
     };
     let sk = value.default_dtype().kind();
-    let dtype = if rank(sk) <= rank(od.kind()) { od } else { value.default_dtype() };
+    let dtype = if rank(sk) <= rank(od.kind()) {
+        od
+    } else {
+        value.default_dtype()
+    };
     super::full(&[], value, Some(dtype), s)
 }

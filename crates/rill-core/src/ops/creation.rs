@@ -25,7 +25,11 @@ pub fn ones(shape: &[usize], dtype: Dtype, s: impl Into<StreamOrDevice>) -> Resu
     full(shape, Scalar::Int(1), Some(dtype), s)
 }
 
-pub fn full_like(a: &Array, value: impl Into<Scalar>, s: impl Into<StreamOrDevice>) -> Result<Array> {
+pub fn full_like(
+    a: &Array,
+    value: impl Into<Scalar>,
+    s: impl Into<StreamOrDevice>,
+) -> Result<Array> {
     full(a.shape(), value, Some(a.dtype()), s)
 }
 
@@ -40,9 +44,18 @@ pub fn ones_like(a: &Array, s: impl Into<StreamOrDevice>) -> Result<Array> {
 /// `start, start + step, ...` up to (not including) `stop`, as NumPy: `ceil((stop - start) / step)`
 /// elements. The dtype defaults to float32 (MLX gives int32 when all three are integers; callers
 /// that want that pass it).
-pub fn arange(start: f64, stop: f64, step: f64, dtype: Option<Dtype>, s: impl Into<StreamOrDevice>) -> Result<Array> {
+pub fn arange(
+    start: f64,
+    stop: f64,
+    step: f64,
+    dtype: Option<Dtype>,
+    s: impl Into<StreamOrDevice>,
+) -> Result<Array> {
     if step == 0.0 || !step.is_finite() || !start.is_finite() || !stop.is_finite() {
-        return Err(Error::arg("arange", format!("cannot make a range from {start} to {stop} by {step}")));
+        return Err(Error::arg(
+            "arange",
+            format!("cannot make a range from {start} to {stop} by {step}"),
+        ));
     }
     let n = ((stop - start) / step).ceil().max(0.0) as usize;
     let stream = s.into().resolve("arange")?;
@@ -50,21 +63,55 @@ pub fn arange(start: f64, stop: f64, step: f64, dtype: Option<Dtype>, s: impl In
     if dtype == Dtype::Bool {
         return Err(Error::dtype("arange", "arange cannot make bool arrays"));
     }
-    Ok(make(vec![n], dtype, stream, Op::Arange { start, step }, vec![]))
+    Ok(make(
+        vec![n],
+        dtype,
+        stream,
+        Op::Arange { start, step },
+        vec![],
+    ))
 }
 
 /// `num` evenly spaced values from `start` to `stop`, both included.
-pub fn linspace(start: f64, stop: f64, num: usize, dtype: Option<Dtype>, s: impl Into<StreamOrDevice>) -> Result<Array> {
+pub fn linspace(
+    start: f64,
+    stop: f64,
+    num: usize,
+    dtype: Option<Dtype>,
+    s: impl Into<StreamOrDevice>,
+) -> Result<Array> {
     let stream = s.into().resolve("linspace")?;
-    let step = if num > 1 { (stop - start) / (num - 1) as f64 } else { 0.0 };
+    let step = if num > 1 {
+        (stop - start) / (num - 1) as f64
+    } else {
+        0.0
+    };
     let dtype = dtype.unwrap_or(Dtype::Float32);
-    Ok(make(vec![num], dtype, stream, Op::Arange { start, step }, vec![]))
+    Ok(make(
+        vec![num],
+        dtype,
+        stream,
+        Op::Arange { start, step },
+        vec![],
+    ))
 }
 
 /// An `n x m` matrix (m = n when None) with ones on the `k`-th diagonal.
-pub fn eye(n: usize, m: Option<usize>, k: isize, dtype: Dtype, s: impl Into<StreamOrDevice>) -> Result<Array> {
+pub fn eye(
+    n: usize,
+    m: Option<usize>,
+    k: isize,
+    dtype: Dtype,
+    s: impl Into<StreamOrDevice>,
+) -> Result<Array> {
     let stream = s.into().resolve("eye")?;
-    Ok(make(vec![n, m.unwrap_or(n)], dtype, stream, Op::Eye { k }, vec![]))
+    Ok(make(
+        vec![n, m.unwrap_or(n)],
+        dtype,
+        stream,
+        Op::Eye { k },
+        vec![],
+    ))
 }
 
 pub fn identity(n: usize, dtype: Dtype, s: impl Into<StreamOrDevice>) -> Result<Array> {

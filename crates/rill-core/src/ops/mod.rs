@@ -9,21 +9,42 @@ mod binary;
 mod compare;
 mod convert;
 mod operators;
+mod reduce;
+mod scan;
 mod creation;
+mod indexing;
+mod movement;
+mod operators;
+mod linalg;
 mod shape;
+mod sort;
+mod softmax;
 mod unary;
 
 pub use binary::*;
 pub use compare::*;
 pub use convert::*;
 pub use creation::*;
+pub use reduce::*;
+pub use scan::*;
+pub use linalg::*;
+pub use indexing::*;
+pub use movement::*;
 pub use shape::*;
+pub use sort::*;
+pub use softmax::*;
 pub use unary::*;
 
 use crate::op::Op;
 use crate::{Array, Dtype, Stream};
 
 /// A lazy array on `stream`; the shared tail of every builder.
-pub(crate) fn make(shape: Vec<usize>, dtype: Dtype, stream: Stream, op: Op, inputs: Vec<Array>) -> Array {
+pub(crate) fn make(
+    shape: Vec<usize>,
+    dtype: Dtype,
+    stream: Stream,
+    op: Op,
+    inputs: Vec<Array>,
+) -> Array {
     Array::lazy(shape, dtype, stream, op, inputs)
 }

@@ -13,7 +13,13 @@ pub fn reshape(a: &Array, shape: &[isize], s: impl Into<StreamOrDevice>) -> Resu
     if new_shape == a.shape() {
         return Ok(a.clone());
     }
-    Ok(make(new_shape, a.dtype(), stream, Op::Reshape, vec![a.clone()]))
+    Ok(make(
+        new_shape,
+        a.dtype(),
+        stream,
+        Op::Reshape,
+        vec![a.clone()],
+    ))
 }
 
 fn infer_shape(op: &'static str, old: &[usize], shape: &[isize]) -> Result<Vec<usize>> {
@@ -23,35 +29,58 @@ fn infer_shape(op: &'static str, old: &[usize], shape: &[isize]) -> Result<Vec<u
     for (i, &d) in shape.iter().enumerate() {
         if d == -1 {
             if infer.replace(i).is_some() {
-                return Err(Error::shape(op, format!("can only infer one dimension, got {shape:?}")));
+                return Err(Error::shape(
+                    op,
+                    format!("can only infer one dimension, got {shape:?}"),
+                ));
             }
         } else if d < 0 {
-            return Err(Error::shape(op, format!("invalid dimension {d} in {shape:?}")));
+            return Err(Error::shape(
+                op,
+                format!("invalid dimension {d} in {shape:?}"),
+            ));
         } else {
             known *= d as usize;
         }
     }
     let mut out: Vec<usize> = shape.iter().map(|&d| d.max(0) as usize).collect();
     if let Some(i) = infer {
-        if known == 0 || size % known != 0 {
-            return Err(Error::shape(op, format!("cannot reshape array of shape {old:?} into shape {shape:?}")));
+        if known == 0 || !size.is_multiple_of(known) {
+            return Err(Error::shape(
+                op,
+                format!("cannot reshape array of shape {old:?} into shape {shape:?}"),
+            ));
         }
         out[i] = size / known;
     } else if known != size {
-        return Err(Error::shape(op, format!("cannot reshape array of shape {old:?} into shape {shape:?}")));
+        return Err(Error::shape(
+            op,
+            format!("cannot reshape array of shape {old:?} into shape {shape:?}"),
+        ));
     }
     Ok(out)
 }
 
 /// Flattens dims `start_axis..=end_axis` into one (all dims by default: `flatten(a, 0, -1)`).
-pub fn flatten(a: &Array, start_axis: isize, end_axis: isize, s: impl Into<StreamOrDevice>) -> Result<Array> {
+pub fn flatten(
+    a: &Array,
+    start_axis: isize,
+    end_axis: isize,
+    s: impl Into<StreamOrDevice>,
+) -> Result<Array> {
     if a.ndim() == 0 {
         return reshape(a, &[1], s);
     }
     let start = normalize_axis("flatten", start_axis, a.shape())?;
     let end = normalize_axis("flatten", end_axis, a.shape())?;
     if start > end {
-        return Err(Error::arg("flatten", format!("start_axis {start_axis} is after end_axis {end_axis} for shape {:?}", a.shape())));
+        return Err(Error::arg(
+            "flatten",
+            format!(
+                "start_axis {start_axis} is after end_axis {end_axis} for shape {:?}",
+                a.shape()
+            ),
+        ));
     }
     let sh = a.shape();
     let mut new: Vec<isize> = sh[..start].iter().map(|&d| d as isize).collect();
@@ -67,14 +96,26 @@ pub fn transpose(a: &Array, axes: Option<&[isize]>, s: impl Into<StreamOrDevice>
         None => (0..a.ndim()).rev().collect(),
         Some(axes) => {
             if axes.len() != a.ndim() {
-                return Err(Error::arg("transpose", format!("axes {axes:?} do not match an array of shape {:?}", a.shape())));
+                return Err(Error::arg(
+                    "transpose",
+                    format!(
+                        "axes {axes:?} do not match an array of shape {:?}",
+                        a.shape()
+                    ),
+                ));
             }
-            let perm: Vec<usize> = axes.iter().map(|&x| normalize_axis("transpose", x, a.shape())).collect::<Result<_>>()?;
+            let perm: Vec<usize> = axes
+                .iter()
+                .map(|&x| normalize_axis("transpose", x, a.shape()))
+                .collect::<Result<_>>()?;
             let mut seen = perm.clone();
             seen.sort_unstable();
             seen.dedup();
             if seen.len() != perm.len() {
-                return Err(Error::arg("transpose", format!("repeated axis in {axes:?}")));
+                return Err(Error::arg(
+                    "transpose",
+                    format!("repeated axis in {axes:?}"),
+                ));
             }
             perm
         }
@@ -83,10 +124,21 @@ pub fn transpose(a: &Array, axes: Option<&[isize]>, s: impl Into<StreamOrDevice>
         return Ok(a.clone());
     }
     let shape = perm.iter().map(|&p| a.shape()[p]).collect();
-    Ok(make(shape, a.dtype(), stream, Op::Transpose(perm), vec![a.clone()]))
+    Ok(make(
+        shape,
+        a.dtype(),
+        stream,
+        Op::Transpose(perm),
+        vec![a.clone()],
+    ))
 }
 
-pub fn swapaxes(a: &Array, axis1: isize, axis2: isize, s: impl Into<StreamOrDevice>) -> Result<Array> {
+pub fn swapaxes(
+    a: &Array,
+    axis1: isize,
+    axis2: isize,
+    s: impl Into<StreamOrDevice>,
+) -> Result<Array> {
     let i = normalize_axis("swapaxes", axis1, a.shape())?;
     let j = normalize_axis("swapaxes", axis2, a.shape())?;
     let mut perm: Vec<isize> = (0..a.ndim() as isize).collect();
@@ -94,10 +146,17 @@ pub fn swapaxes(a: &Array, axis1: isize, axis2: isize, s: impl Into<StreamOrDevi
     transpose(a, Some(&perm), s)
 }
 
-pub fn moveaxis(a: &Array, source: isize, destination: isize, s: impl Into<StreamOrDevice>) -> Result<Array> {
+pub fn moveaxis(
+    a: &Array,
+    source: isize,
+    destination: isize,
+    s: impl Into<StreamOrDevice>,
+) -> Result<Array> {
     let src = normalize_axis("moveaxis", source, a.shape())?;
     let dst = normalize_axis("moveaxis", destination, a.shape())?;
-    let mut perm: Vec<isize> = (0..a.ndim() as isize).filter(|&d| d != src as isize).collect();
+    let mut perm: Vec<isize> = (0..a.ndim() as isize)
+        .filter(|&d| d != src as isize)
+        .collect();
     perm.insert(dst, src as isize);
     transpose(a, Some(&perm), s)
 }
@@ -126,12 +185,22 @@ pub fn squeeze(a: &Array, axes: Option<&[isize]>, s: impl Into<StreamOrDevice>) 
         Some(axes) => {
             let axes = normalize_axes("squeeze", axes, a.shape())?;
             if let Some(&d) = axes.iter().find(|&&d| a.shape()[d] != 1) {
-                return Err(Error::shape("squeeze", format!("cannot squeeze axis {d} of size {} in shape {:?}", a.shape()[d], a.shape())));
+                return Err(Error::shape(
+                    "squeeze",
+                    format!(
+                        "cannot squeeze axis {d} of size {} in shape {:?}",
+                        a.shape()[d],
+                        a.shape()
+                    ),
+                ));
             }
             axes
         }
     };
-    let shape: Vec<isize> = (0..a.ndim()).filter(|d| !drop.contains(d)).map(|d| a.shape()[d] as isize).collect();
+    let shape: Vec<isize> = (0..a.ndim())
+        .filter(|d| !drop.contains(d))
+        .map(|d| a.shape()[d] as isize)
+        .collect();
     reshape(a, &shape, s)
 }
 
@@ -140,12 +209,21 @@ pub fn broadcast_to(a: &Array, shape: &[usize], s: impl Into<StreamOrDevice>) ->
     let stream = s.into().resolve("broadcast_to")?;
     let out = broadcast_shapes("broadcast_to", a.shape(), shape)?;
     if out != shape {
-        return Err(Error::shape("broadcast_to", format!("cannot broadcast shape {:?} to {shape:?}", a.shape())));
+        return Err(Error::shape(
+            "broadcast_to",
+            format!("cannot broadcast shape {:?} to {shape:?}", a.shape()),
+        ));
     }
     if a.shape() == shape {
         return Ok(a.clone());
     }
-    Ok(make(shape.to_vec(), a.dtype(), stream, Op::BroadcastTo, vec![a.clone()]))
+    Ok(make(
+        shape.to_vec(),
+        a.dtype(),
+        stream,
+        Op::BroadcastTo,
+        vec![a.clone()],
+    ))
 }
 
 /// All arrays broadcast to their common shape.
@@ -169,7 +247,13 @@ pub struct SliceDim {
 impl SliceDim {
     /// Python's `slice(start, stop, step).indices(n)`: negatives count from the end, out-of-range
     /// bounds clamp. `step` must not be 0.
-    pub fn normalize(op: &'static str, start: Option<isize>, stop: Option<isize>, step: isize, n: usize) -> Result<SliceDim> {
+    pub fn normalize(
+        op: &'static str,
+        start: Option<isize>,
+        stop: Option<isize>,
+        step: isize,
+        n: usize,
+    ) -> Result<SliceDim> {
         if step == 0 {
             return Err(Error::arg(op, "slice step cannot be zero"));
         }
@@ -181,30 +265,64 @@ impl SliceDim {
             Some(v) if v < 0 => clamp(v + n, lo, hi),
             Some(v) => clamp(v, lo, hi),
         };
-        let (start, stop) = if step > 0 { (fix(start, 0), fix(stop, n)) } else { (fix(start, n - 1), fix(stop, -1)) };
+        let (start, stop) = if step > 0 {
+            (fix(start, 0), fix(stop, n))
+        } else {
+            (fix(start, n - 1), fix(stop, -1))
+        };
         let len = if step > 0 {
-            if stop > start { (stop - start + step - 1) / step } else { 0 }
+            if stop > start {
+                (stop - start + step - 1) / step
+            } else {
+                0
+            }
         } else if start > stop {
             (start - stop + (-step) - 1) / (-step)
         } else {
             0
         };
-        Ok(SliceDim { start: start.max(0) as usize, step, len: len as usize })
+        Ok(SliceDim {
+            start: start.max(0) as usize,
+            step,
+            len: len as usize,
+        })
     }
 }
 
 /// `a[start:stop:step]` along every dim (MLX's `slice`; negatives count from the end and bounds
 /// clamp, as NumPy). Shorter argument lists leave the trailing dims whole.
-pub fn slice(a: &Array, start: &[isize], stop: &[isize], step: &[isize], s: impl Into<StreamOrDevice>) -> Result<Array> {
+pub fn slice(
+    a: &Array,
+    start: &[isize],
+    stop: &[isize],
+    step: &[isize],
+    s: impl Into<StreamOrDevice>,
+) -> Result<Array> {
     if start.len() > a.ndim() || stop.len() != start.len() || step.len() != start.len() {
-        return Err(Error::arg("slice", format!("start {start:?}, stop {stop:?} and step {step:?} do not fit shape {:?}", a.shape())));
+        return Err(Error::arg(
+            "slice",
+            format!(
+                "start {start:?}, stop {stop:?} and step {step:?} do not fit shape {:?}",
+                a.shape()
+            ),
+        ));
     }
     let dims = (0..a.ndim())
         .map(|d| {
             if d < start.len() {
-                SliceDim::normalize("slice", Some(start[d]), Some(stop[d]), step[d], a.shape()[d])
+                SliceDim::normalize(
+                    "slice",
+                    Some(start[d]),
+                    Some(stop[d]),
+                    step[d],
+                    a.shape()[d],
+                )
             } else {
-                Ok(SliceDim { start: 0, step: 1, len: a.shape()[d] })
+                Ok(SliceDim {
+                    start: 0,
+                    step: 1,
+                    len: a.shape()[d],
+                })
             }
         })
         .collect::<Result<Vec<_>>>()?;
@@ -215,13 +333,23 @@ pub fn slice(a: &Array, start: &[isize], stop: &[isize], step: &[isize], s: impl
 pub fn slice_dims(a: &Array, dims: &[SliceDim], s: impl Into<StreamOrDevice>) -> Result<Array> {
     let stream = s.into().resolve("slice")?;
     if dims.len() != a.ndim() {
-        return Err(Error::arg("slice", format!("{} slice dims for an array of shape {:?}", dims.len(), a.shape())));
+        return Err(Error::arg(
+            "slice",
+            format!(
+                "{} slice dims for an array of shape {:?}",
+                dims.len(),
+                a.shape()
+            ),
+        ));
     }
     let shape: Vec<usize> = dims.iter().map(|d| d.len).collect();
     if shape == a.shape() && dims.iter().all(|d| d.start == 0 && d.step == 1) {
         return Ok(a.clone());
     }
-    let op = Op::Slice { start: dims.iter().map(|d| d.start).collect(), step: dims.iter().map(|d| d.step).collect() };
+    let op = Op::Slice {
+        start: dims.iter().map(|d| d.start).collect(),
+        step: dims.iter().map(|d| d.step).collect(),
+    };
     Ok(make(shape, a.dtype(), stream, op, vec![a.clone()]))
 }
 
@@ -233,12 +361,61 @@ mod tests {
     fn slice_normalization_matches_python() {
         // Expected values from Python's slice(...).indices(n) and len(range(...)).
         let f = |a, b, c, n| SliceDim::normalize("t", a, b, c, n).unwrap();
-        assert_eq!(f(None, None, 1, 5), SliceDim { start: 0, step: 1, len: 5 });
-        assert_eq!(f(None, None, -1, 5), SliceDim { start: 4, step: -1, len: 5 });
-        assert_eq!(f(Some(-2), None, 1, 5), SliceDim { start: 3, step: 1, len: 2 });
-        assert_eq!(f(Some(1), Some(100), 2, 5), SliceDim { start: 1, step: 2, len: 2 });
-        assert_eq!(f(Some(3), Some(1), 1, 5), SliceDim { start: 3, step: 1, len: 0 });
-        assert_eq!(f(Some(4), Some(0), -2, 5), SliceDim { start: 4, step: -2, len: 2 });
-        assert_eq!(f(Some(-100), Some(100), -1, 5), SliceDim { start: 0, step: -1, len: 0 });
+        assert_eq!(
+            f(None, None, 1, 5),
+            SliceDim {
+                start: 0,
+                step: 1,
+                len: 5
+            }
+        );
+        assert_eq!(
+            f(None, None, -1, 5),
+            SliceDim {
+                start: 4,
+                step: -1,
+                len: 5
+            }
+        );
+        assert_eq!(
+            f(Some(-2), None, 1, 5),
+            SliceDim {
+                start: 3,
+                step: 1,
+                len: 2
+            }
+        );
+        assert_eq!(
+            f(Some(1), Some(100), 2, 5),
+            SliceDim {
+                start: 1,
+                step: 2,
+                len: 2
+            }
+        );
+        assert_eq!(
+            f(Some(3), Some(1), 1, 5),
+            SliceDim {
+                start: 3,
+                step: 1,
+                len: 0
+            }
+        );
+        assert_eq!(
+            f(Some(4), Some(0), -2, 5),
+            SliceDim {
+                start: 4,
+                step: -2,
+                len: 2
+            }
+        );
+        assert_eq!(
+            f(Some(-100), Some(100), -1, 5),
+            SliceDim {
+                start: 0,
+                step: -1,
+                len: 0
+            }
+        );
     }
 }

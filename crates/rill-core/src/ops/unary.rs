@@ -9,8 +9,19 @@ fn unary_dtypes(op: UnaryOp, dt: Dtype) -> std::result::Result<(Dtype, Dtype), S
     use UnaryOp::*;
     let name = op.name();
     Ok(match op {
-        Abs | Square => (dt, if op == Abs && dt.is_complex() { Dtype::Float32 } else { dt }),
-        Negative if dt.is_bool() => return Err(format!("{name} does not accept bool arrays; use logical_not")),
+        Abs | Square => (
+            dt,
+            if op == Abs && dt.is_complex() {
+                Dtype::Float32
+            } else {
+                dt
+            },
+        ),
+        Negative if dt.is_bool() => {
+            return Err(format!(
+                "{name} does not accept bool arrays; use logical_not"
+            ))
+        }
         Negative | Sign => (dt, dt),
         Floor | Ceil | Round => {
             if dt.is_complex() {
@@ -18,8 +29,8 @@ fn unary_dtypes(op: UnaryOp, dt: Dtype) -> std::result::Result<(Dtype, Dtype), S
             }
             (dt, dt)
         }
-        Exp | Expm1 | Log | Log1p | Log2 | Log10 | Sqrt | Rsqrt | Reciprocal | Sin | Cos | Tan | ArcSin
-        | ArcCos | ArcTan | Sinh | Cosh | Tanh | Sigmoid => {
+        Exp | Expm1 | Log | Log1p | Log2 | Log10 | Sqrt | Rsqrt | Reciprocal | Sin | Cos | Tan
+        | ArcSin | ArcCos | ArcTan | Sinh | Cosh | Tanh | Sigmoid => {
             let t = dt.to_inexact();
             (t, t)
         }
@@ -45,10 +56,17 @@ fn unary_dtypes(op: UnaryOp, dt: Dtype) -> std::result::Result<(Dtype, Dtype), S
 pub fn unary(op: UnaryOp, a: &Array, s: impl Into<StreamOrDevice>) -> Result<Array> {
     let name = op.name();
     let stream = s.into().resolve(name)?;
-    let (compute, out) = unary_dtypes(op, a.dtype())
-        .map_err(|msg| Error::dtype(name, format!("{msg} (input {} {:?})", a.dtype(), a.shape())))?;
+    let (compute, out) = unary_dtypes(op, a.dtype()).map_err(|msg| {
+        Error::dtype(name, format!("{msg} (input {} {:?})", a.dtype(), a.shape()))
+    })?;
     let a = astype(a, compute, stream)?;
-    Ok(make(a.shape().to_vec(), out, stream, Op::Unary(op), vec![a]))
+    Ok(make(
+        a.shape().to_vec(),
+        out,
+        stream,
+        Op::Unary(op),
+        vec![a],
+    ))
 }
 
 macro_rules! unary_fns {

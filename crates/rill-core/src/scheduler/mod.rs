@@ -79,7 +79,10 @@ pub fn eval(arrays: &[&Array]) -> Result<()> {
         return first_error(arrays);
     }
     let claimed = submit(arrays);
-    let inline = arrays.iter().find(|a| !a.is_available()).map(|a| a.stream());
+    let inline = arrays
+        .iter()
+        .find(|a| !a.is_available())
+        .map(|a| a.stream());
     let mut inline_queue = None;
     for q in claimed {
         if Some(q.stream) == inline && inline_queue.is_none() {
@@ -89,7 +92,11 @@ pub fn eval(arrays: &[&Array]) -> Result<()> {
         }
     }
     if let Some(q) = inline_queue {
-        let target = arrays.iter().rev().find(|a| a.stream() == q.stream).copied();
+        let target = arrays
+            .iter()
+            .rev()
+            .find(|a| a.stream() == q.stream)
+            .copied();
         q.drain(target, usize::MAX);
     }
     for a in arrays {
@@ -123,7 +130,9 @@ pub fn async_eval(arrays: &[&Array]) -> AsyncEval {
     for q in submit(arrays) {
         StreamQueue::spawn_drain(q);
     }
-    AsyncEval { arrays: arrays.iter().map(|a| (*a).clone()).collect() }
+    AsyncEval {
+        arrays: arrays.iter().map(|a| (*a).clone()).collect(),
+    }
 }
 
 /// Blocks until every task submitted to `stream` so far has run.
@@ -155,7 +164,9 @@ fn wait(a: &Array) {
         {
             let mut state = a.0.state.lock().unwrap();
             match &mut *state {
-                NodeState::Scheduled { waiters } => waiters.push(Waiter::Thread(std::thread::current())),
+                NodeState::Scheduled { waiters } => {
+                    waiters.push(Waiter::Thread(std::thread::current()))
+                }
                 NodeState::Done => continue,
                 NodeState::Lazy(_) => unreachable!("waiting on an array that was never submitted"),
             }
@@ -179,7 +190,9 @@ fn submit(roots: &[&Array]) -> Vec<Arc<StreamQueue>> {
             continue;
         }
         let mut state = a.0.state.lock().unwrap();
-        let NodeState::Lazy(recipe) = &mut *state else { continue };
+        let NodeState::Lazy(recipe) = &mut *state else {
+            continue;
+        };
         if !expanded {
             let inputs: Vec<Array> = recipe
                 .inputs
@@ -192,8 +205,12 @@ fn submit(roots: &[&Array]) -> Vec<Arc<StreamQueue>> {
             stack.extend(inputs.into_iter().rev().map(|i| (i, false)));
             continue;
         }
-        let NodeState::Lazy(recipe) = std::mem::replace(&mut *state, NodeState::Scheduled { waiters: Vec::new() })
-        else {
+        let NodeState::Lazy(recipe) = std::mem::replace(
+            &mut *state,
+            NodeState::Scheduled {
+                waiters: Vec::new(),
+            },
+        ) else {
             unreachable!()
         };
         drop(state);

@@ -57,12 +57,20 @@ impl Task {
         let mut inputs = Vec::with_capacity(self.recipe.inputs.len());
         for a in &self.recipe.inputs {
             match a.0.result.get() {
-                Some(Ok(d)) => inputs.push(backend::Input { shape: a.shape(), dtype: a.dtype(), data: d }),
+                Some(Ok(d)) => inputs.push(backend::Input {
+                    shape: a.shape(),
+                    dtype: a.dtype(),
+                    data: d,
+                }),
                 Some(Err(e)) => return Err(e.clone()),
                 None => unreachable!("a task ran before its input {a:?} was available"),
             }
         }
-        let out = backend::Output { shape: self.out.shape(), dtype: self.out.dtype(), stream: self.out.stream() };
+        let out = backend::Output {
+            shape: self.out.shape(),
+            dtype: self.out.dtype(),
+            stream: self.out.stream(),
+        };
         let op = &self.recipe.op;
         catch_unwind(AssertUnwindSafe(|| backend::run(op, &inputs, &out))).unwrap_or_else(|panic| {
             let msg = panic
@@ -70,7 +78,10 @@ impl Task {
                 .cloned()
                 .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
                 .unwrap_or_else(|| "unknown panic".into());
-            Err(Error::runtime(op.name(), format!("internal error (a kernel panicked): {msg}")))
+            Err(Error::runtime(
+                op.name(),
+                format!("internal error (a kernel panicked): {msg}"),
+            ))
         })
     }
 }

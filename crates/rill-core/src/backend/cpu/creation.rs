@@ -47,7 +47,8 @@ pub fn scalar_to<T: Num>(v: Scalar) -> T {
         Scalar::Int(i) => cast::<i64, T>(i),
         Scalar::UInt(u) => cast::<u64, T>(u),
         Scalar::Float(f) => cast::<f64, T>(f),
-        Scalar::Complex(re, im) => cast::<num_complex::Complex32, T>(num_complex::Complex32::new(re, im)),
+        Scalar::Complex(re, im) => {
+            cast::<num_complex::Complex32, T>(num_complex::Complex32::new(re, im))
+        }
     }
 }
-

@@ -15,14 +15,19 @@ pub fn info() -> BTreeMap<String, InfoValue> {
         })
         .unwrap_or_else(|| "cpu".to_string());
     m.insert("device_name".into(), InfoValue::Str(name));
-    m.insert("architecture".into(), InfoValue::Str(std::env::consts::ARCH.into()));
+    m.insert(
+        "architecture".into(),
+        InfoValue::Str(std::env::consts::ARCH.into()),
+    );
     m.insert("memory_size".into(), InfoValue::Int(total_memory() as u64));
     m.insert("cores".into(), InfoValue::Int(cores() as u64));
     m
 }
 
 pub fn cores() -> usize {
-    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
 }
 
 /// Physical memory in bytes (from /proc/meminfo; 16 GiB when it cannot be read).

@@ -6,12 +6,23 @@
 //! same one the scheduler drains streams on, so intra-op and inter-stream parallelism share the
 //! cores instead of oversubscribing them.
 
+mod accum;
+mod argreduce;
 mod binary;
 mod copy;
 mod creation;
+mod gather;
 mod info;
+mod lines;
+mod matmul;
+mod movement;
 pub mod num;
+pub(crate) mod random;
+mod sort;
 mod special;
+mod reduce;
+mod scan;
+mod softmax;
 pub mod strided;
 mod unary;
 
@@ -54,6 +65,28 @@ pub fn run(op: &Op, inputs: &[Input], out: &Output) -> Result<Data> {
         Op::Binary(b) => binary::run(*b, &inputs[0], &inputs[1], out),
         Op::AsType | Op::Copy | Op::Reshape => copy::astype(op.name(), &inputs[0], out),
         Op::Where => copy::select(&inputs[0], &inputs[1], &inputs[2], out),
+        Op::Sort { .. } | Op::ArgSort { .. } => sort::run(op, &inputs[0], out),
+        Op::RandomBits => random::run(&inputs[0], out),
+        Op::Concatenate { axis } => movement::concatenate(inputs, *axis, out),
+        Op::Pad { low, value } => movement::pad(&inputs[0], low, *value, out),
+        Op::SliceUpdate { start, step } => {
+            movement::slice_update(&inputs[0], &inputs[1], start, step, out)
+        }
+        Op::Gather { axis } => gather::take(&inputs[0], &inputs[1], *axis, out),
+        Op::TakeAlongAxis { axis } => gather::take_along_axis(&inputs[0], &inputs[1], *axis, out),
+        Op::PutAlongAxis { axis } => {
+            gather::put_along_axis(&inputs[0], &inputs[1], &inputs[2], *axis, out)
+        }
+        _ => Err(Error::device(
+            op.name(),
+            format!("no CPU kernel for {} yet", op.name()),
+        )),
+        Op::Reduce { op, axes } => reduce::run(*op, axes, &inputs[0], out),
+        Op::ArgReduce { op, axis } => argreduce::run(*op, *axis, &inputs[0], out),
+        Op::Scan { op, axis, reverse, inclusive } => scan::run(*op, *axis, *reverse, *inclusive, &inputs[0], out),
+        Op::Softmax { axis } => softmax::softmax(*axis, &inputs[0], out),
+        Op::LogSumExp { axis } => softmax::logsumexp(*axis, &inputs[0], out),
+        Op::Matmul | Op::AddMm { .. } => matmul::run(op, inputs, out),
         _ => Err(Error::device(op.name(), format!("no CPU kernel for {} yet", op.name()))),
     }
 }

@@ -169,7 +169,8 @@ mod tests {
     fn casts_follow_numpy() {
         assert_eq!(cast::<f32, i32>(-2.7), -2);
         assert_eq!(cast::<i32, u8>(300), 44);
-        assert_eq!(cast::<f64, bool>(0.5), true);
+        assert!(cast::<f64, bool>(0.5));
+        assert!(!cast::<f64, bool>(0.0));
         assert_eq!(cast::<bool, f32>(true), 1.0);
         assert_eq!(cast::<u64, f64>(u64::MAX), u64::MAX as f64);
         assert_eq!(cast::<i64, i8>(-129), 127);

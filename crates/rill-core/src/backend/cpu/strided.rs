@@ -11,7 +11,10 @@ use std::ops::Range;
 
 /// The dims of `shape` with runs that are contiguous in every operand merged, size-1 dims dropped.
 /// Returns the collapsed shape and each operand's collapsed strides.
-pub fn collapse<const N: usize>(shape: &[usize], strides: [&[isize]; N]) -> (Vec<usize>, [Vec<isize>; N]) {
+pub fn collapse<const N: usize>(
+    shape: &[usize],
+    strides: [&[isize]; N],
+) -> (Vec<usize>, [Vec<isize>; N]) {
     let mut dims: Vec<usize> = Vec::with_capacity(shape.len());
     let mut out: [Vec<isize>; N] = std::array::from_fn(|_| Vec::with_capacity(shape.len()));
     for (d, &n) in shape.iter().enumerate() {
@@ -66,8 +69,12 @@ pub fn for_each_row<const N: usize>(
         idx[d] = row % dims[d];
         row /= dims[d];
     }
-    let mut offs: [isize; N] =
-        std::array::from_fn(|k| base[k] + (0..nd - 1).map(|d| idx[d] as isize * st[k][d]).sum::<isize>());
+    let mut offs: [isize; N] = std::array::from_fn(|k| {
+        base[k]
+            + (0..nd - 1)
+                .map(|d| idx[d] as isize * st[k][d])
+                .sum::<isize>()
+    });
     let mut pos = range.start;
     while pos < range.end {
         let len = (inner - col).min(range.end - pos);
@@ -97,7 +104,13 @@ pub fn for_each_row<const N: usize>(
 pub fn broadcast_strides(x: &Input, shape: &[usize]) -> Vec<isize> {
     let pad = shape.len() - x.shape.len();
     (0..shape.len())
-        .map(|d| if d < pad || x.shape[d - pad] == 1 { 0 } else { x.data.layout.strides[d - pad] })
+        .map(|d| {
+            if d < pad || x.shape[d - pad] == 1 {
+                0
+            } else {
+                x.data.layout.strides[d - pad]
+            }
+        })
         .collect()
 }
 
@@ -138,9 +151,15 @@ pub fn map1<A: Element, O: Element>(
             let o = &mut chunk[pos - first..pos - first + len];
             let oa = oa as usize;
             match sa {
-                1 => o.iter_mut().zip(&a[oa..oa + len]).for_each(|(o, &v)| *o = f(v)),
+                1 => o
+                    .iter_mut()
+                    .zip(&a[oa..oa + len])
+                    .for_each(|(o, &v)| *o = f(v)),
                 0 => o.fill(f(a[oa])),
-                _ => o.iter_mut().enumerate().for_each(|(i, o)| *o = f(a[(oa as isize + i as isize * sa) as usize])),
+                _ => o
+                    .iter_mut()
+                    .enumerate()
+                    .for_each(|(i, o)| *o = f(a[(oa as isize + i as isize * sa) as usize])),
             }
         });
     });
@@ -161,37 +180,43 @@ pub fn map2<A: Element, B: Element, O: Element>(
     let base = [x.data.layout.offset, y.data.layout.offset];
     par_chunks(out, |range, chunk| {
         let first = range.start;
-        for_each_row(shape, strides, base, range, |pos, len, [oa, ob], [sa, sb]| {
-            let o = &mut chunk[pos - first..pos - first + len];
-            let (oa, ob) = (oa as usize, ob as usize);
-            match (sa, sb) {
-                (1, 1) => {
-                    let (a, b) = (&a[oa..oa + len], &b[ob..ob + len]);
-                    for i in 0..len {
-                        o[i] = f(a[i], b[i]);
+        for_each_row(
+            shape,
+            strides,
+            base,
+            range,
+            |pos, len, [oa, ob], [sa, sb]| {
+                let o = &mut chunk[pos - first..pos - first + len];
+                let (oa, ob) = (oa as usize, ob as usize);
+                match (sa, sb) {
+                    (1, 1) => {
+                        let (a, b) = (&a[oa..oa + len], &b[ob..ob + len]);
+                        for i in 0..len {
+                            o[i] = f(a[i], b[i]);
+                        }
+                    }
+                    (1, 0) => {
+                        let (a, bv) = (&a[oa..oa + len], b[ob]);
+                        for i in 0..len {
+                            o[i] = f(a[i], bv);
+                        }
+                    }
+                    (0, 1) => {
+                        let (av, b) = (a[oa], &b[ob..ob + len]);
+                        for i in 0..len {
+                            o[i] = f(av, b[i]);
+                        }
+                    }
+                    _ => {
+                        for (i, o) in o.iter_mut().enumerate() {
+                            let ia = (oa as isize + i as isize * sa) as usize;
+                            let ib = (ob as isize + i as isize * sb) as usize;
+                            *o = f(a[ia], b[ib]);
+                        }
                     }
                 }
-                (1, 0) => {
-                    let (a, bv) = (&a[oa..oa + len], b[ob]);
-                    for i in 0..len {
-                        o[i] = f(a[i], bv);
-                    }
-                }
-                (0, 1) => {
-                    let (av, b) = (a[oa], &b[ob..ob + len]);
-                    for i in 0..len {
-                        o[i] = f(av, b[i]);
-                    }
-                }
-                _ => {
-                    for (i, o) in o.iter_mut().enumerate() {
-                        let ia = (oa as isize + i as isize * sa) as usize;
-                        let ib = (ob as isize + i as isize * sb) as usize;
-                        *o = f(a[ia], b[ib]);
-                    }
-                }
-            }
-        });
+            },
+        );
     });
 }
 
@@ -207,21 +232,35 @@ pub fn map3<A: Element, B: Element, C: Element, O: Element>(
     let a: &[A] = x.data.buffer.as_slice();
     let b: &[B] = y.data.buffer.as_slice();
     let c: &[C] = z.data.buffer.as_slice();
-    let (sx, sy, sz) = (broadcast_strides(x, shape), broadcast_strides(y, shape), broadcast_strides(z, shape));
+    let (sx, sy, sz) = (
+        broadcast_strides(x, shape),
+        broadcast_strides(y, shape),
+        broadcast_strides(z, shape),
+    );
     let strides = [&sx[..], &sy[..], &sz[..]];
-    let base = [x.data.layout.offset, y.data.layout.offset, z.data.layout.offset];
+    let base = [
+        x.data.layout.offset,
+        y.data.layout.offset,
+        z.data.layout.offset,
+    ];
     par_chunks(out, |range, chunk| {
         let first = range.start;
-        for_each_row(shape, strides, base, range, |pos, len, [oa, ob, oc], [sa, sb, sc]| {
-            for i in 0..len {
-                let i_ = i as isize;
-                chunk[pos - first + i] = f(
-                    a[(oa + i_ * sa) as usize],
-                    b[(ob + i_ * sb) as usize],
-                    c[(oc + i_ * sc) as usize],
-                );
-            }
-        });
+        for_each_row(
+            shape,
+            strides,
+            base,
+            range,
+            |pos, len, [oa, ob, oc], [sa, sb, sc]| {
+                for i in 0..len {
+                    let i_ = i as isize;
+                    chunk[pos - first + i] = f(
+                        a[(oa + i_ * sa) as usize],
+                        b[(ob + i_ * sb) as usize],
+                        c[(oc + i_ * sc) as usize],
+                    );
+                }
+            },
+        );
     });
 }
 
@@ -229,7 +268,11 @@ pub fn map3<A: Element, B: Element, C: Element, O: Element>(
 pub fn gather_to_vec<T: Element>(data: &Data, shape: &[usize]) -> Vec<T> {
     let n = crate::shape::numel(shape);
     let mut out = vec![T::default(); n];
-    let input = Input { shape, dtype: T::DTYPE, data };
+    let input = Input {
+        shape,
+        dtype: T::DTYPE,
+        data,
+    };
     map1::<T, T>(&input, shape, &mut out, |v| v);
     out
 }
@@ -239,11 +282,17 @@ pub fn gather_to_vec<T: Element>(data: &Data, shape: &[usize]) -> Vec<T> {
 pub fn offsets(x: &Input) -> Vec<usize> {
     let n = crate::shape::numel(x.shape);
     let mut out = vec![0usize; n];
-    for_each_row(x.shape, [&x.data.layout.strides[..]], [x.data.layout.offset], 0..n, |pos, len, [o], [s]| {
-        for i in 0..len {
-            out[pos + i] = (o + i as isize * s) as usize;
-        }
-    });
+    for_each_row(
+        x.shape,
+        [&x.data.layout.strides[..]],
+        [x.data.layout.offset],
+        0..n,
+        |pos, len, [o], [s]| {
+            for i in 0..len {
+                out[pos + i] = (o + i as isize * s) as usize;
+            }
+        },
+    );
     out
 }
 
@@ -268,7 +317,9 @@ mod tests {
                 seen.push((pos + i, o + i as isize * s));
             }
         });
-        let expect: Vec<(usize, isize)> = (5..11).map(|p| (p, ((p % 4) * 3 + p / 4) as isize)).collect();
+        let expect: Vec<(usize, isize)> = (5..11)
+            .map(|p| (p, ((p % 4) * 3 + p / 4) as isize))
+            .collect();
         assert_eq!(seen, expect);
     }
 }

@@ -1,0 +1,120 @@
+//! Times rill's side of the CPU benchmark table and prints one JSON object (milliseconds or
+//! microseconds, as each key says). `benchmarks/compare.py` runs this beside numpy and real MLX
+//! in the same session and writes the ratios.
+
+use rill_core::{ops, Array, Device, Result, Stream};
+use serde_json::{json, Map, Value};
+use std::time::Instant;
+
+/// Median seconds of `runs` calls after `warm` warm-up calls.
+fn median(warm: usize, runs: usize, mut f: impl FnMut() -> Result<()>) -> Result<f64> {
+    for _ in 0..warm {
+        f()?;
+    }
+    let mut t: Vec<f64> = (0..runs)
+        .map(|_| {
+            let s = Instant::now();
+            f().map(|_| s.elapsed().as_secs_f64())
+        })
+        .collect::<Result<_>>()?;
+    t.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    Ok(t[t.len() / 2])
+}
+
+fn random(shape: &[usize], seed: u64) -> Result<Array> {
+    // A cheap deterministic fill (an LCG): benchmarks need non-constant data, not good randomness.
+    let n: usize = shape.iter().product();
+    let mut state = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
+    let v: Vec<f32> = (0..n)
+        .map(|_| {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 40) as f32 / (1u64 << 24) as f32
+        })
+        .collect();
+    Array::from_slice(&v, shape)
+}
+
+fn chain(x: &Array, k: usize, s: Stream) -> Result<Array> {
+    let mut y = x.clone();
+    for _ in 0..k {
+        y = ops::multiply(&ops::add(&y, x, s)?, &Array::scalar(0.5f32), s)?;
+    }
+    Ok(y)
+}
+
+fn main() -> Result<()> {
+    let only: Vec<String> = std::env::args().skip(1).collect();
+    let want = |k: &str| only.is_empty() || only.iter().any(|o| k.starts_with(o.as_str()));
+    let mut r = Map::new();
+    let n = 4096;
+
+    if want("add") {
+        let a = random(&[n, n], 1)?;
+        let b = random(&[n, n], 2)?;
+        let t = median(3, 15, || ops::add(&a, &b, ())?.eval())?;
+        r.insert("add_4096_ms".into(), json!(t * 1e3));
+        // The same with MLX's default CPU cache limit (32 MiB): every 64 MiB output is then a
+        // fresh allocation whose pages fault in as the kernel writes them.
+        let cpu = Some(Device::cpu());
+        let old = rill_core::memory::set_cache_limit(cpu, 32 << 20);
+        let t = median(3, 15, || ops::add(&a, &b, ())?.eval())?;
+        rill_core::memory::set_cache_limit(cpu, old);
+        r.insert("add_4096_cache_32MiB_ms".into(), json!(t * 1e3));
+    }
+    if want("sum") {
+        let a = random(&[n, n], 3)?;
+        let t = median(3, 15, || ops::sum(&a, None, false, ())?.eval())?;
+        r.insert("sum_4096_ms".into(), json!(t * 1e3));
+    }
+    if want("matmul") {
+        let a = random(&[1024, 1024], 4)?;
+        let b = random(&[1024, 1024], 5)?;
+        let t = median(3, 15, || ops::matmul(&a, &b, ())?.eval())?;
+        r.insert("matmul_1024_ms".into(), json!(t * 1e3));
+    }
+    if want("tiny") {
+        let x = Array::scalar(1.0f32);
+        let one = Array::scalar(1.0f32);
+        let k = 20_000;
+        let t = median(1, 5, || {
+            for _ in 0..k {
+                ops::add(&x, &one, ())?.eval()?;
+            }
+            Ok(())
+        })?;
+        r.insert("tiny_op_eval_us".into(), json!(t / k as f64 * 1e6));
+        let t = median(1, 5, || {
+            let mut y = x.clone();
+            for _ in 0..5000 {
+                y = ops::add(&y, &one, ())?;
+            }
+            y.eval()
+        })?;
+        r.insert("lazy_chain_5000_us_per_op".into(), json!(t / 5000.0 * 1e6));
+    }
+    if want("streams") {
+        let s1 = rill_core::new_stream(Device::cpu())?;
+        let s2 = rill_core::new_stream(Device::cpu())?;
+        let a = random(&[128, 128], 6)?;
+        let b = random(&[128, 128], 7)?;
+        let k = 300;
+        let one = median(2, 9, || {
+            let (x, y) = (chain(&a, k, s1)?, chain(&b, k, s1)?);
+            rill_core::eval(&[&x, &y])
+        })?;
+        let two = median(2, 9, || {
+            let (x, y) = (chain(&a, k, s1)?, chain(&b, k, s2)?);
+            rill_core::eval(&[&x, &y])
+        })?;
+        r.insert("two_chains_one_stream_ms".into(), json!(one * 1e3));
+        r.insert("two_chains_two_streams_ms".into(), json!(two * 1e3));
+        r.insert("two_streams_speedup".into(), json!(one / two));
+    }
+    r.insert("threads".into(), json!(rill_core::backend::cpu::cores()));
+    println!("{}", Value::Object(r));
+    Ok(())
+}

@@ -1,0 +1,71 @@
+//! argmax and argmin along one axis (`Op::ArgReduce`), as uint32 indices.
+//!
+//! Ties keep the first occurrence and a NaN wins over any number (the first NaN), as NumPy;
+//! complex numbers compare lexicographically, as MLX.
+
+use super::accum::Extremum;
+use super::lines::{for_units, lines, Lines, SharedOut};
+use super::output;
+use crate::backend::{Input, Output};
+use crate::memory::Data;
+use crate::op::ArgReduceOp;
+use crate::{dispatch_dtype, Error, Result};
+
+/// Lines walked together in one block when adjacent lines are contiguous.
+const BLOCK: usize = 1024;
+
+pub fn run(op: ArgReduceOp, axis: usize, x: &Input, out: &Output) -> Result<Data> {
+    dispatch_dtype!(x.dtype, T => typed::<T>(op, axis, x, out))
+}
+
+fn typed<T: Extremum>(op: ArgReduceOp, axis: usize, x: &Input, out: &Output) -> Result<Data> {
+    let name = op.name();
+    output::<u32>(name, out, |o| {
+        if o.is_empty() {
+            return Ok(());
+        }
+        let l = lines::<T>(x, axis);
+        if l.n == 0 {
+            return Err(Error::runtime(name, format!("cannot {name} over an empty axis (shape {:?})", x.shape)));
+        }
+        // `v` replaces the best so far when it is strictly better, or NaN; a NaN best stays.
+        match op {
+            ArgReduceOp::ArgMax => arg(&l, o, |v: T, best: T| !best.is_nan() && (v.is_nan() || v.gt(best))),
+            ArgReduceOp::ArgMin => arg(&l, o, |v: T, best: T| !best.is_nan() && (v.is_nan() || v.lt(best))),
+        }
+        Ok(())
+    })
+}
+
+fn arg<T: Extremum>(l: &Lines<T>, out: &mut [u32], better: impl Fn(T, T) -> bool + Sync + Send) {
+    let (n, inner, xs) = (l.n, l.inner, &l.xs[..]);
+    let by_line = l.by_line();
+    let shared = SharedOut::new(out);
+    for_units(by_line, (l.outer.len(), n, inner), BLOCK, |o, i0, w| {
+        // SAFETY: the unit of lines (o, i0..i0 + w) is the only writer of these outputs.
+        let y = unsafe { shared.slice(o * inner + i0, w) };
+        if by_line {
+            let (mut best, mut bi) = (xs[l.at(o, 0, i0)], 0);
+            for k in 1..n {
+                let v = xs[l.at(o, k, i0)];
+                if better(v, best) {
+                    (best, bi) = (v, k);
+                }
+            }
+            y[0] = bi as u32;
+            return;
+        }
+        // Adjacent lines walked together, one `k` at a time.
+        let mut best: Vec<T> = (0..w).map(|j| xs[l.at(o, 0, i0 + j)]).collect();
+        y.fill(0);
+        for k in 1..n {
+            let row = l.at(o, k, i0) as isize;
+            for (j, (bv, by)) in best.iter_mut().zip(y.iter_mut()).enumerate() {
+                let v = xs[(row + j as isize * l.si) as usize];
+                if better(v, *bv) {
+                    (*bv, *by) = (v, k as u32);
+                }
+            }
+        }
+    });
+}

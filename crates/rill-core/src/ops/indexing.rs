@@ -1,0 +1,252 @@
+//! Indexing by arrays of indices (take, take_along_axis, put_along_axis) and writing into a slice
+//! (slice_update).
+//!
+//! Shapes and dtypes are checked here, when the op is built. The values of the indices are known
+//! only when the op runs: an index out of range is a runtime error that stays on the result (and
+//! on whatever depends on it), not a panic.
+
+use super::{astype, broadcast_to, make, reshape, SliceDim};
+use crate::op::Op;
+use crate::shape::{broadcast_shapes, normalize_axis, numel};
+use crate::{Array, Error, Result, StreamOrDevice};
+
+fn check_indices(op: &'static str, indices: &Array) -> Result<()> {
+    if indices.dtype().is_integer() {
+        return Ok(());
+    }
+    Err(Error::dtype(
+        op,
+        format!(
+            "indices must be integers, got {} (shape {:?})",
+            indices.dtype(),
+            indices.shape()
+        ),
+    ))
+}
+
+/// Elements of `a` at `indices` along `axis` (of the flattened `a` when None). The output's shape is
+/// `a.shape[..axis] + indices.shape + a.shape[axis + 1..]`. Indices may be of any integer dtype;
+/// negatives count from the end, and one out of range makes evaluating the result fail.
+pub fn take(
+    a: &Array,
+    indices: &Array,
+    axis: Option<isize>,
+    s: impl Into<StreamOrDevice>,
+) -> Result<Array> {
+    let stream = s.into().resolve("take")?;
+    check_indices("take", indices)?;
+    let (a, ax) = match axis {
+        None => (reshape(a, &[-1], stream)?, 0),
+        Some(axis) => (a.clone(), normalize_axis("take", axis, a.shape())?),
+    };
+    let mut shape = a.shape()[..ax].to_vec();
+    shape.extend_from_slice(indices.shape());
+    shape.extend_from_slice(&a.shape()[ax + 1..]);
+    Ok(make(
+        shape,
+        a.dtype(),
+        stream,
+        Op::Gather { axis: ax },
+        vec![a, indices.clone()],
+    ))
+}
+
+/// Flattens `a` when `axis` is None (then `indices` must be 1-D), checks that `indices` has as
+/// many dims as `a`, and returns them with the axis.
+fn along_axis(
+    op: &'static str,
+    a: &Array,
+    indices: &Array,
+    axis: Option<isize>,
+    stream: crate::Stream,
+) -> Result<(Array, usize)> {
+    check_indices(op, indices)?;
+    let (a, ax) = match axis {
+        None => {
+            if indices.ndim() != 1 {
+                return Err(Error::shape(
+                    op,
+                    format!(
+                        "with axis None the indices must be 1-D, got shape {:?}",
+                        indices.shape()
+                    ),
+                ));
+            }
+            (reshape(a, &[-1], stream)?, 0)
+        }
+        Some(axis) => (a.clone(), normalize_axis(op, axis, a.shape())?),
+    };
+    if indices.ndim() != a.ndim() {
+        return Err(Error::shape(
+            op,
+            format!(
+                "indices of shape {:?} must have as many dimensions as the array of shape {:?}",
+                indices.shape(),
+                a.shape()
+            ),
+        ));
+    }
+    Ok((a, ax))
+}
+
+/// `shape` with dim `ax` replaced by `n`.
+fn with_dim(shape: &[usize], ax: usize, n: usize) -> Vec<usize> {
+    let mut s = shape.to_vec();
+    s[ax] = n;
+    s
+}
+
+/// NumPy's `take_along_axis`: `out[.., j, ..] = a[.., indices[.., j, ..], ..]` along `axis` (of the
+/// flattened `a` when None, with 1-D indices). `indices` has as many dims as `a` and broadcasts
+/// against it on every dim but `axis`.
+pub fn take_along_axis(
+    a: &Array,
+    indices: &Array,
+    axis: Option<isize>,
+    s: impl Into<StreamOrDevice>,
+) -> Result<Array> {
+    let op = "take_along_axis";
+    let stream = s.into().resolve(op)?;
+    let (a, ax) = along_axis(op, a, indices, axis, stream)?;
+    let common = broadcast_shapes(
+        op,
+        &with_dim(a.shape(), ax, 1),
+        &with_dim(indices.shape(), ax, 1),
+    )
+    .map_err(|_| {
+        Error::shape(
+            op,
+            format!(
+                "indices of shape {:?} do not broadcast against the array of shape {:?} outside axis {ax}",
+                indices.shape(),
+                a.shape()
+            ),
+        )
+    })?;
+    let a = broadcast_to(&a, &with_dim(&common, ax, a.shape()[ax]), stream)?;
+    let indices = broadcast_to(indices, &with_dim(&common, ax, indices.shape()[ax]), stream)?;
+    Ok(make(
+        indices.shape().to_vec(),
+        a.dtype(),
+        stream,
+        Op::TakeAlongAxis { axis: ax },
+        vec![a, indices],
+    ))
+}
+
+/// NumPy's `put_along_axis`, returning a new array: a copy of `a` with
+/// `out[.., indices[.., j, ..], ..] = values[.., j, ..]` along `axis` (of the flattened `a` when
+/// None, with 1-D indices; the result keeps `a`'s shape). `indices` has as many dims as `a` and
+/// broadcasts to `a`'s shape on every dim but `axis`; `values` broadcasts to the indices' shape and
+/// is cast to `a`'s dtype. Where indices repeat, the last write (in row-major order) wins.
+pub fn put_along_axis(
+    a: &Array,
+    indices: &Array,
+    values: &Array,
+    axis: Option<isize>,
+    s: impl Into<StreamOrDevice>,
+) -> Result<Array> {
+    let op = "put_along_axis";
+    let stream = s.into().resolve(op)?;
+    let (flat, ax) = along_axis(op, a, indices, axis, stream)?;
+    let target = with_dim(flat.shape(), ax, indices.shape()[ax]);
+    let fits = broadcast_shapes(op, indices.shape(), &target).is_ok_and(|b| b == target);
+    if !fits {
+        return Err(Error::shape(
+            op,
+            format!(
+                "indices of shape {:?} do not broadcast to the array of shape {:?} outside axis {ax}",
+                indices.shape(),
+                flat.shape()
+            ),
+        ));
+    }
+    let fits = broadcast_shapes(op, values.shape(), &target).is_ok_and(|b| b == target);
+    if !fits {
+        return Err(Error::shape(
+            op,
+            format!(
+                "values of shape {:?} do not broadcast to the indices' shape {target:?}",
+                values.shape()
+            ),
+        ));
+    }
+    let indices = broadcast_to(indices, &target, stream)?;
+    let values = broadcast_to(&astype(values, flat.dtype(), stream)?, &target, stream)?;
+    let out = make(
+        flat.shape().to_vec(),
+        flat.dtype(),
+        stream,
+        Op::PutAlongAxis { axis: ax },
+        vec![flat, indices, values],
+    );
+    if out.shape() == a.shape() {
+        return Ok(out);
+    }
+    let shape: Vec<isize> = a.shape().iter().map(|&d| d as isize).collect();
+    reshape(&out, &shape, stream)
+}
+
+/// A copy of `a` with `a[start:stop:step] = update` (per dim, with `slice`'s conventions: Python
+/// bounds, shorter lists leave trailing dims whole). `update` broadcasts to the slice's shape and is
+/// cast to `a`'s dtype.
+pub fn slice_update(
+    a: &Array,
+    update: &Array,
+    start: &[isize],
+    stop: &[isize],
+    step: &[isize],
+    s: impl Into<StreamOrDevice>,
+) -> Result<Array> {
+    let op = "slice_update";
+    let stream = s.into().resolve(op)?;
+    if start.len() > a.ndim() || stop.len() != start.len() || step.len() != start.len() {
+        return Err(Error::arg(
+            op,
+            format!(
+                "start {start:?}, stop {stop:?} and step {step:?} do not fit shape {:?}",
+                a.shape()
+            ),
+        ));
+    }
+    let dims = (0..a.ndim())
+        .map(|d| {
+            if d < start.len() {
+                SliceDim::normalize(op, Some(start[d]), Some(stop[d]), step[d], a.shape()[d])
+            } else {
+                Ok(SliceDim {
+                    start: 0,
+                    step: 1,
+                    len: a.shape()[d],
+                })
+            }
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let slice_shape: Vec<usize> = dims.iter().map(|d| d.len).collect();
+    let fits = broadcast_shapes(op, update.shape(), &slice_shape).is_ok_and(|b| b == slice_shape);
+    if !fits {
+        return Err(Error::shape(
+            op,
+            format!(
+                "update of shape {:?} does not broadcast to the slice's shape {slice_shape:?} (array of shape {:?})",
+                update.shape(),
+                a.shape()
+            ),
+        ));
+    }
+    if numel(&slice_shape) == 0 {
+        return Ok(a.clone());
+    }
+    let update = broadcast_to(&astype(update, a.dtype(), stream)?, &slice_shape, stream)?;
+    let op = Op::SliceUpdate {
+        start: dims.iter().map(|d| d.start).collect(),
+        step: dims.iter().map(|d| d.step).collect(),
+    };
+    Ok(make(
+        a.shape().to_vec(),
+        a.dtype(),
+        stream,
+        op,
+        vec![a.clone(), update],
+    ))
+}

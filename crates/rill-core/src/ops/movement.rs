@@ -1,0 +1,261 @@
+//! Data movement: concatenate, stack, split, pad, tile, repeat.
+//!
+//! Only concatenate and pad have kernels. split is slice views; stack, tile and repeat are built
+//! from views (expand_dims, broadcast_to) and a reshape, which copies only when the strides of the
+//! broadcast view cannot express the merged shape.
+
+use super::{astype, broadcast_to, expand_dims, make, reshape, slice_dims, SliceDim};
+use crate::op::Op;
+use crate::shape::normalize_axis;
+use crate::{promote_types, Array, Error, Result, Scalar, StreamOrDevice};
+
+/// Joins `arrays` along `axis` (all flattened first when None). Shapes must match except on
+/// `axis`; dtypes promote as in a binary op.
+pub fn concatenate(
+    arrays: &[Array],
+    axis: Option<isize>,
+    s: impl Into<StreamOrDevice>,
+) -> Result<Array> {
+    let stream = s.into().resolve("concatenate")?;
+    if arrays.is_empty() {
+        return Err(Error::arg(
+            "concatenate",
+            "needs at least one array to concatenate",
+        ));
+    }
+    let (arrays, axis) = match axis {
+        Some(axis) => (arrays.to_vec(), axis),
+        None => (
+            arrays
+                .iter()
+                .map(|a| reshape(a, &[-1], stream))
+                .collect::<Result<Vec<_>>>()?,
+            0,
+        ),
+    };
+    let ax = normalize_axis("concatenate", axis, arrays[0].shape())?;
+    let shapes = || {
+        arrays
+            .iter()
+            .map(|a| format!("{:?}", a.shape()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut shape = arrays[0].shape().to_vec();
+    shape[ax] = 0;
+    let mut dtype = arrays[0].dtype();
+    for a in &arrays {
+        let fits = a.ndim() == shape.len()
+            && (0..shape.len()).all(|d| d == ax || a.shape()[d] == shape[d]);
+        if !fits {
+            return Err(Error::shape(
+                "concatenate",
+                format!(
+                    "all arrays must have the same shape except on axis {axis}, got shapes {}",
+                    shapes()
+                ),
+            ));
+        }
+        shape[ax] += a.shape()[ax];
+        dtype = promote_types(dtype, a.dtype());
+    }
+    let inputs = arrays
+        .iter()
+        .map(|a| astype(a, dtype, stream))
+        .collect::<Result<Vec<_>>>()?;
+    if inputs.len() == 1 {
+        return Ok(inputs.into_iter().next().unwrap());
+    }
+    Ok(make(
+        shape,
+        dtype,
+        stream,
+        Op::Concatenate { axis: ax },
+        inputs,
+    ))
+}
+
+/// Joins arrays of one shape along a new axis `axis` (`-1` is a new last axis).
+pub fn stack(arrays: &[Array], axis: isize, s: impl Into<StreamOrDevice>) -> Result<Array> {
+    let stream = s.into().resolve("stack")?;
+    let Some(first) = arrays.first() else {
+        return Err(Error::arg("stack", "needs at least one array to stack"));
+    };
+    if let Some(other) = arrays.iter().find(|a| a.shape() != first.shape()) {
+        return Err(Error::shape(
+            "stack",
+            format!(
+                "all arrays must have the same shape, got {:?} and {:?}",
+                first.shape(),
+                other.shape()
+            ),
+        ));
+    }
+    let out_shape = vec![1usize; first.ndim() + 1];
+    let ax = normalize_axis("stack", axis, &out_shape)? as isize;
+    let expanded = arrays
+        .iter()
+        .map(|a| expand_dims(a, &[ax], stream))
+        .collect::<Result<Vec<_>>>()?;
+    concatenate(&expanded, Some(ax), stream)
+}
+
+/// How [`split`] divides an axis.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Split {
+    /// Into this many equal parts (the axis must divide evenly).
+    Sections(usize),
+    /// At these indices: `[i, j]` gives `a[..i]`, `a[i..j]`, `a[j..]`, each index read as a
+    /// Python slice bound (negatives count from the end; out-of-order bounds give empty parts).
+    Indices(Vec<isize>),
+}
+
+/// Parts of `a` along `axis`, as views (NumPy's `split`).
+pub fn split(
+    a: &Array,
+    how: Split,
+    axis: isize,
+    s: impl Into<StreamOrDevice>,
+) -> Result<Vec<Array>> {
+    let stream = s.into().resolve("split")?;
+    let ax = normalize_axis("split", axis, a.shape())?;
+    let n = a.shape()[ax];
+    let bounds: Vec<(isize, isize)> = match how {
+        Split::Sections(0) => {
+            return Err(Error::arg(
+                "split",
+                format!("cannot split shape {:?} into 0 sections", a.shape()),
+            ))
+        }
+        Split::Sections(k) => {
+            if n % k != 0 {
+                return Err(Error::shape(
+                    "split",
+                    format!(
+                        "array split does not result in an equal division: {k} sections of axis {axis} of shape {:?}",
+                        a.shape()
+                    ),
+                ));
+            }
+            let part = (n / k) as isize;
+            (0..k as isize)
+                .map(|i| (i * part, (i + 1) * part))
+                .collect()
+        }
+        Split::Indices(idx) => {
+            let mut cuts = vec![0isize];
+            cuts.extend(idx);
+            cuts.push(n as isize);
+            cuts.windows(2).map(|w| (w[0], w[1])).collect()
+        }
+    };
+    bounds
+        .into_iter()
+        .map(|(lo, hi)| {
+            let mut dims: Vec<SliceDim> = a
+                .shape()
+                .iter()
+                .map(|&len| SliceDim {
+                    start: 0,
+                    step: 1,
+                    len,
+                })
+                .collect();
+            dims[ax] = SliceDim::normalize("split", Some(lo), Some(hi), 1, n)?;
+            slice_dims(a, &dims, stream)
+        })
+        .collect()
+}
+
+/// `a` with `pad_width[d].0` elements of `value` before and `pad_width[d].1` after each dim `d`;
+/// a single pair pads every dim alike. `value` is cast to `a`'s dtype.
+pub fn pad(
+    a: &Array,
+    pad_width: &[(usize, usize)],
+    value: Scalar,
+    s: impl Into<StreamOrDevice>,
+) -> Result<Array> {
+    let stream = s.into().resolve("pad")?;
+    let widths: Vec<(usize, usize)> = match pad_width.len() {
+        1 => vec![pad_width[0]; a.ndim()],
+        n if n == a.ndim() => pad_width.to_vec(),
+        _ => {
+            return Err(Error::arg(
+                "pad",
+                format!(
+                    "pad_width {pad_width:?} needs one pair per dimension of shape {:?} (or a single pair)",
+                    a.shape()
+                ),
+            ))
+        }
+    };
+    if widths.iter().all(|&(lo, hi)| lo == 0 && hi == 0) {
+        return Ok(a.clone());
+    }
+    let shape = a
+        .shape()
+        .iter()
+        .zip(&widths)
+        .map(|(&n, &(lo, hi))| n + lo + hi)
+        .collect();
+    let low = widths.iter().map(|&(lo, _)| lo).collect();
+    Ok(make(
+        shape,
+        a.dtype(),
+        stream,
+        Op::Pad { low, value },
+        vec![a.clone()],
+    ))
+}
+
+/// `a` repeated `reps[d]` times along each dim (NumPy's `tile`: the shorter of `reps` and the shape
+/// is padded with leading 1s).
+pub fn tile(a: &Array, reps: &[usize], s: impl Into<StreamOrDevice>) -> Result<Array> {
+    let stream = s.into().resolve("tile")?;
+    let nd = a.ndim().max(reps.len());
+    let shape: Vec<usize> = std::iter::repeat(1)
+        .take(nd - a.ndim())
+        .chain(a.shape().iter().copied())
+        .collect();
+    let reps: Vec<usize> = std::iter::repeat(1)
+        .take(nd - reps.len())
+        .chain(reps.iter().copied())
+        .collect();
+    // (1, s0, 1, s1, ...) broadcast to (r0, s0, r1, s1, ...), then merged pairwise.
+    let interleaved: Vec<isize> = shape.iter().flat_map(|&n| [1, n as isize]).collect();
+    let broadcast: Vec<usize> = reps
+        .iter()
+        .zip(&shape)
+        .flat_map(|(&r, &n)| [r, n])
+        .collect();
+    let merged: Vec<isize> = reps
+        .iter()
+        .zip(&shape)
+        .map(|(&r, &n)| (r * n) as isize)
+        .collect();
+    let x = reshape(a, &interleaved, stream)?;
+    let x = broadcast_to(&x, &broadcast, stream)?;
+    reshape(&x, &merged, stream)
+}
+
+/// Each element of `a` repeated `repeats` times along `axis` (of the flattened `a` when None).
+pub fn repeat(
+    a: &Array,
+    repeats: usize,
+    axis: Option<isize>,
+    s: impl Into<StreamOrDevice>,
+) -> Result<Array> {
+    let stream = s.into().resolve("repeat")?;
+    let (a, ax) = match axis {
+        None => (reshape(a, &[-1], stream)?, 0),
+        Some(axis) => (a.clone(), normalize_axis("repeat", axis, a.shape())?),
+    };
+    // (.., n, ..) -> (.., n, 1, ..) broadcast to (.., n, repeats, ..), then merged.
+    let x = expand_dims(&a, &[ax as isize + 1], stream)?;
+    let mut broadcast = x.shape().to_vec();
+    broadcast[ax + 1] = repeats;
+    let x = broadcast_to(&x, &broadcast, stream)?;
+    let mut merged: Vec<isize> = a.shape().iter().map(|&n| n as isize).collect();
+    merged[ax] *= repeats as isize;
+    reshape(&x, &merged, stream)
+}

@@ -1,0 +1,81 @@
+//! Memory counters, the cache and the hard limit. One test function: the limit is process-wide,
+//! so the steps run in order rather than as parallel tests.
+
+use rill_core::memory::*;
+use rill_core::{ops, Array, Device, Dtype, Error};
+
+#[test]
+fn counters_cache_and_hard_limit() {
+    let cpu = Some(Device::cpu());
+    clear_cache(cpu);
+    let start = active_memory(cpu);
+
+    // An array's buffer counts while it lives and goes back to the cache when dropped.
+    let a = ops::full(&[1 << 20], 1.0f32, None, ()).unwrap();
+    a.eval().unwrap();
+    assert!(active_memory(cpu) >= start + (4 << 20));
+    assert!(peak_memory(cpu) >= active_memory(cpu));
+    drop(a);
+    assert_eq!(active_memory(cpu), start);
+    assert!(cache_memory(cpu) >= 4 << 20);
+
+    // A buffer of the same size is served from the cache.
+    let cached = cache_memory(cpu);
+    let b = ops::full(&[1 << 20], 2.0f32, None, ()).unwrap();
+    b.eval().unwrap();
+    assert_eq!(cache_memory(cpu), cached - (4 << 20));
+    drop(b);
+
+    clear_cache(cpu);
+    assert_eq!(cache_memory(cpu), 0);
+    reset_peak_memory(cpu);
+    assert_eq!(peak_memory(cpu), active_memory(cpu));
+
+    // The cache limit is honoured and returns the previous value.
+    let old = set_cache_limit(cpu, 0);
+    let c = ops::full(&[1 << 16], 1.0f32, None, ()).unwrap();
+    c.eval().unwrap();
+    drop(c);
+    assert_eq!(cache_memory(cpu), 0);
+    assert_eq!(set_cache_limit(cpu, old), 0);
+
+    // The hard limit: an eval beyond it fails with OutOfMemory on that array only, and the
+    // process goes on.
+    let limit = active_memory(cpu) + (8 << 20);
+    let old_limit = set_memory_limit(cpu, limit);
+    let small = ops::full(&[1000], 3.0f32, None, ()).unwrap();
+    let big = ops::full(&[16 << 20], 1.0f32, None, ()).unwrap();
+    let dependent = ops::add(&big, &big, ()).unwrap();
+    let err = dependent.eval().unwrap_err();
+    assert!(
+        matches!(err, Error::OutOfMemory { op: "full", .. }),
+        "{err}"
+    );
+    assert!(err.to_string().contains("out of memory"), "{err}");
+    assert_eq!(
+        big.error(),
+        Some(err.clone()),
+        "the failure sticks to the array that failed"
+    );
+    assert_eq!(
+        small.to_vec::<f32>().unwrap(),
+        vec![3.0; 1000],
+        "unrelated arrays still evaluate"
+    );
+    assert_eq!(
+        set_memory_limit(cpu, old_limit),
+        limit,
+        "set_memory_limit returns the previous limit"
+    );
+    // After raising the limit, the same computation (rebuilt) succeeds.
+    let again = ops::add(
+        &ops::full(&[16 << 20], 1.0f32, None, ()).unwrap(),
+        &Array::scalar(1.0f32),
+        (),
+    )
+    .unwrap();
+    assert_eq!(again.to_vec::<f32>().unwrap()[123], 2.0);
+    assert_eq!(again.dtype(), Dtype::Float32);
+    // Totals over all devices include the CPU.
+    assert!(active_memory(None) >= active_memory(cpu));
+}

@@ -1,0 +1,368 @@
+//! Timeline capture: overlap of independent streams, cross-stream waits and their flow arrows,
+//! the summary's arithmetic, the JSON round trip, errors and the memory counter.
+//!
+//! A capture is process-wide, so the tests that capture take `LOCK` and run one at a time.
+
+use rill_core::trace::{self, OpRecord, Timeline};
+use rill_core::{memory, ops, Array, Device, Dtype, Stream};
+use serde_json::Value;
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+static LOCK: Mutex<()> = Mutex::new(());
+
+fn lock() -> std::sync::MutexGuard<'static, ()> {
+    LOCK.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+const N: usize = 1 << 20;
+
+fn tmp(name: &str) -> PathBuf {
+    std::env::temp_dir().join(format!("rill-trace-test-{}-{name}.json", std::process::id()))
+}
+
+/// `steps` pairs of multiply/divide by `k` on `s`: each op reads and writes 4 MiB.
+fn chain(x: &Array, k: &Array, steps: usize, s: Stream) -> Array {
+    let mut y = x.clone();
+    for _ in 0..steps {
+        y = ops::multiply(&y, k, s).unwrap();
+        y = ops::divide(&y, k, s).unwrap();
+    }
+    y
+}
+
+fn full(v: f32, s: Stream) -> Array {
+    let a = ops::full(&[N], v, Some(Dtype::Float32), s).unwrap();
+    a.eval().unwrap();
+    a
+}
+
+/// The Chrome events of a trace file, and the lane (pid, tid) of each stream from the
+/// `thread_name` metadata.
+struct Parsed {
+    events: Vec<Value>,
+    lanes: HashMap<usize, (u64, u64)>,
+    process_names: HashMap<u64, String>,
+}
+
+fn parse(path: &PathBuf) -> Parsed {
+    let text = std::fs::read_to_string(path).unwrap();
+    let root: Value = serde_json::from_str(&text).unwrap();
+    let events = root["traceEvents"].as_array().unwrap().clone();
+    let mut lanes = HashMap::new();
+    let mut process_names = HashMap::new();
+    for e in &events {
+        if e["ph"] == "M" && e["name"] == "thread_name" {
+            let name = e["args"]["name"].as_str().unwrap();
+            let idx: usize = name.strip_prefix("stream ").unwrap().parse().unwrap();
+            lanes.insert(idx, (e["pid"].as_u64().unwrap(), e["tid"].as_u64().unwrap()));
+        }
+        if e["ph"] == "M" && e["name"] == "process_name" {
+            process_names.insert(e["pid"].as_u64().unwrap(), e["args"]["name"].as_str().unwrap().to_string());
+        }
+    }
+    Parsed { events, lanes, process_names }
+}
+
+impl Parsed {
+    /// (start, end) of the complete events of category `cat` on a lane, sorted.
+    fn slices(&self, lane: (u64, u64), cat: &str) -> Vec<(f64, f64)> {
+        let mut v: Vec<(f64, f64)> = self
+            .events
+            .iter()
+            .filter(|e| e["ph"] == "X" && e["cat"] == cat && (e["pid"].as_u64(), e["tid"].as_u64()) == (Some(lane.0), Some(lane.1)))
+            .map(|e| {
+                let ts = e["ts"].as_f64().unwrap();
+                (ts, ts + e["dur"].as_f64().unwrap())
+            })
+            .collect();
+        v.sort_by(|a, b| a.0.total_cmp(&b.0));
+        v
+    }
+    fn op_event(&self, id: u64) -> &Value {
+        self.events.iter().find(|e| e["ph"] == "X" && e["cat"] == "op" && e["args"]["id"] == id).unwrap()
+    }
+}
+
+#[test]
+fn two_independent_chains_on_two_streams_overlap() {
+    let _g = lock();
+    let s1 = rill_core::new_stream(Device::cpu()).unwrap();
+    let s2 = rill_core::new_stream(Device::cpu()).unwrap();
+    let (a, b, k) = (full(1.5, s1), full(2.5, s2), full(3.0, s1));
+    let k2 = full(3.0, s2);
+    let steps = 12;
+    let path = tmp("overlap");
+    trace::start_capture(Some(&path)).unwrap();
+    let x = chain(&a, &k, steps, s1);
+    let y = chain(&b, &k2, steps, s2);
+    rill_core::eval(&[&x, &y]).unwrap();
+    let summary = trace::stop_capture().unwrap();
+
+    // The work was real: x = a * 3 / 3 ... stays 1.5 (exactly: 1.5*3 and 4.5/3 are exact).
+    assert!(x.to_vec::<f32>().unwrap().iter().all(|&v| v == 1.5));
+    assert!(y.to_vec::<f32>().unwrap().iter().all(|&v| v == 2.5));
+
+    // From the summary.
+    assert_eq!(summary.ops, 4 * steps);
+    let (st1, st2) = (summary.stream(s1).unwrap(), summary.stream(s2).unwrap());
+    assert_eq!((st1.ops, st2.ops), (2 * steps, 2 * steps));
+    assert!(st1.busy_us > 0.0 && st2.busy_us > 0.0);
+    assert!(st1.busy_us <= st1.span_us() + 1e-6 && (st1.idle_us - (st1.span_us() - st1.busy_us)).abs() < 1e-6);
+    let ov = summary.overlap(s2, s1).unwrap();
+    assert!(ov.both_busy_us > 0.0, "the two streams never ran at once:\n{summary}");
+    assert!(ov.both_busy_us <= st1.busy_us.min(st2.busy_us) + 1e-6);
+    assert!(ov.fraction > 0.0 && ov.fraction <= 1.0 + 1e-9);
+    assert!(summary.waits.is_empty(), "independent chains never wait: {:?}", summary.waits);
+
+    // From the JSON alone: both lanes exist, on the CPU's process, and some op on one lane runs
+    // while an op on the other does.
+    let p = parse(&path);
+    let (l1, l2) = (p.lanes[&s1.index()], p.lanes[&s2.index()]);
+    assert_eq!(l1.0, l2.0, "both streams are on the CPU's process");
+    assert_ne!(l1.1, l2.1, "one lane per stream");
+    assert_eq!(p.process_names[&l1.0], "cpu:0");
+    let (o1, o2) = (p.slices(l1, "op"), p.slices(l2, "op"));
+    assert_eq!((o1.len(), o2.len()), (2 * steps, 2 * steps));
+    let concurrent = o1.iter().any(|a| o2.iter().any(|b| a.0.max(b.0) < a.1.min(b.1)));
+    assert!(concurrent, "no two ops of different lanes overlap in the JSON");
+    for e in p.events.iter().filter(|e| e["ph"] == "X" && e["cat"] == "op") {
+        assert_eq!(e["args"]["shape"], serde_json::json!([N]));
+        assert_eq!(e["args"]["dtype"], "float32");
+        assert_eq!(e["args"]["inputs"], serde_json::json!([[N], [N]]));
+        assert!(["multiply", "divide"].contains(&e["name"].as_str().unwrap()));
+        assert!(e["args"]["submitted_us"].as_f64().unwrap() <= e["ts"].as_f64().unwrap());
+    }
+    // The lane's ops run in order and never overlap each other.
+    for w in o1.windows(2) {
+        assert!(w[0].1 <= w[1].0);
+    }
+    std::fs::remove_file(&path).unwrap();
+}
+
+#[test]
+fn a_cross_stream_dependency_is_a_wait_with_a_flow_arrow() {
+    let _g = lock();
+    let s1 = rill_core::new_stream(Device::cpu()).unwrap();
+    let s2 = rill_core::new_stream(Device::cpu()).unwrap();
+    let (a, k, b) = (full(1.5, s1), full(3.0, s1), full(2.5, s2));
+    let path = tmp("wait");
+    trace::start_capture(Some(&path)).unwrap();
+    let x = chain(&a, &k, 8, s1);
+    // z on s2 needs x from s1; s2 has nothing else to do, so it waits for x.
+    let z = ops::add(&x, &b, s2).unwrap();
+    let z2 = ops::multiply(&z, &b, s2).unwrap();
+    z2.eval().unwrap();
+    let summary = trace::stop_capture().unwrap();
+    assert!(z2.to_vec::<f32>().unwrap().iter().all(|&v| v == 10.0));
+
+    // The summary names the wait: s2 waited for x (made on s1) before z.
+    assert_eq!(summary.waits.len(), 1, "{summary}");
+    let w = &summary.waits[0];
+    assert_eq!((w.stream, w.producer, w.producer_stream, w.consumer), (s2.index(), x.id(), s1.index(), z.id()));
+    assert_eq!((w.producer_op.as_deref(), w.consumer_op.as_str()), (Some("divide"), "add"));
+    assert!(w.duration_us() > 0.0);
+    let st2 = summary.stream(s2).unwrap();
+    assert!((st2.wait_us - w.duration_us()).abs() < 1e-9);
+    assert!(st2.wait_us <= st2.idle_us + 1e-6, "waiting is part of idle time");
+    assert_eq!(summary.stream(s1).unwrap().wait_us, 0.0);
+
+    let p = parse(&path);
+    let (l1, l2) = (p.lanes[&s1.index()], p.lanes[&s2.index()]);
+    let xe = p.op_event(x.id());
+    let ze = p.op_event(z.id());
+    let span = |e: &Value| {
+        let ts = e["ts"].as_f64().unwrap();
+        (ts, ts + e["dur"].as_f64().unwrap())
+    };
+    let (xs, zs) = (span(xe), span(ze));
+    assert_eq!(ze["args"]["cross_inputs"], serde_json::json!([[x.id(), s1.index()]]));
+
+    // A wait slice on s2's lane, from when s2 was blocked until x was there, naming x.
+    let waits: Vec<&Value> = p.events.iter().filter(|e| e["ph"] == "X" && e["name"] == "wait").collect();
+    assert_eq!(waits.len(), 1);
+    let we = waits[0];
+    assert_eq!((we["pid"].as_u64().unwrap(), we["tid"].as_u64().unwrap()), l2);
+    assert_eq!(we["args"]["producer"], x.id());
+    assert!(we["args"]["for"].as_str().unwrap().contains("divide"));
+    let ws = span(we);
+    assert!(ws.1 > ws.0 && ws.1 >= xs.1 - 1e-3 && ws.1 <= zs.0 + 1e-3, "wait {ws:?}, x {xs:?}, z {zs:?}");
+
+    // A flow arrow: its start inside x on s1's lane, its end (bound to the enclosing slice) inside z
+    // on s2's lane.
+    let starts: Vec<&Value> = p.events.iter().filter(|e| e["ph"] == "s").collect();
+    let ends: Vec<&Value> = p.events.iter().filter(|e| e["ph"] == "f").collect();
+    assert_eq!((starts.len(), ends.len()), (1, 1));
+    let (fs, fe) = (starts[0], ends[0]);
+    assert_eq!(fs["id"], fe["id"]);
+    assert_eq!((fs["cat"].clone(), fs["name"].clone()), (fe["cat"].clone(), fe["name"].clone()));
+    assert_eq!((fs["pid"].as_u64().unwrap(), fs["tid"].as_u64().unwrap()), l1);
+    assert_eq!((fe["pid"].as_u64().unwrap(), fe["tid"].as_u64().unwrap()), l2);
+    assert_eq!(fe["bp"], "e");
+    let (ts_s, ts_f) = (fs["ts"].as_f64().unwrap(), fe["ts"].as_f64().unwrap());
+    assert!(xs.0 <= ts_s && ts_s <= xs.1, "flow start {ts_s} outside x {xs:?}");
+    assert!(zs.0 <= ts_f && ts_f <= zs.1, "flow end {ts_f} outside z {zs:?}");
+
+    // The same from the timeline API.
+    let t = Timeline::read_chrome_json(&path).unwrap();
+    let flows = t.flows();
+    assert_eq!(flows.len(), 1);
+    assert_eq!((flows[0].producer, flows[0].consumer), (x.id(), z.id()));
+    std::fs::remove_file(&path).unwrap();
+}
+
+#[test]
+fn the_json_reads_back_to_the_same_timeline_and_summary() {
+    let _g = lock();
+    let s1 = rill_core::new_stream(Device::cpu()).unwrap();
+    let s2 = rill_core::new_stream(Device::cpu()).unwrap();
+    let (a, k, b) = (full(1.5, s1), full(3.0, s1), full(2.5, s2));
+    trace::start_capture(None).unwrap();
+    let x = chain(&a, &k, 3, s1);
+    let y = chain(&b, &b, 3, s2);
+    let z = ops::add(&x, &y, s2).unwrap();
+    let w = ops::subtract(&z, &x, s1).unwrap();
+    w.eval().unwrap();
+    let t = trace::stop_capture_timeline().unwrap();
+    assert_eq!(t.ops.len(), 14);
+    let back = Timeline::from_chrome_json(&t.to_chrome_json()).unwrap();
+    assert_eq!(back, t);
+    assert_eq!(back.summary(), t.summary());
+    // z reads x across streams, w reads z across streams.
+    let pairs: Vec<(u64, u64)> = t.flows().iter().map(|f| (f.producer, f.consumer)).collect();
+    assert!(pairs.contains(&(x.id(), z.id())) && pairs.contains(&(z.id(), w.id())), "{pairs:?}");
+    assert!(!pairs.contains(&(x.id(), w.id())), "x and w share a stream: no arrow");
+}
+
+#[test]
+fn failed_ops_are_recorded_with_their_error() {
+    let _g = lock();
+    let s = rill_core::new_stream(Device::cpu()).unwrap();
+    let a = full(1.0, s);
+    let cpu = Some(Device::cpu());
+    let path = tmp("error");
+    trace::start_capture(Some(&path)).unwrap();
+    let old = memory::set_memory_limit(cpu, memory::active_memory(cpu) + 1024);
+    let x = ops::add(&a, &a, s).unwrap();
+    let y = ops::multiply(&x, &a, s).unwrap();
+    let r = y.eval();
+    memory::set_memory_limit(cpu, old);
+    let t = trace::stop_capture_timeline().unwrap();
+    assert!(r.is_err());
+    let by_id: HashMap<u64, &OpRecord> = t.ops.iter().map(|o| (o.id, o)).collect();
+    let ex = by_id[&x.id()].error.as_deref().unwrap();
+    assert!(ex.contains("[add]") && ex.contains("out of memory"), "{ex}");
+    // The dependent op carried the same error.
+    assert_eq!(by_id[&y.id()].error.as_deref(), Some(ex));
+    let summary = t.summary();
+    assert_eq!(summary.stream(s).unwrap().errors, 2);
+    let p = parse(&path);
+    assert!(p.op_event(x.id())["args"]["error"].as_str().unwrap().contains("out of memory"));
+    std::fs::remove_file(&path).unwrap();
+}
+
+#[test]
+fn active_memory_is_sampled_per_device() {
+    let _g = lock();
+    let s = rill_core::new_stream(Device::cpu()).unwrap();
+    let a = full(1.0, s);
+    let path = tmp("memory");
+    trace::start_capture(Some(&path)).unwrap();
+    let x = ops::add(&a, &a, s).unwrap();
+    let y = ops::add(&x, &a, s).unwrap();
+    y.eval().unwrap();
+    let t = trace::stop_capture_timeline().unwrap();
+    assert_eq!(t.memory.len(), 2);
+    // When y ended, a, x and y were alive: at least 3 arrays of 4 MiB.
+    let last = t.memory.last().unwrap();
+    assert_eq!(last.device, Device::cpu());
+    assert!(last.bytes >= 3 * 4 * N as u64, "{last:?}");
+    let p = parse(&path);
+    let counters: Vec<&Value> = p.events.iter().filter(|e| e["ph"] == "C").collect();
+    assert_eq!(counters.len(), 2);
+    assert_eq!(p.process_names[&counters[0]["pid"].as_u64().unwrap()], "cpu:0");
+    assert_eq!(counters[1]["args"]["bytes"].as_u64().unwrap(), last.bytes);
+    std::fs::remove_file(&path).unwrap();
+    drop((x, y));
+}
+
+#[test]
+fn starting_twice_or_stopping_without_a_capture_fails() {
+    let _g = lock();
+    let e = trace::stop_capture().unwrap_err().to_string();
+    assert!(e.contains("[stop_capture]") && e.contains("no capture"), "{e}");
+    trace::start_capture(None).unwrap();
+    let e = trace::start_capture(None).unwrap_err().to_string();
+    assert!(e.contains("[start_capture]") && e.contains("already running"), "{e}");
+    let summary = trace::stop_capture().unwrap();
+    assert_eq!(summary.ops, 0);
+    assert!(summary.streams.is_empty() && summary.overlaps.is_empty());
+}
+
+#[test]
+fn an_unwritable_path_fails_at_stop() {
+    let _g = lock();
+    let path = std::env::temp_dir().join("rill-no-such-dir-for-sure").join("t.json");
+    trace::start_capture(Some(&path)).unwrap();
+    let e = trace::stop_capture().unwrap_err().to_string();
+    assert!(e.contains("[stop_capture]") && e.contains("rill-no-such-dir-for-sure"), "{e}");
+    // The capture is over all the same.
+    trace::start_capture(None).unwrap();
+    trace::stop_capture().unwrap();
+}
+
+fn rec(id: u64, stream: usize, start: f64, end: f64) -> OpRecord {
+    OpRecord {
+        id,
+        op: "add".into(),
+        stream,
+        device: Device::cpu(),
+        shape: vec![4],
+        dtype: "float32".into(),
+        input_shapes: vec![vec![4], vec![4]],
+        submitted_us: 0.0,
+        ready_us: None,
+        start_us: start,
+        end_us: end,
+        cross_inputs: vec![],
+        error: None,
+    }
+}
+
+/// Hand-made intervals with hand-computed answers.
+#[test]
+fn summary_arithmetic_on_a_known_timeline() {
+    // Stream 7: [10, 30] [40, 50]            busy 30, span 10..50 = 40, idle 10.
+    // Stream 9: [20, 45] then [60, 70], the second submitted at 35 and released at 55 by op 1
+    //           (which ended at 30) and op 2 (which ended at 50): it waited from max(35, 45) = 45
+    //           to 55 for op 2.   busy 35, span 20..70 = 50, idle 15, wait 10.
+    // Both busy: [20, 30] + [40, 45] = 15; shorter busy = 30, so fraction 0.5.
+    let mut late = rec(4, 9, 60.0, 70.0);
+    late.submitted_us = 35.0;
+    late.ready_us = Some(55.0);
+    late.cross_inputs = vec![(1, 7), (2, 7)];
+    let t = Timeline {
+        duration_us: 100.0,
+        ops: vec![rec(1, 7, 10.0, 30.0), rec(3, 9, 20.0, 45.0), rec(2, 7, 40.0, 50.0), late],
+        memory: vec![],
+    };
+    let s = t.summary();
+    assert_eq!((s.capture_us, s.span_us, s.ops), (100.0, 60.0, 4));
+    let (a, b) = (&s.streams[0], &s.streams[1]);
+    assert_eq!((a.stream, a.ops, a.busy_us, a.idle_us, a.wait_us, a.first_us, a.last_us), (7, 2, 30.0, 10.0, 0.0, 10.0, 50.0));
+    assert_eq!((b.stream, b.ops, b.busy_us, b.idle_us, b.wait_us, b.first_us, b.last_us), (9, 2, 35.0, 15.0, 10.0, 20.0, 70.0));
+    assert_eq!(s.overlaps.len(), 1);
+    assert_eq!((s.overlaps[0].a, s.overlaps[0].b, s.overlaps[0].both_busy_us, s.overlaps[0].fraction), (7, 9, 15.0, 0.5));
+    assert_eq!(s.waits.len(), 1);
+    let w = &s.waits[0];
+    assert_eq!((w.stream, w.producer, w.producer_stream, w.consumer, w.from_us, w.to_us), (9, 2, 7, 4, 45.0, 55.0));
+    let flows: Vec<(u64, u64, f64, f64)> = t.flows().iter().map(|f| (f.producer, f.consumer, f.from_us, f.to_us)).collect();
+    assert_eq!(flows, vec![(1, 4, 30.0, 60.0), (2, 4, 50.0, 60.0)]);
+    // A release that came while the stream was still busy is no wait.
+    let mut t2 = t.clone();
+    t2.ops[3].ready_us = Some(44.0);
+    assert!(t2.waits().is_empty());
+    let text = s.to_string();
+    assert!(text.contains("7 & 9") && text.contains("50.0") && text.contains("waited 0.010 ms"), "{text}");
+}

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Every test of rill: the Rust workspace, then the Python package (built and installed into a
+# virtual environment of its own, .venv, made here on first use).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+echo "== Rust: formatting and lints"
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets --quiet -- -D warnings
+
+echo "== Rust: tests"
+cargo test --workspace
+
+echo "== Python: build and install rill into .venv"
+if [ ! -x .venv/bin/python ]; then
+    python3 -m venv .venv
+fi
+.venv/bin/python -m pip install --quiet --upgrade pip
+.venv/bin/python -m pip install --quiet "maturin>=1.16,<2" "numpy>=1.24" "pytest>=8"
+.venv/bin/python -m pip install --quiet --force-reinstall --no-deps .
+
+echo "== Python: tests"
+.venv/bin/python -m pytest -q tests/python
