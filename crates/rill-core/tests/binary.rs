@@ -200,6 +200,20 @@ fn maximum_and_minimum_propagate_nan() {
 }
 
 #[test]
+fn logaddexp_keeps_tiny_terms_and_handles_infinities() {
+    let inf = f64::INFINITY;
+    for dtype in FLOATS {
+        let a = arr(dtype, &[0.0, -inf, inf, -inf, f64::NAN, 2.0], &[6]);
+        let b = arr(dtype, &[-15.0, -inf, 1.0, 3.0, 0.0, inf], &[6]);
+        let got = f64s(&ops::logaddexp(&a, &b, ()).unwrap());
+        // ln(1 + e^-15): the 1 must not swallow the tiny term.
+        check_close("logaddexp", dtype, &got[..1], &[(-15f64).exp().ln_1p()], 2.0);
+        assert_eq!(&got[1..4], &[-inf, inf, 3.0], "{dtype}");
+        assert!(got[4].is_nan() && got[5] == inf, "{dtype}: {got:?}");
+    }
+}
+
+#[test]
 fn float_comparisons_and_logic_with_nan() {
     let mut rng = StdRng::seed_from_u64(24);
     for dtype in FLOATS {
@@ -326,9 +340,18 @@ macro_rules! int_binary_test {
                     let (b, e) = (w(b), w(e));
                     if e < 0 {
                         // Only 1 and -1 have integer reciprocals.
-                        match b { 1 => 1, -1 => if e % 2 == 0 { 1 } else { -1 }, _ => 0 } as $t
+                        (match b { 1 => 1, -1 => if e % 2 == 0 { 1 } else { -1 }, _ => 0 }) as $t
                     } else {
-                        b.wrapping_pow(e as u32) as $t
+                        // Square and multiply mod 2^128 (the exponent of an unsigned -1 is 2^64 - 1).
+                        let (mut acc, mut sq, mut k) = (1i128, b, e as u128);
+                        while k > 0 {
+                            if k & 1 == 1 {
+                                acc = acc.wrapping_mul(sq);
+                            }
+                            sq = sq.wrapping_mul(sq);
+                            k >>= 1;
+                        }
+                        acc as $t
                     }
                 })
                 .collect();

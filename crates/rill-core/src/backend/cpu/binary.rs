@@ -136,7 +136,8 @@ macro_rules! float_arith {
                 let m = if self > o { self } else { o };
                 if m == <$t>::NEG_INFINITY { return m; }
                 if m == <$t>::INFINITY { return m; }
-                m + ((self - m).exp() + (o - m).exp()).ln()
+                // ln1p: ln(1 + tiny) would round the tiny term away (logaddexp(0, -15) ~ 3e-7).
+                m + (-(self - o).abs()).exp().ln_1p()
             }
             fn bitand(self, _: Self) -> Self { unsupported("bitwise_and", stringify!($t)) }
             fn bitor(self, _: Self) -> Self { unsupported("bitwise_or", stringify!($t)) }
