@@ -9,7 +9,11 @@ use std::time::Instant;
 fn chain(x: &Array, n: usize) -> Array {
     let mut y = x.clone();
     for i in 0..n {
-        y = if i % 2 == 0 { ops::add(&y, x, ()).unwrap() } else { ops::subtract(&y, x, ()).unwrap() };
+        y = if i % 2 == 0 {
+            ops::add(&y, x, ()).unwrap()
+        } else {
+            ops::subtract(&y, x, ()).unwrap()
+        };
     }
     y
 }
@@ -31,7 +35,9 @@ fn once(x: &Array, n: usize, capture: bool) -> f64 {
 }
 
 fn main() {
-    let n: usize = std::env::args().nth(1).map_or(10_000, |a| a.parse().expect("OPS must be a number"));
+    let n: usize = std::env::args()
+        .nth(1)
+        .map_or(10_000, |a| a.parse().expect("OPS must be a number"));
     let s = rill_core::new_stream(Device::cpu()).unwrap();
     let _scope = rill_core::StreamScope::new(s).unwrap();
     let x = Array::from_slice(&[1.0f32; 16], &[16]).unwrap();
@@ -50,8 +56,20 @@ fn main() {
     let json = timeline.to_chrome_json();
     let post = t.elapsed().as_secs_f64();
     println!("chain of {n} ops of 16 float32 on one CPU stream (best of 15)");
-    println!("capture off: {:>12.0} ops/s ({:.3} µs/op)", n as f64 / off, off / n as f64 * 1e6);
-    println!("capture on:  {:>12.0} ops/s ({:.3} µs/op)", n as f64 / on, on / n as f64 * 1e6);
+    println!(
+        "capture off: {:>12.0} ops/s ({:.3} µs/op)",
+        n as f64 / off,
+        off / n as f64 * 1e6
+    );
+    println!(
+        "capture on:  {:>12.0} ops/s ({:.3} µs/op)",
+        n as f64 / on,
+        on / n as f64 * 1e6
+    );
     println!("overhead:    {:>11.1} %", (on / off - 1.0) * 100.0);
-    println!("stop_capture_timeline + to_chrome_json: {:.2} ms ({} bytes of JSON)", post * 1e3, json.len());
+    println!(
+        "stop_capture_timeline + to_chrome_json: {:.2} ms ({} bytes of JSON)",
+        post * 1e3,
+        json.len()
+    );
 }

@@ -90,11 +90,20 @@ fn read(a: &Array) -> Vec<V> {
         Dtype::Int16 => get::<i16>(a).into_iter().map(|x| V::I(x as i64)).collect(),
         Dtype::Int32 => get::<i32>(a).into_iter().map(|x| V::I(x as i64)).collect(),
         Dtype::Int64 => get::<i64>(a).into_iter().map(V::I).collect(),
-        Dtype::Float16 => get::<f16>(a).into_iter().map(|x| V::F(x.to_f64())).collect(),
-        Dtype::Bfloat16 => get::<bf16>(a).into_iter().map(|x| V::F(x.to_f64())).collect(),
+        Dtype::Float16 => get::<f16>(a)
+            .into_iter()
+            .map(|x| V::F(x.to_f64()))
+            .collect(),
+        Dtype::Bfloat16 => get::<bf16>(a)
+            .into_iter()
+            .map(|x| V::F(x.to_f64()))
+            .collect(),
         Dtype::Float32 => get::<f32>(a).into_iter().map(|x| V::F(x as f64)).collect(),
         Dtype::Float64 => get::<f64>(a).into_iter().map(V::F).collect(),
-        Dtype::Complex64 => get::<Complex32>(a).into_iter().map(|z| V::C(z.re as f64, z.im as f64)).collect(),
+        Dtype::Complex64 => get::<Complex32>(a)
+            .into_iter()
+            .map(|z| V::C(z.re as f64, z.im as f64))
+            .collect(),
     }
 }
 
@@ -321,31 +330,49 @@ fn astype_matches_numpy_for_every_pair() {
     assert_eq!(table.len(), 14 * 14);
     let mut wrong = vec![];
     for (src, dst, pairs) in table {
-        let (src, dst) = (Dtype::from_name(src).unwrap(), Dtype::from_name(dst).unwrap());
+        let (src, dst) = (
+            Dtype::from_name(src).unwrap(),
+            Dtype::from_name(dst).unwrap(),
+        );
         let inputs: Vec<V> = pairs.iter().map(|p| p.0).collect();
         let a = build(src, &inputs);
         let out = ops::astype(&a, dst, ()).unwrap();
         assert_eq!(out.dtype(), dst);
         for ((x, want), got) in pairs.iter().zip(read(&out)) {
             if got != *want {
-                wrong.push(format!("{src} {x:?} -> {dst}: got {got:?}, NumPy gives {want:?}"));
+                wrong.push(format!(
+                    "{src} {x:?} -> {dst}: got {got:?}, NumPy gives {want:?}"
+                ));
             }
         }
     }
-    assert!(wrong.is_empty(), "{} wrong casts:\n{}", wrong.len(), wrong.join("\n"));
+    assert!(
+        wrong.is_empty(),
+        "{} wrong casts:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
 }
 
 #[test]
 fn astype_of_strided_and_large_arrays() {
     // A reversed, transposed int32 matrix to float16 and back, large enough to run in parallel.
     let (r, c) = (300, 401);
-    let v: Vec<i32> = (0..(r * c) as i32).map(|i| (i * 7919) % 4001 - 2000).collect();
+    let v: Vec<i32> = (0..(r * c) as i32)
+        .map(|i| (i * 7919) % 4001 - 2000)
+        .collect();
     let a = Array::from_slice(&v, &[r, c]).unwrap();
     let t = ops::transpose(&a, None, ()).unwrap();
     let rev = ops::slice(&t, &[-1], &[-(c as isize) - 1], &[-1], ()).unwrap();
     let h = ops::astype(&rev, Dtype::Float16, ()).unwrap();
-    let back = ops::astype(&h, Dtype::Int32, ()).unwrap().to_vec::<i32>().unwrap();
+    let back = ops::astype(&h, Dtype::Int32, ())
+        .unwrap()
+        .to_vec::<i32>()
+        .unwrap();
     // Row i of `rev` is column c-1-i of `a`; |v| <= 2000 is exact in float16.
-    let want: Vec<i32> = (0..c).flat_map(|i| (0..r).map(move |j| (j, c - 1 - i))).map(|(j, k)| v[j * c + k]).collect();
+    let want: Vec<i32> = (0..c)
+        .flat_map(|i| (0..r).map(move |j| (j, c - 1 - i)))
+        .map(|(j, k)| v[j * c + k])
+        .collect();
     assert_eq!(back, want);
 }

@@ -53,7 +53,9 @@ fn tolerance(dtype: Dtype) -> (f64, f64) {
 /// and exact under f64 (and i128) arithmetic in the references.
 fn grid(rng: &mut StdRng, n: usize, bits: u32, frac: i32) -> Vec<f64> {
     let m = 1i64 << bits;
-    (0..n).map(|_| rng.random_range(-m + 1..m) as f64 * 2f64.powi(-frac)).collect()
+    (0..n)
+        .map(|_| rng.random_range(-m + 1..m) as f64 * 2f64.powi(-frac))
+        .collect()
 }
 
 /// Grid bits and fraction bits that `dtype` holds exactly.
@@ -88,7 +90,12 @@ fn check_close(what: &str, dtype: Dtype, got: &[f64], want: &[f64], scale: f64) 
 
 type Builder = fn(&Array, &Array) -> Result<Array>;
 
-const FLOATS: [Dtype; 4] = [Dtype::Float32, Dtype::Float64, Dtype::Float16, Dtype::Bfloat16];
+const FLOATS: [Dtype; 4] = [
+    Dtype::Float32,
+    Dtype::Float64,
+    Dtype::Float16,
+    Dtype::Bfloat16,
+];
 
 /// Floor division and remainder of grid values, exactly: both scaled to integers, Python's rule.
 fn floor_divmod(a: f64, b: f64, frac: i32) -> (f64, f64) {
@@ -110,16 +117,31 @@ fn float_arithmetic_matches_f64_references() {
     type Case = (&'static str, Builder, fn(f64, f64) -> f64, f64);
     let cases: Vec<Case> = vec![
         ("add", |a, b| ops::add(a, b, ()), |x, y| x + y, 1.0),
-        ("subtract", |a, b| ops::subtract(a, b, ()), |x, y| x - y, 1.0),
-        ("multiply", |a, b| ops::multiply(a, b, ()), |x, y| x * y, 1.0),
+        (
+            "subtract",
+            |a, b| ops::subtract(a, b, ()),
+            |x, y| x - y,
+            1.0,
+        ),
+        (
+            "multiply",
+            |a, b| ops::multiply(a, b, ()),
+            |x, y| x * y,
+            1.0,
+        ),
         ("divide", |a, b| ops::divide(a, b, ()), |x, y| x / y, 1.0),
         ("maximum", |a, b| ops::maximum(a, b, ()), f64::max, 0.0),
         ("minimum", |a, b| ops::minimum(a, b, ()), f64::min, 0.0),
         ("arctan2", |a, b| ops::arctan2(a, b, ()), f64::atan2, 2.0),
-        ("logaddexp", |a, b| ops::logaddexp(a, b, ()), |x, y| {
-            let m = x.max(y);
-            m + ((x - m).exp() + (y - m).exp()).ln()
-        }, 4.0),
+        (
+            "logaddexp",
+            |a, b| ops::logaddexp(a, b, ()),
+            |x, y| {
+                let m = x.max(y);
+                m + ((x - m).exp() + (y - m).exp()).ln()
+            },
+            4.0,
+        ),
     ];
     for dtype in FLOATS {
         let (bits, frac) = grid_for(dtype);
@@ -142,7 +164,10 @@ fn float_floor_divide_and_remainder_are_numpys() {
     for dtype in FLOATS {
         let (bits, frac) = grid_for(dtype);
         let x = grid(&mut rng, 1000, bits, frac);
-        let y: Vec<f64> = grid(&mut rng, 1000, bits, frac).into_iter().map(|v| if v == 0.0 { 1.5 } else { v }).collect();
+        let y: Vec<f64> = grid(&mut rng, 1000, bits, frac)
+            .into_iter()
+            .map(|v| if v == 0.0 { 1.5 } else { v })
+            .collect();
         let (a, b) = (arr(dtype, &x, &[1000]), arr(dtype, &y, &[1000]));
         let q = f64s(&ops::floor_divide(&a, &b, ()).unwrap());
         let r = f64s(&ops::remainder(&a, &b, ()).unwrap());
@@ -154,13 +179,35 @@ fn float_floor_divide_and_remainder_are_numpys() {
     }
     // np.floor_divide / np.remainder, float32:
     //   [1, -1, 7, -7, 1, -7, 7, -4, 1, -1] and [0.1, 0, 0, 2, inf, -2, -inf, 2, -inf, inf]
-    let a = arr(Dtype::Float32, &[1.0, -1.0, 7.0, -7.0, 1.0, -7.0, 7.0, -4.0, 1.0, -1.0], &[10]);
+    let a = arr(
+        Dtype::Float32,
+        &[1.0, -1.0, 7.0, -7.0, 1.0, -7.0, 7.0, -4.0, 1.0, -1.0],
+        &[10],
+    );
     let inf = f64::INFINITY;
-    let b = arr(Dtype::Float32, &[0.1, 0.0, 0.0, 2.0, inf, -2.0, -inf, 2.0, -inf, inf], &[10]);
+    let b = arr(
+        Dtype::Float32,
+        &[0.1, 0.0, 0.0, 2.0, inf, -2.0, -inf, 2.0, -inf, inf],
+        &[10],
+    );
     let q = f64s(&ops::floor_divide(&a, &b, ()).unwrap());
-    assert_eq!(&q[..], &[9.0, -inf, inf, -4.0, 0.0, 3.0, -1.0, -2.0, -1.0, -1.0]);
+    assert_eq!(
+        &q[..],
+        &[9.0, -inf, inf, -4.0, 0.0, 3.0, -1.0, -2.0, -1.0, -1.0]
+    );
     let r = f64s(&ops::remainder(&a, &b, ()).unwrap());
-    let want_r = [0.099_999_986_588_954_93, f64::NAN, f64::NAN, 1.0, 1.0, -1.0, -inf, 0.0, -inf, inf];
+    let want_r = [
+        0.099_999_986_588_954_93,
+        f64::NAN,
+        f64::NAN,
+        1.0,
+        1.0,
+        -1.0,
+        -inf,
+        0.0,
+        -inf,
+        inf,
+    ];
     for (g, w) in r.iter().zip(want_r) {
         assert!((w.is_nan() && g.is_nan()) || *g == w, "remainder: {r:?}");
     }
@@ -170,8 +217,12 @@ fn float_floor_divide_and_remainder_are_numpys() {
 fn power_matches_f64_references() {
     let mut rng = StdRng::seed_from_u64(23);
     for dtype in FLOATS {
-        let x: Vec<f64> = (0..500).map(|_| round_to(dtype, rng.random_range(0.1..8.0))).collect();
-        let y: Vec<f64> = (0..500).map(|_| round_to(dtype, rng.random_range(-3.0..3.0))).collect();
+        let x: Vec<f64> = (0..500)
+            .map(|_| round_to(dtype, rng.random_range(0.1..8.0)))
+            .collect();
+        let y: Vec<f64> = (0..500)
+            .map(|_| round_to(dtype, rng.random_range(-3.0..3.0)))
+            .collect();
         let out = ops::power(&arr(dtype, &x, &[500]), &arr(dtype, &y, &[500]), ()).unwrap();
         let want: Vec<f64> = x.iter().zip(&y).map(|(a, b)| a.powf(*b)).collect();
         check_close("power", dtype, &f64s(&out), &want, 2.0);
@@ -194,8 +245,14 @@ fn maximum_and_minimum_propagate_nan() {
         let b = arr(dtype, &[1.0, nan, nan, -1.0, 3.0], &[5]);
         let mx = f64s(&ops::maximum(&a, &b, ()).unwrap());
         let mn = f64s(&ops::minimum(&a, &b, ()).unwrap());
-        assert!(mx[..3].iter().all(|v| v.is_nan()) && mx[3..] == [-0.5, 3.0], "{dtype} maximum {mx:?}");
-        assert!(mn[..3].iter().all(|v| v.is_nan()) && mn[3..] == [-1.0, 2.0], "{dtype} minimum {mn:?}");
+        assert!(
+            mx[..3].iter().all(|v| v.is_nan()) && mx[3..] == [-0.5, 3.0],
+            "{dtype} maximum {mx:?}"
+        );
+        assert!(
+            mn[..3].iter().all(|v| v.is_nan()) && mn[3..] == [-1.0, 2.0],
+            "{dtype} minimum {mn:?}"
+        );
     }
 }
 
@@ -207,7 +264,13 @@ fn logaddexp_keeps_tiny_terms_and_handles_infinities() {
         let b = arr(dtype, &[-15.0, -inf, 1.0, 3.0, 0.0, inf], &[6]);
         let got = f64s(&ops::logaddexp(&a, &b, ()).unwrap());
         // ln(1 + e^-15): the 1 must not swallow the tiny term.
-        check_close("logaddexp", dtype, &got[..1], &[(-15f64).exp().ln_1p()], 2.0);
+        check_close(
+            "logaddexp",
+            dtype,
+            &got[..1],
+            &[(-15f64).exp().ln_1p()],
+            2.0,
+        );
         assert_eq!(&got[1..4], &[-inf, inf, 3.0], "{dtype}");
         assert!(got[4].is_nan() && got[5] == inf, "{dtype}: {got:?}");
     }
@@ -218,20 +281,49 @@ fn float_comparisons_and_logic_with_nan() {
     let mut rng = StdRng::seed_from_u64(24);
     for dtype in FLOATS {
         // Values from a small set, so that equal pairs are common; NaN and infinities included.
-        let pool = [-2.0, -0.0, 0.0, 0.5, 1.0, f64::NAN, f64::INFINITY, -f64::INFINITY];
-        let x: Vec<f64> = (0..400).map(|_| pool[rng.random_range(0..pool.len())]).collect();
-        let y: Vec<f64> = (0..400).map(|_| pool[rng.random_range(0..pool.len())]).collect();
+        let pool = [
+            -2.0,
+            -0.0,
+            0.0,
+            0.5,
+            1.0,
+            f64::NAN,
+            f64::INFINITY,
+            -f64::INFINITY,
+        ];
+        let x: Vec<f64> = (0..400)
+            .map(|_| pool[rng.random_range(0..pool.len())])
+            .collect();
+        let y: Vec<f64> = (0..400)
+            .map(|_| pool[rng.random_range(0..pool.len())])
+            .collect();
         let (a, b) = (arr(dtype, &x, &[400]), arr(dtype, &y, &[400]));
         type Cmp = (&'static str, Builder, fn(f64, f64) -> bool);
         let cases: Vec<Cmp> = vec![
             ("equal", |a, b| ops::equal(a, b, ()), |x, y| x == y),
             ("not_equal", |a, b| ops::not_equal(a, b, ()), |x, y| x != y),
             ("less", |a, b| ops::less(a, b, ()), |x, y| x < y),
-            ("less_equal", |a, b| ops::less_equal(a, b, ()), |x, y| x <= y),
+            (
+                "less_equal",
+                |a, b| ops::less_equal(a, b, ()),
+                |x, y| x <= y,
+            ),
             ("greater", |a, b| ops::greater(a, b, ()), |x, y| x > y),
-            ("greater_equal", |a, b| ops::greater_equal(a, b, ()), |x, y| x >= y),
-            ("logical_and", |a, b| ops::logical_and(a, b, ()), |x, y| x != 0.0 && y != 0.0),
-            ("logical_or", |a, b| ops::logical_or(a, b, ()), |x, y| x != 0.0 || y != 0.0),
+            (
+                "greater_equal",
+                |a, b| ops::greater_equal(a, b, ()),
+                |x, y| x >= y,
+            ),
+            (
+                "logical_and",
+                |a, b| ops::logical_and(a, b, ()),
+                |x, y| x != 0.0 && y != 0.0,
+            ),
+            (
+                "logical_or",
+                |a, b| ops::logical_or(a, b, ()),
+                |x, y| x != 0.0 || y != 0.0,
+            ),
         ];
         for (name, build, reference) in cases {
             let out = build(&a, &b).unwrap();
@@ -257,14 +349,23 @@ macro_rules! int_binary_test {
             for i in 0..200 {
                 y[i] = (rng.random_range(-5i64..6) as i128) as $t;
             }
-            let specials = [<$t>::MIN, <$t>::MAX, 0 as $t, 1 as $t, (0 as $t).wrapping_sub(1)];
+            let specials = [
+                <$t>::MIN,
+                <$t>::MAX,
+                0 as $t,
+                1 as $t,
+                (0 as $t).wrapping_sub(1),
+            ];
             for (i, &s) in specials.iter().enumerate() {
                 for (j, &t) in specials.iter().enumerate() {
                     x[200 + 5 * i + j] = s;
                     y[200 + 5 * i + j] = t;
                 }
             }
-            let (a, b) = (Array::from_slice(&x, &[n]).unwrap(), Array::from_slice(&y, &[n]).unwrap());
+            let (a, b) = (
+                Array::from_slice(&x, &[n]).unwrap(),
+                Array::from_slice(&y, &[n]).unwrap(),
+            );
             let dt = a.dtype();
             let w = |v: $t| v as i128;
             let same = |r: Result<Array>| {
@@ -273,41 +374,112 @@ macro_rules! int_binary_test {
                 r.to_vec::<$t>().unwrap()
             };
             let each = |f: &dyn Fn(i128, i128) -> i128| -> Vec<$t> {
-                x.iter().zip(&y).map(|(&p, &q)| f(w(p), w(q)) as $t).collect()
+                x.iter()
+                    .zip(&y)
+                    .map(|(&p, &q)| f(w(p), w(q)) as $t)
+                    .collect()
             };
             // Wrapping arithmetic: the exact i128 result truncated to the type.
             assert_eq!(same(ops::add(&a, &b, ())), each(&|p, q| p + q), "add");
-            assert_eq!(same(ops::subtract(&a, &b, ())), each(&|p, q| p - q), "subtract");
-            assert_eq!(same(ops::multiply(&a, &b, ())), each(&|p, q| p.wrapping_mul(q)), "multiply");
-            assert_eq!(same(ops::maximum(&a, &b, ())), each(&|p, q| p.max(q)), "maximum");
-            assert_eq!(same(ops::minimum(&a, &b, ())), each(&|p, q| p.min(q)), "minimum");
+            assert_eq!(
+                same(ops::subtract(&a, &b, ())),
+                each(&|p, q| p - q),
+                "subtract"
+            );
+            assert_eq!(
+                same(ops::multiply(&a, &b, ())),
+                each(&|p, q| p.wrapping_mul(q)),
+                "multiply"
+            );
+            assert_eq!(
+                same(ops::maximum(&a, &b, ())),
+                each(&|p, q| p.max(q)),
+                "maximum"
+            );
+            assert_eq!(
+                same(ops::minimum(&a, &b, ())),
+                each(&|p, q| p.min(q)),
+                "minimum"
+            );
             // Python's // and %: floor, remainder with the divisor's sign; 0 for a zero divisor.
             let floor_div = |p: i128, q: i128| {
                 if q == 0 {
                     return (0, 0);
                 }
                 let (d, r) = (p / q, p % q);
-                if r != 0 && ((r < 0) != (q < 0)) { (d - 1, r + q) } else { (d, r) }
+                if r != 0 && ((r < 0) != (q < 0)) {
+                    (d - 1, r + q)
+                } else {
+                    (d, r)
+                }
             };
-            assert_eq!(same(ops::floor_divide(&a, &b, ())), each(&|p, q| floor_div(p, q).0), "floor_divide");
-            assert_eq!(same(ops::remainder(&a, &b, ())), each(&|p, q| floor_div(p, q).1), "remainder");
-            assert_eq!(same(ops::bitwise_and(&a, &b, ())), each(&|p, q| p & q), "bitwise_and");
-            assert_eq!(same(ops::bitwise_or(&a, &b, ())), each(&|p, q| p | q), "bitwise_or");
-            assert_eq!(same(ops::bitwise_xor(&a, &b, ())), each(&|p, q| p ^ q), "bitwise_xor");
+            assert_eq!(
+                same(ops::floor_divide(&a, &b, ())),
+                each(&|p, q| floor_div(p, q).0),
+                "floor_divide"
+            );
+            assert_eq!(
+                same(ops::remainder(&a, &b, ())),
+                each(&|p, q| floor_div(p, q).1),
+                "remainder"
+            );
+            assert_eq!(
+                same(ops::bitwise_and(&a, &b, ())),
+                each(&|p, q| p & q),
+                "bitwise_and"
+            );
+            assert_eq!(
+                same(ops::bitwise_or(&a, &b, ())),
+                each(&|p, q| p | q),
+                "bitwise_or"
+            );
+            assert_eq!(
+                same(ops::bitwise_xor(&a, &b, ())),
+                each(&|p, q| p ^ q),
+                "bitwise_xor"
+            );
             let bools = |r: Result<Array>| r.unwrap().to_vec::<bool>().unwrap();
-            let test = |f: &dyn Fn($t, $t) -> bool| -> Vec<bool> { x.iter().zip(&y).map(|(&p, &q)| f(p, q)).collect() };
+            let test = |f: &dyn Fn($t, $t) -> bool| -> Vec<bool> {
+                x.iter().zip(&y).map(|(&p, &q)| f(p, q)).collect()
+            };
             assert_eq!(bools(ops::equal(&a, &b, ())), test(&|p, q| p == q), "equal");
-            assert_eq!(bools(ops::not_equal(&a, &b, ())), test(&|p, q| p != q), "not_equal");
+            assert_eq!(
+                bools(ops::not_equal(&a, &b, ())),
+                test(&|p, q| p != q),
+                "not_equal"
+            );
             assert_eq!(bools(ops::less(&a, &b, ())), test(&|p, q| p < q), "less");
-            assert_eq!(bools(ops::less_equal(&a, &b, ())), test(&|p, q| p <= q), "less_equal");
-            assert_eq!(bools(ops::greater(&a, &b, ())), test(&|p, q| p > q), "greater");
-            assert_eq!(bools(ops::greater_equal(&a, &b, ())), test(&|p, q| p >= q), "greater_equal");
-            assert_eq!(bools(ops::logical_and(&a, &b, ())), test(&|p, q| p != 0 as $t && q != 0 as $t), "logical_and");
-            assert_eq!(bools(ops::logical_or(&a, &b, ())), test(&|p, q| p != 0 as $t || q != 0 as $t), "logical_or");
+            assert_eq!(
+                bools(ops::less_equal(&a, &b, ())),
+                test(&|p, q| p <= q),
+                "less_equal"
+            );
+            assert_eq!(
+                bools(ops::greater(&a, &b, ())),
+                test(&|p, q| p > q),
+                "greater"
+            );
+            assert_eq!(
+                bools(ops::greater_equal(&a, &b, ())),
+                test(&|p, q| p >= q),
+                "greater_equal"
+            );
+            assert_eq!(
+                bools(ops::logical_and(&a, &b, ())),
+                test(&|p, q| p != 0 as $t && q != 0 as $t),
+                "logical_and"
+            );
+            assert_eq!(
+                bools(ops::logical_or(&a, &b, ())),
+                test(&|p, q| p != 0 as $t || q != 0 as $t),
+                "logical_or"
+            );
 
             // Shifts, with amounts past the width and (for signed types) negative: NumPy gives 0,
             // or the sign fill for a right shift.
-            let s: Vec<$t> = (0..n).map(|_| (rng.random_range(-3i64..BITS as i64 + 4) as i128) as $t).collect();
+            let s: Vec<$t> = (0..n)
+                .map(|_| (rng.random_range(-3i64..BITS as i64 + 4) as i128) as $t)
+                .collect();
             let sh = Array::from_slice(&s, &[n]).unwrap();
             let shift = |left: bool| -> Vec<$t> {
                 x.iter()
@@ -315,7 +487,11 @@ macro_rules! int_binary_test {
                     .map(|(&p, &k)| {
                         let (p, k) = (w(p), w(k));
                         if k < 0 || k >= BITS as i128 {
-                            if left || p >= 0 { 0 as $t } else { (0 as $t).wrapping_sub(1) }
+                            if left || p >= 0 {
+                                0 as $t
+                            } else {
+                                (0 as $t).wrapping_sub(1)
+                            }
                         } else if left {
                             (p << k) as $t
                         } else {
@@ -324,14 +500,30 @@ macro_rules! int_binary_test {
                     })
                     .collect()
             };
-            assert_eq!(same(ops::left_shift(&a, &sh, ())), shift(true), "left_shift");
-            assert_eq!(same(ops::right_shift(&a, &sh, ())), shift(false), "right_shift");
+            assert_eq!(
+                same(ops::left_shift(&a, &sh, ())),
+                shift(true),
+                "left_shift"
+            );
+            assert_eq!(
+                same(ops::right_shift(&a, &sh, ())),
+                shift(false),
+                "right_shift"
+            );
 
             // Powers of small numbers (wrapping), and the negative-exponent rule.
-            let base: Vec<$t> = (0..n).map(|_| (rng.random_range(-9i64..10) as i128) as $t).collect();
-            let exp: Vec<$t> = (0..n).map(|_| (rng.random_range(-2i64..40) as i128) as $t).collect();
-            let p = ops::power(&Array::from_slice(&base, &[n]).unwrap(), &Array::from_slice(&exp, &[n]).unwrap(), ())
-                .unwrap();
+            let base: Vec<$t> = (0..n)
+                .map(|_| (rng.random_range(-9i64..10) as i128) as $t)
+                .collect();
+            let exp: Vec<$t> = (0..n)
+                .map(|_| (rng.random_range(-2i64..40) as i128) as $t)
+                .collect();
+            let p = ops::power(
+                &Array::from_slice(&base, &[n]).unwrap(),
+                &Array::from_slice(&exp, &[n]).unwrap(),
+                (),
+            )
+            .unwrap();
             assert_eq!(p.dtype(), dt);
             let want: Vec<$t> = base
                 .iter()
@@ -340,7 +532,17 @@ macro_rules! int_binary_test {
                     let (b, e) = (w(b), w(e));
                     if e < 0 {
                         // Only 1 and -1 have integer reciprocals.
-                        (match b { 1 => 1, -1 => if e % 2 == 0 { 1 } else { -1 }, _ => 0 }) as $t
+                        (match b {
+                            1 => 1,
+                            -1 => {
+                                if e % 2 == 0 {
+                                    1
+                                } else {
+                                    -1
+                                }
+                            }
+                            _ => 0,
+                        }) as $t
                     } else {
                         // Square and multiply mod 2^128 (the exponent of an unsigned -1 is 2^64 - 1).
                         let (mut acc, mut sq, mut k) = (1i128, b, e as u128);
@@ -360,14 +562,27 @@ macro_rules! int_binary_test {
             // True division and the float functions compute in float32.
             let d = ops::divide(&a, &b, ()).unwrap();
             assert_eq!(d.dtype(), Dtype::Float32);
-            let want: Vec<f64> = x.iter().zip(&y).map(|(&p, &q)| ((p as f32 as f64) / (q as f32 as f64)) as f32 as f64).collect();
+            let want: Vec<f64> = x
+                .iter()
+                .zip(&y)
+                .map(|(&p, &q)| ((p as f32 as f64) / (q as f32 as f64)) as f32 as f64)
+                .collect();
             let got = f64s(&d);
             for i in 0..n {
-                assert!(got[i] == want[i] || (got[i].is_nan() && want[i].is_nan()), "divide {} / {}", x[i], y[i]);
+                assert!(
+                    got[i] == want[i] || (got[i].is_nan() && want[i].is_nan()),
+                    "divide {} / {}",
+                    x[i],
+                    y[i]
+                );
             }
             let t = ops::arctan2(&a, &b, ()).unwrap();
             assert_eq!(t.dtype(), Dtype::Float32);
-            let want: Vec<f64> = x.iter().zip(&y).map(|(&p, &q)| (p as f32 as f64).atan2(q as f32 as f64)).collect();
+            let want: Vec<f64> = x
+                .iter()
+                .zip(&y)
+                .map(|(&p, &q)| (p as f32 as f64).atan2(q as f32 as f64))
+                .collect();
             check_close("arctan2", Dtype::Float32, &f64s(&t), &want, 2.0);
         }
     };
@@ -386,20 +601,41 @@ fn integer_division_matches_numpy_with_negatives_and_zero() {
     // np.floor_divide / np.remainder on int8 [-128, -7, 7, -7, 5, 0, -128] by [-1, 2, -2, 0, 0, 0, 1].
     let a = Array::from_slice(&[-128i8, -7, 7, -7, 5, 0, -128], &[7]).unwrap();
     let b = Array::from_slice(&[-1i8, 2, -2, 0, 0, 0, 1], &[7]).unwrap();
-    assert_eq!(ops::floor_divide(&a, &b, ()).unwrap().to_vec::<i8>().unwrap(), vec![-128, -4, -4, 0, 0, 0, -128]);
-    assert_eq!(ops::remainder(&a, &b, ()).unwrap().to_vec::<i8>().unwrap(), vec![0, 1, -1, 0, 0, 0, 0]);
+    assert_eq!(
+        ops::floor_divide(&a, &b, ())
+            .unwrap()
+            .to_vec::<i8>()
+            .unwrap(),
+        vec![-128, -4, -4, 0, 0, 0, -128]
+    );
+    assert_eq!(
+        ops::remainder(&a, &b, ()).unwrap().to_vec::<i8>().unwrap(),
+        vec![0, 1, -1, 0, 0, 0, 0]
+    );
     // Unsigned: np.floor_divide(np.uint8([200, 5]), np.uint8([7, 0])) == [28, 0]; remainder [4, 0].
     let a = Array::from_slice(&[200u8, 5], &[2]).unwrap();
     let b = Array::from_slice(&[7u8, 0], &[2]).unwrap();
-    assert_eq!(ops::floor_divide(&a, &b, ()).unwrap().to_vec::<u8>().unwrap(), vec![28, 0]);
-    assert_eq!(ops::remainder(&a, &b, ()).unwrap().to_vec::<u8>().unwrap(), vec![4, 0]);
+    assert_eq!(
+        ops::floor_divide(&a, &b, ())
+            .unwrap()
+            .to_vec::<u8>()
+            .unwrap(),
+        vec![28, 0]
+    );
+    assert_eq!(
+        ops::remainder(&a, &b, ()).unwrap().to_vec::<u8>().unwrap(),
+        vec![4, 0]
+    );
     // Mixed signs through promotion: uint8 and int8 meet in int16.
     let a = Array::from_slice(&[250u8, 7], &[2]).unwrap();
     let b = Array::from_slice(&[-3i8, -2], &[2]).unwrap();
     let q = ops::floor_divide(&a, &b, ()).unwrap();
     assert_eq!(q.dtype(), Dtype::Int16);
     assert_eq!(q.to_vec::<i16>().unwrap(), vec![-84, -4]);
-    assert_eq!(ops::remainder(&a, &b, ()).unwrap().to_vec::<i16>().unwrap(), vec![-2, -1]);
+    assert_eq!(
+        ops::remainder(&a, &b, ()).unwrap().to_vec::<i16>().unwrap(),
+        vec![-2, -1]
+    );
 }
 
 // ---------------------------------------------------------------- bool
@@ -408,27 +644,72 @@ fn integer_division_matches_numpy_with_negatives_and_zero() {
 fn bool_binary_ops() {
     let x = [false, false, true, true];
     let y = [false, true, false, true];
-    let (a, b) = (Array::from_slice(&x, &[4]).unwrap(), Array::from_slice(&y, &[4]).unwrap());
+    let (a, b) = (
+        Array::from_slice(&x, &[4]).unwrap(),
+        Array::from_slice(&y, &[4]).unwrap(),
+    );
     let bools = |r: Result<Array>| {
         let r = r.unwrap();
         assert_eq!(r.dtype(), Dtype::Bool);
         r.to_vec::<bool>().unwrap()
     };
     assert_eq!(bools(ops::add(&a, &b, ())), vec![false, true, true, true]);
-    assert_eq!(bools(ops::multiply(&a, &b, ())), vec![false, false, false, true]);
-    assert_eq!(bools(ops::maximum(&a, &b, ())), vec![false, true, true, true]);
-    assert_eq!(bools(ops::minimum(&a, &b, ())), vec![false, false, false, true]);
-    assert_eq!(bools(ops::bitwise_and(&a, &b, ())), vec![false, false, false, true]);
-    assert_eq!(bools(ops::bitwise_or(&a, &b, ())), vec![false, true, true, true]);
-    assert_eq!(bools(ops::bitwise_xor(&a, &b, ())), vec![false, true, true, false]);
-    assert_eq!(bools(ops::logical_and(&a, &b, ())), vec![false, false, false, true]);
-    assert_eq!(bools(ops::logical_or(&a, &b, ())), vec![false, true, true, true]);
-    assert_eq!(bools(ops::equal(&a, &b, ())), vec![true, false, false, true]);
-    assert_eq!(bools(ops::not_equal(&a, &b, ())), vec![false, true, true, false]);
-    assert_eq!(bools(ops::less(&a, &b, ())), vec![false, true, false, false]);
-    assert_eq!(bools(ops::less_equal(&a, &b, ())), vec![true, true, false, true]);
-    assert_eq!(bools(ops::greater(&a, &b, ())), vec![false, false, true, false]);
-    assert_eq!(bools(ops::greater_equal(&a, &b, ())), vec![true, false, true, true]);
+    assert_eq!(
+        bools(ops::multiply(&a, &b, ())),
+        vec![false, false, false, true]
+    );
+    assert_eq!(
+        bools(ops::maximum(&a, &b, ())),
+        vec![false, true, true, true]
+    );
+    assert_eq!(
+        bools(ops::minimum(&a, &b, ())),
+        vec![false, false, false, true]
+    );
+    assert_eq!(
+        bools(ops::bitwise_and(&a, &b, ())),
+        vec![false, false, false, true]
+    );
+    assert_eq!(
+        bools(ops::bitwise_or(&a, &b, ())),
+        vec![false, true, true, true]
+    );
+    assert_eq!(
+        bools(ops::bitwise_xor(&a, &b, ())),
+        vec![false, true, true, false]
+    );
+    assert_eq!(
+        bools(ops::logical_and(&a, &b, ())),
+        vec![false, false, false, true]
+    );
+    assert_eq!(
+        bools(ops::logical_or(&a, &b, ())),
+        vec![false, true, true, true]
+    );
+    assert_eq!(
+        bools(ops::equal(&a, &b, ())),
+        vec![true, false, false, true]
+    );
+    assert_eq!(
+        bools(ops::not_equal(&a, &b, ())),
+        vec![false, true, true, false]
+    );
+    assert_eq!(
+        bools(ops::less(&a, &b, ())),
+        vec![false, true, false, false]
+    );
+    assert_eq!(
+        bools(ops::less_equal(&a, &b, ())),
+        vec![true, true, false, true]
+    );
+    assert_eq!(
+        bools(ops::greater(&a, &b, ())),
+        vec![false, false, true, false]
+    );
+    assert_eq!(
+        bools(ops::greater_equal(&a, &b, ())),
+        vec![true, false, true, true]
+    );
     // As NumPy: // % and ** treat bool as the smallest integer (int8 here).
     let i8s = |r: Result<Array>| {
         let r = r.unwrap();
@@ -441,14 +722,28 @@ fn bool_binary_ops() {
     let shl = ops::left_shift(&a, &b, ()).unwrap();
     assert_eq!(shl.dtype(), Dtype::Uint8);
     assert_eq!(shl.to_vec::<u8>().unwrap(), vec![0, 0, 1, 2]);
-    assert_eq!(ops::right_shift(&a, &b, ()).unwrap().to_vec::<u8>().unwrap(), vec![0, 0, 1, 0]);
+    assert_eq!(
+        ops::right_shift(&a, &b, ())
+            .unwrap()
+            .to_vec::<u8>()
+            .unwrap(),
+        vec![0, 0, 1, 0]
+    );
     let d = ops::divide(&a, &b, ()).unwrap();
     assert_eq!(d.dtype(), Dtype::Float32);
     let d = f64s(&d);
-    assert!(d[0].is_nan() && d[1..] == [0.0, f64::INFINITY, 1.0], "{d:?}");
+    assert!(
+        d[0].is_nan() && d[1..] == [0.0, f64::INFINITY, 1.0],
+        "{d:?}"
+    );
     let l = f64s(&ops::logaddexp(&a, &b, ()).unwrap());
     let ln2 = std::f64::consts::LN_2;
-    let want = [ln2, 1.0 + (-1f64).exp().ln_1p(), 1.0 + (-1f64).exp().ln_1p(), 1.0 + ln2];
+    let want = [
+        ln2,
+        1.0 + (-1f64).exp().ln_1p(),
+        1.0 + (-1f64).exp().ln_1p(),
+        1.0 + ln2,
+    ];
     check_close("logaddexp", Dtype::Float32, &l, &want, 4.0);
 }
 
@@ -478,18 +773,37 @@ fn complex_binary_ops_match_closed_forms() {
     for i in 20..40 {
         y[i].re = x[i].re;
     }
-    let (a, b) = (Array::from_slice(&x, &[n]).unwrap(), Array::from_slice(&y, &[n]).unwrap());
+    let (a, b) = (
+        Array::from_slice(&x, &[n]).unwrap(),
+        Array::from_slice(&y, &[n]).unwrap(),
+    );
     let w = |z: Complex32| (z.re as f64, z.im as f64);
     type Case = (&'static str, Builder, fn(C, C) -> C);
     let cases: Vec<Case> = vec![
-        ("add", |a, b| ops::add(a, b, ()), |p, q| (p.0 + q.0, p.1 + q.1)),
-        ("subtract", |a, b| ops::subtract(a, b, ()), |p, q| (p.0 - q.0, p.1 - q.1)),
+        (
+            "add",
+            |a, b| ops::add(a, b, ()),
+            |p, q| (p.0 + q.0, p.1 + q.1),
+        ),
+        (
+            "subtract",
+            |a, b| ops::subtract(a, b, ()),
+            |p, q| (p.0 - q.0, p.1 - q.1),
+        ),
         ("multiply", |a, b| ops::multiply(a, b, ()), cmul),
-        ("divide", |a, b| ops::divide(a, b, ()), |p, q| {
-            let d = q.0 * q.0 + q.1 * q.1;
-            ((p.0 * q.0 + p.1 * q.1) / d, (p.1 * q.0 - p.0 * q.1) / d)
-        }),
-        ("power", |a, b| ops::power(a, b, ()), |p, q| cexp(cmul(q, cln(p)))),
+        (
+            "divide",
+            |a, b| ops::divide(a, b, ()),
+            |p, q| {
+                let d = q.0 * q.0 + q.1 * q.1;
+                ((p.0 * q.0 + p.1 * q.1) / d, (p.1 * q.0 - p.0 * q.1) / d)
+            },
+        ),
+        (
+            "power",
+            |a, b| ops::power(a, b, ()),
+            |p, q| cexp(cmul(q, cln(p))),
+        ),
     ];
     for (name, build, reference) in cases {
         let out = build(&a, &b).unwrap();
@@ -499,29 +813,59 @@ fn complex_binary_ops_match_closed_forms() {
             let err = (g.re as f64 - r.0).hypot(g.im as f64 - r.1);
             // f32 arithmetic: a few roundings, power through exp and log a few more.
             let tol = if name == "power" { 2e-5 } else { 1e-6 };
-            assert!(err <= tol * r.0.hypot(r.1), "{name}({}, {}) = {g}, expected {r:?}", x[i], y[i]);
+            assert!(
+                err <= tol * r.0.hypot(r.1),
+                "{name}({}, {}) = {g}, expected {r:?}",
+                x[i],
+                y[i]
+            );
         }
     }
     // NumPy's lexicographic order, and maximum/minimum by it.
     let lt = |p: Complex32, q: Complex32| p.re < q.re || (p.re == q.re && p.im < q.im);
     let bools = |r: Result<Array>| r.unwrap().to_vec::<bool>().unwrap();
-    let test = |f: &dyn Fn(Complex32, Complex32) -> bool| -> Vec<bool> { x.iter().zip(&y).map(|(&p, &q)| f(p, q)).collect() };
-    assert_eq!(bools(ops::equal(&a, &b, ())), test(&|p, q| p.re == q.re && p.im == q.im));
-    assert_eq!(bools(ops::not_equal(&a, &b, ())), test(&|p, q| p.re != q.re || p.im != q.im));
+    let test = |f: &dyn Fn(Complex32, Complex32) -> bool| -> Vec<bool> {
+        x.iter().zip(&y).map(|(&p, &q)| f(p, q)).collect()
+    };
+    assert_eq!(
+        bools(ops::equal(&a, &b, ())),
+        test(&|p, q| p.re == q.re && p.im == q.im)
+    );
+    assert_eq!(
+        bools(ops::not_equal(&a, &b, ())),
+        test(&|p, q| p.re != q.re || p.im != q.im)
+    );
     assert_eq!(bools(ops::less(&a, &b, ())), test(&|p, q| lt(p, q)));
     assert_eq!(bools(ops::less_equal(&a, &b, ())), test(&|p, q| !lt(q, p)));
     assert_eq!(bools(ops::greater(&a, &b, ())), test(&|p, q| lt(q, p)));
-    assert_eq!(bools(ops::greater_equal(&a, &b, ())), test(&|p, q| !lt(p, q)));
-    let mx = ops::maximum(&a, &b, ()).unwrap().to_vec::<Complex32>().unwrap();
-    let mn = ops::minimum(&a, &b, ()).unwrap().to_vec::<Complex32>().unwrap();
+    assert_eq!(
+        bools(ops::greater_equal(&a, &b, ())),
+        test(&|p, q| !lt(p, q))
+    );
+    let mx = ops::maximum(&a, &b, ())
+        .unwrap()
+        .to_vec::<Complex32>()
+        .unwrap();
+    let mn = ops::minimum(&a, &b, ())
+        .unwrap()
+        .to_vec::<Complex32>()
+        .unwrap();
     for i in 0..n {
         let (p, q) = (x[i], y[i]);
         assert_eq!(mx[i], if lt(p, q) { q } else { p }, "maximum({p}, {q})");
         assert_eq!(mn[i], if lt(q, p) { q } else { p }, "minimum({p}, {q})");
     }
     // A NaN in either part of either input wins (MLX).
-    let p = Array::from_slice(&[Complex32::new(f32::NAN, 0.0), Complex32::new(1.0, 5.0)], &[2]).unwrap();
-    let q = Array::from_slice(&[Complex32::new(9.0, 0.0), Complex32::new(2.0, f32::NAN)], &[2]).unwrap();
+    let p = Array::from_slice(
+        &[Complex32::new(f32::NAN, 0.0), Complex32::new(1.0, 5.0)],
+        &[2],
+    )
+    .unwrap();
+    let q = Array::from_slice(
+        &[Complex32::new(9.0, 0.0), Complex32::new(2.0, f32::NAN)],
+        &[2],
+    )
+    .unwrap();
     for r in [ops::maximum(&p, &q, ()), ops::minimum(&p, &q, ())] {
         let r = r.unwrap().to_vec::<Complex32>().unwrap();
         assert!(r.iter().all(|z| z.re.is_nan() || z.im.is_nan()), "{r:?}");
@@ -575,11 +919,30 @@ fn broadcasting_through_views() {
     assert_eq!(got, logical(&[r, c, c], |ix| at(ix[0], ix[2]) + u[ix[1]]));
 
     // Both dims reversed (negative steps) against every-other column reversed, broadcast down.
-    let rev = ops::slice_dims(&m, &[SliceDim { start: r - 1, step: -1, len: r }, SliceDim { start: c - 1, step: -1, len: c }], ())
-        .unwrap();
+    let rev = ops::slice_dims(
+        &m,
+        &[
+            SliceDim {
+                start: r - 1,
+                step: -1,
+                len: r,
+            },
+            SliceDim {
+                start: c - 1,
+                step: -1,
+                len: c,
+            },
+        ],
+        (),
+    )
+    .unwrap();
     let rrow = ops::slice(&row, &[-1], &[-(c as isize) - 1], &[-1], ()).unwrap();
     let got = f64s(&ops::maximum(&rev, &rrow, ()).unwrap());
-    assert_eq!(got, logical(&[r, c], |ix| at(r - 1 - ix[0], c - 1 - ix[1]).max(u[c - 1 - ix[1]])));
+    assert_eq!(
+        got,
+        logical(&[r, c], |ix| at(r - 1 - ix[0], c - 1 - ix[1])
+            .max(u[c - 1 - ix[1]]))
+    );
 
     // An explicit broadcast_to view (stride 0) against a 0-d scalar.
     let b = ops::broadcast_to(&row, &[4, c], ()).unwrap();
@@ -593,7 +956,13 @@ fn broadcasting_through_views() {
     let fr = arr(Dtype::Float32, &u, &[c]);
     let sum = ops::add(&ia, &fr, ()).unwrap();
     assert_eq!((sum.dtype(), sum.shape()), (Dtype::Float32, &[r, c][..]));
-    assert_eq!(f64s(&sum), logical(&[r, c], |ix| round_to(Dtype::Float32, ic[ix[0]] + round_to(Dtype::Float32, u[ix[1]]))));
+    assert_eq!(
+        f64s(&sum),
+        logical(&[r, c], |ix| round_to(
+            Dtype::Float32,
+            ic[ix[0]] + round_to(Dtype::Float32, u[ix[1]])
+        ))
+    );
 }
 
 #[test]
@@ -607,14 +976,20 @@ fn large_arrays_take_the_parallel_path() {
     let want: Vec<f64> = x.iter().zip(&y).map(|(p, q)| p * q).collect();
     check_close("multiply (large)", Dtype::Float32, &got, &want, 1.0);
     let lt = ops::less(&a, &b, ()).unwrap().to_vec::<bool>().unwrap();
-    assert!(lt.iter().zip(x.iter().zip(&y)).all(|(l, (p, q))| *l == (p < q)));
+    assert!(lt
+        .iter()
+        .zip(x.iter().zip(&y))
+        .all(|(l, (p, q))| *l == (p < q)));
     // A large broadcast: (500, 1) int64 by (1, 401) int64, through a transposed view.
     let (r, c) = (500usize, 401usize);
     let col: Vec<f64> = (0..r).map(|i| (i as f64) * 1_000_003.0 - 9e8).collect();
     let rowv: Vec<f64> = (0..c).map(|j| (j as f64) * 7.0 + 1.0).collect();
     let ca = arr(Dtype::Int64, &col, &[r, 1]);
     let ra = ops::transpose(&arr(Dtype::Int64, &rowv, &[c, 1]), None, ()).unwrap();
-    let q = ops::floor_divide(&ca, &ra, ()).unwrap().to_vec::<i64>().unwrap();
+    let q = ops::floor_divide(&ca, &ra, ())
+        .unwrap()
+        .to_vec::<i64>()
+        .unwrap();
     let want = logical(&[r, c], |ix| (col[ix[0]] / rowv[ix[1]]).floor());
     assert!(q.iter().zip(&want).all(|(g, w)| *g as f64 == *w));
 }
@@ -630,10 +1005,21 @@ fn where_broadcasts_and_promotes() {
     let y = arr(Dtype::Float32, &[0.5], &[]);
     let w = ops::where_(&cond, &x, &y, ()).unwrap();
     assert_eq!((w.dtype(), w.shape()), (Dtype::Float32, &[3, 4][..]));
-    assert_eq!(f64s(&w), logical(&[3, 4], |ix| if cv[ix[0]] != 0.0 { xv[ix[1]] } else { 0.5 }));
+    assert_eq!(
+        f64s(&w),
+        logical(&[3, 4], |ix| if cv[ix[0]] != 0.0 { xv[ix[1]] } else { 0.5 })
+    );
     // A non-bool condition means "nonzero" (NaN included).
     let fc = arr(Dtype::Float32, &[0.0, f64::NAN, -1.0, 0.0], &[4]);
-    let got = f64s(&ops::where_(&fc, &arr(Dtype::Int64, &[1.0; 4], &[4]), &arr(Dtype::Int64, &[2.0; 4], &[4]), ()).unwrap());
+    let got = f64s(
+        &ops::where_(
+            &fc,
+            &arr(Dtype::Int64, &[1.0; 4], &[4]),
+            &arr(Dtype::Int64, &[2.0; 4], &[4]),
+            (),
+        )
+        .unwrap(),
+    );
     assert_eq!(got, vec![2.0, 1.0, 1.0, 2.0]);
     // Large, with transposed and reversed branches.
     let (r, c) = (400, 300);
@@ -642,14 +1028,38 @@ fn where_broadcasts_and_promotes() {
     let cv: Vec<f64> = (0..r * c).map(|_| rng.random_range(0..2) as f64).collect();
     let cond = arr(Dtype::Bool, &cv, &[r, c]);
     let xt = ops::transpose(&arr(Dtype::Float64, &xv, &[c, r]), None, ()).unwrap();
-    let yr = ops::slice_dims(&arr(Dtype::Float64, &yv, &[r, c]), &[SliceDim { start: r - 1, step: -1, len: r }, SliceDim { start: 0, step: 1, len: c }], ())
-        .unwrap();
+    let yr = ops::slice_dims(
+        &arr(Dtype::Float64, &yv, &[r, c]),
+        &[
+            SliceDim {
+                start: r - 1,
+                step: -1,
+                len: r,
+            },
+            SliceDim {
+                start: 0,
+                step: 1,
+                len: c,
+            },
+        ],
+        (),
+    )
+    .unwrap();
     let got = f64s(&ops::where_(&cond, &xt, &yr, ()).unwrap());
-    let want = logical(&[r, c], |ix| if cv[ix[0] * c + ix[1]] != 0.0 { xv[ix[1] * r + ix[0]] } else { yv[(r - 1 - ix[0]) * c + ix[1]] });
+    let want = logical(&[r, c], |ix| {
+        if cv[ix[0] * c + ix[1]] != 0.0 {
+            xv[ix[1] * r + ix[0]]
+        } else {
+            yv[(r - 1 - ix[0]) * c + ix[1]]
+        }
+    });
     assert_eq!(got, want);
     // Shapes that do not broadcast name `where`.
     let bad = ops::where_(&arr(Dtype::Bool, &[1.0, 0.0], &[2]), &x, &y, ());
-    assert!(matches!(bad, Err(Error::Shape { op: "where", .. })), "{bad:?}");
+    assert!(
+        matches!(bad, Err(Error::Shape { op: "where", .. })),
+        "{bad:?}"
+    );
 }
 
 // ---------------------------------------------------------------- errors
@@ -659,7 +1069,10 @@ fn dtype_error(r: Result<Array>, op: &str, mentions: &str) {
         Err(e @ Error::Dtype { .. }) => {
             assert_eq!(e.op(), op, "{e}");
             let msg = e.to_string();
-            assert!(msg.starts_with(&format!("[{op}]")) && msg.contains(mentions), "{msg}");
+            assert!(
+                msg.starts_with(&format!("[{op}]")) && msg.contains(mentions),
+                "{msg}"
+            );
         }
         other => panic!("{op}: expected a dtype error, got {other:?}"),
     }
@@ -686,7 +1099,10 @@ fn rejected_dtypes_and_shapes_name_the_op() {
     match ops::add(&f, &wide, ()) {
         Err(e @ Error::Shape { .. }) => {
             assert_eq!(e.op(), "add");
-            assert!(e.to_string().contains("[2]") && e.to_string().contains("[3]"), "{e}");
+            assert!(
+                e.to_string().contains("[2]") && e.to_string().contains("[3]"),
+                "{e}"
+            );
         }
         other => panic!("expected a shape error, got {other:?}"),
     }

@@ -41,13 +41,19 @@ const MLX: [[Dtype; 14]; 14] = [
 
 #[test]
 fn promote_types_matches_mlx_for_every_pair() {
-    assert_eq!(Dtype::ALL, [B, U8, U16, U32, U64, I8, I16, I32, I64, F16, BF16, F32, F64, C64]);
+    assert_eq!(
+        Dtype::ALL,
+        [B, U8, U16, U32, U64, I8, I16, I32, I64, F16, BF16, F32, F64, C64]
+    );
     let mut wrong = vec![];
     for (i, &a) in Dtype::ALL.iter().enumerate() {
         for (j, &b) in Dtype::ALL.iter().enumerate() {
             let got = promote_types(a, b);
             if got != MLX[i][j] {
-                wrong.push(format!("promote_types({a}, {b}) = {got}, MLX says {}", MLX[i][j]));
+                wrong.push(format!(
+                    "promote_types({a}, {b}) = {got}, MLX says {}",
+                    MLX[i][j]
+                ));
             }
         }
     }
@@ -81,7 +87,11 @@ fn where_promotes_its_branches() {
             let y = ops::zeros(&[2], b, ()).unwrap();
             let w = ops::where_(&cond, &x, &y, ()).unwrap();
             assert_eq!(w.dtype(), MLX[i][j], "where({a}, {b})");
-            assert_eq!(w.to_vec::<f64>().unwrap(), vec![1.0, 0.0], "where({a}, {b})");
+            assert_eq!(
+                w.to_vec::<f64>().unwrap(),
+                vec![1.0, 0.0],
+                "where({a}, {b})"
+            );
         }
     }
 }

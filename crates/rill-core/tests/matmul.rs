@@ -83,7 +83,6 @@ impl T for f16 {
 /// Random values in [-1, 1) of type `E` (complex: both parts), and the same values widened.
 fn random<E: T>(rng: &mut StdRng, shape: &[usize]) -> (Array, Vec<Complex64>) {
     let n: usize = shape.iter().product();
-    let vals: Vec<E> = (0..n).map(|_| E::make(rng.random_range(-1.0..1.0), rng.random_range(-1.0..1.0))).collect();
     let vals: Vec<E> = (0..n)
         .map(|_| E::make(rng.random_range(-1.0..1.0), rng.random_range(-1.0..1.0)))
         .collect();
@@ -126,8 +125,6 @@ fn indices(shape: &[usize]) -> Vec<Vec<usize>> {
 /// NumPy's matmul, by the book: promote 1-D operands, broadcast the batch dims, triple loop.
 /// Returns the product, the sum of |a_i b_i| per element (for error bounds), and k.
 fn reference(a: &Dense, b: &Dense) -> (Dense, Vec<f64>, usize) {
-    let a2 = if a.shape.len() == 1 { Dense { v: a.v.clone(), shape: vec![1, a.shape[0]] } } else { a.clone() };
-    let b2 = if b.shape.len() == 1 { Dense { v: b.v.clone(), shape: vec![b.shape[0], 1] } } else { b.clone() };
     let a2 = if a.shape.len() == 1 {
         Dense {
             v: a.v.clone(),
@@ -148,7 +145,6 @@ fn reference(a: &Dense, b: &Dense) -> (Dense, Vec<f64>, usize) {
     let (m, k, n) = (a2.shape[na - 2], a2.shape[na - 1], b2.shape[nb - 1]);
     assert_eq!(k, b2.shape[nb - 2]);
     let nbatch = (na - 2).max(nb - 2);
-    let dim = |s: &[usize], d: usize| if d + s.len() >= nbatch { s[d + s.len() - nbatch] } else { 1 };
     let dim = |s: &[usize], d: usize| {
         if d + s.len() >= nbatch {
             s[d + s.len() - nbatch]
@@ -165,7 +161,6 @@ fn reference(a: &Dense, b: &Dense) -> (Dense, Vec<f64>, usize) {
         .collect();
     let pick = |s: &[usize], idx: &[usize]| -> Vec<usize> {
         let skip = nbatch - s.len();
-        (0..s.len()).map(|d| if s[d] == 1 { 0 } else { idx[d + skip] }).collect()
         (0..s.len())
             .map(|d| if s[d] == 1 { 0 } else { idx[d + skip] })
             .collect()
@@ -206,8 +201,6 @@ fn check<E: T>(what: &str, got: &Array, want: &Dense, mag: &[f64], k: usize) {
     let g: Vec<E> = got.to_vec().unwrap();
     for (i, (&x, &w)) in g.iter().zip(&want.v).enumerate() {
         let x = x.wide();
-        let tol = 1.5 * ((k as f64 + 2.0) * E::ACC * mag[i] + E::OUT * w.norm() + E::PARTIAL * mag[i]) + 1e-300;
-        assert!((x - w).norm() <= tol, "{what}: element {i}: got {x}, want {w} (tolerance {tol:e})");
         let tol = 1.5
             * ((k as f64 + 2.0) * E::ACC * mag[i] + E::OUT * w.norm() + E::PARTIAL * mag[i])
             + 1e-300;
@@ -222,8 +215,6 @@ fn matmul_case<E: T>(rng: &mut StdRng, sa: &[usize], sb: &[usize]) {
     let (a, va) = random::<E>(rng, sa);
     let (b, vb) = random::<E>(rng, sb);
     let got = ops::matmul(&a, &b, ()).unwrap();
-    let (want, mag, k) = reference(&Dense { v: va, shape: sa.to_vec() }, &Dense { v: vb, shape: sb.to_vec() });
-    check::<E>(&format!("{:?} {sa:?} @ {sb:?}", E::DTYPE), &got, &want, &mag, k);
     let (want, mag, k) = reference(
         &Dense {
             v: va,
@@ -266,7 +257,6 @@ fn shapes_follow_numpy() {
     for &(sa, sb) in SHAPES {
         matmul_case::<f32>(&mut rng, sa, sb);
     }
-    let s = |x: &[usize], y: &[usize]| ops::matmul(&ops::ones(x, Dtype::Float32, ()).unwrap(), &ops::ones(y, Dtype::Float32, ()).unwrap(), ()).unwrap();
     let s = |x: &[usize], y: &[usize]| {
         ops::matmul(
             &ops::ones(x, Dtype::Float32, ()).unwrap(),
@@ -308,7 +298,6 @@ fn mixed_dtypes_promote_as_mlx() {
     for (x, y, want) in cases {
         // Small integers, exact in every dtype, so the product is exact too.
         let mk = |rng: &mut StdRng, shape: &[usize], dt: Dtype| {
-            let v: Vec<i32> = (0..shape.iter().product()).map(|_| rng.random_range(0..3)).collect();
             let v: Vec<i32> = (0..shape.iter().product())
                 .map(|_| rng.random_range(0..3))
                 .collect();
@@ -319,8 +308,6 @@ fn mixed_dtypes_promote_as_mlx() {
         let (b, vb) = mk(&mut rng, &[4, 2], y);
         let c = ops::matmul(&a, &b, ()).unwrap();
         assert_eq!(c.dtype(), want, "{x} @ {y}");
-        let got: Vec<f64> = ops::astype(&c, Dtype::Float64, ()).unwrap().to_vec().unwrap();
-        let fix = |v: &[i32], dt: Dtype| -> Vec<f64> { v.iter().map(|&e| if dt == Dtype::Bool { (e != 0) as i32 as f64 } else { e as f64 }).collect() };
         let got: Vec<f64> = ops::astype(&c, Dtype::Float64, ())
             .unwrap()
             .to_vec()
@@ -349,8 +336,6 @@ fn mixed_dtypes_promote_as_mlx() {
 /// `x` (row-major values `v` of shape `shape`) and a view of it with its axes permuted by `perm`,
 /// with the view's values.
 fn permuted(x: &Array, v: &[Complex64], shape: &[usize], perm: &[usize]) -> (Array, Dense) {
-    let view = ops::transpose(x, Some(&perm.iter().map(|&p| p as isize).collect::<Vec<_>>()), ()).unwrap();
-    let src = Dense { v: v.to_vec(), shape: shape.to_vec() };
     let view = ops::transpose(
         x,
         Some(&perm.iter().map(|&p| p as isize).collect::<Vec<_>>()),
@@ -372,7 +357,6 @@ fn permuted(x: &Array, v: &[Complex64], shape: &[usize], perm: &[usize]) -> (Arr
             src.at(&orig)
         })
         .collect();
-    (view, Dense { v: vals, shape: vshape })
     (
         view,
         Dense {
@@ -390,8 +374,6 @@ fn transposed_views() {
     let (bt, vb) = random::<f32>(&mut rng, &[7, 6]);
     let (a, da) = permuted(&at, &va, &[6, 5], &[1, 0]);
     let (b, db) = permuted(&bt, &vb, &[7, 6], &[1, 0]);
-    let (a0, da0) = (at.clone(), Dense { v: va.clone(), shape: vec![6, 5] });
-    let (b0, db0) = (bt.clone(), Dense { v: vb.clone(), shape: vec![7, 6] });
     let (a0, da0) = (
         at.clone(),
         Dense {
@@ -432,11 +414,6 @@ fn strided_reversed_and_broadcast_views() {
     // Every other column of a (4, 10): not a plain matrix layout, so it is gathered.
     let (x, vx) = random::<f64>(&mut rng, &[4, 10]);
     let a = ops::slice(&x, &[0, 0], &[4, 10], &[1, 2], ()).unwrap();
-    let da = Dense { v: (0..4).flat_map(|i| (0..5).map(move |j| (i, j))).map(|(i, j)| vx[i * 10 + 2 * j]).collect(), shape: vec![4, 5] };
-    // Rows reversed (a negative stride).
-    let (y, vy) = random::<f64>(&mut rng, &[5, 3]);
-    let b = ops::slice_dims(&y, &[SliceDim { start: 4, step: -1, len: 5 }, SliceDim { start: 0, step: 1, len: 3 }], ()).unwrap();
-    let db = Dense { v: (0..5).rev().flat_map(|i| vy[i * 3..i * 3 + 3].to_vec()).collect(), shape: vec![5, 3] };
     let da = Dense {
         v: (0..4)
             .flat_map(|i| (0..5).map(move |j| (i, j)))
@@ -477,10 +454,6 @@ fn strided_reversed_and_broadcast_views() {
     // A row broadcast to a matrix (stride 0 inside the matrix) and a batch broadcast by the user.
     let (r, vr) = random::<f32>(&mut rng, &[1, 6]);
     let a = ops::broadcast_to(&r, &[3, 6], ()).unwrap();
-    let da = Dense { v: (0..3).flat_map(|_| vr.clone()).collect(), shape: vec![3, 6] };
-    let (z, vz) = random::<f32>(&mut rng, &[6, 2]);
-    let b = ops::broadcast_to(&z, &[4, 6, 2], ()).unwrap();
-    let db = Dense { v: (0..4).flat_map(|_| vz.clone()).collect(), shape: vec![4, 6, 2] };
     let da = Dense {
         v: (0..3).flat_map(|_| vr.clone()).collect(),
         shape: vec![3, 6],
@@ -516,7 +489,6 @@ fn large_products_take_the_parallel_paths() {
     let (x, dx) = permuted(&xs, &vx, &[40, 50, 30], &[0, 2, 1]);
     let (y, vy) = random::<f32>(&mut rng, &[50, 60]);
     let got = ops::matmul(&x, &y, ()).unwrap();
-    let (w, mag, k) = reference(&dx, &Dense { v: vy, shape: vec![50, 60] });
     let (w, mag, k) = reference(
         &dx,
         &Dense {
@@ -530,7 +502,6 @@ fn large_products_take_the_parallel_paths() {
     let (x, dx) = permuted(&xs, &vx, &[40, 30, 50], &[1, 0, 2]);
     let (y, vy) = random::<f32>(&mut rng, &[50, 20]);
     let got = ops::matmul(&x, &y, ()).unwrap();
-    let (w, mag, k) = reference(&dx, &Dense { v: vy, shape: vec![50, 20] });
     let (w, mag, k) = reference(
         &dx,
         &Dense {
@@ -550,7 +521,6 @@ fn empty_inner_dim_gives_zeros() {
     assert_eq!(c.to_vec::<f32>().unwrap(), vec![0.0; 12]);
     let a = ops::ones(&[2, 3, 0], Dtype::Bfloat16, ()).unwrap();
     let b = ops::ones(&[0], Dtype::Bfloat16, ()).unwrap();
-    assert_eq!(ops::matmul(&a, &b, ()).unwrap().to_vec::<bf16>().unwrap(), vec![bf16::ZERO; 6]);
     assert_eq!(
         ops::matmul(&a, &b, ()).unwrap().to_vec::<bf16>().unwrap(),
         vec![bf16::ZERO; 6]
@@ -566,11 +536,6 @@ fn empty_inner_dim_gives_zeros() {
     let a = ops::ones(&[2, 0], Dtype::Float32, ()).unwrap();
     let b = ops::ones(&[0, 3], Dtype::Float32, ()).unwrap();
     let r = ops::addmm(&c, &a, &b, 2.0, 3.0, ()).unwrap();
-    assert_eq!(r.to_vec::<f32>().unwrap(), vec![3.0, -6.0, 9.0, 3.0, -6.0, 9.0]);
-}
-
-/// `addmm(c, a, b, alpha, beta)` for inputs of type `E` against the reference.
-fn addmm_case<E: T>(rng: &mut StdRng, sc: &[usize], sa: &[usize], sb: &[usize], alpha: f64, beta: f64) {
     assert_eq!(
         r.to_vec::<f32>().unwrap(),
         vec![3.0, -6.0, 9.0, 3.0, -6.0, 9.0]
@@ -590,9 +555,6 @@ fn addmm_case<E: T>(
     let (b, vb) = random::<E>(rng, sb);
     let (c, vc) = random::<E>(rng, sc);
     let got = ops::addmm(&c, &a, &b, alpha, beta, ()).unwrap();
-    let (p, mag, k) = reference(&Dense { v: va, shape: sa.to_vec() }, &Dense { v: vb, shape: sb.to_vec() });
-    // c broadcast to the product's shape, by NumPy's rule.
-    let dc = Dense { v: vc, shape: sc.to_vec() };
     let (p, mag, k) = reference(
         &Dense {
             v: va,
@@ -613,7 +575,6 @@ fn addmm_case<E: T>(
         .iter()
         .zip(&p.v)
         .map(|(idx, &pv)| {
-            let ci: Vec<usize> = (0..sc.len()).map(|d| if sc[d] == 1 { 0 } else { idx[d + pad] }).collect();
             let ci: Vec<usize> = (0..sc.len())
                 .map(|d| if sc[d] == 1 { 0 } else { idx[d + pad] })
                 .collect();
@@ -624,12 +585,6 @@ fn addmm_case<E: T>(
         .iter()
         .enumerate()
         .map(|(i, idx)| {
-            let ci: Vec<usize> = (0..sc.len()).map(|d| if sc[d] == 1 { 0 } else { idx[d + pad] }).collect();
-            mag[i] * alpha.abs() + dc.at(&ci).norm() * beta.abs()
-        })
-        .collect();
-    let what = format!("addmm {:?} c {sc:?} a {sa:?} b {sb:?} alpha {alpha} beta {beta}", E::DTYPE);
-    check::<E>(&what, &got, &Dense { v: want, shape: p.shape.clone() }, &c_mag, k + 2);
             let ci: Vec<usize> = (0..sc.len())
                 .map(|d| if sc[d] == 1 { 0 } else { idx[d + pad] })
                 .collect();
@@ -689,7 +644,6 @@ fn addmm_with_zero_beta_ignores_c() {
     let b = Array::from_slice(&[1.0f32, 1.0], &[2]).unwrap();
     let r = ops::addmm(&c, &a, &b, 2.0, 0.0, ()).unwrap();
     assert_eq!(r.to_vec::<f32>().unwrap(), vec![6.0, 14.0]);
-    let r = ops::addmm(&c, &a, &b, 2.0, 1.0, ()).unwrap().to_vec::<f32>().unwrap();
     let r = ops::addmm(&c, &a, &b, 2.0, 1.0, ())
         .unwrap()
         .to_vec::<f32>()
@@ -700,18 +654,6 @@ fn addmm_with_zero_beta_ignores_c() {
 #[test]
 fn addmm_promotes_all_three_inputs() {
     // Expected dtypes from MLX 0.32.4 (mx.addmm on the CPU).
-    let mk = |shape: &[usize], dt| ops::astype(&ops::ones(shape, Dtype::Int32, ()).unwrap(), dt, ()).unwrap();
-    let cases = [
-        (Dtype::Float16, Dtype::Float32, Dtype::Float32, Dtype::Float32),
-        (Dtype::Float32, Dtype::Float16, Dtype::Float16, Dtype::Float32),
-        (Dtype::Int32, Dtype::Float16, Dtype::Float16, Dtype::Float16),
-        (Dtype::Bool, Dtype::Float16, Dtype::Float16, Dtype::Float16),
-        (Dtype::Float32, Dtype::Complex64, Dtype::Complex64, Dtype::Complex64),
-    ];
-    for (dc, da, db, want) in cases {
-        let r = ops::addmm(&mk(&[2, 2], dc), &mk(&[2, 3], da), &mk(&[3, 2], db), 2.0, 0.5, ()).unwrap();
-        assert_eq!(r.dtype(), want, "{dc}, {da}, {db}");
-        let v: Vec<f64> = ops::astype(&r, Dtype::Float64, ()).unwrap().to_vec().unwrap();
     let mk = |shape: &[usize], dt| {
         ops::astype(&ops::ones(shape, Dtype::Int32, ()).unwrap(), dt, ()).unwrap()
     };
@@ -771,7 +713,6 @@ fn bad_shapes_and_dtypes_fail_when_built() {
     assert!(msg.contains("[2, 3]") && msg.contains("[4, 5]"), "{msg}");
 
     let e = err_of(ops::matmul(&f(&[2, 3]), &f(&[4]), ()));
-    assert!(matches!(e, Error::Shape { op: "matmul", .. }) && e.to_string().contains("[4]"), "{e}");
     assert!(
         matches!(e, Error::Shape { op: "matmul", .. }) && e.to_string().contains("[4]"),
         "{e}"
@@ -781,25 +722,6 @@ fn bad_shapes_and_dtypes_fail_when_built() {
     let e = err_of(ops::matmul(&f(&[]), &f(&[3]), ()));
     assert!(matches!(e, Error::Shape { op: "matmul", .. }), "{e}");
     let e = err_of(ops::matmul(&f(&[2, 3, 4]), &f(&[3, 4, 5]), ()));
-    assert!(matches!(e, Error::Shape { op: "matmul", .. }) && e.to_string().contains("[3, 4, 5]"), "{e}");
-
-    for dt in [Dtype::Int32, Dtype::Int64, Dtype::Uint8, Dtype::Bool] {
-        let e = err_of(ops::matmul(&i(&[2, 3], dt), &i(&[3, 2], dt), ()));
-        assert!(matches!(e, Error::Dtype { op: "matmul", .. }) && e.to_string().contains(dt.name()), "{e}");
-    }
-    let e = err_of(ops::matmul(&i(&[2, 3], Dtype::Int32), &i(&[3, 2], Dtype::Bool), ()));
-    assert!(matches!(e, Error::Dtype { op: "matmul", .. }), "{e}");
-
-    let e = err_of(ops::addmm(&f(&[3, 2]), &f(&[2, 3]), &f(&[3, 2]), 1.0, 1.0, ()));
-    assert!(matches!(e, Error::Shape { op: "addmm", .. }) && e.to_string().contains("[3, 2]"), "{e}");
-    // c may not add dims to the result.
-    let e = err_of(ops::addmm(&f(&[2, 2, 2]), &f(&[2, 3]), &f(&[3, 2]), 1.0, 1.0, ()));
-    assert!(matches!(e, Error::Shape { op: "addmm", .. }), "{e}");
-    let e = err_of(ops::addmm(&f(&[1]), &f(&[3]), &f(&[3]), 1.0, 1.0, ()));
-    assert!(matches!(e, Error::Shape { op: "addmm", .. }), "{e}");
-    let e = err_of(ops::addmm(&f(&[2, 2]), &f(&[2, 4]), &f(&[3, 2]), 1.0, 1.0, ()));
-    assert!(matches!(e, Error::Shape { op: "addmm", .. }), "{e}");
-    let e = err_of(ops::addmm(&i(&[2, 2], Dtype::Int32), &i(&[2, 3], Dtype::Int32), &i(&[3, 2], Dtype::Int32), 1.0, 1.0, ()));
     assert!(
         matches!(e, Error::Shape { op: "matmul", .. }) && e.to_string().contains("[3, 4, 5]"),
         "{e}"

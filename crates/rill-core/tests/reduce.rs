@@ -16,7 +16,6 @@ fn f64s(a: &Array) -> Vec<f64> {
     a.to_vec::<f64>().unwrap()
 }
 
-const OPS: [&str; 8] = ["sum", "prod", "max", "min", "all", "any", "mean", "logsumexp"];
 const OPS: [&str; 8] = [
     "sum",
     "prod",
@@ -43,11 +42,6 @@ fn build(op: &str, a: &Array, axes: Option<&[isize]>, keepdims: bool) -> Result<
 }
 
 fn fmax(g: &[f64]) -> f64 {
-    g.iter().fold(f64::NEG_INFINITY, |m, &v| if v.is_nan() || m.is_nan() { f64::NAN } else { m.max(v) })
-}
-
-fn fmin(g: &[f64]) -> f64 {
-    g.iter().fold(f64::INFINITY, |m, &v| if v.is_nan() || m.is_nan() { f64::NAN } else { m.min(v) })
     g.iter().fold(f64::NEG_INFINITY, |m, &v| {
         if v.is_nan() || m.is_nan() {
             f64::NAN
@@ -103,10 +97,6 @@ fn scale(op: &str, g: &[f64], want: f64) -> f64 {
 /// one axes form and keepdims: `|got - want| <= rtol * scale + 1e-6`.
 #[track_caller]
 fn check(op: &str, a: &Array, data: &[f64], axes: Option<&[isize]>, keepdims: bool, rtol: f64) {
-    let ctx = format!("{op} of {:?} {:?} over {axes:?} keepdims={keepdims}", a.dtype(), a.shape());
-    let y = build(op, a, axes, keepdims).unwrap_or_else(|e| panic!("{ctx}: {e}"));
-    let ax = norm_axes(axes, a.ndim());
-    assert_eq!(y.shape(), &out_shape(a.shape(), &ax, keepdims)[..], "{ctx}: shape");
     let ctx = format!(
         "{op} of {:?} {:?} over {axes:?} keepdims={keepdims}",
         a.dtype(),
@@ -130,12 +120,6 @@ fn check(op: &str, a: &Array, data: &[f64], axes: Option<&[isize]>, keepdims: bo
         } else {
             (got[i] - want).abs() <= tol
         };
-        assert!(ok, "{ctx}: element {i}: got {}, want {want} (tolerance {tol})", got[i]);
-    }
-}
-
-const AXES: [Option<&[isize]>; 9] =
-    [None, Some(&[0]), Some(&[1]), Some(&[2]), Some(&[-1]), Some(&[0, 2]), Some(&[-3, -1]), Some(&[1, 2]), Some(&[0, 1, 2])];
         assert!(
             ok,
             "{ctx}: element {i}: got {}, want {want} (tolerance {tol})",
@@ -184,9 +168,6 @@ fn reducing_no_axis_returns_the_input_as_mlx_does() {
         assert_eq!(y.to_vec::<i8>().unwrap(), vec![1, 0, 2, 3, 4, 5]);
     }
     let y = ops::all(&a, Some(&[]), false, ()).unwrap();
-    assert_eq!(y.to_vec::<bool>().unwrap(), vec![true, false, true, true, true, true]);
-    let y = ops::mean(&a, Some(&[]), false, ()).unwrap();
-    assert_eq!((y.dtype(), f64s(&y)), (Dtype::Float32, vec![1.0, 0.0, 2.0, 3.0, 4.0, 5.0]));
     assert_eq!(
         y.to_vec::<bool>().unwrap(),
         vec![true, false, true, true, true, true]
@@ -202,8 +183,6 @@ fn reducing_no_axis_returns_the_input_as_mlx_does() {
     let s = Array::scalar(7i8);
     assert_eq!(ops::sum(&s, None, false, ()).unwrap().dtype(), Dtype::Int8);
     // Reducing a size-1 axis does reduce (and widens).
-    let y = ops::sum(&Array::from_slice(&[3i8], &[1, 1]).unwrap(), Some(&[1]), false, ()).unwrap();
-    assert_eq!((y.dtype(), y.shape(), y.to_vec::<i32>().unwrap()), (Dtype::Int32, &[1][..], vec![3]));
     let y = ops::sum(
         &Array::from_slice(&[3i8], &[1, 1]).unwrap(),
         Some(&[1]),
@@ -240,18 +219,6 @@ fn output_dtypes_follow_mlx() {
     for (dt, sum_dt, mean_dt) in table {
         let a = ops::astype(&f32_array(&[1.0, 2.0, 3.0, 1.0], &[2, 2]), dt, ()).unwrap();
         let axes: Option<&[isize]> = Some(&[0]);
-        assert_eq!(ops::sum(&a, axes, false, ()).unwrap().dtype(), sum_dt, "sum {dt}");
-        assert_eq!(ops::prod(&a, axes, false, ()).unwrap().dtype(), sum_dt, "prod {dt}");
-        assert_eq!(ops::max(&a, axes, false, ()).unwrap().dtype(), dt, "max {dt}");
-        assert_eq!(ops::min(&a, axes, false, ()).unwrap().dtype(), dt, "min {dt}");
-        assert_eq!(ops::all(&a, axes, false, ()).unwrap().dtype(), Bool, "all {dt}");
-        assert_eq!(ops::any(&a, axes, false, ()).unwrap().dtype(), Bool, "any {dt}");
-        assert_eq!(ops::mean(&a, axes, false, ()).unwrap().dtype(), mean_dt, "mean {dt}");
-        assert_eq!(ops::logsumexp(&a, axes, false, ()).unwrap().dtype(), mean_dt, "logsumexp {dt}");
-        let var_dt = if dt == Complex64 { Float32 } else { mean_dt };
-        assert_eq!(ops::var(&a, axes, false, 0, ()).unwrap().dtype(), var_dt, "var {dt}");
-        assert_eq!(ops::argmax(&a, Some(0), false, ()).unwrap().dtype(), Uint32, "argmax {dt}");
-        assert_eq!(ops::argmin(&a, None, false, ()).unwrap().dtype(), Uint32, "argmin {dt}");
         assert_eq!(
             ops::sum(&a, axes, false, ()).unwrap().dtype(),
             sum_dt,
@@ -333,7 +300,6 @@ fn integer_reductions_are_exact() {
     macro_rules! family {
         ($t:ty, $acc:ty, $lo:expr, $hi:expr, $seed:expr) => {{
             let data = ints($seed, n, $lo, $hi);
-            let a = Array::from_slice(&data.iter().map(|&v| v as $t).collect::<Vec<_>>(), &shape).unwrap();
             let a = Array::from_slice(&data.iter().map(|&v| v as $t).collect::<Vec<_>>(), &shape)
                 .unwrap();
             let d128: Vec<i128> = data.iter().map(|&v| v as i128).collect();
@@ -342,18 +308,6 @@ fn integer_reductions_are_exact() {
                 let g = groups(&d128, &shape, &ax);
                 let ctx = format!("{} over {axes:?}", stringify!($t));
                 let sum: Vec<$acc> = g.iter().map(|g| g.iter().sum::<i128>() as $acc).collect();
-                assert_eq!(ops::sum(&a, axes, false, ()).unwrap().to_vec::<$acc>().unwrap(), sum, "sum {ctx}");
-                let prod: Vec<$acc> = g.iter().map(|g| g.iter().fold(1i128, |p, &v| (p * v) as $acc as i128) as $acc).collect();
-                assert_eq!(ops::prod(&a, axes, false, ()).unwrap().to_vec::<$acc>().unwrap(), prod, "prod {ctx}");
-                let max: Vec<$t> = g.iter().map(|g| *g.iter().max().unwrap() as $t).collect();
-                assert_eq!(ops::max(&a, axes, false, ()).unwrap().to_vec::<$t>().unwrap(), max, "max {ctx}");
-                let min: Vec<$t> = g.iter().map(|g| *g.iter().min().unwrap() as $t).collect();
-                assert_eq!(ops::min(&a, axes, false, ()).unwrap().to_vec::<$t>().unwrap(), min, "min {ctx}");
-                let all: Vec<bool> = g.iter().map(|g| g.iter().all(|&v| v != 0)).collect();
-                assert_eq!(ops::all(&a, axes, false, ()).unwrap().to_vec::<bool>().unwrap(), all, "all {ctx}");
-                let any: Vec<bool> = g.iter().map(|g| g.iter().any(|&v| v != 0)).collect();
-                assert_eq!(ops::any(&a, axes, false, ()).unwrap().to_vec::<bool>().unwrap(), any, "any {ctx}");
-                let gf: Vec<Vec<f64>> = g.iter().map(|g| g.iter().map(|&v| v as f64).collect()).collect();
                 assert_eq!(
                     ops::sum(&a, axes, false, ())
                         .unwrap()
@@ -437,15 +391,6 @@ fn integer_reductions_are_exact() {
 fn integer_sums_widen_or_wrap_as_mlx() {
     // uint8 sums in uint32: no wrap at 256.
     let a = Array::from_slice(&[200u8, 200], &[2]).unwrap();
-    assert_eq!(ops::sum(&a, None, false, ()).unwrap().item::<u32>().unwrap(), 400);
-    let a = Array::from_slice(&[-100i8, -100], &[2]).unwrap();
-    assert_eq!(ops::sum(&a, None, false, ()).unwrap().item::<i32>().unwrap(), -200);
-    // int32 stays int32 and wraps.
-    let a = Array::from_slice(&[i32::MAX, 1], &[2]).unwrap();
-    assert_eq!(ops::sum(&a, None, false, ()).unwrap().item::<i32>().unwrap(), i32::MIN);
-    // uint64 sums exactly beyond 2^53.
-    let a = Array::from_slice(&[u64::MAX - 5, 3], &[2]).unwrap();
-    assert_eq!(ops::sum(&a, None, false, ()).unwrap().item::<u64>().unwrap(), u64::MAX - 2);
     assert_eq!(
         ops::sum(&a, None, false, ())
             .unwrap()
@@ -486,15 +431,6 @@ fn bool_reductions() {
     let data = [true, false, true, true, true, false];
     let a = Array::from_slice(&data, &[2, 3]).unwrap();
     let sum = ops::sum(&a, Some(&[1]), false, ()).unwrap();
-    assert_eq!((sum.dtype(), sum.to_vec::<i32>().unwrap()), (Dtype::Int32, vec![2, 2]));
-    assert_eq!(ops::prod(&a, Some(&[0]), false, ()).unwrap().to_vec::<i32>().unwrap(), vec![1, 0, 0]);
-    assert_eq!(ops::max(&a, Some(&[1]), false, ()).unwrap().to_vec::<bool>().unwrap(), vec![true, true]);
-    assert_eq!(ops::min(&a, Some(&[1]), false, ()).unwrap().to_vec::<bool>().unwrap(), vec![false, false]);
-    assert_eq!(ops::all(&a, Some(&[0]), false, ()).unwrap().to_vec::<bool>().unwrap(), vec![true, false, false]);
-    assert_eq!(ops::any(&a, Some(&[0]), false, ()).unwrap().to_vec::<bool>().unwrap(), vec![true, true, true]);
-    assert_close(&f64s(&ops::mean(&a, None, false, ()).unwrap()), &[4.0 / 6.0], 1e-7, 0.0, "mean bool");
-    assert_eq!(ops::argmax(&a, Some(1), false, ()).unwrap().to_vec::<u32>().unwrap(), vec![0, 0]);
-    assert_eq!(ops::argmin(&a, Some(1), false, ()).unwrap().to_vec::<u32>().unwrap(), vec![1, 2]);
     assert_eq!(
         (sum.dtype(), sum.to_vec::<i32>().unwrap()),
         (Dtype::Int32, vec![2, 2])
@@ -561,12 +497,6 @@ fn bool_reductions() {
 fn half_precision_reductions_accumulate_in_f32() {
     // 4096 ones: a float16 accumulator would stop at 2048, a bfloat16 one at 256.
     let ones = ops::ones(&[4096], Dtype::Float16, ()).unwrap();
-    assert_eq!(ops::sum(&ones, None, false, ()).unwrap().item::<f32>().unwrap(), 4096.0);
-    let ones = ops::ones(&[2, 1000], Dtype::Bfloat16, ()).unwrap();
-    assert_eq!(ops::sum(&ones, Some(&[1]), false, ()).unwrap().to_vec::<f32>().unwrap(), vec![1000.0, 1000.0]);
-    // The mean divides before rounding: 60000 + 60000 overflows float16, their mean does not.
-    let big = Array::from_slice(&[f16::from_f32(60000.0); 2], &[2]).unwrap();
-    assert_eq!(ops::mean(&big, None, false, ()).unwrap().item::<f32>().unwrap(), 60000.0);
     assert_eq!(
         ops::sum(&ones, None, false, ())
             .unwrap()
@@ -617,7 +547,6 @@ fn float64_reductions_are_exact_to_f64_rounding() {
     let a = Array::from_slice(&data, &shape).unwrap();
     for op in ["sum", "max", "min", "mean", "logsumexp"] {
         for axes in AXES {
-            check(op, &a, &data, axes, axes.is_some_and(|a| a.len() == 1), 1e-12);
             check(
                 op,
                 &a,
@@ -632,18 +561,6 @@ fn float64_reductions_are_exact_to_f64_rounding() {
 
 #[test]
 fn complex_reductions() {
-    let v = [Complex32::new(1.0, 2.0), Complex32::new(1.0, 3.0), Complex32::new(0.5, 9.0), Complex32::new(3.0, -1.0)];
-    let a = Array::from_slice(&v, &[4]).unwrap();
-    let one = |y: Result<Array>| y.unwrap().item::<Complex32>().unwrap();
-    assert_eq!(one(ops::sum(&a, None, false, ())), Complex32::new(5.5, 13.0));
-    // (1+2i)(1+3i)(0.5+9i)(3-i) = -185-80i (MLX prints the same).
-    assert_eq!(one(ops::prod(&a, None, false, ())), Complex32::new(-185.0, -80.0));
-    // Lexicographic order, as MLX: max 3-1i, min 0.5+9i.
-    assert_eq!(one(ops::max(&a, None, false, ())), v[3]);
-    assert_eq!(one(ops::min(&a, None, false, ())), v[2]);
-    assert_eq!(ops::argmax(&a, None, false, ()).unwrap().item::<u32>().unwrap(), 3);
-    assert_eq!(ops::argmin(&a, None, false, ()).unwrap().item::<u32>().unwrap(), 2);
-    assert_eq!(one(ops::mean(&a, None, false, ())), Complex32::new(1.375, 3.25));
     let v = [
         Complex32::new(1.0, 2.0),
         Complex32::new(1.0, 3.0),
@@ -688,22 +605,6 @@ fn complex_reductions() {
     assert_close(&f64s(&var), &[56.4375 / 4.0], 1e-6, 0.0, "complex var");
     // logsumexp: NumPy gives 2.6716986-1.1786623i.
     let l = one(ops::logsumexp(&a, None, false, ()));
-    assert!((l - Complex32::new(2.671_698_6, -1.178_662_3)).norm() < 1e-5, "{l}");
-    assert!(ops::all(&a, None, false, ()).unwrap().item::<bool>().unwrap());
-
-    // Larger random sums against a Complex<f64> reference, over rows and columns.
-    let (re, im) = (uniform(5, 600, -1.0, 1.0), uniform(6, 600, -1.0, 1.0));
-    let c: Vec<Complex32> = re.iter().zip(&im).map(|(&r, &i)| Complex32::new(r as f32, i as f32)).collect();
-    let a = Array::from_slice(&c, &[20, 30]).unwrap();
-    for axes in [Some(&[0][..]), Some(&[1][..]), None] {
-        let ax = norm_axes(axes, 2);
-        let got = ops::sum(&a, axes, false, ()).unwrap().to_vec::<Complex32>().unwrap();
-        let want: Vec<(f64, f64)> = groups(&c, &[20, 30], &ax)
-            .iter()
-            .map(|g| g.iter().fold((0.0, 0.0), |(r, i), z| (r + z.re as f64, i + z.im as f64)))
-            .collect();
-        for (g, w) in got.iter().zip(&want) {
-            assert!((g.re as f64 - w.0).abs() < 1e-4 && (g.im as f64 - w.1).abs() < 1e-4, "{g} vs {w:?}");
     assert!(
         (l - Complex32::new(2.671_698_6, -1.178_662_3)).norm() < 1e-5,
         "{l}"
@@ -749,9 +650,6 @@ fn nan_propagates_through_max_and_min() {
     let max = f64s(&ops::max(&a, Some(&[1]), false, ()).unwrap());
     assert!(max[0].is_nan() && max[1] == 5.0, "{max:?}");
     let min = f64s(&ops::min(&a, Some(&[0]), false, ()).unwrap());
-    assert!(min[0] == 1.0 && min[1].is_nan() && min[2] == -1.0, "{min:?}");
-    let h = ops::astype(&a, Dtype::Float16, ()).unwrap();
-    assert!(ops::max(&h, None, false, ()).unwrap().item::<f32>().unwrap().is_nan());
     assert!(
         min[0] == 1.0 && min[1].is_nan() && min[2] == -1.0,
         "{min:?}"
@@ -767,8 +665,6 @@ fn nan_propagates_through_max_and_min() {
         let mut v = vec![0.5f32; 4096];
         v[pos] = f32::NAN;
         let a = Array::from_slice(&v, &[4096]).unwrap();
-        assert!(ops::max(&a, None, false, ()).unwrap().item::<f32>().unwrap().is_nan(), "max, NaN at {pos}");
-        assert!(ops::min(&a, None, false, ()).unwrap().item::<f32>().unwrap().is_nan(), "min, NaN at {pos}");
         assert!(
             ops::max(&a, None, false, ())
                 .unwrap()
@@ -869,11 +765,6 @@ fn float32_sums_are_accurate() {
     let xs: Vec<f32> = data.iter().map(|&v| v as f32).collect();
     let exact: f64 = xs.iter().map(|&v| v as f64).sum();
     let a = Array::from_slice(&xs, &[n]).unwrap();
-    let got = ops::sum(&a, None, false, ()).unwrap().item::<f32>().unwrap() as f64;
-    assert!(((got - exact) / exact).abs() < 3e-7, "sum {got} vs {exact}");
-    // Over the first axis (column blocks): each column sums 16384 values.
-    let a2 = Array::from_slice(&xs, &[16384, 256]).unwrap();
-    let exact: Vec<f64> = (0..256).map(|j| (0..16384).map(|i| xs[i * 256 + j] as f64).sum()).collect();
     let got = ops::sum(&a, None, false, ())
         .unwrap()
         .item::<f32>()
@@ -898,12 +789,6 @@ fn empty_axes_give_identities_or_build_errors() {
     let ax: Option<&[isize]> = Some(&[0]);
     assert_eq!(f64s(&ops::sum(&e, ax, false, ()).unwrap()), vec![0.0; 3]);
     assert_eq!(f64s(&ops::prod(&e, ax, false, ()).unwrap()), vec![1.0; 3]);
-    assert_eq!(ops::all(&e, ax, false, ()).unwrap().to_vec::<bool>().unwrap(), vec![true; 3]);
-    assert_eq!(ops::any(&e, ax, false, ()).unwrap().to_vec::<bool>().unwrap(), vec![false; 3]);
-    assert!(f64s(&ops::mean(&e, ax, false, ()).unwrap()).iter().all(|v| v.is_nan()));
-    assert_eq!(f64s(&ops::logsumexp(&e, ax, false, ()).unwrap()), vec![f64::NEG_INFINITY; 3]);
-    let i = ops::zeros(&[0, 3], Dtype::Int8, ()).unwrap();
-    assert_eq!(ops::sum(&i, None, false, ()).unwrap().item::<i32>().unwrap(), 0);
     assert_eq!(
         ops::all(&e, ax, false, ())
             .unwrap()
@@ -947,7 +832,6 @@ fn empty_axes_give_identities_or_build_errors() {
         let err = r.unwrap_err();
         assert!(matches!(err, Error::Shape { .. }), "{name}: {err:?}");
         let msg = err.to_string();
-        assert!(msg.contains(&format!("[{name}]")) && msg.contains("[0, 3]"), "{msg}");
         assert!(
             msg.contains(&format!("[{name}]")) && msg.contains("[0, 3]"),
             "{msg}"
@@ -960,7 +844,6 @@ fn bad_axes_are_build_errors() {
     let a = ops::ones(&[2, 3], Dtype::Float32, ()).unwrap();
     for op in OPS {
         let err = build(op, &a, Some(&[2]), false).unwrap_err();
-        assert!(matches!(err, Error::Axis { axis: 2, ndim: 2, .. }), "{op}: {err:?}");
         assert!(
             matches!(
                 err,
@@ -976,12 +859,6 @@ fn bad_axes_are_build_errors() {
         let err = build(op, &a, Some(&[-3]), false).unwrap_err();
         assert!(matches!(err, Error::Axis { .. }), "{op}: {err:?}");
         let err = build(op, &a, Some(&[1, -1]), false).unwrap_err();
-        assert!(matches!(err, Error::Argument { .. }) && err.to_string().contains("repeated"), "{op}: {err:?}");
-    }
-    assert!(matches!(ops::var(&a, Some(&[5]), false, 0, ()), Err(Error::Axis { .. })));
-    assert!(matches!(ops::std(&a, Some(&[0, 0]), false, 0, ()), Err(Error::Argument { .. })));
-    assert!(matches!(ops::argmax(&a, Some(2), false, ()), Err(Error::Axis { .. })));
-    assert!(matches!(ops::argmin(&Array::scalar(1.0f32), Some(0), false, ()), Err(Error::Axis { .. })));
         assert!(
             matches!(err, Error::Argument { .. }) && err.to_string().contains("repeated"),
             "{op}: {err:?}"
@@ -1021,8 +898,6 @@ fn var_matches_two_pass_f64() {
             for keepdims in [false, true] {
                 let v = ops::var(&a, axes, keepdims, ddof, ()).unwrap();
                 assert_eq!(v.shape(), &out_shape(&shape, &ax, keepdims)[..]);
-                let want: Vec<f64> = groups(&data, &shape, &ax).iter().map(|g| var_reference(g, ddof)).collect();
-                assert_close(&f64s(&v), &want, 1e-5, 1e-6, &format!("var over {axes:?} ddof {ddof}"));
                 let want: Vec<f64> = groups(&data, &shape, &ax)
                     .iter()
                     .map(|g| var_reference(g, ddof))
@@ -1038,10 +913,6 @@ fn var_matches_two_pass_f64() {
         }
     }
     // A large mean: E[x^2] - E[x]^2 in float32 would cancel to noise; two passes do not.
-    let data: Vec<f64> = uniform(41, 10000, -0.5, 0.5).iter().map(|v| 1e4 + v).collect();
-    let a = f32_array(&data, &[10000]);
-    let held: Vec<f64> = data.iter().map(|&v| v as f32 as f64).collect();
-    assert_close(&f64s(&ops::var(&a, None, false, 0, ()).unwrap()), &[var_reference(&held, 0)], 1e-4, 0.0, "offset var");
     let data: Vec<f64> = uniform(41, 10000, -0.5, 0.5)
         .iter()
         .map(|v| 1e4 + v)
@@ -1060,9 +931,6 @@ fn var_matches_two_pass_f64() {
     let v = ops::var(&i, None, false, 1, ()).unwrap();
     assert_eq!(v.dtype(), Dtype::Float32);
     assert_close(&f64s(&v), &[7.0 / 3.0], 1e-6, 0.0, "int var");
-    assert_eq!(f64s(&ops::var(&i, None, false, 3, ()).unwrap()), vec![f64::INFINITY]);
-    // float16: computed in f32, rounded once.
-    let h = Array::from_slice(&[f16::from_f32(1000.0), f16::from_f32(1001.0), f16::from_f32(1002.0)], &[3]).unwrap();
     assert_eq!(
         f64s(&ops::var(&i, None, false, 3, ()).unwrap()),
         vec![f64::INFINITY]
@@ -1093,8 +961,6 @@ fn std_is_the_square_root_of_var() {
         for ddof in [0, 1] {
             let s = ops::std(&a, axes, true, ddof, ()).unwrap();
             assert_eq!(s.shape(), &out_shape(&shape, &ax, true)[..]);
-            let want: Vec<f64> = groups(&data, &shape, &ax).iter().map(|g| var_reference(g, ddof).sqrt()).collect();
-            assert_close(&f64s(&s), &want, 1e-5, 1e-6, &format!("std over {axes:?} ddof {ddof}"));
             let want: Vec<f64> = groups(&data, &shape, &ax)
                 .iter()
                 .map(|g| var_reference(g, ddof).sqrt())
@@ -1111,11 +977,6 @@ fn std_is_the_square_root_of_var() {
     let d = ops::astype(&a, Dtype::Float64, ()).unwrap();
     let s = ops::std(&d, None, false, 0, ()).unwrap();
     assert_eq!(s.dtype(), Dtype::Float64);
-    assert_close(&f64s(&s), &[var_reference(&data, 0).sqrt()], 1e-12, 0.0, "f64 std");
-    let c = ops::astype(&a, Dtype::Complex64, ()).unwrap();
-    assert_eq!(ops::std(&c, None, false, 0, ()).unwrap().dtype(), Dtype::Float32);
-    let i = Array::from_slice(&[1i32, 2, 4], &[3]).unwrap();
-    assert_close(&f64s(&ops::std(&i, None, false, 1, ()).unwrap()), &[(7.0f64 / 3.0).sqrt()], 1e-6, 0.0, "int std");
     assert_close(
         &f64s(&s),
         &[var_reference(&data, 0).sqrt()],
@@ -1143,13 +1004,6 @@ fn logsumexp_is_stable() {
     // exp(1000) overflows every float type; the shifted form does not.
     let a = Array::from_slice(&[1000.0f32, 1000.0, 999.0], &[3]).unwrap();
     let want = 1000.0 + (2.0 + (-1.0f64).exp()).ln();
-    assert_close(&f64s(&ops::logsumexp(&a, None, false, ()).unwrap()), &[want], 1e-6, 0.0, "large");
-    let a = Array::from_slice(&[-1000.0f32, -1000.0], &[2]).unwrap();
-    assert_close(&f64s(&ops::logsumexp(&a, None, false, ()).unwrap()), &[-1000.0 + 2f64.ln()], 1e-6, 0.0, "small");
-    let inf = f32::INFINITY;
-    let a = Array::from_slice(&[-inf, -inf, inf, 1.0, f32::NAN, 1.0], &[3, 2]).unwrap();
-    let got = f64s(&ops::logsumexp(&a, Some(&[1]), false, ()).unwrap());
-    assert!(got[0] == f64::NEG_INFINITY && got[1] == f64::INFINITY && got[2].is_nan(), "{got:?}");
     assert_close(
         &f64s(&ops::logsumexp(&a, None, false, ()).unwrap()),
         &[want],
@@ -1176,7 +1030,6 @@ fn logsumexp_is_stable() {
     let shape = [300, 7, 40];
     let data = uniform(50, numel(&shape), -20.0, 20.0);
     let a = f32_array(&data, &shape);
-    for axes in [Some(&[0][..]), Some(&[1][..]), Some(&[2][..]), Some(&[0, 2][..]), None] {
     for axes in [
         Some(&[0][..]),
         Some(&[1][..]),
@@ -1204,14 +1057,6 @@ fn ref_arg(g: &[f64], max: bool) -> u32 {
 #[track_caller]
 fn check_arg(a: &Array, data: &[f64], axis: Option<isize>, keepdims: bool) {
     for max in [true, false] {
-        let y = if max { ops::argmax(a, axis, keepdims, ()) } else { ops::argmin(a, axis, keepdims, ()) }.unwrap();
-        let ctx = format!("arg{} of {:?} axis {axis:?} keepdims {keepdims}", if max { "max" } else { "min" }, a.shape());
-        assert_eq!(y.dtype(), Dtype::Uint32);
-        let (want, shape): (Vec<u32>, Vec<usize>) = match axis {
-            None => (vec![ref_arg(data, max)], if keepdims { vec![1; a.ndim()] } else { vec![] }),
-            Some(ax) => {
-                let ax = norm_axes(Some(&[ax]), a.ndim());
-                (groups(data, a.shape(), &ax).iter().map(|g| ref_arg(g, max)).collect(), out_shape(a.shape(), &ax, keepdims))
         let y = if max {
             ops::argmax(a, axis, keepdims, ())
         } else {
@@ -1249,7 +1094,6 @@ fn check_arg(a: &Array, data: &[f64], axis: Option<isize>, keepdims: bool) {
 fn argmax_and_argmin_keep_the_first_occurrence() {
     // Few distinct values: many ties.
     let shape = [6, 7, 8];
-    let data: Vec<f64> = ints(60, numel(&shape), 0, 4).iter().map(|&v| v as f64).collect();
     let data: Vec<f64> = ints(60, numel(&shape), 0, 4)
         .iter()
         .map(|&v| v as f64)
@@ -1261,7 +1105,6 @@ fn argmax_and_argmin_keep_the_first_occurrence() {
         }
     }
     // Every dtype family.
-    for dt in [Dtype::Int8, Dtype::Uint16, Dtype::Int64, Dtype::Uint64, Dtype::Float16, Dtype::Bfloat16, Dtype::Float64] {
     for dt in [
         Dtype::Int8,
         Dtype::Uint16,
@@ -1296,9 +1139,6 @@ fn argmax_and_argmin_keep_the_first_occurrence() {
 #[test]
 fn argmax_nan_wins_as_numpy() {
     let a = Array::from_slice(&[1.0f32, f32::NAN, 3.0, f32::NAN], &[4]).unwrap();
-    assert_eq!(ops::argmax(&a, None, false, ()).unwrap().item::<u32>().unwrap(), 1);
-    assert_eq!(ops::argmin(&a, None, false, ()).unwrap().item::<u32>().unwrap(), 1);
-    let data = [2.0, 5.0, f64::NAN, 5.0, 1.0, 0.0, 9.0, f64::NAN, 0.0, 0.0, 1.0, 2.0];
     assert_eq!(
         ops::argmax(&a, None, false, ())
             .unwrap()
@@ -1331,7 +1171,6 @@ fn argmax_nan_wins_as_numpy() {
     check_arg(&a, &data, Some(1), false);
     check_arg(&a, &data, Some(0), false);
     // A 0-d array has one element, index 0.
-    assert_eq!(ops::argmax(&Array::scalar(3.0f32), None, false, ()).unwrap().item::<u32>().unwrap(), 0);
     assert_eq!(
         ops::argmax(&Array::scalar(3.0f32), None, false, ())
             .unwrap()

@@ -19,7 +19,10 @@ fn lock() -> std::sync::MutexGuard<'static, ()> {
 const N: usize = 1 << 20;
 
 fn tmp(name: &str) -> PathBuf {
-    std::env::temp_dir().join(format!("rill-trace-test-{}-{name}.json", std::process::id()))
+    std::env::temp_dir().join(format!(
+        "rill-trace-test-{}-{name}.json",
+        std::process::id()
+    ))
 }
 
 /// `steps` pairs of multiply/divide by `k` on `s`: each op reads and writes 4 MiB.
@@ -56,13 +59,23 @@ fn parse(path: &PathBuf) -> Parsed {
         if e["ph"] == "M" && e["name"] == "thread_name" {
             let name = e["args"]["name"].as_str().unwrap();
             let idx: usize = name.strip_prefix("stream ").unwrap().parse().unwrap();
-            lanes.insert(idx, (e["pid"].as_u64().unwrap(), e["tid"].as_u64().unwrap()));
+            lanes.insert(
+                idx,
+                (e["pid"].as_u64().unwrap(), e["tid"].as_u64().unwrap()),
+            );
         }
         if e["ph"] == "M" && e["name"] == "process_name" {
-            process_names.insert(e["pid"].as_u64().unwrap(), e["args"]["name"].as_str().unwrap().to_string());
+            process_names.insert(
+                e["pid"].as_u64().unwrap(),
+                e["args"]["name"].as_str().unwrap().to_string(),
+            );
         }
     }
-    Parsed { events, lanes, process_names }
+    Parsed {
+        events,
+        lanes,
+        process_names,
+    }
 }
 
 impl Parsed {
@@ -71,7 +84,11 @@ impl Parsed {
         let mut v: Vec<(f64, f64)> = self
             .events
             .iter()
-            .filter(|e| e["ph"] == "X" && e["cat"] == cat && (e["pid"].as_u64(), e["tid"].as_u64()) == (Some(lane.0), Some(lane.1)))
+            .filter(|e| {
+                e["ph"] == "X"
+                    && e["cat"] == cat
+                    && (e["pid"].as_u64(), e["tid"].as_u64()) == (Some(lane.0), Some(lane.1))
+            })
             .map(|e| {
                 let ts = e["ts"].as_f64().unwrap();
                 (ts, ts + e["dur"].as_f64().unwrap())
@@ -81,7 +98,10 @@ impl Parsed {
         v
     }
     fn op_event(&self, id: u64) -> &Value {
-        self.events.iter().find(|e| e["ph"] == "X" && e["cat"] == "op" && e["args"]["id"] == id).unwrap()
+        self.events
+            .iter()
+            .find(|e| e["ph"] == "X" && e["cat"] == "op" && e["args"]["id"] == id)
+            .unwrap()
     }
 }
 
@@ -109,12 +129,22 @@ fn two_independent_chains_on_two_streams_overlap() {
     let (st1, st2) = (summary.stream(s1).unwrap(), summary.stream(s2).unwrap());
     assert_eq!((st1.ops, st2.ops), (2 * steps, 2 * steps));
     assert!(st1.busy_us > 0.0 && st2.busy_us > 0.0);
-    assert!(st1.busy_us <= st1.span_us() + 1e-6 && (st1.idle_us - (st1.span_us() - st1.busy_us)).abs() < 1e-6);
+    assert!(
+        st1.busy_us <= st1.span_us() + 1e-6
+            && (st1.idle_us - (st1.span_us() - st1.busy_us)).abs() < 1e-6
+    );
     let ov = summary.overlap(s2, s1).unwrap();
-    assert!(ov.both_busy_us > 0.0, "the two streams never ran at once:\n{summary}");
+    assert!(
+        ov.both_busy_us > 0.0,
+        "the two streams never ran at once:\n{summary}"
+    );
     assert!(ov.both_busy_us <= st1.busy_us.min(st2.busy_us) + 1e-6);
     assert!(ov.fraction > 0.0 && ov.fraction <= 1.0 + 1e-9);
-    assert!(summary.waits.is_empty(), "independent chains never wait: {:?}", summary.waits);
+    assert!(
+        summary.waits.is_empty(),
+        "independent chains never wait: {:?}",
+        summary.waits
+    );
 
     // From the JSON alone: both lanes exist, on the CPU's process, and some op on one lane runs
     // while an op on the other does.
@@ -125,9 +155,18 @@ fn two_independent_chains_on_two_streams_overlap() {
     assert_eq!(p.process_names[&l1.0], "cpu:0");
     let (o1, o2) = (p.slices(l1, "op"), p.slices(l2, "op"));
     assert_eq!((o1.len(), o2.len()), (2 * steps, 2 * steps));
-    let concurrent = o1.iter().any(|a| o2.iter().any(|b| a.0.max(b.0) < a.1.min(b.1)));
-    assert!(concurrent, "no two ops of different lanes overlap in the JSON");
-    for e in p.events.iter().filter(|e| e["ph"] == "X" && e["cat"] == "op") {
+    let concurrent = o1
+        .iter()
+        .any(|a| o2.iter().any(|b| a.0.max(b.0) < a.1.min(b.1)));
+    assert!(
+        concurrent,
+        "no two ops of different lanes overlap in the JSON"
+    );
+    for e in p
+        .events
+        .iter()
+        .filter(|e| e["ph"] == "X" && e["cat"] == "op")
+    {
         assert_eq!(e["args"]["shape"], serde_json::json!([N]));
         assert_eq!(e["args"]["dtype"], "float32");
         assert_eq!(e["args"]["inputs"], serde_json::json!([[N], [N]]));
@@ -160,12 +199,21 @@ fn a_cross_stream_dependency_is_a_wait_with_a_flow_arrow() {
     // The summary names the wait: s2 waited for x (made on s1) before z.
     assert_eq!(summary.waits.len(), 1, "{summary}");
     let w = &summary.waits[0];
-    assert_eq!((w.stream, w.producer, w.producer_stream, w.consumer), (s2.index(), x.id(), s1.index(), z.id()));
-    assert_eq!((w.producer_op.as_deref(), w.consumer_op.as_str()), (Some("divide"), "add"));
+    assert_eq!(
+        (w.stream, w.producer, w.producer_stream, w.consumer),
+        (s2.index(), x.id(), s1.index(), z.id())
+    );
+    assert_eq!(
+        (w.producer_op.as_deref(), w.consumer_op.as_str()),
+        (Some("divide"), "add")
+    );
     assert!(w.duration_us() > 0.0);
     let st2 = summary.stream(s2).unwrap();
     assert!((st2.wait_us - w.duration_us()).abs() < 1e-9);
-    assert!(st2.wait_us <= st2.idle_us + 1e-6, "waiting is part of idle time");
+    assert!(
+        st2.wait_us <= st2.idle_us + 1e-6,
+        "waiting is part of idle time"
+    );
     assert_eq!(summary.stream(s1).unwrap().wait_us, 0.0);
 
     let p = parse(&path);
@@ -177,17 +225,30 @@ fn a_cross_stream_dependency_is_a_wait_with_a_flow_arrow() {
         (ts, ts + e["dur"].as_f64().unwrap())
     };
     let (xs, zs) = (span(xe), span(ze));
-    assert_eq!(ze["args"]["cross_inputs"], serde_json::json!([[x.id(), s1.index()]]));
+    assert_eq!(
+        ze["args"]["cross_inputs"],
+        serde_json::json!([[x.id(), s1.index()]])
+    );
 
     // A wait slice on s2's lane, from when s2 was blocked until x was there, naming x.
-    let waits: Vec<&Value> = p.events.iter().filter(|e| e["ph"] == "X" && e["name"] == "wait").collect();
+    let waits: Vec<&Value> = p
+        .events
+        .iter()
+        .filter(|e| e["ph"] == "X" && e["name"] == "wait")
+        .collect();
     assert_eq!(waits.len(), 1);
     let we = waits[0];
-    assert_eq!((we["pid"].as_u64().unwrap(), we["tid"].as_u64().unwrap()), l2);
+    assert_eq!(
+        (we["pid"].as_u64().unwrap(), we["tid"].as_u64().unwrap()),
+        l2
+    );
     assert_eq!(we["args"]["producer"], x.id());
     assert!(we["args"]["for"].as_str().unwrap().contains("divide"));
     let ws = span(we);
-    assert!(ws.1 > ws.0 && ws.1 >= xs.1 - 1e-3 && ws.1 <= zs.0 + 1e-3, "wait {ws:?}, x {xs:?}, z {zs:?}");
+    assert!(
+        ws.1 > ws.0 && ws.1 >= xs.1 - 1e-3 && ws.1 <= zs.0 + 1e-3,
+        "wait {ws:?}, x {xs:?}, z {zs:?}"
+    );
 
     // A flow arrow: its start inside x on s1's lane, its end (bound to the enclosing slice) inside z
     // on s2's lane.
@@ -196,13 +257,28 @@ fn a_cross_stream_dependency_is_a_wait_with_a_flow_arrow() {
     assert_eq!((starts.len(), ends.len()), (1, 1));
     let (fs, fe) = (starts[0], ends[0]);
     assert_eq!(fs["id"], fe["id"]);
-    assert_eq!((fs["cat"].clone(), fs["name"].clone()), (fe["cat"].clone(), fe["name"].clone()));
-    assert_eq!((fs["pid"].as_u64().unwrap(), fs["tid"].as_u64().unwrap()), l1);
-    assert_eq!((fe["pid"].as_u64().unwrap(), fe["tid"].as_u64().unwrap()), l2);
+    assert_eq!(
+        (fs["cat"].clone(), fs["name"].clone()),
+        (fe["cat"].clone(), fe["name"].clone())
+    );
+    assert_eq!(
+        (fs["pid"].as_u64().unwrap(), fs["tid"].as_u64().unwrap()),
+        l1
+    );
+    assert_eq!(
+        (fe["pid"].as_u64().unwrap(), fe["tid"].as_u64().unwrap()),
+        l2
+    );
     assert_eq!(fe["bp"], "e");
     let (ts_s, ts_f) = (fs["ts"].as_f64().unwrap(), fe["ts"].as_f64().unwrap());
-    assert!(xs.0 <= ts_s && ts_s <= xs.1, "flow start {ts_s} outside x {xs:?}");
-    assert!(zs.0 <= ts_f && ts_f <= zs.1, "flow end {ts_f} outside z {zs:?}");
+    assert!(
+        xs.0 <= ts_s && ts_s <= xs.1,
+        "flow start {ts_s} outside x {xs:?}"
+    );
+    assert!(
+        zs.0 <= ts_f && ts_f <= zs.1,
+        "flow end {ts_f} outside z {zs:?}"
+    );
 
     // The same from the timeline API.
     let t = Timeline::read_chrome_json(&path).unwrap();
@@ -231,8 +307,14 @@ fn the_json_reads_back_to_the_same_timeline_and_summary() {
     assert_eq!(back.summary(), t.summary());
     // z reads x across streams, w reads z across streams.
     let pairs: Vec<(u64, u64)> = t.flows().iter().map(|f| (f.producer, f.consumer)).collect();
-    assert!(pairs.contains(&(x.id(), z.id())) && pairs.contains(&(z.id(), w.id())), "{pairs:?}");
-    assert!(!pairs.contains(&(x.id(), w.id())), "x and w share a stream: no arrow");
+    assert!(
+        pairs.contains(&(x.id(), z.id())) && pairs.contains(&(z.id(), w.id())),
+        "{pairs:?}"
+    );
+    assert!(
+        !pairs.contains(&(x.id(), w.id())),
+        "x and w share a stream: no arrow"
+    );
 }
 
 #[test]
@@ -258,7 +340,10 @@ fn failed_ops_are_recorded_with_their_error() {
     let summary = t.summary();
     assert_eq!(summary.stream(s).unwrap().errors, 2);
     let p = parse(&path);
-    assert!(p.op_event(x.id())["args"]["error"].as_str().unwrap().contains("out of memory"));
+    assert!(p.op_event(x.id())["args"]["error"]
+        .as_str()
+        .unwrap()
+        .contains("out of memory"));
     std::fs::remove_file(&path).unwrap();
 }
 
@@ -281,7 +366,10 @@ fn active_memory_is_sampled_per_device() {
     let p = parse(&path);
     let counters: Vec<&Value> = p.events.iter().filter(|e| e["ph"] == "C").collect();
     assert_eq!(counters.len(), 2);
-    assert_eq!(p.process_names[&counters[0]["pid"].as_u64().unwrap()], "cpu:0");
+    assert_eq!(
+        p.process_names[&counters[0]["pid"].as_u64().unwrap()],
+        "cpu:0"
+    );
     assert_eq!(counters[1]["args"]["bytes"].as_u64().unwrap(), last.bytes);
     std::fs::remove_file(&path).unwrap();
     drop((x, y));
@@ -291,10 +379,16 @@ fn active_memory_is_sampled_per_device() {
 fn starting_twice_or_stopping_without_a_capture_fails() {
     let _g = lock();
     let e = trace::stop_capture().unwrap_err().to_string();
-    assert!(e.contains("[stop_capture]") && e.contains("no capture"), "{e}");
+    assert!(
+        e.contains("[stop_capture]") && e.contains("no capture"),
+        "{e}"
+    );
     trace::start_capture(None).unwrap();
     let e = trace::start_capture(None).unwrap_err().to_string();
-    assert!(e.contains("[start_capture]") && e.contains("already running"), "{e}");
+    assert!(
+        e.contains("[start_capture]") && e.contains("already running"),
+        "{e}"
+    );
     let summary = trace::stop_capture().unwrap();
     assert_eq!(summary.ops, 0);
     assert!(summary.streams.is_empty() && summary.overlaps.is_empty());
@@ -303,10 +397,15 @@ fn starting_twice_or_stopping_without_a_capture_fails() {
 #[test]
 fn an_unwritable_path_fails_at_stop() {
     let _g = lock();
-    let path = std::env::temp_dir().join("rill-no-such-dir-for-sure").join("t.json");
+    let path = std::env::temp_dir()
+        .join("rill-no-such-dir-for-sure")
+        .join("t.json");
     trace::start_capture(Some(&path)).unwrap();
     let e = trace::stop_capture().unwrap_err().to_string();
-    assert!(e.contains("[stop_capture]") && e.contains("rill-no-such-dir-for-sure"), "{e}");
+    assert!(
+        e.contains("[stop_capture]") && e.contains("rill-no-such-dir-for-sure"),
+        "{e}"
+    );
     // The capture is over all the same.
     trace::start_capture(None).unwrap();
     trace::stop_capture().unwrap();
@@ -344,25 +443,61 @@ fn summary_arithmetic_on_a_known_timeline() {
     late.cross_inputs = vec![(1, 7), (2, 7)];
     let t = Timeline {
         duration_us: 100.0,
-        ops: vec![rec(1, 7, 10.0, 30.0), rec(3, 9, 20.0, 45.0), rec(2, 7, 40.0, 50.0), late],
+        ops: vec![
+            rec(1, 7, 10.0, 30.0),
+            rec(3, 9, 20.0, 45.0),
+            rec(2, 7, 40.0, 50.0),
+            late,
+        ],
         memory: vec![],
     };
     let s = t.summary();
     assert_eq!((s.capture_us, s.span_us, s.ops), (100.0, 60.0, 4));
     let (a, b) = (&s.streams[0], &s.streams[1]);
-    assert_eq!((a.stream, a.ops, a.busy_us, a.idle_us, a.wait_us, a.first_us, a.last_us), (7, 2, 30.0, 10.0, 0.0, 10.0, 50.0));
-    assert_eq!((b.stream, b.ops, b.busy_us, b.idle_us, b.wait_us, b.first_us, b.last_us), (9, 2, 35.0, 15.0, 10.0, 20.0, 70.0));
+    assert_eq!(
+        (a.stream, a.ops, a.busy_us, a.idle_us, a.wait_us, a.first_us, a.last_us),
+        (7, 2, 30.0, 10.0, 0.0, 10.0, 50.0)
+    );
+    assert_eq!(
+        (b.stream, b.ops, b.busy_us, b.idle_us, b.wait_us, b.first_us, b.last_us),
+        (9, 2, 35.0, 15.0, 10.0, 20.0, 70.0)
+    );
     assert_eq!(s.overlaps.len(), 1);
-    assert_eq!((s.overlaps[0].a, s.overlaps[0].b, s.overlaps[0].both_busy_us, s.overlaps[0].fraction), (7, 9, 15.0, 0.5));
+    assert_eq!(
+        (
+            s.overlaps[0].a,
+            s.overlaps[0].b,
+            s.overlaps[0].both_busy_us,
+            s.overlaps[0].fraction
+        ),
+        (7, 9, 15.0, 0.5)
+    );
     assert_eq!(s.waits.len(), 1);
     let w = &s.waits[0];
-    assert_eq!((w.stream, w.producer, w.producer_stream, w.consumer, w.from_us, w.to_us), (9, 2, 7, 4, 45.0, 55.0));
-    let flows: Vec<(u64, u64, f64, f64)> = t.flows().iter().map(|f| (f.producer, f.consumer, f.from_us, f.to_us)).collect();
+    assert_eq!(
+        (
+            w.stream,
+            w.producer,
+            w.producer_stream,
+            w.consumer,
+            w.from_us,
+            w.to_us
+        ),
+        (9, 2, 7, 4, 45.0, 55.0)
+    );
+    let flows: Vec<(u64, u64, f64, f64)> = t
+        .flows()
+        .iter()
+        .map(|f| (f.producer, f.consumer, f.from_us, f.to_us))
+        .collect();
     assert_eq!(flows, vec![(1, 4, 30.0, 60.0), (2, 4, 50.0, 60.0)]);
     // A release that came while the stream was still busy is no wait.
     let mut t2 = t.clone();
     t2.ops[3].ready_us = Some(44.0);
     assert!(t2.waits().is_empty());
     let text = s.to_string();
-    assert!(text.contains("7 & 9") && text.contains("50.0") && text.contains("waited 0.010 ms"), "{text}");
+    assert!(
+        text.contains("7 & 9") && text.contains("50.0") && text.contains("waited 0.010 ms"),
+        "{text}"
+    );
 }

@@ -53,12 +53,21 @@ fn tolerance(dtype: Dtype) -> (f64, f64) {
 }
 
 fn random_in(rng: &mut StdRng, n: usize, lo: f64, hi: f64, dtype: Dtype) -> Vec<f64> {
-    (0..n).map(|_| round_to(dtype, rng.random_range(lo..hi))).collect()
+    (0..n)
+        .map(|_| round_to(dtype, rng.random_range(lo..hi)))
+        .collect()
 }
 
 /// Checks `got` against `reference` of each input, within `scale` times `dtype`'s tolerance.
 /// A reference that does not fit `dtype` (it rounds to an infinity) must come out as that infinity.
-fn check_close(what: &str, dtype: Dtype, inputs: &[f64], got: &[f64], reference: impl Fn(f64) -> f64, scale: f64) {
+fn check_close(
+    what: &str,
+    dtype: Dtype,
+    inputs: &[f64],
+    got: &[f64],
+    reference: impl Fn(f64) -> f64,
+    scale: f64,
+) {
     let (rtol, atol) = tolerance(dtype);
     assert_eq!(inputs.len(), got.len(), "{what}: length");
     for (&x, &g) in inputs.iter().zip(got) {
@@ -70,7 +79,11 @@ fn check_close(what: &str, dtype: Dtype, inputs: &[f64], got: &[f64], reference:
         } else {
             (g - r).abs() <= scale * (rtol * r.abs() + atol)
         };
-        assert!(ok, "{what} {dtype}: f({x:e}) = {g:e}, expected {r:e} (error {:e})", (g - r).abs());
+        assert!(
+            ok,
+            "{what} {dtype}: f({x:e}) = {g:e}, expected {r:e} (error {:e})",
+            (g - r).abs()
+        );
     }
 }
 
@@ -129,7 +142,11 @@ fn erfinv_ref(y: f64) -> f64 {
     let (mut lo, mut hi) = (0.0, 30.0);
     for _ in 0..120 {
         let mid = 0.5 * (lo + hi);
-        let below = if ay <= 0.99 { erf_ref(mid) < ay } else { erfc_ref(mid) > 1.0 - ay };
+        let below = if ay <= 0.99 {
+            erf_ref(mid) < ay
+        } else {
+            erfc_ref(mid) > 1.0 - ay
+        };
         if below {
             lo = mid;
         } else {
@@ -241,14 +258,26 @@ fn float_cases() -> Vec<FloatCase> {
 #[test]
 fn float_ops_match_f64_references_in_every_float_dtype() {
     let mut rng = StdRng::seed_from_u64(1);
-    for dtype in [Dtype::Float32, Dtype::Float64, Dtype::Float16, Dtype::Bfloat16] {
+    for dtype in [
+        Dtype::Float32,
+        Dtype::Float64,
+        Dtype::Float16,
+        Dtype::Bfloat16,
+    ] {
         for case in float_cases() {
             let x = random_in(&mut rng, 500, case.lo, case.hi, dtype);
             let a = arr(dtype, &x, &[20, 25]);
             let out = (case.build)(&a).unwrap();
             assert_eq!(out.dtype(), dtype, "{} of {dtype}", case.name);
             assert_eq!(out.shape(), &[20, 25]);
-            check_close(case.name, dtype, &x, &f64s(&out), case.reference, case.slack);
+            check_close(
+                case.name,
+                dtype,
+                &x,
+                &f64s(&out),
+                case.reference,
+                case.slack,
+            );
         }
     }
 }
@@ -256,7 +285,12 @@ fn float_ops_match_f64_references_in_every_float_dtype() {
 #[test]
 fn round_rounds_half_to_even_in_every_float_dtype() {
     let mut rng = StdRng::seed_from_u64(2);
-    for dtype in [Dtype::Float32, Dtype::Float64, Dtype::Float16, Dtype::Bfloat16] {
+    for dtype in [
+        Dtype::Float32,
+        Dtype::Float64,
+        Dtype::Float16,
+        Dtype::Bfloat16,
+    ] {
         // Half of the inputs are exact ties.
         let x: Vec<f64> = (0..400)
             .map(|i| {
@@ -268,27 +302,58 @@ fn round_rounds_half_to_even_in_every_float_dtype() {
         assert_eq!(out.dtype(), dtype);
         check_close("round", dtype, &x, &f64s(&out), round_half_even, 0.0);
     }
-    let ties = arr(Dtype::Float32, &[0.5, 1.5, 2.5, -0.5, -1.5, -2.5, 3.5], &[7]);
-    assert_eq!(f64s(&ops::round(&ties, 0, ()).unwrap()), vec![0.0, 2.0, 2.0, 0.0, -2.0, -2.0, 4.0]);
+    let ties = arr(
+        Dtype::Float32,
+        &[0.5, 1.5, 2.5, -0.5, -1.5, -2.5, 3.5],
+        &[7],
+    );
+    assert_eq!(
+        f64s(&ops::round(&ties, 0, ()).unwrap()),
+        vec![0.0, 2.0, 2.0, 0.0, -2.0, -2.0, 4.0]
+    );
 }
 
 #[test]
 fn round_with_decimals_matches_numpy() {
     // np.round(np.array([...], dtype=np.float32), 2) and (..., -1).
-    let x = arr(Dtype::Float32, &[0.285, 1.005, 2.675, 125.0, 135.0, -0.125], &[6]);
+    let x = arr(
+        Dtype::Float32,
+        &[0.285, 1.005, 2.675, 125.0, 135.0, -0.125],
+        &[6],
+    );
     let got = ops::round(&x, 2, ()).unwrap();
     assert_eq!(got.dtype(), Dtype::Float32);
     let expect: Vec<f32> = vec![0.28, 1.0, 2.68, 125.0, 135.0, -0.12];
     assert_eq!(got.to_vec::<f32>().unwrap(), expect);
-    let got = ops::round(&arr(Dtype::Float32, &[125.0, 135.0, 1250.0, -15.0], &[4]), -1, ()).unwrap();
-    assert_eq!(got.to_vec::<f32>().unwrap(), vec![120.0, 140.0, 1250.0, -20.0]);
+    let got = ops::round(
+        &arr(Dtype::Float32, &[125.0, 135.0, 1250.0, -15.0], &[4]),
+        -1,
+        (),
+    )
+    .unwrap();
+    assert_eq!(
+        got.to_vec::<f32>().unwrap(),
+        vec![120.0, 140.0, 1250.0, -20.0]
+    );
     // np.round(np.array([0.285, 1.005, 2.675, 0.125]), 2) in float64.
-    let got = ops::round(&arr(Dtype::Float64, &[0.285, 1.005, 2.675, 0.125], &[4]), 2, ()).unwrap();
+    let got = ops::round(
+        &arr(Dtype::Float64, &[0.285, 1.005, 2.675, 0.125], &[4]),
+        2,
+        (),
+    )
+    .unwrap();
     assert_eq!(f64s(&got), vec![0.28, 1.0, 2.68, 0.12]);
     // float16 and bfloat16 round in float32 and cast back once.
     let got = ops::round(&arr(Dtype::Float16, &[1.25, 2.375, -7.625], &[3]), 1, ()).unwrap();
     assert_eq!(got.dtype(), Dtype::Float16);
-    assert_eq!(f64s(&got), vec![f16::from_f64(1.2).to_f64(), f16::from_f64(2.4).to_f64(), f16::from_f64(-7.6).to_f64()]);
+    assert_eq!(
+        f64s(&got),
+        vec![
+            f16::from_f64(1.2).to_f64(),
+            f16::from_f64(2.4).to_f64(),
+            f16::from_f64(-7.6).to_f64()
+        ]
+    );
     let got = ops::round(&arr(Dtype::Bfloat16, &[1234.0, 1250.0], &[2]), -2, ()).unwrap();
     assert_eq!(got.dtype(), Dtype::Bfloat16);
     assert_eq!(f64s(&got), vec![1200.0, 1200.0]);
@@ -305,19 +370,37 @@ fn round_leaves_integers_for_nonnegative_decimals_and_rounds_them_for_negative()
     }
     // np.round(np.array([15, 25, -15, -25, 1234, 2147483647]), -1)
     let r = ops::round(&a, -1, ()).unwrap();
-    assert_eq!(r.to_vec::<i64>().unwrap(), vec![20, 20, -20, -20, 1230, 2147483650]);
+    assert_eq!(
+        r.to_vec::<i64>().unwrap(),
+        vec![20, 20, -20, -20, 1230, 2147483650]
+    );
     let u = Array::from_slice(&[15u8, 25, 249], &[3]).unwrap();
-    assert_eq!(ops::round(&u, -1, ()).unwrap().to_vec::<u8>().unwrap(), vec![20, 20, 250]);
-    assert_eq!(ops::round(&u, 2, ()).unwrap().to_vec::<u8>().unwrap(), vec![15, 25, 249]);
+    assert_eq!(
+        ops::round(&u, -1, ()).unwrap().to_vec::<u8>().unwrap(),
+        vec![20, 20, 250]
+    );
+    assert_eq!(
+        ops::round(&u, 2, ()).unwrap().to_vec::<u8>().unwrap(),
+        vec![15, 25, 249]
+    );
 }
 
 #[test]
 fn float_ops_propagate_nan() {
-    for dtype in [Dtype::Float32, Dtype::Float64, Dtype::Float16, Dtype::Bfloat16] {
+    for dtype in [
+        Dtype::Float32,
+        Dtype::Float64,
+        Dtype::Float16,
+        Dtype::Bfloat16,
+    ] {
         let a = arr(dtype, &[f64::NAN, f64::NAN], &[2]);
         for case in float_cases() {
             let out = f64s(&(case.build)(&a).unwrap());
-            assert!(out.iter().all(|v| v.is_nan()), "{}({dtype} NaN) = {out:?}", case.name);
+            assert!(
+                out.iter().all(|v| v.is_nan()),
+                "{}({dtype} NaN) = {out:?}",
+                case.name
+            );
         }
         assert!(f64s(&ops::round(&a, 0, ()).unwrap())[0].is_nan());
     }
@@ -355,10 +438,19 @@ fn float_ops_at_infinities_and_edges() {
         ("floor", |a| ops::floor(a, ()), -inf, -inf),
         ("arcsin", |a| ops::arcsin(a, ()), 1.5, f64::NAN),
     ];
-    for dtype in [Dtype::Float32, Dtype::Float64, Dtype::Float16, Dtype::Bfloat16] {
+    for dtype in [
+        Dtype::Float32,
+        Dtype::Float64,
+        Dtype::Float16,
+        Dtype::Bfloat16,
+    ] {
         for (name, build, x, expect) in &rows {
             let got = f64s(&build(&arr(dtype, &[*x], &[1])).unwrap())[0];
-            let ok = if expect.is_nan() { got.is_nan() } else { got == *expect };
+            let ok = if expect.is_nan() {
+                got.is_nan()
+            } else {
+                got == *expect
+            };
             assert!(ok, "{name}({x}) in {dtype} = {got}, expected {expect}");
         }
     }
@@ -366,25 +458,47 @@ fn float_ops_at_infinities_and_edges() {
     for (dtype, x) in [(Dtype::Float32, -80.0), (Dtype::Float64, -700.0)] {
         let got = f64s(&ops::sigmoid(&arr(dtype, &[x], &[1]), ()).unwrap())[0];
         let r = sigmoid_ref(x);
-        assert!(got > 0.0 && (got - r).abs() <= 1e-6 * r, "sigmoid({x}) in {dtype} = {got:e}, expected {r:e}");
+        assert!(
+            got > 0.0 && (got - r).abs() <= 1e-6 * r,
+            "sigmoid({x}) in {dtype} = {got:e}, expected {r:e}"
+        );
     }
 }
 
 #[test]
 fn isnan_and_isinf_in_every_dtype() {
     let vals = [1.0, f64::NAN, f64::INFINITY, -f64::INFINITY, -0.0, 7.0];
-    for dtype in [Dtype::Float32, Dtype::Float64, Dtype::Float16, Dtype::Bfloat16] {
+    for dtype in [
+        Dtype::Float32,
+        Dtype::Float64,
+        Dtype::Float16,
+        Dtype::Bfloat16,
+    ] {
         let a = arr(dtype, &vals, &[2, 3]);
         let n = ops::isnan(&a, ()).unwrap();
         let i = ops::isinf(&a, ()).unwrap();
         assert_eq!((n.dtype(), i.dtype()), (Dtype::Bool, Dtype::Bool));
-        assert_eq!(n.to_vec::<bool>().unwrap(), vec![false, true, false, false, false, false], "{dtype}");
-        assert_eq!(i.to_vec::<bool>().unwrap(), vec![false, false, true, true, false, false], "{dtype}");
+        assert_eq!(
+            n.to_vec::<bool>().unwrap(),
+            vec![false, true, false, false, false, false],
+            "{dtype}"
+        );
+        assert_eq!(
+            i.to_vec::<bool>().unwrap(),
+            vec![false, false, true, true, false, false],
+            "{dtype}"
+        );
     }
     for dtype in [Dtype::Int32, Dtype::Uint8, Dtype::Int8, Dtype::Bool] {
         let a = arr(dtype, &[1.0, 0.0, 5.0], &[3]);
-        assert_eq!(ops::isnan(&a, ()).unwrap().to_vec::<bool>().unwrap(), vec![false; 3]);
-        assert_eq!(ops::isinf(&a, ()).unwrap().to_vec::<bool>().unwrap(), vec![false; 3]);
+        assert_eq!(
+            ops::isnan(&a, ()).unwrap().to_vec::<bool>().unwrap(),
+            vec![false; 3]
+        );
+        assert_eq!(
+            ops::isinf(&a, ()).unwrap().to_vec::<bool>().unwrap(),
+            vec![false; 3]
+        );
     }
     let z = Array::from_slice(
         &[
@@ -397,8 +511,14 @@ fn isnan_and_isinf_in_every_dtype() {
         &[5],
     )
     .unwrap();
-    assert_eq!(ops::isnan(&z, ()).unwrap().to_vec::<bool>().unwrap(), vec![true, false, false, false, true]);
-    assert_eq!(ops::isinf(&z, ()).unwrap().to_vec::<bool>().unwrap(), vec![false, true, true, false, true]);
+    assert_eq!(
+        ops::isnan(&z, ()).unwrap().to_vec::<bool>().unwrap(),
+        vec![true, false, false, false, true]
+    );
+    assert_eq!(
+        ops::isinf(&z, ()).unwrap().to_vec::<bool>().unwrap(),
+        vec![false, true, true, false, true]
+    );
 }
 
 #[test]
@@ -406,30 +526,53 @@ fn erf_and_erfinv_accuracy() {
     // f64: near machine precision over the whole range, tails included.
     let mut rng = StdRng::seed_from_u64(3);
     let mut y: Vec<f64> = (0..2000).map(|_| rng.random_range(-1.0..1.0)).collect();
-    y.extend([1e-300, -1e-20, 0.5, 0.9, 0.999_999, 1.0 - 1e-12, -(1.0 - 1e-15), 1.0 - f64::EPSILON]);
+    y.extend([
+        1e-300,
+        -1e-20,
+        0.5,
+        0.9,
+        0.999_999,
+        1.0 - 1e-12,
+        -(1.0 - 1e-15),
+        1.0 - f64::EPSILON,
+    ]);
     let got = f64s(&ops::erfinv(&arr(Dtype::Float64, &y, &[y.len()]), ()).unwrap());
     for (&y, &g) in y.iter().zip(&got) {
         let r = erfinv_ref(y);
-        assert!((g - r).abs() <= 1e-14 * r.abs(), "erfinv({y:e}) = {g:e}, expected {r:e}");
+        assert!(
+            (g - r).abs() <= 1e-14 * r.abs(),
+            "erfinv({y:e}) = {g:e}, expected {r:e}"
+        );
     }
     let x: Vec<f64> = (0..2000).map(|_| rng.random_range(-6.0..6.0)).collect();
     let got = f64s(&ops::erf(&arr(Dtype::Float64, &x, &[x.len()]), ()).unwrap());
     for (&x, &g) in x.iter().zip(&got) {
         let r = erf_ref(x);
         // The series reference itself is good to a few ulp.
-        assert!((g - r).abs() <= 2e-15 * r.abs(), "erf({x}) = {g:e}, expected {r:e}");
+        assert!(
+            (g - r).abs() <= 2e-15 * r.abs(),
+            "erf({x}) = {g:e}, expected {r:e}"
+        );
     }
     // f32: a few ulp, tails included.
-    let y32: Vec<f64> = (1..4000).map(|i| round_to(Dtype::Float32, -1.0 + i as f64 / 2000.0)).collect();
+    let y32: Vec<f64> = (1..4000)
+        .map(|i| round_to(Dtype::Float32, -1.0 + i as f64 / 2000.0))
+        .collect();
     let got = f64s(&ops::erfinv(&arr(Dtype::Float32, &y32, &[y32.len()]), ()).unwrap());
     for (&y, &g) in y32.iter().zip(&got) {
         let r = erfinv_ref(y);
-        assert!((g - r).abs() <= 8e-7 * r.abs() + 1e-30, "f32 erfinv({y:e}) = {g:e}, expected {r:e}");
+        assert!(
+            (g - r).abs() <= 8e-7 * r.abs() + 1e-30,
+            "f32 erfinv({y:e}) = {g:e}, expected {r:e}"
+        );
     }
     // erfinv(0.5) to 17 digits (the median of |N(0, 1/2)|).
     let h = ops::erfinv(&arr(Dtype::Float64, &[0.5, -0.5], &[2]), ()).unwrap();
     let h = f64s(&h);
-    assert!((h[0] - 0.476_936_276_204_469_9).abs() < 2e-16 && h[1] == -h[0], "{h:?}");
+    assert!(
+        (h[0] - 0.476_936_276_204_469_9).abs() < 2e-16 && h[1] == -h[0],
+        "{h:?}"
+    );
 }
 
 #[test]
@@ -465,7 +608,13 @@ macro_rules! int_unary_test {
         fn $name() {
             let mut rng = StdRng::seed_from_u64($seed);
             let mut v: Vec<$t> = (0..1000).map(|_| rng.random::<$t>()).collect();
-            v.extend([<$t>::MIN, <$t>::MAX, 0 as $t, 1 as $t, (0 as $t).wrapping_sub(1)]);
+            v.extend([
+                <$t>::MIN,
+                <$t>::MAX,
+                0 as $t,
+                1 as $t,
+                (0 as $t).wrapping_sub(1),
+            ]);
             let n = v.len();
             let a = Array::from_slice(&v, &[n]).unwrap();
             let dt = a.dtype();
@@ -480,18 +629,29 @@ macro_rules! int_unary_test {
             let expect_abs: Vec<$t> = v.iter().map(|&x| wrap(wide(x).abs())).collect();
             let expect_neg: Vec<$t> = v.iter().map(|&x| wrap(-wide(x))).collect();
             let expect_sign: Vec<$t> = v.iter().map(|&x| wrap(wide(x).signum())).collect();
-            let expect_sq: Vec<$t> = v.iter().map(|&x| wrap(wide(x).wrapping_mul(wide(x)))).collect();
+            let expect_sq: Vec<$t> = v
+                .iter()
+                .map(|&x| wrap(wide(x).wrapping_mul(wide(x))))
+                .collect();
             let expect_inv: Vec<$t> = v.iter().map(|&x| wrap(-1 - wide(x))).collect();
             assert_eq!(get(ops::abs(&a, ())), expect_abs, "abs");
             assert_eq!(get(ops::negative(&a, ())), expect_neg, "negative");
             assert_eq!(get(ops::sign(&a, ())), expect_sign, "sign");
             assert_eq!(get(ops::square(&a, ())), expect_sq, "square");
-            assert_eq!(get(ops::bitwise_invert(&a, ())), expect_inv, "bitwise_invert");
+            assert_eq!(
+                get(ops::bitwise_invert(&a, ())),
+                expect_inv,
+                "bitwise_invert"
+            );
             assert_eq!(get(ops::floor(&a, ())), v, "floor");
             assert_eq!(get(ops::ceil(&a, ())), v, "ceil");
             assert_eq!(get(ops::round(&a, 0, ())), v, "round");
             let not: Vec<bool> = v.iter().map(|&x| x == 0 as $t).collect();
-            assert_eq!(ops::logical_not(&a, ()).unwrap().to_vec::<bool>().unwrap(), not, "logical_not");
+            assert_eq!(
+                ops::logical_not(&a, ()).unwrap().to_vec::<bool>().unwrap(),
+                not,
+                "logical_not"
+            );
         }
     };
 }
@@ -508,12 +668,27 @@ int_unary_test!(uint64_unary_ops_wrap, u64, 17);
 fn integer_edge_values_match_numpy() {
     // np.abs(np.int8(-128)) == -128; np.negative(np.uint8(1)) == 255; np.sign(np.uint8(7)) == 1.
     let i = Array::from_slice(&[-128i8, -1, 0, 127], &[4]).unwrap();
-    assert_eq!(ops::abs(&i, ()).unwrap().to_vec::<i8>().unwrap(), vec![-128, 1, 0, 127]);
-    assert_eq!(ops::negative(&i, ()).unwrap().to_vec::<i8>().unwrap(), vec![-128, 1, 0, -127]);
+    assert_eq!(
+        ops::abs(&i, ()).unwrap().to_vec::<i8>().unwrap(),
+        vec![-128, 1, 0, 127]
+    );
+    assert_eq!(
+        ops::negative(&i, ()).unwrap().to_vec::<i8>().unwrap(),
+        vec![-128, 1, 0, -127]
+    );
     let u = Array::from_slice(&[1u8, 0, 7, 255], &[4]).unwrap();
-    assert_eq!(ops::negative(&u, ()).unwrap().to_vec::<u8>().unwrap(), vec![255, 0, 249, 1]);
-    assert_eq!(ops::sign(&u, ()).unwrap().to_vec::<u8>().unwrap(), vec![1, 0, 1, 1]);
-    assert_eq!(ops::square(&u, ()).unwrap().to_vec::<u8>().unwrap(), vec![1, 0, 49, 1]);
+    assert_eq!(
+        ops::negative(&u, ()).unwrap().to_vec::<u8>().unwrap(),
+        vec![255, 0, 249, 1]
+    );
+    assert_eq!(
+        ops::sign(&u, ()).unwrap().to_vec::<u8>().unwrap(),
+        vec![1, 0, 1, 1]
+    );
+    assert_eq!(
+        ops::square(&u, ()).unwrap().to_vec::<u8>().unwrap(),
+        vec![1, 0, 49, 1]
+    );
 }
 
 #[test]
@@ -533,13 +708,19 @@ fn bool_unary_ops() {
         assert_eq!(r.dtype(), Dtype::Bool, "{name}");
         assert_eq!(r.to_vec::<bool>().unwrap(), v, "{name}");
     }
-    assert_eq!(ops::logical_not(&a, ()).unwrap().to_vec::<bool>().unwrap(), not);
+    assert_eq!(
+        ops::logical_not(&a, ()).unwrap().to_vec::<bool>().unwrap(),
+        not
+    );
     let inv = ops::bitwise_invert(&a, ()).unwrap();
     assert_eq!(inv.dtype(), Dtype::Bool);
     assert_eq!(inv.to_vec::<bool>().unwrap(), not);
     // logical_not of numbers: true where zero.
     let f = arr(Dtype::Float32, &[0.0, -0.0, 2.5, f64::NAN], &[4]);
-    assert_eq!(ops::logical_not(&f, ()).unwrap().to_vec::<bool>().unwrap(), vec![true, true, false, false]);
+    assert_eq!(
+        ops::logical_not(&f, ()).unwrap().to_vec::<bool>().unwrap(),
+        vec![true, true, false, false]
+    );
 }
 
 // ---------------------------------------------------------------- complex
@@ -565,7 +746,10 @@ fn cln(z: C) -> C {
 }
 fn csqrt(z: C) -> C {
     let r = z.0.hypot(z.1);
-    (((r + z.0) / 2.0).sqrt(), ((r - z.0) / 2.0).sqrt().copysign(z.1))
+    (
+        ((r + z.0) / 2.0).sqrt(),
+        ((r - z.0) / 2.0).sqrt().copysign(z.1),
+    )
 }
 fn csin(z: C) -> C {
     (z.0.sin() * z.1.cosh(), z.0.cos() * z.1.sinh())
@@ -581,7 +765,10 @@ fn ccosh(z: C) -> C {
 }
 fn casin(z: C) -> C {
     // -i ln(iz + sqrt(1 - z^2))
-    let w = cln(cadd((-z.1, z.0), csqrt(cadd((1.0, 0.0), cmul((-1.0, 0.0), cmul(z, z))))));
+    let w = cln(cadd(
+        (-z.1, z.0),
+        csqrt(cadd((1.0, 0.0), cmul((-1.0, 0.0), cmul(z, z)))),
+    ));
     (w.1, -w.0)
 }
 fn catan(z: C) -> C {
@@ -596,32 +783,57 @@ fn catan(z: C) -> C {
 fn complex_ops_match_closed_forms() {
     let mut rng = StdRng::seed_from_u64(4);
     let n = 400;
-    let z: Vec<Complex32> =
-        (0..n).map(|_| Complex32::new(rng.random_range(-2.0..2.0), rng.random_range(-2.0..2.0))).collect();
+    let z: Vec<Complex32> = (0..n)
+        .map(|_| Complex32::new(rng.random_range(-2.0..2.0), rng.random_range(-2.0..2.0)))
+        .collect();
     let a = Array::from_slice(&z, &[20, 20]).unwrap();
     let zs: Vec<C> = z.iter().map(|z| (z.re as f64, z.im as f64)).collect();
     let cases: Vec<(&str, Builder, fn(C) -> C)> = vec![
         ("negative", |a| ops::negative(a, ()), |z| (-z.0, -z.1)),
-        ("sign", |a| ops::sign(a, ()), |z| {
-            let r = z.0.hypot(z.1);
-            (z.0 / r, z.1 / r)
-        }),
+        (
+            "sign",
+            |a| ops::sign(a, ()),
+            |z| {
+                let r = z.0.hypot(z.1);
+                (z.0 / r, z.1 / r)
+            },
+        ),
         ("square", |a| ops::square(a, ()), |z| cmul(z, z)),
-        ("reciprocal", |a| ops::reciprocal(a, ()), |z| cdiv((1.0, 0.0), z)),
+        (
+            "reciprocal",
+            |a| ops::reciprocal(a, ()),
+            |z| cdiv((1.0, 0.0), z),
+        ),
         ("exp", |a| ops::exp(a, ()), cexp),
-        ("expm1", |a| ops::expm1(a, ()), |z| cadd(cexp(z), (-1.0, 0.0))),
+        (
+            "expm1",
+            |a| ops::expm1(a, ()),
+            |z| cadd(cexp(z), (-1.0, 0.0)),
+        ),
         ("log", |a| ops::log(a, ()), cln),
         ("log1p", |a| ops::log1p(a, ()), |z| cln(cadd(z, (1.0, 0.0)))),
-        ("log2", |a| ops::log2(a, ()), |z| {
-            let l = cln(z);
-            (l.0 / std::f64::consts::LN_2, l.1 / std::f64::consts::LN_2)
-        }),
-        ("log10", |a| ops::log10(a, ()), |z| {
-            let l = cln(z);
-            (l.0 / std::f64::consts::LN_10, l.1 / std::f64::consts::LN_10)
-        }),
+        (
+            "log2",
+            |a| ops::log2(a, ()),
+            |z| {
+                let l = cln(z);
+                (l.0 / std::f64::consts::LN_2, l.1 / std::f64::consts::LN_2)
+            },
+        ),
+        (
+            "log10",
+            |a| ops::log10(a, ()),
+            |z| {
+                let l = cln(z);
+                (l.0 / std::f64::consts::LN_10, l.1 / std::f64::consts::LN_10)
+            },
+        ),
         ("sqrt", |a| ops::sqrt(a, ()), csqrt),
-        ("rsqrt", |a| ops::rsqrt(a, ()), |z| cdiv((1.0, 0.0), csqrt(z))),
+        (
+            "rsqrt",
+            |a| ops::rsqrt(a, ()),
+            |z| cdiv((1.0, 0.0), csqrt(z)),
+        ),
         ("sin", |a| ops::sin(a, ()), csin),
         ("cos", |a| ops::cos(a, ()), ccos),
         ("tan", |a| ops::tan(a, ()), |z| cdiv(csin(z), ccos(z))),
@@ -629,12 +841,20 @@ fn complex_ops_match_closed_forms() {
         ("cosh", |a| ops::cosh(a, ()), ccosh),
         ("tanh", |a| ops::tanh(a, ()), |z| cdiv(csinh(z), ccosh(z))),
         ("arcsin", |a| ops::arcsin(a, ()), casin),
-        ("arccos", |a| ops::arccos(a, ()), |z| {
-            let s = casin(z);
-            (PI / 2.0 - s.0, -s.1)
-        }),
+        (
+            "arccos",
+            |a| ops::arccos(a, ()),
+            |z| {
+                let s = casin(z);
+                (PI / 2.0 - s.0, -s.1)
+            },
+        ),
         ("arctan", |a| ops::arctan(a, ()), catan),
-        ("sigmoid", |a| ops::sigmoid(a, ()), |z| cdiv((1.0, 0.0), cadd((1.0, 0.0), cexp((-z.0, -z.1))))),
+        (
+            "sigmoid",
+            |a| ops::sigmoid(a, ()),
+            |z| cdiv((1.0, 0.0), cadd((1.0, 0.0), cexp((-z.0, -z.1)))),
+        ),
     ];
     for (name, build, reference) in cases {
         let out = build(&a).unwrap();
@@ -643,7 +863,10 @@ fn complex_ops_match_closed_forms() {
         for (&z, g) in zs.iter().zip(&got) {
             let r = reference(z);
             let err = (g.re as f64 - r.0).hypot(g.im as f64 - r.1);
-            assert!(err <= 1e-6 * r.0.hypot(r.1) + 1e-30, "{name}({z:?}) = {g}, expected {r:?}");
+            assert!(
+                err <= 1e-6 * r.0.hypot(r.1) + 1e-30,
+                "{name}({z:?}) = {g}, expected {r:?}"
+            );
         }
     }
     let abs = ops::abs(&a, ()).unwrap();
@@ -661,7 +884,12 @@ fn complex_ops_match_closed_forms() {
 #[test]
 fn complex_edge_values() {
     let z = Array::from_slice(
-        &[Complex32::new(0.0, 0.0), Complex32::new(3e38, 3e38), Complex32::new(-200.0, 1.0), Complex32::new(200.0, 1.0)],
+        &[
+            Complex32::new(0.0, 0.0),
+            Complex32::new(3e38, 3e38),
+            Complex32::new(-200.0, 1.0),
+            Complex32::new(200.0, 1.0),
+        ],
         &[4],
     )
     .unwrap();
@@ -669,7 +897,11 @@ fn complex_edge_values() {
     let s = ops::sign(&z, ()).unwrap().to_vec::<Complex32>().unwrap();
     assert_eq!(s[0], Complex32::new(0.0, 0.0));
     let h = std::f32::consts::FRAC_1_SQRT_2;
-    assert!((s[1].re - h).abs() < 1e-6 && (s[1].im - h).abs() < 1e-6, "{}", s[1]);
+    assert!(
+        (s[1].re - h).abs() < 1e-6 && (s[1].im - h).abs() < 1e-6,
+        "{}",
+        s[1]
+    );
     // sigmoid far out on either side: 0 and 1, not NaN.
     let g = ops::sigmoid(&z, ()).unwrap().to_vec::<Complex32>().unwrap();
     assert!(g[2].norm() < 1e-30, "{}", g[2]);
@@ -678,7 +910,10 @@ fn complex_edge_values() {
     let t = Array::from_slice(&[Complex32::new(1e-10, -2e-10)], &[1]).unwrap();
     for r in [ops::expm1(&t, ()), ops::log1p(&t, ())] {
         let v = r.unwrap().to_vec::<Complex32>().unwrap()[0];
-        assert!((v.re - 1e-10).abs() < 1e-16 && (v.im + 2e-10).abs() < 1e-16, "{v}");
+        assert!(
+            (v.re - 1e-10).abs() < 1e-16 && (v.im + 2e-10).abs() < 1e-16,
+            "{v}"
+        );
     }
 }
 
@@ -694,30 +929,76 @@ fn unary_ops_read_strided_and_broadcast_views() {
     // Transposed: out[j][i] = a[i][j].
     let t = ops::transpose(&a, None, ()).unwrap();
     let got = f64s(&ops::exp(&t, ()).unwrap());
-    let want: Vec<f64> = (0..c).flat_map(|j| (0..r).map(move |i| (j, i))).map(|(j, i)| at(i, j)).collect();
-    check_close("exp of transpose", Dtype::Float32, &want, &got, f64::exp, 1.0);
+    let want: Vec<f64> = (0..c)
+        .flat_map(|j| (0..r).map(move |i| (j, i)))
+        .map(|(j, i)| at(i, j))
+        .collect();
+    check_close(
+        "exp of transpose",
+        Dtype::Float32,
+        &want,
+        &got,
+        f64::exp,
+        1.0,
+    );
     // Both dims reversed (negative steps).
     let rev = ops::slice_dims(
         &a,
-        &[SliceDim { start: r - 1, step: -1, len: r }, SliceDim { start: c - 1, step: -2, len: c.div_ceil(2) }],
+        &[
+            SliceDim {
+                start: r - 1,
+                step: -1,
+                len: r,
+            },
+            SliceDim {
+                start: c - 1,
+                step: -2,
+                len: c.div_ceil(2),
+            },
+        ],
         (),
     )
     .unwrap();
     let got = f64s(&ops::sin(&rev, ()).unwrap());
-    let want: Vec<f64> =
-        (0..r).flat_map(|i| (0..c.div_ceil(2)).map(move |j| (r - 1 - i, c - 1 - 2 * j))).map(|(i, j)| at(i, j)).collect();
-    check_close("sin of reversed slice", Dtype::Float32, &want, &got, f64::sin, 1.0);
+    let want: Vec<f64> = (0..r)
+        .flat_map(|i| (0..c.div_ceil(2)).map(move |j| (r - 1 - i, c - 1 - 2 * j)))
+        .map(|(i, j)| at(i, j))
+        .collect();
+    check_close(
+        "sin of reversed slice",
+        Dtype::Float32,
+        &want,
+        &got,
+        f64::sin,
+        1.0,
+    );
     // A row broadcast down (stride 0 in the outer dim), and a column across (stride 0 inner).
     let row = ops::slice(&a, &[4], &[5], &[1], ()).unwrap();
     let b = ops::broadcast_to(&row, &[9, c], ()).unwrap();
     let got = f64s(&ops::negative(&b, ()).unwrap());
     let want: Vec<f64> = (0..9).flat_map(|_| (0..c).map(|j| at(4, j))).collect();
-    check_close("negative of broadcast row", Dtype::Float32, &want, &got, |x| -x, 0.0);
+    check_close(
+        "negative of broadcast row",
+        Dtype::Float32,
+        &want,
+        &got,
+        |x| -x,
+        0.0,
+    );
     let col = ops::slice(&a, &[0, 7], &[r as isize, 8], &[1, 1], ()).unwrap();
     let b = ops::broadcast_to(&col, &[r, 11], ()).unwrap();
     let got = f64s(&ops::square(&b, ()).unwrap());
-    let want: Vec<f64> = (0..r).flat_map(|i| (0..11).map(move |_| at(i, 7))).collect();
-    check_close("square of broadcast column", Dtype::Float32, &want, &got, |x| x * x, 1.0);
+    let want: Vec<f64> = (0..r)
+        .flat_map(|i| (0..11).map(move |_| at(i, 7)))
+        .collect();
+    check_close(
+        "square of broadcast column",
+        Dtype::Float32,
+        &want,
+        &got,
+        |x| x * x,
+        1.0,
+    );
     // A scalar broadcast to a matrix.
     let s = ops::broadcast_to(&arr(Dtype::Float64, &[0.25], &[]), &[3, 4], ()).unwrap();
     assert_eq!(f64s(&ops::sqrt(&s, ()).unwrap()), vec![0.5; 12]);
@@ -730,19 +1011,55 @@ fn large_arrays_take_the_parallel_path() {
     for dtype in [Dtype::Float32, Dtype::Float16, Dtype::Float64] {
         let v = random_in(&mut rng, n, -5.0, 5.0, dtype);
         let a = arr(dtype, &v, &[n]);
-        check_close("tanh (large)", dtype, &v, &f64s(&ops::tanh(&a, ()).unwrap()), f64::tanh, 1.0);
-        check_close("sigmoid (large)", dtype, &v, &f64s(&ops::sigmoid(&a, ()).unwrap()), sigmoid_ref, 3.0);
-        check_close("abs (large)", dtype, &v, &f64s(&ops::abs(&a, ()).unwrap()), f64::abs, 0.0);
+        check_close(
+            "tanh (large)",
+            dtype,
+            &v,
+            &f64s(&ops::tanh(&a, ()).unwrap()),
+            f64::tanh,
+            1.0,
+        );
+        check_close(
+            "sigmoid (large)",
+            dtype,
+            &v,
+            &f64s(&ops::sigmoid(&a, ()).unwrap()),
+            sigmoid_ref,
+            3.0,
+        );
+        check_close(
+            "abs (large)",
+            dtype,
+            &v,
+            &f64s(&ops::abs(&a, ()).unwrap()),
+            f64::abs,
+            0.0,
+        );
     }
     // A large transposed view (strided rows in parallel chunks).
     let (r, c) = (401, 513);
     let v = random_in(&mut rng, r * c, -5.0, 5.0, Dtype::Float32);
     let t = ops::transpose(&arr(Dtype::Float32, &v, &[r, c]), None, ()).unwrap();
     let got = f64s(&ops::floor(&t, ()).unwrap());
-    let want: Vec<f64> = (0..c).flat_map(|j| (0..r).map(move |i| (i, j))).map(|(i, j)| v[i * c + j]).collect();
-    check_close("floor of a large transpose", Dtype::Float32, &want, &got, f64::floor, 0.0);
-    let ints: Vec<i32> = (0..n as i32).map(|i| i.wrapping_mul(2_654_435_761u32 as i32)).collect();
-    let got = ops::negative(&Array::from_slice(&ints, &[n]).unwrap(), ()).unwrap().to_vec::<i32>().unwrap();
+    let want: Vec<f64> = (0..c)
+        .flat_map(|j| (0..r).map(move |i| (i, j)))
+        .map(|(i, j)| v[i * c + j])
+        .collect();
+    check_close(
+        "floor of a large transpose",
+        Dtype::Float32,
+        &want,
+        &got,
+        f64::floor,
+        0.0,
+    );
+    let ints: Vec<i32> = (0..n as i32)
+        .map(|i| i.wrapping_mul(2_654_435_761u32 as i32))
+        .collect();
+    let got = ops::negative(&Array::from_slice(&ints, &[n]).unwrap(), ())
+        .unwrap()
+        .to_vec::<i32>()
+        .unwrap();
     assert!(got.iter().zip(&ints).all(|(g, x)| *g == x.wrapping_neg()));
 }
 
@@ -753,7 +1070,10 @@ fn dtype_error(r: Result<Array>, op: &str, mentions: &str) {
         Err(e @ Error::Dtype { .. }) => {
             assert_eq!(e.op(), op, "{e}");
             let msg = e.to_string();
-            assert!(msg.starts_with(&format!("[{op}]")) && msg.contains(mentions), "{msg}");
+            assert!(
+                msg.starts_with(&format!("[{op}]")) && msg.contains(mentions),
+                "{msg}"
+            );
         }
         other => panic!("{op}: expected a dtype error, got {other:?}"),
     }

@@ -17,7 +17,9 @@ fn chain(x: &Array, k: &Array, steps: usize, s: Stream) -> rill_core::Result<Arr
 }
 
 fn main() -> rill_core::Result<()> {
-    let path = std::env::args().nth(1).unwrap_or_else(|| "trace.json".into());
+    let path = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "trace.json".into());
     let n = 1 << 20;
     let s1 = rill_core::new_stream(Device::cpu())?;
     let s2 = rill_core::new_stream(Device::cpu())?;

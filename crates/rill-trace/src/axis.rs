@@ -10,7 +10,11 @@ pub fn ticks(lo: f64, hi: f64, target: usize) -> (Vec<f64>, f64) {
     let step = [0.5, 1.0, 2.0, 5.0, 10.0]
         .into_iter()
         .map(|m| m * pow)
-        .min_by(|a, b| (range / a - target as f64).abs().total_cmp(&(range / b - target as f64).abs()))
+        .min_by(|a, b| {
+            (range / a - target as f64)
+                .abs()
+                .total_cmp(&(range / b - target as f64).abs())
+        })
         .unwrap();
     let first = (lo / step).ceil() as i64;
     let last = (hi / step).floor() as i64;

@@ -48,12 +48,18 @@ fn run(args: &[String]) -> Result<(), Failure> {
             let mut opts = RenderOptions::default();
             let mut it = args[1..].iter();
             while let Some(a) = it.next() {
-                let mut value = |name: &str| it.next().cloned().ok_or_else(|| usage(&format!("{name} needs a value")));
+                let mut value = |name: &str| {
+                    it.next()
+                        .cloned()
+                        .ok_or_else(|| usage(&format!("{name} needs a value")))
+                };
                 match a.as_str() {
                     "-o" | "--output" => output = Some(PathBuf::from(value(a)?)),
                     "--width" => {
                         let w = value(a)?;
-                        opts.width = w.parse().map_err(|_| usage(&format!("--width: not a number: {w}")))?;
+                        opts.width = w
+                            .parse()
+                            .map_err(|_| usage(&format!("--width: not a number: {w}")))?;
                     }
                     "--title" => opts.title = Some(value(a)?),
                     "-h" | "--help" => return Err(usage("help")),
@@ -64,7 +70,10 @@ fn run(args: &[String]) -> Result<(), Failure> {
             }
             let input = input.ok_or_else(|| usage("render needs a trace file"))?;
             let output = output.unwrap_or_else(|| input.with_extension("svg"));
-            if output.extension().is_some_and(|e| e.eq_ignore_ascii_case("png")) {
+            if output
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("png"))
+            {
                 return Err(Failure::Other(
                     "only SVG is written; convert it, e.g. `rsvg-convert timeline.svg -o timeline.png`".into(),
                 ));
@@ -72,11 +81,18 @@ fn run(args: &[String]) -> Result<(), Failure> {
             let t = read(&input)?;
             std::fs::write(&output, render_svg(&t, &opts))
                 .map_err(|e| Failure::Other(format!("cannot write {}: {e}", output.display())))?;
-            println!("wrote {} ({} ops, {} streams)", output.display(), t.ops.len(), t.streams().len());
+            println!(
+                "wrote {} ({} ops, {} streams)",
+                output.display(),
+                t.ops.len(),
+                t.streams().len()
+            );
             Ok(())
         }
         Some("summary") => {
-            let [_, input] = args else { return Err(usage("summary takes one trace file")) };
+            let [_, input] = args else {
+                return Err(usage("summary takes one trace file"));
+            };
             print!("{}", read(Path::new(input))?.summary());
             Ok(())
         }

@@ -3,7 +3,9 @@
 use std::collections::HashMap;
 
 /// Distinct, colour-blind-friendly fills (Tableau 10 without its red, which marks waits).
-const FILLS: [&str; 8] = ["#4e79a7", "#f28e2b", "#59a14f", "#b07aa1", "#76b7b2", "#edc948", "#9c755f", "#ff9da7"];
+const FILLS: [&str; 8] = [
+    "#4e79a7", "#f28e2b", "#59a14f", "#b07aa1", "#76b7b2", "#edc948", "#9c755f", "#ff9da7",
+];
 pub const OTHER: &str = "#bab0ac";
 pub const WAIT: &str = "#d62728";
 
@@ -23,11 +25,18 @@ impl Palette {
         }
         let mut by_freq: Vec<(&str, usize)> = count.into_iter().collect();
         by_freq.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
-        let named: Vec<(String, usize, &'static str)> =
-            by_freq.iter().zip(FILLS).map(|((n, c), f)| (n.to_string(), *c, f)).collect();
+        let named: Vec<(String, usize, &'static str)> = by_freq
+            .iter()
+            .zip(FILLS)
+            .map(|((n, c), f)| (n.to_string(), *c, f))
+            .collect();
         let others = by_freq.iter().skip(FILLS.len()).map(|(_, c)| c).sum();
         let colours = named.iter().map(|(n, _, f)| (n.clone(), *f)).collect();
-        Palette { named, others, colours }
+        Palette {
+            named,
+            others,
+            colours,
+        }
     }
 
     pub fn fill(&self, op: &str) -> &'static str {

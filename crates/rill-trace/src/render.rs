@@ -23,7 +23,10 @@ pub struct RenderOptions {
 
 impl Default for RenderOptions {
     fn default() -> Self {
-        RenderOptions { width: 1400.0, title: None }
+        RenderOptions {
+            width: 1400.0,
+            title: None,
+        }
     }
 }
 
@@ -95,12 +98,23 @@ pub fn render_svg(t: &Timeline, opts: &RenderOptions) -> String {
     let summary = t.summary();
     let width = opts.width.max(LABEL_W + RIGHT + 200.0);
     let (t0, t1) = t.active_span().unwrap_or((0.0, t.duration_us.max(1.0)));
-    let sc = Scale { t0, t1: if t1 > t0 { t1 } else { t0 + 1.0 }, x0: LABEL_W, w: width - LABEL_W - RIGHT };
+    let sc = Scale {
+        t0,
+        t1: if t1 > t0 { t1 } else { t0 + 1.0 },
+        x0: LABEL_W,
+        w: width - LABEL_W - RIGHT,
+    };
     let palette = Palette::new(t.ops.iter().map(|o| o.op.as_str()));
 
     let mut body = String::new();
     let mut y = header(&mut body, t, &summary, opts, width);
-    y = legend(&mut body, &palette, t.ops.iter().any(|o| o.error.is_some()), y, width);
+    y = legend(
+        &mut body,
+        &palette,
+        t.ops.iter().any(|o| o.error.is_some()),
+        y,
+        width,
+    );
     let plot_top = y + 8.0;
     y = plot_top;
 
@@ -116,8 +130,15 @@ pub fn render_svg(t: &Timeline, opts: &RenderOptions) -> String {
             ty = y + 16.5
         );
         y += DEVICE_H;
-        for (i, (_, stream)) in t.streams().into_iter().filter(|(d, _)| *d == device).enumerate() {
-            lane(&mut lanes, t, &summary, &sc, &palette, device, stream, y, i, width);
+        for (i, (_, stream)) in t
+            .streams()
+            .into_iter()
+            .filter(|(d, _)| *d == device)
+            .enumerate()
+        {
+            lane(
+                &mut lanes, t, &summary, &sc, &palette, device, stream, y, i, width,
+            );
             lane_mid.insert(stream, y + LANE_H / 2.0);
             grid_rows.push((y, y + LANE_H));
             y += LANE_H;
@@ -166,7 +187,10 @@ pub fn render_svg(t: &Timeline, opts: &RenderOptions) -> String {
 
     let mut flows = String::new();
     for f in t.flows() {
-        let (Some(&y1), Some(&y2)) = (lane_mid.get(&f.producer_stream), lane_mid.get(&f.consumer_stream)) else {
+        let (Some(&y1), Some(&y2)) = (
+            lane_mid.get(&f.producer_stream),
+            lane_mid.get(&f.consumer_stream),
+        ) else {
             continue;
         };
         let (x1, x2) = (sc.x(f.from_us), sc.x(f.to_us));
@@ -210,7 +234,11 @@ fn header(out: &mut String, t: &Timeline, s: &Summary, opts: &RenderOptions, wid
         "{} ops on {} stream(s) of {} · active span {} ms · capture {} ms",
         s.ops,
         s.streams.len(),
-        if devices.is_empty() { "no device".into() } else { devices.join(", ") },
+        if devices.is_empty() {
+            "no device".into()
+        } else {
+            devices.join(", ")
+        },
         ms(s.span_us),
         ms(s.capture_us)
     );
@@ -218,7 +246,14 @@ fn header(out: &mut String, t: &Timeline, s: &Summary, opts: &RenderOptions, wid
         .streams
         .iter()
         .take(6)
-        .map(|st| format!("stream {} {} ms ({:.0}%)", st.stream, ms(st.busy_us), 100.0 * st.utilization()))
+        .map(|st| {
+            format!(
+                "stream {} {} ms ({:.0}%)",
+                st.stream,
+                ms(st.busy_us),
+                100.0 * st.utilization()
+            )
+        })
         .collect();
     if s.streams.len() > 6 {
         busy.push(format!("and {} more", s.streams.len() - 6));
@@ -228,12 +263,31 @@ fn header(out: &mut String, t: &Timeline, s: &Summary, opts: &RenderOptions, wid
     let overlap: Vec<String> = top
         .iter()
         .take(3)
-        .map(|o| format!("{} & {}: {} ms ({:.0}% of the shorter)", o.a, o.b, ms(o.both_busy_us), 100.0 * o.fraction))
+        .map(|o| {
+            format!(
+                "{} & {}: {} ms ({:.0}% of the shorter)",
+                o.a,
+                o.b,
+                ms(o.both_busy_us),
+                100.0 * o.fraction
+            )
+        })
         .collect();
-    let line2 = format!("busy: {}", if busy.is_empty() { "none".into() } else { busy.join(", ") });
+    let line2 = format!(
+        "busy: {}",
+        if busy.is_empty() {
+            "none".into()
+        } else {
+            busy.join(", ")
+        }
+    );
     let line3 = format!(
         "overlap: {} · waits on other streams: {} ({} ms)",
-        if overlap.is_empty() { "none".into() } else { overlap.join(", ") },
+        if overlap.is_empty() {
+            "none".into()
+        } else {
+            overlap.join(", ")
+        },
         s.waits.len(),
         ms(s.wait_us())
     );
@@ -261,14 +315,28 @@ fn legend(out: &mut String, p: &Palette, errors: bool, y0: f64, width: f64) -> f
     let mut items: Vec<(String, String)> = p
         .named
         .iter()
-        .map(|(n, c, f)| (format!("{n} ×{c}"), format!(r##"<rect width="14" height="12" fill="{f}"/>"##)))
+        .map(|(n, c, f)| {
+            (
+                format!("{n} ×{c}"),
+                format!(r##"<rect width="14" height="12" fill="{f}"/>"##),
+            )
+        })
         .collect();
     if p.others > 0 {
-        items.push((format!("other ops ×{}", p.others), format!(r##"<rect width="14" height="12" fill="{}"/>"##, palette::OTHER)));
+        items.push((
+            format!("other ops ×{}", p.others),
+            format!(
+                r##"<rect width="14" height="12" fill="{}"/>"##,
+                palette::OTHER
+            ),
+        ));
     }
     items.push((
         "waiting on another stream".into(),
-        format!(r##"<rect width="14" height="12" fill="url(#hatch)" stroke="{}"/>"##, palette::WAIT),
+        format!(
+            r##"<rect width="14" height="12" fill="url(#hatch)" stroke="{}"/>"##,
+            palette::WAIT
+        ),
     ));
     items.push((
         "input from another stream".into(),
@@ -277,7 +345,8 @@ fn legend(out: &mut String, p: &Palette, errors: bool, y0: f64, width: f64) -> f
     if errors {
         items.push((
             "failed op".into(),
-            r##"<rect width="14" height="12" fill="#ffffff" stroke="#7f0000" stroke-width="2"/>"##.into(),
+            r##"<rect width="14" height="12" fill="#ffffff" stroke="#7f0000" stroke-width="2"/>"##
+                .into(),
         ));
     }
     let _ = write!(out, r##"<g class="legend">"##);
@@ -356,7 +425,10 @@ fn lane(
     let by = y + (LANE_H - BOX_H) / 2.0;
     for w in t.waits().iter().filter(|w| w.stream == stream) {
         let (x1, x2) = (sc.x(w.from_us), sc.x(w.to_us));
-        let what = w.producer_op.clone().unwrap_or_else(|| "an earlier op".into());
+        let what = w
+            .producer_op
+            .clone()
+            .unwrap_or_else(|| "an earlier op".into());
         let _ = write!(
             out,
             r##"<rect class="wait" data-producer="{p}" data-consumer="{c}" x="{x1:.2}" y="{by:.1}" width="{ww:.2}" height="{BOX_H}" fill="url(#hatch)" stroke="{red}" stroke-width="1"><title>stream {stream} waited {d} ms for {what} #{p} on stream {ps}</title></rect>"##,
@@ -423,7 +495,12 @@ fn memory_track(out: &mut String, t: &Timeline, sc: &Scale, device: Device, y: f
         let _ = write!(d, " L{x:.2},{last:.1} L{x:.2},{yy:.1}");
         last = yy;
     }
-    let _ = write!(d, " L{:.2},{last:.1} L{:.2},{bottom:.1} Z", sc.x(sc.t1), sc.x(sc.t1));
+    let _ = write!(
+        d,
+        " L{:.2},{last:.1} L{:.2},{bottom:.1} Z",
+        sc.x(sc.t1),
+        sc.x(sc.t1)
+    );
     let _ = write!(
         out,
         r##"<g class="memory" data-device="{dl}" data-peak-bytes="{peak}"><rect x="0" y="{y:.1}" width="{width:.1}" height="{MEM_H}" fill="#ffffff"/><text x="14" y="{y1:.1}" font-size="12" font-weight="bold" fill="#111">active memory</text><text x="14" y="{y2:.1}" font-size="10" fill="#555">peak {pk} (sampled per op)</text><path d="{d}" fill="#9ecae1" fill-opacity="0.6" stroke="#3182bd" stroke-width="1"/></g>

@@ -44,22 +44,38 @@ fn two_streams() -> Timeline {
             consumer,
         ],
         memory: vec![
-            MemorySample { device: Device::cpu(), t_us: 400.0, bytes: 8192 },
-            MemorySample { device: Device::cpu(), t_us: 900.0, bytes: 12288 },
+            MemorySample {
+                device: Device::cpu(),
+                t_us: 400.0,
+                bytes: 8192,
+            },
+            MemorySample {
+                device: Device::cpu(),
+                t_us: 900.0,
+                bytes: 12288,
+            },
         ],
     }
 }
 
 fn class<'a, 'i>(doc: &'a Document<'i>, c: &str) -> Vec<Node<'a, 'i>> {
-    doc.descendants().filter(|n| n.attribute("class") == Some(c)).collect()
+    doc.descendants()
+        .filter(|n| n.attribute("class") == Some(c))
+        .collect()
 }
 
 fn num(n: Node, a: &str) -> f64 {
-    n.attribute(a).unwrap_or_else(|| panic!("no {a} on {n:?}")).parse().unwrap()
+    n.attribute(a)
+        .unwrap_or_else(|| panic!("no {a} on {n:?}"))
+        .parse()
+        .unwrap()
 }
 
 fn text(n: Node) -> String {
-    n.descendants().filter(|d| d.is_text()).filter_map(|d| d.text()).collect()
+    n.descendants()
+        .filter(|d| d.is_text())
+        .filter_map(|d| d.text())
+        .collect()
 }
 
 /// The y range of each lane, by stream index.
@@ -68,7 +84,10 @@ fn lanes(doc: &Document) -> HashMap<usize, (f64, f64)> {
         .into_iter()
         .map(|g| {
             let y = num(g, "data-y");
-            (num(g, "data-stream") as usize, (y, y + num(g, "data-height")))
+            (
+                num(g, "data-stream") as usize,
+                (y, y + num(g, "data-height")),
+            )
         })
         .collect()
 }
@@ -82,7 +101,11 @@ fn axis_map(doc: &Document) -> (f64, f64) {
         .map(|t| {
             let line = t.children().find(|c| c.has_tag_name("line")).unwrap();
             let label = text(t);
-            let ms: f64 = label.strip_suffix(" ms").unwrap_or_else(|| panic!("tick label {label:?}")).parse().unwrap();
+            let ms: f64 = label
+                .strip_suffix(" ms")
+                .unwrap_or_else(|| panic!("tick label {label:?}"))
+                .parse()
+                .unwrap();
             assert_eq!(num(line, "x1"), num(line, "x2"));
             (ms, num(line, "x1"))
         })
@@ -95,7 +118,11 @@ fn axis_map(doc: &Document) -> (f64, f64) {
         assert!(w[1].0 > w[0].0 && w[1].1 > w[0].1, "{ticks:?}");
     }
     for (ms, x) in &ticks {
-        assert!((a + b * ms - x).abs() < 0.05, "tick {ms} ms at {x}, expected {}", a + b * ms);
+        assert!(
+            (a + b * ms - x).abs() < 0.05,
+            "tick {ms} ms at {x}, expected {}",
+            a + b * ms
+        );
     }
     (a, b)
 }
@@ -103,7 +130,13 @@ fn axis_map(doc: &Document) -> (f64, f64) {
 #[test]
 fn a_two_stream_trace_renders_lanes_ops_axis_wait_and_arrow() {
     let t = two_streams();
-    let svg = render_svg(&t, &RenderOptions { width: 1000.0, title: Some("two <streams>".into()) });
+    let svg = render_svg(
+        &t,
+        &RenderOptions {
+            width: 1000.0,
+            title: Some("two <streams>".into()),
+        },
+    );
     let doc = Document::parse(&svg).expect("well-formed XML");
     let root = doc.root_element();
     assert_eq!(root.tag_name().name(), "svg");
@@ -127,8 +160,14 @@ fn a_two_stream_trace_renders_lanes_ops_axis_wait_and_arrow() {
 
     // The axis spans the activity (0 to 1.5 ms).
     let (a, b) = axis_map(&doc);
-    let ticks: Vec<f64> = class(&doc, "tick").into_iter().map(|t| num(t, "data-ms")).collect();
-    assert!(ticks[0] <= 0.2 && *ticks.last().unwrap() >= 1.3, "{ticks:?}");
+    let ticks: Vec<f64> = class(&doc, "tick")
+        .into_iter()
+        .map(|t| num(t, "data-ms"))
+        .collect();
+    assert!(
+        ticks[0] <= 0.2 && *ticks.last().unwrap() >= 1.3,
+        "{ticks:?}"
+    );
 
     // Every op is a box in its stream's lane, where the axis puts its start and end.
     let ops_by_id: HashMap<u64, &OpRecord> = t.ops.iter().map(|o| (o.id, o)).collect();
@@ -139,15 +178,31 @@ fn a_two_stream_trace_renders_lanes_ops_axis_wait_and_arrow() {
         let o = ops_by_id[&(num(r, "data-id") as u64)];
         assert_eq!(r.attribute("data-op"), Some(o.op.as_str()));
         let (x, w, y, h) = (num(r, "x"), num(r, "width"), num(r, "y"), num(r, "height"));
-        assert!((x - (a + b * o.start_us / 1e3)).abs() < 0.05, "op {} at x={x}", o.id);
-        assert!((w - b * o.duration_us() / 1e3).abs() < 0.05, "op {} width {w}", o.id);
+        assert!(
+            (x - (a + b * o.start_us / 1e3)).abs() < 0.05,
+            "op {} at x={x}",
+            o.id
+        );
+        assert!(
+            (w - b * o.duration_us() / 1e3).abs() < 0.05,
+            "op {} width {w}",
+            o.id
+        );
         let lane = lanes[&o.stream];
-        assert!(y >= lane.0 && y + h <= lane.1, "op {} outside its lane", o.id);
+        assert!(
+            y >= lane.0 && y + h <= lane.1,
+            "op {} outside its lane",
+            o.id
+        );
         rects.insert(o.id, (x, x + w, y + h / 2.0));
     }
     // Same op, same colour; different ops, different colours.
     let fill = |id: u64| {
-        doc.descendants().find(|n| n.attribute("data-id") == Some(&id.to_string())).unwrap().attribute("fill").unwrap()
+        doc.descendants()
+            .find(|n| n.attribute("data-id") == Some(&id.to_string()))
+            .unwrap()
+            .attribute("fill")
+            .unwrap()
     };
     assert_eq!(fill(1), fill(3));
     assert_ne!(fill(1), fill(2));
@@ -161,16 +216,26 @@ fn a_two_stream_trace_renders_lanes_ops_axis_wait_and_arrow() {
     assert_eq!(w.attribute("data-producer"), Some("2"));
     assert!((num(w, "x") - (a + b * 0.7)).abs() < 0.05 && (num(w, "width") - b * 0.2).abs() < 0.05);
     assert!(num(w, "y") >= l5.0 && num(w, "y") + num(w, "height") <= l5.1);
-    assert!(doc.descendants().any(|n| n.has_tag_name("pattern") && n.attribute("id") == Some("hatch")));
+    assert!(doc
+        .descendants()
+        .any(|n| n.has_tag_name("pattern") && n.attribute("id") == Some("hatch")));
 
     // The arrow: from the right end of op 2 (stream 3) to the left end of op 11 (stream 5).
     let flows = class(&doc, "flow");
     assert_eq!(flows.len(), 1);
     let f = flows[0];
-    assert_eq!((f.attribute("data-producer"), f.attribute("data-consumer")), (Some("2"), Some("11")));
+    assert_eq!(
+        (f.attribute("data-producer"), f.attribute("data-consumer")),
+        (Some("2"), Some("11"))
+    );
     let marker = f.attribute("marker-end").unwrap();
-    let id = marker.strip_prefix("url(#").and_then(|m| m.strip_suffix(')')).unwrap();
-    assert!(doc.descendants().any(|n| n.has_tag_name("marker") && n.attribute("id") == Some(id)));
+    let id = marker
+        .strip_prefix("url(#")
+        .and_then(|m| m.strip_suffix(')'))
+        .unwrap();
+    assert!(doc
+        .descendants()
+        .any(|n| n.has_tag_name("marker") && n.attribute("id") == Some(id)));
     let pts: Vec<(f64, f64)> = f
         .attribute("d")
         .unwrap()
@@ -182,14 +247,26 @@ fn a_two_stream_trace_renders_lanes_ops_axis_wait_and_arrow() {
         })
         .collect();
     let (start, end) = (pts[0], *pts.last().unwrap());
-    assert!((start.0 - rects[&2].1).abs() < 0.05 && start.1 > l3.0 && start.1 < l3.1, "{start:?}");
-    assert!((end.0 - rects[&11].0).abs() < 0.05 && end.1 > l5.0 && end.1 < l5.1, "{end:?}");
+    assert!(
+        (start.0 - rects[&2].1).abs() < 0.05 && start.1 > l3.0 && start.1 < l3.1,
+        "{start:?}"
+    );
+    assert!(
+        (end.0 - rects[&11].0).abs() < 0.05 && end.1 > l5.0 && end.1 < l5.1,
+        "{end:?}"
+    );
 
     // The legend: ops by count, then the wait and the arrow.
     let legend: Vec<String> = class(&doc, "legend-item").into_iter().map(text).collect();
     assert_eq!(
         legend,
-        vec!["add ×2", "multiply ×2", "divide ×1", "waiting on another stream", "input from another stream"]
+        vec![
+            "add ×2",
+            "multiply ×2",
+            "divide ×1",
+            "waiting on another stream",
+            "input from another stream"
+        ]
     );
 
     // The memory track, scaled to the peak.
@@ -201,14 +278,24 @@ fn a_two_stream_trace_renders_lanes_ops_axis_wait_and_arrow() {
 
 #[test]
 fn an_empty_trace_renders_without_lanes() {
-    let svg = render_svg(&Timeline { duration_us: 10.0, ops: vec![], memory: vec![] }, &RenderOptions::default());
+    let svg = render_svg(
+        &Timeline {
+            duration_us: 10.0,
+            ops: vec![],
+            memory: vec![],
+        },
+        &RenderOptions::default(),
+    );
     let doc = Document::parse(&svg).unwrap();
     assert!(class(&doc, "lane").is_empty() && class(&doc, "op").is_empty());
     assert!(text(doc.root_element()).contains("0 ops on 0 stream(s)"));
 }
 
 fn rill_trace(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_rill-trace")).args(args).output().unwrap()
+    Command::new(env!("CARGO_BIN_EXE_rill-trace"))
+        .args(args)
+        .output()
+        .unwrap()
 }
 
 /// A real capture: two chains on two streams and a join, rendered and summarized by the command.
@@ -234,8 +321,19 @@ fn the_command_renders_and_summarizes_a_real_capture() {
     let summary = trace::stop_capture().unwrap();
 
     let svg_path = dir.join("timeline.svg");
-    let out = rill_trace(&["render", json.to_str().unwrap(), "-o", svg_path.to_str().unwrap(), "--width", "900"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = rill_trace(&[
+        "render",
+        json.to_str().unwrap(),
+        "-o",
+        svg_path.to_str().unwrap(),
+        "--width",
+        "900",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let svg = std::fs::read_to_string(&svg_path).unwrap();
     let doc = Document::parse(&svg).unwrap();
     let lanes = lanes(&doc);
@@ -244,7 +342,10 @@ fn the_command_renders_and_summarizes_a_real_capture() {
     assert_eq!(class(&doc, "op").len(), 13);
     let flows = class(&doc, "flow");
     assert_eq!(flows.len(), 1);
-    assert_eq!(flows[0].attribute("data-consumer"), Some(z.id().to_string().as_str()));
+    assert_eq!(
+        flows[0].attribute("data-consumer"),
+        Some(z.id().to_string().as_str())
+    );
     axis_map(&doc);
 
     // The offline summary is the one stop_capture returned.
@@ -267,7 +368,10 @@ fn the_command_reports_bad_use() {
     let out = rill_trace(&["summary", "/nonexistent/trace.json"]);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("[read_trace]") && err.contains("/nonexistent/trace.json"), "{err}");
+    assert!(
+        err.contains("[read_trace]") && err.contains("/nonexistent/trace.json"),
+        "{err}"
+    );
     let out = rill_trace(&["render", "t.json", "-o", "t.png"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("rsvg-convert"));

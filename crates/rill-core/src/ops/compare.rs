@@ -2,8 +2,8 @@
 //! All three are compositions of elementwise ops (and one `all` reduction).
 
 use super::{
-    abs, add, astype, equal, full, isinf, isnan, less_equal, logical_and, logical_not, logical_or, make, multiply,
-    reshape, subtract,
+    abs, add, astype, equal, full, isinf, isnan, less_equal, logical_and, logical_not, logical_or,
+    make, multiply, reshape, subtract,
 };
 use crate::op::{Op, ReduceOp};
 use crate::shape::broadcast_shapes;
@@ -31,7 +31,11 @@ pub fn isclose(
         _ => Dtype::Float32,
     };
     // |z| of complex numbers is float32.
-    let real = if compute.is_complex() { Dtype::Float32 } else { compute };
+    let real = if compute.is_complex() {
+        Dtype::Float32
+    } else {
+        compute
+    };
     let a = astype(a, compute, stream)?;
     let b = astype(b, compute, stream)?;
     let diff = abs(&subtract(&a, &b, stream)?, stream)?;
@@ -41,8 +45,15 @@ pub fn isclose(
     let within = less_equal(&diff, &tol, stream)?;
     // `|finite - inf| <= rtol * inf` holds, but they are not close; equal infinities are, through
     // the `a == b` term (which also makes exactly equal values close whatever the tolerances).
-    let finite = logical_not(&logical_or(&isinf(&a, stream)?, &isinf(&b, stream)?, stream)?, stream)?;
-    let mut out = logical_or(&logical_and(&within, &finite, stream)?, &equal(&a, &b, stream)?, stream)?;
+    let finite = logical_not(
+        &logical_or(&isinf(&a, stream)?, &isinf(&b, stream)?, stream)?,
+        stream,
+    )?;
+    let mut out = logical_or(
+        &logical_and(&within, &finite, stream)?,
+        &equal(&a, &b, stream)?,
+        stream,
+    )?;
     if equal_nan {
         let both_nan = logical_and(&isnan(&a, stream)?, &isnan(&b, stream)?, stream)?;
         out = logical_or(&out, &both_nan, stream)?;
@@ -68,7 +79,12 @@ pub fn allclose(
 /// True (a 0-d bool) when `a` and `b` have the same shape and equal elements, compared after
 /// promotion to a common dtype. Different shapes give false, not an error. With `equal_nan`, NaNs
 /// in the same places count as equal.
-pub fn array_equal(a: &Array, b: &Array, equal_nan: bool, s: impl Into<StreamOrDevice>) -> Result<Array> {
+pub fn array_equal(
+    a: &Array,
+    b: &Array,
+    equal_nan: bool,
+    s: impl Into<StreamOrDevice>,
+) -> Result<Array> {
     let stream = s.into().resolve("array_equal")?;
     if a.shape() != b.shape() {
         return full(&[], false, Some(Dtype::Bool), stream);
@@ -94,6 +110,15 @@ fn all_elements(x: &Array, stream: Stream) -> Result<Array> {
         return astype(x, Dtype::Bool, stream);
     }
     let axes: Vec<usize> = (0..x.ndim()).collect();
-    let reduced = make(vec![1; x.ndim()], Dtype::Bool, stream, Op::Reduce { op: ReduceOp::All, axes }, vec![x.clone()]);
+    let reduced = make(
+        vec![1; x.ndim()],
+        Dtype::Bool,
+        stream,
+        Op::Reduce {
+            op: ReduceOp::All,
+            axes,
+        },
+        vec![x.clone()],
+    );
     reshape(&reduced, &[], stream)
 }

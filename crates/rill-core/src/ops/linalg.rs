@@ -31,8 +31,6 @@ fn plan(op: &'static str, a: &[usize], b: &[usize]) -> Result<Plan> {
         ));
     }
     // NumPy: a 1-D left operand is a row (1, k), a 1-D right operand a column (k, 1).
-    let a2: Vec<usize> = if a.len() == 1 { vec![1, a[0]] } else { a.to_vec() };
-    let b2: Vec<usize> = if b.len() == 1 { vec![b[0], 1] } else { b.to_vec() };
     let a2: Vec<usize> = if a.len() == 1 {
         vec![1, a[0]]
     } else {
@@ -55,7 +53,6 @@ fn plan(op: &'static str, a: &[usize], b: &[usize]) -> Result<Plan> {
         ));
     }
     let batch = broadcast_shapes(op, &a2[..a2.len() - 2], &b2[..b2.len() - 2]).map_err(|_| {
-        Error::shape(op, format!("the batch dimensions of shapes {a:?} and {b:?} cannot be broadcast together"))
         Error::shape(
             op,
             format!("the batch dimensions of shapes {a:?} and {b:?} cannot be broadcast together"),
@@ -69,7 +66,6 @@ fn plan(op: &'static str, a: &[usize], b: &[usize]) -> Result<Plan> {
     if b.len() > 1 {
         result.push(n);
     }
-    Ok(Plan { a_shape: with(m, k), b_shape: with(k, n), inner: with(m, n), result })
     Ok(Plan {
         a_shape: with(m, k),
         b_shape: with(k, n),
@@ -80,9 +76,6 @@ fn plan(op: &'static str, a: &[usize], b: &[usize]) -> Result<Plan> {
 
 /// The dtype a product of these inputs computes in; only inexact types are accepted (as MLX).
 fn product_dtype(op: &'static str, inputs: &[&Array]) -> Result<Dtype> {
-    let dt = inputs.iter().map(|x| x.dtype()).reduce(promote_types).expect("at least one input");
-    if !dt.is_inexact() {
-        let names: Vec<String> = inputs.iter().map(|x| format!("{} {:?}", x.dtype(), x.shape())).collect();
     let dt = inputs
         .iter()
         .map(|x| x.dtype())
@@ -138,7 +131,6 @@ pub fn matmul(a: &Array, b: &Array, s: impl Into<StreamOrDevice>) -> Result<Arra
 /// shape (`c` must broadcast to the result's shape without changing it). The dtype is the
 /// promotion of all three inputs. With `beta == 0`, `c` is not read (a NaN in it does not spread),
 /// as BLAS and MLX do.
-pub fn addmm(c: &Array, a: &Array, b: &Array, alpha: f64, beta: f64, s: impl Into<StreamOrDevice>) -> Result<Array> {
 pub fn addmm(
     c: &Array,
     a: &Array,
@@ -176,7 +168,6 @@ pub fn addmm(
     };
     let a = prepare(a, dt, &p.a_shape, stream)?;
     let b = prepare(b, dt, &p.b_shape, stream)?;
-    let out = make(p.inner, dt, stream, Op::AddMm { alpha, beta }, vec![c, a, b]);
     let out = make(
         p.inner,
         dt,

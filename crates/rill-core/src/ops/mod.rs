@@ -15,11 +15,9 @@ mod movement;
 mod operators;
 mod reduce;
 mod scan;
-mod linalg;
 mod shape;
 mod softmax;
 mod sort;
-mod softmax;
 mod unary;
 
 pub use binary::*;
@@ -31,14 +29,9 @@ pub use linalg::*;
 pub use movement::*;
 pub use reduce::*;
 pub use scan::*;
-pub use movement::*;
-pub use linalg::*;
-pub use reduce::*;
-pub use scan::*;
 pub use shape::*;
 pub use softmax::*;
 pub use sort::*;
-pub use softmax::*;
 pub use unary::*;
 
 use crate::op::Op;

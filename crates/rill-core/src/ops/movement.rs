@@ -128,7 +128,6 @@ pub fn split(
             ))
         }
         Split::Sections(k) => {
-            if n % k != 0 {
             if !n.is_multiple_of(k) {
                 return Err(Error::shape(
                     "split",
@@ -214,12 +213,6 @@ pub fn pad(
 pub fn tile(a: &Array, reps: &[usize], s: impl Into<StreamOrDevice>) -> Result<Array> {
     let stream = s.into().resolve("tile")?;
     let nd = a.ndim().max(reps.len());
-    let shape: Vec<usize> = std::iter::repeat(1)
-        .take(nd - a.ndim())
-        .chain(a.shape().iter().copied())
-        .collect();
-    let reps: Vec<usize> = std::iter::repeat(1)
-        .take(nd - reps.len())
     let shape: Vec<usize> = std::iter::repeat_n(1, nd - a.ndim())
         .chain(a.shape().iter().copied())
         .collect();

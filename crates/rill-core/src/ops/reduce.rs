@@ -14,7 +14,6 @@ use crate::shape::{normalize_axes, normalize_axis};
 use crate::{Array, Dtype, Error, Result, Scalar, Stream, StreamOrDevice};
 
 /// The normalized, sorted axes a reduction named `op` runs over.
-pub(crate) fn reduction_axes(op: &'static str, a: &Array, axes: Option<&[isize]>) -> Result<Vec<usize>> {
 pub(crate) fn reduction_axes(
     op: &'static str,
     a: &Array,
@@ -42,7 +41,6 @@ fn finish_dims(r: Array, axes: &[usize], keepdims: bool, stream: Stream) -> Resu
     if keepdims {
         return Ok(r);
     }
-    let shape: Vec<isize> = reduced_shape(r.shape(), axes, false).iter().map(|&d| d as isize).collect();
     let shape: Vec<isize> = reduced_shape(r.shape(), axes, false)
         .iter()
         .map(|&d| d as isize)
@@ -51,9 +49,6 @@ fn finish_dims(r: Array, axes: &[usize], keepdims: bool, stream: Stream) -> Resu
 }
 
 /// A `Reduce` node over the (non-empty, sorted) `axes`, written as `dtype`.
-fn reduce_node(op: ReduceOp, a: &Array, axes: &[usize], keepdims: bool, dtype: Dtype, stream: Stream) -> Result<Array> {
-    let kept = reduced_shape(a.shape(), axes, true);
-    let r = make(kept, dtype, stream, Op::Reduce { op, axes: axes.to_vec() }, vec![a.clone()]);
 fn reduce_node(
     op: ReduceOp,
     a: &Array,
@@ -85,7 +80,6 @@ fn sum_dtype(dt: Dtype) -> Dtype {
     }
 }
 
-fn reduction(op: ReduceOp, a: &Array, axes: Option<&[isize]>, keepdims: bool, s: StreamOrDevice) -> Result<Array> {
 fn reduction(
     op: ReduceOp,
     a: &Array,
@@ -105,7 +99,6 @@ fn reduction(
         if let Some(&d) = axes.iter().find(|&&d| a.shape()[d] == 0) {
             return Err(Error::shape(
                 name,
-                format!("cannot {name}-reduce over axis {d} of size 0 (shape {:?}): it has no identity", a.shape()),
                 format!(
                     "cannot {name}-reduce over axis {d} of size 0 (shape {:?}): it has no identity",
                     a.shape()
@@ -114,7 +107,6 @@ fn reduction(
         }
     }
     if axes.is_empty() {
-        return astype(a, if dtype == Dtype::Bool { dtype } else { a.dtype() }, stream);
         return astype(
             a,
             if dtype == Dtype::Bool {
@@ -173,7 +165,6 @@ fn divide_by(x: &Array, value: f64, stream: Stream) -> Result<Array> {
 
 /// The mean over `axes` (NaN over an empty axis). Integers and bool give float32; float16/bfloat16
 /// are summed in f32 and divided before rounding back.
-pub fn mean(a: &Array, axes: Option<&[isize]>, keepdims: bool, s: impl Into<StreamOrDevice>) -> Result<Array> {
 pub fn mean(
     a: &Array,
     axes: Option<&[isize]>,
@@ -186,8 +177,6 @@ pub fn mean(
     if axes.is_empty() {
         return astype(a, out, stream);
     }
-    let total = reduce_node(ReduceOp::Sum, a, &axes, keepdims, accumulate_dtype(out), stream)?;
-    astype(&divide_by(&total, count(a, &axes) as f64, stream)?, out, stream)
     let total = reduce_node(
         ReduceOp::Sum,
         a,
@@ -206,7 +195,6 @@ pub fn mean(
 /// The variance over `axes`: `sum(|x - mean|^2) / (N - ddof)` (two passes, so it stays accurate
 /// when the mean is large; infinite or NaN when `N <= ddof`, as MLX). Integers and bool give
 /// float32, complex64 gives float32 (the variance of a complex array is real).
-pub fn var(a: &Array, axes: Option<&[isize]>, keepdims: bool, ddof: usize, s: impl Into<StreamOrDevice>) -> Result<Array> {
 pub fn var(
     a: &Array,
     axes: Option<&[isize]>,
@@ -220,7 +208,6 @@ pub fn var(
 }
 
 /// The standard deviation over `axes`: the square root of [`var`].
-pub fn std(a: &Array, axes: Option<&[isize]>, keepdims: bool, ddof: usize, s: impl Into<StreamOrDevice>) -> Result<Array> {
 pub fn std(
     a: &Array,
     axes: Option<&[isize]>,
@@ -241,11 +228,6 @@ fn var_dtype(dt: Dtype) -> Dtype {
 }
 
 /// The variance in the accumulation dtype (float32 or float64), before rounding to the result's.
-fn variance(op: &'static str, a: &Array, axes: Option<&[isize]>, keepdims: bool, ddof: usize, stream: Stream) -> Result<Array> {
-    let axes = reduction_axes(op, a, axes)?;
-    let x = astype(a, accumulate_dtype(a.dtype()), stream)?;
-    let n = count(a, &axes);
-    let mu = mean(&x, Some(&axes.iter().map(|&d| d as isize).collect::<Vec<_>>()), true, stream)?;
 fn variance(
     op: &'static str,
     a: &Array,
@@ -269,7 +251,6 @@ fn variance(
         let re = astype(&d, Dtype::Float32, stream)?;
         let minus_i = full(&[], Scalar::Complex(0.0, -1.0), None, stream)?;
         let im = astype(&multiply(&d, &minus_i, stream)?, Dtype::Float32, stream)?;
-        add(&multiply(&re, &re, stream)?, &multiply(&im, &im, stream)?, stream)?
         add(
             &multiply(&re, &re, stream)?,
             &multiply(&im, &im, stream)?,
@@ -288,7 +269,6 @@ fn variance(
 
 /// `log(sum(exp(a)))` over `axes`, computed stably (the max is subtracted first); -inf over an
 /// empty axis. Integers and bool give float32.
-pub fn logsumexp(a: &Array, axes: Option<&[isize]>, keepdims: bool, s: impl Into<StreamOrDevice>) -> Result<Array> {
 pub fn logsumexp(
     a: &Array,
     axes: Option<&[isize]>,
@@ -309,8 +289,6 @@ pub fn logsumexp(
         let (moved, kept_shape) = axes_last(&x, &axes, stream)?;
         let mut shape = kept_shape.clone();
         shape.push(1);
-        let r = make(shape, x.dtype(), stream, Op::LogSumExp { axis: kept_shape.len() }, vec![moved]);
-        let keep: Vec<isize> = reduced_shape(x.shape(), &axes, true).iter().map(|&d| d as isize).collect();
         let r = make(
             shape,
             x.dtype(),
@@ -341,7 +319,6 @@ pub(crate) fn axes_last(x: &Array, axes: &[usize], stream: Stream) -> Result<(Ar
     Ok((reshape(&t, &merged, stream)?, kept_shape))
 }
 
-fn arg_reduction(op: ArgReduceOp, a: &Array, axis: Option<isize>, keepdims: bool, s: StreamOrDevice) -> Result<Array> {
 fn arg_reduction(
     op: ArgReduceOp,
     a: &Array,
@@ -356,11 +333,6 @@ fn arg_reduction(
         Some(ax) => (a.clone(), normalize_axis(name, ax, a.shape())?),
     };
     if x.shape()[ax] == 0 {
-        return Err(Error::shape(name, format!("cannot {name} over an empty axis (shape {:?})", a.shape())));
-    }
-    let mut shape = x.shape().to_vec();
-    shape[ax] = 1;
-    let r = make(shape, Dtype::Uint32, stream, Op::ArgReduce { op, axis: ax }, vec![x]);
         return Err(Error::shape(
             name,
             format!("cannot {name} over an empty axis (shape {:?})", a.shape()),
@@ -385,7 +357,6 @@ fn arg_reduction(
 
 /// The index of the first largest element along `axis` (over the flattened array when None);
 /// NaN counts as largest. uint32, as MLX. An empty axis is an error.
-pub fn argmax(a: &Array, axis: Option<isize>, keepdims: bool, s: impl Into<StreamOrDevice>) -> Result<Array> {
 pub fn argmax(
     a: &Array,
     axis: Option<isize>,
@@ -397,7 +368,6 @@ pub fn argmax(
 
 /// The index of the first smallest element along `axis` (over the flattened array when None);
 /// NaN counts as smallest. uint32, as MLX. An empty axis is an error.
-pub fn argmin(a: &Array, axis: Option<isize>, keepdims: bool, s: impl Into<StreamOrDevice>) -> Result<Array> {
 pub fn argmin(
     a: &Array,
     axis: Option<isize>,

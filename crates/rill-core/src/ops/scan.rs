@@ -11,7 +11,6 @@ use crate::op::{Op, ScanOp};
 use crate::shape::normalize_axis;
 use crate::{Array, Dtype, Result, StreamOrDevice};
 
-fn scan(op: ScanOp, a: &Array, axis: Option<isize>, reverse: bool, inclusive: bool, s: StreamOrDevice) -> Result<Array> {
 fn scan(
     op: ScanOp,
     a: &Array,
@@ -26,9 +25,6 @@ fn scan(
         None => (reshape(a, &[-1], stream)?, 0),
         Some(ax) => (a.clone(), normalize_axis(name, ax, a.shape())?),
     };
-    let dtype = if op == ScanOp::Sum && x.dtype() == Dtype::Bool { Dtype::Int32 } else { x.dtype() };
-    let x = astype(&x, dtype, stream)?;
-    Ok(make(x.shape().to_vec(), dtype, stream, Op::Scan { op, axis, reverse, inclusive }, vec![x]))
     let dtype = if op == ScanOp::Sum && x.dtype() == Dtype::Bool {
         Dtype::Int32
     } else {

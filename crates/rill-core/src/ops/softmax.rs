@@ -9,7 +9,6 @@ use crate::{Array, Result, StreamOrDevice};
 /// Integers and bool give float32. float16/bfloat16 always compute in f32 on the CPU (the sum
 /// included), so `precise` (MLX's request for exactly that) changes nothing there.
 /// Over no axis at all every element is its own group: the result is all ones.
-pub fn softmax(a: &Array, axes: Option<&[isize]>, precise: bool, s: impl Into<StreamOrDevice>) -> Result<Array> {
 pub fn softmax(
     a: &Array,
     axes: Option<&[isize]>,
@@ -23,7 +22,6 @@ pub fn softmax(
     let x = astype(a, a.dtype().to_inexact(), stream)?;
     match axes[..] {
         [] => full(x.shape(), 1, Some(x.dtype()), stream),
-        [axis] => Ok(make(x.shape().to_vec(), x.dtype(), stream, Op::Softmax { axis }, vec![x])),
         [axis] => Ok(make(
             x.shape().to_vec(),
             x.dtype(),
@@ -35,7 +33,6 @@ pub fn softmax(
             // Move the axes last, merge them into one, and undo both afterwards.
             let (moved, kept_shape) = axes_last(&x, &axes, stream)?;
             let last = moved.ndim() - 1;
-            let y = make(moved.shape().to_vec(), x.dtype(), stream, Op::Softmax { axis: last }, vec![moved]);
             let y = make(
                 moved.shape().to_vec(),
                 x.dtype(),

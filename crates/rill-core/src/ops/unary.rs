@@ -105,11 +105,24 @@ pub fn round(a: &Array, decimals: i32, s: impl Into<StreamOrDevice>) -> Result<A
         _ => Dtype::Float64,
     };
     let x = astype(a, compute, stream)?;
-    let scale = full(&[], 10f64.powi(decimals.saturating_abs()), Some(compute), stream)?;
+    let scale = full(
+        &[],
+        10f64.powi(decimals.saturating_abs()),
+        Some(compute),
+        stream,
+    )?;
     let y = if decimals > 0 {
-        divide(&unary(UnaryOp::Round, &multiply(&x, &scale, stream)?, stream)?, &scale, stream)?
+        divide(
+            &unary(UnaryOp::Round, &multiply(&x, &scale, stream)?, stream)?,
+            &scale,
+            stream,
+        )?
     } else {
-        multiply(&unary(UnaryOp::Round, &divide(&x, &scale, stream)?, stream)?, &scale, stream)?
+        multiply(
+            &unary(UnaryOp::Round, &divide(&x, &scale, stream)?, stream)?,
+            &scale,
+            stream,
+        )?
     };
     astype(&y, dt, stream)
 }

@@ -67,23 +67,34 @@ impl Timeline {
     pub fn to_chrome_json(&self) -> String {
         let mut ev: Vec<Value> = Vec::with_capacity(2 * self.ops.len() + self.memory.len() + 16);
         for (i, d) in self.devices().into_iter().enumerate() {
-            ev.push(json!({"ph": "M", "name": "process_name", "pid": pid(d), "tid": 0,
-                           "args": {"name": device_label(d)}}));
-            ev.push(json!({"ph": "M", "name": "process_sort_index", "pid": pid(d), "tid": 0,
-                           "args": {"sort_index": i}}));
+            ev.push(
+                json!({"ph": "M", "name": "process_name", "pid": pid(d), "tid": 0,
+                           "args": {"name": device_label(d)}}),
+            );
+            ev.push(
+                json!({"ph": "M", "name": "process_sort_index", "pid": pid(d), "tid": 0,
+                           "args": {"sort_index": i}}),
+            );
         }
         for (d, s) in self.streams() {
-            ev.push(json!({"ph": "M", "name": "thread_name", "pid": pid(d), "tid": tid(s),
-                           "args": {"name": format!("stream {s}")}}));
-            ev.push(json!({"ph": "M", "name": "thread_sort_index", "pid": pid(d), "tid": tid(s),
-                           "args": {"sort_index": s}}));
+            ev.push(
+                json!({"ph": "M", "name": "thread_name", "pid": pid(d), "tid": tid(s),
+                           "args": {"name": format!("stream {s}")}}),
+            );
+            ev.push(
+                json!({"ph": "M", "name": "thread_sort_index", "pid": pid(d), "tid": tid(s),
+                           "args": {"sort_index": s}}),
+            );
         }
         ev.extend(self.ops.iter().map(op_event));
         let by_id: HashMap<u64, &OpRecord> = self.ops.iter().map(|o| (o.id, o)).collect();
         for w in self.waits() {
             let what = match &w.producer_op {
                 Some(op) => format!("{op} #{} on stream {}", w.producer, w.producer_stream),
-                None => format!("#{} on stream {} (ran before the capture)", w.producer, w.producer_stream),
+                None => format!(
+                    "#{} on stream {} (ran before the capture)",
+                    w.producer, w.producer_stream
+                ),
             };
             ev.push(json!({
                 "ph": "X", "cat": "wait", "name": "wait", "cname": "terrible",
@@ -96,16 +107,22 @@ impl Timeline {
         }
         for (n, f) in self.flows().iter().enumerate() {
             let (p, c) = (by_id[&f.producer], by_id[&f.consumer]);
-            ev.push(json!({"ph": "s", "cat": "dependency", "name": "input", "id": n + 1,
+            ev.push(
+                json!({"ph": "s", "cat": "dependency", "name": "input", "id": n + 1,
                            "pid": pid(p.device), "tid": tid(p.stream),
-                           "ts": inside(p.start_us, p.end_us, true)}));
-            ev.push(json!({"ph": "f", "bp": "e", "cat": "dependency", "name": "input", "id": n + 1,
+                           "ts": inside(p.start_us, p.end_us, true)}),
+            );
+            ev.push(
+                json!({"ph": "f", "bp": "e", "cat": "dependency", "name": "input", "id": n + 1,
                            "pid": pid(c.device), "tid": tid(c.stream),
-                           "ts": inside(c.start_us, c.end_us, false)}));
+                           "ts": inside(c.start_us, c.end_us, false)}),
+            );
         }
         for m in &self.memory {
-            ev.push(json!({"ph": "C", "name": MEMORY_COUNTER, "pid": pid(m.device), "tid": 0,
-                           "ts": m.t_us, "args": {"bytes": m.bytes}}));
+            ev.push(
+                json!({"ph": "C", "name": MEMORY_COUNTER, "pid": pid(m.device), "tid": 0,
+                           "ts": m.t_us, "args": {"bytes": m.bytes}}),
+            );
         }
         json!({
             "traceEvents": ev,
@@ -117,8 +134,12 @@ impl Timeline {
 
     /// Writes [`Timeline::to_chrome_json`] to `path`.
     pub fn write_chrome_json(&self, path: &Path) -> Result<()> {
-        std::fs::write(path, self.to_chrome_json())
-            .map_err(|e| Error::runtime("stop_capture", format!("cannot write the trace to {}: {e}", path.display())))
+        std::fs::write(path, self.to_chrome_json()).map_err(|e| {
+            Error::runtime(
+                "stop_capture",
+                format!("cannot write the trace to {}: {e}", path.display()),
+            )
+        })
     }
 
     /// Reads a trace written by [`Timeline::to_chrome_json`] back (events of other kinds and
@@ -137,8 +158,14 @@ impl Timeline {
         let mut devices: HashMap<u64, Device> = HashMap::new();
         for e in events {
             if str_of(e, "ph") == Some("M") && str_of(e, "name") == Some("process_name") {
-                let name = e.pointer("/args/name").and_then(Value::as_str).unwrap_or("");
-                if let (Some(p), Some(d)) = (e.get("pid").and_then(Value::as_u64), parse_device_label(name)) {
+                let name = e
+                    .pointer("/args/name")
+                    .and_then(Value::as_str)
+                    .unwrap_or("");
+                if let (Some(p), Some(d)) = (
+                    e.get("pid").and_then(Value::as_u64),
+                    parse_device_label(name),
+                ) {
                     devices.insert(p, d);
                 }
             }
@@ -147,29 +174,50 @@ impl Timeline {
         let mut memory = Vec::new();
         for (i, e) in events.iter().enumerate() {
             match (str_of(e, "ph"), str_of(e, "cat"), str_of(e, "name")) {
-                (Some("X"), Some("op"), _) => ops.push(parse_op(e).map_err(|m| bad(format!("event {i}: {m}")))?),
+                (Some("X"), Some("op"), _) => {
+                    ops.push(parse_op(e).map_err(|m| bad(format!("event {i}: {m}")))?)
+                }
                 (Some("C"), _, Some(MEMORY_COUNTER)) => {
-                    let device = e.get("pid").and_then(Value::as_u64).and_then(|p| devices.get(&p).copied());
+                    let device = e
+                        .get("pid")
+                        .and_then(Value::as_u64)
+                        .and_then(|p| devices.get(&p).copied());
                     let t = e.get("ts").and_then(Value::as_f64);
                     let bytes = e.pointer("/args/bytes").and_then(Value::as_u64);
                     if let (Some(device), Some(t_us), Some(bytes)) = (device, t, bytes) {
-                        memory.push(MemorySample { device, t_us, bytes });
+                        memory.push(MemorySample {
+                            device,
+                            t_us,
+                            bytes,
+                        });
                     }
                 }
                 _ => {}
             }
         }
-        ops.sort_by(|a: &OpRecord, b| a.start_us.total_cmp(&b.start_us).then(a.stream.cmp(&b.stream)));
+        ops.sort_by(|a: &OpRecord, b| {
+            a.start_us
+                .total_cmp(&b.start_us)
+                .then(a.stream.cmp(&b.stream))
+        });
         memory.sort_by(|a, b| a.t_us.total_cmp(&b.t_us));
         let last_end = ops.iter().map(|o| o.end_us).fold(0.0, f64::max);
-        let duration_us = root.pointer("/otherData/capture_us").and_then(Value::as_f64).unwrap_or(last_end);
-        Ok(Timeline { duration_us, ops, memory })
+        let duration_us = root
+            .pointer("/otherData/capture_us")
+            .and_then(Value::as_f64)
+            .unwrap_or(last_end);
+        Ok(Timeline {
+            duration_us,
+            ops,
+            memory,
+        })
     }
 
     /// Reads a trace file written by `stop_capture` or [`Timeline::write_chrome_json`].
     pub fn read_chrome_json(path: &Path) -> Result<Timeline> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| Error::arg("read_trace", format!("cannot read {}: {e}", path.display())))?;
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            Error::arg("read_trace", format!("cannot read {}: {e}", path.display()))
+        })?;
         Timeline::from_chrome_json(&text)
     }
 }
@@ -183,13 +231,24 @@ fn str_of<'a>(e: &'a Value, key: &str) -> Option<&'a str> {
 }
 
 fn shape_of(v: &Value) -> Option<Vec<usize>> {
-    v.as_array()?.iter().map(|d| d.as_u64().map(|d| d as usize)).collect()
+    v.as_array()?
+        .iter()
+        .map(|d| d.as_u64().map(|d| d as usize))
+        .collect()
 }
 
 fn parse_op(e: &Value) -> std::result::Result<OpRecord, String> {
     let args = e.get("args").ok_or("an op event without args")?;
-    let num = |v: &Value, k: &str| v.get(k).and_then(Value::as_f64).ok_or(format!("no number `{k}`"));
-    let int = |k: &str| args.get(k).and_then(Value::as_u64).ok_or(format!("no integer `args.{k}`"));
+    let num = |v: &Value, k: &str| {
+        v.get(k)
+            .and_then(Value::as_f64)
+            .ok_or(format!("no number `{k}`"))
+    };
+    let int = |k: &str| {
+        args.get(k)
+            .and_then(Value::as_u64)
+            .ok_or(format!("no integer `args.{k}`"))
+    };
     let start_us = num(e, "ts")?;
     let device = args
         .get("device")
@@ -214,17 +273,29 @@ fn parse_op(e: &Value) -> std::result::Result<OpRecord, String> {
         .ok_or("bad `args.cross_inputs`")?;
     Ok(OpRecord {
         id: int("id")?,
-        op: str_of(e, "name").ok_or("an op event without a name")?.to_string(),
+        op: str_of(e, "name")
+            .ok_or("an op event without a name")?
+            .to_string(),
         stream: int("stream")? as usize,
         device,
-        shape: args.get("shape").and_then(shape_of).ok_or("no `args.shape`")?,
-        dtype: args.get("dtype").and_then(Value::as_str).ok_or("no `args.dtype`")?.to_string(),
+        shape: args
+            .get("shape")
+            .and_then(shape_of)
+            .ok_or("no `args.shape`")?,
+        dtype: args
+            .get("dtype")
+            .and_then(Value::as_str)
+            .ok_or("no `args.dtype`")?
+            .to_string(),
         input_shapes,
         submitted_us: num(args, "submitted_us")?,
         ready_us: args.get("ready_us").and_then(Value::as_f64),
         start_us,
         end_us: round_ns(start_us + num(e, "dur")?),
         cross_inputs,
-        error: args.get("error").and_then(Value::as_str).map(str::to_string),
+        error: args
+            .get("error")
+            .and_then(Value::as_str)
+            .map(str::to_string),
     })
 }

@@ -83,7 +83,9 @@ impl Timeline {
         for o in &self.ops {
             let prev = prev_end.insert(o.stream, o.end_us);
             let Some(ready) = o.ready_us else { continue };
-            let blocked = prev.map_or(o.submitted_us, |p| p.max(o.submitted_us)).max(0.0);
+            let blocked = prev
+                .map_or(o.submitted_us, |p| p.max(o.submitted_us))
+                .max(0.0);
             if ready <= blocked || o.cross_inputs.is_empty() {
                 continue;
             }

@@ -74,16 +74,25 @@ pub fn start_capture(path: Option<&std::path::Path>) -> crate::Result<()> {
     if c.is_some() {
         return Err(Error::arg("start_capture", "a capture is already running"));
     }
-    *c = Some(Capture { origin: Instant::now(), path: path.map(|p| p.to_path_buf()), tasks: Vec::new() });
+    *c = Some(Capture {
+        origin: Instant::now(),
+        path: path.map(|p| p.to_path_buf()),
+        tasks: Vec::new(),
+    });
     CAPTURING.store(true, Ordering::SeqCst);
     Ok(())
 }
 
 /// Stops recording and returns what was recorded, raw: the capture's start, the path given to
 /// `start_capture`, and the records in the order the tasks finished. Writes nothing.
-pub fn stop_capture_records() -> crate::Result<(Instant, Option<std::path::PathBuf>, Vec<TaskRecord>)> {
+pub fn stop_capture_records(
+) -> crate::Result<(Instant, Option<std::path::PathBuf>, Vec<TaskRecord>)> {
     CAPTURING.store(false, Ordering::SeqCst);
-    let c = CAPTURE.lock().unwrap().take().ok_or_else(|| Error::arg("stop_capture", "no capture is running"))?;
+    let c = CAPTURE
+        .lock()
+        .unwrap()
+        .take()
+        .ok_or_else(|| Error::arg("stop_capture", "no capture is running"))?;
     Ok((c.origin, c.path, c.tasks))
 }
 

@@ -120,18 +120,22 @@ impl Timeline {
         let mut busy: BTreeMap<(Device, usize), Vec<(f64, f64)>> = BTreeMap::new();
         let mut streams: BTreeMap<(Device, usize), StreamSummary> = BTreeMap::new();
         for o in &self.ops {
-            busy.entry((o.device, o.stream)).or_default().push((o.start_us, o.end_us));
-            let s = streams.entry((o.device, o.stream)).or_insert(StreamSummary {
-                stream: o.stream,
-                device: o.device,
-                ops: 0,
-                errors: 0,
-                first_us: o.start_us,
-                last_us: o.end_us,
-                busy_us: 0.0,
-                idle_us: 0.0,
-                wait_us: 0.0,
-            });
+            busy.entry((o.device, o.stream))
+                .or_default()
+                .push((o.start_us, o.end_us));
+            let s = streams
+                .entry((o.device, o.stream))
+                .or_insert(StreamSummary {
+                    stream: o.stream,
+                    device: o.device,
+                    ops: 0,
+                    errors: 0,
+                    first_us: o.start_us,
+                    last_us: o.end_us,
+                    busy_us: 0.0,
+                    idle_us: 0.0,
+                    wait_us: 0.0,
+                });
             s.ops += 1;
             s.errors += o.error.is_some() as usize;
             s.first_us = s.first_us.min(o.start_us);
@@ -143,7 +147,8 @@ impl Timeline {
                 s.first_us = s.first_us.min(w.from_us);
             }
         }
-        let merged: Vec<((Device, usize), Vec<(f64, f64)>)> = busy.into_iter().map(|(k, v)| (k, merge(v))).collect();
+        let merged: Vec<((Device, usize), Vec<(f64, f64)>)> =
+            busy.into_iter().map(|(k, v)| (k, merge(v))).collect();
         for (k, iv) in &merged {
             let s = streams.get_mut(k).expect("every busy stream has a summary");
             s.busy_us = total(iv);
@@ -154,8 +159,17 @@ impl Timeline {
             for (kb, b) in &merged[i + 1..] {
                 let both = intersection(a, b);
                 let shorter = total(a).min(total(b));
-                let (x, y) = if ka.1 < kb.1 { (ka.1, kb.1) } else { (kb.1, ka.1) };
-                overlaps.push(Overlap { a: x, b: y, both_busy_us: both, fraction: ratio(both, shorter) });
+                let (x, y) = if ka.1 < kb.1 {
+                    (ka.1, kb.1)
+                } else {
+                    (kb.1, ka.1)
+                };
+                overlaps.push(Overlap {
+                    a: x,
+                    b: y,
+                    both_busy_us: both,
+                    fraction: ratio(both, shorter),
+                });
             }
         }
         overlaps.sort_by_key(|o| (o.a, o.b));
@@ -207,7 +221,15 @@ impl fmt::Display for Summary {
         writeln!(
             f,
             "{:>8} {:>7} {:>7} {:>10} {:>10} {:>10} {:>10} {:>7} {:>6}",
-            "stream", "device", "ops", "span ms", "busy ms", "idle ms", "wait ms", "busy %", "errors"
+            "stream",
+            "device",
+            "ops",
+            "span ms",
+            "busy ms",
+            "idle ms",
+            "wait ms",
+            "busy %",
+            "errors"
         )?;
         for s in &self.streams {
             writeln!(
@@ -225,7 +247,11 @@ impl fmt::Display for Summary {
             )?;
         }
         if !self.overlaps.is_empty() {
-            writeln!(f, "{:>17} {:>13} {:>14}", "overlap", "both busy ms", "% of shorter")?;
+            writeln!(
+                f,
+                "{:>17} {:>13} {:>14}",
+                "overlap", "both busy ms", "% of shorter"
+            )?;
             for o in &self.overlaps {
                 writeln!(
                     f,
@@ -236,10 +262,18 @@ impl fmt::Display for Summary {
                 )?;
             }
         }
-        writeln!(f, "waits: {} ({:.3} ms in all)", self.waits.len(), ms(self.wait_us()))?;
+        writeln!(
+            f,
+            "waits: {} ({:.3} ms in all)",
+            self.waits.len(),
+            ms(self.wait_us())
+        )?;
         const SHOWN: usize = 20;
         for w in self.waits.iter().take(SHOWN) {
-            let what = w.producer_op.as_deref().unwrap_or("an op from before the capture");
+            let what = w
+                .producer_op
+                .as_deref()
+                .unwrap_or("an op from before the capture");
             writeln!(
                 f,
                 "  stream {} waited {:.3} ms (at {:.3} ms) for {what} #{} on stream {} before {} #{}",

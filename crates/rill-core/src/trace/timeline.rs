@@ -84,17 +84,33 @@ impl Timeline {
                 ready_us: r.ready.map(|t| micros(origin, t)),
                 start_us: micros(origin, r.start),
                 end_us: micros(origin, r.end),
-                cross_inputs: r.cross_inputs.iter().map(|(id, s)| (*id, s.index())).collect(),
+                cross_inputs: r
+                    .cross_inputs
+                    .iter()
+                    .map(|(id, s)| (*id, s.index()))
+                    .collect(),
                 error: r.error.clone(),
             })
             .collect();
         let mut memory: Vec<MemorySample> = records
             .iter()
-            .map(|r| MemorySample { device: r.stream.device(), t_us: micros(origin, r.end), bytes: r.active_bytes as u64 })
+            .map(|r| MemorySample {
+                device: r.stream.device(),
+                t_us: micros(origin, r.end),
+                bytes: r.active_bytes as u64,
+            })
             .collect();
-        ops.sort_by(|a, b| a.start_us.total_cmp(&b.start_us).then(a.stream.cmp(&b.stream)));
+        ops.sort_by(|a, b| {
+            a.start_us
+                .total_cmp(&b.start_us)
+                .then(a.stream.cmp(&b.stream))
+        });
         memory.sort_by(|a, b| a.t_us.total_cmp(&b.t_us));
-        Timeline { duration_us: micros(origin, stopped), ops, memory }
+        Timeline {
+            duration_us: micros(origin, stopped),
+            ops,
+            memory,
+        }
     }
 
     /// The streams that ran ops, as (device, stream index), sorted by device then stream.
@@ -116,7 +132,12 @@ impl Timeline {
     /// None for an empty timeline.
     pub fn active_span(&self) -> Option<(f64, f64)> {
         let first_op = self.ops.iter().map(|o| o.start_us).min_by(f64::total_cmp)?;
-        let first_wait = self.waits().iter().map(|w| w.from_us).min_by(f64::total_cmp).unwrap_or(first_op);
+        let first_wait = self
+            .waits()
+            .iter()
+            .map(|w| w.from_us)
+            .min_by(f64::total_cmp)
+            .unwrap_or(first_op);
         let last = self.ops.iter().map(|o| o.end_us).max_by(f64::total_cmp)?;
         Some((first_op.min(first_wait), last))
     }

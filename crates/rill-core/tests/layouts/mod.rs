@@ -113,7 +113,6 @@ pub fn arrange<T: Element>(r: &Nd<T>, lay: Lay) -> Array {
             let big: Vec<usize> = shape.iter().map(|&n| n + 1).collect();
             // big[j] = r[n - j] for j in 1..=n; big[0] is never read.
             let b = Nd::from_fn(&big, |j| {
-                if j.iter().any(|&k| k == 0) {
                 if j.contains(&0) {
                     T::default()
                 } else {

@@ -42,7 +42,6 @@ pub fn ravel(idx: &[usize], shape: &[usize]) -> usize {
 pub fn norm_axes(axes: Option<&[isize]>, ndim: usize) -> Vec<usize> {
     let mut v: Vec<usize> = match axes {
         None => (0..ndim).collect(),
-        Some(a) => a.iter().map(|&x| if x < 0 { (x + ndim as isize) as usize } else { x as usize }).collect(),
         Some(a) => a
             .iter()
             .map(|&x| {
@@ -106,7 +105,6 @@ pub fn broadcast<T: Copy>(data: &[T], shape: &[usize], to: &[usize]) -> Vec<T> {
     (0..numel(to))
         .map(|flat| {
             let idx = unravel(flat, to);
-            let src: Vec<usize> = (0..shape.len()).map(|d| if shape[d] == 1 { 0 } else { idx[d + pad] }).collect();
             let src: Vec<usize> = (0..shape.len())
                 .map(|d| if shape[d] == 1 { 0 } else { idx[d + pad] })
                 .collect();
@@ -139,7 +137,6 @@ pub fn assert_close(got: &[f64], want: &[f64], rtol: f64, atol: f64, ctx: &str) 
         } else {
             (g - w).abs() <= atol + rtol * w.abs()
         };
-        assert!(ok, "{ctx}: element {i}: got {g}, want {w} (rtol {rtol}, atol {atol})");
         assert!(
             ok,
             "{ctx}: element {i}: got {g}, want {w} (rtol {rtol}, atol {atol})"

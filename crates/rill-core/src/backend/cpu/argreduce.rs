@@ -26,12 +26,6 @@ fn typed<T: Extremum>(op: ArgReduceOp, axis: usize, x: &Input, out: &Output) -> 
         }
         let l = lines::<T>(x, axis);
         if l.n == 0 {
-            return Err(Error::runtime(name, format!("cannot {name} over an empty axis (shape {:?})", x.shape)));
-        }
-        // `v` replaces the best so far when it is strictly better, or NaN; a NaN best stays.
-        match op {
-            ArgReduceOp::ArgMax => arg(&l, o, |v: T, best: T| !best.is_nan() && (v.is_nan() || v.gt(best))),
-            ArgReduceOp::ArgMin => arg(&l, o, |v: T, best: T| !best.is_nan() && (v.is_nan() || v.lt(best))),
             return Err(Error::runtime(
                 name,
                 format!("cannot {name} over an empty axis (shape {:?})", x.shape),

@@ -124,11 +124,6 @@ pub fn take(a: &Input, idx: &Input, axis: usize, out: &Output) -> Result<Data> {
     // Over the output's dims: `a` moves on its own dims and stays put on the index dims; the
     // offsets move on the index dims only.
     let mut sa = strides[..axis].to_vec();
-    sa.extend(std::iter::repeat(0).take(k));
-    sa.extend_from_slice(&strides[axis + 1..]);
-    let mut si = vec![0isize; axis];
-    si.extend(contiguous_strides(idx.shape));
-    si.extend(std::iter::repeat(0).take(a.shape.len() - axis - 1));
     sa.extend(std::iter::repeat_n(0, k));
     sa.extend_from_slice(&strides[axis + 1..]);
     let mut si = vec![0isize; axis];

@@ -47,7 +47,6 @@ pub(crate) fn lines<'a, T: Element>(x: &'a Input, axis: usize) -> Lines<'a, T> {
             continue;
         }
         match inner_dims.last_mut() {
-            Some(last) if last.1 == strides[d] * shape[d] as isize => *last = (last.0 * shape[d], strides[d]),
             Some(last) if last.1 == strides[d] * shape[d] as isize => {
                 *last = (last.0 * shape[d], strides[d])
             }
@@ -57,10 +56,6 @@ pub(crate) fn lines<'a, T: Element>(x: &'a Input, axis: usize) -> Lines<'a, T> {
     if inner_dims.len() > 1 {
         let xs = gather_to_vec::<T>(x.data, shape);
         let contiguous = crate::shape::contiguous_strides(shape);
-        return build(Cow::Owned(xs), shape, &contiguous, 0, axis, (shape[axis + 1..].iter().product(), 1));
-    }
-    let inner = inner_dims.pop().unwrap_or((1, 0));
-    build(Cow::Borrowed(x.data.buffer.as_slice()), shape, strides, x.data.layout.offset, axis, inner)
         return build(
             Cow::Owned(xs),
             shape,
@@ -91,10 +86,6 @@ fn build<'a, T: Element>(
 ) -> Lines<'a, T> {
     let outer_n: usize = shape[..axis].iter().product();
     let mut outer = Vec::with_capacity(outer_n);
-    for_each_row(&shape[..axis], [&strides[..axis]], [offset], 0..outer_n, |_, len, [o], [s]| {
-        outer.extend((0..len).map(|i| (o + i as isize * s) as usize));
-    });
-    Lines { xs, outer, n: shape[axis], sa: strides[axis], inner, si }
     for_each_row(
         &shape[..axis],
         [&strides[..axis]],
@@ -137,7 +128,6 @@ pub(crate) fn for_units(
         return;
     }
     let per = items_per_task(units, width.saturating_mul(n.max(1)));
-    (0..units.div_ceil(per)).into_par_iter().for_each(|t| (t * per..((t + 1) * per).min(units)).for_each(unit));
     (0..units.div_ceil(per))
         .into_par_iter()
         .for_each(|t| (t * per..((t + 1) * per).min(units)).for_each(unit));
@@ -165,7 +155,6 @@ unsafe impl<T: Send> Send for SharedOut<'_, T> {}
 
 impl<'a, T> SharedOut<'a, T> {
     pub fn new(out: &'a mut [T]) -> Self {
-        SharedOut { ptr: out.as_mut_ptr(), len: out.len(), _life: PhantomData }
         SharedOut {
             ptr: out.as_mut_ptr(),
             len: out.len(),
@@ -179,7 +168,6 @@ impl<'a, T> SharedOut<'a, T> {
     /// No two live slices from this `SharedOut` may overlap (tasks must own disjoint places).
     #[allow(clippy::mut_from_ref)]
     pub unsafe fn slice(&self, start: usize, len: usize) -> &mut [T] {
-        assert!(start + len <= self.len, "slice {start}+{len} outside an output of {}", self.len);
         assert!(
             start + len <= self.len,
             "slice {start}+{len} outside an output of {}",

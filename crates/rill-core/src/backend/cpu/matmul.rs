@@ -33,11 +33,6 @@ pub fn run(op: &Op, inputs: &[Input], out: &Output) -> Result<Data> {
     let (c, a, b, alpha, beta) = match (op, inputs) {
         (Op::Matmul, [a, b]) => (None, a, b, 1.0, 0.0),
         (Op::AddMm { alpha, beta }, [c, a, b]) => (Some(c), a, b, *alpha, *beta),
-        _ => return Err(Error::runtime(name, format!("{name} got {} inputs", inputs.len()))),
-    };
-    // With beta == 0, c is not read at all (BLAS semantics: a NaN in c does not spread).
-    let c = c.filter(|_| beta != 0.0);
-    let job = Job { c, a, b, alpha, beta, out };
         _ => {
             return Err(Error::runtime(
                 name,
@@ -61,7 +56,6 @@ pub fn run(op: &Op, inputs: &[Input], out: &Output) -> Result<Data> {
         Dtype::Float16 => job.native::<f16>(name),
         Dtype::Complex64 => job.native::<Complex32>(name),
         Dtype::Bfloat16 => job.widened::<bf16>(name),
-        dt => Err(Error::runtime(name, format!("no CPU kernel for {dt}; the builder should have rejected it"))),
         dt => Err(Error::runtime(
             name,
             format!("no CPU kernel for {dt}; the builder should have rejected it"),
@@ -168,15 +162,6 @@ impl<'a, T: Num> Mat<'a, T> {
         let (full, st) = full_strides(x, batch);
         let nb = batch.len();
         // A dim along which x repeats (stride 0) is gathered once and read with stride 0.
-        let distinct: Vec<usize> =
-            full.iter().zip(&st).enumerate().map(|(d, (&n, &s))| if d < nb && s == 0 { 1 } else { n }).collect();
-        let view = Data { buffer: x.data.buffer.clone(), layout: Layout { strides: st, offset: x.data.layout.offset } };
-        let src = Input { shape: &full, dtype: S::DTYPE, data: &view };
-        let mut data = vec![T::default(); numel(&distinct)];
-        map1::<S, T>(&src, &distinct, &mut data, cast::<S, T>);
-        let cst = contiguous_strides(&distinct);
-        let batch_st = (0..nb).map(|d| if distinct[d] == 1 { 0 } else { cst[d] }).collect();
-        Mat { data: Cow::Owned(data), offset: 0, batch: batch_st, rs: cst[nb], cs: cst[nb + 1] }
         let distinct: Vec<usize> = full
             .iter()
             .zip(&st)
@@ -225,7 +210,6 @@ impl<'a, T: Num> Mat<'a, T> {
 /// dims it is broadcast along).
 fn full_strides(x: &Input, batch: &[usize]) -> (Vec<usize>, Vec<isize>) {
     let nd = x.shape.len();
-    let full: Vec<usize> = batch.iter().copied().chain([x.shape[nd - 2], x.shape[nd - 1]]).collect();
     let full: Vec<usize> = batch
         .iter()
         .copied()
@@ -287,7 +271,6 @@ fn product<T: Arith>(dst: &mut [T], d: &Dims, a: &Mat<T>, b: &Mat<T>, keep: Opti
 
     // b is the same matrix for every batch and a's matrices are stacked rows: one product of
     // (count * m, k) @ (k, n), which gemm splits better than `count` small ones.
-    let b_shared = d.batch.iter().zip(&b.batch).all(|(&n, &s)| n == 1 || s == 0);
     let b_shared = d
         .batch
         .iter()
@@ -355,7 +338,6 @@ fn product<T: Arith>(dst: &mut [T], d: &Dims, a: &Mat<T>, b: &Mat<T>, keep: Opti
         }
     };
     if work >= PAR_WORK {
-        let par = Parallelism::Rayon(std::env::var("GEMM_T").ok().and_then(|v| v.parse().ok()).unwrap_or(0));
         // 0: as many threads as rayon's pool has (on 2 cores, explicit counts of 1 to 4 measured
         // no better; see examples/matmul_bench.rs).
         let par = Parallelism::Rayon(0);
@@ -364,7 +346,6 @@ fn product<T: Arith>(dst: &mut [T], d: &Dims, a: &Mat<T>, b: &Mat<T>, keep: Opti
         use rayon::prelude::*;
         // Enough batches per task that scheduling stays cheap next to the products.
         let per_task = (PAR_WORK / work.max(1)).max(1);
-        (0..count).into_par_iter().with_min_len(per_task).for_each(|i| one(i, Parallelism::None));
         (0..count)
             .into_par_iter()
             .with_min_len(per_task)

@@ -16,7 +16,6 @@ mod info;
 mod lines;
 mod matmul;
 mod movement;
-mod matmul;
 pub mod num;
 pub(crate) mod random;
 mod reduce;
@@ -24,9 +23,6 @@ mod scan;
 mod softmax;
 mod sort;
 mod special;
-mod reduce;
-mod scan;
-mod softmax;
 pub mod strided;
 mod unary;
 
@@ -71,7 +67,12 @@ pub fn run(op: &Op, inputs: &[Input], out: &Output) -> Result<Data> {
         Op::Where => copy::select(&inputs[0], &inputs[1], &inputs[2], out),
         Op::Reduce { op, axes } => reduce::run(*op, axes, &inputs[0], out),
         Op::ArgReduce { op, axis } => argreduce::run(*op, *axis, &inputs[0], out),
-        Op::Scan { op, axis, reverse, inclusive } => scan::run(*op, *axis, *reverse, *inclusive, &inputs[0], out),
+        Op::Scan {
+            op,
+            axis,
+            reverse,
+            inclusive,
+        } => scan::run(*op, *axis, *reverse, *inclusive, &inputs[0], out),
         Op::Softmax { axis } => softmax::softmax(*axis, &inputs[0], out),
         Op::LogSumExp { axis } => softmax::logsumexp(*axis, &inputs[0], out),
         Op::Sort { .. } | Op::ArgSort { .. } => sort::run(op, &inputs[0], out),
@@ -86,21 +87,11 @@ pub fn run(op: &Op, inputs: &[Input], out: &Output) -> Result<Data> {
         Op::PutAlongAxis { axis } => {
             gather::put_along_axis(&inputs[0], &inputs[1], &inputs[2], *axis, out)
         }
-        Op::Reduce { op, axes } => reduce::run(*op, axes, &inputs[0], out),
-        Op::ArgReduce { op, axis } => argreduce::run(*op, *axis, &inputs[0], out),
-        Op::Scan { op, axis, reverse, inclusive } => scan::run(*op, *axis, *reverse, *inclusive, &inputs[0], out),
-        Op::Softmax { axis } => softmax::softmax(*axis, &inputs[0], out),
-        Op::LogSumExp { axis } => softmax::logsumexp(*axis, &inputs[0], out),
         Op::Matmul | Op::AddMm { .. } => matmul::run(op, inputs, out),
         // Views never reach a backend: `backend::views` resolves them first.
-        Op::Transpose(_) | Op::Slice { .. } | Op::BroadcastTo => {
-            Err(Error::runtime(op.name(), "internal error: a view reached the CPU backend"))
-        }
-        _ => Err(Error::device(
+        Op::Transpose(_) | Op::Slice { .. } | Op::BroadcastTo => Err(Error::runtime(
             op.name(),
-            format!("no CPU kernel for {} yet", op.name()),
+            "internal error: a view reached the CPU backend",
         )),
-        Op::Matmul | Op::AddMm { .. } => matmul::run(op, inputs, out),
-        _ => Err(Error::device(op.name(), format!("no CPU kernel for {} yet", op.name()))),
     }
 }

@@ -192,7 +192,6 @@ pub fn run(op: ReduceOp, axes: &[usize], x: &Input, out: &Output) -> Result<Data
     dispatch_dtype!(x.dtype, T => typed::<T>(op, axes, x, out))
 }
 
-fn typed<T: SumType + Extremum>(op: ReduceOp, axes: &[usize], x: &Input, out: &Output) -> Result<Data> {
 fn typed<T: SumType + Extremum>(
     op: ReduceOp,
     axes: &[usize],
@@ -203,16 +202,6 @@ fn typed<T: SumType + Extremum>(
     match op {
         // The builders ask for the dtype MLX gives, or float32 (mean and var of integers and halves
         // accumulate straight into float32).
-        ReduceOp::Sum if out.dtype == <T::S as Element>::DTYPE => reduce(&Sum::<T, T::S>::default(), name, axes, x, out),
-        ReduceOp::Sum if out.dtype == Dtype::Float32 && !T::DTYPE.is_complex() => {
-            reduce(&Sum::<T, f32>::default(), name, axes, x, out)
-        }
-        ReduceOp::Prod if out.dtype == <T::S as Element>::DTYPE => reduce(&Prod::<T, T::S>::default(), name, axes, x, out),
-        ReduceOp::Max if out.dtype == T::DTYPE => reduce(&Max::<T>::default(), name, axes, x, out),
-        ReduceOp::Min if out.dtype == T::DTYPE => reduce(&Min::<T>::default(), name, axes, x, out),
-        ReduceOp::All if out.dtype == Dtype::Bool => reduce(&All::<T>::default(), name, axes, x, out),
-        ReduceOp::Any if out.dtype == Dtype::Bool => reduce(&Any::<T>::default(), name, axes, x, out),
-        _ => Err(Error::runtime(name, format!("no CPU kernel reduces {} to {}", x.dtype, out.dtype))),
         ReduceOp::Sum if out.dtype == <T::S as Element>::DTYPE => {
             reduce(&Sum::<T, T::S>::default(), name, axes, x, out)
         }
@@ -284,7 +273,6 @@ fn plan(x: &Input, axes: &[usize]) -> Plan {
             kept.push((n, s));
         }
     }
-    red.sort_by(|a, b| b.1.cmp(&a.1));
     red.sort_by_key(|d| std::cmp::Reverse(d.1));
     let (kept_sizes, kept_strides) = merge(kept);
     let (red_sizes, red_strides) = merge(red);
@@ -299,7 +287,6 @@ fn plan(x: &Input, axes: &[usize]) -> Plan {
     }
 }
 
-fn reduce<R: Reducer>(r: &R, name: &'static str, axes: &[usize], x: &Input, out: &Output) -> Result<Data> {
 fn reduce<R: Reducer>(
     r: &R,
     name: &'static str,
@@ -392,7 +379,6 @@ fn reduce_strided<R: Reducer>(r: &R, xs: &[R::In], off: usize, len: usize, st: i
     if R::PAIRWISE && len > PAIR_BLOCK {
         let mid = len / 2;
         let second = (off as isize + mid as isize * st) as usize;
-        return r.combine(reduce_strided(r, xs, off, mid, st), reduce_strided(r, xs, second, len - mid, st));
         return r.combine(
             reduce_strided(r, xs, off, mid, st),
             reduce_strided(r, xs, second, len - mid, st),
@@ -419,12 +405,6 @@ fn reduce_strided<R: Reducer>(r: &R, xs: &[R::In], off: usize, len: usize, st: i
 fn reduce_red<R: Reducer>(r: &R, xs: &[R::In], p: &Plan, base: usize, range: Range<usize>) -> R::A {
     match p.red_strides[..] {
         [] => r.combine(r.init(), r.load(xs[base])),
-        [s] => reduce_strided(r, xs, (base as isize + range.start as isize * s) as usize, range.len(), s),
-        _ => {
-            let mut c = Cascade::new();
-            for_each_row(&p.red_sizes, [&p.red_strides], [base], range, |_, len, [o], [s]| {
-                c.push(reduce_strided(r, xs, o as usize, len, s), |a, b| r.combine(a, b))
-            });
         [s] => reduce_strided(
             r,
             xs,
@@ -463,10 +443,6 @@ fn rows<R: Reducer>(r: &R, xs: &[R::In], p: &Plan, out: &mut [R::Out]) {
     let combine = |a, b| r.combine(a, b);
     if p.out_n < FEW && p.red_n >= 2 * RED_CHUNK {
         // A few long reductions (a full sum, say): split each into chunks.
-        for (o, base) in out.iter_mut().zip(kept_offsets(p, &p.kept_sizes, &p.kept_strides, 0..p.out_n)) {
-            let parts: Vec<R::A> = (0..p.red_n.div_ceil(RED_CHUNK))
-                .into_par_iter()
-                .map(|c| reduce_red(r, xs, p, base, c * RED_CHUNK..((c + 1) * RED_CHUNK).min(p.red_n)))
         for (o, base) in
             out.iter_mut()
                 .zip(kept_offsets(p, &p.kept_sizes, &p.kept_strides, 0..p.out_n))
@@ -493,11 +469,6 @@ fn rows<R: Reducer>(r: &R, xs: &[R::In], p: &Plan, out: &mut [R::Out]) {
     }
     let fill = |start: usize, chunk: &mut [R::Out]| {
         let range = start..start + chunk.len();
-        for_each_row(&p.kept_sizes, [&p.kept_strides], [p.base], range, |pos, len, [o], [s]| {
-            for (i, y) in chunk[pos - start..pos - start + len].iter_mut().enumerate() {
-                *y = r.finish(reduce_red(r, xs, p, (o + i as isize * s) as usize, 0..p.red_n));
-            }
-        });
         for_each_row(
             &p.kept_sizes,
             [&p.kept_strides],
@@ -521,8 +492,6 @@ fn rows<R: Reducer>(r: &R, xs: &[R::In], p: &Plan, out: &mut [R::Out]) {
         fill(0, out);
     } else {
         // Tasks of at least PAR_CHUNK elements of work, about four per thread.
-        let per_task = (PAR_CHUNK / p.red_n).max(1).max(p.out_n.div_ceil(4 * rayon::current_num_threads()));
-        out.par_chunks_mut(per_task).enumerate().for_each(|(i, c)| fill(i * per_task, c));
         let per_task = (PAR_CHUNK / p.red_n)
             .max(1)
             .max(p.out_n.div_ceil(4 * rayon::current_num_threads()));
@@ -536,7 +505,6 @@ fn columns<R: Reducer>(r: &R, xs: &[R::In], p: &Plan, out: &mut [R::Out]) {
     let nk = p.kept_sizes.len();
     let (kn, ks) = (p.kept_sizes[nk - 1], p.kept_strides[nk - 1]);
     let outer_n = p.out_n / kn;
-    let outer = kept_offsets(p, &p.kept_sizes[..nk - 1], &p.kept_strides[..nk - 1], 0..outer_n);
     let outer = kept_offsets(
         p,
         &p.kept_sizes[..nk - 1],
@@ -563,7 +531,6 @@ fn columns<R: Reducer>(r: &R, xs: &[R::In], p: &Plan, out: &mut [R::Out]) {
             for (bi, y) in row.chunks_mut(width).enumerate() {
                 let parts: Vec<Vec<R::A>> = (0..p.red_n.div_ceil(rows))
                     .into_par_iter()
-                    .map(|c| block(oi, bi * width, y.len(), c * rows..((c + 1) * rows).min(p.red_n)))
                     .map(|c| {
                         block(
                             oi,
@@ -589,9 +556,6 @@ fn columns<R: Reducer>(r: &R, xs: &[R::In], p: &Plan, out: &mut [R::Out]) {
         }
     };
     if p.out_n.saturating_mul(p.red_n) < 2 * PAR_CHUNK {
-        out.chunks_mut(kn).enumerate().for_each(|(oi, row)| fill(oi, row));
-    } else if outer_n >= FEW {
-        out.par_chunks_mut(kn).enumerate().for_each(|(oi, row)| fill(oi, row));
         out.chunks_mut(kn)
             .enumerate()
             .for_each(|(oi, row)| fill(oi, row));
@@ -628,21 +592,6 @@ fn col_block<R: Reducer>(
     range: Range<usize>,
 ) -> Vec<R::A> {
     let add_rows = |acc: &mut [R::A], rows: Range<usize>| {
-        for_each_row(&p.red_sizes, [&p.red_strides], [start], rows, |_, len, [o], [s]| {
-            for i in 0..len as isize {
-                let ro = o + i * s;
-                if ks == 1 {
-                    let ro = ro as usize;
-                    for (a, &v) in acc.iter_mut().zip(&xs[ro..ro + w]) {
-                        *a = r.combine(*a, r.load(v));
-                    }
-                } else {
-                    for (j, a) in acc.iter_mut().enumerate() {
-                        *a = r.combine(*a, r.load(xs[(ro + j as isize * ks) as usize]));
-                    }
-                }
-            }
-        });
         for_each_row(
             &p.red_sizes,
             [&p.red_strides],
@@ -679,7 +628,6 @@ fn col_block<R: Reducer>(
         cas.push(acc, |a, b| vec_combine(r, a, b));
         r0 = r1;
     }
-    cas.finish(|a, b| vec_combine(r, a, b)).unwrap_or_else(|| vec![r.init(); w])
     cas.finish(|a, b| vec_combine(r, a, b))
         .unwrap_or_else(|| vec![r.init(); w])
 }

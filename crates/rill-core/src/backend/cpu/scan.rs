@@ -30,9 +30,6 @@ struct Spec {
     inclusive: bool,
 }
 
-pub fn run(op: ScanOp, axis: usize, reverse: bool, inclusive: bool, x: &Input, out: &Output) -> Result<Data> {
-    if x.dtype != out.dtype {
-        return Err(Error::runtime(op.name(), format!("no CPU kernel scans {} into {}", x.dtype, out.dtype)));
 pub fn run(
     op: ScanOp,
     axis: usize,
@@ -58,7 +55,6 @@ pub fn run(
     dispatch_dtype!(out.dtype, T => typed::<T>(op, spec, x, out))
 }
 
-fn typed<T: Accumulate + Extremum>(op: ScanOp, spec: Spec, x: &Input, out: &Output) -> Result<Data> {
 fn typed<T: Accumulate + Extremum>(
     op: ScanOp,
     spec: Spec,
@@ -125,7 +121,6 @@ fn scan<T: Element, R: Reducer<In = T, Out = T>>(r: &R, o: &mut [T], s: Spec) {
 }
 
 /// Scans one contiguous line in place starting from `acc`; returns the running value at the end.
-fn scan_line<T: Element, R: Reducer<In = T, Out = T>>(r: &R, line: &mut [T], s: Spec, mut acc: R::A) -> R::A {
 fn scan_line<T: Element, R: Reducer<In = T, Out = T>>(
     r: &R,
     line: &mut [T],
@@ -153,16 +148,6 @@ fn scan_line<T: Element, R: Reducer<In = T, Out = T>>(
 /// One long line in parallel chunks: each chunk's total, the carry into each chunk (in scan
 /// order), then every chunk scanned from its carry.
 fn long_line<T: Element, R: Reducer<In = T, Out = T>>(r: &R, line: &mut [T], s: Spec) {
-    let totals: Vec<R::A> = line.par_chunks(RED_CHUNK).map(|c| reduce_contig(r, c)).collect();
-    let mut carries = vec![r.init(); totals.len()];
-    let order: Vec<usize> =
-        if s.reverse { (0..totals.len()).rev().collect() } else { (0..totals.len()).collect() };
-    for w in order.windows(2) {
-        carries[w[1]] = r.combine(carries[w[0]], totals[w[0]]);
-    }
-    line.par_chunks_mut(RED_CHUNK).zip(carries).for_each(|(c, carry)| {
-        scan_line(r, c, s, carry);
-    });
     let totals: Vec<R::A> = line
         .par_chunks(RED_CHUNK)
         .map(|c| reduce_contig(r, c))

@@ -28,7 +28,6 @@ pub fn softmax(axis: usize, x: &Input, out: &Output) -> Result<Data> {
         Dtype::Float32 => softmax_typed::<f32>(axis, x, out),
         Dtype::Float64 => softmax_typed::<f64>(axis, x, out),
         Dtype::Complex64 => softmax_typed::<Complex32>(axis, x, out),
-        d => Err(Error::runtime("softmax", format!("no CPU kernel for {d} (the builder casts to a float type)"))),
         d => Err(Error::runtime(
             "softmax",
             format!("no CPU kernel for {d} (the builder casts to a float type)"),
@@ -43,7 +42,6 @@ pub fn logsumexp(axis: usize, x: &Input, out: &Output) -> Result<Data> {
         Dtype::Float32 => lse_typed::<f32>(axis, x, out),
         Dtype::Float64 => lse_typed::<f64>(axis, x, out),
         Dtype::Complex64 => lse_typed::<Complex32>(axis, x, out),
-        d => Err(Error::runtime("logsumexp", format!("no CPU kernel for {d} (the builder casts to a float type)"))),
         d => Err(Error::runtime(
             "logsumexp",
             format!("no CPU kernel for {d} (the builder casts to a float type)"),
@@ -73,7 +71,6 @@ fn pairwise<C: Real>(range: std::ops::Range<usize>, term: &impl Fn(usize) -> C) 
 }
 
 /// Per column `j < w`, `sum(term(k, j) for k in 0..n)`: blocks of [`ROWS`] rows, combined pairwise.
-fn column_sums<C: Real>(n: usize, w: usize, mut add_rows: impl FnMut(std::ops::Range<usize>, &mut [C])) -> Vec<C> {
 fn column_sums<C: Real>(
     n: usize,
     w: usize,
@@ -118,7 +115,6 @@ fn softmax_typed<T: SoftIn>(axis: usize, x: &Input, out: &Output) -> Result<Data
                     e
                 });
                 for k in 0..n {
-                    let e = if same { load(*put(k)) } else { at(k).sub(m).exp() };
                     let e = if same {
                         load(*put(k))
                     } else {
@@ -128,7 +124,6 @@ fn softmax_typed<T: SoftIn>(axis: usize, x: &Input, out: &Output) -> Result<Data
                 }
                 return;
             }
-            let at = |k: usize, j: usize| load(xs[(l.at(oi, k, i0) as isize + j as isize * l.si) as usize]);
             let at = |k: usize, j: usize| {
                 load(xs[(l.at(oi, k, i0) as isize + j as isize * l.si) as usize])
             };
@@ -156,7 +151,6 @@ fn softmax_typed<T: SoftIn>(axis: usize, x: &Input, out: &Output) -> Result<Data
             for k in 0..n {
                 let y = row(k);
                 for j in 0..w {
-                    let e = if same { load(y[j]) } else { at(k, j).sub(m[j]).exp() };
                     let e = if same {
                         load(y[j])
                     } else {
@@ -204,7 +198,6 @@ fn lse_typed<T: SoftIn>(axis: usize, x: &Input, out: &Output) -> Result<Data> {
                 y[0] = cast::<T::C, T>(lse_finish(m, s));
                 return;
             }
-            let at = |k: usize, j: usize| load(xs[(l.at(oi, k, i0) as isize + j as isize * l.si) as usize]);
             let at = |k: usize, j: usize| {
                 load(xs[(l.at(oi, k, i0) as isize + j as isize * l.si) as usize])
             };

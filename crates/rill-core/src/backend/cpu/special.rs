@@ -24,7 +24,11 @@ pub fn erfinv_f32(x: f32) -> f32 {
     let ax = x.abs();
     if ax >= 1.0 {
         // ln(0) would give a tail polynomial evaluated at infinity, whose sign is meaningless.
-        return if ax == 1.0 { f32::INFINITY.copysign(x) } else { f32::NAN };
+        return if ax == 1.0 {
+            f32::INFINITY.copysign(x)
+        } else {
+            f32::NAN
+        };
     }
     let w = -((1.0 - x) * (1.0 + x)).ln();
     let p = if w < 5.0 {
@@ -62,7 +66,11 @@ pub fn erfinv_f32(x: f32) -> f32 {
 pub fn erfinv_f64(x: f64) -> f64 {
     let ax = x.abs();
     if ax >= 1.0 {
-        return if ax == 1.0 { f64::INFINITY.copysign(x) } else { f64::NAN };
+        return if ax == 1.0 {
+            f64::INFINITY.copysign(x)
+        } else {
+            f64::NAN
+        };
     }
     let w = -((1.0 - x) * (1.0 + x)).ln();
     let p = if w < 6.25 {
@@ -151,9 +159,15 @@ mod tests {
             let y = -1.0 + i as f64 / 1000.0;
             let x = erfinv_f64(y);
             let back = libm::erf(x);
-            assert!((back - y).abs() <= 4e-16 * y.abs().max(1e-3), "erf(erfinv({y})) = {back}");
+            assert!(
+                (back - y).abs() <= 4e-16 * y.abs().max(1e-3),
+                "erf(erfinv({y})) = {back}"
+            );
             let x32 = erfinv_f32(y as f32) as f64;
-            assert!((x32 - x).abs() <= 2e-6 * x.abs().max(1e-6) + 1e-7 * (1.0 / (1.0 - y.abs())), "{y}: {x32} vs {x}");
+            assert!(
+                (x32 - x).abs() <= 2e-6 * x.abs().max(1e-6) + 1e-7 * (1.0 / (1.0 - y.abs())),
+                "{y}: {x32} vs {x}"
+            );
         }
     }
 

@@ -21,7 +21,9 @@ use num_complex::{Complex32, Complex64};
 
 pub fn run(op: UnaryOp, a: &Input, out: &Output) -> Result<Data> {
     match op {
-        UnaryOp::IsNan | UnaryOp::IsInf => dispatch_dtype!(a.dtype, T => <T as UnaryKernel>::classify(op, a, out)),
+        UnaryOp::IsNan | UnaryOp::IsInf => {
+            dispatch_dtype!(a.dtype, T => <T as UnaryKernel>::classify(op, a, out))
+        }
         _ => dispatch_dtype!(a.dtype, T => <T as UnaryKernel>::unary(op, a, out)),
     }
 }
@@ -30,13 +32,22 @@ pub fn run(op: UnaryOp, a: &Input, out: &Output) -> Result<Data> {
 fn unsupported(op: UnaryOp, a: &Input) -> Result<Data> {
     Err(Error::runtime(
         op.name(),
-        format!("{} reached the CPU kernel for {}; the op builder should have rejected it", op.name(), a.dtype),
+        format!(
+            "{} reached the CPU kernel for {}; the op builder should have rejected it",
+            op.name(),
+            a.dtype
+        ),
     ))
 }
 
 /// `f` over every element of `a`, into a fresh output of type `O`.
 #[inline]
-fn apply<A: Num, O: Num>(op: UnaryOp, a: &Input, out: &Output, f: impl Fn(A) -> O + Sync + Send) -> Result<Data> {
+fn apply<A: Num, O: Num>(
+    op: UnaryOp,
+    a: &Input,
+    out: &Output,
+    f: impl Fn(A) -> O + Sync + Send,
+) -> Result<Data> {
     output::<O>(op.name(), out, |o| {
         map1::<A, O>(a, out.shape, o, f);
         Ok(())
@@ -354,7 +365,10 @@ float_kernels!(f32 => f32, f64 => f64, f16 => f32, bf16 => f32);
 /// `Re = expm1(x) cos(y) - 2 sin^2(y/2)`, `Im = e^x sin(y)`.
 fn c_expm1(z: Complex64) -> Complex64 {
     let s = (z.im * 0.5).sin();
-    Complex64::new(z.re.exp_m1() * z.im.cos() - 2.0 * s * s, z.re.exp() * z.im.sin())
+    Complex64::new(
+        z.re.exp_m1() * z.im.cos() - 2.0 * s * s,
+        z.re.exp() * z.im.sin(),
+    )
 }
 
 /// `ln(1 + z)` without the cancellation of `ln(1 + z)` for small `z`:
@@ -363,7 +377,11 @@ fn c_log1p(z: Complex64) -> Complex64 {
     let (x, y) = (z.re, z.im);
     let t = 2.0 * x + x * x + y * y;
     // For large |z| the sum above overflows or loses nothing to ln directly.
-    let re = if t.abs() < 0.5 { 0.5 * t.ln_1p() } else { (1.0 + x).hypot(y).ln() };
+    let re = if t.abs() < 0.5 {
+        0.5 * t.ln_1p()
+    } else {
+        (1.0 + x).hypot(y).ln()
+    };
     Complex64::new(re, y.atan2(1.0 + x))
 }
 
@@ -412,7 +430,9 @@ impl UnaryKernel for Complex32 {
             };
         }
         match op {
-            Abs => apply(op, a, out, |z: Complex32| (z.re as f64).hypot(z.im as f64) as f32),
+            Abs => apply(op, a, out, |z: Complex32| {
+                (z.re as f64).hypot(z.im as f64) as f32
+            }),
             Negative => apply(op, a, out, |z: Complex32| -z),
             Sign => apply(op, a, out, c_sign),
             Square => k!(|z: Complex64| z * z),
@@ -435,14 +455,18 @@ impl UnaryKernel for Complex32 {
             Cosh => k!(Complex64::cosh),
             Tanh => k!(Complex64::tanh),
             Sigmoid => k!(c_sigmoid),
-            Erf | ErfInv | Floor | Ceil | Round | LogicalNot | IsNan | IsInf | BitwiseInvert => unsupported(op, a),
+            Erf | ErfInv | Floor | Ceil | Round | LogicalNot | IsNan | IsInf | BitwiseInvert => {
+                unsupported(op, a)
+            }
         }
     }
     fn classify(op: UnaryOp, a: &Input, out: &Output) -> Result<Data> {
         if op == UnaryOp::IsNan {
             apply(op, a, out, |z: Complex32| z.re.is_nan() || z.im.is_nan())
         } else {
-            apply(op, a, out, |z: Complex32| z.re.is_infinite() || z.im.is_infinite())
+            apply(op, a, out, |z: Complex32| {
+                z.re.is_infinite() || z.im.is_infinite()
+            })
         }
     }
 }
