@@ -1,0 +1,559 @@
+//! Python values to arrays and back: scalars, nested lists, NumPy arrays.
+//!
+//! Type inference follows MLX: a Python `bool` makes bool, an `int` int32 (int64 when a value does
+//! not fit), a `float` float32, a `complex` complex64; a list takes the promotion of its elements
+//! (arrays inside it keep their dtype). NumPy arrays keep their dtype except float64, which
+//! becomes float32 unless `dtype=` asks otherwise (MLX does the same, as GPUs lack float64).
+//!
+//! Leaving rill, `np.asarray(a)` is a read-only view of the array's memory (no copy): rill arrays
+//! are immutable and may share their buffer with other arrays. `np.array(a)` copies.
+
+use crate::array::PyArray;
+use crate::errors::OrRaise;
+use numpy::npyffi::{self, npy_intp, PY_ARRAY_API};
+use numpy::{
+    Element as NpElement, PyArrayDescrMethods, PyArrayDyn, PyArrayMethods, PyUntypedArray,
+    PyUntypedArrayMethods,
+};
+use pyo3::exceptions::{PyOverflowError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyBool, PyComplex, PyFloat, PyInt, PyList, PyTuple, PyType};
+use rill_core::half::{bf16, f16};
+use rill_core::memory::Data;
+use rill_core::num_complex::Complex32;
+use rill_core::{dispatch_dtype, Array, Dtype, DtypeKind, Element, Scalar, StreamOrDevice};
+
+static NUMPY_GENERIC: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+
+fn numpy<'py>(py: Python<'py>) -> PyResult<Bound<'py, PyModule>> {
+    py.import("numpy")
+}
+
+/// A Python number as a scalar: `bool`, `int`, `float`, `complex`, or a NumPy scalar. None for
+/// anything else. An `int` beyond 64 bits raises `OverflowError`.
+pub fn py_scalar(obj: &Bound<'_, PyAny>) -> PyResult<Option<Scalar>> {
+    if let Ok(b) = obj.cast::<PyBool>() {
+        return Ok(Some(Scalar::Bool(b.is_true())));
+    }
+    if obj.is_instance_of::<PyInt>() {
+        if let Ok(i) = obj.extract::<i64>() {
+            return Ok(Some(Scalar::Int(i)));
+        }
+        if let Ok(u) = obj.extract::<u64>() {
+            return Ok(Some(Scalar::UInt(u)));
+        }
+        return Err(PyOverflowError::new_err(format!(
+            "Python int {obj} is too large for any integer dtype"
+        )));
+    }
+    if let Ok(f) = obj.cast::<PyFloat>() {
+        return Ok(Some(Scalar::Float(f.value())));
+    }
+    if let Ok(c) = obj.cast::<PyComplex>() {
+        return Ok(Some(Scalar::Complex(c.real() as f32, c.imag() as f32)));
+    }
+    let py = obj.py();
+    // NumPy scalars (np.float32(1), np.int64(2), np.bool_(True)) behave like Python numbers, as
+    // in MLX. Only look NumPy up when the object comes from it, so plain objects stay cheap.
+    if is_from_numpy(obj) {
+        let generic = NUMPY_GENERIC.import(py, "numpy", "generic")?;
+        if obj.is_instance(generic)? {
+            let item = obj.call_method0("item")?;
+            if !item.is(obj) {
+                return py_scalar(&item);
+            }
+        }
+    }
+    Ok(None)
+}
+
+fn is_from_numpy(obj: &Bound<'_, PyAny>) -> bool {
+    obj.get_type()
+        .module()
+        .map(|m| {
+            m.to_str()
+                .map(|s| s == "numpy" || s.starts_with("numpy."))
+                .unwrap_or(false)
+        })
+        .unwrap_or(false)
+}
+
+/// The dtype MLX gives an array made from this scalar alone.
+pub fn scalar_dtype(s: Scalar) -> Dtype {
+    match s {
+        Scalar::Int(i) if i32::try_from(i).is_err() => Dtype::Int64,
+        Scalar::UInt(u) if u > i64::MAX as u64 => Dtype::Uint64,
+        Scalar::UInt(u) if u > i32::MAX as u64 => Dtype::Int64,
+        other => other.default_dtype(),
+    }
+}
+
+/// Raises MLX's `ValueError` when an integer scalar does not fit the integer dtype it is
+/// converted to (`uint8_array + 300`).
+pub fn check_fits(s: Scalar, dtype: Dtype) -> PyResult<()> {
+    let (lo, hi): (i128, i128) = match dtype {
+        Dtype::Uint8 => (0, u8::MAX as i128),
+        Dtype::Uint16 => (0, u16::MAX as i128),
+        Dtype::Uint32 => (0, u32::MAX as i128),
+        Dtype::Uint64 => (0, u64::MAX as i128),
+        Dtype::Int8 => (i8::MIN as i128, i8::MAX as i128),
+        Dtype::Int16 => (i16::MIN as i128, i16::MAX as i128),
+        Dtype::Int32 => (i32::MIN as i128, i32::MAX as i128),
+        Dtype::Int64 => (i64::MIN as i128, i64::MAX as i128),
+        _ => return Ok(()),
+    };
+    let v: i128 = match s {
+        Scalar::Int(i) => i as i128,
+        Scalar::UInt(u) => u as i128,
+        _ => return Ok(()),
+    };
+    if v < lo || v > hi {
+        return Err(PyValueError::new_err(format!(
+            "Converting {v} to {dtype} would result in overflow."
+        )));
+    }
+    Ok(())
+}
+
+/// A 0-d array holding `s` as `dtype`, made at once on the host (no op to run later).
+pub fn scalar_array(s: Scalar, dtype: Dtype, stream: StreamOrDevice) -> PyResult<Array> {
+    dispatch_dtype!(dtype, T => Array::from_slice_on(&[T::from_scalar(s)], &[], stream)).or_raise()
+}
+
+/// The dtype MLX gives a Python scalar that meets an array of dtype `other` in a binary op: the
+/// array's own dtype when the scalar's kind is the same or lower (an int with float16 stays
+/// float16), else the scalar kind's default.
+pub fn weak_dtype(other: Dtype, s: Scalar) -> Dtype {
+    let rank = |k: DtypeKind| match k {
+        DtypeKind::Bool => 0,
+        DtypeKind::Unsigned | DtypeKind::Signed => 1,
+        DtypeKind::Float => 2,
+        DtypeKind::Complex => 3,
+    };
+    let sd = s.default_dtype();
+    if rank(sd.kind()) <= rank(other.kind()) {
+        other
+    } else {
+        sd
+    }
+}
+
+/// A scalar typed weakly against `other` (see [`weak_dtype`]), checked for integer overflow.
+pub fn weak_scalar(other: &Array, s: Scalar, stream: StreamOrDevice) -> PyResult<Array> {
+    let dtype = weak_dtype(other.dtype(), s);
+    check_fits(s, dtype)?;
+    scalar_array(s, dtype, stream)
+}
+
+/// An array from any value `array()` accepts, converted to `dtype` when given.
+pub fn to_array(obj: &Bound<'_, PyAny>, dtype: Option<Dtype>) -> PyResult<Array> {
+    if let Ok(a) = obj.cast::<PyArray>() {
+        let a = a.get().get();
+        return match dtype {
+            Some(d) => rill_core::ops::astype(&a, d, ()).or_raise(),
+            None => Ok(a),
+        };
+    }
+    // NumPy scalars keep their NumPy dtype here (`array(np.int64(7))` is int64), as in MLX; in
+    // binary ops they are weak like Python numbers (see `py_scalar`).
+    if is_from_numpy(obj) {
+        return from_numpy(obj, dtype, None);
+    }
+    if let Some(s) = py_scalar(obj)? {
+        return scalar_array(
+            s,
+            dtype.unwrap_or_else(|| scalar_dtype(s)),
+            StreamOrDevice::Default,
+        );
+    }
+    if obj.is_instance_of::<PyList>() || obj.is_instance_of::<PyTuple>() {
+        return from_nested(obj, dtype);
+    }
+    if obj.cast::<PyUntypedArray>().is_ok() || is_array_like(obj)? {
+        return from_numpy(obj, dtype, None);
+    }
+    Err(PyValueError::new_err(format!(
+        "Invalid type {} received in array initialization.",
+        obj.get_type()
+            .name()
+            .map(|n| n.to_string())
+            .unwrap_or_default()
+    )))
+}
+
+/// Objects NumPy can turn into an array without guessing: those with `__array__` or
+/// `__array_interface__`, and buffers (bytes, memoryview, array.array).
+fn is_array_like(obj: &Bound<'_, PyAny>) -> PyResult<bool> {
+    if obj.hasattr("__array__")? || obj.hasattr("__array_interface__")? {
+        return Ok(true);
+    }
+    Ok(obj.is_instance_of::<pyo3::types::PyBytes>()
+        || obj.is_instance_of::<pyo3::types::PyByteArray>()
+        || obj.is_instance_of::<pyo3::types::PyMemoryView>())
+}
+
+/// State of a walk over nested lists: the shape found so far and the leaves in row-major order.
+struct Nested {
+    shape: Vec<usize>,
+    /// The depth at which leaves sit, once one has been seen.
+    leaf_depth: Option<usize>,
+    leaves: Vec<Scalar>,
+    /// The promoted dtype of the Python scalars seen, and of the arrays seen.
+    scalar_dtype: Option<Dtype>,
+    array_dtype: Option<Dtype>,
+}
+
+fn non_uniform() -> PyErr {
+    PyValueError::new_err("Initialization encountered non-uniform length.")
+}
+
+impl Nested {
+    /// Records a dimension of length `n` at `depth`, or checks it against the one recorded.
+    fn dim(&mut self, depth: usize, n: usize) -> PyResult<()> {
+        if depth < self.shape.len() {
+            if self.shape[depth] != n {
+                return Err(non_uniform());
+            }
+        } else if self.leaf_depth.is_some() {
+            return Err(non_uniform());
+        } else {
+            self.shape.push(n);
+        }
+        Ok(())
+    }
+
+    fn leaf_at(&mut self, depth: usize) -> PyResult<()> {
+        match self.leaf_depth {
+            Some(d) if d != depth => Err(non_uniform()),
+            Some(_) => Ok(()),
+            None if depth != self.shape.len() => Err(non_uniform()),
+            None => {
+                self.leaf_depth = Some(depth);
+                Ok(())
+            }
+        }
+    }
+
+    fn walk(&mut self, obj: &Bound<'_, PyAny>, depth: usize) -> PyResult<()> {
+        if let Ok(l) = obj.cast::<PyList>() {
+            self.dim(depth, l.len())?;
+            for item in l.iter() {
+                self.walk(&item, depth + 1)?;
+            }
+            return Ok(());
+        }
+        if let Ok(t) = obj.cast::<PyTuple>() {
+            self.dim(depth, t.len())?;
+            for item in t.iter() {
+                self.walk(&item, depth + 1)?;
+            }
+            return Ok(());
+        }
+        if let Ok(a) = obj.cast::<PyArray>() {
+            let a = a.get().get();
+            for (i, &n) in a.shape().iter().enumerate() {
+                self.dim(depth + i, n)?;
+            }
+            self.leaf_at(depth + a.ndim())?;
+            obj.py().detach(|| a.eval()).or_raise()?;
+            let dt = a.dtype();
+            self.array_dtype = Some(
+                self.array_dtype
+                    .map_or(dt, |d| rill_core::promote_types(d, dt)),
+            );
+            dispatch_dtype!(dt, T => {
+                let v = a.to_vec::<T>().or_raise()?;
+                self.leaves.extend(v.into_iter().map(|x| x.to_scalar()));
+            });
+            return Ok(());
+        }
+        match py_scalar(obj)? {
+            Some(s) => {
+                self.leaf_at(depth)?;
+                let dt = scalar_dtype(s);
+                self.scalar_dtype = Some(
+                    self.scalar_dtype
+                        .map_or(dt, |d| rill_core::promote_types(d, dt)),
+                );
+                self.leaves.push(s);
+                Ok(())
+            }
+            None => Err(PyValueError::new_err(format!(
+                "Invalid type {} received in array initialization.",
+                obj.get_type()
+                    .name()
+                    .map(|n| n.to_string())
+                    .unwrap_or_default()
+            ))),
+        }
+    }
+}
+
+/// An array from nested lists and tuples of numbers and arrays.
+fn from_nested(obj: &Bound<'_, PyAny>, dtype: Option<Dtype>) -> PyResult<Array> {
+    let mut st = Nested {
+        shape: vec![],
+        leaf_depth: None,
+        leaves: vec![],
+        scalar_dtype: None,
+        array_dtype: None,
+    };
+    st.walk(obj, 0)?;
+    let inferred = match (st.scalar_dtype, st.array_dtype) {
+        (Some(a), Some(b)) => rill_core::promote_types(a, b),
+        (Some(a), None) | (None, Some(a)) => a,
+        (None, None) => Dtype::Float32,
+    };
+    let dtype = dtype.unwrap_or(inferred);
+    let shape = st.shape;
+    dispatch_dtype!(dtype, T => {
+        let v: Vec<T> = st.leaves.into_iter().map(T::from_scalar).collect();
+        Array::from_slice(&v, &shape).or_raise()
+    })
+}
+
+/// The NumPy dtype name an array of `d` is read from (bfloat16, which NumPy lacks, via float32).
+fn numpy_name(d: Dtype) -> &'static str {
+    match d {
+        Dtype::Bfloat16 => "float32",
+        Dtype::Bool => "bool",
+        other => other.name(),
+    }
+}
+
+/// The rill dtype of a NumPy dtype (kind and item size), as MLX maps them: float64 becomes
+/// float32 and complex128 complex64 unless asked otherwise.
+fn from_numpy_dtype(kind: u8, size: usize) -> Option<Dtype> {
+    Some(match (kind, size) {
+        (b'b', 1) => Dtype::Bool,
+        (b'i', 1) => Dtype::Int8,
+        (b'i', 2) => Dtype::Int16,
+        (b'i', 4) => Dtype::Int32,
+        (b'i', 8) => Dtype::Int64,
+        (b'u', 1) => Dtype::Uint8,
+        (b'u', 2) => Dtype::Uint16,
+        (b'u', 4) => Dtype::Uint32,
+        (b'u', 8) => Dtype::Uint64,
+        (b'f', 2) => Dtype::Float16,
+        (b'f', 4) | (b'f', 8) => Dtype::Float32,
+        (b'c', 8) | (b'c', 16) => Dtype::Complex64,
+        _ => return None,
+    })
+}
+
+/// An array from a NumPy array (or anything `np.asarray` takes), copied into rill's memory.
+/// `like` supplies the dtype when the array meets a rill array in a binary op (MLX converts it to
+/// that array's dtype).
+pub fn from_numpy(
+    obj: &Bound<'_, PyAny>,
+    dtype: Option<Dtype>,
+    like: Option<Dtype>,
+) -> PyResult<Array> {
+    let py = obj.py();
+    let np = numpy(py)?;
+    let arr = np.call_method1("asarray", (obj,))?;
+    let arr = arr.cast::<PyUntypedArray>()?;
+    let descr = arr.dtype();
+    let (kind, size) = (descr.kind(), descr.itemsize());
+    let target = match dtype.or(like) {
+        Some(d) => d,
+        None => from_numpy_dtype(kind, size).ok_or_else(|| {
+            PyValueError::new_err(format!(
+                "Cannot convert a NumPy array of dtype {} to a rill array.",
+                descr
+            ))
+        })?,
+    };
+    if like.is_some() && dtype.is_none() && from_numpy_dtype(kind, size).is_none() {
+        return Err(PyValueError::new_err(format!(
+            "Cannot convert a NumPy array of dtype {} to a rill array.",
+            descr
+        )));
+    }
+    // NumPy converts and makes the data C-contiguous (copying only when needed); then one copy
+    // into rill's allocator.
+    let kwargs = pyo3::types::PyDict::new(py);
+    kwargs.set_item("dtype", numpy_name(target))?;
+    kwargs.set_item("order", "C")?;
+    let host = np.call_method("asarray", (arr,), Some(&kwargs))?;
+    let shape: Vec<usize> = host.cast::<PyUntypedArray>()?.shape().to_vec();
+    fn copy<T: NpElement + Element>(host: &Bound<'_, PyAny>, shape: &[usize]) -> PyResult<Array> {
+        let a = host.cast::<PyArrayDyn<T>>()?.readonly();
+        let s = a
+            .as_slice()
+            .map_err(|e| PyValueError::new_err(e.to_string()))?;
+        Array::from_slice(s, shape).or_raise()
+    }
+    match target {
+        Dtype::Bool => copy::<bool>(&host, &shape),
+        Dtype::Uint8 => copy::<u8>(&host, &shape),
+        Dtype::Uint16 => copy::<u16>(&host, &shape),
+        Dtype::Uint32 => copy::<u32>(&host, &shape),
+        Dtype::Uint64 => copy::<u64>(&host, &shape),
+        Dtype::Int8 => copy::<i8>(&host, &shape),
+        Dtype::Int16 => copy::<i16>(&host, &shape),
+        Dtype::Int32 => copy::<i32>(&host, &shape),
+        Dtype::Int64 => copy::<i64>(&host, &shape),
+        Dtype::Float16 => copy::<f16>(&host, &shape),
+        Dtype::Float32 => copy::<f32>(&host, &shape),
+        Dtype::Float64 => copy::<f64>(&host, &shape),
+        Dtype::Complex64 => copy::<Complex32>(&host, &shape),
+        Dtype::Bfloat16 => {
+            let a = host.cast::<PyArrayDyn<f32>>()?.readonly();
+            let s = a
+                .as_slice()
+                .map_err(|e| PyValueError::new_err(e.to_string()))?;
+            let v: Vec<bf16> = s.iter().map(|&x| bf16::from_f32(x)).collect();
+            Array::from_slice(&v, &shape).or_raise()
+        }
+    }
+}
+
+/// Keeps an array's buffer alive while a NumPy view of it exists (the view's `base`).
+#[pyclass(name = "_BufferOwner", module = "rill.core", frozen)]
+pub struct BufferOwner {
+    _data: Data,
+}
+
+/// A read-only NumPy view of an evaluated array's memory (bfloat16 arrays, which NumPy cannot
+/// hold, come back as a float32 copy).
+pub fn to_numpy<'py>(py: Python<'py>, a: &Array) -> PyResult<Bound<'py, PyAny>> {
+    py.detach(|| a.eval()).or_raise()?;
+    if a.dtype() == Dtype::Bfloat16 {
+        let v: Vec<f32> = a
+            .to_vec::<bf16>()
+            .or_raise()?
+            .into_iter()
+            .map(f32::from)
+            .collect();
+        let flat = numpy::PyArray1::from_vec(py, v);
+        return flat.reshape(a.shape().to_vec()).map(|x| x.into_any());
+    }
+    let data = a.data().or_raise()?.clone();
+    let descr = dispatch_np_descr(py, a.dtype());
+    let itemsize = a.itemsize() as isize;
+    let dims: Vec<npy_intp> = a.shape().iter().map(|&d| d as npy_intp).collect();
+    let strides: Vec<npy_intp> = data
+        .layout
+        .strides
+        .iter()
+        .map(|&s| (s * itemsize) as npy_intp)
+        .collect();
+    // SAFETY: the pointer is inside the buffer (the layout's offset addresses its first element;
+    // for an empty array it is the buffer's start, never read).
+    let ptr = unsafe {
+        data.buffer.as_ptr().add(if a.size() == 0 {
+            0
+        } else {
+            data.layout.offset * a.itemsize()
+        })
+    };
+    let owner = Py::new(py, BufferOwner { _data: data })?;
+    // SAFETY: `descr` is a new reference that PyArray_NewFromDescr steals; dims and strides
+    // have `ndim` entries and describe memory inside the buffer (every index the shape allows
+    // lands in it, as the layout was made by rill for this shape). Flags 0 makes the view
+    // read-only. SetBaseObject steals the owner reference, which keeps the buffer alive for as long
+    // as the view (or any view of it) exists.
+    unsafe {
+        let arr = PY_ARRAY_API.PyArray_NewFromDescr(
+            py,
+            npyffi::get_type_object(py, npyffi::NpyTypes::PyArray_Type),
+            descr,
+            dims.len() as std::os::raw::c_int,
+            dims.as_ptr() as *mut npy_intp,
+            strides.as_ptr() as *mut npy_intp,
+            ptr as *mut std::ffi::c_void,
+            0,
+            std::ptr::null_mut(),
+        );
+        if arr.is_null() {
+            return Err(PyErr::fetch(py));
+        }
+        if PY_ARRAY_API.PyArray_SetBaseObject(
+            py,
+            arr as *mut npyffi::PyArrayObject,
+            owner.into_ptr(),
+        ) != 0
+        {
+            pyo3::ffi::Py_DecRef(arr);
+            return Err(PyErr::fetch(py));
+        }
+        Ok(Bound::from_owned_ptr(py, arr))
+    }
+}
+
+/// A new reference to the NumPy descriptor of `d` (not bfloat16).
+fn dispatch_np_descr(py: Python<'_>, d: Dtype) -> *mut npyffi::PyArray_Descr {
+    fn descr<T: NpElement>(py: Python<'_>) -> *mut npyffi::PyArray_Descr {
+        T::get_dtype(py).into_dtype_ptr()
+    }
+    match d {
+        Dtype::Bool => descr::<bool>(py),
+        Dtype::Uint8 => descr::<u8>(py),
+        Dtype::Uint16 => descr::<u16>(py),
+        Dtype::Uint32 => descr::<u32>(py),
+        Dtype::Uint64 => descr::<u64>(py),
+        Dtype::Int8 => descr::<i8>(py),
+        Dtype::Int16 => descr::<i16>(py),
+        Dtype::Int32 => descr::<i32>(py),
+        Dtype::Int64 => descr::<i64>(py),
+        Dtype::Float16 => descr::<f16>(py),
+        Dtype::Float32 => descr::<f32>(py),
+        Dtype::Float64 => descr::<f64>(py),
+        Dtype::Complex64 => descr::<Complex32>(py),
+        Dtype::Bfloat16 => unreachable!("bfloat16 is converted to float32 before export"),
+    }
+}
+
+/// A scalar as the Python number `item()` returns.
+pub fn scalar_to_py(py: Python<'_>, s: Scalar) -> PyResult<Py<PyAny>> {
+    Ok(match s {
+        Scalar::Bool(b) => PyBool::new(py, b).to_owned().into_any().unbind(),
+        Scalar::Int(i) => i.into_pyobject(py)?.into_any().unbind(),
+        Scalar::UInt(u) => u.into_pyobject(py)?.into_any().unbind(),
+        Scalar::Float(f) => f.into_pyobject(py)?.into_any().unbind(),
+        Scalar::Complex(re, im) => PyComplex::from_doubles(py, re as f64, im as f64)
+            .into_any()
+            .unbind(),
+    })
+}
+
+/// The one element of a one-element array (evaluating it with the GIL released).
+pub fn item(py: Python<'_>, a: &Array) -> PyResult<Py<PyAny>> {
+    if a.size() != 1 {
+        return Err(PyValueError::new_err(format!(
+            "[item] only arrays of one element can be converted to Python scalars; this one has shape {:?}",
+            a.shape()
+        )));
+    }
+    py.detach(|| a.eval()).or_raise()?;
+    let s = dispatch_dtype!(a.dtype(), T => a.item::<T>().or_raise()?.to_scalar());
+    scalar_to_py(py, s)
+}
+
+/// The array as nested lists of Python numbers (a number for a 0-d array).
+pub fn tolist(py: Python<'_>, a: &Array) -> PyResult<Py<PyAny>> {
+    py.detach(|| a.eval()).or_raise()?;
+    let flat: Vec<Scalar> = dispatch_dtype!(a.dtype(), T => {
+        a.to_vec::<T>().or_raise()?.into_iter().map(|x| x.to_scalar()).collect()
+    });
+    if a.ndim() == 0 {
+        return scalar_to_py(py, flat[0]);
+    }
+    fn build(py: Python<'_>, flat: &[Scalar], shape: &[usize]) -> PyResult<Py<PyAny>> {
+        let list = PyList::empty(py);
+        if shape.len() == 1 {
+            for &s in flat {
+                list.append(scalar_to_py(py, s)?)?;
+            }
+        } else {
+            let inner: usize = shape[1..].iter().product();
+            for i in 0..shape[0] {
+                list.append(build(py, &flat[i * inner..(i + 1) * inner], &shape[1..])?)?;
+            }
+        }
+        Ok(list.into_any().unbind())
+    }
+    build(py, &flat, a.shape())
+}

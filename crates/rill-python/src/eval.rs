@@ -1,0 +1,72 @@
+//! `eval` and `async_eval`: evaluate the arrays found in any nesting of lists, tuples and dicts.
+
+use crate::array::PyArray;
+use crate::errors::{guard, OrRaise};
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList, PyTuple};
+use rill_core::Array;
+
+/// Collects the arrays of a tree (lists, tuples and dict values, nested); other leaves are skipped.
+fn collect(obj: &Bound<'_, PyAny>, out: &mut Vec<Array>) {
+    if let Ok(a) = obj.cast::<PyArray>() {
+        out.push(a.get().get());
+    } else if let Ok(l) = obj.cast::<PyList>() {
+        for x in l.iter() {
+            collect(&x, out);
+        }
+    } else if let Ok(t) = obj.cast::<PyTuple>() {
+        for x in t.iter() {
+            collect(&x, out);
+        }
+    } else if let Ok(d) = obj.cast::<PyDict>() {
+        for (_, v) in d.iter() {
+            collect(&v, out);
+        }
+    }
+}
+
+/// Evaluates every array in the arguments (each a tree of lists, tuples and dicts; other leaves
+/// are ignored) and waits for them, with the GIL released. Raises the error of the first array
+/// that failed (`MemoryError` past the memory limit, `RuntimeError` for a failure while running).
+#[pyfunction]
+#[pyo3(signature = (*args))]
+pub fn eval(py: Python<'_>, args: &Bound<'_, PyTuple>) -> PyResult<()> {
+    guard(|| {
+        let mut arrays = Vec::new();
+        collect(args.as_any(), &mut arrays);
+        if arrays.is_empty() {
+            return Ok(());
+        }
+        py.detach(|| {
+            let refs: Vec<&Array> = arrays.iter().collect();
+            rill_core::eval(&refs)
+        })
+        .or_raise()
+    })
+}
+
+/// Starts evaluating every array in the arguments and returns at once. Reading an array later
+/// (`item()`, `eval`, NumPy conversion) waits for it; errors surface then.
+#[pyfunction]
+#[pyo3(signature = (*args))]
+pub fn async_eval(py: Python<'_>, args: &Bound<'_, PyTuple>) -> PyResult<()> {
+    guard(|| {
+        let mut arrays = Vec::new();
+        collect(args.as_any(), &mut arrays);
+        if arrays.is_empty() {
+            return Ok(());
+        }
+        py.detach(|| {
+            let refs: Vec<&Array> = arrays.iter().collect();
+            // The work goes on without the handle; readers wait on the arrays themselves.
+            let _started = rill_core::async_eval(&refs);
+        });
+        Ok(())
+    })
+}
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(eval, m)?)?;
+    m.add_function(wrap_pyfunction!(async_eval, m)?)?;
+    Ok(())
+}

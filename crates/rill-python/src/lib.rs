@@ -1,0 +1,45 @@
+//! rill's Python package, `rill.core`: MLX's Python API on the rill runtime, so that code written
+//! for `import mlx.core as mx` runs with `import rill.core as mx`.
+//!
+//! This crate builds the extension module `rill._core`; `python/rill/core/__init__.py` re-exports
+//! it and `__init__.pyi` types it. Its parts:
+//! - `array.rs`: the `array` class (properties, operators, conversion, methods);
+//! - `convert.rs`: Python values to arrays and back (scalars, nested lists, NumPy both ways);
+//! - `indexing.rs`: `a[...]` with ints, slices, None and Ellipsis;
+//! - `ops.rs`: the op functions, each with MLX's arguments and `stream=`;
+//! - `dtype.rs`, `device.rs`, `stream.rs`: dtypes, devices, streams and their scopes;
+//! - `eval.rs`, `memory.rs`: evaluation and the memory counters and limits;
+//! - `format.rs`: `repr` in MLX's format; `errors.rs`: rill errors and panics as Python exceptions.
+//!
+//! Rules: every entry point runs its body in [`errors::guard`], so no Rust panic reaches
+//! Python; every wait (evaluation, synchronization, reading values) releases the GIL, so Python
+//! threads run while rill works and never deadlock against it (rill never calls into Python).
+
+mod array;
+mod convert;
+mod device;
+mod dtype;
+mod errors;
+mod eval;
+mod format;
+mod indexing;
+mod memory;
+mod ops;
+mod stream;
+
+use pyo3::prelude::*;
+
+#[pymodule]
+fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add_class::<array::PyArray>()?;
+    m.add_class::<array::ArrayIterator>()?;
+    m.add_class::<convert::BufferOwner>()?;
+    dtype::register(m)?;
+    device::register(m)?;
+    stream::register(m)?;
+    ops::register(m)?;
+    eval::register(m)?;
+    memory::register(m)?;
+    Ok(())
+}

@@ -1,0 +1,540 @@
+"""rill.core: MLX's Python API on the rill runtime (``import rill.core as mx``).
+
+Arrays are lazy: ops only build a graph, each node bound to a stream; ``eval`` (or reading a
+value: ``item``, ``tolist``, ``repr``, NumPy conversion) computes what is needed. Streams may be
+used from any thread; ``synchronize()`` waits for every stream; an error sticks to the array that
+failed and to what depends on it; ``set_memory_limit`` is a hard limit (``MemoryError``).
+"""
+
+from collections.abc import Iterator, Sequence
+from enum import Enum
+from typing import Any, Literal, Optional, Union, overload
+
+import numpy as np
+
+__version__: str
+
+Scalar = Union[bool, int, float, complex]
+ArrayLike = Union["array", Scalar, Sequence[Any], np.ndarray]
+StreamOrDevice = Union["Stream", "Device", "DeviceType", None]
+ShapeLike = Union[int, Sequence[int]]
+
+pi: float
+e: float
+euler_gamma: float
+inf: float
+nan: float
+newaxis: None
+
+# ------------------------------------------------------------------------------------- dtypes
+
+class Dtype:
+    """An element type. The instances are ``bool_``, ``uint8`` ... ``complex64`` below; they
+    compare equal by type, hash, and pickle. No constructor."""
+
+    @property
+    def size(self) -> int:
+        """Bytes per element."""
+    def __eq__(self, other: object) -> bool: ...
+    def __hash__(self) -> int: ...
+
+bool_: Dtype
+uint8: Dtype
+uint16: Dtype
+uint32: Dtype
+uint64: Dtype
+int8: Dtype
+int16: Dtype
+int32: Dtype
+int64: Dtype
+float16: Dtype
+bfloat16: Dtype
+float32: Dtype
+float64: Dtype
+complex64: Dtype
+
+class DtypeCategory(Enum):
+    """NumPy's abstract dtype families, for ``issubdtype``."""
+
+    complexfloating = ...
+    floating = ...
+    inexact = ...
+    signedinteger = ...
+    unsignedinteger = ...
+    integer = ...
+    number = ...
+    generic = ...
+
+complexfloating: DtypeCategory
+floating: DtypeCategory
+inexact: DtypeCategory
+signedinteger: DtypeCategory
+unsignedinteger: DtypeCategory
+integer: DtypeCategory
+number: DtypeCategory
+generic: DtypeCategory
+
+def issubdtype(arg1: Union[Dtype, DtypeCategory], arg2: Union[Dtype, DtypeCategory]) -> bool:
+    """True when ``arg1`` is ``arg2`` or lies under it in the hierarchy generic > number >
+    {integer > {signedinteger, unsignedinteger}, inexact > {floating, complexfloating}}. bool is
+    only a ``generic``; two dtypes are related only when equal."""
+
+# ------------------------------------------------------------------------------------ devices
+
+class DeviceType(Enum):
+    """The kind of a device. ``mx.cpu`` and ``mx.gpu`` are its values; each compares equal to
+    ``Device(type, 0)``."""
+
+    cpu = ...
+    gpu = ...
+
+cpu: DeviceType
+gpu: DeviceType
+
+class Device:
+    """A device: a type and an index. ``str`` and ``repr`` are ``Device(cpu, 0)``. Naming a GPU
+    the process does not have is allowed; using it raises ``ValueError``."""
+
+    def __init__(self, type: DeviceType, index: int = 0) -> None: ...
+    @property
+    def type(self) -> DeviceType:
+        """The device's type."""
+    def __eq__(self, other: object) -> bool:
+        """Equal to the same device, and (at index 0) to its ``DeviceType``."""
+    def __hash__(self) -> int: ...
+
+@overload
+def default_device() -> Device:
+    """The device ops use when given no stream: the innermost ``with`` scope of this thread,
+    else the process-wide default (the first GPU when there is one, else the CPU)."""
+@overload
+def default_device(device: Union[Device, DeviceType]) -> StreamContext:
+    """A context manager: ``with default_device(d):`` makes ``d`` this thread's default device
+    inside the block. Raises ``ValueError`` for a device this process does not have."""
+def set_default_device(device: Union[Device, DeviceType]) -> None:
+    """Sets the default device of the process (every thread without a scope of its own).
+    ``ValueError`` for a device this process does not have."""
+def is_available(device: Union[Device, DeviceType]) -> bool:
+    """True when this process can use ``device``."""
+def device_count(device_type: Union[DeviceType, Device]) -> int:
+    """How many devices of a type this process can use (the CPU: 1)."""
+def device_info(d: Union[Device, DeviceType, None] = None) -> dict[str, Union[str, int]]:
+    """What is known about a device (the default device when None): at least ``device_name``
+    and ``architecture``; the CPU adds ``memory_size`` (bytes) and ``cores``. Empty for a device
+    this process does not have."""
+
+# ------------------------------------------------------------------------------------ streams
+
+class Stream:
+    """An in-order queue of work bound to a device, made by ``new_stream`` or
+    ``default_stream`` (no constructor). Any thread may submit work to any stream. ``repr`` is
+    ``Stream(Device(cpu, 0), 1)``."""
+
+    @property
+    def device(self) -> Device:
+        """The device this stream runs on."""
+    def __eq__(self, other: object) -> bool: ...
+    def __hash__(self) -> int: ...
+
+class StreamContext:
+    """A context manager made by ``stream(s)`` or ``default_device(d)``; inside the ``with``
+    block, ``s`` (and its device) or ``d`` (and its default stream) is this thread's default.
+    ``__enter__`` returns that stream or device. A block must be exited by the thread that
+    entered it."""
+
+    def __enter__(self) -> Union[Stream, Device]: ...
+    def __exit__(self, *args: Any) -> bool: ...
+
+def default_stream(device: Union[Device, DeviceType]) -> Stream:
+    """The default stream of ``device`` (made on first use). ``ValueError`` for a device this
+    process does not have."""
+def set_default_stream(stream: Stream) -> None:
+    """Makes ``stream`` the default stream of its device, for every thread."""
+def new_stream(device: Union[Device, DeviceType, None] = None) -> Stream:
+    """A new stream on ``device`` (the default device when None), independent of every other
+    stream. ``ValueError`` for a device this process does not have."""
+def new_thread_local_stream(device: Union[Device, DeviceType]) -> Stream:
+    """MLX compatibility. MLX ties streams to threads; every rill stream is already usable from
+    every thread, so this is ``new_stream(device)``."""
+def clear_streams() -> None:
+    """MLX compatibility. rill streams own no threads or device resources and their handles stay
+    valid, so nothing is released: this waits for outstanding work on every stream."""
+def stream(s: Union[Stream, Device, DeviceType]) -> StreamContext:
+    """A context manager making ``s`` this thread's default inside a ``with`` block: a Stream
+    (and its device), or a Device/DeviceType (and its default stream)."""
+def synchronize(stream: StreamOrDevice = None) -> None:
+    """Blocks until the work submitted so far is done: on ``stream`` only (a Stream, or a device's
+    default stream), or on every stream of every device when None. Releases the GIL."""
+def eval(*args: Any) -> None:
+    """Evaluates every array in the arguments (trees of lists, tuples and dicts; other leaves
+    are ignored) and waits, with the GIL released. Raises the first failed array's error:
+    ``MemoryError`` past the memory limit, ``RuntimeError`` (or ``ValueError`` for an op the device
+    cannot run) for failures found while running."""
+def async_eval(*args: Any) -> None:
+    """Starts evaluating every array in the arguments and returns at once; reading an array later
+    waits for it, and its error (if any) surfaces then."""
+
+# ------------------------------------------------------------------------------------- memory
+
+def get_active_memory() -> int:
+    """Bytes held by live arrays, over every device."""
+def get_peak_memory() -> int:
+    """The most bytes held at once since the start or the last ``reset_peak_memory``."""
+def reset_peak_memory() -> None:
+    """Restarts the peak at the bytes held now."""
+def get_cache_memory() -> int:
+    """Bytes of freed buffers kept for reuse."""
+def clear_cache() -> None:
+    """Returns every cached buffer to the system."""
+def set_memory_limit(limit: int) -> int:
+    """Sets the hard limit on bytes held by arrays; returns the previous limit. An allocation
+    past it fails and reading the array that needed it raises ``MemoryError``."""
+def get_memory_limit() -> int:
+    """The hard limit on bytes held by arrays."""
+def set_cache_limit(limit: int) -> int:
+    """Sets how many bytes of freed buffers are kept for reuse; returns the previous value."""
+
+# -------------------------------------------------------------------------------------- array
+
+class array:
+    """An n-dimensional array, evaluated lazily.
+
+    ``array(val, dtype=None)`` makes one from a Python scalar, nested lists or tuples (of numbers
+    and arrays), a NumPy array or scalar (or anything with ``__array__`` or the buffer protocol),
+    or another array. Without ``dtype`` the type is inferred as MLX does: bool, int32 (int64 when a
+    value does not fit), float32, complex64; NumPy arrays keep their dtype, except float64 which
+    becomes float32.
+
+    Operators take arrays, Python numbers and NumPy arrays or scalars on either side. Python
+    numbers are typed "weakly" (``int8_array + 1`` stays int8; an int that does not fit the
+    array's integer type raises ``ValueError``). Arrays hash by identity; ``==`` is elementwise.
+    """
+
+    def __init__(self, val: ArrayLike, dtype: Optional[Dtype] = None) -> None: ...
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """The shape."""
+    @property
+    def dtype(self) -> Dtype:
+        """The element type."""
+    @property
+    def ndim(self) -> int:
+        """The number of dimensions."""
+    @property
+    def size(self) -> int:
+        """The number of elements."""
+    @property
+    def nbytes(self) -> int:
+        """The bytes the elements take (``size * itemsize``)."""
+    @property
+    def itemsize(self) -> int:
+        """The bytes one element takes."""
+    @property
+    def T(self) -> array:
+        """The array with its dimensions reversed."""
+    def item(self) -> Scalar:
+        """The one element as a Python scalar. Evaluates; ``ValueError`` unless the array has
+        exactly one element."""
+    def tolist(self) -> Any:
+        """The elements as nested lists of Python scalars (a scalar for a 0-d array)."""
+    def astype(self, dtype: Dtype, stream: StreamOrDevice = None) -> array:
+        """The array converted to ``dtype``."""
+    def __array__(self, dtype: Any = None, copy: Optional[bool] = None) -> np.ndarray:
+        """NumPy's protocol: ``np.asarray(a)`` is a read-only view of the array's memory (no
+        copy); ``np.array(a)`` is a writable copy. bfloat16 arrays come out as float32."""
+    def reshape(self, *shape: Union[int, Sequence[int]], stream: StreamOrDevice = None) -> array:
+        """The array with a new shape (``a.reshape(2, 3)`` or ``a.reshape((2, 3))``; one entry
+        may be -1)."""
+    def transpose(self, *axes: Union[int, Sequence[int]], stream: StreamOrDevice = None) -> array:
+        """The dimensions permuted (reversed when no axes are given)."""
+    def flatten(self, start_axis: int = 0, end_axis: int = -1, *, stream: StreamOrDevice = None) -> array:
+        """Dimensions ``start_axis..=end_axis`` merged into one."""
+    def squeeze(self, axis: Union[int, Sequence[int], None] = None, *, stream: StreamOrDevice = None) -> array:
+        """Size-1 dimensions removed (those in ``axis``, or all)."""
+    def swapaxes(self, axis1: int, axis2: int, *, stream: StreamOrDevice = None) -> array:
+        """Two dimensions swapped."""
+    def moveaxis(self, source: int, destination: int, *, stream: StreamOrDevice = None) -> array:
+        """A dimension moved from ``source`` to ``destination``."""
+    def round(self, decimals: int = 0, *, stream: StreamOrDevice = None) -> array:
+        """Rounded to ``decimals`` decimal places, half to even."""
+    def abs(self, *, stream: StreamOrDevice = None) -> array:
+        """Elementwise absolute value."""
+    def exp(self, *, stream: StreamOrDevice = None) -> array:
+        """Elementwise exponential."""
+    def log(self, *, stream: StreamOrDevice = None) -> array:
+        """Elementwise natural logarithm."""
+    def log1p(self, *, stream: StreamOrDevice = None) -> array:
+        """Elementwise ``log(1 + x)``."""
+    def log2(self, *, stream: StreamOrDevice = None) -> array:
+        """Elementwise base-2 logarithm."""
+    def log10(self, *, stream: StreamOrDevice = None) -> array:
+        """Elementwise base-10 logarithm."""
+    def sqrt(self, *, stream: StreamOrDevice = None) -> array:
+        """Elementwise square root."""
+    def rsqrt(self, *, stream: StreamOrDevice = None) -> array:
+        """Elementwise reciprocal square root."""
+    def square(self, *, stream: StreamOrDevice = None) -> array:
+        """Elementwise square."""
+    def reciprocal(self, *, stream: StreamOrDevice = None) -> array:
+        """Elementwise reciprocal."""
+    def sin(self, *, stream: StreamOrDevice = None) -> array:
+        """Elementwise sine."""
+    def cos(self, *, stream: StreamOrDevice = None) -> array:
+        """Elementwise cosine."""
+    def __getitem__(self, index: Any) -> array:
+        """Basic indexing: ints (``IndexError`` out of range), slices with any step, ``None`` and
+        ``...``. The result is a view (no copy)."""
+    def __len__(self) -> int:
+        """The size of the first dimension (``TypeError`` for a 0-d array)."""
+    def __iter__(self) -> Iterator[array]:
+        """Iterates over the first dimension."""
+    def __bool__(self) -> bool:
+        """Truth of a one-element array (``ValueError`` otherwise)."""
+    def __int__(self) -> int: ...
+    def __float__(self) -> float: ...
+    def __complex__(self) -> complex: ...
+    def __index__(self) -> int:
+        """One-element integer arrays act as integers."""
+    def __hash__(self) -> int:
+        """Identity hash, as in MLX."""
+    def __copy__(self) -> array: ...
+    def __deepcopy__(self, memo: Any = None) -> array: ...
+    def __add__(self, other: ArrayLike) -> array: ...
+    def __radd__(self, other: ArrayLike) -> array: ...
+    def __iadd__(self, other: ArrayLike) -> array: ...
+    def __sub__(self, other: ArrayLike) -> array: ...
+    def __rsub__(self, other: ArrayLike) -> array: ...
+    def __isub__(self, other: ArrayLike) -> array: ...
+    def __mul__(self, other: ArrayLike) -> array: ...
+    def __rmul__(self, other: ArrayLike) -> array: ...
+    def __imul__(self, other: ArrayLike) -> array: ...
+    def __truediv__(self, other: ArrayLike) -> array: ...
+    def __rtruediv__(self, other: ArrayLike) -> array: ...
+    def __itruediv__(self, other: ArrayLike) -> array: ...
+    def __floordiv__(self, other: ArrayLike) -> array: ...
+    def __rfloordiv__(self, other: ArrayLike) -> array: ...
+    def __ifloordiv__(self, other: ArrayLike) -> array: ...
+    def __mod__(self, other: ArrayLike) -> array: ...
+    def __rmod__(self, other: ArrayLike) -> array: ...
+    def __imod__(self, other: ArrayLike) -> array: ...
+    def __pow__(self, other: ArrayLike, modulo: None = None) -> array: ...
+    def __rpow__(self, other: ArrayLike, modulo: None = None) -> array: ...
+    def __ipow__(self, other: ArrayLike, modulo: None = None) -> array: ...
+    def __and__(self, other: ArrayLike) -> array: ...
+    def __rand__(self, other: ArrayLike) -> array: ...
+    def __iand__(self, other: ArrayLike) -> array: ...
+    def __or__(self, other: ArrayLike) -> array: ...
+    def __ror__(self, other: ArrayLike) -> array: ...
+    def __ior__(self, other: ArrayLike) -> array: ...
+    def __xor__(self, other: ArrayLike) -> array: ...
+    def __rxor__(self, other: ArrayLike) -> array: ...
+    def __ixor__(self, other: ArrayLike) -> array: ...
+    def __lshift__(self, other: ArrayLike) -> array: ...
+    def __rlshift__(self, other: ArrayLike) -> array: ...
+    def __ilshift__(self, other: ArrayLike) -> array: ...
+    def __rshift__(self, other: ArrayLike) -> array: ...
+    def __rrshift__(self, other: ArrayLike) -> array: ...
+    def __irshift__(self, other: ArrayLike) -> array: ...
+    def __eq__(self, other: ArrayLike) -> array: ...  # type: ignore[override]
+    def __ne__(self, other: ArrayLike) -> array: ...  # type: ignore[override]
+    def __lt__(self, other: ArrayLike) -> array: ...
+    def __le__(self, other: ArrayLike) -> array: ...
+    def __gt__(self, other: ArrayLike) -> array: ...
+    def __ge__(self, other: ArrayLike) -> array: ...
+    def __neg__(self) -> array: ...
+    def __pos__(self) -> array: ...
+    def __abs__(self) -> array: ...
+    def __invert__(self) -> array:
+        """Logical not for bool arrays, bitwise not for integers."""
+
+# ----------------------------------------------------------------------------------- creation
+
+def full(shape: ShapeLike, vals: Union[Scalar, array], dtype: Optional[Dtype] = None, *, stream: StreamOrDevice = None) -> array:
+    """An array of ``shape`` filled with ``vals`` (a scalar, or an array broadcast to ``shape``),
+    of ``dtype`` (the value's own when None). ``ValueError`` for an int that does not fit
+    ``dtype``."""
+def zeros(shape: ShapeLike, dtype: Optional[Dtype] = float32, *, stream: StreamOrDevice = None) -> array:
+    """An array of zeros."""
+def ones(shape: ShapeLike, dtype: Optional[Dtype] = float32, *, stream: StreamOrDevice = None) -> array:
+    """An array of ones."""
+def full_like(a: ArrayLike, vals: Union[Scalar, array], dtype: Optional[Dtype] = None, *, stream: StreamOrDevice = None) -> array:
+    """An array shaped like ``a`` filled with ``vals``, of ``a``'s dtype unless ``dtype`` is given."""
+def zeros_like(a: ArrayLike, /, dtype: Optional[Dtype] = None, *, stream: StreamOrDevice = None) -> array:
+    """Zeros shaped like ``a``."""
+def ones_like(a: ArrayLike, /, dtype: Optional[Dtype] = None, *, stream: StreamOrDevice = None) -> array:
+    """Ones shaped like ``a``."""
+def arange(start: Union[int, float, None] = None, stop: Union[int, float, None] = None, step: Union[int, float, None] = None, dtype: Optional[Dtype] = None, *, stream: StreamOrDevice = None) -> array:
+    """``start, start + step, ...`` below ``stop``; ``arange(stop)`` starts at 0. int32 when every
+    argument is an int (int64 when one does not fit), else float32."""
+def linspace(start: float, stop: float, num: int = 50, endpoint: bool = True, dtype: Optional[Dtype] = float32, stream: StreamOrDevice = None) -> array:
+    """``num`` evenly spaced values from ``start`` to ``stop`` (included unless ``endpoint`` is
+    False)."""
+def eye(n: int, m: Optional[int] = None, k: int = 0, dtype: Optional[Dtype] = float32, *, stream: StreamOrDevice = None) -> array:
+    """An ``n x m`` matrix (``m = n`` when None) with ones on the ``k``-th diagonal."""
+def identity(n: int, dtype: Optional[Dtype] = float32, *, stream: StreamOrDevice = None) -> array:
+    """The ``n x n`` identity matrix."""
+
+# -------------------------------------------------------------------------------- elementwise
+
+def abs(a: ArrayLike, /, *, stream: StreamOrDevice = None) -> array:
+    """Elementwise absolute value (complex gives float32)."""
+def negative(a: ArrayLike, /, *, stream: StreamOrDevice = None) -> array:
+    """Elementwise negation (not for bool arrays: use ``logical_not``)."""
+def positive(a: ArrayLike, /, *, stream: StreamOrDevice = None) -> array:
+    """``a`` itself."""
+def sign(a: ArrayLike, /, *, stream: StreamOrDevice = None) -> array:
+    """Elementwise sign: -1, 0 or 1."""
+def exp(a: ArrayLike, /, *, stream: StreamOrDevice = None) -> array:
+    """Elementwise exponential (integers give float32)."""
+def expm1(a: ArrayLike, /, *, stream: StreamOrDevice = None) -> array:
+    """Elementwise ``exp(x) - 1``, accurate near 0."""
+def log(a: ArrayLike, /, *, stream: StreamOrDevice = None) -> array:
+    """Elementwise natural logarithm."""
+def log1p(a: ArrayLike, /, *, stream: StreamOrDevice = None) -> array:
+    """Elementwise ``log(1 + x)``, accurate near 0."""
+def log2(a: ArrayLike, /, *, stream: StreamOrDevice = None) -> array:
+    """Elementwise base-2 logarithm."""
+def log10(a: ArrayLike, /, *, stream: StreamOrDevice = None) -> array:
+    """Elementwise base-10 logarithm."""
+def sqrt(a: ArrayLike, /, *, stream: StreamOrDevice = None) -> array:
+    """Elementwise square root."""
+def rsqrt(a: ArrayLike, /, *, stream: StreamOrDevice = None) -> array:
+    """Elementwise reciprocal square root."""
+def square(a: ArrayLike, /, *, stream: StreamOrDevice = None) -> array:
+    """Elementwise square."""
+def reciprocal(a: ArrayLike, /, *, stream: StreamOrDevice = None) -> array:
+    """Elementwise reciprocal."""
+def sin(a: ArrayLike, /, *, stream: StreamOrDevice = None) -> array:
+    """Elementwise sine."""
+def cos(a: ArrayLike, /, *, stream: StreamOrDevice = None) -> array:
+    """Elementwise cosine."""
+def tan(a: ArrayLike, /, *, stream: StreamOrDevice = None) -> array:
+    """Elementwise tangent."""
+def arcsin(a: ArrayLike, /, *, stream: StreamOrDevice = None) -> array:
+    """Elementwise inverse sine (also ``asin``)."""
+def arccos(a: ArrayLike, /, *, stream: StreamOrDevice = None) -> array:
+    """Elementwise inverse cosine (also ``acos``)."""
+def arctan(a: ArrayLike, /, *, stream: StreamOrDevice = None) -> array:
+    """Elementwise inverse tangent (also ``atan``)."""
+asin = arcsin
+acos = arccos
+atan = arctan
+def sinh(a: ArrayLike, /, *, stream: StreamOrDevice = None) -> array:
+    """Elementwise hyperbolic sine."""
+def cosh(a: ArrayLike, /, *, stream: StreamOrDevice = None) -> array:
+    """Elementwise hyperbolic cosine."""
+def tanh(a: ArrayLike, /, *, stream: StreamOrDevice = None) -> array:
+    """Elementwise hyperbolic tangent."""
+def sigmoid(a: ArrayLike, /, *, stream: StreamOrDevice = None) -> array:
+    """Elementwise logistic sigmoid ``1 / (1 + exp(-x))``."""
+def erf(a: ArrayLike, /, *, stream: StreamOrDevice = None) -> array:
+    """Elementwise error function."""
+def erfinv(a: ArrayLike, /, *, stream: StreamOrDevice = None) -> array:
+    """Elementwise inverse error function."""
+def floor(a: ArrayLike, /, *, stream: StreamOrDevice = None) -> array:
+    """Elementwise floor."""
+def ceil(a: ArrayLike, /, *, stream: StreamOrDevice = None) -> array:
+    """Elementwise ceiling."""
+def round(a: ArrayLike, /, decimals: int = 0, stream: StreamOrDevice = None) -> array:
+    """Elementwise rounding to ``decimals`` decimal places, half to even."""
+def logical_not(a: ArrayLike, /, *, stream: StreamOrDevice = None) -> array:
+    """Elementwise logical not (nonzero is True)."""
+def isnan(a: ArrayLike, /, *, stream: StreamOrDevice = None) -> array:
+    """True where the element is NaN."""
+def isinf(a: ArrayLike, /, *, stream: StreamOrDevice = None) -> array:
+    """True where the element is infinite."""
+def bitwise_invert(a: ArrayLike, /, *, stream: StreamOrDevice = None) -> array:
+    """Elementwise bitwise not of integer or bool arrays."""
+
+def add(a: ArrayLike, b: ArrayLike, stream: StreamOrDevice = None) -> array:
+    """Elementwise ``a + b`` with broadcasting and MLX's type promotion."""
+def subtract(a: ArrayLike, b: ArrayLike, stream: StreamOrDevice = None) -> array:
+    """Elementwise ``a - b``."""
+def multiply(a: ArrayLike, b: ArrayLike, stream: StreamOrDevice = None) -> array:
+    """Elementwise ``a * b``."""
+def divide(a: ArrayLike, b: ArrayLike, stream: StreamOrDevice = None) -> array:
+    """Elementwise true division (integers divide as float32)."""
+def floor_divide(a: ArrayLike, b: ArrayLike, stream: StreamOrDevice = None) -> array:
+    """Elementwise ``a // b``."""
+def remainder(a: ArrayLike, b: ArrayLike, stream: StreamOrDevice = None) -> array:
+    """Elementwise ``a % b``, with the sign of ``b`` (Python's ``%``)."""
+def divmod(a: ArrayLike, b: ArrayLike, stream: StreamOrDevice = None) -> tuple[array, array]:
+    """``(a // b, a % b)``."""
+def power(a: ArrayLike, b: ArrayLike, stream: StreamOrDevice = None) -> array:
+    """Elementwise ``a ** b`` (also ``pow``)."""
+pow = power
+def maximum(a: ArrayLike, b: ArrayLike, stream: StreamOrDevice = None) -> array:
+    """Elementwise maximum."""
+def minimum(a: ArrayLike, b: ArrayLike, stream: StreamOrDevice = None) -> array:
+    """Elementwise minimum."""
+def arctan2(a: ArrayLike, b: ArrayLike, stream: StreamOrDevice = None) -> array:
+    """Elementwise ``arctan(a / b)`` with the quadrant from both signs (also ``atan2``)."""
+atan2 = arctan2
+def logaddexp(a: ArrayLike, b: ArrayLike, stream: StreamOrDevice = None) -> array:
+    """Elementwise ``log(exp(a) + exp(b))``, computed stably."""
+def equal(a: ArrayLike, b: ArrayLike, stream: StreamOrDevice = None) -> array:
+    """Elementwise ``a == b``."""
+def not_equal(a: ArrayLike, b: ArrayLike, stream: StreamOrDevice = None) -> array:
+    """Elementwise ``a != b``."""
+def less(a: ArrayLike, b: ArrayLike, stream: StreamOrDevice = None) -> array:
+    """Elementwise ``a < b``."""
+def less_equal(a: ArrayLike, b: ArrayLike, stream: StreamOrDevice = None) -> array:
+    """Elementwise ``a <= b``."""
+def greater(a: ArrayLike, b: ArrayLike, stream: StreamOrDevice = None) -> array:
+    """Elementwise ``a > b``."""
+def greater_equal(a: ArrayLike, b: ArrayLike, stream: StreamOrDevice = None) -> array:
+    """Elementwise ``a >= b``."""
+def logical_and(a: ArrayLike, b: ArrayLike, stream: StreamOrDevice = None) -> array:
+    """Elementwise logical and (nonzero is True)."""
+def logical_or(a: ArrayLike, b: ArrayLike, stream: StreamOrDevice = None) -> array:
+    """Elementwise logical or."""
+def logical_xor(a: ArrayLike, b: ArrayLike, stream: StreamOrDevice = None) -> array:
+    """Elementwise logical xor."""
+def bitwise_and(a: ArrayLike, b: ArrayLike, stream: StreamOrDevice = None) -> array:
+    """Elementwise bitwise and of integer or bool arrays."""
+def bitwise_or(a: ArrayLike, b: ArrayLike, stream: StreamOrDevice = None) -> array:
+    """Elementwise bitwise or."""
+def bitwise_xor(a: ArrayLike, b: ArrayLike, stream: StreamOrDevice = None) -> array:
+    """Elementwise bitwise xor."""
+def left_shift(a: ArrayLike, b: ArrayLike, stream: StreamOrDevice = None) -> array:
+    """Elementwise ``a << b`` of integer arrays (also ``bitwise_left_shift``)."""
+def right_shift(a: ArrayLike, b: ArrayLike, stream: StreamOrDevice = None) -> array:
+    """Elementwise ``a >> b`` of integer arrays (also ``bitwise_right_shift``)."""
+bitwise_left_shift = left_shift
+bitwise_right_shift = right_shift
+def where(condition: ArrayLike, x: ArrayLike, y: ArrayLike, /, *, stream: StreamOrDevice = None) -> array:
+    """Elementwise ``x`` where ``condition`` is True, else ``y``; the three broadcast together and
+    Python scalars take the other operand's dtype."""
+def astype(a: ArrayLike, dtype: Dtype, /, *, stream: StreamOrDevice = None) -> array:
+    """``a`` converted to ``dtype``."""
+def contiguous(a: ArrayLike, /, allow_col_major: bool = False, *, stream: StreamOrDevice = None) -> array:
+    """A row-contiguous copy of ``a`` (``allow_col_major`` is accepted and ignored)."""
+
+# ------------------------------------------------------------------------------------- shapes
+
+def reshape(a: ArrayLike, /, shape: ShapeLike, *, stream: StreamOrDevice = None) -> array:
+    """``a`` with shape ``shape``; one entry may be -1. A view when the layout allows."""
+def flatten(a: ArrayLike, /, start_axis: int = 0, end_axis: int = -1, *, stream: StreamOrDevice = None) -> array:
+    """Dimensions ``start_axis..=end_axis`` merged into one."""
+def transpose(a: ArrayLike, /, axes: Optional[Sequence[int]] = None, *, stream: StreamOrDevice = None) -> array:
+    """The dimensions permuted: output dim ``i`` is input dim ``axes[i]`` (reversed when None;
+    also ``permute_dims``)."""
+permute_dims = transpose
+def swapaxes(a: ArrayLike, /, axis1: int, axis2: int, *, stream: StreamOrDevice = None) -> array:
+    """Two dimensions swapped."""
+def moveaxis(a: ArrayLike, /, source: int, destination: int, *, stream: StreamOrDevice = None) -> array:
+    """A dimension moved from ``source`` to ``destination``."""
+def expand_dims(a: ArrayLike, /, axis: ShapeLike, *, stream: StreamOrDevice = None) -> array:
+    """Size-1 dimensions inserted at ``axis`` (positions in the output)."""
+def squeeze(a: ArrayLike, /, axis: Union[int, Sequence[int], None] = None, *, stream: StreamOrDevice = None) -> array:
+    """Size-1 dimensions removed (those in ``axis``, or all)."""
+def broadcast_to(a: ArrayLike, /, shape: ShapeLike, *, stream: StreamOrDevice = None) -> array:
+    """``a`` broadcast to ``shape`` (a view, no copy)."""
+def broadcast_arrays(*arrays: ArrayLike, stream: StreamOrDevice = None) -> list[array]:
+    """The arrays broadcast to their common shape."""
+def broadcast_shapes(*shapes: ShapeLike) -> list[int]:
+    """The shape that ``shapes`` broadcast to."""
+def slice(a: ArrayLike, start_indices: Union[array, Sequence[int]], axes: Sequence[int], slice_size: Sequence[int], *, stream: StreamOrDevice = None) -> array:
+    """The window of ``a`` of size ``slice_size`` (one entry per dimension) starting at
+    ``start_indices`` along ``axes`` (at 0 along the others). An array of starts is read on the
+    host (which evaluates it); a window that does not fit raises ``ValueError``."""
