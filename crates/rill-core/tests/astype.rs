@@ -1,3 +1,4 @@
+#![allow(clippy::type_complexity)]
 //! `astype` between every pair of dtypes, against NumPy's casts (bfloat16, which NumPy lacks: the
 //! exact value rounded to nearest even in 8 bits).
 //!

@@ -1,3 +1,4 @@
+#![allow(clippy::type_complexity)]
 //! Binary ops and `where_` against references computed here, on random inputs, in every dtype
 //! family each op accepts; NumPy's integer semantics; broadcasting through strided, transposed and
 //! reversed views; large (parallel) arrays; errors.

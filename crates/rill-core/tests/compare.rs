@@ -1,3 +1,4 @@
+#![allow(clippy::type_complexity)]
 //! isclose, allclose and array_equal against NumPy's definitions, computed here.
 
 use rand::rngs::StdRng;

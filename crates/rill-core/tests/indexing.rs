@@ -1,3 +1,4 @@
+#![allow(clippy::type_complexity)]
 //! Indexing: take, take_along_axis, put_along_axis, slice_update.
 //!
 //! Random data of several dtypes, indices of every integer dtype (negatives included), inputs and

@@ -1,3 +1,4 @@
+#![allow(clippy::type_complexity)]
 //! `matmul` and `addmm` against a float64 (complex128) triple loop written here, on random inputs.
 //!
 //! Tolerances are error bounds of the dtype: a dot product of length k in precision u is off by at

@@ -251,7 +251,7 @@ fn split_random<T: Element>(rng: &mut StdRng) {
             );
         }
         // Equal sections: every divisor of the axis.
-        for k in (1..=shape[ax]).filter(|k| shape[ax] % k == 0) {
+        for k in (1..=shape[ax]).filter(|&k| shape[ax].is_multiple_of(k)) {
             let parts = ops::split(&a, Split::Sections(k), axis, ()).unwrap();
             let len = shape[ax] / k;
             assert_eq!(parts.len(), k);

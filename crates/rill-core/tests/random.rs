@@ -1,3 +1,4 @@
+#![allow(clippy::type_complexity)]
 //! Counter-based random numbers: the cipher's known answers, MLX's exact bits, determinism across
 //! streams, independence of split keys, and the statistics of each distribution.
 //!

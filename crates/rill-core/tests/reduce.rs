@@ -1,3 +1,4 @@
+#![allow(clippy::type_complexity)]
 //! Reductions (sum, prod, max, min, all, any, mean, var, std, logsumexp, argmax, argmin) against
 //! f64 references computed here, on random inputs of every dtype family and layout.
 

@@ -1,3 +1,4 @@
+#![allow(clippy::type_complexity)]
 //! sort, argsort and topk against `Vec::sort_by` on random data, for every dtype family, contiguous
 //! and strided inputs, every axis.
 

@@ -1,3 +1,4 @@
+#![allow(clippy::type_complexity)]
 //! Unary ops against f64 references computed here, on random inputs, in every dtype family each op
 //! accepts; strided and broadcast inputs; large (parallel) arrays; special values; errors.
 

@@ -5,6 +5,9 @@
 //! The SVG is written by hand. Its parts carry classes and `data-` attributes (`lane`, `op`,
 //! `wait`, `flow`, `axis`, `tick`, `legend`, `memory`) so that tests and scripts can find them.
 
+// SVG fragments are long raw strings; several end in a newline on purpose, inside the raw literal.
+#![allow(clippy::write_with_newline)]
+
 use crate::axis;
 use crate::palette::{self, Palette};
 use rill_core::trace::{device_label, OpRecord, Summary, Timeline};
@@ -401,7 +404,11 @@ fn lane(
     i: usize,
     width: f64,
 ) {
-    let bg = if i % 2 == 0 { "#f7f8fa" } else { "#eef0f3" };
+    let bg = if i.is_multiple_of(2) {
+        "#f7f8fa"
+    } else {
+        "#eef0f3"
+    };
     let _ = write!(
         out,
         r##"<g class="lane" data-stream="{stream}" data-device="{d}" data-y="{y:.1}" data-height="{LANE_H}"><rect x="0" y="{y:.1}" width="{width:.1}" height="{LANE_H}" fill="{bg}"/>"##,

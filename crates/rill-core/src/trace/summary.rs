@@ -13,6 +13,8 @@
 //!   the shorter of the two busy times, so 1.0 means "the shorter stream ran entirely in parallel
 //!   with the other".
 
+#![allow(clippy::type_complexity)]
+
 use super::{device_label, Timeline, Wait};
 use crate::{Device, Stream};
 use std::collections::BTreeMap;

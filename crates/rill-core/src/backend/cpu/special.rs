@@ -8,6 +8,10 @@
 //! `(1 - x)(1 + x)` is used instead of `1 - x * x` because it keeps full relative precision next
 //! to `|x| = 1`, where the tails are.
 
+// The coefficients are kept digit for digit as published, so they can be checked against the
+// source; the extra digits are harmless.
+#![allow(clippy::excessive_precision)]
+
 /// Horner evaluation of `c[0] * w^(n-1) + ... + c[n-1]`.
 macro_rules! horner {
     ($w:expr, $first:expr $(, $c:expr)* $(,)?) => {{
