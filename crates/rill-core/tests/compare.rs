@@ -222,7 +222,6 @@ fn truth(a: &Array) -> bool {
 
 #[test]
 fn allclose_and_array_equal_of_scalars_and_different_shapes() {
-    // 0-d inputs need no reduction.
     let s = |v: f64| arr(Dtype::Float32, &[v], &[]);
     assert!(truth(
         &ops::allclose(&s(1.0), &s(1.0 + 1e-6), 1e-5, 1e-8, false, ()).unwrap()
@@ -258,7 +257,6 @@ fn allclose_and_array_equal_of_scalars_and_different_shapes() {
 }
 
 #[test]
-#[ignore = "needs the Reduce kernel from the reductions branch"]
 fn allclose_reduces_isclose() {
     let mut rng = StdRng::seed_from_u64(62);
     let n = 5000;
@@ -323,7 +321,6 @@ fn allclose_reduces_isclose() {
 }
 
 #[test]
-#[ignore = "needs the Reduce kernel from the reductions branch"]
 fn array_equal_compares_after_promotion() {
     let mut rng = StdRng::seed_from_u64(63);
     let v: Vec<f64> = (0..20_000)

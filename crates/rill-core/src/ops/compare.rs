@@ -1,13 +1,12 @@
 //! Comparisons of whole arrays: `isclose` elementwise, `allclose` and `array_equal` as 0-d bools.
-//! All three are compositions of elementwise ops (and one `all` reduction).
+//! All three are compositions of elementwise ops (and, for the last two, an `all` reduction).
 
 use super::{
-    abs, add, astype, equal, full, isinf, isnan, less_equal, logical_and, logical_not, logical_or,
-    make, multiply, reshape, subtract,
+    abs, add, all, astype, equal, full, isinf, isnan, less_equal, logical_and, logical_not,
+    logical_or, multiply, subtract,
 };
-use crate::op::{Op, ReduceOp};
 use crate::shape::broadcast_shapes;
-use crate::{promote_types, Array, Dtype, Result, Stream, StreamOrDevice};
+use crate::{promote_types, Array, Dtype, Result, StreamOrDevice};
 
 /// Where `a` and `b` are equal within a tolerance, NumPy's way: `|a - b| <= atol + rtol * |b|`
 /// (not symmetric in `a` and `b`), with infinities close only to an infinity of the same sign and
@@ -73,7 +72,7 @@ pub fn allclose(
 ) -> Result<Array> {
     let stream = s.into().resolve("allclose")?;
     let close = isclose(a, b, rtol, atol, equal_nan, stream)?;
-    all_elements(&close, stream)
+    all(&close, None, false, stream)
 }
 
 /// True (a 0-d bool) when `a` and `b` have the same shape and equal elements, compared after
@@ -97,28 +96,5 @@ pub fn array_equal(
         let both_nan = logical_and(&isnan(&a, stream)?, &isnan(&b, stream)?, stream)?;
         eq = logical_or(&eq, &both_nan, stream)?;
     }
-    all_elements(&eq, stream)
-}
-
-/// `all(x)` over every axis, as a 0-d bool.
-///
-/// Built directly as an `Op::Reduce` (keeping the reduced dims as size 1, as the op requires, then
-/// reshaped away) because the `all` builder lives with the reductions; once `ops::all` exists this
-/// can call it instead.
-fn all_elements(x: &Array, stream: Stream) -> Result<Array> {
-    if x.ndim() == 0 {
-        return astype(x, Dtype::Bool, stream);
-    }
-    let axes: Vec<usize> = (0..x.ndim()).collect();
-    let reduced = make(
-        vec![1; x.ndim()],
-        Dtype::Bool,
-        stream,
-        Op::Reduce {
-            op: ReduceOp::All,
-            axes,
-        },
-        vec![x.clone()],
-    );
-    reshape(&reduced, &[], stream)
+    all(&eq, None, false, stream)
 }
