@@ -12,7 +12,7 @@
 //! used. Concurrent callers therefore always get distinct keys. The sequence starts from the clock
 //! (as MLX's does) until [`seed`] is called.
 
-use crate::op::{ArgReduceOp, Op};
+use crate::op::Op;
 use crate::ops::{self, make};
 use crate::shape::normalize_axis;
 use crate::{Array, Dtype, Error, Result, Stream, StreamOrDevice};
@@ -437,25 +437,5 @@ pub fn categorical(
         stream,
     )?;
     let scores = ops::add(&gumbel, &logits, stream)?;
-    // The argmax node, with the reduced axis kept as size 1 as every reduction's output is.
-    let mut kept = scores.shape().to_vec();
-    kept[ax] = 1;
-    let out_shape: Vec<isize> = scores
-        .shape()
-        .iter()
-        .enumerate()
-        .filter(|&(d, _)| d != ax)
-        .map(|(_, &n)| n as isize)
-        .collect();
-    let argmax = make(
-        kept,
-        Dtype::Uint32,
-        stream,
-        Op::ArgReduce {
-            op: ArgReduceOp::ArgMax,
-            axis: ax,
-        },
-        vec![scores],
-    );
-    ops::reshape(&argmax, &out_shape, stream)
+    ops::argmax(&scores, Some(ax as isize), false, stream)
 }

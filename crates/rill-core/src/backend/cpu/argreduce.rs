@@ -6,6 +6,7 @@
 use super::accum::Extremum;
 use super::lines::{for_units, lines, Lines, SharedOut};
 use super::output;
+use super::reduce::{reduce_contig, Max, Min};
 use crate::backend::{Input, Output};
 use crate::memory::Data;
 use crate::op::ArgReduceOp;
@@ -33,10 +34,10 @@ fn typed<T: Extremum>(op: ArgReduceOp, axis: usize, x: &Input, out: &Output) -> 
         }
         // `v` replaces the best so far when it is strictly better, or NaN; a NaN best stays.
         match op {
-            ArgReduceOp::ArgMax => arg(&l, o, |v: T, best: T| {
+            ArgReduceOp::ArgMax => arg(&l, o, true, |v: T, best: T| {
                 !best.is_nan() && (v.is_nan() || v.gt(best))
             }),
-            ArgReduceOp::ArgMin => arg(&l, o, |v: T, best: T| {
+            ArgReduceOp::ArgMin => arg(&l, o, false, |v: T, best: T| {
                 !best.is_nan() && (v.is_nan() || v.lt(best))
             }),
         }
@@ -44,7 +45,12 @@ fn typed<T: Extremum>(op: ArgReduceOp, axis: usize, x: &Input, out: &Output) -> 
     })
 }
 
-fn arg<T: Extremum>(l: &Lines<T>, out: &mut [u32], better: impl Fn(T, T) -> bool + Sync + Send) {
+fn arg<T: Extremum>(
+    l: &Lines<T>,
+    out: &mut [u32],
+    max: bool,
+    better: impl Fn(T, T) -> bool + Sync + Send,
+) {
     let (n, inner, xs) = (l.n, l.inner, &l.xs[..]);
     let by_line = l.by_line();
     let shared = SharedOut::new(out);
@@ -52,9 +58,27 @@ fn arg<T: Extremum>(l: &Lines<T>, out: &mut [u32], better: impl Fn(T, T) -> bool
         // SAFETY: the unit of lines (o, i0..i0 + w) is the only writer of these outputs.
         let y = unsafe { shared.slice(o * inner + i0, w) };
         if by_line {
-            let (mut best, mut bi) = (xs[l.at(o, 0, i0)], 0);
+            let base = l.at(o, 0, i0);
+            if l.sa == 1 {
+                // A contiguous line: the extreme value by a vectorized reduction, then its first
+                // position (the first NaN if it is NaN).
+                let line = &xs[base..base + n];
+                let best = if max {
+                    reduce_contig(&Max::<T>::default(), line)
+                } else {
+                    reduce_contig(&Min::<T>::default(), line)
+                };
+                let first = if best.is_nan() {
+                    line.iter().position(|v| v.is_nan())
+                } else {
+                    line.iter().position(|&v| v == best)
+                };
+                y[0] = first.expect("the extreme is an element of the line") as u32;
+                return;
+            }
+            let (mut best, mut bi) = (xs[base], 0);
             for k in 1..n {
-                let v = xs[l.at(o, k, i0)];
+                let v = xs[(base as isize + k as isize * l.sa) as usize];
                 if better(v, best) {
                     (best, bi) = (v, k);
                 }

@@ -110,27 +110,41 @@ fn build<'a, T: Element>(
 /// grouped into tasks of at least `PAR_CHUNK` elements, run in parallel when there is enough work.
 pub(crate) fn for_units(
     by_line: bool,
-    (outer, n, inner): (usize, usize, usize),
+    dims: (usize, usize, usize),
     block: usize,
     f: impl Fn(usize, usize, usize) + Sync + Send,
+) {
+    for_units_with(by_line, dims, block, || (), |_, o, i0, w| f(o, i0, w));
+}
+
+/// [`for_units`] with a scratch value made once per task (by `init`) and lent to every unit.
+pub(crate) fn for_units_with<S>(
+    by_line: bool,
+    (outer, n, inner): (usize, usize, usize),
+    block: usize,
+    init: impl Fn() -> S + Sync + Send,
+    f: impl Fn(&mut S, usize, usize, usize) + Sync + Send,
 ) {
     let width = if by_line { 1 } else { block.min(inner).max(1) };
     let per_outer = inner.div_ceil(width);
     let units = outer * per_outer;
-    let unit = |u: usize| {
-        let (o, b) = (u / per_outer, u % per_outer);
-        let i0 = b * width;
-        f(o, i0, width.min(inner - i0));
+    let run = |range: std::ops::Range<usize>| {
+        let mut scratch = init();
+        for u in range {
+            let (o, b) = (u / per_outer, u % per_outer);
+            let i0 = b * width;
+            f(&mut scratch, o, i0, width.min(inner - i0));
+        }
     };
     let work = outer.saturating_mul(inner).saturating_mul(n.max(1));
     if work < 2 * PAR_CHUNK || units < 2 {
-        (0..units).for_each(unit);
+        run(0..units);
         return;
     }
     let per = items_per_task(units, width.saturating_mul(n.max(1)));
     (0..units.div_ceil(per))
         .into_par_iter()
-        .for_each(|t| (t * per..((t + 1) * per).min(units)).for_each(unit));
+        .for_each(|t| run(t * per..((t + 1) * per).min(units)));
 }
 
 /// Groups `count` items of `per_item` elements of work each into tasks of at least `PAR_CHUNK`

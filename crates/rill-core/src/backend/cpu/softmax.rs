@@ -8,7 +8,7 @@
 //! outer axis as blocks of adjacent lines, one row at a time.
 
 use super::accum::{Acc, Extremum, Real, SoftIn};
-use super::lines::{for_units, lines, SharedOut};
+use super::lines::{for_units_with, lines, Lines, SharedOut};
 use super::num::cast;
 use super::output;
 use super::reduce::Cascade;
@@ -56,21 +56,56 @@ fn load<T: SoftIn>(v: T) -> T::C {
 
 /// Rows of a block of lines summed directly before blocks are combined pairwise.
 const ROWS: usize = 64;
+/// Independent accumulators of a line's max and sum (vectorizable).
+const LANES: usize = 8;
+/// Longest run summed by the lanes directly; longer runs are halved recursively.
+const PAIR_BLOCK: usize = 1024;
 
-/// `sum(term(k) for k in range)`, pairwise: the error grows with the log of the length.
-fn pairwise<C: Real>(range: std::ops::Range<usize>, term: &impl Fn(usize) -> C) -> C {
-    if range.len() > 4 * ROWS {
-        let mid = range.start + range.len() / 2;
-        return pairwise(range.start..mid, term).add(pairwise(mid..range.end, term));
+/// The max of `xs` (NaN wins).
+fn max_of<C: Real>(xs: &[C]) -> C {
+    let mut acc = [C::lowest(); LANES];
+    let mut chunks = xs.chunks_exact(LANES);
+    for c in &mut chunks {
+        for i in 0..LANES {
+            acc[i] = acc[i].max(c[i]);
+        }
     }
-    let mut acc = [C::zero(); 4];
-    for k in range {
-        acc[k % 4] = acc[k % 4].add(term(k));
+    for (a, &v) in acc.iter_mut().zip(chunks.remainder()) {
+        *a = a.max(v);
     }
-    acc[0].add(acc[1]).add(acc[2].add(acc[3]))
+    acc.iter().fold(C::lowest(), |m, &a| m.max(a))
 }
 
-/// Per column `j < w`, `sum(term(k, j) for k in 0..n)`: blocks of [`ROWS`] rows, combined pairwise.
+/// Replaces every `x` by `exp(x - m)` and returns their sum, pairwise.
+fn exp_sum<C: Real>(xs: &mut [C], m: C) -> C {
+    if xs.len() > PAIR_BLOCK {
+        let (a, b) = xs.split_at_mut(xs.len() / 2 / LANES * LANES);
+        return exp_sum(a, m).add(exp_sum(b, m));
+    }
+    let mut acc = [C::zero(); LANES];
+    let mut chunks = xs.chunks_exact_mut(LANES);
+    for c in &mut chunks {
+        for i in 0..LANES {
+            c[i] = c[i].sub(m).exp();
+            acc[i] = acc[i].add(c[i]);
+        }
+    }
+    for (a, v) in acc.iter_mut().zip(chunks.into_remainder()) {
+        *v = v.sub(m).exp();
+        *a = a.add(*v);
+    }
+    let mut w = LANES;
+    while w > 1 {
+        w /= 2;
+        for i in 0..w {
+            acc[i] = acc[i].add(acc[i + w]);
+        }
+    }
+    acc[0]
+}
+
+/// Per column `j < w`, the sum over `0..n` of what `add_rows` adds: blocks of [`ROWS`] rows,
+/// combined pairwise.
 fn column_sums<C: Real>(
     n: usize,
     w: usize,
@@ -89,77 +124,116 @@ fn column_sums<C: Real>(
     cas.finish(combine).unwrap_or_else(|| vec![C::zero(); w])
 }
 
+/// Reads elements `k` of the `w` lines `(oi, i0..i0 + w)` into `buf`, in the compute type.
+#[inline(always)]
+fn read_row<T: SoftIn>(l: &Lines<T>, oi: usize, k: usize, i0: usize, buf: &mut [T::C]) {
+    let (base, w) = (l.at(oi, k, i0), buf.len());
+    if l.si == 1 {
+        for (b, &v) in buf.iter_mut().zip(&l.xs[base..base + w]) {
+            *b = load(v);
+        }
+    } else {
+        for (j, b) in buf.iter_mut().enumerate() {
+            *b = load(l.xs[(base as isize + j as isize * l.si) as usize]);
+        }
+    }
+}
+
+/// Line `(oi, i)` into `buf`, in the compute type.
+fn read_line<T: SoftIn>(l: &Lines<T>, oi: usize, i: usize, buf: &mut Vec<T::C>) {
+    buf.clear();
+    let base = l.at(oi, 0, i);
+    if l.sa == 1 {
+        buf.extend(l.xs[base..base + l.n].iter().map(|&v| load(v)));
+    } else {
+        buf.extend((0..l.n).map(|k| load(l.xs[(base as isize + k as isize * l.sa) as usize])));
+    }
+}
+
+/// Scratch of one task: a line (or a row of a block of lines) and per-column maxima.
+type Scratch<C> = (Vec<C>, Vec<C>);
+
 fn softmax_typed<T: SoftIn>(axis: usize, x: &Input, out: &Output) -> Result<Data> {
     output::<T>("softmax", out, |o| {
         if o.is_empty() {
             return Ok(());
         }
         let l = lines::<T>(x, axis);
-        let (n, inner, xs) = (l.n, l.inner, &l.xs[..]);
-        // Store the exps and divide them in place when no rounding happens in between.
+        let (n, inner) = (l.n, l.inner);
+        // Keep the exps in the output between passes when that loses nothing.
         let same = T::DTYPE == <T::C as Element>::DTYPE;
         let shared = SharedOut::new(o);
         let by_line = l.by_line();
-        for_units(by_line, (l.outer.len(), n, inner), BLOCK, |oi, i0, w| {
-            let slab = oi * n * inner;
-            if by_line {
-                let at = |k: usize| load(xs[l.at(oi, k, i0)]);
-                // SAFETY: line (oi, i0) is written only by its own unit, one element at a time.
-                let put = |k: usize| unsafe { &mut shared.slice(slab + k * inner + i0, 1)[0] };
-                let m = (0..n).fold(T::C::lowest(), |m, k| m.max(at(k)));
-                let s = pairwise(0..n, &|k| {
-                    let e = at(k).sub(m).exp();
-                    if same {
-                        *put(k) = cast::<T::C, T>(e);
-                    }
-                    e
-                });
-                for k in 0..n {
-                    let e = if same {
-                        load(*put(k))
+        let dims = (l.outer.len(), n, inner);
+        for_units_with(
+            by_line,
+            dims,
+            BLOCK,
+            Scratch::default,
+            |(buf, m), oi, i0, w| {
+                let slab = oi * n * inner;
+                if by_line {
+                    read_line(&l, oi, i0, buf);
+                    let mx = max_of(buf);
+                    let inv = T::C::one().div(exp_sum(buf, mx));
+                    if inner == 1 {
+                        // SAFETY: the line (oi, 0) is written only by its own unit.
+                        let y = unsafe { shared.slice(slab, n) };
+                        for (y, &e) in y.iter_mut().zip(buf.iter()) {
+                            *y = cast::<T::C, T>(e.mul(inv));
+                        }
                     } else {
-                        at(k).sub(m).exp()
-                    };
-                    *put(k) = cast::<T::C, T>(e.div(s));
+                        for (k, &e) in buf.iter().enumerate() {
+                            // SAFETY: line (oi, i0) is written only by its own unit.
+                            unsafe {
+                                shared.slice(slab + k * inner + i0, 1)[0] =
+                                    cast::<T::C, T>(e.mul(inv))
+                            };
+                        }
+                    }
+                    return;
                 }
-                return;
-            }
-            let at = |k: usize, j: usize| {
-                load(xs[(l.at(oi, k, i0) as isize + j as isize * l.si) as usize])
-            };
-            // SAFETY: the unit (oi, i0..i0 + w) alone touches these columns of slab oi, and each
-            // row slice is dropped before the next is made.
-            let row = |k: usize| unsafe { shared.slice(slab + k * inner + i0, w) };
-            let mut m = vec![T::C::lowest(); w];
-            for k in 0..n {
-                for (j, m) in m.iter_mut().enumerate() {
-                    *m = m.max(at(k, j));
+                // SAFETY: the unit (oi, i0..i0 + w) alone touches these columns of slab oi, and each
+                // row slice is dropped before the next is made.
+                let row = |k: usize| unsafe { shared.slice(slab + k * inner + i0, w) };
+                buf.resize(w, T::C::zero());
+                m.clear();
+                m.resize(w, T::C::lowest());
+                for k in 0..n {
+                    read_row(&l, oi, k, i0, buf);
+                    for (m, &v) in m.iter_mut().zip(buf.iter()) {
+                        *m = m.max(v);
+                    }
                 }
-            }
-            let s = column_sums(n, w, |rows, s: &mut [T::C]| {
-                for k in rows {
+                let s = column_sums(n, w, |rows, s: &mut [T::C]| {
+                    for k in rows {
+                        read_row(&l, oi, k, i0, buf);
+                        let y = row(k);
+                        for j in 0..w {
+                            let e = buf[j].sub(m[j]).exp();
+                            s[j] = s[j].add(e);
+                            if same {
+                                y[j] = cast::<T::C, T>(e);
+                            }
+                        }
+                    }
+                });
+                let inv: Vec<T::C> = s.into_iter().map(|s| T::C::one().div(s)).collect();
+                for k in 0..n {
                     let y = row(k);
-                    for j in 0..w {
-                        let e = at(k, j).sub(m[j]).exp();
-                        s[j] = s[j].add(e);
-                        if same {
-                            y[j] = cast::<T::C, T>(e);
+                    if same {
+                        for (y, &inv) in y.iter_mut().zip(&inv) {
+                            *y = cast::<T::C, T>(load(*y).mul(inv));
+                        }
+                    } else {
+                        read_row(&l, oi, k, i0, buf);
+                        for j in 0..w {
+                            y[j] = cast::<T::C, T>(buf[j].sub(m[j]).exp().mul(inv[j]));
                         }
                     }
                 }
-            });
-            for k in 0..n {
-                let y = row(k);
-                for j in 0..w {
-                    let e = if same {
-                        load(y[j])
-                    } else {
-                        at(k, j).sub(m[j]).exp()
-                    };
-                    y[j] = cast::<T::C, T>(e.div(s[j]));
-                }
-            }
-        });
+            },
+        );
         Ok(())
     })
 }
@@ -181,43 +255,51 @@ fn lse_typed<T: SoftIn>(axis: usize, x: &Input, out: &Output) -> Result<Data> {
             return Ok(());
         }
         let l = lines::<T>(x, axis);
-        let (n, inner, xs) = (l.n, l.inner, &l.xs[..]);
+        let (n, inner) = (l.n, l.inner);
         let by_line = l.by_line();
         let shared = SharedOut::new(o);
-        for_units(by_line, (l.outer.len(), n, inner), BLOCK, |oi, i0, w| {
-            // SAFETY: the unit of lines (oi, i0..i0 + w) is the only writer of these outputs.
-            let y = unsafe { shared.slice(oi * inner + i0, w) };
-            if by_line {
-                let at = |k: usize| load(xs[l.at(oi, k, i0)]);
-                let m = (0..n).fold(T::C::lowest(), |m, k| m.max(at(k)));
-                let s = if m.is_not_finite() {
-                    T::C::zero()
-                } else {
-                    pairwise(0..n, &|k| at(k).sub(m).exp())
-                };
-                y[0] = cast::<T::C, T>(lse_finish(m, s));
-                return;
-            }
-            let at = |k: usize, j: usize| {
-                load(xs[(l.at(oi, k, i0) as isize + j as isize * l.si) as usize])
-            };
-            let mut m = vec![T::C::lowest(); w];
-            for k in 0..n {
-                for (j, m) in m.iter_mut().enumerate() {
-                    *m = m.max(at(k, j));
+        let dims = (l.outer.len(), n, inner);
+        for_units_with(
+            by_line,
+            dims,
+            BLOCK,
+            Scratch::default,
+            |(buf, m), oi, i0, w| {
+                // SAFETY: the unit of lines (oi, i0..i0 + w) is the only writer of these outputs.
+                let y = unsafe { shared.slice(oi * inner + i0, w) };
+                if by_line {
+                    read_line(&l, oi, i0, buf);
+                    let mx = max_of(buf);
+                    let s = if mx.is_not_finite() {
+                        T::C::zero()
+                    } else {
+                        exp_sum(buf, mx)
+                    };
+                    y[0] = cast::<T::C, T>(lse_finish(mx, s));
+                    return;
                 }
-            }
-            let s = column_sums(n, w, |rows, s: &mut [T::C]| {
-                for k in rows {
-                    for (j, s) in s.iter_mut().enumerate() {
-                        *s = s.add(at(k, j).sub(m[j]).exp());
+                buf.resize(w, T::C::zero());
+                m.clear();
+                m.resize(w, T::C::lowest());
+                for k in 0..n {
+                    read_row(&l, oi, k, i0, buf);
+                    for (m, &v) in m.iter_mut().zip(buf.iter()) {
+                        *m = m.max(v);
                     }
                 }
-            });
-            for (j, y) in y.iter_mut().enumerate() {
-                *y = cast::<T::C, T>(lse_finish(m[j], s[j]));
-            }
-        });
+                let s = column_sums(n, w, |rows, s: &mut [T::C]| {
+                    for k in rows {
+                        read_row(&l, oi, k, i0, buf);
+                        for j in 0..w {
+                            s[j] = s[j].add(buf[j].sub(m[j]).exp());
+                        }
+                    }
+                });
+                for (j, y) in y.iter_mut().enumerate() {
+                    *y = cast::<T::C, T>(lse_finish(m[j], s[j]));
+                }
+            },
+        );
         Ok(())
     })
 }

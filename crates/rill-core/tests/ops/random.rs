@@ -476,7 +476,6 @@ fn bernoulli_rate() {
 }
 
 #[test]
-#[ignore = "needs unary kernels (erfinv)"]
 fn normal_statistics_and_mlx_values() {
     // mx.random.normal((5,), key=mx.random.key(0)) from mlx.core 0.32.4; erfinv is an
     // approximation, so compare within float32 rounding of a few ulps.
@@ -526,7 +525,6 @@ fn normal_statistics_and_mlx_values() {
 }
 
 #[test]
-#[ignore = "needs unary kernels (erf, erfinv)"]
 fn truncated_normal_statistics_and_mlx_values() {
     let k0 = random::key(0).unwrap();
     // mx.random.truncated_normal(-1.0, 2.0, (5,), key=mx.random.key(0)) from mlx.core 0.32.4.
@@ -569,7 +567,6 @@ fn truncated_normal_statistics_and_mlx_values() {
 }
 
 #[test]
-#[ignore = "needs unary kernels (log) and the argmax kernel"]
 fn categorical_frequencies_follow_softmax() {
     // mx.random.categorical(mx.array([[0., 1., 2.], [0., 1., 2.]]), key=mx.random.key(0),
     // num_samples=8) from mlx.core 0.32.4, which is argmax(gumbel((2, 3, 8)) + logits, axis=1).

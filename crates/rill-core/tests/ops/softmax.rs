@@ -1,9 +1,7 @@
 //! softmax against an f64 reference computed here: every axes form, dtype family and layout,
 //! stability on large inputs, and the parallel paths.
 
-mod reduce_support;
-
-use reduce_support::*;
+use crate::reduce_support::*;
 use rill_core::half::{bf16, f16};
 use rill_core::num_complex::Complex32;
 use rill_core::{ops, Array, Dtype, Error};

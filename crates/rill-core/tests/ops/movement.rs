@@ -5,10 +5,7 @@
 //! plain index arithmetic over nested multi-indices. A few NumPy-computed constants pin the
 //! conventions; the errors found when an op is built are checked for their op and shapes.
 
-#[macro_use]
-mod layouts;
-
-use layouts::*;
+use crate::layouts::*;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use rill_core::ops::{self, Split};

@@ -1,9 +1,7 @@
 //! Scans (cumsum, cumprod, cummax, cummin) against references computed here, for every axis
 //! form, direction and inclusiveness, dtype family and layout.
 
-mod reduce_support;
-
-use reduce_support::*;
+use crate::reduce_support::*;
 use rill_core::half::f16;
 use rill_core::num_complex::Complex32;
 use rill_core::{ops, Array, Dtype, Error, Result};

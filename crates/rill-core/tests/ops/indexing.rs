@@ -6,10 +6,7 @@
 //! Indices out of range are runtime errors: they must stick to the result and to what depends on
 //! it, leave unrelated arrays alone, and never panic or hang.
 
-#[macro_use]
-mod layouts;
-
-use layouts::*;
+use crate::layouts::*;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use rill_core::{ops, Array, Dtype, Element, Error, Scalar};
