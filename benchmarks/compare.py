@@ -138,6 +138,31 @@ def main():
             v = results[c].get(k)
             cells.append("-" if v is None else f"{v:.3g}")
         print(f"| {k} | " + " | ".join(cells) + " |")
+    # The ratios the issues set targets for (time of rill / time of the reference; below 1: rill is
+    # faster). The two-stream speed-up is a ratio already: higher is better.
+    ratios = [
+        ("add_4096_ms", "rill (Rust)", "numpy", "<= 1.2"),
+        ("sum_4096_ms", "rill (Rust)", "numpy", "<= 1.2"),
+        ("matmul_1024_ms", "rill (Rust)", "numpy", "<= 1.1"),
+        ("tiny_op_eval_us", "rill (Rust)", "mlx", "<= 0.5"),
+        ("tiny_op_eval_us", "rill (Python)", "mlx", "<= 0.5"),
+        ("lazy_chain_5000_us_per_op", "rill (Python)", "mlx", "<= 1.0"),
+        ("add_4096_ms", "rill (Python)", "mlx", ""),
+        ("add_4096_cache_32MiB_ms", "rill (Python)", "mlx", ""),
+        ("sum_4096_ms", "rill (Python)", "mlx", ""),
+        ("matmul_1024_ms", "rill (Python)", "mlx", ""),
+    ]
+    print()
+    print("| ratio | value | target |")
+    print("|---|---|---|")
+    for k, num, den, target in ratios:
+        a, b = results.get(num, {}).get(k), results.get(den, {}).get(k)
+        if a is not None and b is not None:
+            print(f"| {k}: {num} / {den} | {a / b:.2f} | {target or '-'} |")
+    for c in cols:
+        v = results[c].get("two_streams_speedup")
+        if v is not None:
+            print(f"| two streams vs one, {c} | {v:.2f}x | {'>= 1.3x' if c.startswith('rill') else '-'} |")
     if args.json:
         with open(args.json, "w") as f:
             json.dump(results, f, indent=1)

@@ -35,6 +35,29 @@ fn full_zeros_ones_in_every_dtype() {
 }
 
 #[test]
+fn zeros_like_and_ones_like_keep_shape_dtype_and_take_the_stream() {
+    let s = rill_core::new_stream(rill_core::Device::cpu()).unwrap();
+    let data = rand_vec(24, 7);
+    let a = Array::from_slice(&data, &[2, 3, 4]).unwrap();
+    let a = ops::astype(&a, Dtype::Float16, ()).unwrap();
+    let z = ops::zeros_like(&a, s).unwrap();
+    let o = ops::ones_like(&a, s).unwrap();
+    for (x, v) in [(&z, 0.0), (&o, 1.0)] {
+        assert_eq!(
+            (x.shape(), x.dtype(), x.stream()),
+            (&[2, 3, 4][..], Dtype::Float16, s)
+        );
+        assert_eq!(x.to_vec::<f64>().unwrap(), vec![v; 24]);
+    }
+    // Lazy inputs need not be evaluated to make a *_like: only the shape and dtype are read.
+    let lazy = ops::exp(&a, ()).unwrap();
+    assert_eq!(
+        ops::ones_like(&lazy, ()).unwrap().to_vec::<f32>().unwrap(),
+        vec![1.0; 24]
+    );
+}
+
+#[test]
 fn arange_linspace_eye_match_numpy() {
     // numpy.arange(-3, 4.5, 1.5) and numpy.linspace(0, 1, 5)
     let a = ops::arange(-3.0, 4.5, 1.5, None, ()).unwrap();
