@@ -12,7 +12,6 @@ import pytest
 import rill.core as mx
 from conftest import HAS_GPU, assert_array
 
-NEEDS_SUM = pytest.mark.xfail(strict=True, raises=AttributeError, reason="phase 2: needs mx.sum")
 NEEDS_RANDOM = pytest.mark.xfail(
     strict=True, raises=AttributeError, reason="phase 2: needs mx.random and matmul"
 )
@@ -46,7 +45,6 @@ def test_seed000_set_default_device_gpu_if_available():
         assert mx.default_device() == mx.cpu
 
 
-@NEEDS_SUM
 def test_seed000_devices_full_example():
     with mx.default_device(mx.cpu):
         x = mx.ones((1024, 1024))

@@ -165,6 +165,16 @@ impl PyArray {
         })
     }
 
+    /// The array with its last two dimensions swapped (a batch of matrices transposed).
+    #[getter(mT)]
+    fn m_t(&self) -> PyResult<PyArray> {
+        guard(|| {
+            Ok(PyArray::new(
+                ops::swapaxes(&self.get(), -2, -1, ()).or_raise()?,
+            ))
+        })
+    }
+
     /// The one element as a Python scalar (bool, int, float or complex). Evaluates the array;
     /// `ValueError` unless it has exactly one element.
     fn item(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
