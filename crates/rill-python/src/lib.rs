@@ -5,7 +5,7 @@
 //! it and `__init__.pyi` types it. Its parts:
 //! - `array.rs`: the `array` class (properties, operators, conversion, methods);
 //! - `convert.rs`: Python values to arrays and back (scalars, nested lists, NumPy both ways);
-//! - `indexing.rs`: `a[...]` with ints, slices, None and Ellipsis;
+//! - `indexing.rs`: `a[...]` and `a[...] = v` with ints, slices, None, Ellipsis and integer arrays;
 //! - `ops.rs`: the elementwise, creation and shape functions, each with MLX's arguments and
 //!   `stream=`; `reduce.rs` (reductions, scans, softmax), `linalg.rs` (matmul, `@`),
 //!   `compare.rs` (isclose, clip), `movement.rs` (concatenate, pad, ...), `gather.rs` (take),

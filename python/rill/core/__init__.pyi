@@ -283,8 +283,19 @@ class array:
     def cos(self, *, stream: StreamOrDevice = None) -> array:
         """Elementwise cosine."""
     def __getitem__(self, index: Any) -> array:
-        """Basic indexing: ints (``IndexError`` out of range), slices with any step, ``None`` and
-        ``...``. The result is a view (no copy)."""
+        """NumPy's indexing. Basic: ints (``IndexError`` out of range), slices with any step,
+        ``None`` and ``...``; the result is a view (no copy). Advanced: integer arrays (rill or
+        NumPy arrays, lists of ints) broadcast together with the ints beside them, their shape in
+        place of the dims they index (first when separated by a slice), gathered by ``take``; an
+        index out of range raises ``RuntimeError`` when evaluated. Boolean masks raise
+        ``ValueError``, as in MLX."""
+    @property
+    def mT(self) -> array:
+        """The last two dimensions swapped (``ValueError`` below 2-D)."""
+    def __setitem__(self, index: Any, value: ArrayLike) -> None:
+        """``a[index] = value``: the object then holds a new array with ``value`` (broadcast to
+        ``a[index]``'s shape, cast to ``a``'s dtype) written there; arrays built from the old one
+        keep their values. Basic indices, or one integer array with whole slices elsewhere."""
     def __matmul__(self, other: Union[array, np.ndarray]) -> array:
         """``a @ b``: ``matmul``."""
     def __rmatmul__(self, other: Union[array, np.ndarray]) -> array:
