@@ -10,6 +10,7 @@
 //!   `stream=`; `reduce.rs` (reductions, scans, softmax), `linalg.rs` (matmul, `@`),
 //!   `compare.rs` (isclose, clip), `movement.rs` (concatenate, pad, ...), `gather.rs` (take),
 //!   `sort.rs`: the other op families, one file each, with the array methods that mirror them;
+//! - `random.rs`: the `rill.core.random` submodule; `capture.rs`: timeline capture;
 //! - `dtype.rs`, `device.rs`, `stream.rs`: dtypes, devices, streams and their scopes;
 //! - `eval.rs`, `memory.rs`: evaluation and the memory counters and limits;
 //! - `format.rs`: `repr` in MLX's format; `errors.rs`: rill errors and panics as Python exceptions.
@@ -19,6 +20,7 @@
 //! threads run while rill works and never deadlock against it (rill never calls into Python).
 
 mod array;
+mod capture;
 mod compare;
 mod convert;
 mod device;
@@ -32,6 +34,7 @@ mod linalg;
 mod memory;
 mod movement;
 mod ops;
+mod random;
 mod reduce;
 mod sort;
 mod stream;
@@ -54,6 +57,8 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     movement::register(m)?;
     gather::register(m)?;
     sort::register(m)?;
+    random::register(m)?;
+    capture::register(m)?;
     eval::register(m)?;
     memory::register(m)?;
     Ok(())

@@ -6,6 +6,7 @@ used from any thread; ``synchronize()`` waits for every stream; an error sticks 
 failed and to what depends on it; ``set_memory_limit`` is a hard limit (``MemoryError``).
 """
 
+import os
 from collections.abc import Iterator, Sequence
 from enum import Enum
 from typing import Any, Literal, Optional, Union, overload
@@ -130,6 +131,9 @@ class Stream:
     ``default_stream`` (no constructor). Any thread may submit work to any stream. ``repr`` is
     ``Stream(Device(cpu, 0), 1)``."""
 
+    @property
+    def index(self) -> int:
+        """The stream's index (its repr's last number; the ``stream`` of capture summaries)."""
 
     @property
     def device(self) -> Device:
@@ -692,3 +696,30 @@ def argsort(a: ArrayLike, /, axis: Optional[int] = -1, *, stream: StreamOrDevice
 def topk(a: ArrayLike, /, k: int, axis: Optional[int] = -1, *, stream: StreamOrDevice = None) -> array:
     """The ``k`` largest elements along ``axis``, in ascending order (``ValueError`` when ``k`` is
     larger than the axis)."""
+
+# ------------------------------------------------------------------------------------ capture
+
+def start_capture(path: Optional[str] = None) -> None:
+    """Starts recording every op that runs, on every stream; ``stop_capture`` writes the Chrome
+    trace-event JSON to ``path`` (None: nothing written). ``ValueError`` if one is running."""
+def stop_capture() -> dict[str, Any]:
+    """Stops recording, writes the trace file (when a path was given) and returns the summary:
+    ``capture_us``, ``span_us``, ``ops``; ``streams``: a dict per stream (``stream`` index,
+    ``device`` like ``"cpu:0"``, ``ops``, ``errors``, ``first_us``, ``last_us``, ``busy_us``,
+    ``idle_us``, ``wait_us``, ``utilization``); ``overlaps``: a dict per pair of streams (``a``,
+    ``b``, ``both_busy_us``, ``fraction`` of the shorter busy time); ``waits``: every
+    cross-stream wait. Ops still running are not in it. ``ValueError`` if none is running."""
+
+class capture:
+    """``with mx.capture(path) as c:`` starts a capture; leaving the block waits for submitted
+    work (``synchronize()``), stops it, writes ``path`` (when given) and sets ``c.summary`` to
+    ``stop_capture()``'s dict."""
+
+    path: Optional[str]
+    summary: Optional[dict[str, Any]]
+    def __init__(self, path: Union[str, "os.PathLike[str]", None] = None) -> None: ...
+    def __enter__(self) -> capture: ...
+    def __exit__(self, *args: Any) -> bool: ...
+
+from . import random as random
+
