@@ -184,4 +184,36 @@ def test_setitem_with_an_integer_array():
     ref[[1, 3]] = 0.0
     assert_array(a, ref)
     with pytest.raises(ValueError, match="setitem"):
-        a[0, [1, 2]] = 1.0
+        a[1:, [1, 2]] = 1.0
+
+
+SET_ADVANCED = [
+    (0, [1, 2]), ([1, 0], 2), (slice(None), [0, 2], [4, -1]), ([[1], [0]], slice(None), [0, 3]),
+    (Ellipsis, [1, 3]), (1, Ellipsis, [0, 2, 3]), ([0, 1], [2, 0], [4, 1], [3, 3]),
+    (-1, slice(None), np.array([[0, 1], [2, 3]]), 1), (slice(None), 2, slice(None), [-1, 0]),
+]
+
+
+@pytest.mark.parametrize("index", SET_ADVANCED, ids=[repr(i) for i in range(len(SET_ADVANCED))])
+def test_setitem_advanced_matches_numpy(index):
+    rng = np.random.default_rng(4)
+    ref = X.copy()
+    value = rng.integers(-50, 50, ref[index].shape).astype(np.int32)
+    ref[index] = value
+    a = mx.array(X)
+    a[index] = mx.array(value)
+    assert_array(a, ref)
+    # A value that broadcasts (one row of the last dim read).
+    ref = X.copy()
+    row = rng.integers(-50, 50, ref[index].shape[-1:]).astype(np.int32)
+    ref[index] = row
+    a = mx.array(X)
+    a[index] = row
+    assert_array(a, ref)
+
+
+def test_setitem_out_of_range_array_fails_on_evaluation():
+    a = mx.array(X)
+    a[0, [1, 7]] = 0
+    with pytest.raises(RuntimeError):
+        mx.eval(a)

@@ -9,8 +9,9 @@
 //! out of range in an array is found when the gather runs: evaluating raises RuntimeError.
 //!
 //! Assignment writes a new array into the same Python object (as MLX does): basic indices
-//! through `slice_update`, one integer array (with whole slices elsewhere) through
-//! `put_along_axis`. Boolean masks are not supported, as in MLX.
+//! through `slice_update`; integer arrays (with ints, whole slices or `...` elsewhere) through
+//! one linear index into the dims they index, merged, and `put_along_axis` (where indices repeat,
+//! the last write wins). Boolean masks are not supported, as in MLX.
 
 use crate::array::PyArray;
 use crate::convert::{py_scalar, to_array, weak_scalar};
@@ -245,46 +246,61 @@ pub fn getitem(a: &Array, index: &Bound<'_, PyAny>) -> PyResult<Array> {
     ops::transpose(&r, Some(&perm), s).or_raise()
 }
 
-/// Several index arrays as one: the dims they index are moved together (at the first one's
-/// place) and merged, and the arrays, broadcast together, become one linear index into the
-/// merged dim. An index out of range in any array makes its linear index out of range too, so
-/// the gather fails rather than reading another element.
-fn combine(
-    view: &Array,
-    arrays: &[(&Array, usize)],
-    s: StreamOrDevice,
-) -> PyResult<(Array, Array)> {
-    let dims: Vec<usize> = arrays.iter().map(|&(_, d)| d).collect();
+/// `x` with `dims` (sorted) moved together, at the first one's place, and merged into one dim.
+struct Merged {
+    array: Array,
+    /// The other dims, before and after the merged one.
+    before: Vec<usize>,
+    after: Vec<usize>,
+    /// The sizes of the merged dims.
+    sizes: Vec<usize>,
+    /// The transpose that moved them.
+    perm: Vec<isize>,
+}
+
+fn merge_dims(x: &Array, dims: &[usize], s: StreamOrDevice) -> PyResult<Merged> {
     let first = dims[0];
-    let rest: Vec<usize> = (0..view.ndim()).filter(|d| !dims.contains(d)).collect();
+    let rest: Vec<usize> = (0..x.ndim()).filter(|d| !dims.contains(d)).collect();
     let before: Vec<usize> = rest.iter().copied().filter(|&d| d < first).collect();
     let after: Vec<usize> = rest.iter().copied().filter(|&d| d > first).collect();
     let perm: Vec<isize> = before
         .iter()
-        .chain(&dims)
+        .chain(dims)
         .chain(&after)
         .map(|&d| d as isize)
         .collect();
-    let moved = ops::transpose(view, Some(&perm), s).or_raise()?;
-    let sizes: Vec<usize> = dims.iter().map(|&d| view.shape()[d]).collect();
-    let total: usize = sizes.iter().product();
-    let mut merged: Vec<isize> = before.iter().map(|&d| view.shape()[d] as isize).collect();
-    merged.push(total as isize);
-    merged.extend(after.iter().map(|&d| view.shape()[d] as isize));
-    let source = ops::reshape(&moved, &merged, s).or_raise()?;
+    let moved = ops::transpose(x, Some(&perm), s).or_raise()?;
+    let sizes: Vec<usize> = dims.iter().map(|&d| x.shape()[d]).collect();
+    let mut merged: Vec<isize> = before.iter().map(|&d| x.shape()[d] as isize).collect();
+    merged.push(sizes.iter().product::<usize>() as isize);
+    merged.extend(after.iter().map(|&d| x.shape()[d] as isize));
+    Ok(Merged {
+        array: ops::reshape(&moved, &merged, s).or_raise()?,
+        before,
+        after,
+        sizes,
+        perm,
+    })
+}
 
+/// The index arrays (any integer dtype), broadcast together, as one linear (row-major) index
+/// into dims of `sizes` merged. Negatives count from the end of their dim; an index out of range
+/// in any array makes the linear index out of range too (`prod(sizes)`), so the gather or
+/// scatter fails rather than touching another element.
+fn linear_index(arrays: &[Array], sizes: &[usize], s: StreamOrDevice) -> PyResult<Array> {
     let int64 = |v: i64| ops::full(&[], v, Some(Dtype::Int64), s).or_raise();
     let idx: Vec<Array> = arrays
         .iter()
-        .map(|&(x, _)| ops::astype(x, Dtype::Int64, s).or_raise())
+        .map(|x| ops::astype(x, Dtype::Int64, s).or_raise())
         .collect::<PyResult<_>>()?;
     let idx = ops::broadcast_arrays(&idx, s).or_raise()?;
-    let mut linear = int64(0)?;
+    let total: usize = sizes.iter().product();
+    let zero = int64(0)?;
+    let mut linear = zero.clone();
     let mut invalid: Option<Array> = None;
     let mut stride = total as i64;
-    for (x, &n) in idx.iter().zip(&sizes) {
+    for (x, &n) in idx.iter().zip(sizes) {
         let n_arr = int64(n as i64)?;
-        let zero = int64(0)?;
         let negative = ops::less(x, &zero, s).or_raise()?;
         let x = ops::where_(&negative, &ops::add(x, &n_arr, s).or_raise()?, x, s).or_raise()?;
         let out_of_range = ops::logical_or(
@@ -301,9 +317,23 @@ fn combine(
         let term = ops::multiply(&x, &int64(stride)?, s).or_raise()?;
         linear = ops::add(&linear, &term, s).or_raise()?;
     }
-    let invalid = invalid.expect("at least two index arrays");
-    let linear = ops::where_(&invalid, &int64(total as i64)?, &linear, s).or_raise()?;
-    Ok((source, linear))
+    let invalid = invalid.expect("at least one index array");
+    let linear = ops::broadcast_to(&linear, invalid.shape(), s).or_raise()?;
+    ops::where_(&invalid, &int64(total as i64)?, &linear, s).or_raise()
+}
+
+/// Several index arrays as one: the dims they index merged (see [`merge_dims`]) and one linear
+/// index into the merged dim (see [`linear_index`]).
+fn combine(
+    view: &Array,
+    arrays: &[(&Array, usize)],
+    s: StreamOrDevice,
+) -> PyResult<(Array, Array)> {
+    let dims: Vec<usize> = arrays.iter().map(|&(_, d)| d).collect();
+    let m = merge_dims(view, &dims, s)?;
+    let idx: Vec<Array> = arrays.iter().map(|&(x, _)| x.clone()).collect();
+    let linear = linear_index(&idx, &m.sizes, s)?;
+    Ok((m.array, linear))
 }
 
 /// `value` as an array for an assignment into `a`: a Python scalar takes `a`'s dtype.
@@ -336,16 +366,9 @@ pub fn setitem(a: &Array, index: &Bound<'_, PyAny>, value: &Bound<'_, PyAny>) ->
     let items = parse_index(index)?;
     let v = value_array(a, value)?;
     let p = plan(a.shape(), &items)?;
-    let arrays: Vec<(usize, &Array)> = items
-        .iter()
-        .enumerate()
-        .filter_map(|(k, i)| match i {
-            Item::Array(x) => Some((k, x)),
-            _ => None,
-        })
-        .collect();
-    match arrays[..] {
-        [] => {
+    let arrays = items.iter().filter(|i| matches!(i, Item::Array(_))).count();
+    match arrays {
+        0 => {
             let out_shape: Vec<usize> = p.out_shape.iter().map(|&d| d as usize).collect();
             let v = fit_value(&v, &out_shape)?;
             let slice_shape: Vec<isize> = p.dims.iter().map(|d| d.len as isize).collect();
@@ -360,33 +383,73 @@ pub fn setitem(a: &Array, index: &Bound<'_, PyAny>, value: &Bound<'_, PyAny>) ->
             }
             ops::slice_update(a, &v, &start, &stop, &step, ()).or_raise()
         }
-        [(k, idx)] => {
-            let only_whole = items.iter().enumerate().all(|(j, i)| {
-                j == k || matches!(i, Item::Ellipsis) || matches!(i, Item::Slice(None, None, 1))
-            });
-            if !only_whole {
-                return Err(PyValueError::new_err(
-                    "[setitem] assigning through an integer array works with whole slices (`:`, `...`) as the other indices only",
-                ));
-            }
-            let axis = p.places[k].0.expect("an array index consumes a dim");
-            let n = idx.size();
-            let flat = ops::reshape(idx, &[-1], ()).or_raise()?;
-            let mut ishape = vec![1isize; a.ndim()];
-            ishape[axis] = n as isize;
-            let indices = ops::reshape(&flat, &ishape, ()).or_raise()?;
-            // The value fits what `a[index]` reads, then loses the index's own shape.
-            let mut read: Vec<usize> = a.shape()[..axis].to_vec();
-            read.extend_from_slice(idx.shape());
-            read.extend_from_slice(&a.shape()[axis + 1..]);
-            let v = fit_value(&v, &read)?;
-            let mut vshape: Vec<isize> = a.shape().iter().map(|&d| d as isize).collect();
-            vshape[axis] = n as isize;
-            let v = ops::reshape(&v, &vshape, ()).or_raise()?;
-            ops::put_along_axis(a, &indices, &v, Some(axis as isize), ()).or_raise()
-        }
-        _ => Err(PyValueError::new_err(
-            "[setitem] assigning through several integer arrays is not supported in rill",
-        )),
+        _ => set_advanced(a, &items, &p, &v),
     }
+}
+
+/// `a[index] = v` with integer arrays in the index (and ints, whole slices or `...` elsewhere):
+/// the indexed dims merged, one linear index into them, and a `put_along_axis` there.
+fn set_advanced(a: &Array, items: &[Item], p: &Plan, v: &Array) -> PyResult<Array> {
+    let s = StreamOrDevice::Default;
+    let mut idx = Vec::new();
+    let mut dims = Vec::new();
+    for (item, place) in items.iter().zip(&p.places) {
+        match item {
+            Item::Int(i) => {
+                idx.push(ops::full(&[], *i as i64, Some(Dtype::Int64), s).or_raise()?);
+                dims.push(place.0.expect("an int consumes a dim"));
+            }
+            Item::Array(x) => {
+                idx.push(x.clone());
+                dims.push(place.0.expect("an array index consumes a dim"));
+            }
+            Item::Ellipsis | Item::Slice(None, None, 1) => {}
+            _ => {
+                return Err(PyValueError::new_err(
+                    "[setitem] with integer arrays in the index, the other indices must be ints, whole slices (`:`) or `...`",
+                ))
+            }
+        }
+    }
+    let m = merge_dims(a, &dims, s)?;
+    let linear = linear_index(&idx, &m.sizes, s)?;
+    let shape_of = |ds: &[usize]| -> Vec<usize> { ds.iter().map(|&d| a.shape()[d]).collect() };
+    let (before, after) = (shape_of(&m.before), shape_of(&m.after));
+    let b = linear.shape().to_vec();
+    // The value fits what `a[index]` reads, in NumPy's order of dims...
+    let read: Vec<usize> = if advanced_adjacent(items) {
+        [&before[..], &b[..], &after[..]].concat()
+    } else {
+        [&b[..], &before[..], &after[..]].concat()
+    };
+    let mut v = fit_value(v, &read)?;
+    if !advanced_adjacent(items) {
+        // ... and is put in the merged array's order: `before + b + after`.
+        let (nb, nf) = (b.len(), before.len());
+        let perm: Vec<isize> = (nb..nb + nf)
+            .chain(0..nb)
+            .chain(nb + nf..read.len())
+            .map(|d| d as isize)
+            .collect();
+        v = ops::transpose(&v, Some(&perm), s).or_raise()?;
+    }
+    let k: usize = b.iter().product();
+    let as_isize = |v: Vec<usize>| -> Vec<isize> { v.into_iter().map(|d| d as isize).collect() };
+    let v = ops::reshape(&v, &as_isize([&before[..], &[k], &after[..]].concat()), s).or_raise()?;
+    let mut ishape = vec![1isize; before.len() + 1 + after.len()];
+    ishape[before.len()] = k as isize;
+    let indices = ops::reshape(&linear, &ishape, s).or_raise()?;
+    let out =
+        ops::put_along_axis(&m.array, &indices, &v, Some(before.len() as isize), s).or_raise()?;
+    let unmerged = ops::reshape(
+        &out,
+        &as_isize([&before[..], &m.sizes[..], &after[..]].concat()),
+        s,
+    )
+    .or_raise()?;
+    let mut inverse = vec![0isize; m.perm.len()];
+    for (j, &d) in m.perm.iter().enumerate() {
+        inverse[d as usize] = j as isize;
+    }
+    ops::transpose(&unmerged, Some(&inverse), s).or_raise()
 }

@@ -299,7 +299,8 @@ class array:
     def __setitem__(self, index: Any, value: ArrayLike) -> None:
         """``a[index] = value``: the object then holds a new array with ``value`` (broadcast to
         ``a[index]``'s shape, cast to ``a``'s dtype) written there; arrays built from the old one
-        keep their values. Basic indices, or one integer array with whole slices elsewhere."""
+        keep their values. Basic indices, or integer arrays with ints, whole slices or ``...``
+        elsewhere (repeated indices: the last write wins)."""
     def __matmul__(self, other: Union[array, np.ndarray]) -> array:
         """``a @ b``: ``matmul``."""
     def __rmatmul__(self, other: Union[array, np.ndarray]) -> array:
