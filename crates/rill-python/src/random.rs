@@ -69,6 +69,24 @@ fn number(op: &str, name: &str, obj: &Bound<'_, PyAny>) -> PyResult<f64> {
     }
 }
 
+/// An optional parameter (None when absent or None).
+fn optional_param(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Param>> {
+    obj.filter(|x| !x.is_none()).map(param).transpose()
+}
+
+/// Whether an optional parameter is absent or a number (so the core's scalar form applies).
+fn is_number(p: &Option<Param>) -> bool {
+    !matches!(p, Some(Param::Array(_)))
+}
+
+/// The number of an optional parameter, `default` when absent.
+fn number_or(p: &Option<Param>, default: f64) -> f64 {
+    match p {
+        Some(Param::Number(v)) => *v,
+        _ => default,
+    }
+}
+
 /// Checks that parameters of shape `param_shape` broadcast to `shape` without changing it.
 fn check_broadcast(op: &str, param_shape: &[usize], shape: &[usize]) -> PyResult<()> {
     match rill_core::shape::broadcast_shapes("random", param_shape, shape) {
@@ -121,15 +139,10 @@ pub fn uniform(
         let shape = shape_or("uniform", shape, &[])?;
         let dtype = dtype.map_or(Dtype::Float32, |d| d.0);
         let key = key_arg(key)?;
-        let lo = low.filter(|x| !x.is_none()).map(param).transpose()?;
-        let hi = high.filter(|x| !x.is_none()).map(param).transpose()?;
-        let is_number = |p: &Option<Param>| !matches!(p, Some(Param::Array(_)));
+        let lo = optional_param(low)?;
+        let hi = optional_param(high)?;
         if is_number(&lo) && is_number(&hi) {
-            let v = |p: &Option<Param>, d: f64| match p {
-                Some(Param::Number(v)) => *v,
-                _ => d,
-            };
-            let (l, h) = (v(&lo, 0.0), v(&hi, 1.0));
+            let (l, h) = (number_or(&lo, 0.0), number_or(&hi, 1.0));
             return out(random::uniform(l, h, &shape, dtype, key.as_ref(), s));
         }
         // `low + (high - low) * u` with `u` uniform in [0, 1): the same steps as MLX.
@@ -160,33 +173,25 @@ pub fn normal(
         let shape = shape_or("normal", shape, &[])?;
         let dtype = dtype.map_or(Dtype::Float32, |d| d.0);
         let key = key_arg(key)?;
-        let loc = loc.filter(|x| !x.is_none()).map(param).transpose()?;
-        let scale = scale.filter(|x| !x.is_none()).map(param).transpose()?;
-        let (l, sc) = match (&loc, &scale) {
-            (None | Some(Param::Number(_)), None | Some(Param::Number(_))) => {
-                let v = |p: &Option<Param>, d: f64| match p {
-                    Some(Param::Number(v)) => *v,
-                    _ => d,
-                };
-                (v(&loc, 0.0), v(&scale, 1.0))
-            }
-            _ => {
-                // Array parameters: scale and shift standard draws.
-                let mut z = random::normal(&shape, dtype, 0.0, 1.0, key.as_ref(), s).or_raise()?;
-                if let Some(p) = scale {
-                    let sc = as_array(p, dtype, s)?;
-                    check_broadcast("normal", sc.shape(), &shape)?;
-                    z = ops::multiply(&sc, &z, s).or_raise()?;
-                }
-                if let Some(p) = loc {
-                    let l = as_array(p, dtype, s)?;
-                    check_broadcast("normal", l.shape(), &shape)?;
-                    z = ops::add(&l, &z, s).or_raise()?;
-                }
-                return Ok(PyArray::new(z));
-            }
-        };
-        out(random::normal(&shape, dtype, l, sc, key.as_ref(), s))
+        let loc = optional_param(loc)?;
+        let scale = optional_param(scale)?;
+        if is_number(&loc) && is_number(&scale) {
+            let (l, sc) = (number_or(&loc, 0.0), number_or(&scale, 1.0));
+            return out(random::normal(&shape, dtype, l, sc, key.as_ref(), s));
+        }
+        // Array parameters: standard draws scaled, then shifted.
+        let mut z = random::normal(&shape, dtype, 0.0, 1.0, key.as_ref(), s).or_raise()?;
+        if let Some(p) = scale {
+            let sc = as_array(p, dtype, s)?;
+            check_broadcast("normal", sc.shape(), &shape)?;
+            z = ops::multiply(&sc, &z, s).or_raise()?;
+        }
+        if let Some(p) = loc {
+            let l = as_array(p, dtype, s)?;
+            check_broadcast("normal", l.shape(), &shape)?;
+            z = ops::add(&l, &z, s).or_raise()?;
+        }
+        Ok(PyArray::new(z))
     })
 }
 

@@ -16,6 +16,7 @@ use rill_core::{ops, Array, Dtype, StreamOrDevice};
 
 type ReduceFn = fn(&Array, Option<&[isize]>, bool, StreamOrDevice) -> rill_core::Result<Array>;
 type ArgReduceFn = fn(&Array, Option<isize>, bool, StreamOrDevice) -> rill_core::Result<Array>;
+type VarFn = fn(&Array, Option<&[isize]>, bool, usize, StreamOrDevice) -> rill_core::Result<Array>;
 type ScanFn = fn(&Array, Option<isize>, bool, bool, StreamOrDevice) -> rill_core::Result<Array>;
 
 /// An `axis` argument: None, an int or a sequence of ints.
@@ -54,20 +55,20 @@ fn dof(ddof: i64, correction: Option<i64>, op: &str) -> PyResult<usize> {
 }
 
 fn variance(
-    op: &str,
+    f: VarFn,
     a: &Array,
     axis: Option<&Bound<'_, PyAny>>,
     keepdims: bool,
     ddof: usize,
     stream: Option<StreamArg>,
 ) -> PyResult<PyArray> {
-    let axes = axes_arg(axis)?;
-    let s = sod(stream);
-    out(if op == "std" {
-        ops::std(a, axes.as_deref(), keepdims, ddof, s)
-    } else {
-        ops::var(a, axes.as_deref(), keepdims, ddof, s)
-    })
+    out(f(
+        a,
+        axes_arg(axis)?.as_deref(),
+        keepdims,
+        ddof,
+        sod(stream),
+    ))
 }
 
 /// A scan, with `dtype` (cumsum and cumprod) converting the input first.
@@ -225,7 +226,7 @@ pub fn var(
 ) -> PyResult<PyArray> {
     guard(|| {
         variance(
-            "var",
+            ops::var,
             &arg(a)?,
             axis,
             keepdims,
@@ -247,7 +248,7 @@ pub fn std_dev(
 ) -> PyResult<PyArray> {
     guard(|| {
         variance(
-            "std",
+            ops::std,
             &arg(a)?,
             axis,
             keepdims,
@@ -292,7 +293,7 @@ impl PyArray {
     ) -> PyResult<PyArray> {
         guard(|| {
             let d = dof(ddof, correction, "var")?;
-            variance("var", &self.get(), axis, keepdims, d, stream)
+            variance(ops::var, &self.get(), axis, keepdims, d, stream)
         })
     }
 
@@ -309,7 +310,7 @@ impl PyArray {
     ) -> PyResult<PyArray> {
         guard(|| {
             let d = dof(ddof, correction, "std")?;
-            variance("std", &self.get(), axis, keepdims, d, stream)
+            variance(ops::std, &self.get(), axis, keepdims, d, stream)
         })
     }
 }
