@@ -50,8 +50,3 @@ def assert_array(x, expected, dtype=None, rtol=1e-6, atol=0.0):
         np.testing.assert_array_equal(got, expected)
     else:
         np.testing.assert_allclose(got, expected, rtol=rtol, atol=atol, equal_nan=True)
-
-
-PHASE2_UNARY = pytest.mark.xfail(
-    strict=True, raises=ValueError, reason="phase 2: needs the unary CPU kernels"
-)

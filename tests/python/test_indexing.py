@@ -1,4 +1,5 @@
-"""`a[...]` with ints, slices (negative steps), None and Ellipsis, against NumPy."""
+"""`a[...]` and `a[...] = v` with ints, slices (negative steps), None, Ellipsis and integer
+arrays, against NumPy."""
 
 import numpy as np
 import pytest
@@ -75,8 +76,144 @@ def test_indexing_errors():
         a[True]
 
 
-@pytest.mark.xfail(strict=True, raises=ValueError, reason="phase 2: needs take (gather)")
 def test_integer_array_indexing():
     a = mx.array(X[0, 0])
     assert_array(a[mx.array([0, 2])], X[0, 0][[0, 2]])
     assert_array(a[[0, 2]], X[0, 0][[0, 2]])
+    assert_array(a[np.array([[4, 0], [-1, 2]])], X[0, 0][np.array([[4, 0], [-1, 2]])])
+
+
+RNG = np.random.default_rng(5)
+
+
+def ints(n, shape):
+    """Random indices for an axis of size n, negatives included."""
+    return RNG.integers(-n, n, shape)
+
+
+# X has shape (2, 3, 5, 4).
+ADVANCED = [
+    ints(2, (2, 2)), (ints(2, (3,)),), (slice(None), ints(3, (3,))),
+    (Ellipsis, ints(4, (4, 1))), (1, ints(3, (3,))), (ints(2, (2,)), 0),
+    (0, slice(None), ints(5, (3,))), (slice(None), 1, ints(5, (2, 3))),
+    (slice(1, None), ints(3, (2,)), slice(None, None, -1)), (None, 1, ints(3, (3,)), None),
+    (Ellipsis, ints(5, (3,)), 2), (0, Ellipsis, ints(4, (4, 1))),
+    (ints(2, (2, 2)), ints(3, (2,))), (0, ints(3, (3,)), ints(5, (3,))),
+    (ints(2, (2, 2)), slice(None), ints(5, (2, 2))), (slice(None), ints(3, (2, 1)), ints(5, (3,))),
+    (ints(2, (2, 2)), 1, ints(5, (2, 2)), 0), ([1, 0], slice(None), 0, [3, 2]),
+    (ints(2, (3,)), ints(3, (3,)), ints(5, (3,)), ints(4, (3,))),
+]
+
+
+@pytest.mark.parametrize("index", ADVANCED, ids=[repr(i) for i in range(len(ADVANCED))])
+def test_advanced_indexing_matches_numpy(index):
+    a = mx.array(X)
+    expected = X[index]
+    got = a[tuple(mx.array(i) if isinstance(i, np.ndarray) else i for i in index)
+            if isinstance(index, tuple) else mx.array(index)]
+    assert_array(got, expected)
+    # NumPy arrays and lists index alike.
+    assert_array(a[index], expected)
+
+
+def test_advanced_index_errors():
+    a = mx.array(X)
+    with pytest.raises(ValueError, match="bool"):
+        a[mx.array([True, False])]
+    with pytest.raises(ValueError, match="float"):
+        a[mx.array([0.5])]
+    with pytest.raises(RuntimeError):
+        mx.eval(a[mx.array([5])])
+    with pytest.raises(RuntimeError):
+        mx.eval(a[mx.array([0]), mx.array([3])])
+
+
+SET_INDICES = [
+    0, -1, (1, 2), (slice(None), 1), (slice(None, None, -1), slice(1, None, 2)),
+    (Ellipsis, 3), (0, None, slice(None, None, -2)), slice(5, 9), (1, slice(None, None, -2), -1, 0),
+]
+
+
+@pytest.mark.parametrize("index", SET_INDICES, ids=[repr(i) for i in SET_INDICES])
+def test_setitem_basic_matches_numpy(index):
+    rng = np.random.default_rng(2)
+    ref = X.copy()
+    shape = ref[index].shape
+    value = rng.integers(-50, 50, shape).astype(np.int32)
+    ref[index] = value
+    a = mx.array(X)
+    derived = a + 0
+    a[index] = mx.array(value)
+    assert_array(a, ref)
+    # A scalar broadcasts, and is cast to the array's dtype.
+    ref[index] = 7
+    a[index] = 7
+    assert_array(a, ref, mx.int32)
+    # Arrays made from the old value do not change: arrays are values.
+    assert_array(derived, X)
+
+
+def test_setitem_broadcasts_and_keeps_other_arrays():
+    a = mx.array(np.zeros((3, 4), np.float32))
+    b = a
+    view = a[0]
+    a[1] = mx.array([1.0, 2.0, 3.0, 4.0])
+    a[:, 0] = mx.array([[9.0, 9.0, 9.0]])
+    assert a.tolist()[1] == [9.0, 2.0, 3.0, 4.0]
+    assert b is a
+    assert view.tolist() == [0.0, 0.0, 0.0, 0.0]
+    with pytest.raises(ValueError, match="setitem"):
+        a[0] = mx.zeros((3,))
+
+
+def test_setitem_with_an_integer_array():
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((4, 5)).astype(np.float32)
+    for index, shape in (([2, 0], (2, 5)), ((slice(None), np.array([4, 1, 1])), (4, 3)),
+                         ((Ellipsis, np.array([[0], [3]])), (4, 2, 1))):
+        ref = x.copy()
+        value = rng.standard_normal(shape).astype(np.float32)
+        # Repeated indices write their last value, as NumPy does.
+        ref[index] = value
+        a = mx.array(x)
+        a[index] = mx.array(value)
+        assert_array(a, ref)
+    a = mx.array(x)
+    a[[1, 3]] = 0.0
+    ref = x.copy()
+    ref[[1, 3]] = 0.0
+    assert_array(a, ref)
+    with pytest.raises(ValueError, match="setitem"):
+        a[1:, [1, 2]] = 1.0
+
+
+SET_ADVANCED = [
+    (0, [1, 2]), ([1, 0], 2), (slice(None), [0, 2], [4, -1]), ([[1], [0]], slice(None), [0, 3]),
+    (Ellipsis, [1, 3]), (1, Ellipsis, [0, 2, 3]), ([0, 1], [2, 0], [4, 1], [3, 3]),
+    (-1, slice(None), np.array([[0, 1], [2, 3]]), 1), (slice(None), 2, slice(None), [-1, 0]),
+]
+
+
+@pytest.mark.parametrize("index", SET_ADVANCED, ids=[repr(i) for i in range(len(SET_ADVANCED))])
+def test_setitem_advanced_matches_numpy(index):
+    rng = np.random.default_rng(4)
+    ref = X.copy()
+    value = rng.integers(-50, 50, ref[index].shape).astype(np.int32)
+    ref[index] = value
+    a = mx.array(X)
+    a[index] = mx.array(value)
+    assert_array(a, ref)
+    # A value that broadcasts (one row of the last dim read).
+    ref = X.copy()
+    row = rng.integers(-50, 50, ref[index].shape[-1:]).astype(np.int32)
+    ref[index] = row
+    a = mx.array(X)
+    a[index] = row
+    assert_array(a, ref)
+
+
+def test_setitem_out_of_range_array_fails_on_evaluation():
+    a = mx.array(X)
+    a[0, [1, 7]] = 0
+    with pytest.raises(RuntimeError):
+        mx.eval(a)

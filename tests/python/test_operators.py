@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import rill.core as mx
-from conftest import PHASE2_UNARY, assert_array
+from conftest import assert_array
 
 DTYPE_NAMES = ["bool", "uint8", "uint16", "uint32", "uint64", "int8", "int16", "int32", "int64",
                "float16", "bfloat16", "float32", "float64", "complex64"]
@@ -263,7 +263,6 @@ def test_weak_scalars_match_mlx(scalar, op, mlx):
                                        np.array(t.astype(mlx.complex64)), rtol=1e-2)
 
 
-@PHASE2_UNARY
 def test_unary_operators():
     a = mx.array([-1, 2])
     assert (-a).tolist() == [1, -2]

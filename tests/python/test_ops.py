@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import rill.core as mx
-from conftest import PHASE2_UNARY, assert_array
+from conftest import assert_array
 
 
 def test_full_zeros_ones():
@@ -178,14 +178,12 @@ ELEMENTWISE_UNARY = [
 ]
 
 
-@PHASE2_UNARY
 @pytest.mark.parametrize("name, ref", ELEMENTWISE_UNARY)
 def test_unary_functions_vs_numpy(name, ref, rng):
     x = (rng.random((3, 4)).astype(np.float32) + 0.1)
     assert_array(getattr(mx, name)(mx.array(x)), ref(x), rtol=1e-5, atol=1e-6)
 
 
-@PHASE2_UNARY
 def test_unary_methods_and_round_decimals(rng):
     x = rng.random((3, 4)).astype(np.float32) + 0.1
     a = mx.array(x)

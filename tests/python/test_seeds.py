@@ -2,8 +2,7 @@
 
 Where a seed puts work on `mx.gpu` and this machine has none, a second CPU stream stands in (the
 `gpu_stream` fixture), and the test also checks that asking for the GPU raises ValueError as MLX
-does. Examples that need ops bound in the next phase are strict xfails: they turn into failures
-the day those ops are bound, so the marks cannot be forgotten.
+does.
 """
 
 import numpy as np
@@ -11,12 +10,6 @@ import pytest
 
 import rill.core as mx
 from conftest import HAS_GPU, assert_array
-
-NEEDS_SUM = pytest.mark.xfail(strict=True, raises=AttributeError, reason="phase 2: needs mx.sum")
-NEEDS_RANDOM = pytest.mark.xfail(
-    strict=True, raises=AttributeError, reason="phase 2: needs mx.random and matmul"
-)
-
 
 # ---------------------------------------------------------------- seed 000: Devices
 
@@ -46,7 +39,6 @@ def test_seed000_set_default_device_gpu_if_available():
         assert mx.default_device() == mx.cpu
 
 
-@NEEDS_SUM
 def test_seed000_devices_full_example():
     with mx.default_device(mx.cpu):
         x = mx.ones((1024, 1024))
@@ -79,7 +71,6 @@ def test_seed000_float64_on_cpu_scoped_and_per_op():
 # ---------------------------------------------------------------- seed 000: Streams
 
 
-@NEEDS_RANDOM
 def test_seed000_streams_example():
     s = mx.new_stream()
     with mx.stream(s):
@@ -108,7 +99,6 @@ def test_seed000_streams_example_with_bound_ops():
     assert float(z[5, 7]) == 3.0
 
 
-@NEEDS_RANDOM
 def test_seed000_cpu_and_gpu_in_parallel(gpu_stream):
     # Two inputs
     a = mx.random.uniform(shape=(2048, 2048))

@@ -38,7 +38,8 @@ impl PyArray {
     pub fn get(&self) -> Array {
         self.inner.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
-    fn set(&self, a: Array) {
+    /// Replaces the array this object holds (in-place operators, item assignment).
+    pub(crate) fn set(&self, a: Array) {
         *self.inner.lock().unwrap_or_else(|e| e.into_inner()) = a;
     }
 }
@@ -161,6 +162,16 @@ impl PyArray {
         guard(|| {
             Ok(PyArray::new(
                 ops::transpose(&self.get(), None, ()).or_raise()?,
+            ))
+        })
+    }
+
+    /// The array with its last two dimensions swapped (a batch of matrices transposed).
+    #[getter(mT)]
+    fn m_t(&self) -> PyResult<PyArray> {
+        guard(|| {
+            Ok(PyArray::new(
+                ops::swapaxes(&self.get(), -2, -1, ()).or_raise()?,
             ))
         })
     }
@@ -313,6 +324,16 @@ impl PyArray {
 
     fn __getitem__(&self, py: Python<'_>, index: &Bound<'_, PyAny>) -> PyResult<Py<PyArray>> {
         guard(|| wrap(py, indexing::getitem(&self.get(), index)?))
+    }
+
+    /// `a[index] = value`: this object then holds a new array with `value` (broadcast, cast to
+    /// the array's dtype) written at `index`; other arrays built from the old one are unchanged.
+    fn __setitem__(&self, index: &Bound<'_, PyAny>, value: &Bound<'_, PyAny>) -> PyResult<()> {
+        guard(|| {
+            let updated = indexing::setitem(&self.get(), index, value)?;
+            self.set(updated);
+            Ok(())
+        })
     }
 
     // --- comparisons: elementwise, returning arrays ---

@@ -1,22 +1,34 @@
-//! `a[index]` with integers, slices (any step, negative included), `None` and `...`, as NumPy's
-//! basic indexing. The result is a view: one `slice` and one `reshape`, no copy.
+//! `a[index]` and `a[index] = value`, as NumPy indexes.
 //!
-//! Indexing with arrays (`a[[0, 2]]`, `a[mx.array(...)]`) needs the gather kernel (`take`), which
-//! is bound in the next phase; until then it raises `ValueError` naming what is missing.
+//! Basic indexing (ints, slices with any step, `None`, `...`) is a view: one `slice` and one
+//! `reshape`, no copy. Integer arrays (rill or NumPy arrays, lists of ints) index as NumPy's
+//! "advanced" indices: the arrays (and the ints beside them) broadcast together, and their shape
+//! replaces the dims they index, in place when they are adjacent in the index and first
+//! otherwise. It is done by a basic view with whole slices where the arrays are, then a `take`
+//! (several arrays are first combined into one linear index over their dims, merged). An index
+//! out of range in an array is found when the gather runs: evaluating raises RuntimeError.
+//!
+//! Assignment writes a new array into the same Python object (as MLX does): basic indices
+//! through `slice_update`; integer arrays (with ints, whole slices or `...` elsewhere) through
+//! one linear index into the dims they index, merged, and `put_along_axis` (where indices repeat,
+//! the last write wins). Boolean masks are not supported, as in MLX.
 
 use crate::array::PyArray;
+use crate::convert::{py_scalar, to_array, weak_scalar};
 use crate::errors::OrRaise;
 use pyo3::exceptions::{PyIndexError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyEllipsis, PyList, PyNone, PySlice, PyTuple};
 use rill_core::ops::{self, SliceDim};
-use rill_core::Array;
+use rill_core::{Array, Dtype, StreamOrDevice};
 
 enum Item {
     Int(isize),
     Slice(Option<isize>, Option<isize>, isize),
     NewAxis,
     Ellipsis,
+    /// An integer array of indices.
+    Array(Array),
 }
 
 fn type_name(obj: &Bound<'_, PyAny>) -> String {
@@ -24,6 +36,23 @@ fn type_name(obj: &Bound<'_, PyAny>) -> String {
         .name()
         .map(|n| n.to_string())
         .unwrap_or_default()
+}
+
+/// An array used as an index: it must hold integers.
+fn index_array(a: Array) -> PyResult<Item> {
+    if a.dtype().is_integer() {
+        return Ok(Item::Array(a));
+    }
+    Err(PyValueError::new_err(format!(
+        "Cannot index a rill array with an array of {} (shape {:?}): indices must be integers{}",
+        a.dtype(),
+        a.shape(),
+        if a.dtype().is_bool() {
+            " (boolean masks are not supported, as in MLX)"
+        } else {
+            ""
+        }
+    )))
 }
 
 fn parse(obj: &Bound<'_, PyAny>) -> PyResult<Item> {
@@ -51,17 +80,17 @@ fn parse(obj: &Bound<'_, PyAny>) -> PyResult<Item> {
             let i = crate::convert::item(obj.py(), &a)?;
             return Ok(Item::Int(i.bind(obj.py()).extract()?));
         }
-        return Err(array_index_error());
+        return index_array(a);
     }
     if obj.is_instance_of::<PyList>() {
-        return Err(array_index_error());
+        return index_array(to_array(obj, None)?);
     }
     // Integers, and objects that act as one (NumPy integer scalars).
     if let Ok(i) = obj.extract::<isize>() {
         return Ok(Item::Int(i));
     }
     if obj.hasattr("__array__")? {
-        return Err(array_index_error());
+        return index_array(to_array(obj, None)?);
     }
     Err(PyValueError::new_err(format!(
         "Cannot index a rill array with an object of type {}.",
@@ -69,22 +98,28 @@ fn parse(obj: &Bound<'_, PyAny>) -> PyResult<Item> {
     )))
 }
 
-fn array_index_error() -> PyErr {
-    PyValueError::new_err(
-        "indexing with an array of indices needs `take`, which this build of rill.core does not bind yet",
-    )
+fn parse_index(index: &Bound<'_, PyAny>) -> PyResult<Vec<Item>> {
+    match index.cast::<PyTuple>() {
+        Ok(t) => t.iter().map(|x| parse(&x)).collect(),
+        Err(_) => Ok(vec![parse(index)?]),
+    }
 }
 
-/// `a[index]`.
-pub fn getitem(a: &Array, index: &Bound<'_, PyAny>) -> PyResult<Array> {
-    let items: Vec<Item> = match index.cast::<PyTuple>() {
-        Ok(t) => t.iter().map(|x| parse(&x)).collect::<PyResult<_>>()?,
-        Err(_) => vec![parse(index)?],
-    };
-    let ndim = a.ndim();
+/// The basic part of an index: what to slice from each dim of the array, the shape of the result,
+/// and for each item the dim of `a` it consumes and the dim of the result it becomes.
+struct Plan {
+    dims: Vec<SliceDim>,
+    out_shape: Vec<isize>,
+    /// Per item: (dim of `a`, dim of the result) where it has them.
+    places: Vec<(Option<usize>, Option<usize>)>,
+}
+
+/// Plans `items` on `shape`, with every array item taken as a whole slice.
+fn plan(shape: &[usize], items: &[Item]) -> PyResult<Plan> {
+    let ndim = shape.len();
     let consumed = items
         .iter()
-        .filter(|i| matches!(i, Item::Int(_) | Item::Slice(..)))
+        .filter(|i| matches!(i, Item::Int(_) | Item::Slice(..) | Item::Array(_)))
         .count();
     let ellipses = items.iter().filter(|i| matches!(i, Item::Ellipsis)).count();
     if ellipses > 1 {
@@ -94,57 +129,327 @@ pub fn getitem(a: &Array, index: &Bound<'_, PyAny>) -> PyResult<Array> {
     }
     if consumed > ndim {
         return Err(PyValueError::new_err(format!(
-            "Too many indices for array with {ndim} dimensions (shape {:?}).",
-            a.shape()
+            "Too many indices for array with {ndim} dimensions (shape {shape:?})."
         )));
     }
-    let mut dims: Vec<SliceDim> = Vec::with_capacity(ndim);
-    let mut out_shape: Vec<isize> = Vec::with_capacity(ndim + items.len());
-    let mut d = 0usize;
     let whole = |d: usize| SliceDim {
         start: 0,
         step: 1,
-        len: a.shape()[d],
+        len: shape[d],
     };
-    for item in &items {
+    let mut p = Plan {
+        dims: Vec::with_capacity(ndim),
+        out_shape: Vec::with_capacity(ndim + items.len()),
+        places: Vec::with_capacity(items.len()),
+    };
+    let mut d = 0usize;
+    for item in items {
         match *item {
             Item::Int(i) => {
-                let n = a.shape()[d];
+                let n = shape[d];
                 let j = if i < 0 { i + n as isize } else { i };
                 if j < 0 || j >= n as isize {
                     return Err(PyIndexError::new_err(format!(
                         "index {i} is out of bounds for axis {d} with size {n}"
                     )));
                 }
-                dims.push(SliceDim {
+                p.dims.push(SliceDim {
                     start: j as usize,
                     step: 1,
                     len: 1,
                 });
+                p.places.push((Some(d), None));
                 d += 1;
             }
             Item::Slice(start, stop, step) => {
-                let sd =
-                    SliceDim::normalize("slice", start, stop, step, a.shape()[d]).or_raise()?;
-                out_shape.push(sd.len as isize);
-                dims.push(sd);
+                let sd = SliceDim::normalize("slice", start, stop, step, shape[d]).or_raise()?;
+                p.places.push((Some(d), Some(p.out_shape.len())));
+                p.out_shape.push(sd.len as isize);
+                p.dims.push(sd);
                 d += 1;
             }
-            Item::NewAxis => out_shape.push(1),
+            Item::Array(_) => {
+                p.places.push((Some(d), Some(p.out_shape.len())));
+                p.out_shape.push(shape[d] as isize);
+                p.dims.push(whole(d));
+                d += 1;
+            }
+            Item::NewAxis => {
+                p.places.push((None, Some(p.out_shape.len())));
+                p.out_shape.push(1);
+            }
             Item::Ellipsis => {
+                p.places.push((None, None));
                 for _ in 0..ndim - consumed {
-                    dims.push(whole(d));
-                    out_shape.push(a.shape()[d] as isize);
+                    p.dims.push(whole(d));
+                    p.out_shape.push(shape[d] as isize);
                     d += 1;
                 }
             }
         }
     }
     while d < ndim {
-        dims.push(whole(d));
-        out_shape.push(a.shape()[d] as isize);
+        p.dims.push(whole(d));
+        p.out_shape.push(shape[d] as isize);
         d += 1;
     }
-    let view = ops::slice_dims(a, &dims, ()).or_raise()?;
-    ops::reshape(&view, &out_shape, ()).or_raise()
+    Ok(p)
+}
+
+/// Whether NumPy keeps the advanced indices' dims in place: the arrays and ints of the index
+/// form one run, with nothing else between them.
+fn advanced_adjacent(items: &[Item]) -> bool {
+    let advanced: Vec<usize> = items
+        .iter()
+        .enumerate()
+        .filter(|(_, i)| matches!(i, Item::Int(_) | Item::Array(_)))
+        .map(|(k, _)| k)
+        .collect();
+    advanced.windows(2).all(|w| w[1] == w[0] + 1)
+}
+
+/// `a[index]`.
+pub fn getitem(a: &Array, index: &Bound<'_, PyAny>) -> PyResult<Array> {
+    let items = parse_index(index)?;
+    let p = plan(a.shape(), &items)?;
+    let view = ops::slice_dims(a, &p.dims, ()).or_raise()?;
+    let view = ops::reshape(&view, &p.out_shape, ()).or_raise()?;
+    // The arrays and the dims of `view` they index.
+    let arrays: Vec<(&Array, usize)> = items
+        .iter()
+        .zip(&p.places)
+        .filter_map(|(item, place)| match item {
+            Item::Array(x) => Some((x, place.1.expect("an array index has a result dim"))),
+            _ => None,
+        })
+        .collect();
+    if arrays.is_empty() {
+        return Ok(view);
+    }
+    let s = StreamOrDevice::Default;
+    let first = arrays[0].1;
+    let (source, index) = match arrays.as_slice() {
+        [(idx, _)] => (view, Array::clone(idx)),
+        _ => combine(&view, &arrays, s)?,
+    };
+    let r = ops::take(&source, &index, Some(first as isize), s).or_raise()?;
+    if advanced_adjacent(&items) || first == 0 {
+        return Ok(r);
+    }
+    // NumPy puts the dims of separated advanced indices first.
+    let k = index.ndim();
+    let perm: Vec<isize> = (first..first + k)
+        .chain(0..first)
+        .chain(first + k..r.ndim())
+        .map(|d| d as isize)
+        .collect();
+    ops::transpose(&r, Some(&perm), s).or_raise()
+}
+
+/// `x` with `dims` (sorted) moved together, at the first one's place, and merged into one dim.
+struct Merged {
+    array: Array,
+    /// The other dims, before and after the merged one.
+    before: Vec<usize>,
+    after: Vec<usize>,
+    /// The sizes of the merged dims.
+    sizes: Vec<usize>,
+    /// The transpose that moved them.
+    perm: Vec<isize>,
+}
+
+fn merge_dims(x: &Array, dims: &[usize], s: StreamOrDevice) -> PyResult<Merged> {
+    let first = dims[0];
+    let rest: Vec<usize> = (0..x.ndim()).filter(|d| !dims.contains(d)).collect();
+    let before: Vec<usize> = rest.iter().copied().filter(|&d| d < first).collect();
+    let after: Vec<usize> = rest.iter().copied().filter(|&d| d > first).collect();
+    let perm: Vec<isize> = before
+        .iter()
+        .chain(dims)
+        .chain(&after)
+        .map(|&d| d as isize)
+        .collect();
+    let moved = ops::transpose(x, Some(&perm), s).or_raise()?;
+    let sizes: Vec<usize> = dims.iter().map(|&d| x.shape()[d]).collect();
+    let mut merged: Vec<isize> = before.iter().map(|&d| x.shape()[d] as isize).collect();
+    merged.push(sizes.iter().product::<usize>() as isize);
+    merged.extend(after.iter().map(|&d| x.shape()[d] as isize));
+    Ok(Merged {
+        array: ops::reshape(&moved, &merged, s).or_raise()?,
+        before,
+        after,
+        sizes,
+        perm,
+    })
+}
+
+/// The index arrays (any integer dtype), broadcast together, as one linear (row-major) index
+/// into dims of `sizes` merged. Negatives count from the end of their dim; an index out of range
+/// in any array makes the linear index out of range too (`prod(sizes)`), so the gather or
+/// scatter fails rather than touching another element.
+fn linear_index(arrays: &[Array], sizes: &[usize], s: StreamOrDevice) -> PyResult<Array> {
+    let int64 = |v: i64| ops::full(&[], v, Some(Dtype::Int64), s).or_raise();
+    let idx: Vec<Array> = arrays
+        .iter()
+        .map(|x| ops::astype(x, Dtype::Int64, s).or_raise())
+        .collect::<PyResult<_>>()?;
+    let idx = ops::broadcast_arrays(&idx, s).or_raise()?;
+    let total: usize = sizes.iter().product();
+    let zero = int64(0)?;
+    let mut linear = zero.clone();
+    let mut invalid: Option<Array> = None;
+    let mut stride = total as i64;
+    for (x, &n) in idx.iter().zip(sizes) {
+        let n_arr = int64(n as i64)?;
+        let negative = ops::less(x, &zero, s).or_raise()?;
+        let x = ops::where_(&negative, &ops::add(x, &n_arr, s).or_raise()?, x, s).or_raise()?;
+        let out_of_range = ops::logical_or(
+            &ops::less(&x, &zero, s).or_raise()?,
+            &ops::greater_equal(&x, &n_arr, s).or_raise()?,
+            s,
+        )
+        .or_raise()?;
+        invalid = Some(match invalid {
+            None => out_of_range,
+            Some(b) => ops::logical_or(&b, &out_of_range, s).or_raise()?,
+        });
+        stride /= n.max(1) as i64;
+        let term = ops::multiply(&x, &int64(stride)?, s).or_raise()?;
+        linear = ops::add(&linear, &term, s).or_raise()?;
+    }
+    let invalid = invalid.expect("at least one index array");
+    let linear = ops::broadcast_to(&linear, invalid.shape(), s).or_raise()?;
+    ops::where_(&invalid, &int64(total as i64)?, &linear, s).or_raise()
+}
+
+/// Several index arrays as one: the dims they index merged (see [`merge_dims`]) and one linear
+/// index into the merged dim (see [`linear_index`]).
+fn combine(
+    view: &Array,
+    arrays: &[(&Array, usize)],
+    s: StreamOrDevice,
+) -> PyResult<(Array, Array)> {
+    let dims: Vec<usize> = arrays.iter().map(|&(_, d)| d).collect();
+    let m = merge_dims(view, &dims, s)?;
+    let idx: Vec<Array> = arrays.iter().map(|&(x, _)| x.clone()).collect();
+    let linear = linear_index(&idx, &m.sizes, s)?;
+    Ok((m.array, linear))
+}
+
+/// `value` as an array for an assignment into `a`: a Python scalar takes `a`'s dtype.
+fn value_array(a: &Array, value: &Bound<'_, PyAny>) -> PyResult<Array> {
+    match py_scalar(value)? {
+        Some(v) => weak_scalar(a, v, StreamOrDevice::Default),
+        None => to_array(value, None),
+    }
+}
+
+/// `v` broadcast to `shape` for an assignment, leading size-1 dims beyond `shape`'s dropped
+/// (NumPy allows `a[0] = ones((1, 3))` for a row of 3).
+fn fit_value(v: &Array, shape: &[usize]) -> PyResult<Array> {
+    let mut v = v.clone();
+    while v.ndim() > shape.len() && v.shape()[0] == 1 {
+        let rest: Vec<isize> = v.shape()[1..].iter().map(|&d| d as isize).collect();
+        v = ops::reshape(&v, &rest, ()).or_raise()?;
+    }
+    match rill_core::shape::broadcast_shapes("setitem", v.shape(), shape) {
+        Ok(b) if b == shape => ops::broadcast_to(&v, shape, ()).or_raise(),
+        _ => Err(PyValueError::new_err(format!(
+            "[setitem] cannot assign a value of shape {:?} to an index of shape {shape:?}",
+            v.shape()
+        ))),
+    }
+}
+
+/// The array `a[index] = value` makes.
+pub fn setitem(a: &Array, index: &Bound<'_, PyAny>, value: &Bound<'_, PyAny>) -> PyResult<Array> {
+    let items = parse_index(index)?;
+    let v = value_array(a, value)?;
+    let p = plan(a.shape(), &items)?;
+    let arrays = items.iter().filter(|i| matches!(i, Item::Array(_))).count();
+    match arrays {
+        0 => {
+            let out_shape: Vec<usize> = p.out_shape.iter().map(|&d| d as usize).collect();
+            let v = fit_value(&v, &out_shape)?;
+            let slice_shape: Vec<isize> = p.dims.iter().map(|d| d.len as isize).collect();
+            let v = ops::reshape(&v, &slice_shape, ()).or_raise()?;
+            let (mut start, mut stop, mut step) = (vec![], vec![], vec![]);
+            for (sd, &n) in p.dims.iter().zip(a.shape()) {
+                let end = sd.start as isize + sd.step * sd.len as isize;
+                start.push(sd.start as isize);
+                // A stop before the first element, written so that Python's rules read it so.
+                stop.push(if end < 0 { -(n as isize) - 1 } else { end });
+                step.push(sd.step);
+            }
+            ops::slice_update(a, &v, &start, &stop, &step, ()).or_raise()
+        }
+        _ => set_advanced(a, &items, &p, &v),
+    }
+}
+
+/// `a[index] = v` with integer arrays in the index (and ints, whole slices or `...` elsewhere):
+/// the indexed dims merged, one linear index into them, and a `put_along_axis` there.
+fn set_advanced(a: &Array, items: &[Item], p: &Plan, v: &Array) -> PyResult<Array> {
+    let s = StreamOrDevice::Default;
+    let mut idx = Vec::new();
+    let mut dims = Vec::new();
+    for (item, place) in items.iter().zip(&p.places) {
+        match item {
+            Item::Int(i) => {
+                idx.push(ops::full(&[], *i as i64, Some(Dtype::Int64), s).or_raise()?);
+                dims.push(place.0.expect("an int consumes a dim"));
+            }
+            Item::Array(x) => {
+                idx.push(x.clone());
+                dims.push(place.0.expect("an array index consumes a dim"));
+            }
+            Item::Ellipsis | Item::Slice(None, None, 1) => {}
+            _ => {
+                return Err(PyValueError::new_err(
+                    "[setitem] with integer arrays in the index, the other indices must be ints, whole slices (`:`) or `...`",
+                ))
+            }
+        }
+    }
+    let m = merge_dims(a, &dims, s)?;
+    let linear = linear_index(&idx, &m.sizes, s)?;
+    let shape_of = |ds: &[usize]| -> Vec<usize> { ds.iter().map(|&d| a.shape()[d]).collect() };
+    let (before, after) = (shape_of(&m.before), shape_of(&m.after));
+    let b = linear.shape().to_vec();
+    // The value fits what `a[index]` reads, in NumPy's order of dims...
+    let read: Vec<usize> = if advanced_adjacent(items) {
+        [&before[..], &b[..], &after[..]].concat()
+    } else {
+        [&b[..], &before[..], &after[..]].concat()
+    };
+    let mut v = fit_value(v, &read)?;
+    if !advanced_adjacent(items) {
+        // ... and is put in the merged array's order: `before + b + after`.
+        let (nb, nf) = (b.len(), before.len());
+        let perm: Vec<isize> = (nb..nb + nf)
+            .chain(0..nb)
+            .chain(nb + nf..read.len())
+            .map(|d| d as isize)
+            .collect();
+        v = ops::transpose(&v, Some(&perm), s).or_raise()?;
+    }
+    let k: usize = b.iter().product();
+    let as_isize = |v: Vec<usize>| -> Vec<isize> { v.into_iter().map(|d| d as isize).collect() };
+    let v = ops::reshape(&v, &as_isize([&before[..], &[k], &after[..]].concat()), s).or_raise()?;
+    let mut ishape = vec![1isize; before.len() + 1 + after.len()];
+    ishape[before.len()] = k as isize;
+    let indices = ops::reshape(&linear, &ishape, s).or_raise()?;
+    let out =
+        ops::put_along_axis(&m.array, &indices, &v, Some(before.len() as isize), s).or_raise()?;
+    let unmerged = ops::reshape(
+        &out,
+        &as_isize([&before[..], &m.sizes[..], &after[..]].concat()),
+        s,
+    )
+    .or_raise()?;
+    let mut inverse = vec![0isize; m.perm.len()];
+    for (j, &d) in m.perm.iter().enumerate() {
+        inverse[d as usize] = j as isize;
+    }
+    ops::transpose(&unmerged, Some(&inverse), s).or_raise()
 }

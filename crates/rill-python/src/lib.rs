@@ -5,8 +5,12 @@
 //! it and `__init__.pyi` types it. Its parts:
 //! - `array.rs`: the `array` class (properties, operators, conversion, methods);
 //! - `convert.rs`: Python values to arrays and back (scalars, nested lists, NumPy both ways);
-//! - `indexing.rs`: `a[...]` with ints, slices, None and Ellipsis;
-//! - `ops.rs`: the op functions, each with MLX's arguments and `stream=`;
+//! - `indexing.rs`: `a[...]` and `a[...] = v` with ints, slices, None, Ellipsis and integer arrays;
+//! - `ops.rs`: the elementwise, creation and shape functions, each with MLX's arguments and
+//!   `stream=`; `reduce.rs` (reductions, scans, softmax), `linalg.rs` (matmul, `@`),
+//!   `compare.rs` (isclose, clip), `movement.rs` (concatenate, pad, ...), `gather.rs` (take),
+//!   `sort.rs`: the other op families, one file each, with the array methods that mirror them;
+//! - `random.rs`: the `rill.core.random` submodule; `capture.rs`: timeline capture;
 //! - `dtype.rs`, `device.rs`, `stream.rs`: dtypes, devices, streams and their scopes;
 //! - `eval.rs`, `memory.rs`: evaluation and the memory counters and limits;
 //! - `format.rs`: `repr` in MLX's format; `errors.rs`: rill errors and panics as Python exceptions.
@@ -16,15 +20,23 @@
 //! threads run while rill works and never deadlock against it (rill never calls into Python).
 
 mod array;
+mod capture;
+mod compare;
 mod convert;
 mod device;
 mod dtype;
 mod errors;
 mod eval;
 mod format;
+mod gather;
 mod indexing;
+mod linalg;
 mod memory;
+mod movement;
 mod ops;
+mod random;
+mod reduce;
+mod sort;
 mod stream;
 
 use pyo3::prelude::*;
@@ -39,6 +51,14 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     device::register(m)?;
     stream::register(m)?;
     ops::register(m)?;
+    reduce::register(m)?;
+    linalg::register(m)?;
+    compare::register(m)?;
+    movement::register(m)?;
+    gather::register(m)?;
+    sort::register(m)?;
+    random::register(m)?;
+    capture::register(m)?;
     eval::register(m)?;
     memory::register(m)?;
     Ok(())

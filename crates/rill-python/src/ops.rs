@@ -99,7 +99,7 @@ pub fn operator_operands(
 }
 
 /// Operands of a binary function (`add(a, b)`): anything `array()` accepts.
-fn function_operands(
+pub(crate) fn function_operands(
     a: &Bound<'_, PyAny>,
     b: &Bound<'_, PyAny>,
     s: StreamOrDevice,
@@ -109,12 +109,23 @@ fn function_operands(
     pair(x, y, s)
 }
 
+/// An array and another operand (anything `array()` accepts), typed as in a binary op: a Python
+/// scalar takes the array's dtype (weakly).
+pub(crate) fn array_and_operand(
+    x: Array,
+    b: &Bound<'_, PyAny>,
+    s: StreamOrDevice,
+) -> PyResult<(Array, Array)> {
+    let y = classify(b, true)?.expect("allow_other accepts everything");
+    pair(Operand::Array(x), y, s)
+}
+
 /// One array argument: an array, or anything `array()` accepts.
-fn arg(obj: &Bound<'_, PyAny>) -> PyResult<Array> {
+pub(crate) fn arg(obj: &Bound<'_, PyAny>) -> PyResult<Array> {
     to_array(obj, None)
 }
 
-fn out(a: rill_core::Result<Array>) -> PyResult<PyArray> {
+pub(crate) fn out(a: rill_core::Result<Array>) -> PyResult<PyArray> {
     Ok(PyArray::new(a.or_raise()?))
 }
 
@@ -130,7 +141,7 @@ pub fn int_list_from_varargs(args: &Bound<'_, PyTuple>) -> PyResult<Vec<isize>> 
 }
 
 /// An int or a sequence of ints.
-fn int_or_ints(obj: &Bound<'_, PyAny>) -> PyResult<Vec<isize>> {
+pub(crate) fn int_or_ints(obj: &Bound<'_, PyAny>) -> PyResult<Vec<isize>> {
     if let Ok(i) = obj.extract::<isize>() {
         return Ok(vec![i]);
     }
@@ -147,7 +158,7 @@ fn int_or_ints(obj: &Bound<'_, PyAny>) -> PyResult<Vec<isize>> {
 }
 
 /// A shape argument: an int or a sequence of non-negative ints.
-fn shape_arg(op: &str, obj: &Bound<'_, PyAny>) -> PyResult<Vec<usize>> {
+pub(crate) fn shape_arg(op: &str, obj: &Bound<'_, PyAny>) -> PyResult<Vec<usize>> {
     int_or_ints(obj)?
         .into_iter()
         .map(|d| {
@@ -170,20 +181,9 @@ pub fn squeeze_impl(
     ops::squeeze(a, axes.as_deref(), s).or_raise()
 }
 
-/// `round(a, decimals)`: the core rounds to integers (half to even); other precisions scale by a
-/// power of ten around it, as MLX does. Integers are already rounded for `decimals >= 0`.
+/// `round(a, decimals)`: half to even, to `decimals` decimal places (the core's `round`).
 pub fn round_impl(a: &Array, decimals: i32, s: StreamOrDevice) -> PyResult<Array> {
-    if decimals == 0 {
-        return ops::round(a, s).or_raise();
-    }
-    if (a.dtype().is_integer() || a.dtype().is_bool()) && decimals > 0 {
-        return Ok(a.clone());
-    }
-    let x = ops::astype(a, a.dtype().to_inexact(), s).or_raise()?;
-    let scale = weak_scalar(&x, Scalar::Float(10f64.powi(decimals)), s)?;
-    let r = ops::round(&ops::multiply(&x, &scale, s).or_raise()?, s).or_raise()?;
-    let r = ops::divide(&r, &scale, s).or_raise()?;
-    ops::astype(&r, a.dtype(), s).or_raise()
+    ops::round(a, decimals, s).or_raise()
 }
 
 // ---------------------------------------------------------------- creation

@@ -31,6 +31,11 @@ impl PyStream {
     fn device(&self) -> PyDevice {
         PyDevice(self.0.device())
     }
+    /// The stream's index, as in its repr and in `stop_capture()`'s summary.
+    #[getter]
+    fn index(&self) -> usize {
+        self.0.index()
+    }
     fn __repr__(&self) -> String {
         self.0.to_string()
     }

@@ -6,8 +6,15 @@ on purpose: streams work from any thread, an error sticks to the array that fail
 depends on it), and ``set_memory_limit`` is a hard limit (``MemoryError``).
 """
 
+import sys as _sys
+
 from rill._core import *  # noqa: F401,F403
 from rill._core import __version__  # noqa: F401
+from rill._core import random  # noqa: F401
+from rill._core import start_capture, stop_capture, synchronize
+
+# `import rill.core.random` and `from rill.core.random import normal` find the submodule.
+_sys.modules[__name__ + ".random"] = random
 
 # `mx.newaxis` and friends, as MLX and NumPy have them.
 newaxis = None
@@ -18,3 +25,28 @@ e = 2.718281828459045
 euler_gamma = 0.5772156649015329
 inf = float("inf")
 nan = float("nan")
+
+
+class capture:
+    """Records a timeline of the ops that run inside a ``with`` block.
+
+    ``with mx.capture("trace.json") as c:`` starts a capture (``start_capture(path)``); leaving
+    the block waits for the work already submitted (``synchronize()``), stops the capture, writes
+    the Chrome trace-event JSON to ``path`` (when given) and keeps the summary in ``c.summary``
+    (the dict ``stop_capture()`` returns). Only ops evaluated inside the block are recorded.
+    """
+
+    def __init__(self, path=None):
+        self.path = None if path is None else str(path)
+        self.summary = None
+
+    def __enter__(self):
+        start_capture(self.path)
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        try:
+            synchronize()
+        finally:
+            self.summary = stop_capture()
+        return False

@@ -6,6 +6,7 @@ used from any thread; ``synchronize()`` waits for every stream; an error sticks 
 failed and to what depends on it; ``set_memory_limit`` is a hard limit (``MemoryError``).
 """
 
+import os
 from collections.abc import Iterator, Sequence
 from enum import Enum
 from typing import Any, Literal, Optional, Union, overload
@@ -129,6 +130,10 @@ class Stream:
     """An in-order queue of work bound to a device, made by ``new_stream`` or
     ``default_stream`` (no constructor). Any thread may submit work to any stream. ``repr`` is
     ``Stream(Device(cpu, 0), 1)``."""
+
+    @property
+    def index(self) -> int:
+        """The stream's index (its repr's last number; the ``stream`` of capture summaries)."""
 
     @property
     def device(self) -> Device:
@@ -282,8 +287,58 @@ class array:
     def cos(self, *, stream: StreamOrDevice = None) -> array:
         """Elementwise cosine."""
     def __getitem__(self, index: Any) -> array:
-        """Basic indexing: ints (``IndexError`` out of range), slices with any step, ``None`` and
-        ``...``. The result is a view (no copy)."""
+        """NumPy's indexing. Basic: ints (``IndexError`` out of range), slices with any step,
+        ``None`` and ``...``; the result is a view (no copy). Advanced: integer arrays (rill or
+        NumPy arrays, lists of ints) broadcast together with the ints beside them, their shape in
+        place of the dims they index (first when separated by a slice), gathered by ``take``; an
+        index out of range raises ``RuntimeError`` when evaluated. Boolean masks raise
+        ``ValueError``, as in MLX."""
+    @property
+    def mT(self) -> array:
+        """The last two dimensions swapped (``ValueError`` below 2-D)."""
+    def __setitem__(self, index: Any, value: ArrayLike) -> None:
+        """``a[index] = value``: the object then holds a new array with ``value`` (broadcast to
+        ``a[index]``'s shape, cast to ``a``'s dtype) written there; arrays built from the old one
+        keep their values. Basic indices, or integer arrays with ints, whole slices or ``...``
+        elsewhere (repeated indices: the last write wins)."""
+    def __matmul__(self, other: Union[array, np.ndarray]) -> array:
+        """``a @ b``: ``matmul``."""
+    def __rmatmul__(self, other: Union[array, np.ndarray]) -> array:
+        """``b @ a`` with a NumPy ``b``: ``matmul``."""
+    def sum(self, axis: Union[int, Sequence[int], None] = None, keepdims: bool = False, *, stream: StreamOrDevice = None) -> array:
+        """``sum(self, axis, keepdims)``."""
+    def prod(self, axis: Union[int, Sequence[int], None] = None, keepdims: bool = False, *, stream: StreamOrDevice = None) -> array:
+        """``prod(self, axis, keepdims)``."""
+    def max(self, axis: Union[int, Sequence[int], None] = None, keepdims: bool = False, *, stream: StreamOrDevice = None) -> array:
+        """``max(self, axis, keepdims)``."""
+    def min(self, axis: Union[int, Sequence[int], None] = None, keepdims: bool = False, *, stream: StreamOrDevice = None) -> array:
+        """``min(self, axis, keepdims)``."""
+    def all(self, axis: Union[int, Sequence[int], None] = None, keepdims: bool = False, *, stream: StreamOrDevice = None) -> array:
+        """``all(self, axis, keepdims)``."""
+    def any(self, axis: Union[int, Sequence[int], None] = None, keepdims: bool = False, *, stream: StreamOrDevice = None) -> array:
+        """``any(self, axis, keepdims)``."""
+    def mean(self, axis: Union[int, Sequence[int], None] = None, keepdims: bool = False, *, stream: StreamOrDevice = None) -> array:
+        """``mean(self, axis, keepdims)``."""
+    def logsumexp(self, axis: Union[int, Sequence[int], None] = None, keepdims: bool = False, *, stream: StreamOrDevice = None) -> array:
+        """``logsumexp(self, axis, keepdims)``."""
+    def var(self, axis: Union[int, Sequence[int], None] = None, keepdims: bool = False, ddof: int = 0, *, correction: Optional[int] = None, stream: StreamOrDevice = None) -> array:
+        """``var(self, axis, keepdims, ddof)``; ``correction`` is another name for ``ddof``."""
+    def std(self, axis: Union[int, Sequence[int], None] = None, keepdims: bool = False, ddof: int = 0, *, correction: Optional[int] = None, stream: StreamOrDevice = None) -> array:
+        """``std(self, axis, keepdims, ddof)``; ``correction`` is another name for ``ddof``."""
+    def argmax(self, axis: Optional[int] = None, keepdims: bool = False, *, stream: StreamOrDevice = None) -> array:
+        """``argmax(self, axis, keepdims)``."""
+    def argmin(self, axis: Optional[int] = None, keepdims: bool = False, *, stream: StreamOrDevice = None) -> array:
+        """``argmin(self, axis, keepdims)``."""
+    def cumsum(self, axis: Optional[int] = None, *, reverse: bool = False, inclusive: bool = True, stream: StreamOrDevice = None) -> array:
+        """``cumsum(self, axis, reverse=, inclusive=)``."""
+    def cumprod(self, axis: Optional[int] = None, *, reverse: bool = False, inclusive: bool = True, stream: StreamOrDevice = None) -> array:
+        """``cumprod(self, axis, reverse=, inclusive=)``."""
+    def cummax(self, axis: Optional[int] = None, *, reverse: bool = False, inclusive: bool = True, stream: StreamOrDevice = None) -> array:
+        """``cummax(self, axis, reverse=, inclusive=)``."""
+    def cummin(self, axis: Optional[int] = None, *, reverse: bool = False, inclusive: bool = True, stream: StreamOrDevice = None) -> array:
+        """``cummin(self, axis, reverse=, inclusive=)``."""
+    def split(self, indices_or_sections: Union[int, Sequence[int]], axis: int = 0, *, stream: StreamOrDevice = None) -> list[array]:
+        """``split(self, indices_or_sections, axis)``."""
     def __len__(self) -> int:
         """The size of the first dimension (``TypeError`` for a 0-d array)."""
     def __iter__(self) -> Iterator[array]:
@@ -538,3 +593,134 @@ def slice(a: ArrayLike, start_indices: Union[array, Sequence[int]], axes: Sequen
     """The window of ``a`` of size ``slice_size`` (one entry per dimension) starting at
     ``start_indices`` along ``axes`` (at 0 along the others). An array of starts is read on the
     host (which evaluates it); a window that does not fit raises ``ValueError``."""
+
+# ---------------------------------------------------------------------------------- reductions
+
+Axes = Union[int, Sequence[int], None]
+
+def sum(a: ArrayLike, /, axis: Axes = None, keepdims: bool = False, *, stream: StreamOrDevice = None) -> array:
+    """The sum over ``axis`` (every axis when None; ``ValueError`` naming the op and the shape for
+    a bad axis). bool and 8/16-bit integers sum in (u)int32; float sums are pairwise."""
+def prod(a: ArrayLike, /, axis: Axes = None, keepdims: bool = False, *, stream: StreamOrDevice = None) -> array:
+    """The product over ``axis`` (every axis when None); dtypes as ``sum``."""
+def max(a: ArrayLike, /, axis: Axes = None, keepdims: bool = False, *, stream: StreamOrDevice = None) -> array:
+    """The largest element over ``axis`` (NaN if any is NaN); an empty axis raises ``ValueError``."""
+def min(a: ArrayLike, /, axis: Axes = None, keepdims: bool = False, *, stream: StreamOrDevice = None) -> array:
+    """The smallest element over ``axis`` (NaN if any is NaN); an empty axis raises ``ValueError``."""
+def all(a: ArrayLike, /, axis: Axes = None, keepdims: bool = False, *, stream: StreamOrDevice = None) -> array:
+    """True where every element over ``axis`` is nonzero."""
+def any(a: ArrayLike, /, axis: Axes = None, keepdims: bool = False, *, stream: StreamOrDevice = None) -> array:
+    """True where some element over ``axis`` is nonzero."""
+def mean(a: ArrayLike, /, axis: Axes = None, keepdims: bool = False, *, stream: StreamOrDevice = None) -> array:
+    """The mean over ``axis``; integers and bool give float32."""
+def logsumexp(a: ArrayLike, /, axis: Axes = None, keepdims: bool = False, *, stream: StreamOrDevice = None) -> array:
+    """``log(sum(exp(a)))`` over ``axis``, computed stably (the max subtracted first)."""
+def var(a: ArrayLike, /, axis: Axes = None, keepdims: bool = False, ddof: int = 0, *, stream: StreamOrDevice = None) -> array:
+    """The variance over ``axis``: ``sum(|x - mean|^2) / (N - ddof)``, in two passes."""
+def std(a: ArrayLike, /, axis: Axes = None, keepdims: bool = False, ddof: int = 0, *, stream: StreamOrDevice = None) -> array:
+    """The standard deviation over ``axis``: the square root of ``var``."""
+def argmax(a: ArrayLike, /, axis: Optional[int] = None, keepdims: bool = False, *, stream: StreamOrDevice = None) -> array:
+    """The index (uint32) of the first largest element along ``axis`` (of the flattened array
+    when None); NaN counts as largest."""
+def argmin(a: ArrayLike, /, axis: Optional[int] = None, keepdims: bool = False, *, stream: StreamOrDevice = None) -> array:
+    """The index (uint32) of the first smallest element along ``axis`` (of the flattened array
+    when None); NaN counts as smallest."""
+def cumsum(a: ArrayLike, /, axis: Optional[int] = None, *, reverse: bool = False, inclusive: bool = True, dtype: Optional[Dtype] = None, stream: StreamOrDevice = None) -> array:
+    """Running sums along ``axis`` (of the flattened array when None). ``reverse`` scans from the
+    end; ``inclusive=False`` leaves each element's own value out (the first output is 0);
+    ``dtype`` converts the input first. bool gives int32."""
+def cumprod(a: ArrayLike, /, axis: Optional[int] = None, *, reverse: bool = False, inclusive: bool = True, dtype: Optional[Dtype] = None, stream: StreamOrDevice = None) -> array:
+    """Running products along ``axis``; arguments as ``cumsum``."""
+def cummax(a: ArrayLike, /, axis: Optional[int] = None, *, reverse: bool = False, inclusive: bool = True, dtype: Optional[Dtype] = None, stream: StreamOrDevice = None) -> array:
+    """Running maxima along ``axis``; arguments as ``cumsum``."""
+def cummin(a: ArrayLike, /, axis: Optional[int] = None, *, reverse: bool = False, inclusive: bool = True, dtype: Optional[Dtype] = None, stream: StreamOrDevice = None) -> array:
+    """Running minima along ``axis``; arguments as ``cumsum``."""
+def softmax(a: ArrayLike, /, axis: Axes = None, *, precise: bool = False, stream: StreamOrDevice = None) -> array:
+    """``exp(a - max) / sum(exp(a - max))`` over ``axis`` (every axis when None). Integers give
+    float32. ``precise`` is accepted; the CPU always accumulates in float32 or wider."""
+
+# ------------------------------------------------------------------------- products, compares
+
+def matmul(a: ArrayLike, b: ArrayLike, /, *, stream: StreamOrDevice = None) -> array:
+    """The matrix product (``a @ b``): 1-D operands are a row (left) or column (right) vector,
+    leading dims broadcast as batch dims. Integer and bool operands raise ``ValueError``."""
+def addmm(c: ArrayLike, a: ArrayLike, b: ArrayLike, /, alpha: float = 1.0, beta: float = 1.0, *, stream: StreamOrDevice = None) -> array:
+    """``alpha * (a @ b) + beta * c``, ``c`` broadcast to the product's shape."""
+def isclose(a: ArrayLike, b: ArrayLike, /, rtol: float = 1e-05, atol: float = 1e-08, *, equal_nan: bool = False, stream: StreamOrDevice = None) -> array:
+    """Where ``|a - b| <= atol + rtol * |b|`` (infinities close only to the same infinity; NaN to
+    nothing unless ``equal_nan``)."""
+def allclose(a: ArrayLike, b: ArrayLike, /, rtol: float = 1e-05, atol: float = 1e-08, *, equal_nan: bool = False, stream: StreamOrDevice = None) -> array:
+    """True (a 0-d bool array) when every element is ``isclose``."""
+def array_equal(a: ArrayLike, b: ArrayLike, equal_nan: bool = False, stream: StreamOrDevice = None) -> array:
+    """True (a 0-d bool array) when ``a`` and ``b`` have the same shape and equal elements
+    (different shapes give False); with ``equal_nan``, NaNs in the same places are equal."""
+def clip(a: ArrayLike, /, a_min: Optional[ArrayLike], a_max: Optional[ArrayLike], *, stream: StreamOrDevice = None) -> array:
+    """``a`` limited to ``[a_min, a_max]`` (either may be None, not both): ``minimum(maximum(a,
+    a_min), a_max)``."""
+
+# ------------------------------------------------------------------------------ data movement
+
+def concatenate(arrays: Sequence[ArrayLike], axis: Optional[int] = 0, *, stream: StreamOrDevice = None) -> array:
+    """The arrays joined along ``axis`` (all flattened first when None); shapes must match on the
+    other dims (``ValueError`` listing them); dtypes promote."""
+def concat(arrays: Sequence[ArrayLike], axis: Optional[int] = 0, *, stream: StreamOrDevice = None) -> array:
+    """``concatenate``."""
+def stack(arrays: Sequence[ArrayLike], axis: int = 0, *, stream: StreamOrDevice = None) -> array:
+    """Arrays of one shape joined along a new axis ``axis``."""
+def split(a: ArrayLike, /, indices_or_sections: Union[int, Sequence[int]], axis: int = 0, *, stream: StreamOrDevice = None) -> list[array]:
+    """Views of parts of ``a`` along ``axis``: ``n`` equal parts (``ValueError`` unless the axis
+    divides evenly), or parts starting at the given indices (``[i, j]``: ``a[:i]``, ``a[i:j]``,
+    ``a[j:]``)."""
+def pad(a: ArrayLike, pad_width: Union[int, tuple[int], tuple[int, int], Sequence[tuple[int, int]]], mode: Literal["constant"] = "constant", constant_values: Union[Scalar, array] = 0, *, stream: StreamOrDevice = None) -> array:
+    """``a`` padded with ``constant_values`` (a scalar or one-element array, cast to ``a``'s
+    dtype): ``pad_width`` is ``n``, ``(n,)`` or ``(before, after)`` for every dim, or one
+    ``(before, after)`` per dim. Only ``mode="constant"`` is available; others raise
+    ``ValueError``."""
+def tile(a: ArrayLike, reps: ShapeLike, /, *, stream: StreamOrDevice = None) -> array:
+    """``a`` repeated ``reps[d]`` times along each dim (NumPy's ``tile``)."""
+def repeat(array: ArrayLike, repeats: int, axis: Optional[int] = None, *, stream: StreamOrDevice = None) -> array:
+    """Each element repeated ``repeats`` times along ``axis`` (of the flattened array when None)."""
+def take(a: ArrayLike, /, indices: Union[int, ArrayLike], axis: Optional[int] = None, *, stream: StreamOrDevice = None) -> array:
+    """Elements at ``indices`` (any integer dtype; negatives count from the end) along ``axis``
+    (of the flattened array when None): shape ``a.shape[:axis] + indices.shape +
+    a.shape[axis+1:]``. An index out of range raises ``RuntimeError`` when evaluated."""
+def take_along_axis(a: ArrayLike, /, indices: ArrayLike, axis: Optional[int] = -1, *, stream: StreamOrDevice = None) -> array:
+    """NumPy's ``take_along_axis``: ``indices`` has ``a``'s number of dims and broadcasts with it
+    off ``axis``."""
+def put_along_axis(a: ArrayLike, /, indices: ArrayLike, values: ArrayLike, axis: Optional[int] = None, *, stream: StreamOrDevice = None) -> array:
+    """A copy of ``a`` with ``values`` written at ``indices`` along ``axis`` (NumPy's
+    ``put_along_axis``, returning the result); repeated indices: the last write wins."""
+def sort(a: ArrayLike, /, axis: Optional[int] = -1, *, stream: StreamOrDevice = None) -> array:
+    """``a`` sorted ascending along ``axis`` (flattened when None); NaN last; stable."""
+def argsort(a: ArrayLike, /, axis: Optional[int] = -1, *, stream: StreamOrDevice = None) -> array:
+    """The indices (uint32) that sort ``a`` along ``axis``; stable."""
+def topk(a: ArrayLike, /, k: int, axis: Optional[int] = -1, *, stream: StreamOrDevice = None) -> array:
+    """The ``k`` largest elements along ``axis``, in ascending order (``ValueError`` when ``k`` is
+    larger than the axis)."""
+
+# ------------------------------------------------------------------------------------ capture
+
+def start_capture(path: Optional[str] = None) -> None:
+    """Starts recording every op that runs, on every stream; ``stop_capture`` writes the Chrome
+    trace-event JSON to ``path`` (None: nothing written). ``ValueError`` if one is running."""
+def stop_capture() -> dict[str, Any]:
+    """Stops recording, writes the trace file (when a path was given) and returns the summary:
+    ``capture_us``, ``span_us``, ``ops``; ``streams``: a dict per stream (``stream`` index,
+    ``device`` like ``"cpu:0"``, ``ops``, ``errors``, ``first_us``, ``last_us``, ``busy_us``,
+    ``idle_us``, ``wait_us``, ``utilization``); ``overlaps``: a dict per pair of streams (``a``,
+    ``b``, ``both_busy_us``, ``fraction`` of the shorter busy time); ``waits``: every
+    cross-stream wait. Ops still running are not in it. ``ValueError`` if none is running."""
+
+class capture:
+    """``with mx.capture(path) as c:`` starts a capture; leaving the block waits for submitted
+    work (``synchronize()``), stops it, writes ``path`` (when given) and sets ``c.summary`` to
+    ``stop_capture()``'s dict."""
+
+    path: Optional[str]
+    summary: Optional[dict[str, Any]]
+    def __init__(self, path: Union[str, "os.PathLike[str]", None] = None) -> None: ...
+    def __enter__(self) -> capture: ...
+    def __exit__(self, *args: Any) -> bool: ...
+
+from . import random as random
+

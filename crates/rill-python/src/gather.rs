@@ -1,0 +1,72 @@
+//! Indexing by arrays of indices: `take`, `take_along_axis`, `put_along_axis`. An index out of
+//! range is found when the op runs: evaluating the result raises RuntimeError.
+
+use crate::array::PyArray;
+use crate::convert::py_scalar;
+use crate::errors::guard;
+use crate::ops::{arg, out};
+use crate::stream::{sod, StreamArg};
+use pyo3::prelude::*;
+use rill_core::ops;
+
+/// Elements of `a` at `indices` along `axis` (of the flattened `a` when None); the result's shape
+/// is `a.shape[:axis] + indices.shape + a.shape[axis+1:]`. Negative indices count from the end.
+#[pyfunction]
+#[pyo3(signature = (a, /, indices, axis = None, *, stream = None))]
+pub fn take(
+    a: &Bound<'_, PyAny>,
+    indices: &Bound<'_, PyAny>,
+    axis: Option<isize>,
+    stream: Option<StreamArg>,
+) -> PyResult<PyArray> {
+    guard(|| out(ops::take(&arg(a)?, &arg(indices)?, axis, sod(stream))))
+}
+
+/// `out[..., j, ...] = a[..., indices[..., j, ...], ...]` along `axis` (NumPy's
+/// `take_along_axis`; of the flattened `a` with 1-D indices when None).
+#[pyfunction]
+#[pyo3(signature = (a, /, indices, axis = Some(-1), *, stream = None))]
+pub fn take_along_axis(
+    a: &Bound<'_, PyAny>,
+    indices: &Bound<'_, PyAny>,
+    axis: Option<isize>,
+    stream: Option<StreamArg>,
+) -> PyResult<PyArray> {
+    guard(|| {
+        out(ops::take_along_axis(
+            &arg(a)?,
+            &arg(indices)?,
+            axis,
+            sod(stream),
+        ))
+    })
+}
+
+/// A copy of `a` with `values` written at `indices` along `axis` (NumPy's `put_along_axis`,
+/// returning the result). Where indices repeat, the last write wins.
+#[pyfunction]
+#[pyo3(signature = (a, /, indices, values, axis = None, *, stream = None))]
+pub fn put_along_axis(
+    a: &Bound<'_, PyAny>,
+    indices: &Bound<'_, PyAny>,
+    values: &Bound<'_, PyAny>,
+    axis: Option<isize>,
+    stream: Option<StreamArg>,
+) -> PyResult<PyArray> {
+    guard(|| {
+        let s = sod(stream);
+        let a = arg(a)?;
+        let values = match py_scalar(values)? {
+            Some(v) => crate::convert::weak_scalar(&a, v, s)?,
+            None => arg(values)?,
+        };
+        out(ops::put_along_axis(&a, &arg(indices)?, &values, axis, s))
+    })
+}
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(take, m)?)?;
+    m.add_function(wrap_pyfunction!(take_along_axis, m)?)?;
+    m.add_function(wrap_pyfunction!(put_along_axis, m)?)?;
+    Ok(())
+}
