@@ -101,6 +101,19 @@ def mx_figures(mx, tag):
         r["two_chains_one_stream_ms"] = one_t * 1e3
         r["two_chains_two_streams_ms"] = two_t * 1e3
         r["two_streams_speedup"] = one_t / two_t
+
+        def two_sin(sa, sb, steps=300):
+            y, z = p, q
+            for _ in range(steps):
+                y = mx.sin(mx.add(y, p, stream=sa), stream=sa)
+                z = mx.sin(mx.add(z, q, stream=sb), stream=sb)
+            mx.eval(y, z)
+
+        one_t = median(lambda: two_sin(s1, s1), runs=9, warm=2)
+        two_t = median(lambda: two_sin(s1, s2), runs=9, warm=2)
+        r["two_sin_chains_one_stream_ms"] = one_t * 1e3
+        r["two_sin_chains_two_streams_ms"] = two_t * 1e3
+        r["two_sin_streams_speedup"] = one_t / two_t
     return r
 
 
@@ -128,7 +141,8 @@ def main():
 
     keys = ["add_4096_ms", "add_4096_cache_32MiB_ms", "sum_4096_ms", "matmul_1024_ms", "tiny_op_eval_us",
             "lazy_chain_5000_us_per_op", "two_chains_one_stream_ms", "two_chains_two_streams_ms",
-            "two_streams_speedup"]
+            "two_streams_speedup", "two_sin_chains_one_stream_ms", "two_sin_chains_two_streams_ms",
+            "two_sin_streams_speedup"]
     cols = list(results)
     print("| figure | " + " | ".join(cols) + " |")
     print("|---" * (len(cols) + 1) + "|")
@@ -159,10 +173,12 @@ def main():
         a, b = results.get(num, {}).get(k), results.get(den, {}).get(k)
         if a is not None and b is not None:
             print(f"| {k}: {num} / {den} | {a / b:.2f} | {target or '-'} |")
-    for c in cols:
-        v = results[c].get("two_streams_speedup")
-        if v is not None:
-            print(f"| two streams vs one, {c} | {v:.2f}x | {'>= 1.3x' if c.startswith('rill') else '-'} |")
+    for key, what in [("two_streams_speedup", "add/multiply"), ("two_sin_streams_speedup", "add/sin")]:
+        for c in cols:
+            v = results[c].get(key)
+            if v is not None:
+                target = ">= 1.3x" if c.startswith("rill") else "-"
+                print(f"| two streams vs one ({what} chains), {c} | {v:.2f}x | {target} |")
     if args.json:
         with open(args.json, "w") as f:
             json.dump(results, f, indent=1)

@@ -18,6 +18,9 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet "maturin>=1.16,<2" "numpy>=1.24" "pytest>=8"
+# Real MLX, for the tests that compare behaviour with it; they skip where it cannot be installed.
+.venv/bin/python -m pip install --quiet "mlx[cpu]==0.32.4" ||
+    echo "mlx[cpu] could not be installed: the comparisons with real MLX will be skipped"
 .venv/bin/python -m pip install --quiet --force-reinstall --no-deps .
 
 echo "== Python: tests"

@@ -113,6 +113,26 @@ fn main() -> Result<()> {
         r.insert("two_chains_one_stream_ms".into(), json!(one * 1e3));
         r.insert("two_chains_two_streams_ms".into(), json!(two * 1e3));
         r.insert("two_streams_speedup".into(), json!(one / two));
+        // The same with a transcendental op in each step: kernels that compute rather than move
+        // memory, so per-op dispatch costs weigh less.
+        let sin_chain = |x: &Array, s: Stream| -> Result<Array> {
+            let mut y = x.clone();
+            for _ in 0..k {
+                y = ops::sin(&ops::add(&y, x, s)?, s)?;
+            }
+            Ok(y)
+        };
+        let one = median(2, 9, || {
+            let (x, y) = (sin_chain(&a, s1)?, sin_chain(&b, s1)?);
+            rill_core::eval(&[&x, &y])
+        })?;
+        let two = median(2, 9, || {
+            let (x, y) = (sin_chain(&a, s1)?, sin_chain(&b, s2)?);
+            rill_core::eval(&[&x, &y])
+        })?;
+        r.insert("two_sin_chains_one_stream_ms".into(), json!(one * 1e3));
+        r.insert("two_sin_chains_two_streams_ms".into(), json!(two * 1e3));
+        r.insert("two_sin_streams_speedup".into(), json!(one / two));
     }
     r.insert("threads".into(), json!(rill_core::backend::cpu::cores()));
     println!("{}", Value::Object(r));

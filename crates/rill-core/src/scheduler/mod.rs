@@ -79,10 +79,17 @@ pub fn eval(arrays: &[&Array]) -> Result<()> {
         return first_error(arrays);
     }
     let claimed = submit(arrays);
-    let inline = arrays
-        .iter()
-        .find(|a| !a.is_available())
-        .map(|a| a.stream());
+    // Inline only when one stream has work: with several, the pool (sized to the cores) runs them
+    // all, and a calling thread that also ran one would oversubscribe the cores (on two cores the
+    // two streams then took turns instead of overlapping).
+    let inline = if claimed.len() == 1 {
+        arrays
+            .iter()
+            .find(|a| !a.is_available())
+            .map(|a| a.stream())
+    } else {
+        None
+    };
     let mut inline_queue = None;
     for q in claimed {
         if Some(q.stream) == inline && inline_queue.is_none() {
@@ -234,9 +241,16 @@ fn submit(roots: &[&Array]) -> Vec<Arc<StreamQueue>> {
         }
     }
     drop(_submit);
+    // Only the first ready task of each stream matters: a queue is claimed once.
+    let mut tried: Vec<Stream> = Vec::new();
     for t in ready {
-        let q = queue(t.stream());
-        if !claimed.iter().any(|c| Arc::ptr_eq(c, &q)) && q.try_claim() {
+        let stream = t.stream();
+        if tried.contains(&stream) {
+            continue;
+        }
+        tried.push(stream);
+        let q = queue(stream);
+        if q.try_claim() {
             claimed.push(q);
         }
     }

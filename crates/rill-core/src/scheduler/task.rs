@@ -13,9 +13,9 @@ pub(crate) struct Task {
     recipe: Recipe,
     /// Inputs on other streams not yet complete, plus one while the task is being wired up.
     pub(crate) deps: AtomicUsize,
-    /// When the task was queued and when its last cross-stream input arrived (read only when
-    /// capturing a trace).
-    pub(crate) submitted_at: Instant,
+    /// When the task was queued (taken only while capturing: a clock read per op is not free)
+    /// and when its last cross-stream input arrived (read only when capturing a trace).
+    pub(crate) submitted_at: Option<Instant>,
     pub(crate) ready_at: OnceLock<Instant>,
 }
 
@@ -25,7 +25,7 @@ impl Task {
             out,
             recipe,
             deps: AtomicUsize::new(1),
-            submitted_at: Instant::now(),
+            submitted_at: trace::is_capturing().then(Instant::now),
             ready_at: OnceLock::new(),
         })
     }
@@ -44,12 +44,15 @@ impl Task {
 
     /// Runs the op (or carries an input's error), publishes the result and wakes the waiters.
     pub(crate) fn run(&self) {
-        let start = Instant::now();
-        let result = self.compute();
-        let end = Instant::now();
-        if trace::is_capturing() {
-            trace::record_task(self, start, end, result.as_ref().err());
-        }
+        // Capture off: one branch, no clock reads.
+        let result = if trace::is_capturing() {
+            let start = Instant::now();
+            let result = self.compute();
+            trace::record_task(self, start, Instant::now(), result.as_ref().err());
+            result
+        } else {
+            self.compute()
+        };
         complete(&self.out, result);
     }
 

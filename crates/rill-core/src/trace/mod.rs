@@ -127,7 +127,8 @@ pub(crate) fn record_task(task: &Task, start: Instant, end: Instant, error: Opti
         shape: out.shape().to_vec(),
         dtype: out.dtype(),
         input_shapes: task.inputs().iter().map(|a| a.shape().to_vec()).collect(),
-        submitted: task.submitted_at,
+        // A task queued before the capture started counts as submitted when it started running.
+        submitted: task.submitted_at.unwrap_or(start),
         ready: task.ready_at.get().copied(),
         start,
         end,

@@ -5,8 +5,9 @@ use super::TaskRecord;
 use crate::{Device, DeviceType};
 use std::time::Instant;
 
-/// One op as it ran. Times are microseconds since `start_capture` (negative for a task submitted
-/// before the capture started).
+/// One op as it ran. Times are microseconds since `start_capture`. A task queued before the capture
+/// started has no submission time of its own (the clock is read only while capturing): its
+/// `submitted_us` is its start.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OpRecord {
     /// The id of the array the op computed (unique in the process).
