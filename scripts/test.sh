@@ -9,7 +9,7 @@ cargo fmt --all -- --check
 cargo clippy --workspace --exclude rill-python --all-targets --quiet -- -D warnings
 
 echo "== Rust: tests"
-# rill-python is a Python extension: it is built by maturin below and tested by pytest.
+# rill-python is a Python extension: it is linted, built by maturin and tested by pytest below.
 cargo test --workspace --exclude rill-python
 
 echo "== Python: build and install rill into .venv"
@@ -21,6 +21,7 @@ fi
 # Real MLX, for the tests that compare behaviour with it; they skip where it cannot be installed.
 .venv/bin/python -m pip install --quiet "mlx[cpu]==0.32.4" ||
     echo "mlx[cpu] could not be installed: the comparisons with real MLX will be skipped"
+PYO3_PYTHON="$PWD/.venv/bin/python" cargo clippy -p rill-python --all-targets --quiet -- -D warnings
 .venv/bin/python -m pip install --quiet --force-reinstall --no-deps .
 
 echo "== Python: tests"

@@ -3,41 +3,14 @@
 //! family each op accepts; NumPy's integer semantics; broadcasting through strided, transposed and
 //! reversed views; large (parallel) arrays; errors.
 
+use crate::common::{arr, round_to};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use rill_core::half::{bf16, f16};
 use rill_core::num_complex::Complex32;
 use rill_core::ops::{self, SliceDim};
-use rill_core::{Array, Dtype, Element, Error, Result};
+use rill_core::{Array, Dtype, Error, Result};
 
 // ---------------------------------------------------------------- helpers
-
-fn arr(dtype: Dtype, vals: &[f64], shape: &[usize]) -> Array {
-    fn mk<T: Element>(v: Vec<T>, shape: &[usize]) -> Array {
-        Array::from_slice(&v, shape).unwrap()
-    }
-    let v = vals.iter().copied();
-    match dtype {
-        Dtype::Float16 => mk(v.map(f16::from_f64).collect(), shape),
-        Dtype::Bfloat16 => mk(v.map(bf16::from_f64).collect(), shape),
-        Dtype::Float32 => mk(v.map(|x| x as f32).collect(), shape),
-        Dtype::Float64 => mk(v.collect(), shape),
-        Dtype::Int32 => mk(v.map(|x| x as i32).collect(), shape),
-        Dtype::Int64 => mk(v.map(|x| x as i64).collect(), shape),
-        Dtype::Uint8 => mk(v.map(|x| x as u8).collect(), shape),
-        Dtype::Bool => mk(v.map(|x| x != 0.0).collect(), shape),
-        other => panic!("arr: no helper for {other}"),
-    }
-}
-
-fn round_to(dtype: Dtype, v: f64) -> f64 {
-    match dtype {
-        Dtype::Float16 => f16::from_f64(v).to_f64(),
-        Dtype::Bfloat16 => bf16::from_f64(v).to_f64(),
-        Dtype::Float32 => v as f32 as f64,
-        _ => v,
-    }
-}
 
 /// One rounding to `dtype` (relative), and its smallest subnormal step (absolute).
 fn tolerance(dtype: Dtype) -> (f64, f64) {

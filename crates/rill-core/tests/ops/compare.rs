@@ -1,29 +1,11 @@
 #![allow(clippy::type_complexity)]
 //! isclose, allclose and array_equal against NumPy's definitions, computed here.
 
+use crate::common::arr;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use rill_core::half::{bf16, f16};
 use rill_core::num_complex::Complex32;
 use rill_core::{ops, Array, Dtype, Error};
-
-fn arr(dtype: Dtype, vals: &[f64], shape: &[usize]) -> Array {
-    fn mk<T: rill_core::Element>(v: Vec<T>, shape: &[usize]) -> Array {
-        Array::from_slice(&v, shape).unwrap()
-    }
-    let v = vals.iter().copied();
-    match dtype {
-        Dtype::Float16 => mk(v.map(f16::from_f64).collect(), shape),
-        Dtype::Bfloat16 => mk(v.map(bf16::from_f64).collect(), shape),
-        Dtype::Float32 => mk(v.map(|x| x as f32).collect(), shape),
-        Dtype::Float64 => mk(v.collect(), shape),
-        Dtype::Int32 => mk(v.map(|x| x as i32).collect(), shape),
-        Dtype::Int8 => mk(v.map(|x| x as i8).collect(), shape),
-        Dtype::Uint8 => mk(v.map(|x| x as u8).collect(), shape),
-        Dtype::Bool => mk(v.map(|x| x != 0.0).collect(), shape),
-        other => panic!("arr: no helper for {other}"),
-    }
-}
 
 fn bools(a: &Array) -> Vec<bool> {
     assert_eq!(a.dtype(), Dtype::Bool);

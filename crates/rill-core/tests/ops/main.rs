@@ -5,6 +5,7 @@
 
 #[macro_use]
 mod layouts;
+mod common;
 mod reduce_support;
 
 mod astype;

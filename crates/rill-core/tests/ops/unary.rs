@@ -2,44 +2,16 @@
 //! Unary ops against f64 references computed here, on random inputs, in every dtype family each op
 //! accepts; strided and broadcast inputs; large (parallel) arrays; special values; errors.
 
+use crate::common::{arr, round_to};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use rill_core::half::{bf16, f16};
+use rill_core::half::f16;
 use rill_core::num_complex::Complex32;
 use rill_core::ops::{self, SliceDim};
 use rill_core::{Array, Dtype, Error, Result};
 use std::f64::consts::PI;
 
 // ---------------------------------------------------------------- helpers
-
-/// An array of `dtype` holding `vals` (which the caller keeps representable in `dtype`).
-fn arr(dtype: Dtype, vals: &[f64], shape: &[usize]) -> Array {
-    fn mk<T: rill_core::Element>(v: Vec<T>, shape: &[usize]) -> Array {
-        Array::from_slice(&v, shape).unwrap()
-    }
-    let v = vals.iter().copied();
-    match dtype {
-        Dtype::Float16 => mk(v.map(f16::from_f64).collect(), shape),
-        Dtype::Bfloat16 => mk(v.map(bf16::from_f64).collect(), shape),
-        Dtype::Float32 => mk(v.map(|x| x as f32).collect(), shape),
-        Dtype::Float64 => mk(v.collect(), shape),
-        Dtype::Int32 => mk(v.map(|x| x as i32).collect(), shape),
-        Dtype::Uint8 => mk(v.map(|x| x as u8).collect(), shape),
-        Dtype::Int8 => mk(v.map(|x| x as i8).collect(), shape),
-        Dtype::Bool => mk(v.map(|x| x != 0.0).collect(), shape),
-        other => panic!("arr: no helper for {other}"),
-    }
-}
-
-/// `v` rounded to the precision of the float dtype `dtype`.
-fn round_to(dtype: Dtype, v: f64) -> f64 {
-    match dtype {
-        Dtype::Float16 => f16::from_f64(v).to_f64(),
-        Dtype::Bfloat16 => bf16::from_f64(v).to_f64(),
-        Dtype::Float32 => v as f32 as f64,
-        _ => v,
-    }
-}
 
 /// Relative tolerance of one rounding to `dtype` (plus the f32 error for the half types), and the
 /// absolute tolerance of its smallest subnormal step.
