@@ -144,6 +144,7 @@ def main():
             "two_streams_speedup", "two_sin_chains_one_stream_ms", "two_sin_chains_two_streams_ms",
             "two_sin_streams_speedup"]
     cols = list(results)
+    print(f"rill (Rust) heap allocator: {results['rill (Rust)'].get('allocator', 'system')}")
     print("| figure | " + " | ".join(cols) + " |")
     print("|---" * (len(cols) + 1) + "|")
     for k in keys:

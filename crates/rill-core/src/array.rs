@@ -13,6 +13,7 @@ use crate::op::Op;
 use crate::scheduler::Waiter;
 use crate::shape::{numel, Layout};
 use crate::{backend, Dtype, Element, Error, Result, Stream, StreamOrDevice};
+use smallvec::SmallVec;
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -23,7 +24,9 @@ pub struct Array(pub(crate) Arc<Node>);
 
 pub(crate) struct Node {
     pub(crate) id: u64,
-    pub(crate) shape: Vec<usize>,
+    /// Inline for up to six dims: nodes are built on one thread and often freed on another, and
+    /// a heap-allocated shape made that a second cross-thread free per op.
+    pub(crate) shape: SmallVec<[usize; 6]>,
     pub(crate) dtype: Dtype,
     pub(crate) stream: Stream,
     pub(crate) state: Mutex<NodeState>,
@@ -74,7 +77,7 @@ impl Array {
     ) -> Array {
         Array(Arc::new(Node {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
-            shape,
+            shape: SmallVec::from_slice(&shape),
             dtype,
             stream,
             state: Mutex::new(NodeState::Lazy(Recipe { op, inputs })),
@@ -86,7 +89,7 @@ impl Array {
     pub(crate) fn evaluated(shape: Vec<usize>, dtype: Dtype, stream: Stream, data: Data) -> Array {
         let node = Node {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
-            shape,
+            shape: SmallVec::from_slice(&shape),
             dtype,
             stream,
             state: Mutex::new(NodeState::Done),

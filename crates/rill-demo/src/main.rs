@@ -9,6 +9,11 @@
 use rill_core::{ops, trace, Array, Device, Dtype, Result, Stream};
 use rill_trace::{render_svg, RenderOptions};
 use std::path::PathBuf;
+
+/// Nodes and tasks are built on the thread that records ops and freed on the pool threads that run
+/// them; mimalloc serves such cross-thread frees without the lock contention of glibc's malloc.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::time::Instant;
 
 /// A chain of `steps` elementwise ops on `x`, all on `s`.

@@ -41,6 +41,11 @@ mod stream;
 
 use pyo3::prelude::*;
 
+/// Nodes and tasks are built on the thread that records ops and freed on the pool threads that run
+/// them; mimalloc serves such cross-thread frees without the lock contention of glibc's malloc.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;

@@ -10,7 +10,9 @@
 //! 2. **One drainer per stream.** A stream's queue is run by at most one thread at a time (the
 //!    `draining` flag, read and written under the queue's mutex), so its tasks run in submission
 //!    order. Different streams run at once on the shared pool (rayon's, sized to the cores), or on
-//!    a thread that called `eval` and runs its own stream inline.
+//!    a thread that called `eval` and runs its own stream inline. A stream that gets more than
+//!    [`EARLY_START`] tasks from one graph starts draining on the pool while the rest of the graph
+//!    is still being submitted, so building the queue and running it overlap.
 //! 3. **Nobody blocks on another stream.** A task waits only for inputs produced on *other*
 //!    streams, and it does so by counting (`Task::deps`), not by parking a thread: a stream whose
 //!    head task is not ready goes idle, and the completion of the last missing input pokes it.
@@ -35,6 +37,11 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::thread::Thread;
 
 static SUBMIT: Mutex<()> = Mutex::new(());
+
+/// Tasks one `submit` queues on a stream before a pool thread starts draining it mid-submission
+/// (rule 2). Graphs smaller than this keep the cheaper path: the evaluating thread runs its one
+/// stream itself after submitting, with no hand-off to the pool.
+const EARLY_START: usize = 64;
 
 /// Every stream of the process, by index. Streams are never removed (handles are `Copy`).
 static STREAMS: RwLock<Vec<Arc<StreamQueue>>> = RwLock::new(Vec::new());
@@ -187,8 +194,7 @@ fn wait(a: &Array) {
 /// queues this call claimed for draining (rule 2): the caller must drain or spawn each one.
 fn submit(roots: &[&Array]) -> Vec<Arc<StreamQueue>> {
     let _submit = SUBMIT.lock().unwrap_or_else(|e| e.into_inner());
-    let mut claimed: Vec<Arc<StreamQueue>> = Vec::new();
-    let mut ready: Vec<Arc<Task>> = Vec::new();
+    let mut targets: Vec<Target> = Vec::new();
     // Iterative post-order walk: (node, inputs already pushed).
     let mut stack: Vec<(Array, bool)> = roots.iter().map(|a| ((*a).clone(), false)).collect();
     stack.reverse();
@@ -233,28 +239,44 @@ fn submit(roots: &[&Array]) -> Vec<Arc<StreamQueue>> {
                 waiters.push(Waiter::Task(task.clone()));
             }
         }
-        let q = queue(a.stream());
-        q.push(task.clone());
+        let target = match targets.iter().position(|t| t.queue.stream == a.stream()) {
+            Some(i) => &mut targets[i],
+            None => {
+                targets.push(Target {
+                    queue: queue(a.stream()),
+                    queued: 0,
+                    any_ready: false,
+                });
+                targets.last_mut().unwrap()
+            }
+        };
+        target.queued += 1;
+        // The claim can only come from an earlier task at the front: this one still holds its
+        // guard count, which is released only once it is queued (else an input finishing in
+        // between would find it in no queue and start nothing).
+        if target.queue.push(task.clone(), target.queued > EARLY_START) {
+            StreamQueue::spawn_drain(target.queue.clone());
+        }
         // Release the guard count that kept the task from looking ready while it was being wired.
         if task.deps.fetch_sub(1, Ordering::AcqRel) == 1 {
-            ready.push(task);
+            target.any_ready = true;
         }
     }
     drop(_submit);
-    // Only the first ready task of each stream matters: a queue is claimed once.
-    let mut tried: Vec<Stream> = Vec::new();
-    for t in ready {
-        let stream = t.stream();
-        if tried.contains(&stream) {
-            continue;
-        }
-        tried.push(stream);
-        let q = queue(stream);
-        if q.try_claim() {
-            claimed.push(q);
-        }
-    }
-    claimed
+    targets
+        .into_iter()
+        .filter(|t| t.any_ready && t.queue.try_claim())
+        .map(|t| t.queue)
+        .collect()
+}
+
+/// A stream's queue as one `submit` call sees it.
+struct Target {
+    queue: Arc<StreamQueue>,
+    /// Tasks this call queued on it.
+    queued: usize,
+    /// Whether any of them was ready when queued (only then can this call have to start it).
+    any_ready: bool,
 }
 
 /// Called when `task`'s last missing input completed: start its stream if it can go.
@@ -262,5 +284,47 @@ pub(crate) fn on_task_ready(task: &Task) {
     let q = queue(task.stream());
     if q.try_claim() {
         StreamQueue::spawn_drain(q);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops;
+
+    /// `n` additions of 0.3 to a start that depends on `n`, on `s`; and the same sum taken in the
+    /// test, in f32 and in the same order (so it must match exactly).
+    fn chain(n: usize, s: Stream) -> (Array, f32) {
+        let start = 0.375f32 + n as f32 * 1e-3;
+        let step = Array::scalar(0.3f32);
+        let mut y = Array::from_slice_on(&[start], &[], s).unwrap();
+        let mut expect = start;
+        for _ in 0..n {
+            y = ops::add(&y, &step, s).unwrap();
+            expect += 0.3f32;
+        }
+        (y, expect)
+    }
+
+    #[test]
+    fn a_large_graph_starts_running_while_it_is_submitted() {
+        let s = crate::new_stream(Device::cpu()).unwrap();
+        let (y, expect) = chain(4 * EARLY_START, s);
+        // A pool thread claimed the queue mid-submission: nothing is left for the caller to start.
+        // (It either still holds the claim, or it has run every task and the queue is empty.)
+        assert!(submit(&[&y]).is_empty());
+        wait(&y);
+        assert_eq!(y.item::<f32>().unwrap(), expect);
+    }
+
+    #[test]
+    fn a_small_graph_is_left_to_the_caller() {
+        let s = crate::new_stream(Device::cpu()).unwrap();
+        let (y, expect) = chain(EARLY_START / 2, s);
+        let claimed = submit(&[&y]);
+        assert_eq!(claimed.len(), 1);
+        assert!(!y.is_available(), "no task runs before the caller drains");
+        claimed[0].drain(Some(&y), usize::MAX);
+        assert_eq!(y.item::<f32>().unwrap(), expect);
     }
 }

@@ -44,10 +44,17 @@ impl StreamQueue {
         }
     }
 
-    pub(crate) fn push(&self, task: Arc<Task>) {
+    /// Queues `task`. With `claim`, also claims the queue as [`try_claim`](Self::try_claim) would,
+    /// under the same lock, and returns whether it did.
+    pub(crate) fn push(&self, task: Arc<Task>, claim: bool) -> bool {
         let mut inner = self.inner.lock().unwrap();
         inner.tasks.push_back(task);
         inner.submitted += 1;
+        if !claim || inner.draining || !inner.tasks.front().is_some_and(|t| t.is_ready()) {
+            return false;
+        }
+        inner.draining = true;
+        true
     }
 
     /// Claims the right to drain this queue if nobody holds it and the front task can run.

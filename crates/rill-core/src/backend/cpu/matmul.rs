@@ -216,7 +216,7 @@ fn full_strides(x: &Input, batch: &[usize]) -> (Vec<usize>, Vec<isize>) {
         .chain([x.shape[nd - 2], x.shape[nd - 1]])
         .collect();
     let st = broadcast_strides(x, &full);
-    (full, st)
+    (full, st.to_vec())
 }
 
 /// `(rs, cs)` when a `rows x cols` matrix with these strides is plain row-major (`cs == 1`, rows

@@ -7,16 +7,21 @@
 use crate::backend::Input;
 use crate::memory::Data;
 use crate::Element;
+use smallvec::SmallVec;
 use std::ops::Range;
+
+/// Per-dimension scratch that stays on the stack for up to six dims: these are built for every
+/// kernel call, and heap vectors here were a measurable share of a small op's cost.
+pub type Dims<T> = SmallVec<[T; 6]>;
 
 /// The dims of `shape` with runs that are contiguous in every operand merged, size-1 dims dropped.
 /// Returns the collapsed shape and each operand's collapsed strides.
 pub fn collapse<const N: usize>(
     shape: &[usize],
     strides: [&[isize]; N],
-) -> (Vec<usize>, [Vec<isize>; N]) {
-    let mut dims: Vec<usize> = Vec::with_capacity(shape.len());
-    let mut out: [Vec<isize>; N] = std::array::from_fn(|_| Vec::with_capacity(shape.len()));
+) -> (Dims<usize>, [Dims<isize>; N]) {
+    let mut dims: Dims<usize> = Dims::new();
+    let mut out: [Dims<isize>; N] = std::array::from_fn(|_| Dims::new());
     for (d, &n) in shape.iter().enumerate() {
         if n == 1 {
             continue;
@@ -64,7 +69,7 @@ pub fn for_each_row<const N: usize>(
     // Multi-index of the first row.
     let mut row = range.start / inner;
     let mut col = range.start % inner;
-    let mut idx = vec![0usize; nd - 1];
+    let mut idx: Dims<usize> = smallvec::smallvec![0; nd - 1];
     for d in (0..nd - 1).rev() {
         idx[d] = row % dims[d];
         row /= dims[d];
@@ -101,7 +106,7 @@ pub fn for_each_row<const N: usize>(
 
 /// `x`'s strides seen as an array of `shape` (NumPy broadcasting: missing and size-1 dims get
 /// stride 0). `x.shape` must broadcast to `shape`.
-pub fn broadcast_strides(x: &Input, shape: &[usize]) -> Vec<isize> {
+pub fn broadcast_strides(x: &Input, shape: &[usize]) -> Dims<isize> {
     let pad = shape.len() - x.shape.len();
     (0..shape.len())
         .map(|d| {
@@ -303,9 +308,12 @@ mod tests {
     #[test]
     fn collapse_merges_contiguous_runs() {
         let (d, [s]) = collapse(&[2, 3, 4], [&[12, 4, 1]]);
-        assert_eq!((d, s), (vec![24], vec![1]));
+        assert_eq!((&d[..], &s[..]), (&[24][..], &[1][..]));
         let (d, [s, t]) = collapse(&[2, 3, 4], [&[12, 4, 1], &[0, 0, 1]]);
-        assert_eq!((d, s, t), (vec![6, 4], vec![4, 1], vec![0, 1]));
+        assert_eq!(
+            (&d[..], &s[..], &t[..]),
+            (&[6, 4][..], &[4, 1][..], &[0, 1][..])
+        );
     }
 
     #[test]
