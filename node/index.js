@@ -242,8 +242,7 @@ export function array(data, shape, dtype, s) {
   }
   const tdt = typedDtype(data);
   if (tdt) {
-    const a = call(native.fromBytes, bytesOf(data), tdt, shape ?? [data.length], stream);
-    return dtype && dtype !== tdt ? call(native.astype, a, dtype, stream) : a;
+    return call(native.fromBytes, bytesOf(data), tdt, shape ?? [data.length], dtype, stream);
   }
   if (typeof data !== 'number' && typeof data !== 'boolean' && !isList(data)) {
     throw new TypeError(`[array] cannot make an array from ${describe(data)}`);
@@ -253,15 +252,16 @@ export function array(data, shape, dtype, s) {
   const dims = shape ?? flat.shape;
   if (target === 'bool') {
     const bytes = Uint8Array.from(flat.leaves, (x) => (x ? 1 : 0));
-    return call(native.fromBytes, bytesOf(bytes), 'bool', dims, stream);
+    return call(native.fromBytes, bytesOf(bytes), 'bool', dims, undefined, stream);
   }
   const f64 = Float64Array.from(flat.leaves, Number);
-  const a = call(native.fromBytes, bytesOf(f64), 'float64', dims, stream);
-  return target === 'float64' ? a : call(native.astype, a, target, stream);
+  return call(native.fromBytes, bytesOf(f64), 'float64', dims, target, stream);
 }
 
 export function full(shape, value, dtype, s) {
   if (isStreamArg(dtype)) [dtype, s] = [undefined, dtype];
+  if (typeof value === 'boolean') [value, dtype] = [Number(value), dtype ?? 'bool'];
+  if (typeof value !== 'number') throw new TypeError(`[full] the fill value must be a number or a boolean, got ${describe(value)}`);
   return call(native.full, toShape(shape), value, dtype, pick(s));
 }
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
   array, add, matmul, sum, reshape, astype, zeros, newStream, setDefaultStream, synchronize,
-  withStream, device, asyncEval, transpose, Stream, subtract, negative,
+  withStream, device, asyncEval, transpose, Stream, subtract, negative, full,
 } from 'rill';
 import { HAS_GPU } from './helpers.mjs';
 
@@ -24,7 +24,9 @@ test('a shape mismatch names the op and both shapes', () => {
 });
 
 test('bad dtypes are TypeErrors', () => {
-  assert.throws(() => array([1, 2], [2], 'float33'), (e) => e instanceof TypeError && /float33/.test(e.message));
+  assert.throws(() => array([1, 2], [2], 'float33'), (e) => e instanceof TypeError && /\[array\] unknown dtype 'float33'/.test(e.message));
+  assert.throws(() => array(new Float32Array(2), [2], 'float33'), (e) => e instanceof TypeError && /\[array\]/.test(e.message));
+  assert.throws(() => full([2], 'x'), (e) => e instanceof TypeError && /\[full\]/.test(e.message));
   assert.throws(() => astype(zeros([2]), 'int128'), (e) => e instanceof TypeError && /\[astype\]/.test(e.message));
   assert.throws(() => zeros([2], 'nope'), TypeError);
   // A dtype rill refuses for the op.

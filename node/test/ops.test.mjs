@@ -112,6 +112,9 @@ test('zeros, ones, full and arange', () => {
   assert.deepEqual(z.tolist(), [[0, 0], [0, 0]]);
   assert.deepEqual(ones([3], 'int32').tolist(), [1, 1, 1]);
   assert.deepEqual(full([2], 2.5).tolist(), [2.5, 2.5]);
+  const t = full([2], true);
+  assert.equal(t.dtype, 'bool');
+  assert.deepEqual(t.tolist(), [true, true]);
   const r = arange(5);
   assert.equal(r.dtype, 'int32');
   assert.deepEqual(r.tolist(), [0, 1, 2, 3, 4]);

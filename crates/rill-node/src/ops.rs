@@ -24,18 +24,25 @@ fn isizes(v: &[i64]) -> Vec<isize> {
     v.iter().map(|&d| d as isize).collect()
 }
 
-/// An array of `shape` holding `bytes`, which are elements of `dtype` in native byte order.
+/// An array of `shape` holding `bytes`, which are elements of `src_dtype` in native byte order,
+/// converted to `dtype` when given.
 #[napi]
 pub fn from_bytes(
     bytes: Buffer,
-    dtype: String,
+    src_dtype: String,
     shape: Vec<i64>,
+    dtype: Option<String>,
     stream: Option<&JsStream>,
 ) -> napi::Result<JsArray> {
     guard(|| {
-        let dt = dtype::parse("array", &dtype)?;
+        let src = dtype::parse("array", &src_dtype)?;
+        let target = dtype::parse_opt("array", dtype)?.unwrap_or(src);
         let shape = usizes("array", &shape)?;
-        Ok(convert::from_bytes(&bytes, dt, &shape, sod(stream))?.into())
+        let a = convert::from_bytes(&bytes, src, &shape, sod(stream))?;
+        if target == src {
+            return Ok(a.into());
+        }
+        Ok(ops::astype(&a, target, sod(stream)).or_throw()?.into())
     })
 }
 
@@ -70,9 +77,7 @@ macro_rules! unary_ops {
     )*};
 }
 
-unary_ops!(
-    negative, abs, exp, log, sqrt, sin, cos, tanh, sigmoid, square, reciprocal, copy
-);
+unary_ops!(negative, abs, exp, log, sqrt, sin, cos, tanh, sigmoid, square, reciprocal, copy);
 
 macro_rules! binary_ops {
     ($($name:ident),* $(,)?) => {$(
@@ -83,19 +88,7 @@ macro_rules! binary_ops {
     )*};
 }
 
-binary_ops!(
-    add,
-    subtract,
-    multiply,
-    divide,
-    power,
-    maximum,
-    minimum,
-    equal,
-    less,
-    greater,
-    matmul
-);
+binary_ops!(add, subtract, multiply, divide, power, maximum, minimum, equal, less, greater, matmul);
 
 macro_rules! reduce_ops {
     ($($name:ident),* $(,)?) => {$(
