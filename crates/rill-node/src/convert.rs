@@ -44,14 +44,15 @@ impl HostBytes for bool {
 }
 
 fn build<T: HostBytes>(bytes: &[u8], shape: &[usize], s: StreamOrDevice) -> napi::Result<Array> {
-    if bytes.len() % T::N != 0 {
+    let chunks = bytes.chunks_exact(T::N);
+    if !chunks.remainder().is_empty() {
         return Err(type_error(format!(
             "[array] {} bytes are not a whole number of {} elements",
             bytes.len(),
             T::DTYPE
         )));
     }
-    let data: Vec<T> = bytes.chunks_exact(T::N).map(T::read).collect();
+    let data: Vec<T> = chunks.map(T::read).collect();
     Array::from_slice_on(&data, shape, s).or_throw()
 }
 

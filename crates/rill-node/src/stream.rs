@@ -34,7 +34,7 @@ impl JsStream {
     }
     /// `Stream(Device(cpu, 0), 1)`.
     #[napi(js_name = "toString")]
-    pub fn to_js_string(&self) -> String {
+    pub fn display(&self) -> String {
         self.inner.to_string()
     }
 }
