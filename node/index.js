@@ -93,7 +93,7 @@ export function device(type, index) {
 
 /** The device ops use when given no stream: the scoped stream's, else the process default. */
 export function defaultDevice() {
-  return scopedStream()?.device ?? native.defaultDevice();
+  return scopedStream()?.device ?? call(native.defaultDevice);
 }
 
 export function setDefaultDevice(d) {

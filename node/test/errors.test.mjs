@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
   array, add, matmul, sum, reshape, astype, zeros, newStream, setDefaultStream, synchronize,
-  withStream, device, asyncEval, transpose, Stream, subtract, negative, full,
+  withStream, device, asyncEval, transpose, Stream, subtract, negative, full, defaultStream,
+  setDefaultDevice,
 } from 'rill';
 import { HAS_GPU } from './helpers.mjs';
 
@@ -58,6 +59,10 @@ test('unknown streams and devices are refused', () => {
   if (!HAS_GPU) {
     assert.throws(() => newStream('gpu'), (e) => /\[device\]/.test(e.message) && /Device\(gpu, 0\)/.test(e.message));
     assert.throws(() => device('gpu', 3), /not available/);
+    // Every way of asking for the GPU says so.
+    for (const ask of [() => withStream('gpu', () => 1), () => defaultStream('gpu'), () => setDefaultDevice('gpu'), () => zeros([1], 'float32', 'gpu')]) {
+      assert.throws(ask, (e) => /Device\(gpu, 0\) is not available/.test(e.message));
+    }
   }
   assert.equal(add(zeros([1]), 1).item(), 1);
 });

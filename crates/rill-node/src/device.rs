@@ -67,8 +67,8 @@ pub fn device(kind: String, index: Option<u32>) -> napi::Result<JsDevice> {
 
 /// The device ops use when given no stream.
 #[napi]
-pub fn default_device() -> JsDevice {
-    rill_core::default_device().into()
+pub fn default_device() -> napi::Result<JsDevice> {
+    guard(|| Ok(rill_core::default_device().into()))
 }
 
 /// Sets the process-wide default device; throws for a device this process does not have.
