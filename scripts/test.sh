@@ -29,5 +29,9 @@ echo "== Python: tests"
 .venv/bin/python -m pytest -q tests/python
 
 echo "== Node: build the addon and run the tests"
+if ! node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)' 2>/dev/null; then
+    echo "the Node tests need Node.js 20 or later on PATH (found: $(node --version 2>/dev/null || echo none))" >&2
+    exit 1
+fi
 bash scripts/build-node.sh
 node --test node/test/
