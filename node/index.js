@@ -233,9 +233,7 @@ export function array(data, shape, dtype, s) {
   if (typeof shape === 'string') [shape, dtype, s] = [undefined, shape, dtype];
   if (isStreamArg(dtype)) [dtype, s] = [undefined, dtype];
   const stream = pick(s);
-  if (shape !== undefined && shape !== null && !isList(shape)) {
-    throw new TypeError(`[array] shape must be an array of integers, got ${describe(shape)}`);
-  }
+  if (shape !== undefined && shape !== null) shape = toShape(shape, 'array');
   if (data instanceof NativeArray) {
     const a = shape ? call(native.reshape, data, shape, stream) : call(native.copy, data, stream);
     return dtype ? call(native.astype, a, dtype, stream) : a;
@@ -262,7 +260,7 @@ export function full(shape, value, dtype, s) {
   if (isStreamArg(dtype)) [dtype, s] = [undefined, dtype];
   if (typeof value === 'boolean') [value, dtype] = [Number(value), dtype ?? 'bool'];
   if (typeof value !== 'number') throw new TypeError(`[full] the fill value must be a number or a boolean, got ${describe(value)}`);
-  return call(native.full, toShape(shape), value, dtype, pick(s));
+  return call(native.full, toShape(shape, 'full'), value, dtype, pick(s));
 }
 
 export function zeros(shape, dtype, s) {
@@ -287,10 +285,15 @@ export function arange(...args) {
   return call(native.arange, start, stop, step, dtype, pick(s));
 }
 
-function toShape(shape) {
-  if (typeof shape === 'number') return [shape];
-  if (!isList(shape)) throw new TypeError(`shape must be an array of integers, got ${describe(shape)}`);
-  return shape;
+// A shape argument: an integer or an array of integers (napi would silently truncate 2.5 or NaN).
+// Negative sizes get through only where the op gives them a meaning (reshape's -1).
+function toShape(shape, op, allowNegative = false) {
+  const dims = typeof shape === 'number' ? [shape] : shape;
+  const ok = (d) => Number.isSafeInteger(d) && (allowNegative || d >= 0);
+  if (!isList(dims) || !dims.every(ok)) {
+    throw new TypeError(`[${op}] a shape must be an array of ${allowNegative ? '' : 'non-negative '}integers, got ${describe(shape)}${isList(shape) ? ` [${shape}]` : ''}`);
+  }
+  return dims;
 }
 
 // ------------------------------------------------------------------------------------------ ops
@@ -364,7 +367,7 @@ export const prod = reduction(native.prod);
 
 export function reshape(a, shape, s) {
   const stream = pick(s);
-  return call(native.reshape, operand(a, undefined, stream), toShape(shape), stream);
+  return call(native.reshape, operand(a, undefined, stream), toShape(shape, 'reshape', true), stream);
 }
 
 /** transpose(a) reverses the axes; transpose(a, axes) permutes them. */

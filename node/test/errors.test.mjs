@@ -46,6 +46,17 @@ test('bad data and bad arguments throw, never crash', () => {
   assert.throws(() => transpose(zeros([2, 3]), [0, 0]), Error);
   assert.throws(() => array([1, 2]).item(), (e) => /\[item\]/.test(e.message));
   assert.throws(() => zeros([-1]), TypeError);
+  assert.throws(() => zeros([2.5]), (e) => e instanceof TypeError && /\[full\]/.test(e.message) && /2\.5/.test(e.message));
+  assert.throws(() => zeros([NaN]), TypeError);
+  assert.throws(() => array([1, 2], [1.5]), (e) => e instanceof TypeError && /\[array\]/.test(e.message));
+  assert.throws(() => reshape(zeros([4]), [2, 'x']), TypeError);
+  // An element count past 64 bits: an error (or, where overflow wraps, a number), never a crash.
+  const absurd = zeros([2 ** 40, 2 ** 40]);
+  try {
+    assert.equal(typeof absurd.size, 'number');
+  } catch (e) {
+    assert.ok(e instanceof Error && !(e instanceof assert.AssertionError), String(e));
+  }
 });
 
 test('unknown streams and devices are refused', () => {

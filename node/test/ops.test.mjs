@@ -110,6 +110,8 @@ test('zeros, ones, full and arange', () => {
   const z = zeros([2, 2]);
   assert.equal(z.dtype, 'float32');
   assert.deepEqual(z.tolist(), [[0, 0], [0, 0]]);
+  // Shapes past 32 bits read back whole (nothing is allocated: the array is never evaluated).
+  assert.deepEqual(zeros([2 ** 33, 3]).shape, [2 ** 33, 3]);
   assert.deepEqual(ones([3], 'int32').tolist(), [1, 1, 1]);
   assert.deepEqual(full([2], 2.5).tolist(), [2.5, 2.5]);
   const t = full([2], true);

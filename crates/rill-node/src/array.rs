@@ -24,8 +24,8 @@ impl From<Array> for JsArray {
 #[napi]
 impl JsArray {
     #[napi(getter)]
-    pub fn shape(&self) -> Vec<u32> {
-        self.inner.shape().iter().map(|&d| d as u32).collect()
+    pub fn shape(&self) -> Vec<i64> {
+        self.inner.shape().iter().map(|&d| d as i64).collect()
     }
     /// The dtype's name, as MLX spells it ('float32', 'int32', 'bool', ...).
     #[napi(getter)]
@@ -37,16 +37,17 @@ impl JsArray {
         self.inner.ndim() as u32
     }
     #[napi(getter)]
-    pub fn size(&self) -> f64 {
-        self.inner.size() as f64
+    pub fn size(&self) -> napi::Result<f64> {
+        // Guarded: the element count of an absurd shape overflows (a panic in debug builds).
+        guard(|| Ok(self.inner.size() as f64))
     }
     #[napi(getter)]
     pub fn itemsize(&self) -> u32 {
         self.inner.itemsize() as u32
     }
     #[napi(getter)]
-    pub fn nbytes(&self) -> f64 {
-        self.inner.nbytes() as f64
+    pub fn nbytes(&self) -> napi::Result<f64> {
+        guard(|| Ok(self.inner.nbytes() as f64))
     }
     /// The stream this array is computed on.
     #[napi(getter)]
