@@ -79,7 +79,8 @@ export declare function reshape(a: ArrayLike, shape: number | number[], stream?:
 export declare function transpose(a: ArrayLike, axes?: number[], stream?: StreamOrDevice): Array;
 export declare function astype(a: ArrayLike, dtype: Dtype, stream?: StreamOrDevice): Array;
 
-declare function evaluate(...trees: unknown[]): void;
+/** `eval` (a reserved name in strict code: import it as `eval as evaluate`, or use `evaluate`). */
+export declare function evaluate(...trees: unknown[]): void;
 export { evaluate as eval };
 export declare function asyncEval(...trees: unknown[]): Promise<void>;
 

@@ -104,6 +104,12 @@ test('reshape, transpose and astype', () => {
   assert.equal(bf.dtype, 'bfloat16');
   assertClose(bf.tolist(), [x.slice(0, 3), x.slice(3)], { rtol: 1e-2, atol: 1e-2 });
   assert.deepEqual(astype(array([0, 2, 0], [3], 'float32'), 'bool').tolist(), [false, true, false]);
+  const ht = h.toTypedArray();
+  assert.ok(ht instanceof Float32Array);
+  assertClose([...ht], x, { rtol: 1e-3, atol: 1e-3 });
+  const bt = astype(array([1, 0], [2], 'float32'), 'bool').toTypedArray();
+  assert.ok(bt instanceof Uint8Array);
+  assert.deepEqual([...bt], [1, 0]);
 });
 
 test('zeros, ones, full and arange', () => {
