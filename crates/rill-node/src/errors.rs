@@ -5,8 +5,8 @@
 //! throws every `napi::Error` as a plain `Error` whose `code` is the status name:
 //! - `InvalidArg` -> `TypeError`: a dtype the op does not accept, an unknown dtype name, values
 //!   that are not numbers;
-//! - `Unknown` -> `RangeError`: an axis out of bounds (`Unknown` is never produced by Node-API
-//!   calls that succeed, so it is free to serve as this tag);
+//! - `Unknown` -> `RangeError`: an axis out of bounds (napi-rs gives `Unknown` only to a status
+//!   it cannot name, which these entry points never meet, so it is free to serve as this tag);
 //! - `GenericFailure` -> `Error`: shapes that do not fit, devices and streams, memory, and
 //!   failures found while running.
 //!

@@ -12,8 +12,9 @@
 //! Rules: every entry point runs its body in [`errors::guard`], so no Rust panic reaches Node.
 //! The addon keeps no scoped defaults of its own: the JS layer resolves the stream of every op
 //! (a `withStream` scope lives in an `AsyncLocalStorage`, so it survives `await`) and passes it
-//! here; `None` means the process-wide default stream of the default device. Nothing but
-//! `asyncEval` waits off the JS thread, and rill never calls into JavaScript.
+//! here; `None` means the process-wide default stream of the default device. `asyncEval` waits
+//! on a libuv worker; `eval`, `synchronize` and reading values block the JS thread, as they block
+//! the caller in MLX. rill never calls into JavaScript.
 
 // napi-derive registers the exported functions and classes only outside `cfg(test)`, so in the
 // (never run, see Cargo.toml) test build of this crate that `clippy --all-targets` checks, every
