@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Every test of rill: the Rust workspace, then the Python package (built and installed into a
-# virtual environment of its own, .venv, made here on first use).
+# virtual environment of its own, .venv, made here on first use), then the Node package.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,6 +10,7 @@ cargo clippy --workspace --exclude rill-python --all-targets --quiet -- -D warni
 
 echo "== Rust: tests"
 # rill-python is a Python extension: it is linted, built by maturin and tested by pytest below.
+# rill-node has no Rust tests (`test = false`): it is tested from Node below.
 cargo test --workspace --exclude rill-python
 
 echo "== Python: build and install rill into .venv"
@@ -26,3 +27,11 @@ PYO3_PYTHON="$PWD/.venv/bin/python" cargo clippy -p rill-python --all-targets --
 
 echo "== Python: tests"
 .venv/bin/python -m pytest -q tests/python
+
+echo "== Node: build the addon and run the tests"
+if ! node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)' 2>/dev/null; then
+    echo "the Node tests need Node.js 20 or later on PATH (found: $(node --version 2>/dev/null || echo none))" >&2
+    exit 1
+fi
+bash scripts/build-node.sh
+node --test node/test/

@@ -1,0 +1,77 @@
+//! The `Array` class: a handle to a lazy rill array. Values are read back through
+//! `toFloat64Array` and `toBytes`; `node/index.js` builds `item`, `tolist`, `toTypedArray` and
+//! `toString` on them.
+
+use crate::convert;
+use crate::errors::{guard, OrThrow};
+use crate::stream::JsStream;
+use napi::bindgen_prelude::{Buffer, Float64Array};
+use napi_derive::napi;
+use rill_core::Array;
+
+/// A lazily evaluated n-dimensional array. Made by `array` and the ops (there is no constructor).
+#[napi(js_name = "Array")]
+pub struct JsArray {
+    pub(crate) inner: Array,
+}
+
+impl From<Array> for JsArray {
+    fn from(inner: Array) -> Self {
+        JsArray { inner }
+    }
+}
+
+#[napi]
+impl JsArray {
+    #[napi(getter)]
+    pub fn shape(&self) -> Vec<i64> {
+        self.inner.shape().iter().map(|&d| d as i64).collect()
+    }
+    /// The dtype's name, as MLX spells it ('float32', 'int32', 'bool', ...).
+    #[napi(getter)]
+    pub fn dtype(&self) -> String {
+        self.inner.dtype().name().to_string()
+    }
+    #[napi(getter)]
+    pub fn ndim(&self) -> u32 {
+        self.inner.ndim() as u32
+    }
+    #[napi(getter)]
+    pub fn size(&self) -> napi::Result<f64> {
+        // Guarded: the element count of an absurd shape overflows (a panic in debug builds).
+        guard(|| Ok(self.inner.size() as f64))
+    }
+    #[napi(getter)]
+    pub fn itemsize(&self) -> u32 {
+        self.inner.itemsize() as u32
+    }
+    #[napi(getter)]
+    pub fn nbytes(&self) -> napi::Result<f64> {
+        guard(|| Ok(self.inner.nbytes() as f64))
+    }
+    /// The stream this array is computed on.
+    #[napi(getter)]
+    pub fn stream(&self) -> JsStream {
+        self.inner.stream().into()
+    }
+    /// True once the array's result (values or error) is known.
+    #[napi(getter)]
+    pub fn is_available(&self) -> bool {
+        self.inner.is_available()
+    }
+    /// Every element as a float64, row-major (evaluating first; blocks until done).
+    #[napi]
+    pub fn to_float64_array(&self) -> napi::Result<Float64Array> {
+        guard(|| Ok(Float64Array::new(self.inner.to_vec::<f64>().or_throw()?)))
+    }
+    /// Every element as bytes of `hostDtype`, row-major (evaluating first; blocks until done).
+    #[napi]
+    pub fn to_bytes(&self) -> napi::Result<Buffer> {
+        guard(|| Ok(convert::to_bytes(&self.inner)?.into()))
+    }
+    /// The dtype `toBytes` writes: the array's own, with float16 and bfloat16 widened to float32.
+    #[napi(getter)]
+    pub fn host_dtype(&self) -> String {
+        convert::host_dtype(self.inner.dtype()).name().to_string()
+    }
+}

@@ -1,0 +1,35 @@
+//! rill's Node.js addon: the native half of the `rill` npm package (`node/`), which offers MLX's
+//! Node API (`import { array, add, newStream, withStream } from 'rill'`) on the rill runtime.
+//!
+//! The addon is small and explicit; `node/index.js` builds the public API on top of it. Its parts:
+//! - `array.rs`: the `Array` class (shape, dtype, stream, reading values back);
+//! - `convert.rs`: host bytes (from JS numbers or typed arrays) to arrays and back;
+//! - `ops.rs`: the op builders, each taking its stream as an explicit last argument;
+//! - `device.rs`, `stream.rs`: the `Device` and `Stream` classes and the functions about them;
+//! - `eval.rs`: `eval` (blocking) and `asyncEval` (a Promise settled from a libuv worker);
+//! - `dtype.rs`: dtype names; `errors.rs`: rill errors and panics as thrown JS errors.
+//!
+//! Rules: every entry point runs its body in [`errors::guard`], so no Rust panic reaches Node.
+//! The addon keeps no scoped defaults of its own: the JS layer resolves the stream of every op
+//! (a `withStream` scope lives in an `AsyncLocalStorage`, so it survives `await`) and passes it
+//! here; `None` means the process-wide default stream of the default device. `asyncEval` waits
+//! on a libuv worker; `eval`, `synchronize` and reading values block the JS thread, as they block
+//! the caller in MLX. rill never calls into JavaScript.
+
+// napi-derive registers the exported functions and classes only outside `cfg(test)`, so in the
+// (never run, see Cargo.toml) test build of this crate that `clippy --all-targets` checks, every
+// export looks unused.
+#![cfg_attr(test, allow(dead_code))]
+
+// mimalloc: rill allocates many small graph nodes; Node's own allocator is not affected.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+mod array;
+mod convert;
+mod device;
+mod dtype;
+mod errors;
+mod eval;
+mod ops;
+mod stream;

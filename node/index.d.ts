@@ -1,0 +1,126 @@
+// Types of the `rill` package (node/index.js).
+
+export type Dtype =
+  | 'bool' | 'uint8' | 'uint16' | 'uint32' | 'uint64' | 'int8' | 'int16' | 'int32' | 'int64'
+  | 'float16' | 'bfloat16' | 'float32' | 'float64' | 'complex64';
+export type DeviceType = 'cpu' | 'gpu';
+/** Where an op runs: a Stream, or a device (its default stream). */
+export type StreamOrDevice = Stream | Device | DeviceType;
+type Nested<T> = T | Nested<T>[];
+export type ArrayLike =
+  | Array | number | boolean | Nested<number | boolean>
+  | Float32Array | Float64Array | Int8Array | Int16Array | Int32Array | Uint8Array
+  | Uint8ClampedArray | Uint16Array | Uint32Array | BigInt64Array | BigUint64Array;
+type TypedArray =
+  | Float32Array | Float64Array | Int8Array | Int16Array | Int32Array | Uint8Array | Uint16Array
+  | Uint32Array | BigInt64Array | BigUint64Array;
+
+export declare class Device {
+  private constructor();
+  readonly type: DeviceType;
+  readonly index: number;
+  equals(other: Device): boolean;
+  /** `Device(cpu, 0)`. */
+  describe(): string;
+  /** 'cpu' or 'gpu'. */
+  toString(): string;
+}
+
+export declare class Stream {
+  private constructor();
+  readonly device: Device;
+  readonly index: number;
+  equals(other: Stream): boolean;
+  /** `Stream(Device(cpu, 0), 1)`. */
+  toString(): string;
+}
+
+export declare class Array {
+  private constructor();
+  readonly shape: number[];
+  readonly dtype: Dtype;
+  readonly ndim: number;
+  readonly size: number;
+  readonly itemsize: number;
+  readonly nbytes: number;
+  readonly stream: Stream;
+  readonly isAvailable: boolean;
+  readonly hostDtype: Dtype;
+  item(): number | boolean;
+  tolist(): Nested<number | boolean>;
+  toTypedArray(): TypedArray;
+  toFloat64Array(): Float64Array;
+  toBytes(): Buffer;
+  toString(): string;
+  astype(dtype: Dtype, stream?: StreamOrDevice): Array;
+  reshape(shape: number[], stream?: StreamOrDevice): Array;
+  transpose(axes?: number[], stream?: StreamOrDevice): Array;
+  sum(axis?: number | number[], keepdims?: boolean, stream?: StreamOrDevice): Array;
+  mean(axis?: number | number[], keepdims?: boolean, stream?: StreamOrDevice): Array;
+}
+
+export declare function array(data: ArrayLike, shape?: number[], dtype?: Dtype, stream?: StreamOrDevice): Array;
+export declare function array(data: ArrayLike, dtype: Dtype, stream?: StreamOrDevice): Array;
+export declare function full(shape: number | number[], value: number, dtype?: Dtype, stream?: StreamOrDevice): Array;
+export declare function zeros(shape: number | number[], dtype?: Dtype, stream?: StreamOrDevice): Array;
+export declare function ones(shape: number | number[], dtype?: Dtype, stream?: StreamOrDevice): Array;
+export declare function arange(stop: number, dtype?: Dtype, stream?: StreamOrDevice): Array;
+export declare function arange(start: number, stop: number, step?: number, dtype?: Dtype, stream?: StreamOrDevice): Array;
+
+type Unary = (a: ArrayLike, stream?: StreamOrDevice) => Array;
+type Binary = (a: ArrayLike, b: ArrayLike, stream?: StreamOrDevice) => Array;
+type Reduction = (a: ArrayLike, axis?: number | number[], keepdims?: boolean, stream?: StreamOrDevice) => Array;
+export declare const negative: Unary, abs: Unary, exp: Unary, log: Unary, sqrt: Unary, sin: Unary,
+  cos: Unary, tanh: Unary, sigmoid: Unary, square: Unary, reciprocal: Unary;
+export declare const add: Binary, subtract: Binary, multiply: Binary, divide: Binary, power: Binary,
+  maximum: Binary, minimum: Binary, equal: Binary, less: Binary, greater: Binary, matmul: Binary;
+export declare const sum: Reduction, mean: Reduction, max: Reduction, min: Reduction, prod: Reduction;
+export declare function reshape(a: ArrayLike, shape: number | number[], stream?: StreamOrDevice): Array;
+export declare function transpose(a: ArrayLike, axes?: number[], stream?: StreamOrDevice): Array;
+export declare function astype(a: ArrayLike, dtype: Dtype, stream?: StreamOrDevice): Array;
+
+/** `eval` (a reserved name in strict code: import it as `eval as evaluate`, or use `evaluate`). */
+export declare function evaluate(...trees: unknown[]): void;
+export { evaluate as eval };
+export declare function asyncEval(...trees: unknown[]): Promise<void>;
+
+export declare function device(type: DeviceType, index?: number): Device;
+export declare function defaultDevice(): Device;
+export declare function setDefaultDevice(d: Device | DeviceType): void;
+export declare function isAvailable(type: DeviceType, index?: number): boolean;
+export declare function deviceCount(type: DeviceType): number;
+export declare function defaultStream(d?: Device | DeviceType): Stream;
+export declare function newStream(d?: Device | DeviceType): Stream;
+export declare function setDefaultStream(s: Stream): void;
+export declare function synchronize(s?: StreamOrDevice): void;
+export interface StreamContext {
+  readonly stream: Stream;
+  exit(): void;
+  [Symbol.dispose](): void;
+}
+export declare function streamContext(s: StreamOrDevice): StreamContext;
+export declare function withStream<T>(s: StreamOrDevice, fn: () => T): T;
+
+export declare const streaming: {
+  eventStreamResponse(
+    source: AsyncIterable<unknown> | Iterable<unknown>,
+    init?: { status?: number; headers?: HeadersInit },
+  ): Response;
+};
+
+export declare const core: {
+  Array: typeof Array; Stream: typeof Stream; Device: typeof Device;
+  array: typeof array; full: typeof full; zeros: typeof zeros; ones: typeof ones; arange: typeof arange;
+  negative: Unary; abs: Unary; exp: Unary; log: Unary; sqrt: Unary; sin: Unary; cos: Unary;
+  tanh: Unary; sigmoid: Unary; square: Unary; reciprocal: Unary;
+  add: Binary; subtract: Binary; multiply: Binary; divide: Binary; power: Binary; maximum: Binary;
+  minimum: Binary; equal: Binary; less: Binary; greater: Binary; matmul: Binary;
+  sum: Reduction; mean: Reduction; max: Reduction; min: Reduction; prod: Reduction;
+  reshape: typeof reshape; transpose: typeof transpose; astype: typeof astype;
+  eval: typeof evaluate; asyncEval: typeof asyncEval;
+  device: typeof device; defaultDevice: typeof defaultDevice; setDefaultDevice: typeof setDefaultDevice;
+  isAvailable: typeof isAvailable; deviceCount: typeof deviceCount;
+  defaultStream: typeof defaultStream; newStream: typeof newStream;
+  setDefaultStream: typeof setDefaultStream; synchronize: typeof synchronize;
+  streamContext: typeof streamContext; withStream: typeof withStream;
+};

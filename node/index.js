@@ -1,0 +1,574 @@
+// rill for Node.js: MLX's Node API (lazy arrays, ops on streams, streams bound to devices) on the
+// rill runtime. The native addon (rill.node, built from crates/rill-node by
+// scripts/build-node.sh) does the work; this file gives it MLX's shape:
+// - every op takes an optional trailing stream (a Stream, a Device, or 'cpu'/'gpu');
+// - without one, an op runs on the innermost `withStream` / `streamContext` stream, else on the
+//   default stream of the default device. `withStream` keeps its stream in an AsyncLocalStorage,
+//   so the stream sticks across `await` and two concurrent async scopes never see each other's;
+//   the stream is resolved here and passed explicitly to every native op;
+// - native errors are rethrown as TypeError (bad dtypes and values), RangeError (axes out of
+//   bounds) or Error (shapes, devices, streams, failures while running), keeping rill's message,
+//   which names the op, the shapes and the device.
+
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+const native = require('./rill.node');
+
+export const Array = native.Array;
+export const Stream = native.Stream;
+export const Device = native.Device;
+const NativeArray = native.Array;
+const isList = globalThis.Array.isArray;
+
+// ------------------------------------------------------------------------------------- errors
+
+// The napi status of a native error names the class it should have (crates/rill-node/src/errors.rs).
+function convertError(e) {
+  if (!(e instanceof Error) || typeof e.code !== 'string' || e.constructor !== Error) return e;
+  let Kind = Error;
+  if (e.code === 'InvalidArg' || e.code.endsWith('Expected')) Kind = TypeError;
+  else if (e.code === 'Unknown') Kind = RangeError;
+  return new Kind(e.message);
+}
+
+function call(f, ...args) {
+  try {
+    return f(...args);
+  } catch (e) {
+    throw convertError(e);
+  }
+}
+
+// ----------------------------------------------------------------------- devices and streams
+
+const scope = new AsyncLocalStorage(); // store: { stream } of the innermost withStream
+const contexts = []; // open streamContexts: { stream, store } (store: the withStream they are in)
+
+// The stream chosen by the innermost scope, or undefined. A streamContext applies inside the
+// withStream (or outside any) where it was opened, and wins over that withStream's stream.
+function scopedStream() {
+  const store = scope.getStore();
+  for (let i = contexts.length - 1; i >= 0; i--) {
+    if (contexts[i].store === store) return contexts[i].stream;
+  }
+  return store?.stream;
+}
+
+function toDevice(d) {
+  if (d instanceof Device) return d;
+  if (typeof d === 'string') return call(native.device, d);
+  throw new TypeError(`expected a Device or 'cpu'/'gpu', got ${describe(d)}`);
+}
+
+// A stream argument: a Stream, or a Device / 'cpu' / 'gpu' (its default stream, which a scope on
+// that device overrides, as in MLX).
+function toStream(s) {
+  if (s instanceof Stream) return s;
+  if (s instanceof Device || typeof s === 'string') return defaultStream(s);
+  throw new TypeError(`expected a Stream, a Device or 'cpu'/'gpu', got ${describe(s)}`);
+}
+
+// The stream an op runs on: the explicit one, else the scoped one, else undefined (the native
+// default: the default stream of the default device).
+function pick(s) {
+  return s === undefined || s === null ? scopedStream() : toStream(s);
+}
+
+function isStreamArg(x) {
+  return x instanceof Stream || x instanceof Device || x === 'cpu' || x === 'gpu';
+}
+
+function describe(x) {
+  if (x === null) return 'null';
+  if (typeof x === 'object') return x.constructor?.name ?? 'object';
+  return `${typeof x} ${String(x)}`;
+}
+
+/** The device of type 'cpu' or 'gpu' (index 0 by default); throws for a device this process lacks. */
+export function device(type, index) {
+  return call(native.device, type, index);
+}
+
+/** The device ops use when given no stream: the scoped stream's, else the process default. */
+export function defaultDevice() {
+  return scopedStream()?.device ?? call(native.defaultDevice);
+}
+
+export function setDefaultDevice(d) {
+  call(native.setDefaultDevice, toDevice(d));
+}
+
+export function isAvailable(type, index) {
+  return call(native.isAvailable, type, index);
+}
+
+export function deviceCount(type) {
+  return call(native.deviceCount, type);
+}
+
+/** The default stream: the scoped one, else the default stream of `d` (default: the default device). */
+export function defaultStream(d) {
+  const scoped = scopedStream();
+  if (scoped && (d === undefined || scoped.device.equals(toDevice(d)))) return scoped;
+  return call(native.defaultStream, d === undefined ? defaultDevice() : toDevice(d));
+}
+
+/** A new stream on `d` (a Device or 'cpu'/'gpu'; default: the default device). */
+export function newStream(d) {
+  return call(native.newStream, d === undefined ? defaultDevice() : toDevice(d));
+}
+
+/** Makes `s` the default stream of its device, for the whole process. */
+export function setDefaultStream(s) {
+  if (!(s instanceof Stream)) throw new TypeError(`setDefaultStream needs a Stream, got ${describe(s)}`);
+  call(native.setDefaultStream, s);
+}
+
+/** Waits for the work submitted so far: on `s` only, or on every stream when `s` is absent. */
+export function synchronize(s) {
+  call(native.synchronize, s === undefined || s === null ? undefined : toStream(s));
+}
+
+/**
+ * Makes `s` the default stream for what follows (in this withStream scope, or outside any) until
+ * the context is exited: `ctx.exit()`, or `using ctx = streamContext(s)`.
+ */
+export function streamContext(s) {
+  const entry = { stream: toStream(s), store: scope.getStore() };
+  contexts.push(entry);
+  const exit = () => {
+    const i = contexts.indexOf(entry);
+    if (i < 0) return;
+    // Contexts opened after this one in the same scope and left open close with it.
+    for (let j = contexts.length - 1; j >= i; j--) {
+      if (contexts[j].store === entry.store) contexts.splice(j, 1);
+    }
+  };
+  const ctx = { stream: entry.stream, exit };
+  if (typeof Symbol.dispose === 'symbol') ctx[Symbol.dispose] = exit;
+  return ctx;
+}
+
+/**
+ * Runs `fn` with `s` as the default stream and returns its result. For an async `fn`, the stream
+ * stays the default across every `await` inside it, and only there.
+ */
+export function withStream(s, fn) {
+  if (typeof fn !== 'function') throw new TypeError(`withStream needs a function, got ${describe(fn)}`);
+  return scope.run({ stream: toStream(s) }, fn);
+}
+
+// ------------------------------------------------------------------------------ array creation
+
+const TYPED = [
+  [Float32Array, 'float32'],
+  [Float64Array, 'float64'],
+  [Int8Array, 'int8'],
+  [Int16Array, 'int16'],
+  [Int32Array, 'int32'],
+  [Uint8Array, 'uint8'],
+  [Uint8ClampedArray, 'uint8'],
+  [Uint16Array, 'uint16'],
+  [Uint32Array, 'uint32'],
+  [BigInt64Array, 'int64'],
+  [BigUint64Array, 'uint64'],
+];
+
+function typedDtype(x) {
+  for (const [Ctor, dt] of TYPED) if (x instanceof Ctor) return dt;
+  return undefined;
+}
+
+function bytesOf(ta) {
+  return Buffer.from(ta.buffer, ta.byteOffset, ta.byteLength);
+}
+
+// Walks nested JS arrays: their shape, their leaves in row-major order, and the dtype MLX infers
+// (all booleans: bool; all integers: int32; else float32).
+function flatten(data) {
+  const shape = [];
+  const leaves = [];
+  let d = data;
+  while (isList(d)) {
+    shape.push(d.length);
+    if (d.length === 0) break;
+    d = d[0];
+  }
+  const walk = (x, depth) => {
+    if (depth < shape.length) {
+      if (!isList(x) || x.length !== shape[depth]) {
+        throw new TypeError(`[array] nested arrays are not rectangular: expected shape [${shape}]`);
+      }
+      for (const y of x) walk(y, depth + 1);
+    } else {
+      if (isList(x)) throw new TypeError(`[array] nested arrays are not rectangular: expected shape [${shape}]`);
+      if (typeof x !== 'number' && typeof x !== 'boolean') {
+        throw new TypeError(`[array] elements must be numbers or booleans, got ${describe(x)}`);
+      }
+      leaves.push(x);
+    }
+  };
+  walk(data, 0);
+  let dtype = 'bool';
+  for (const x of leaves) {
+    if (typeof x === 'number') {
+      if (!Number.isInteger(x)) {
+        dtype = 'float32';
+        break;
+      }
+      dtype = 'int32';
+    }
+  }
+  if (leaves.length === 0) dtype = 'float32';
+  return { shape, leaves, dtype };
+}
+
+/**
+ * An array from a number, a boolean, nested JS arrays, a flat JS array with `shape`, a typed
+ * array (with `shape` or 1-D), or another Array; of `dtype` when given.
+ */
+export function array(data, shape, dtype, s) {
+  if (typeof shape === 'string') [shape, dtype, s] = [undefined, shape, dtype];
+  if (isStreamArg(dtype)) [dtype, s] = [undefined, dtype];
+  const stream = pick(s);
+  if (shape !== undefined && shape !== null) shape = toShape(shape, 'array');
+  if (data instanceof NativeArray) {
+    const a = shape ? call(native.reshape, data, shape, stream) : call(native.copy, data, stream);
+    return dtype ? call(native.astype, a, dtype, stream) : a;
+  }
+  const tdt = typedDtype(data);
+  if (tdt) {
+    return call(native.fromBytes, bytesOf(data), tdt, shape ?? [data.length], dtype, stream);
+  }
+  if (typeof data !== 'number' && typeof data !== 'boolean' && !isList(data)) {
+    throw new TypeError(`[array] cannot make an array from ${describe(data)}`);
+  }
+  const flat = flatten(data);
+  const target = dtype ?? flat.dtype;
+  const dims = shape ?? flat.shape;
+  if (target === 'bool') {
+    const bytes = Uint8Array.from(flat.leaves, (x) => (x ? 1 : 0));
+    return call(native.fromBytes, bytesOf(bytes), 'bool', dims, undefined, stream);
+  }
+  const f64 = Float64Array.from(flat.leaves, Number);
+  return call(native.fromBytes, bytesOf(f64), 'float64', dims, target, stream);
+}
+
+export function full(shape, value, dtype, s) {
+  if (isStreamArg(dtype)) [dtype, s] = [undefined, dtype];
+  if (typeof value === 'boolean') [value, dtype] = [Number(value), dtype ?? 'bool'];
+  if (typeof value !== 'number') throw new TypeError(`[full] the fill value must be a number or a boolean, got ${describe(value)}`);
+  return call(native.full, toShape(shape, 'full'), value, dtype, pick(s));
+}
+
+export function zeros(shape, dtype, s) {
+  return full(shape, 0, dtype, s);
+}
+
+export function ones(shape, dtype, s) {
+  return full(shape, 1, dtype, s);
+}
+
+/** arange(stop), arange(start, stop), arange(start, stop, step); int32 when all are integers. */
+export function arange(...args) {
+  let s;
+  let dtype;
+  if (args.length && isStreamArg(args[args.length - 1])) s = args.pop();
+  if (args.length && typeof args[args.length - 1] === 'string') dtype = args.pop();
+  if (args.length < 1 || args.length > 3 || args.some((x) => typeof x !== 'number')) {
+    throw new TypeError('[arange] expects (stop), (start, stop) or (start, stop, step) numbers');
+  }
+  const [start, stop, step] = args.length === 1 ? [0, args[0], 1] : [args[0], args[1], args[2] ?? 1];
+  if (dtype === undefined && [start, stop, step].every(Number.isInteger)) dtype = 'int32';
+  return call(native.arange, start, stop, step, dtype, pick(s));
+}
+
+// A shape argument: an integer or an array of integers (napi would silently truncate 2.5 or NaN).
+// Negative sizes get through only where the op gives them a meaning (reshape's -1).
+function toShape(shape, op, allowNegative = false) {
+  const dims = typeof shape === 'number' ? [shape] : shape;
+  const ok = (d) => Number.isSafeInteger(d) && (allowNegative || d >= 0);
+  if (!isList(dims) || !dims.every(ok)) {
+    throw new TypeError(`[${op}] a shape must be an array of ${allowNegative ? '' : 'non-negative '}integers, got ${describe(shape)}${isList(shape) ? ` [${shape}]` : ''}`);
+  }
+  return dims;
+}
+
+// ------------------------------------------------------------------------------------------ ops
+
+// An operand: an Array, or a JS number/boolean typed "weakly" against the other operand.
+function operand(x, other, stream) {
+  if (x instanceof NativeArray) return x;
+  if (typeof x === 'number' || typeof x === 'boolean') {
+    if (!(other instanceof NativeArray)) return array(x, undefined, undefined, stream);
+    const kind = typeof x === 'boolean' ? 'bool' : Number.isInteger(x) ? 'int' : 'float';
+    return call(native.weakScalar, other, Number(x), kind, stream);
+  }
+  if (isList(x) || typedDtype(x)) return array(x, undefined, undefined, stream);
+  throw new TypeError(`expected an Array, a number or a boolean, got ${describe(x)}`);
+}
+
+function unary(f) {
+  return (a, s) => {
+    const stream = pick(s);
+    return call(f, operand(a, undefined, stream), stream);
+  };
+}
+
+function binary(f) {
+  return (a, b, s) => {
+    const stream = pick(s);
+    return call(f, operand(a, b, stream), operand(b, a, stream), stream);
+  };
+}
+
+function reduction(f) {
+  return (a, axis, keepdims, s) => {
+    if (isStreamArg(axis)) [axis, keepdims, s] = [undefined, undefined, axis];
+    if (isStreamArg(keepdims)) [keepdims, s] = [undefined, keepdims];
+    if (typeof axis === 'boolean') [axis, keepdims] = [undefined, axis];
+    const axes = axis === undefined || axis === null ? undefined : typeof axis === 'number' ? [axis] : axis;
+    const stream = pick(s);
+    return call(f, operand(a, undefined, stream), axes, keepdims ?? false, stream);
+  };
+}
+
+export const negative = unary(native.negative);
+export const abs = unary(native.abs);
+export const exp = unary(native.exp);
+export const log = unary(native.log);
+export const sqrt = unary(native.sqrt);
+export const sin = unary(native.sin);
+export const cos = unary(native.cos);
+export const tanh = unary(native.tanh);
+export const sigmoid = unary(native.sigmoid);
+export const square = unary(native.square);
+export const reciprocal = unary(native.reciprocal);
+
+export const add = binary(native.add);
+export const subtract = binary(native.subtract);
+export const multiply = binary(native.multiply);
+export const divide = binary(native.divide);
+export const power = binary(native.power);
+export const maximum = binary(native.maximum);
+export const minimum = binary(native.minimum);
+export const equal = binary(native.equal);
+export const less = binary(native.less);
+export const greater = binary(native.greater);
+export const matmul = binary(native.matmul);
+
+export const sum = reduction(native.sum);
+export const mean = reduction(native.mean);
+export const max = reduction(native.max);
+export const min = reduction(native.min);
+export const prod = reduction(native.prod);
+
+export function reshape(a, shape, s) {
+  const stream = pick(s);
+  return call(native.reshape, operand(a, undefined, stream), toShape(shape, 'reshape', true), stream);
+}
+
+/** transpose(a) reverses the axes; transpose(a, axes) permutes them. */
+export function transpose(a, axes, s) {
+  if (isStreamArg(axes)) [axes, s] = [undefined, axes];
+  const stream = pick(s);
+  return call(native.transpose, operand(a, undefined, stream), axes ?? undefined, stream);
+}
+
+export function astype(a, dtype, s) {
+  const stream = pick(s);
+  return call(native.astype, operand(a, undefined, stream), dtype, stream);
+}
+
+// ------------------------------------------------------------------------------- evaluation
+
+// The Arrays in any nesting of JS arrays and plain objects; other values are skipped.
+function collect(x, out) {
+  if (x instanceof NativeArray) out.push(x);
+  else if (isList(x)) for (const y of x) collect(y, out);
+  else if (x && typeof x === 'object' && Object.getPrototypeOf(x) === Object.prototype) {
+    for (const y of Object.values(x)) collect(y, out);
+  }
+  return out;
+}
+
+/** Evaluates the arrays (in any nesting of arrays and objects) and waits for them. */
+export function evaluate(...trees) {
+  call(native.eval, collect(trees, []));
+}
+export { evaluate as eval };
+
+/** Evaluates the arrays off the JS thread; the Promise settles when they are done. */
+export function asyncEval(...trees) {
+  let p;
+  try {
+    p = native.asyncEval(collect(trees, []));
+  } catch (e) {
+    return Promise.reject(convertError(e));
+  }
+  return p.catch((e) => {
+    throw convertError(e);
+  });
+}
+
+// ------------------------------------------------------------------ reading arrays back
+
+const HOST = {
+  bool: Uint8Array,
+  uint8: Uint8Array,
+  uint16: Uint16Array,
+  uint32: Uint32Array,
+  uint64: BigUint64Array,
+  int8: Int8Array,
+  int16: Int16Array,
+  int32: Int32Array,
+  int64: BigInt64Array,
+  float32: Float32Array,
+  float64: Float64Array,
+};
+
+function typedArrayOf(a) {
+  const buf = call(() => a.toBytes());
+  const Ctor = HOST[a.hostDtype];
+  // A copy into a fresh, aligned ArrayBuffer.
+  return new Ctor(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
+}
+
+// Row-major JS values: numbers, booleans for bool arrays (64-bit integers as numbers).
+function flatValues(a) {
+  if (a.dtype === 'bool') return globalThis.Array.from(typedArrayOf(a), (x) => x !== 0);
+  if (a.dtype === 'int64' || a.dtype === 'uint64') return globalThis.Array.from(typedArrayOf(a), Number);
+  return globalThis.Array.from(call(() => a.toFloat64Array()));
+}
+
+function nest(flat, shape) {
+  if (shape.length === 0) return flat[0];
+  let level = flat;
+  for (let d = shape.length - 1; d >= 1; d--) {
+    const n = shape[d];
+    const next = [];
+    for (let i = 0; i < level.length; i += n) next.push(level.slice(i, i + n));
+    level = next;
+  }
+  return level.length === shape[0] ? level : level.slice(0, shape[0]);
+}
+
+Object.defineProperties(NativeArray.prototype, {
+  /** The one element of a one-element array, as a number (a boolean for bool arrays). */
+  item: {
+    value: function item() {
+      if (this.size !== 1) {
+        throw new Error(`[item] item() needs an array of one element, this one has shape [${this.shape}]`);
+      }
+      return flatValues(this)[0];
+    },
+  },
+  /** The elements as nested JS arrays (a number or boolean for a 0-d array). */
+  tolist: {
+    value: function tolist() {
+      return nest(flatValues(this), this.shape);
+    },
+  },
+  /** The elements, row-major, in a typed array of the dtype (Uint8Array for bool; Float32Array for float16/bfloat16). */
+  toTypedArray: {
+    value: function toTypedArray() {
+      return typedArrayOf(this);
+    },
+  },
+  toString: {
+    value: function toString() {
+      const show = (x) => (isList(x) ? `[${x.map(show).join(', ')}]` : String(x));
+      return `array(${show(this.tolist())}, dtype=${this.dtype})`;
+    },
+  },
+  [Symbol.for('nodejs.util.inspect.custom')]: {
+    value: function inspect() {
+      return this.toString();
+    },
+  },
+  astype: { value: function (dtype, s) { return astype(this, dtype, s); } },
+  reshape: { value: function (shape, s) { return reshape(this, shape, s); } },
+  transpose: { value: function (axes, s) { return transpose(this, axes, s); } },
+  sum: { value: function (axis, keepdims, s) { return sum(this, axis, keepdims, s); } },
+  mean: { value: function (axis, keepdims, s) { return mean(this, axis, keepdims, s); } },
+});
+
+// The seed prints `stream.device` as 'gpu' / 'cpu': a Device shows as its type.
+Object.defineProperties(Device.prototype, {
+  toString: {
+    value: function toString() {
+      return this.type;
+    },
+  },
+  [Symbol.for('nodejs.util.inspect.custom')]: {
+    value: function inspect() {
+      return this.type;
+    },
+  },
+});
+Object.defineProperty(Stream.prototype, Symbol.for('nodejs.util.inspect.custom'), {
+  value: function inspect() {
+    return this.toString();
+  },
+});
+
+// -------------------------------------------------------------------------------- streaming
+
+// One server-sent event: each line of the value's text as a `data:` line, then a blank line.
+// Strings go as they are; Arrays as JSON of their values; anything else as JSON.
+function sseEvent(value) {
+  let text;
+  if (typeof value === 'string') text = value;
+  else if (value instanceof NativeArray) text = JSON.stringify(value.tolist());
+  else text = JSON.stringify(value) ?? String(value);
+  return `${text
+    .split(/\r\n|\r|\n/)
+    .map((line) => `data: ${line}`)
+    .join('\n')}\n\n`;
+}
+
+/**
+ * A WHATWG Response (content-type text/event-stream) whose body sends each value `source`
+ * yields (an async or sync iterable) as one SSE `data:` event, pulled as the client reads.
+ */
+function eventStreamResponse(source, init = {}) {
+  const iterator = source?.[Symbol.asyncIterator]?.() ?? source?.[Symbol.iterator]?.();
+  if (!iterator) throw new TypeError(`eventStreamResponse needs an iterable, got ${describe(source)}`);
+  const encoder = new TextEncoder();
+  const body = new ReadableStream({
+    async pull(controller) {
+      try {
+        const { value, done } = await iterator.next();
+        if (done) controller.close();
+        else controller.enqueue(encoder.encode(sseEvent(value)));
+      } catch (e) {
+        controller.error(e);
+      }
+    },
+    async cancel(reason) {
+      await iterator.return?.(reason);
+    },
+  });
+  const headers = new Headers(init.headers);
+  headers.set('content-type', 'text/event-stream; charset=utf-8');
+  if (!headers.has('cache-control')) headers.set('cache-control', 'no-cache');
+  return new Response(body, { status: init.status ?? 200, headers });
+}
+
+export const streaming = { eventStreamResponse };
+
+// ------------------------------------------------------------------------------------- core
+
+/** The same API as one namespace object (MLX for Node's `core`). */
+export const core = {
+  Array, Stream, Device,
+  array, full, zeros, ones, arange,
+  negative, abs, exp, log, sqrt, sin, cos, tanh, sigmoid, square, reciprocal,
+  add, subtract, multiply, divide, power, maximum, minimum, equal, less, greater, matmul,
+  sum, mean, max, min, prod, reshape, transpose, astype,
+  eval: evaluate, asyncEval,
+  device, defaultDevice, setDefaultDevice, isAvailable, deviceCount,
+  defaultStream, newStream, setDefaultStream, synchronize, streamContext, withStream,
+};

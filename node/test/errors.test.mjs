@@ -1,0 +1,86 @@
+// Bad calls throw JS errors naming the op, the shapes and the device; the process goes on.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import {
+  array, add, matmul, sum, reshape, astype, zeros, newStream, setDefaultStream, synchronize,
+  withStream, device, asyncEval, transpose, Stream, subtract, negative, full, defaultStream,
+  setDefaultDevice,
+} from 'rill';
+import { HAS_GPU } from './helpers.mjs';
+
+test('a shape mismatch names the op and both shapes', () => {
+  const a = array([1, 2, 3], [3], 'float32');
+  const b = array([1, 2, 3, 4], [4], 'float32');
+  assert.throws(
+    () => add(a, b),
+    (e) => e instanceof Error && /\[add\]/.test(e.message) && /\[3\]/.test(e.message) && /\[4\]/.test(e.message),
+  );
+  assert.throws(
+    () => matmul(zeros([2, 3]), zeros([4, 5])),
+    (e) => /\[matmul\]/.test(e.message) && /\[2, 3\]/.test(e.message) && /\[4, 5\]/.test(e.message),
+  );
+  assert.throws(() => reshape(a, [2, 2]), (e) => /\[reshape\]/.test(e.message));
+  // The process goes on: the same arrays still work.
+  assert.deepEqual(add(a, a).tolist(), [2, 4, 6]);
+});
+
+test('bad dtypes are TypeErrors', () => {
+  assert.throws(() => array([1, 2], [2], 'float33'), (e) => e instanceof TypeError && /\[array\] unknown dtype 'float33'/.test(e.message));
+  assert.throws(() => array(new Float32Array(2), [2], 'float33'), (e) => e instanceof TypeError && /\[array\]/.test(e.message));
+  assert.throws(() => full([2], 'x'), (e) => e instanceof TypeError && /\[full\]/.test(e.message));
+  assert.throws(() => astype(zeros([2]), 'int128'), (e) => e instanceof TypeError && /\[astype\]/.test(e.message));
+  assert.throws(() => zeros([2], 'nope'), TypeError);
+  // A dtype rill refuses for the op.
+  const t = array([true, false]);
+  assert.throws(() => subtract(t, t), (e) => e instanceof TypeError && /\[subtract\]/.test(e.message) && /bool/.test(e.message));
+  assert.throws(() => negative(t), (e) => e instanceof TypeError && /\[negative\]/.test(e.message));
+});
+
+test('bad data and bad arguments throw, never crash', () => {
+  assert.throws(() => array([1, 'x', 3]), (e) => e instanceof TypeError && /numbers or booleans/.test(e.message));
+  assert.throws(() => array([[1, 2], [3]]), (e) => e instanceof TypeError && /rectangular/.test(e.message));
+  assert.throws(() => array({}), TypeError);
+  assert.throws(() => array([1, 2, 3], [2], 'float32'), (e) => /\[array\]/.test(e.message) && /\[2\]/.test(e.message));
+  assert.throws(() => add(array([1], [1]), 'x'), TypeError);
+  assert.throws(() => sum(zeros([2, 3]), 5), (e) => e instanceof RangeError && /\[sum\]/.test(e.message) && /axis 5/.test(e.message));
+  assert.throws(() => transpose(zeros([2, 3]), [0, 0]), Error);
+  assert.throws(() => array([1, 2]).item(), (e) => /\[item\]/.test(e.message));
+  assert.throws(() => zeros([-1]), TypeError);
+  assert.throws(() => zeros([2.5]), (e) => e instanceof TypeError && /\[full\]/.test(e.message) && /2\.5/.test(e.message));
+  assert.throws(() => zeros([NaN]), TypeError);
+  assert.throws(() => array([1, 2], [1.5]), (e) => e instanceof TypeError && /\[array\]/.test(e.message));
+  assert.throws(() => reshape(zeros([4]), [2, 'x']), TypeError);
+  // An element count past 64 bits: an error (or, where overflow wraps, a number), never a crash.
+  const absurd = zeros([2 ** 40, 2 ** 40]);
+  try {
+    assert.equal(typeof absurd.size, 'number');
+  } catch (e) {
+    assert.ok(e instanceof Error && !(e instanceof assert.AssertionError), String(e));
+  }
+});
+
+test('unknown streams and devices are refused', () => {
+  assert.throws(() => setDefaultStream({ device: 'cpu', index: 0 }), TypeError);
+  assert.throws(() => synchronize(42), TypeError);
+  assert.throws(() => withStream('tpu', () => 1), TypeError);
+  assert.throws(() => withStream(newStream('cpu'), 'not a function'), TypeError);
+  assert.throws(() => add(zeros([1]), zeros([1]), {}), TypeError);
+  // A Stream cannot be forged from JS.
+  assert.throws(() => new Stream(), Error);
+  if (!HAS_GPU) {
+    assert.throws(() => newStream('gpu'), (e) => /\[device\]/.test(e.message) && /Device\(gpu, 0\)/.test(e.message));
+    assert.throws(() => device('gpu', 3), /not available/);
+    // Every way of asking for the GPU says so.
+    for (const ask of [() => withStream('gpu', () => 1), () => defaultStream('gpu'), () => setDefaultDevice('gpu'), () => zeros([1], 'float32', 'gpu')]) {
+      assert.throws(ask, (e) => /Device\(gpu, 0\) is not available/.test(e.message));
+    }
+  }
+  assert.equal(add(zeros([1]), 1).item(), 1);
+});
+
+test('asyncEval skips values that are not arrays and walks arrays and objects', async () => {
+  await asyncEval('not an array', 3, [array([1], [1])]);
+  const x = array([2], [1], 'float32');
+  await asyncEval({ a: x, b: [x] });
+  assert.equal(x.item(), 2);
+});

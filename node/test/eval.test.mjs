@@ -1,0 +1,55 @@
+// eval and asyncEval: asyncEval returns at once and the event loop runs while rill works.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { array, matmul, multiply, add, eval as evaluate, asyncEval, sum, newStream, withStream } from 'rill';
+import { prng, randomValues, assertClose } from './helpers.mjs';
+
+// A chain of matmuls big enough to take a while; its values stay bounded (scaled by 1/n).
+function bigChain(n, steps) {
+  const rand = prng(7);
+  const w = array(randomValues(rand, n * n, -1, 1), [n, n], 'float32');
+  const scale = array([1 / n], [1], 'float32');
+  let x = w;
+  for (let i = 0; i < steps; i++) x = multiply(matmul(x, w), scale);
+  return x;
+}
+
+test('asyncEval resolves and the event loop runs while it is pending', async () => {
+  const x = bigChain(384, 40);
+  const immediate = new Promise((resolve) => setImmediate(() => resolve(x.isAvailable)));
+  const p = asyncEval(x);
+  assert.ok(p instanceof Promise);
+  // asyncEval returned before the work was done (a blocking eval would have finished it).
+  assert.equal(x.isAvailable, false);
+  // A callback ran on the event loop before the evaluation finished.
+  assert.equal(await immediate, false);
+  await p;
+  assert.equal(x.isAvailable, true);
+  assert.deepEqual(x.shape, [384, 384]);
+});
+
+test('eval evaluates every array in nested arguments', () => {
+  const rand = prng(8);
+  const v = randomValues(rand, 4);
+  const a = array(v, [4], 'float32');
+  const b = add(a, a);
+  const c = multiply(a, a);
+  const s = sum(c);
+  assert.equal(b.isAvailable, false);
+  evaluate([b, { c }], s, 'ignored');
+  assert.equal(b.isAvailable && c.isAvailable && s.isAvailable, true);
+  assertClose(b.tolist(), v.map((x) => 2 * x));
+  assertClose(c.tolist(), v.map((x) => x * x));
+  assertClose([s.item()], [v.reduce((t, x) => t + x * x, 0)]);
+});
+
+test('asyncEval of work on two streams', async () => {
+  const rand = prng(9);
+  const v = randomValues(rand, 6);
+  const s1 = newStream('cpu');
+  const s2 = newStream('cpu');
+  const a = withStream(s1, () => multiply(array(v, [6], 'float32'), 3));
+  const b = withStream(s2, () => add(a, 1));
+  await asyncEval(a, b);
+  assertClose(b.tolist(), v.map((x) => 3 * x + 1), { atol: 1e-5 });
+});
