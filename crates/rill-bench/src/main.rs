@@ -27,6 +27,38 @@ fn median(warm: usize, runs: usize, mut f: impl FnMut() -> Result<()>) -> Result
     Ok(t[t.len() / 2])
 }
 
+/// Times `a` and `b` alternately, `runs` pairs after `warm` warm-up pairs. Returns the median time
+/// of each and the median of the per-pair ratios `a / b`: this machine's speed drifts within
+/// seconds, and timing all of `a` before all of `b` let that drift into the ratio.
+fn paired(
+    warm: usize,
+    runs: usize,
+    mut a: impl FnMut() -> Result<()>,
+    mut b: impl FnMut() -> Result<()>,
+) -> Result<(f64, f64, f64)> {
+    let time = |f: &mut dyn FnMut() -> Result<()>| -> Result<f64> {
+        let s = Instant::now();
+        f()?;
+        Ok(s.elapsed().as_secs_f64())
+    };
+    for _ in 0..warm {
+        time(&mut a)?;
+        time(&mut b)?;
+    }
+    let (mut ta, mut tb, mut ratio) = (vec![], vec![], vec![]);
+    for _ in 0..runs {
+        let (x, y) = (time(&mut a)?, time(&mut b)?);
+        ta.push(x);
+        tb.push(y);
+        ratio.push(x / y);
+    }
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(|p, q| p.partial_cmp(q).unwrap());
+        v[v.len() / 2]
+    };
+    Ok((median(ta), median(tb), median(ratio)))
+}
+
 fn random(shape: &[usize], seed: u64) -> Result<Array> {
     // A cheap deterministic fill (an LCG): benchmarks need non-constant data, not good randomness.
     let n: usize = shape.iter().product();
@@ -108,17 +140,21 @@ fn main() -> Result<()> {
         let a = random(&[128, 128], 6)?;
         let b = random(&[128, 128], 7)?;
         let k = 300;
-        let one = median(2, 9, || {
-            let (x, y) = (chain(&a, k, s1)?, chain(&b, k, s1)?);
-            rill_core::eval(&[&x, &y])
-        })?;
-        let two = median(2, 9, || {
-            let (x, y) = (chain(&a, k, s1)?, chain(&b, k, s2)?);
-            rill_core::eval(&[&x, &y])
-        })?;
+        let (one, two, speedup) = paired(
+            2,
+            15,
+            || {
+                let (x, y) = (chain(&a, k, s1)?, chain(&b, k, s1)?);
+                rill_core::eval(&[&x, &y])
+            },
+            || {
+                let (x, y) = (chain(&a, k, s1)?, chain(&b, k, s2)?);
+                rill_core::eval(&[&x, &y])
+            },
+        )?;
         r.insert("two_chains_one_stream_ms".into(), json!(one * 1e3));
         r.insert("two_chains_two_streams_ms".into(), json!(two * 1e3));
-        r.insert("two_streams_speedup".into(), json!(one / two));
+        r.insert("two_streams_speedup".into(), json!(speedup));
         // The same with a transcendental op in each step: kernels that compute rather than move
         // memory, so per-op dispatch costs weigh less.
         let sin_chain = |x: &Array, s: Stream| -> Result<Array> {
@@ -128,17 +164,21 @@ fn main() -> Result<()> {
             }
             Ok(y)
         };
-        let one = median(2, 9, || {
-            let (x, y) = (sin_chain(&a, s1)?, sin_chain(&b, s1)?);
-            rill_core::eval(&[&x, &y])
-        })?;
-        let two = median(2, 9, || {
-            let (x, y) = (sin_chain(&a, s1)?, sin_chain(&b, s2)?);
-            rill_core::eval(&[&x, &y])
-        })?;
+        let (one, two, speedup) = paired(
+            2,
+            9,
+            || {
+                let (x, y) = (sin_chain(&a, s1)?, sin_chain(&b, s1)?);
+                rill_core::eval(&[&x, &y])
+            },
+            || {
+                let (x, y) = (sin_chain(&a, s1)?, sin_chain(&b, s2)?);
+                rill_core::eval(&[&x, &y])
+            },
+        )?;
         r.insert("two_sin_chains_one_stream_ms".into(), json!(one * 1e3));
         r.insert("two_sin_chains_two_streams_ms".into(), json!(two * 1e3));
-        r.insert("two_sin_streams_speedup".into(), json!(one / two));
+        r.insert("two_sin_streams_speedup".into(), json!(speedup));
     }
     r.insert("threads".into(), json!(rill_core::backend::cpu::cores()));
     let allocator = if cfg!(feature = "mimalloc") {
