@@ -7,12 +7,16 @@
 //!
 //! Rules (shared with `scheduler`): `result` is written once, before the node's waiters are woken;
 //! `state` changes `Lazy -> Scheduled -> Done` under its mutex, and only the scheduler moves it.
+//! An array lives on the device that computed it (or, made from host data, on the host); when an
+//! op on another device (or a host read) needs it, a copy is made there once and kept in `copies`
+//! for later reads, so a value read twice from the GPU or printed twice is copied once.
 
+use crate::backend::Input;
 use crate::memory::Data;
 use crate::op::Op;
 use crate::scheduler::Waiter;
 use crate::shape::{numel, Layout};
-use crate::{backend, Dtype, Element, Error, Result, Stream, StreamOrDevice};
+use crate::{backend, Device, Dtype, Element, Error, Result, Stream, StreamOrDevice};
 use smallvec::SmallVec;
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -31,6 +35,8 @@ pub(crate) struct Node {
     pub(crate) stream: Stream,
     pub(crate) state: Mutex<NodeState>,
     pub(crate) result: OnceLock<Result<Data>>,
+    /// Copies of the result on other devices (the host included), made on first need.
+    copies: Mutex<Vec<Data>>,
 }
 
 pub(crate) enum NodeState {
@@ -82,6 +88,7 @@ impl Array {
             stream,
             state: Mutex::new(NodeState::Lazy(Recipe { op, inputs })),
             result: OnceLock::new(),
+            copies: Mutex::new(Vec::new()),
         }))
     }
 
@@ -94,6 +101,7 @@ impl Array {
             stream,
             state: Mutex::new(NodeState::Done),
             result: OnceLock::new(),
+            copies: Mutex::new(Vec::new()),
         };
         let _ = node.result.set(Ok(data));
         Array(Arc::new(node))
@@ -117,7 +125,8 @@ impl Array {
                 format!("{} elements cannot have shape {shape:?}", data.len()),
             ));
         }
-        let mut buf = backend::host_allocator().allocate("array", std::mem::size_of_val(data))?;
+        crate::shape::check_size("array", shape, T::DTYPE)?;
+        let mut buf = backend::cpu::allocator().allocate("array", std::mem::size_of_val(data))?;
         buf.as_mut_slice::<T>().copy_from_slice(data);
         Ok(Array::evaluated(
             shape.to_vec(),
@@ -125,6 +134,81 @@ impl Array {
             stream,
             Data::contiguous(buf, shape),
         ))
+    }
+
+    /// An array of `dtype` and `shape` holding a copy of `bytes` (native byte order, row-major),
+    /// for work on `s`.
+    pub fn from_bytes(
+        bytes: &[u8],
+        dtype: Dtype,
+        shape: &[usize],
+        s: impl Into<StreamOrDevice>,
+    ) -> Result<Array> {
+        let stream = s.into().resolve("array")?;
+        crate::shape::check_size("array", shape, dtype)?;
+        let want = numel(shape) * dtype.size();
+        if bytes.len() != want {
+            return Err(Error::shape(
+                "array",
+                format!(
+                    "{} bytes cannot hold a {dtype} array of shape {shape:?} ({want} bytes)",
+                    bytes.len()
+                ),
+            ));
+        }
+        if dtype == Dtype::Bool && bytes.iter().any(|&b| b > 1) {
+            return Err(Error::arg(
+                "array",
+                "bool elements must be the bytes 0 or 1",
+            ));
+        }
+        let mut buf = backend::cpu::allocator().allocate("array", want)?;
+        buf.as_mut_slice::<u8>().copy_from_slice(bytes);
+        Ok(Array::evaluated(
+            shape.to_vec(),
+            dtype,
+            stream,
+            Data::contiguous(buf, shape),
+        ))
+    }
+
+    /// An evaluated array of `shape` and `dtype` over existing `data` (any device; host memory
+    /// that rill does not own comes in through [`crate::memory::Buffer::external_host`]), for work on `s`. The
+    /// layout must address only elements inside the buffer, aligned for `dtype`.
+    pub fn from_data(
+        shape: &[usize],
+        dtype: Dtype,
+        data: Data,
+        s: impl Into<StreamOrDevice>,
+    ) -> Result<Array> {
+        let stream = s.into().resolve("array")?;
+        crate::shape::check_size("array", shape, dtype)?;
+        if data.layout.strides.len() != shape.len() {
+            return Err(Error::shape(
+                "array",
+                format!(
+                    "a layout of {} strides cannot describe shape {shape:?}",
+                    data.layout.strides.len()
+                ),
+            ));
+        }
+        let (_, hi) = data.span(shape);
+        let fits = numel(shape) == 0
+            || hi
+                .checked_mul(dtype.size())
+                .is_some_and(|b| b <= data.buffer.len());
+        let aligned = (data.buffer.as_ptr() as usize).is_multiple_of(dtype.size().clamp(1, 8));
+        if !fits || !aligned {
+            return Err(Error::arg(
+                "array",
+                format!(
+                    "the layout {:?} of a {dtype} array of shape {shape:?} does not fit a buffer of {} bytes at an address aligned for {dtype}",
+                    data.layout,
+                    data.buffer.len()
+                ),
+            ));
+        }
+        Ok(Array::evaluated(shape.to_vec(), dtype, stream, data))
     }
 
     /// A 0-d array holding `value`.
@@ -185,13 +269,65 @@ impl Array {
         crate::eval(&[self])
     }
 
-    /// The evaluated data (evaluating first).
+    /// The evaluated data, on the device that computed it (evaluating first). Device memory
+    /// cannot be read from the host: use [`host_data`](Self::host_data) for that.
     pub fn data(&self) -> Result<&Data> {
         self.eval()?;
         match self.0.result.get() {
             Some(Ok(d)) => Ok(d),
             Some(Err(e)) => Err(e.clone()),
             None => unreachable!("eval returned before the result was set"),
+        }
+    }
+
+    /// The evaluated data in host memory, readable with `Buffer::as_slice`: the data itself when
+    /// it lives on the host, else a copy made once its device work is done (and kept for later
+    /// reads). Every host read of an array (printing, `to_vec`, NumPy, `item`) goes through here.
+    pub fn host_data(&self) -> Result<Data> {
+        self.data_on(Device::cpu(), self.stream())
+    }
+
+    /// The evaluated data on `device`: the result itself when it lives there, else a copy made
+    /// on `stream` (a stream of `device`; any stream when `device` is the CPU), kept for later.
+    pub(crate) fn data_on(&self, device: Device, stream: Stream) -> Result<Data> {
+        let data = self.data()?;
+        if data.device() == device {
+            data.buffer.wait_ready()?;
+            return Ok(data.clone());
+        }
+        let mut copies = self.0.copies.lock().unwrap();
+        if let Some(c) = copies.iter().find(|c| c.device() == device) {
+            return Ok(c.clone());
+        }
+        let copy = backend::transfer(&self.input_view(data), device, stream)?;
+        copies.push(copy.clone());
+        Ok(copy)
+    }
+
+    /// The result data of an evaluated array on `device`, for a task running there: the result
+    /// itself, or a copy (made on `stream` and kept). The scheduler guarantees the result is set.
+    pub(crate) fn input_on(&self, device: Device, stream: Stream) -> Result<Data> {
+        match self.0.result.get() {
+            Some(Ok(d)) if d.device() == device => Ok(d.clone()),
+            Some(Ok(d)) => {
+                let mut copies = self.0.copies.lock().unwrap();
+                if let Some(c) = copies.iter().find(|c| c.device() == device) {
+                    return Ok(c.clone());
+                }
+                let copy = backend::transfer(&self.input_view(d), device, stream)?;
+                copies.push(copy.clone());
+                Ok(copy)
+            }
+            Some(Err(e)) => Err(e.clone()),
+            None => unreachable!("a task ran before its input {self:?} was available"),
+        }
+    }
+
+    fn input_view<'a>(&'a self, data: &'a Data) -> Input<'a> {
+        Input {
+            shape: self.shape(),
+            dtype: self.dtype(),
+            data,
         }
     }
 
@@ -216,9 +352,9 @@ impl Array {
         } else {
             crate::ops::astype(self, T::DTYPE, self.stream())?
         };
-        let data = a.data()?;
+        let data = a.host_data()?;
         Ok(crate::backend::cpu::strided::gather_to_vec::<T>(
-            data,
+            &data,
             a.shape(),
         ))
     }
@@ -226,6 +362,15 @@ impl Array {
     /// The layout of the evaluated data (evaluating first).
     pub fn layout(&self) -> Result<Layout> {
         Ok(self.data()?.layout.clone())
+    }
+
+    /// The device this array's data lives on once evaluated (its stream's device for lazy
+    /// arrays; the host for arrays made from host data and not yet moved).
+    pub fn data_device(&self) -> Device {
+        match self.0.result.get() {
+            Some(Ok(d)) => d.device(),
+            _ => self.stream().device(),
+        }
     }
 }
 

@@ -8,7 +8,7 @@ use crate::scope::{self, Scoped};
 use crate::{backend, Error, Result};
 use std::collections::BTreeMap;
 use std::fmt;
-use std::sync::RwLock;
+use std::sync::{OnceLock, RwLock};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum DeviceType {
@@ -79,10 +79,7 @@ impl From<DeviceType> for Device {
 
 /// How many devices of a type this process can use.
 pub fn device_count(kind: DeviceType) -> usize {
-    match kind {
-        DeviceType::Cpu => 1,
-        DeviceType::Gpu => backend::gpu_count(),
-    }
+    backend::device_count(kind)
 }
 
 pub fn is_available(device: Device) -> bool {
@@ -106,19 +103,18 @@ impl fmt::Display for InfoValue {
 }
 
 /// What is known about a device. Always has `device_name` and `architecture` (as MLX); the CPU
-/// adds `memory_size` (bytes) and `cores`.
+/// adds `memory_size` (bytes) and `cores`, a GPU its memory, multiprocessors, compute capability
+/// and PCI bus id.
 pub fn device_info(device: Device) -> Result<BTreeMap<String, InfoValue>> {
-    device.check_available("device_info")?;
-    match device.kind {
-        DeviceType::Cpu => Ok(crate::backend::cpu::info()),
-        DeviceType::Gpu => backend::gpu_info(device),
-    }
+    backend::of("device_info", device)?.info(device.index)
 }
 
 static DEFAULT_DEVICE: RwLock<Option<Device>> = RwLock::new(None);
 
 /// The device ops use when given neither a stream nor a device: the innermost scope of this
-/// thread, else the global default (the first GPU when there is one, else the CPU).
+/// thread, else the global default (the first GPU when there is one, else the CPU; the
+/// environment variable `RILL_DEFAULT_DEVICE=cpu` or `gpu` picks one for the whole process, which
+/// is how a test suite is run once per device).
 pub fn default_device() -> Device {
     if let Some(scoped) = scope::innermost() {
         return match scoped {
@@ -133,12 +129,23 @@ pub(crate) fn global_default_device() -> Device {
     if let Some(d) = *DEFAULT_DEVICE.read().unwrap() {
         return d;
     }
-    if is_available(Device::gpu(0)) {
-        Device::gpu(0)
-    } else {
-        Device::cpu()
-    }
+    *INITIAL_DEFAULT.get_or_init(|| {
+        match std::env::var("RILL_DEFAULT_DEVICE").as_deref() {
+            Ok("cpu") => return Device::cpu(),
+            Ok("gpu") if is_available(Device::gpu(0)) => return Device::gpu(0),
+            Ok("gpu") => eprintln!("rill: RILL_DEFAULT_DEVICE=gpu, but this process has no GPU"),
+            Ok(other) => eprintln!("rill: RILL_DEFAULT_DEVICE={other:?} is neither cpu nor gpu"),
+            Err(_) => {}
+        }
+        if is_available(Device::gpu(0)) {
+            Device::gpu(0)
+        } else {
+            Device::cpu()
+        }
+    })
 }
+
+static INITIAL_DEFAULT: OnceLock<Device> = OnceLock::new();
 
 /// Sets the process-wide default device. Fails for a device that does not exist.
 pub fn set_default_device(device: Device) -> Result<()> {

@@ -18,6 +18,23 @@ pub fn numel(shape: &[usize]) -> usize {
     shape.iter().product()
 }
 
+/// Ok when an array of `shape` and `dtype` can exist: its element count and byte size fit in
+/// `isize::MAX` (Rust's limit on one allocation); otherwise an error naming `op` and the shape.
+pub fn check_size(op: &'static str, shape: &[usize], dtype: crate::Dtype) -> Result<()> {
+    let bytes = shape
+        .iter()
+        .try_fold(dtype.size(), |acc, &d| acc.checked_mul(d))
+        .filter(|&b| b <= isize::MAX as usize);
+    match bytes {
+        Some(_) => Ok(()),
+        None if shape.contains(&0) => Ok(()),
+        None => Err(Error::shape(
+            op,
+            format!("an array of shape {shape:?} and dtype {dtype} is too large to exist (its size in bytes overflows)"),
+        )),
+    }
+}
+
 /// The shape two shapes broadcast to, NumPy's rule: align on the right, a 1 stretches.
 pub fn broadcast_shapes(op: &'static str, a: &[usize], b: &[usize]) -> Result<Vec<usize>> {
     let n = a.len().max(b.len());

@@ -226,7 +226,8 @@ impl PyArray {
         guard(|| {
             let a = self.get();
             py.detach(|| a.eval()).or_raise()?;
-            Ok(crate::format::repr(&a, a.data().or_raise()?))
+            let data = py.detach(|| a.host_data()).or_raise()?;
+            Ok(crate::format::repr(&a, &data))
         })
     }
     fn __str__(&self, py: Python<'_>) -> PyResult<String> {

@@ -430,7 +430,7 @@ pub fn to_numpy<'py>(py: Python<'py>, a: &Array) -> PyResult<Bound<'py, PyAny>> 
         let flat = numpy::PyArray1::from_vec(py, v);
         return flat.reshape(a.shape().to_vec()).map(|x| x.into_any());
     }
-    let data = a.data().or_raise()?.clone();
+    let data = py.detach(|| a.host_data()).or_raise()?;
     let descr = dispatch_np_descr(py, a.dtype());
     let itemsize = a.itemsize() as isize;
     let dims: Vec<npy_intp> = a.shape().iter().map(|&d| d as npy_intp).collect();

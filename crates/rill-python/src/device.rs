@@ -180,7 +180,15 @@ pub fn device_info<'py>(py: Python<'py>, d: Option<DeviceArg>) -> PyResult<Bound
     })
 }
 
+/// rill's own switch (not MLX's): lets float32 matmuls on the GPU use TF32 tensor cores; returns
+/// the previous setting. Exposed as `mx.cuda.set_allow_tf32`.
+#[pyfunction]
+pub fn _cuda_set_allow_tf32(on: bool) -> bool {
+    rill_core::backend::cuda::set_allow_tf32(on)
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(_cuda_set_allow_tf32, m)?)?;
     m.add_class::<PyDeviceType>()?;
     m.add_class::<PyDevice>()?;
     m.add("cpu", PyDeviceType::cpu)?;

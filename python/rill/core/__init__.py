@@ -16,6 +16,8 @@ from rill._core import start_capture, stop_capture, synchronize
 # `import rill.core.random` and `from rill.core.random import normal` find the submodule.
 _sys.modules[__name__ + ".random"] = random
 
+from rill.core import cuda, metal  # noqa: E402,F401
+
 # `mx.newaxis` and friends, as MLX and NumPy have them.
 newaxis = None
 

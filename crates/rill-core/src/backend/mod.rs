@@ -1,18 +1,28 @@
-//! Backends: what runs an [`Op`] on a device.
+//! Backends: what runs an [`Op`] on a device, and the registry that finds a device's backend.
 //!
-//! The graph and the scheduler know only this module's functions. A backend receives evaluated
-//! inputs and the output's shape, dtype and stream, and returns the output's [`Data`]. Views
-//! (reshape, transpose, slice, broadcast) are the same on every device and are handled here,
-//! before any backend sees them. The CPU backend always exists; a GPU backend plugs in beside it
-//! (see ARCHITECTURE.md) and is reached through `gpu_count`, `allocator` and `run`.
+//! Every device type has one [`Backend`]: the CPU's always exists; the CUDA backend (feature
+//! `cuda`, on by default) registers itself when the CUDA driver library is present and sees at
+//! least one GPU, and is absent otherwise (the same build runs unchanged on machines without a
+//! GPU). The graph, the scheduler and the front-ends reach devices only through this module: they
+//! never name a backend's types.
+//!
+//! A backend receives evaluated inputs *already on its device* (the scheduler moves them, see
+//! `scheduler/task.rs`) and returns the output's [`Data`]. On an asynchronous device the data may
+//! still be in flight when `run` returns: its buffer knows when it is ready
+//! ([`crate::memory::DeviceBlock`]). Views (reshape, transpose, slice, broadcast) are the same on
+//! every device and are resolved here, before any backend sees them.
 
 pub mod cpu;
+#[cfg(feature = "cuda")]
+pub mod cuda;
 mod views;
 
-use crate::memory::{Allocator, Data};
+use crate::device::InfoValue;
+use crate::memory::{Data, DeviceMemory};
 use crate::op::Op;
 use crate::{Device, DeviceType, Dtype, Error, Result, Stream};
 use std::collections::BTreeMap;
+use std::sync::OnceLock;
 
 /// An evaluated input of an op.
 #[derive(Clone, Copy)]
@@ -30,49 +40,141 @@ pub struct Output<'a> {
     pub stream: Stream,
 }
 
-/// Runs `op` for the output `out` on `out.stream`'s device.
-pub fn run(op: &Op, inputs: &[Input], out: &Output) -> Result<Data> {
-    if let Some(data) = views::try_view(op, inputs, out) {
-        return Ok(data);
+/// A callback run once some device work has finished. It runs on a thread of the backend's
+/// choosing and must not block or call into the device's driver (CUDA forbids driver calls from
+/// its host callbacks); it may hand work to the thread pool.
+pub type ReadyFn = Box<dyn FnOnce() + Send>;
+
+/// The device-side time of one op's work, for timeline captures on asynchronous devices (where
+/// the task that queues an op finishes long before the op runs).
+pub trait DeviceSpan: Send + Sync {
+    /// Marks the end of the op's device work; called right after the op was queued.
+    fn end(&mut self);
+    /// When the op's device work started and ended, once it has (waits for it); None if the
+    /// device could not say.
+    fn resolve(&self) -> Option<(std::time::Instant, std::time::Instant)>;
+}
+
+/// What every device type provides.
+pub trait Backend: Send + Sync {
+    fn kind(&self) -> DeviceType;
+    /// Devices of this type in this process.
+    fn device_count(&self) -> usize;
+    /// What `device_info` reports (always `device_name` and `architecture`).
+    fn info(&self, index: usize) -> Result<BTreeMap<String, InfoValue>>;
+    /// The counters, limit and cache of one device.
+    fn memory(&self, index: usize) -> &dyn DeviceMemory;
+    /// Sets up the device-side queue of a new rill stream.
+    fn new_stream(&self, stream: Stream) -> Result<()>;
+    /// Runs `op` on `out.stream`; every input is on this backend's device.
+    fn run(&self, op: &Op, inputs: &[Input], out: &Output) -> Result<Data>;
+    /// `host` (an array of `shape`/`dtype` in host memory) copied to `stream`'s device, the copy
+    /// ordered on `stream`.
+    fn upload(&self, host: &Input, stream: Stream) -> Result<Data>;
+    /// `data` (on this backend's device) copied to host memory, once it is ready.
+    fn download(&self, data: &Input) -> Result<Data>;
+    /// Runs `f` once the work that writes `data` has finished (at once when it has).
+    fn when_ready(&self, data: &Data, f: ReadyFn);
+    /// Called when `data` has just been produced and something already waits for it: a backend
+    /// that marks readiness lazily marks it now, right after the work that writes it.
+    fn mark_awaited(&self, _data: &Data) {}
+    /// Starts timing the device work queued on `stream` from now on (only while a capture runs);
+    /// None for devices whose work runs inside the task (the CPU).
+    fn begin_span(&self, _stream: Stream) -> Option<Box<dyn DeviceSpan>> {
+        None
     }
-    match out.stream.device().kind {
-        DeviceType::Cpu => cpu::run(op, inputs, out),
-        DeviceType::Gpu => Err(Error::device(
-            op.name(),
-            format!("{} has no backend in this build", out.stream.device()),
+    /// Blocks until the device work queued on `stream` so far has finished.
+    fn synchronize(&self, stream: Stream) -> Result<()>;
+}
+
+fn registry() -> &'static [&'static dyn Backend] {
+    static REGISTRY: OnceLock<Vec<&'static dyn Backend>> = OnceLock::new();
+    REGISTRY.get_or_init(|| {
+        #[allow(unused_mut)]
+        let mut backends: Vec<&'static dyn Backend> = vec![cpu::backend()];
+        #[cfg(feature = "cuda")]
+        if let Some(gpu) = cuda::backend() {
+            backends.push(gpu);
+        }
+        backends
+    })
+}
+
+/// The backend of a device type, when this process has one.
+pub fn of_kind(kind: DeviceType) -> Option<&'static dyn Backend> {
+    registry().iter().copied().find(|b| b.kind() == kind)
+}
+
+/// The backend of `device`, or an error naming `op` when the device does not exist.
+pub fn of(op: &'static str, device: Device) -> Result<&'static dyn Backend> {
+    match of_kind(device.kind) {
+        Some(b) if device.index < b.device_count() => Ok(b),
+        _ => Err(Error::device(
+            op,
+            format!(
+                "{device} is not available (this process has {} {} device(s))",
+                device_count(device.kind),
+                device.kind
+            ),
         )),
     }
 }
 
-/// GPUs this process can use. No GPU backend is built in yet.
-pub fn gpu_count() -> usize {
-    0
+/// Devices of a type in this process.
+pub fn device_count(kind: DeviceType) -> usize {
+    of_kind(kind).map_or(0, |b| b.device_count())
 }
 
-pub fn gpu_info(device: Device) -> Result<BTreeMap<String, crate::device::InfoValue>> {
-    Err(Error::device(
-        "device_info",
-        format!("{device} is not available"),
-    ))
+/// The memory of one device, if it exists.
+pub fn memory(device: Device) -> Option<&'static dyn DeviceMemory> {
+    let b = of_kind(device.kind)?;
+    (device.index < b.device_count()).then(|| b.memory(device.index))
 }
 
-/// Called when a stream is made on `device`, so a backend can set up its own queue.
-pub fn on_new_stream(device: Device) -> Result<()> {
-    device.check_available("new_stream").map(|_| ())
+/// The memory of every device.
+pub fn memories() -> Vec<&'static dyn DeviceMemory> {
+    registry()
+        .iter()
+        .flat_map(|b| (0..b.device_count()).map(move |i| b.memory(i)))
+        .collect()
 }
 
-/// The allocator of host memory (arrays made from host data live there).
-pub fn host_allocator() -> &'static Allocator {
-    cpu::allocator()
+/// Every backend (for `synchronize_all`).
+pub fn all() -> &'static [&'static dyn Backend] {
+    registry()
 }
 
-pub fn allocator(device: Device) -> Option<&'static Allocator> {
-    match device.kind {
-        DeviceType::Cpu if device.index == 0 => Some(cpu::allocator()),
-        _ => None,
+/// Runs `op` for the output `out` on `out.stream`'s device. Inputs must be on that device.
+pub fn run(op: &Op, inputs: &[Input], out: &Output) -> Result<Data> {
+    let device = out.stream.device();
+    debug_assert!(inputs.iter().all(|i| i.data.device() == device));
+    if let Some(data) = views::try_view(op, inputs, out) {
+        return Ok(data);
     }
+    of(op.name(), device)?.run(op, inputs, out)
 }
 
-pub fn allocators() -> Vec<&'static Allocator> {
-    vec![cpu::allocator()]
+/// `data` (an array of `shape`/`dtype`) on `device`, copied there on `stream` when it lives
+/// elsewhere (`stream` must be on `device`, or be any stream when `device` is the CPU).
+pub fn transfer(input: &Input, device: Device, stream: Stream) -> Result<Data> {
+    let from = input.data.device();
+    if from == device {
+        return Ok(input.data.clone());
+    }
+    let host = if from.kind == DeviceType::Cpu {
+        input.data.clone()
+    } else {
+        of("copy", from)?.download(input)?
+    };
+    if device.kind == DeviceType::Cpu {
+        return Ok(host);
+    }
+    of("copy", device)?.upload(
+        &Input {
+            shape: input.shape,
+            dtype: input.dtype,
+            data: &host,
+        },
+        stream,
+    )
 }

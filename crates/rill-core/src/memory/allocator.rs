@@ -1,10 +1,10 @@
-//! A device allocator: counters, a hard limit, and a cache of freed buffers by size.
+//! The host allocator: [`Counters`] (a hard limit), and a cache of freed host buffers by size.
 //!
 //! Rules: the counters are atomics so reading them never blocks. The cache is split into shards,
 //! each behind its own mutex held only to push or pop a pointer; a thread frees into, and first
 //! allocates from, its home shard, and looks in the others only when its own has no block of the
-//! size. `active` is reserved with a compare-and-swap loop before memory is taken, so concurrent
-//! allocations can never together pass the limit.
+//! size. Bytes are reserved in the counters before memory is taken, so concurrent allocations can
+//! never together pass the limit.
 //!
 //! Why a cache at all: a fresh multi-megabyte allocation from the system is zeroed page by page
 //! on first touch, which costs more than the kernel that writes it (MLX's 32 MiB CPU cache makes a
@@ -16,8 +16,8 @@
 //! ops ran no faster on two streams than on one. A block freed on a thread is now reused on that
 //! thread while it is still in its core's cache.
 
-use super::Buffer;
-use crate::{Device, Error, Result};
+use super::{Buffer, Counters, DeviceMemory};
+use crate::{Device, Result};
 use std::alloc::{alloc, dealloc, Layout};
 use std::collections::BTreeMap;
 use std::ptr::NonNull;
@@ -34,12 +34,7 @@ const SMALL: usize = 1 << 14;
 const PAGE: usize = 1 << 14;
 
 pub struct Allocator {
-    device: Device,
-    active: AtomicUsize,
-    peak: AtomicUsize,
-    cached: AtomicUsize,
-    limit: AtomicUsize,
-    cache_limit: AtomicUsize,
+    counters: Counters,
     cache: [Shard; SHARDS],
 }
 
@@ -82,30 +77,25 @@ fn bucket(size: usize) -> usize {
 impl Allocator {
     pub fn new(device: Device, limit: usize, cache_limit: usize) -> Self {
         Allocator {
-            device,
-            active: AtomicUsize::new(0),
-            peak: AtomicUsize::new(0),
-            cached: AtomicUsize::new(0),
-            limit: AtomicUsize::new(limit),
-            cache_limit: AtomicUsize::new(cache_limit),
+            counters: Counters::new(device, limit, cache_limit),
             cache: Default::default(),
         }
     }
 
     pub fn device(&self) -> Device {
-        self.device
+        self.counters.device()
     }
 
     /// A buffer of at least `len` bytes, or `OutOfMemory` naming `op`.
     pub fn allocate(&'static self, op: &'static str, len: usize) -> Result<Buffer> {
         let cap = bucket(len);
         if let Some((ptr, size)) = self.take_cached(cap) {
-            if self.reserve(op, size).is_ok() {
-                return Ok(Buffer::new(ptr, len, size, self));
+            if self.counters.reserve(op, size).is_ok() {
+                return Ok(Buffer::pooled(ptr, len, size, self));
             }
             self.put_cached(ptr, size);
         }
-        self.reserve(op, cap)?;
+        self.counters.reserve(op, cap)?;
         let ptr = match self.fresh(cap) {
             Some(p) => p,
             None => {
@@ -114,44 +104,13 @@ impl Allocator {
                 match self.fresh(cap) {
                     Some(p) => p,
                     None => {
-                        self.active.fetch_sub(cap, Relaxed);
-                        return Err(self.oom(op, len));
+                        self.counters.unreserve(cap);
+                        return Err(self.counters.out_of_memory(op, len));
                     }
                 }
             }
         };
-        Ok(Buffer::new(ptr, len, cap, self))
-    }
-
-    fn oom(&self, op: &'static str, requested: usize) -> Error {
-        Error::OutOfMemory {
-            op,
-            device: self.device,
-            requested,
-            active: self.active(),
-            limit: self.limit(),
-        }
-    }
-
-    fn reserve(&self, op: &'static str, cap: usize) -> Result<()> {
-        let limit = self.limit.load(Relaxed);
-        let mut cur = self.active.load(Relaxed);
-        loop {
-            let next = cur
-                .checked_add(cap)
-                .filter(|&n| n <= limit)
-                .ok_or_else(|| self.oom(op, cap))?;
-            match self
-                .active
-                .compare_exchange_weak(cur, next, Relaxed, Relaxed)
-            {
-                Ok(_) => {
-                    self.peak.fetch_max(next, Relaxed);
-                    return Ok(());
-                }
-                Err(actual) => cur = actual,
-            }
-        }
+        Ok(Buffer::pooled(ptr, len, cap, self))
     }
 
     /// A cached block of exactly `cap` bytes, or of up to 1.25x for large ones (a little waste
@@ -174,13 +133,13 @@ impl Allocator {
                 blocks.remove(&size);
             }
             shard.bytes.fetch_sub(size, Relaxed);
-            self.cached.fetch_sub(size, Relaxed);
+            self.counters.sub_cached(size);
             Some((p, size))
         })
     }
 
     fn put_cached(&self, ptr: NonNull<u8>, size: usize) {
-        self.cached.fetch_add(size, Relaxed);
+        self.counters.add_cached(size);
         let shard = &self.cache[home_shard()];
         shard.bytes.fetch_add(size, Relaxed);
         shard
@@ -199,8 +158,8 @@ impl Allocator {
     }
 
     pub(super) fn release(&self, ptr: NonNull<u8>, cap: usize) {
-        self.active.fetch_sub(cap, Relaxed);
-        if self.cached.load(Relaxed) + cap <= self.cache_limit.load(Relaxed) {
+        self.counters.unreserve(cap);
+        if self.counters.cached() + cap <= self.counters.cache_limit() {
             self.put_cached(ptr, cap);
         } else {
             // SAFETY: allocated by `fresh` with exactly this capacity and alignment.
@@ -208,42 +167,25 @@ impl Allocator {
         }
     }
 
-    pub fn active(&self) -> usize {
-        self.active.load(Relaxed)
-    }
-    pub fn peak(&self) -> usize {
-        self.peak.load(Relaxed)
-    }
-    pub fn reset_peak(&self) {
-        self.peak.store(self.active(), Relaxed);
-    }
     pub fn cached(&self) -> usize {
-        self.cached.load(Relaxed)
-    }
-    pub fn limit(&self) -> usize {
-        self.limit.load(Relaxed)
-    }
-    pub fn set_limit(&self, bytes: usize) -> usize {
-        self.limit.swap(bytes, Relaxed)
-    }
-    pub fn cache_limit(&self) -> usize {
-        self.cache_limit.load(Relaxed)
-    }
-    pub fn set_cache_limit(&self, bytes: usize) -> usize {
-        let old = self.cache_limit.swap(bytes, Relaxed);
-        self.trim_cache(bytes);
-        old
+        self.counters.cached()
     }
 
     pub fn clear_cache(&self) {
         self.trim_cache(0);
+    }
+}
+
+impl DeviceMemory for Allocator {
+    fn counters(&self) -> &Counters {
+        &self.counters
     }
 
     /// Frees cached blocks, largest first within each shard, until at most `keep` bytes remain.
     fn trim_cache(&self, keep: usize) {
         for shard in &self.cache {
             let mut blocks = shard.blocks.lock().unwrap();
-            while self.cached.load(Relaxed) > keep {
+            while self.counters.cached() > keep {
                 let Some(mut entry) = blocks.last_entry() else {
                     break;
                 };
@@ -256,7 +198,7 @@ impl Allocator {
                     entry.remove();
                 }
                 shard.bytes.fetch_sub(size, Relaxed);
-                self.cached.fetch_sub(size, Relaxed);
+                self.counters.sub_cached(size);
                 // SAFETY: a cached block allocated by `fresh` with this size and alignment.
                 unsafe { dealloc(p.as_ptr(), Layout::from_size_align_unchecked(size, ALIGN)) };
             }

@@ -1,70 +1,93 @@
-//! Memory: per-device allocators with a size-bucketed cache, counters and a hard limit.
+//! Memory: buffers on any device, each device's counters and hard limit, and the host allocator.
 //!
-//! The public functions take `Option<Device>`: `Some(d)` for one device, `None` for the sum over
-//! every device (the form MLX's functions have).
+//! Every backend gives each of its devices a [`DeviceMemory`] (counters plus a cache it can
+//! trim); the public functions here read them through the backend registry. They take
+//! `Option<Device>`: `Some(d)` for one device, `None` for the sum over every device (the form
+//! MLX's functions have).
 
 mod allocator;
 mod buffer;
+mod counters;
 
 pub use allocator::Allocator;
-pub use buffer::{Buffer, Data};
+pub use buffer::{Buffer, Data, DeviceBlock};
+pub use counters::Counters;
 
 use crate::{backend, Device};
 
-fn each<T>(device: Option<Device>, f: impl Fn(&Allocator) -> T) -> Vec<T> {
+/// What the memory functions need from a device's allocator.
+pub trait DeviceMemory: Send + Sync {
+    fn counters(&self) -> &Counters;
+    /// Bytes freed by arrays but kept for reuse.
+    fn cached_bytes(&self) -> usize {
+        self.counters().cached()
+    }
+    /// Returns cached blocks to the system until at most `keep` bytes stay cached.
+    fn trim_cache(&self, keep: usize);
+}
+
+fn each<T>(device: Option<Device>, f: impl Fn(&dyn DeviceMemory) -> T) -> Vec<T> {
     match device {
-        Some(d) => backend::allocator(d).map(&f).into_iter().collect(),
-        None => backend::allocators().into_iter().map(f).collect(),
+        Some(d) => backend::memory(d).map(&f).into_iter().collect(),
+        None => backend::memories().into_iter().map(f).collect(),
     }
 }
 
 /// Bytes held by live arrays.
 pub fn active_memory(device: Option<Device>) -> usize {
-    each(device, |a| a.active()).into_iter().sum()
+    each(device, |m| m.counters().active()).into_iter().sum()
 }
 
 /// The most bytes held at once since the start or the last `reset_peak_memory`.
 pub fn peak_memory(device: Option<Device>) -> usize {
-    each(device, |a| a.peak()).into_iter().sum()
+    each(device, |m| m.counters().peak()).into_iter().sum()
 }
 
 pub fn reset_peak_memory(device: Option<Device>) {
-    each(device, |a| a.reset_peak());
+    each(device, |m| m.counters().reset_peak());
 }
 
 /// Bytes kept in the cache for reuse (not held by any array).
 pub fn cache_memory(device: Option<Device>) -> usize {
-    each(device, |a| a.cached()).into_iter().sum()
+    each(device, |m| m.cached_bytes()).into_iter().sum()
 }
 
 /// Returns every cached buffer to the system.
 pub fn clear_cache(device: Option<Device>) {
-    each(device, |a| a.clear_cache());
+    each(device, |m| m.trim_cache(0));
 }
 
-/// Sets the hard limit on active memory; returns the previous limit. An allocation beyond it fails
-/// with [`crate::Error::OutOfMemory`] and the array that needed it carries the error.
+/// Sets the hard limit on active memory; returns the previous limit (of the first device when
+/// `device` is `None`). An allocation beyond it fails with [`crate::Error::OutOfMemory`] and the
+/// array that needed it carries the error.
 pub fn set_memory_limit(device: Option<Device>, bytes: usize) -> usize {
-    each(device, |a| a.set_limit(bytes))
+    each(device, |m| m.counters().set_limit(bytes))
         .into_iter()
         .next()
         .unwrap_or(0)
 }
 
 pub fn memory_limit(device: Option<Device>) -> usize {
-    each(device, |a| a.limit()).into_iter().next().unwrap_or(0)
-}
-
-/// Sets how many bytes of freed buffers are kept for reuse; returns the previous value.
-pub fn set_cache_limit(device: Option<Device>, bytes: usize) -> usize {
-    each(device, |a| a.set_cache_limit(bytes))
+    each(device, |m| m.counters().limit())
         .into_iter()
         .next()
         .unwrap_or(0)
 }
 
+/// Sets how many bytes of freed buffers are kept for reuse; returns the previous value.
+pub fn set_cache_limit(device: Option<Device>, bytes: usize) -> usize {
+    each(device, |m| {
+        let old = m.counters().set_cache_limit(bytes);
+        m.trim_cache(bytes);
+        old
+    })
+    .into_iter()
+    .next()
+    .unwrap_or(0)
+}
+
 pub fn cache_limit(device: Option<Device>) -> usize {
-    each(device, |a| a.cache_limit())
+    each(device, |m| m.counters().cache_limit())
         .into_iter()
         .next()
         .unwrap_or(0)

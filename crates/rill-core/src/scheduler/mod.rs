@@ -23,6 +23,12 @@
 //! 5. **Errors travel along edges.** A task whose input failed does not run: it completes with the
 //!    same error. A panic inside a kernel becomes an error on that task's array.
 //! 6. **Lock order:** `SUBMIT` -> node state -> stream queue. Drainers never take `SUBMIT`.
+//! 7. **Device work finishes after its task.** On an asynchronous device (a GPU) a task only
+//!    queues its kernels: the node's result is published when they are queued, and its buffer
+//!    knows when they finish. A task on the same device orders itself after them on the device (the
+//!    backend makes its stream wait); a task on another device (the CPU) must see finished data, so
+//!    its dependency is released by the backend's completion callback (`when_ready`), never by a
+//!    thread waiting. A thread in `eval`, `wait` or `synchronize` waits for the data itself.
 
 mod stream_queue;
 mod task;
@@ -55,9 +61,10 @@ pub(crate) enum Waiter {
 }
 
 pub(crate) fn create_stream(device: Device) -> Result<Stream> {
-    crate::backend::on_new_stream(device)?;
+    let backend = crate::backend::of("new_stream", device)?;
     let mut streams = STREAMS.write().unwrap();
     let stream = Stream::from_parts(streams.len() as u32, device);
+    backend.new_stream(stream)?;
     streams.push(Arc::new(StreamQueue::new(stream)));
     Ok(stream)
 }
@@ -83,7 +90,7 @@ fn all_queues() -> Vec<Arc<StreamQueue>> {
 /// which spares two thread hand-offs for small graphs; other streams run on the pool.
 pub fn eval(arrays: &[&Array]) -> Result<()> {
     if arrays.iter().all(|a| a.is_available()) {
-        return first_error(arrays);
+        return wait_finished(arrays);
     }
     let claimed = submit(arrays);
     // Inline only when one stream has work: with several, the pool (sized to the cores) runs them
@@ -116,7 +123,7 @@ pub fn eval(arrays: &[&Array]) -> Result<()> {
     for a in arrays {
         wait(a);
     }
-    first_error(arrays)
+    wait_finished(arrays)
 }
 
 /// A handle to work started by [`async_eval`].
@@ -131,11 +138,15 @@ impl AsyncEval {
         for a in &self.arrays {
             wait(a);
         }
-        first_error(&self.arrays.iter().collect::<Vec<_>>())
+        wait_finished(&self.arrays.iter().collect::<Vec<_>>())
     }
-    /// True when every array is available (never blocks).
+    /// True when every array is available and its device work has finished (never blocks).
     pub fn is_done(&self) -> bool {
-        self.arrays.iter().all(|a| a.is_available())
+        self.arrays.iter().all(|a| match a.0.result.get() {
+            Some(Ok(d)) => d.buffer.is_ready(),
+            Some(Err(_)) => true,
+            None => false,
+        })
     }
 }
 
@@ -149,17 +160,22 @@ pub fn async_eval(arrays: &[&Array]) -> AsyncEval {
     }
 }
 
-/// Blocks until every task submitted to `stream` so far has run.
+/// Blocks until every task submitted to `stream` so far has run, and its device work finished.
 pub fn synchronize(stream: Stream) -> Result<()> {
     check_stream("synchronize", stream)?;
     queue(stream).wait_idle();
-    Ok(())
+    crate::backend::of("synchronize", stream.device())?.synchronize(stream)
 }
 
-/// Blocks until every task submitted so far, on every stream of every device, has run.
+/// Blocks until every task submitted so far, on every stream of every device, has run and its
+/// device work has finished.
 pub fn synchronize_all() {
     for q in all_queues() {
         q.wait_idle();
+        if let Ok(b) = crate::backend::of("synchronize", q.stream.device()) {
+            // A device error here has already been stored on the arrays it concerns.
+            let _ = b.synchronize(q.stream);
+        }
     }
 }
 
@@ -167,6 +183,17 @@ fn first_error(arrays: &[&Array]) -> Result<()> {
     for a in arrays {
         if let Some(Err(e)) = a.0.result.get() {
             return Err(e.clone());
+        }
+    }
+    Ok(())
+}
+
+/// The first error among `arrays` (all available), after waiting for their device work (rule 7).
+fn wait_finished(arrays: &[&Array]) -> Result<()> {
+    first_error(arrays)?;
+    for a in arrays {
+        if let Some(Ok(d)) = a.0.result.get() {
+            d.buffer.wait_ready()?;
         }
     }
     Ok(())
@@ -228,15 +255,31 @@ fn submit(roots: &[&Array]) -> Vec<Arc<StreamQueue>> {
         };
         drop(state);
         let task = Task::new(a.clone(), recipe);
-        // Cross-stream inputs that are still pending: count them and ask to be told (rule 3).
+        // Cross-stream inputs that are still pending: count them and ask to be told (rule 3);
+        // device data still in flight that this task must see finished, likewise (rule 7).
         for input in task.inputs() {
-            if input.stream() == a.stream() || input.is_available() {
+            if let Some(result) = input.0.result.get() {
+                if let Ok(d) = result {
+                    if !d.is_host() && !d.buffer.is_ready() && task::needs_finished_data(&task, d) {
+                        task.deps.fetch_add(1, Ordering::AcqRel);
+                        task::when_finished(d, task.clone());
+                    }
+                }
+                continue;
+            }
+            if input.stream() == a.stream() {
                 continue;
             }
             let mut s = input.0.state.lock().unwrap();
             if let NodeState::Scheduled { waiters } = &mut *s {
                 task.deps.fetch_add(1, Ordering::AcqRel);
                 waiters.push(Waiter::Task(task.clone()));
+            } else if let Some(Ok(d)) = input.0.result.get() {
+                // Completed since the check above: only its device work may still be in flight.
+                if !d.is_host() && !d.buffer.is_ready() && task::needs_finished_data(&task, d) {
+                    task.deps.fetch_add(1, Ordering::AcqRel);
+                    task::when_finished(d, task.clone());
+                }
             }
         }
         let target = match targets.iter().position(|t| t.queue.stream == a.stream()) {

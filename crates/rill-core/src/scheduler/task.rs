@@ -2,7 +2,9 @@
 
 use super::Waiter;
 use crate::array::{NodeState, Recipe};
-use crate::{backend, trace, Array, Error, Result, Stream};
+use crate::memory::Data;
+use crate::{backend, trace, Array, DeviceType, Error, Result, Stream};
+use smallvec::SmallVec;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, OnceLock};
@@ -46,9 +48,20 @@ impl Task {
     pub(crate) fn run(&self) {
         // Capture off: one branch, no clock reads.
         let result = if trace::is_capturing() {
+            let stream = self.out.stream();
+            let mut span = match stream.device().kind {
+                DeviceType::Cpu => None,
+                _ => backend::of("eval", stream.device())
+                    .ok()
+                    .and_then(|b| b.begin_span(stream)),
+            };
             let start = Instant::now();
             let result = self.compute();
-            trace::record_task(self, start, Instant::now(), result.as_ref().err());
+            let end = Instant::now();
+            if let Some(s) = span.as_mut() {
+                s.end();
+            }
+            trace::record_task(self, start, end, result.as_ref().err(), span);
             result
         } else {
             self.compute()
@@ -57,22 +70,29 @@ impl Task {
     }
 
     fn compute(&self) -> Result<crate::memory::Data> {
-        let mut inputs = Vec::with_capacity(self.recipe.inputs.len());
+        let stream = self.out.stream();
+        let device = stream.device();
+        // Inputs computed on another device (or made from host data, for a device op) are copied
+        // to this one on this stream, once per input array (`Array::input_on` keeps the copy).
+        let mut data: SmallVec<[Data; 4]> = SmallVec::with_capacity(self.recipe.inputs.len());
         for a in &self.recipe.inputs {
-            match a.0.result.get() {
-                Some(Ok(d)) => inputs.push(backend::Input {
-                    shape: a.shape(),
-                    dtype: a.dtype(),
-                    data: d,
-                }),
-                Some(Err(e)) => return Err(e.clone()),
-                None => unreachable!("a task ran before its input {a:?} was available"),
-            }
+            data.push(a.input_on(device, stream)?);
         }
+        let inputs: SmallVec<[backend::Input; 4]> = self
+            .recipe
+            .inputs
+            .iter()
+            .zip(&data)
+            .map(|(a, d)| backend::Input {
+                shape: a.shape(),
+                dtype: a.dtype(),
+                data: d,
+            })
+            .collect();
         let out = backend::Output {
             shape: self.out.shape(),
             dtype: self.out.dtype(),
-            stream: self.out.stream(),
+            stream,
         };
         let op = &self.recipe.op;
         catch_unwind(AssertUnwindSafe(|| backend::run(op, &inputs, &out))).unwrap_or_else(|panic| {
@@ -89,8 +109,9 @@ impl Task {
     }
 }
 
-/// Publishes `result` on `a` and wakes whoever waits for it (rule 4).
-fn complete(a: &Array, result: Result<crate::memory::Data>) {
+/// Publishes `result` on `a` and wakes whoever waits for it (rule 4). Tasks on another device
+/// than the data's wait for its device work to finish as well (rule 7).
+fn complete(a: &Array, result: Result<Data>) {
     let _ = a.0.result.set(result);
     let waiters = {
         let mut state = a.0.state.lock().unwrap();
@@ -99,17 +120,52 @@ fn complete(a: &Array, result: Result<crate::memory::Data>) {
             _ => Vec::new(),
         }
     };
+    let pending = match a.0.result.get() {
+        Some(Ok(d)) if !d.is_host() => Some(d),
+        _ => None,
+    };
+    if let (Some(d), false) = (pending, waiters.is_empty()) {
+        if let Ok(b) = backend::of("eval", d.device()) {
+            b.mark_awaited(d);
+        }
+    }
     for w in waiters {
         match w {
             Waiter::Thread(t) => t.unpark(),
-            Waiter::Task(task) => {
-                if task.deps.fetch_sub(1, std::sync::atomic::Ordering::AcqRel) == 1 {
-                    if trace::is_capturing() {
-                        trace::record_ready(&task);
-                    }
-                    super::on_task_ready(&task);
-                }
-            }
+            Waiter::Task(task) => match pending {
+                Some(d) if needs_finished_data(&task, d) => when_finished(d, task),
+                _ => release_dep(task),
+            },
         }
+    }
+}
+
+/// True when `task` must wait for `data`'s device work to finish, not only to be queued: a task
+/// on the same device orders itself after it on the device (a stream wait), any other cannot.
+pub(crate) fn needs_finished_data(task: &Task, data: &Data) -> bool {
+    let device = task.stream().device();
+    device.kind == DeviceType::Cpu || device != data.device()
+}
+
+/// Releases one of `task`'s dependencies once `data`'s device work has finished.
+pub(crate) fn when_finished(data: &Data, task: Arc<Task>) {
+    match backend::of("eval", data.device()) {
+        // The callback may run on a driver thread where dropping device memory is forbidden:
+        // hand the task (which holds arrays) to the pool at once.
+        Ok(b) => b.when_ready(
+            data,
+            Box::new(move || rayon::spawn(move || release_dep(task))),
+        ),
+        Err(_) => release_dep(task),
+    }
+}
+
+/// Counts down one of `task`'s dependencies and starts its stream when it was the last.
+pub(crate) fn release_dep(task: Arc<Task>) {
+    if task.deps.fetch_sub(1, std::sync::atomic::Ordering::AcqRel) == 1 {
+        if trace::is_capturing() {
+            trace::record_ready(&task);
+        }
+        super::on_task_ready(&task);
     }
 }

@@ -8,9 +8,11 @@
 //! returns its [`Summary`] (`summary.rs`). Waits and dependency arrows are derived from the records
 //! (`edges.rs`), so a trace read back from JSON yields the same summary offline.
 //!
-//! Not recorded yet: host-device copies (there is no GPU backend); GPU ops will be timed with
-//! device events once one exists. Allocations appear as a counter of active memory per device,
-//! sampled when each op ends, not as individual events.
+//! Ops on an asynchronous device (a GPU) are timed on the device: their task carries a
+//! [`DeviceSpan`](crate::backend::DeviceSpan) (events before and after the op's work on its
+//! stream), resolved when the capture stops, so a GPU lane shows when kernels really ran; copies
+//! to the device that an op needed are inside its span. Allocations appear as a counter of active
+//! memory per device, sampled when each op ends, not as individual events.
 //!
 //! Rules: capturing is one relaxed atomic load on the hot path when off. When on, each task's
 //! record is pushed under one mutex after the task ran (never while it runs).
@@ -52,6 +54,25 @@ pub struct TaskRecord {
     /// Bytes held by live arrays on the stream's device right after the op ran (its output
     /// included).
     pub active_bytes: usize,
+    /// The device's own timing of the op (GPU ops), resolved into `start`/`end` at stop.
+    pub device_span: Option<SpanHandle>,
+}
+
+/// A device span in a record, until the capture stops.
+#[derive(Clone)]
+pub struct SpanHandle(pub std::sync::Arc<Mutex<Box<dyn crate::backend::DeviceSpan>>>);
+
+impl std::fmt::Debug for SpanHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SpanHandle")
+    }
+}
+
+static GENERATION: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// A number that changes with every `start_capture` (device timers key their epoch by it).
+pub fn capture_generation() -> u64 {
+    GENERATION.load(Ordering::SeqCst)
 }
 
 pub(crate) struct Capture {
@@ -74,6 +95,7 @@ pub fn start_capture(path: Option<&std::path::Path>) -> crate::Result<()> {
     if c.is_some() {
         return Err(Error::arg("start_capture", "a capture is already running"));
     }
+    GENERATION.fetch_add(1, Ordering::SeqCst);
     *c = Some(Capture {
         origin: Instant::now(),
         path: path.map(|p| p.to_path_buf()),
@@ -93,7 +115,17 @@ pub fn stop_capture_records(
         .unwrap()
         .take()
         .ok_or_else(|| Error::arg("stop_capture", "no capture is running"))?;
-    Ok((c.origin, c.path, c.tasks))
+    let mut tasks = c.tasks;
+    for r in &mut tasks {
+        if let Some(span) = r.device_span.take() {
+            if let Some((start, end)) = span.0.lock().unwrap().resolve() {
+                r.start = start;
+                r.end = end.max(start);
+            }
+        }
+    }
+    tasks.sort_by_key(|r| r.end);
+    Ok((c.origin, c.path, tasks))
 }
 
 /// Stops recording, writes the Chrome trace-event JSON to the path given to `start_capture` (if
@@ -118,7 +150,13 @@ pub(crate) fn record_ready(task: &Task) {
     let _ = task.ready_at.set(Instant::now());
 }
 
-pub(crate) fn record_task(task: &Task, start: Instant, end: Instant, error: Option<&Error>) {
+pub(crate) fn record_task(
+    task: &Task,
+    start: Instant,
+    end: Instant,
+    error: Option<&Error>,
+    device_span: Option<Box<dyn crate::backend::DeviceSpan>>,
+) {
     let out = &task.out;
     let rec = TaskRecord {
         id: out.id(),
@@ -139,7 +177,8 @@ pub(crate) fn record_task(task: &Task, start: Instant, end: Instant, error: Opti
             .map(|a| (a.id(), a.stream()))
             .collect(),
         error: error.map(|e| e.to_string()),
-        active_bytes: backend::allocator(out.stream().device()).map_or(0, |a| a.active()),
+        active_bytes: backend::memory(out.stream().device()).map_or(0, |m| m.counters().active()),
+        device_span: device_span.map(|s| SpanHandle(std::sync::Arc::new(Mutex::new(s)))),
     };
     if let Some(c) = CAPTURE.lock().unwrap().as_mut() {
         c.tasks.push(rec);

@@ -11,6 +11,7 @@ mod argreduce;
 mod binary;
 mod copy;
 mod creation;
+pub(crate) use creation::scalar_to;
 mod gather;
 mod info;
 mod lines;
@@ -28,12 +29,55 @@ mod unary;
 
 pub use info::{cores, info, total_memory};
 
-use crate::backend::{Input, Output};
-use crate::memory::{Allocator, Data};
+use crate::backend::{Backend, Input, Output, ReadyFn};
+use crate::device::InfoValue;
+use crate::memory::{Allocator, Data, DeviceMemory};
 use crate::op::Op;
 use crate::shape::numel;
-use crate::{Device, Element, Error, Result};
+use crate::{Device, DeviceType, Element, Error, Result, Stream};
+use std::collections::BTreeMap;
 use std::sync::OnceLock;
+
+/// The CPU as a [`Backend`]: host memory, synchronous kernels (data is ready when `run` returns).
+struct Cpu;
+
+pub(crate) fn backend() -> &'static dyn Backend {
+    static CPU: Cpu = Cpu;
+    &CPU
+}
+
+impl Backend for Cpu {
+    fn kind(&self) -> DeviceType {
+        DeviceType::Cpu
+    }
+    fn device_count(&self) -> usize {
+        1
+    }
+    fn info(&self, _index: usize) -> Result<BTreeMap<String, InfoValue>> {
+        Ok(info())
+    }
+    fn memory(&self, _index: usize) -> &dyn DeviceMemory {
+        allocator()
+    }
+    fn new_stream(&self, _stream: Stream) -> Result<()> {
+        Ok(())
+    }
+    fn run(&self, op: &Op, inputs: &[Input], out: &Output) -> Result<Data> {
+        run(op, inputs, out)
+    }
+    fn upload(&self, host: &Input, _stream: Stream) -> Result<Data> {
+        Ok(host.data.clone())
+    }
+    fn download(&self, data: &Input) -> Result<Data> {
+        Ok(data.data.clone())
+    }
+    fn when_ready(&self, _data: &Data, f: ReadyFn) {
+        f()
+    }
+    fn synchronize(&self, _stream: Stream) -> Result<()> {
+        Ok(())
+    }
+}
 
 /// The host allocator. Defaults: a hard limit of 90% of physical memory, and a cache of up to a
 /// quarter of it (large enough that steady-state work on big arrays reuses buffers instead of

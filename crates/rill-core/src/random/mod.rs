@@ -1,7 +1,7 @@
 //! Random numbers from counter-based keys, as MLX (and JAX) make them.
 //!
 //! A key is a uint32 array of shape [2]. Every draw is a pure function of its key: `bits` encrypts
-//! a counter per output element with threefry2x32 (see `backend/cpu/random.rs`), so the same key
+//! a counter per output element with threefry2x32 (`threefry.rs`), so the same key
 //! gives the same numbers on every stream, device and thread count, and `split` derives
 //! independent keys from one. The distributions are ordinary lazy graphs over those bits, built
 //! step by step as MLX 0.32 builds them, so a key gives MLX's numbers (bit for bit for `bits`,
@@ -19,8 +19,10 @@ use crate::{Array, Dtype, Error, Result, Stream, StreamOrDevice};
 use half::{bf16, f16};
 use std::sync::{Mutex, OnceLock};
 
-use crate::backend::cpu::random::fill_bits;
-pub use crate::backend::cpu::random::threefry2x32;
+pub(crate) mod threefry;
+
+use threefry::fill_bits;
+pub use threefry::threefry2x32;
 
 fn key_words(seed: u64) -> [u32; 2] {
     [(seed >> 32) as u32, seed as u32]

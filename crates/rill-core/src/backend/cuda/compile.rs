@@ -1,0 +1,223 @@
+//! Kernels compiled at run time by NVRTC for the GPU's exact architecture, cached in memory (per
+//! GPU: loaded modules) and on disk (the compiled CUBIN, keyed by a hash of the source, the
+//! architecture and the options), so a kernel is compiled once per machine, not once per process.
+//!
+//! The disk cache lives in `$RILL_KERNEL_CACHE`, else `$XDG_CACHE_HOME/rill/kernels`, else
+//! `~/.cache/rill/kernels`; a cache that cannot be written is skipped silently (the kernel is
+//! still compiled and used). Files are written to a temporary name and renamed, so a concurrent
+//! process never reads half a file.
+//!
+//! Rules: `Kernels::function` holds the GPU's module map lock only to look up or insert; two
+//! threads that miss at once may both compile the same module (the second result is dropped),
+//! which costs time but never correctness.
+
+use super::driver::{check, make_current};
+use super::gpu::Gpu;
+use crate::{Error, Result};
+use cudarc::driver::sys;
+use cudarc::nvrtc::sys as nvrtc;
+use std::collections::HashMap;
+use std::ffi::{CStr, CString};
+use std::hash::{Hash, Hasher};
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+/// The modules one GPU has loaded, by name, with their functions.
+#[derive(Default)]
+pub(super) struct Kernels {
+    modules: Mutex<HashMap<String, Module>>,
+}
+
+struct Module {
+    raw: sys::CUmodule,
+    functions: HashMap<String, sys::CUfunction>,
+}
+
+// SAFETY: module and function handles are valid on any thread with the context current.
+unsafe impl Send for Kernels {}
+// SAFETY: as above; the map is behind a mutex.
+unsafe impl Sync for Kernels {}
+
+/// A kernel function handle, valid for the life of the process (modules are never unloaded).
+#[derive(Clone, Copy)]
+pub(super) struct Function(pub(super) sys::CUfunction);
+
+// SAFETY: see `Kernels`.
+unsafe impl Send for Function {}
+// SAFETY: see `Kernels`.
+unsafe impl Sync for Function {}
+
+impl Kernels {
+    /// The kernel `name` of the module `module` (its source made by `source` on first use).
+    pub(super) fn function(
+        &self,
+        gpu: &Gpu,
+        module: &str,
+        name: &str,
+        source: impl FnOnce() -> String,
+    ) -> Result<Function> {
+        {
+            let modules = self.modules.lock().unwrap();
+            if let Some(m) = modules.get(module) {
+                if let Some(&f) = m.functions.get(name) {
+                    return Ok(Function(f));
+                }
+            }
+        }
+        make_current(gpu.ctx)?;
+        let loaded = self.modules.lock().unwrap().get(module).map(|m| m.raw);
+        let raw = match loaded {
+            Some(raw) => raw,
+            None => {
+                let src = source();
+                let image = cubin(&src, &gpu.arch(), module)?;
+                let mut raw = std::ptr::null_mut();
+                // SAFETY: `image` is a complete CUBIN for this GPU's architecture; the context is
+                // current.
+                check("cuda", "cuModuleLoadData", unsafe {
+                    sys::cuModuleLoadData(&mut raw, image.as_ptr() as *const _)
+                })?;
+                let mut modules = self.modules.lock().unwrap();
+                modules
+                    .entry(module.to_string())
+                    .or_insert(Module {
+                        raw,
+                        functions: HashMap::new(),
+                    })
+                    .raw
+            }
+        };
+        let cname = CString::new(name).expect("kernel names have no NUL");
+        let mut f = std::ptr::null_mut();
+        // SAFETY: `raw` is a loaded module; `cname` is NUL-terminated.
+        check("cuda", "cuModuleGetFunction", unsafe {
+            sys::cuModuleGetFunction(&mut f, raw, cname.as_ptr())
+        })
+        .map_err(|e| Error::device("cuda", format!("kernel {name} of module {module}: {e}")))?;
+        if let Some(m) = self.modules.lock().unwrap().get_mut(module) {
+            m.functions.insert(name.to_string(), f);
+        }
+        Ok(Function(f))
+    }
+}
+
+/// No fused multiply-adds: results must match the CPU kernels', which round every step.
+const OPTIONS: &[&str] = &["--std=c++17", "-DNDEBUG", "--fmad=false"];
+
+fn cache_dir() -> Option<PathBuf> {
+    if let Some(d) = std::env::var_os("RILL_KERNEL_CACHE") {
+        return Some(PathBuf::from(d));
+    }
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))?;
+    Some(base.join("rill").join("kernels"))
+}
+
+fn cache_key(src: &str, arch: &str) -> String {
+    // SipHash with fixed keys: the same in every run of the same build.
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    src.hash(&mut h);
+    arch.hash(&mut h);
+    OPTIONS.hash(&mut h);
+    format!("{:016x}", h.finish())
+}
+
+/// The CUBIN of `src` for `arch` (`sm_90`): from the disk cache, or compiled by NVRTC (and cached).
+pub(super) fn cubin(src: &str, arch: &str, module: &str) -> Result<Vec<u8>> {
+    let path = cache_dir().map(|d| d.join(format!("{}-{arch}.cubin", cache_key(src, arch))));
+    if let Some(p) = &path {
+        if let Ok(bytes) = std::fs::read(p) {
+            return Ok(bytes);
+        }
+    }
+    let bytes = compile(src, arch, module)?;
+    if let Some(p) = &path {
+        if let Some(dir) = p.parent() {
+            if std::fs::create_dir_all(dir).is_ok() {
+                let tmp = p.with_extension(format!("tmp{}", std::process::id()));
+                if std::fs::write(&tmp, &bytes).is_ok() {
+                    let _ = std::fs::rename(&tmp, p);
+                }
+            }
+        }
+    }
+    Ok(bytes)
+}
+
+fn nvrtc_check(module: &str, what: &str, status: nvrtc::nvrtcResult) -> Result<()> {
+    if status == nvrtc::nvrtcResult::NVRTC_SUCCESS {
+        return Ok(());
+    }
+    // SAFETY: nvrtcGetErrorString returns a static NUL-terminated string for any status.
+    let text = unsafe { CStr::from_ptr(nvrtc::nvrtcGetErrorString(status)) }.to_string_lossy();
+    Err(Error::device(
+        "cuda",
+        format!("NVRTC {what} failed for kernel module {module}: {text}"),
+    ))
+}
+
+/// Compiles `src` to a CUBIN for `arch` with NVRTC (which must be loadable: the backend checks
+/// that before it registers a GPU).
+pub(super) fn compile(src: &str, arch: &str, module: &str) -> Result<Vec<u8>> {
+    let csrc = CString::new(src).expect("kernel source has no NUL");
+    let cname = CString::new(format!("{}.cu", module.replace('/', "_"))).expect("no NUL");
+    let mut prog: nvrtc::nvrtcProgram = std::ptr::null_mut();
+    // SAFETY: valid out-pointer and NUL-terminated strings that outlive the program.
+    nvrtc_check(module, "create", unsafe {
+        nvrtc::nvrtcCreateProgram(
+            &mut prog,
+            csrc.as_ptr(),
+            cname.as_ptr(),
+            0,
+            std::ptr::null(),
+            std::ptr::null(),
+        )
+    })?;
+    let result = (|| {
+        let arch_opt = CString::new(format!("--gpu-architecture={arch}")).unwrap();
+        let opts: Vec<CString> = OPTIONS.iter().map(|o| CString::new(*o).unwrap()).collect();
+        let mut ptrs: Vec<*const std::ffi::c_char> = opts.iter().map(|o| o.as_ptr()).collect();
+        ptrs.push(arch_opt.as_ptr());
+        // SAFETY: `prog` is a live program; the option pointers are NUL-terminated strings alive
+        // for the call.
+        let status = unsafe { nvrtc::nvrtcCompileProgram(prog, ptrs.len() as i32, ptrs.as_ptr()) };
+        if status != nvrtc::nvrtcResult::NVRTC_SUCCESS {
+            let mut size = 0usize;
+            // SAFETY: `prog` is live; the log buffer is sized by the first call.
+            let log = unsafe {
+                nvrtc::nvrtcGetProgramLogSize(prog, &mut size);
+                let mut buf = vec![0u8; size.max(1)];
+                nvrtc::nvrtcGetProgramLog(prog, buf.as_mut_ptr() as *mut _);
+                String::from_utf8_lossy(&buf)
+                    .trim_end_matches('\0')
+                    .to_string()
+            };
+            return Err(Error::device(
+                "cuda",
+                format!("NVRTC could not compile kernel module {module} for {arch}:\n{log}"),
+            ));
+        }
+        let mut size = 0usize;
+        // SAFETY: `prog` compiled successfully.
+        nvrtc_check(module, "cubin size", unsafe {
+            nvrtc::nvrtcGetCUBINSize(prog, &mut size)
+        })?;
+        let mut out = vec![0u8; size];
+        // SAFETY: `out` has the size NVRTC reported.
+        nvrtc_check(module, "cubin", unsafe {
+            nvrtc::nvrtcGetCUBIN(prog, out.as_mut_ptr() as *mut _)
+        })?;
+        Ok(out)
+    })();
+    // SAFETY: `prog` was created above and is destroyed once.
+    unsafe { nvrtc::nvrtcDestroyProgram(&mut prog) };
+    result
+}
+
+/// True when NVRTC's library can be loaded (without a GPU: the kernels can still be compiled,
+/// which is how they are checked on machines without one).
+pub fn nvrtc_present() -> bool {
+    // SAFETY: only tries to open the library.
+    unsafe { nvrtc::is_culib_present() }
+}

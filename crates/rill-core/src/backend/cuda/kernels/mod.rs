@@ -1,0 +1,93 @@
+//! The GPU's kernels, one file per op family, each with its CUDA source beside it (`*.cu`), on
+//! top of `prelude.cuh` (element types, conversions with the CPU's rules, index helpers).
+//!
+//! `run` tries the family's kernel and falls back to the CPU's (`fallback.rs`) when the family
+//! has none for the op and types (its function returns `Ok(None)`).
+
+mod common;
+mod elementwise;
+mod lines;
+mod movement;
+mod reduce;
+mod sort_random;
+
+pub(super) use common::collapse as collapse_dims;
+pub(super) use common::output as output_buffer;
+pub(super) use movement::{broadcast_into, copy_contiguous, zero};
+
+use super::driver::make_current;
+use super::fallback;
+use super::memory::block;
+use super::stream;
+use crate::backend::{Input, Output};
+use crate::memory::Data;
+use crate::op::Op;
+use crate::Result;
+
+/// Runs `op` on its GPU stream: natively when a kernel exists, else through the CPU's.
+pub(super) fn run(op: &Op, inputs: &[Input], out: &Output) -> Result<Data> {
+    let s = stream::get(op.name(), out.stream)?;
+    make_current(s.gpu.ctx)?;
+    for i in inputs {
+        if let Some(b) = block(&i.data.buffer) {
+            b.used_on(s)?;
+        }
+    }
+    let native = match op {
+        Op::Unary(_) | Op::Binary(_) | Op::Where | Op::AsType | Op::Copy | Op::Reshape => {
+            elementwise::run(op, inputs, out, s)?
+        }
+        Op::Reduce { op: r, axes } => reduce::run(*r, axes, &inputs[0], out, s)?,
+        Op::ArgReduce { op: r, axis } => lines::argreduce(*r, *axis, &inputs[0], out, s)?,
+        Op::Softmax { axis } => lines::softmax(false, *axis, &inputs[0], out, s)?,
+        Op::LogSumExp { axis } => lines::softmax(true, *axis, &inputs[0], out, s)?,
+        Op::Scan {
+            op: r,
+            axis,
+            reverse,
+            inclusive,
+        } => lines::scan(*r, *axis, *reverse, *inclusive, &inputs[0], out, s)?,
+        Op::Full(_)
+        | Op::Arange { .. }
+        | Op::Eye { .. }
+        | Op::Concatenate { .. }
+        | Op::Pad { .. }
+        | Op::SliceUpdate { .. }
+        | Op::Gather { .. }
+        | Op::TakeAlongAxis { .. }
+        | Op::PutAlongAxis { .. } => movement::run(op, inputs, out, s)?,
+        Op::Matmul | Op::AddMm { .. } => super::matmul::run(op, inputs, out, s)?,
+        Op::Sort { axis } => sort_random::sort(false, *axis, &inputs[0], out, s)?,
+        Op::ArgSort { axis } => sort_random::sort(true, *axis, &inputs[0], out, s)?,
+        Op::RandomBits => sort_random::random_bits(&inputs[0], out, s)?,
+        Op::Transpose(_) | Op::Slice { .. } | Op::BroadcastTo => None,
+    };
+    match native {
+        Some(data) => Ok(data),
+        None => fallback::run(op, inputs, out, s),
+    }
+}
+
+/// Every kernel module's name and source (for compiling them all ahead of time).
+pub fn all_modules() -> Vec<(String, String)> {
+    let mut v = elementwise::all_modules();
+    v.extend(reduce::all_modules());
+    v.extend(lines::all_modules());
+    v.extend(movement::all_modules());
+    v.extend(sort_random::all_modules());
+    v
+}
+
+/// Compiles every kernel module for `arch` (`sm_90`) with NVRTC, which needs no GPU, and returns
+/// the modules that failed, with NVRTC's log. Compiled modules land in the disk cache.
+pub fn compile_all_kernels(arch: &str) -> Vec<(String, String)> {
+    use rayon::prelude::*;
+    all_modules()
+        .par_iter()
+        .filter_map(|(name, src)| {
+            super::compile::cubin(src, arch, name)
+                .err()
+                .map(|e| (name.clone(), e.to_string()))
+        })
+        .collect()
+}

@@ -1,0 +1,33 @@
+"""rill.core.metal: MLX's ``mx.metal`` namespace. rill has no Metal backend (its GPU is CUDA), so
+``is_available()`` is false; the memory and capture functions MLX keeps here are the same ones
+``rill.core`` has, so code written for MLX runs unchanged.
+"""
+
+from rill._core import (  # noqa: F401
+    clear_cache,
+    get_active_memory,
+    get_cache_memory,
+    get_peak_memory,
+    reset_peak_memory,
+    set_cache_limit,
+    set_memory_limit,
+)
+
+
+def is_available() -> bool:
+    """Always false: rill runs on the CPU and on NVIDIA GPUs through CUDA."""
+    return False
+
+
+def start_capture(path: str) -> None:
+    """MLX records a Metal GPU trace here; rill records its own timeline (``rill.core.start_capture``)."""
+    from rill._core import start_capture as _start
+
+    _start(path)
+
+
+def stop_capture() -> None:
+    """Stops the capture started by ``start_capture``."""
+    from rill._core import stop_capture as _stop
+
+    _stop()

@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# The GPU suite and the GPU benchmarks, in two halves:
+#
+#   bash scripts/gpu-check.sh build   # here (Rust toolchain, no GPU needed): builds the test
+#                                     # binaries, the benchmark, the demo, the Python wheel and the
+#                                     # Node addon, precompiles every kernel with NVRTC, and packs
+#                                     # them into .device/bundle.tar.xz
+#   bash scripts/gpu-check.sh run     # on the GPU machine (no Rust there), from the repository
+#                                     # root with .device/ beside it: runs everything and writes
+#                                     # logs and JSON under $OUT (default: ./gpu-out)
+#
+# `run` takes `[tests|bench|all]` (default all). A failure of one step is reported and the other
+# steps still run; the exit status is that of the first failure. The local NVRTC for `build` comes
+# from PyPI (`pip download nvidia-cuda-nvrtc`), found through $RILL_NVRTC_DIR.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+DEV=.device
+
+build() {
+    set -e
+    rm -rf "$DEV/bundle" && mkdir -p "$DEV/bundle/bin" "$DEV/bundle/kernels"
+    # Test binaries of rill-core (release: the GPU machine runs them, and the CPU reference
+    # computations in the tests are faster optimized).
+    cargo test --release -p rill-core --no-run --message-format=json 2>/dev/null |
+        python3 -c '
+import json, sys, shutil
+for line in sys.stdin:
+    m = json.loads(line)
+    if m.get("reason") == "compiler-artifact" and m.get("executable") and m["profile"]["test"]:
+        name = m["target"]["name"]
+        shutil.copy(m["executable"], ".device/bundle/bin/test-" + ("lib" if m["target"]["kind"] == ["lib"] else name))
+'
+    cargo build --release -p rill-bench -p rill-demo
+    cp target/release/rill-bench target/release/rill-demo "$DEV/bundle/bin/"
+    strip "$DEV"/bundle/bin/*
+    # The Python wheel (abi3: imports on the GPU machine's Python 3.12).
+    rm -rf target/wheels
+    .venv/bin/python -m maturin build --release --strip --quiet --out target/wheels >/dev/null
+    cp target/wheels/*.whl "$DEV/bundle/"
+    # The Node addon (release).
+    cargo build --release -p rill-node
+    cp target/release/librill_node.so "$DEV/bundle/rill.node"
+    strip "$DEV/bundle/rill.node"
+    # Every kernel, compiled for Hopper by NVRTC here, so the GPU machine spends no time on it.
+    if [ -n "${RILL_NVRTC_DIR:-}" ]; then
+        LD_LIBRARY_PATH="$RILL_NVRTC_DIR" RILL_KERNEL_CACHE="$PWD/$DEV/bundle/kernels" \
+            "$DEV"/bundle/bin/test-gpu_kernels_compile --nocapture
+    fi
+    tar -C "$DEV" -cJf "$DEV/bundle.tar.xz" bundle
+    rm -rf "$DEV/bundle"
+    ls -la "$DEV"
+}
+
+FAIL=0
+step() {
+    # step NAME COMMAND...: runs the command, logs to $OUT/NAME.log, records a failure.
+    local name=$1
+    shift
+    echo "== $name"
+    local t0=$SECONDS
+    if "$@" >"$OUT/$name.log" 2>&1; then
+        echo "   ok ($((SECONDS - t0)) s)"
+    else
+        local rc=$?
+        echo "   FAILED rc=$rc ($((SECONDS - t0)) s); last lines:"
+        tail -25 "$OUT/$name.log" | sed 's/^/   | /'
+        [ "$FAIL" = 0 ] && FAIL=$rc
+    fi
+}
+
+run() {
+    local what=${1:-all}
+    OUT=${OUT:-$PWD/gpu-out}
+    mkdir -p "$OUT"
+    local B=/tmp/rill-bundle
+    rm -rf "$B" && mkdir -p "$B" && tar -C "$B" -xJf "$DEV/bundle.tar.xz"
+    B=$B/bundle
+    export RILL_KERNEL_CACHE=$B/kernels
+    export PYTHONUNBUFFERED=1
+    nvidia-smi --query-gpu=name,memory.total,clocks.sm,clocks.mem,temperature.gpu --format=csv >"$OUT/gpu.txt" 2>&1
+    nproc >>"$OUT/gpu.txt"
+    cat "$OUT/gpu.txt"
+    python3 -m pip install -q --no-deps --no-index --target /tmp/site "$B"/*.whl >/dev/null 2>&1
+    export PYTHONPATH=/tmp/site
+    if [ "$what" = all ] || [ "$what" = tests ]; then
+        step gpu-tests "$B/bin/test-gpu" --test-threads=4
+        step ops-on-gpu env RILL_DEFAULT_DEVICE=gpu "$B/bin/test-ops" --test-threads=8
+        for t in scheduler graph_property errors memory trace stress_threads lib; do
+            [ -x "$B/bin/test-$t" ] && step "$t-on-gpu" env RILL_DEFAULT_DEVICE=gpu "$B/bin/test-$t"
+        done
+        step python-seeds python3 -m pytest -q -rs -x tests/python/test_seeds.py tests/python/test_devices_streams.py
+        step python-all python3 -m pytest -q -rs tests/python
+        if command -v node >/dev/null; then
+            cp "$B/rill.node" node/rill.node
+            step node-tests node --test node/test/*.test.mjs
+        else
+            echo "== node: not on this machine (skipped)" | tee "$OUT/node-tests.log"
+        fi
+        step demo "$B/bin/rill-demo"
+        cp target/rill-demo/timeline.svg "$OUT/" 2>/dev/null || true
+    fi
+    if [ "$what" = all ] || [ "$what" = bench ]; then
+        step bench-gpu python3 benchmarks/gpu.py --out "$OUT/gpu_bench.json"
+        cat "$OUT/bench-gpu.log"
+    fi
+    return $FAIL
+}
+
+case "${1:-}" in
+    build) build ;;
+    run) shift; run "$@" ;;
+    *) echo "usage: $0 build | run [tests|bench|all]" >&2; exit 2 ;;
+esac
