@@ -58,7 +58,7 @@ step() {
     shift
     echo "== $name"
     local t0=$SECONDS
-    if "$@" >"$OUT/$name.log" 2>&1; then
+    if timeout "${STEP_TIMEOUT:-300}" "$@" >"$OUT/$name.log" 2>&1; then
         echo "   ok ($((SECONDS - t0)) s)"
     else
         local rc=$?
