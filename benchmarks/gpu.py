@@ -181,7 +181,7 @@ def bench_rill(out_dir):
     mx.eval(B4)
 
     def fresh():
-        h = mx.array(host, stream=mx.cpu)
+        h = mx.array(host)
         mx.eval(h)
         return h
 

@@ -46,8 +46,11 @@ for line in sys.stdin:
         LD_LIBRARY_PATH="$RILL_NVRTC_DIR" RILL_KERNEL_CACHE="$PWD/$DEV/bundle/kernels" \
             "$DEV"/bundle/bin/test-gpu_kernels_compile --nocapture
     fi
-    tar -C "$DEV" -cJf "$DEV/bundle.tar.xz" bundle
+    # One stream with a large window: the test binaries share most of their bytes.
+    tar -C "$DEV" -cf - bundle | xz -9 -T2 --lzma2=preset=9,dict=256MiB >"$DEV/bundle.tar.xz"
     rm -rf "$DEV/bundle"
+    # Node.js for the Node tests (the GPU machine has none): this machine's, compressed once.
+    [ -f "$DEV/node.xz" ] || xz -9 -T2 -c "$(readlink -f "$(command -v node)")" >"$DEV/node.xz"
     ls -la "$DEV"
 }
 
@@ -58,12 +61,12 @@ step() {
     shift
     echo "== $name"
     local t0=$SECONDS
-    if timeout "${STEP_TIMEOUT:-300}" "$@" >"$OUT/$name.log" 2>&1; then
+    if timeout "${STEP_TIMEOUT:-300}" "$@" >"$LOGS/$name.log" 2>&1; then
         echo "   ok ($((SECONDS - t0)) s)"
     else
         local rc=$?
         echo "   FAILED rc=$rc ($((SECONDS - t0)) s); last lines:"
-        tail -25 "$OUT/$name.log" | sed 's/^/   | /'
+        tail -25 "$LOGS/$name.log" | sed 's/^/   | /'
         [ "$FAIL" = 0 ] && FAIL=$rc
     fi
 }
@@ -71,7 +74,8 @@ step() {
 run() {
     local what=${1:-all}
     OUT=${OUT:-$PWD/gpu-out}
-    mkdir -p "$OUT"
+    LOGS=/tmp/rill-logs
+    rm -rf "$LOGS" && mkdir -p "$OUT" "$LOGS"
     local B=/tmp/rill-bundle
     rm -rf "$B" && mkdir -p "$B" && tar -C "$B" -xJf "$DEV/bundle.tar.xz"
     B=$B/bundle
@@ -84,25 +88,33 @@ run() {
     export PYTHONPATH=/tmp/site
     if [ "$what" = all ] || [ "$what" = tests ]; then
         step gpu-tests "$B/bin/test-gpu" --test-threads=4
+        step gpu-memory "$B/bin/test-gpu_memory"
         step ops-on-gpu env RILL_DEFAULT_DEVICE=gpu "$B/bin/test-ops" --test-threads=8
         for t in scheduler graph_property errors memory trace stress_threads lib; do
             [ -x "$B/bin/test-$t" ] && step "$t-on-gpu" env RILL_DEFAULT_DEVICE=gpu "$B/bin/test-$t"
         done
         step python-seeds python3 -m pytest -q -rs -x tests/python/test_seeds.py tests/python/test_devices_streams.py
         step python-all python3 -m pytest -q -rs tests/python
-        if command -v node >/dev/null; then
-            cp "$B/rill.node" node/rill.node
-            step node-tests node --test node/test/*.test.mjs
-        else
-            echo "== node: not on this machine (skipped)" | tee "$OUT/node-tests.log"
+        local node_bin
+        node_bin=$(command -v node || true)
+        if [ -z "$node_bin" ] && [ -f "$DEV/node.xz" ]; then
+            xz -dc "$DEV/node.xz" >/tmp/node && chmod +x /tmp/node && node_bin=/tmp/node
         fi
-        step demo "$B/bin/rill-demo"
-        cp target/rill-demo/timeline.svg "$OUT/" 2>/dev/null || true
+        if [ -n "$node_bin" ]; then
+            cp "$B/rill.node" node/rill.node
+            step node-tests "$node_bin" --test node/test/*.test.mjs
+        else
+            echo "== node: not on this machine and not carried (skipped)" | tee "$LOGS/node-tests.log"
+        fi
+        step demo "$B/bin/rill-demo" "$LOGS/demo"
+        cp "$LOGS/demo/timeline.svg" "$OUT/demo_timeline.svg" 2>/dev/null || true
     fi
     if [ "$what" = all ] || [ "$what" = bench ]; then
         step bench-gpu python3 benchmarks/gpu.py --out "$OUT/gpu_bench.json"
-        cat "$OUT/bench-gpu.log"
+        cat "$LOGS/bench-gpu.log"
     fi
+    # At most 8 files come back from the GPU machine: the logs travel as one archive.
+    tar -C "$LOGS" -czf "$OUT/logs.tar.gz" .
     return $FAIL
 }
 

@@ -1,5 +1,6 @@
-//! Memory counters, the cache and the hard limit. One test function: the limit is process-wide,
-//! so the steps run in order rather than as parallel tests.
+//! Memory counters, the cache and the hard limit of the host allocator (every array here is on the
+//! CPU, whatever the default device; `gpu_memory.rs` checks a GPU's). One test function: the limit
+//! is process-wide, so the steps run in order rather than as parallel tests.
 
 use rill_core::memory::*;
 use rill_core::{ops, Array, Device, Dtype, Error};
@@ -11,7 +12,7 @@ fn counters_cache_and_hard_limit() {
     let start = active_memory(cpu);
 
     // An array's buffer counts while it lives and goes back to the cache when dropped.
-    let a = ops::full(&[1 << 20], 1.0f32, None, ()).unwrap();
+    let a = ops::full(&[1 << 20], 1.0f32, None, Device::cpu()).unwrap();
     a.eval().unwrap();
     assert!(active_memory(cpu) >= start + (4 << 20));
     assert!(peak_memory(cpu) >= active_memory(cpu));
@@ -21,7 +22,7 @@ fn counters_cache_and_hard_limit() {
 
     // A buffer of the same size is served from the cache.
     let cached = cache_memory(cpu);
-    let b = ops::full(&[1 << 20], 2.0f32, None, ()).unwrap();
+    let b = ops::full(&[1 << 20], 2.0f32, None, Device::cpu()).unwrap();
     b.eval().unwrap();
     assert_eq!(cache_memory(cpu), cached - (4 << 20));
     drop(b);
@@ -33,7 +34,7 @@ fn counters_cache_and_hard_limit() {
 
     // The cache limit is honoured and returns the previous value.
     let old = set_cache_limit(cpu, 0);
-    let c = ops::full(&[1 << 16], 1.0f32, None, ()).unwrap();
+    let c = ops::full(&[1 << 16], 1.0f32, None, Device::cpu()).unwrap();
     c.eval().unwrap();
     drop(c);
     assert_eq!(cache_memory(cpu), 0);
@@ -43,9 +44,9 @@ fn counters_cache_and_hard_limit() {
     // process goes on.
     let limit = active_memory(cpu) + (8 << 20);
     let old_limit = set_memory_limit(cpu, limit);
-    let small = ops::full(&[1000], 3.0f32, None, ()).unwrap();
-    let big = ops::full(&[16 << 20], 1.0f32, None, ()).unwrap();
-    let dependent = ops::add(&big, &big, ()).unwrap();
+    let small = ops::full(&[1000], 3.0f32, None, Device::cpu()).unwrap();
+    let big = ops::full(&[16 << 20], 1.0f32, None, Device::cpu()).unwrap();
+    let dependent = ops::add(&big, &big, Device::cpu()).unwrap();
     let err = dependent.eval().unwrap_err();
     assert!(
         matches!(err, Error::OutOfMemory { op: "full", .. }),
@@ -69,9 +70,9 @@ fn counters_cache_and_hard_limit() {
     );
     // After raising the limit, the same computation (rebuilt) succeeds.
     let again = ops::add(
-        &ops::full(&[16 << 20], 1.0f32, None, ()).unwrap(),
+        &ops::full(&[16 << 20], 1.0f32, None, Device::cpu()).unwrap(),
         &Array::scalar(1.0f32),
-        (),
+        Device::cpu(),
     )
     .unwrap();
     assert_eq!(again.to_vec::<f32>().unwrap()[123], 2.0);

@@ -26,6 +26,9 @@ use std::sync::Mutex;
 #[derive(Default)]
 pub(super) struct Kernels {
     modules: Mutex<HashMap<String, Module>>,
+    /// Functions by a caller-made numeric key: the hot path of small ops looks a kernel up
+    /// without formatting its module's name.
+    by_key: Mutex<HashMap<u64, Function>>,
 }
 
 struct Module {
@@ -48,6 +51,29 @@ unsafe impl Send for Function {}
 unsafe impl Sync for Function {}
 
 impl Kernels {
+    /// The kernel that `key` stands for, if it was loaded already.
+    pub(super) fn lookup(&self, key: u64) -> Option<Function> {
+        self.by_key.lock().unwrap().get(&key).copied()
+    }
+
+    /// The kernel that `key` stands for (a number unique to one module and kernel name, chosen by
+    /// the caller), found by `module()` and `name` on first use.
+    pub(super) fn function_by_key(
+        &self,
+        gpu: &Gpu,
+        key: u64,
+        module: impl FnOnce() -> String,
+        name: &str,
+        source: impl FnOnce() -> String,
+    ) -> Result<Function> {
+        if let Some(&f) = self.by_key.lock().unwrap().get(&key) {
+            return Ok(f);
+        }
+        let f = self.function(gpu, &module(), name, source)?;
+        self.by_key.lock().unwrap().insert(key, f);
+        Ok(f)
+    }
+
     /// The kernel `name` of the module `module` (its source made by `source` on first use).
     pub(super) fn function(
         &self,

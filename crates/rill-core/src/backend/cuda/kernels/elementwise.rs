@@ -34,6 +34,20 @@ struct Params {
     vec: i64,
 }
 
+/// Which elementwise module an op needs, as a number (`Kernels::function_by_key`): the family,
+/// the op's index in its enum and the element types.
+fn module_key(op: &Op, inputs: &[Input], out: &Output) -> Option<u64> {
+    let d = |t: Dtype| Dtype::ALL.iter().position(|&x| x == t).unwrap_or(0) as u64;
+    let (family, index) = match op {
+        Op::Unary(u) => (1, UnaryOp::ALL.iter().position(|x| x == u)? as u64),
+        Op::Binary(b) => (2, BinaryOp::ALL.iter().position(|x| x == b)? as u64),
+        Op::Where => (3, 0),
+        Op::AsType | Op::Copy | Op::Reshape => (4, 0),
+        _ => return None,
+    };
+    Some(family << 40 | index << 24 | d(inputs[0].dtype) << 8 | d(out.dtype))
+}
+
 /// Runs an elementwise op natively, or returns `None` when the GPU has no kernel for it.
 pub(super) fn run(
     op: &Op,
@@ -41,34 +55,33 @@ pub(super) fn run(
     out: &Output,
     s: &'static GpuStream,
 ) -> Result<Option<Data>> {
-    let (module, functor, nin) = match op {
-        Op::Unary(u) => match unary_functor(*u, inputs[0].dtype, out.dtype) {
-            Some(f) => (
+    let Some(key) = module_key(op, inputs, out) else {
+        return Ok(None);
+    };
+    // The module's name, functor and arity: built only when its kernel is not loaded yet.
+    let spec = || -> Option<(String, String, usize)> {
+        Some(match op {
+            Op::Unary(u) => (
                 format!("ew/unary/{}/{}", u.name(), ctype(inputs[0].dtype)),
-                f,
+                unary_functor(*u, inputs[0].dtype, out.dtype)?,
                 1,
             ),
-            None => return Ok(None),
-        },
-        Op::Binary(b) => match binary_functor(*b, inputs[0].dtype, out.dtype) {
-            Some(f) => (
+            Op::Binary(b) => (
                 format!("ew/binary/{}/{}", b.name(), ctype(inputs[0].dtype)),
-                f,
+                binary_functor(*b, inputs[0].dtype, out.dtype)?,
                 2,
             ),
-            None => return Ok(None),
-        },
-        Op::Where => (
-            format!("ew/where/{}", ctype(out.dtype)),
-            where_functor(out.dtype),
-            3,
-        ),
-        Op::AsType | Op::Copy | Op::Reshape => (
-            format!("ew/cast/{}/{}", ctype(inputs[0].dtype), ctype(out.dtype)),
-            cast_functor(inputs[0].dtype, out.dtype),
-            1,
-        ),
-        _ => return Ok(None),
+            Op::Where => (
+                format!("ew/where/{}", ctype(out.dtype)),
+                where_functor(out.dtype),
+                3,
+            ),
+            _ => (
+                format!("ew/cast/{}/{}", ctype(inputs[0].dtype), ctype(out.dtype)),
+                cast_functor(inputs[0].dtype, out.dtype),
+                1,
+            ),
+        })
     };
     let types = [
         ctype(out.dtype),
@@ -83,18 +96,7 @@ pub(super) fn run(
     } else {
         out.shape
     };
-    launch_elementwise(
-        op.name(),
-        &module,
-        &functor,
-        nin,
-        types,
-        inputs,
-        shape,
-        out,
-        s,
-    )
-    .map(Some)
+    launch_elementwise(op.name(), key, spec, types, inputs, shape, out, s)
 }
 
 /// Every elementwise module: (name, source). For compiling all kernels ahead of time.
@@ -170,27 +172,27 @@ fn source(functor: &str, nin: usize, types: [&str; 4]) -> String {
     s
 }
 
+/// Launches the module `key` (described by `spec` on first use) over `shape`; None when the
+/// GPU has no kernel for the op (`spec` gives None).
 #[allow(clippy::too_many_arguments)]
 fn launch_elementwise(
     op: &'static str,
-    module: &str,
-    functor: &str,
-    nin: usize,
+    key: u64,
+    spec: impl FnOnce() -> Option<(String, String, usize)>,
     types: [&str; 4],
     inputs: &[Input],
     shape: &[usize],
     out: &Output,
     s: &'static GpuStream,
-) -> Result<Data> {
-    let data = output(op, out, s)?;
+) -> Result<Option<Data>> {
     let n = numel(out.shape);
-    if n == 0 {
-        return Ok(data);
-    }
-    let per_input: Vec<Vec<isize>> = inputs.iter().map(|i| broadcast_strides(i, shape)).collect();
+    let per_input: Vec<Vec<isize>> = inputs
+        .iter()
+        .map(|i| broadcast_strides(i, shape))
+        .collect();
     let (cshape, cstrides) = collapse(shape, &per_input);
     let mut p = Params {
-        out: data.buffer.as_ptr() as u64,
+        out: 0,
         input: [0; 3],
         n: n as i64,
         ndim: cshape.len() as i64,
@@ -206,8 +208,7 @@ fn launch_elementwise(
     for (k, i) in inputs.iter().enumerate() {
         p.input[k] = i.data.buffer.as_ptr() as u64;
         p.offset[k] = i.data.layout.offset as i64;
-        let st = &cstrides[k];
-        let c = match st.as_slice() {
+        let c = match cstrides[k].as_slice() {
             [] => 0,
             [s] if *s == 1 || *s == 0 => *s as i64,
             _ => {
@@ -221,26 +222,51 @@ fn launch_elementwise(
         }
     }
     let big = n > i32::MAX as usize / 2;
-    let (name, per_thread) = if contiguous {
+    let (name, variant, per_thread) = if contiguous {
         p.vec = (aligned && n >= 4) as i64;
-        (if big { "k_contig64" } else { "k_contig32" }, 4u64)
+        if big {
+            ("k_contig64", 1, 4u64)
+        } else {
+            ("k_contig32", 0, 4u64)
+        }
     } else {
         if cshape.len() > MAXD {
-            return Err(crate::Error::device(
-                op,
-                format!("an elementwise op over {} non-mergeable dims", cshape.len()),
-            ));
+            return Ok(None);
         }
         p.shape = shape64(&cshape);
         for (k, st) in cstrides.iter().enumerate() {
             p.strides[k] = strides64(st);
         }
-        (if big { "k_strided64" } else { "k_strided32" }, 1u64)
+        if big {
+            ("k_strided64", 3, 1u64)
+        } else {
+            ("k_strided32", 2, 1u64)
+        }
     };
-    let f = function(s, module, name, || source(functor, nin, types))?;
+    let kernels = &s.gpu.kernels;
+    let f = match kernels.lookup(key << 2 | variant) {
+        Some(f) => f,
+        None => {
+            let Some((module, functor, nin)) = spec() else {
+                return Ok(None);
+            };
+            kernels.function_by_key(
+                s.gpu,
+                key << 2 | variant,
+                || module.clone(),
+                name,
+                || source(&functor, nin, types),
+            )?
+        }
+    };
+    let data = output(op, out, s)?;
+    if n == 0 {
+        return Ok(Some(data));
+    }
+    p.out = data.buffer.as_ptr() as u64;
     let grid = grid_for(n as u64, BLOCK as u64 * per_thread, s.gpu.sm_count);
     launch(op, f, s, (grid, 1, 1), BLOCK, 0, &p)?;
-    Ok(data)
+    Ok(Some(data))
 }
 
 /// `struct F` for a unary op on `d` giving `o`, or None when the GPU has no kernel for it.

@@ -22,7 +22,14 @@ struct __align__(8) c64 { float re, im; };
 // ---------------------------------------------------------------- half conversions
 
 INLINE float f16_to_f32(u16 h) { float f; asm("cvt.f32.f16 %0, %1;" : "=f"(f) : "h"(h)); return f; }
-INLINE u16 f32_to_f16(float f) { u16 h; asm("cvt.rn.f16.f32 %0, %1;" : "=h"(h) : "f"(f)); return h; }
+INLINE u16 f32_to_f16(float f) {
+    u32 u = __float_as_uint(f);
+    if ((u & 0x7fffffffu) > 0x7f800000u)  // NaN: keep the sign and the payload's top bits, quiet
+        return (u16)(((u >> 16) & 0x8000u) | 0x7e00u | ((u & 0x7fffffu) >> 13));
+    u16 h;
+    asm("cvt.rn.f16.f32 %0, %1;" : "=h"(h) : "f"(f));
+    return h;
+}
 INLINE float bf16_to_f32(u16 b) { return __uint_as_float(((u32)b) << 16); }
 INLINE u16 f32_to_bf16(float f) {
     u32 u = __float_as_uint(f);
