@@ -114,7 +114,16 @@ fn two_gpu_streams_join_and_matmul_matches_a_float64_reference() {
     // On s2: exp of the product's transpose plus the product's row sums (made on s1).
     let rows = ops::sum(&prod, Some(&[1]), true, s1).unwrap();
     let joined = ops::add(
-        &ops::transpose(&ops::exp(&ops::multiply(&prod, &Array::scalar(0.1f32), s2).unwrap(), s2).unwrap(), None, s2).unwrap(),
+        &ops::transpose(
+            &ops::exp(
+                &ops::multiply(&prod, &Array::scalar(0.1f32), s2).unwrap(),
+                s2,
+            )
+            .unwrap(),
+            None,
+            s2,
+        )
+        .unwrap(),
         &ops::transpose(&rows, None, s2).unwrap(),
         s2,
     )
@@ -133,7 +142,10 @@ fn two_gpu_streams_join_and_matmul_matches_a_float64_reference() {
             }
             // float32 products accumulated in float32: a few ulps of the magnitudes.
             let got_p = p[i * n + j] as f64;
-            assert!((got_p - want).abs() <= 4e-6 * mag + 1e-6, "product ({i}, {j}): {got_p} vs {want}");
+            assert!(
+                (got_p - want).abs() <= 4e-6 * mag + 1e-6,
+                "product ({i}, {j}): {got_p} vs {want}"
+            );
             row += got_p;
             row_mag += got_p.abs();
         }
@@ -141,7 +153,10 @@ fn two_gpu_streams_join_and_matmul_matches_a_float64_reference() {
             let want = (0.1 * p[i * n + j] as f64).exp() + row;
             let g_ = got[j * m + i] as f64;
             let tol = 2e-6 * want.abs() + 1e-6 * row_mag + 1e-6;
-            assert!((g_ - want).abs() <= tol, "joined ({j}, {i}): {g_} vs {want}");
+            assert!(
+                (g_ - want).abs() <= tol,
+                "joined ({j}, {i}): {g_} vs {want}"
+            );
         }
     }
 }

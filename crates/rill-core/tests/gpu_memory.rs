@@ -38,4 +38,3 @@ fn gpu_memory_is_counted_and_the_limit_is_hard() {
     let again = ops::full(&[16 << 20], 2.0f32, None, s).unwrap();
     assert_eq!(again.to_vec::<f32>().unwrap()[12345], 2.0);
 }
-

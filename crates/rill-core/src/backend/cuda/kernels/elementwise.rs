@@ -186,10 +186,7 @@ fn launch_elementwise(
     s: &'static GpuStream,
 ) -> Result<Option<Data>> {
     let n = numel(out.shape);
-    let per_input: Vec<Vec<isize>> = inputs
-        .iter()
-        .map(|i| broadcast_strides(i, shape))
-        .collect();
+    let per_input: Vec<Vec<isize>> = inputs.iter().map(|i| broadcast_strides(i, shape)).collect();
     let (cshape, cstrides) = collapse(shape, &per_input);
     let mut p = Params {
         out: 0,
