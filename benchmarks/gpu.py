@@ -23,6 +23,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 
 import numpy as np
@@ -248,12 +249,15 @@ def bench_rill(out_dir):
 
 
 def run_engine(engine, out_dir):
-    cmd = [sys.executable, __file__, "--engine", engine, "--out", os.path.join(out_dir, f"_{engine}.json")]
+    # The per-engine results go to a scratch folder: only the merged JSON belongs beside --out.
+    scratch = tempfile.mkdtemp(prefix="rill-gpu-bench-")
+    cmd = [sys.executable, __file__, "--engine", engine, "--out", os.path.join(scratch, f"_{engine}.json")]
+    cmd += ["--trace-dir", out_dir]
     r = subprocess.run(cmd, capture_output=True, text=True)
     if r.returncode != 0:
         print(f"{engine} failed:\n{r.stdout}\n{r.stderr}", file=sys.stderr)
         return None
-    with open(os.path.join(out_dir, f"_{engine}.json")) as f:
+    with open(os.path.join(scratch, f"_{engine}.json")) as f:
         return json.load(f)
 
 
@@ -262,10 +266,11 @@ def main():
     ap.add_argument("--out", default="gpu_bench.json")
     ap.add_argument("--engine")
     ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--trace-dir", help="where the rill engine writes seed004_trace.json")
     args = ap.parse_args()
     out_dir = os.path.dirname(os.path.abspath(args.out))
     if args.engine:
-        r = bench_torch() if args.engine == "torch" else bench_rill(out_dir)
+        r = bench_torch() if args.engine == "torch" else bench_rill(args.trace_dir or out_dir)
         with open(args.out, "w") as f:
             json.dump(r, f, indent=1, default=str)
         return

@@ -21,7 +21,9 @@ build() {
     rm -rf "$DEV/bundle" && mkdir -p "$DEV/bundle/bin" "$DEV/bundle/kernels"
     # Test binaries of rill-core (release: the GPU machine runs them, and the CPU reference
     # computations in the tests are faster optimized).
-    cargo test --release -p rill-core --no-run --message-format=json 2>/dev/null |
+    # The integration tests only: the library's unit tests are the CPU backend's, and building
+    # them would compile the core once more.
+    cargo test --release -p rill-core --test '*' --no-run --message-format=json 2>/dev/null |
         python3 -c '
 import json, sys, shutil
 for line in sys.stdin:
@@ -30,13 +32,16 @@ for line in sys.stdin:
         name = m["target"]["name"]
         shutil.copy(m["executable"], ".device/bundle/bin/test-" + ("lib" if m["target"]["kind"] == ["lib"] else name))
 '
-    cargo build --release -p rill-bench -p rill-demo
-    cp target/release/rill-bench target/release/rill-demo "$DEV/bundle/bin/"
+    cargo build --release -p rill-bench -p rill-demo -p rill-trace
+    cp target/release/rill-bench target/release/rill-demo target/release/rill-trace "$DEV/bundle/bin/"
     strip "$DEV"/bundle/bin/*
     # The Python wheel (abi3: imports on the GPU machine's Python 3.12).
     rm -rf target/wheels
-    .venv/bin/python -m maturin build --release --strip --quiet --out target/wheels >/dev/null
-    cp target/wheels/*.whl "$DEV/bundle/"
+    # Not --strip: that changes every crate's flags and compiles the core again. The package is
+    # carried unpacked, its extension stripped (the GPU machine puts it on PYTHONPATH).
+    .venv/bin/python -m maturin build --release --quiet --out target/wheels >/dev/null
+    python3 -m zipfile -e target/wheels/*.whl "$DEV/bundle/site"
+    strip "$DEV"/bundle/site/rill/*.so
     # The Node addon (release).
     cargo build --release -p rill-node
     cp target/release/librill_node.so "$DEV/bundle/rill.node"
@@ -84,13 +89,12 @@ run() {
     nvidia-smi --query-gpu=name,memory.total,clocks.sm,clocks.mem,temperature.gpu --format=csv >"$OUT/gpu.txt" 2>&1
     nproc >>"$OUT/gpu.txt"
     cat "$OUT/gpu.txt"
-    python3 -m pip install -q --no-deps --no-index --target /tmp/site "$B"/*.whl >/dev/null 2>&1
-    export PYTHONPATH=/tmp/site
+    export PYTHONPATH=$B/site
     if [ "$what" = all ] || [ "$what" = tests ]; then
         step gpu-tests "$B/bin/test-gpu" --test-threads=4
         step gpu-memory "$B/bin/test-gpu_memory"
         step ops-on-gpu env RILL_DEFAULT_DEVICE=gpu "$B/bin/test-ops" --test-threads=8
-        for t in scheduler graph_property errors memory trace stress_threads lib; do
+        for t in scheduler graph_property errors memory trace stress_threads; do
             [ -x "$B/bin/test-$t" ] && step "$t-on-gpu" env RILL_DEFAULT_DEVICE=gpu "$B/bin/test-$t"
         done
         step python-seeds python3 -m pytest -q -rs -x tests/python/test_seeds.py tests/python/test_devices_streams.py
@@ -112,6 +116,10 @@ run() {
     if [ "$what" = all ] || [ "$what" = bench ]; then
         step bench-gpu python3 benchmarks/gpu.py --out "$OUT/gpu_bench.json"
         cat "$LOGS/bench-gpu.log"
+        # Seed 004's captured loop, drawn: a CPU lane and a GPU lane that overlap.
+        step seed004-svg "$B/bin/rill-trace" render "$OUT/seed004_trace.json" -o "$OUT/seed004_timeline.svg" \
+            --title "seed 004: CPU decode / GPU compute"
+        "$B/bin/rill-trace" summary "$OUT/seed004_trace.json" 2>&1 | tee "$LOGS/seed004-summary.log"
     fi
     # At most 8 files come back from the GPU machine: the logs travel as one archive.
     tar -C "$LOGS" -czf "$OUT/logs.tar.gz" .

@@ -323,6 +323,18 @@ impl Array {
         }
     }
 
+    /// This array's data when it is one element of at most 8 bytes in host memory and available:
+    /// what a device backend takes by value instead of as a copy on the device.
+    pub(crate) fn host_scalar(&self) -> Option<Data> {
+        if self.size() != 1 || self.dtype().size() > 8 {
+            return None;
+        }
+        match self.0.result.get() {
+            Some(Ok(d)) if d.is_host() => Some(d.clone()),
+            _ => None,
+        }
+    }
+
     fn input_view<'a>(&'a self, data: &'a Data) -> Input<'a> {
         Input {
             shape: self.shape(),

@@ -68,6 +68,66 @@ fn host_data_goes_to_the_gpu_and_results_come_back() {
 }
 
 #[test]
+fn host_scalars_and_long_sums_on_the_gpu_match_the_host() {
+    let Some(g) = gpu("host_scalars_and_long_sums_on_the_gpu_match_the_host") else {
+        return;
+    };
+    let s = rill_core::new_stream(g).unwrap();
+    // Host scalars of every width reach the kernels by value: results equal the host's.
+    let xs = rand_f32(1 << 10, 5);
+    let x = Array::from_slice(&xs, &[1 << 10]).unwrap();
+    let y = ops::multiply(
+        &ops::add(&x, &Array::scalar(1.5f32), s).unwrap(),
+        &Array::scalar(-3.0f32),
+        s,
+    )
+    .unwrap();
+    let got = y.to_vec::<f32>().unwrap();
+    for i in 0..xs.len() {
+        assert_eq!(got[i], (xs[i] + 1.5) * -3.0, "element {i}");
+    }
+    let d = ops::astype(&x, rill_core::Dtype::Float64, s).unwrap();
+    let z = ops::subtract(&Array::scalar(0.25f64), &d, s).unwrap();
+    let got = z.to_vec::<f64>().unwrap();
+    for i in 0..xs.len() {
+        assert_eq!(got[i], 0.25 - xs[i] as f64, "float64 element {i}");
+    }
+    let w = ops::where_(
+        &ops::greater(&x, &Array::scalar(0.0f32), s).unwrap(),
+        &x,
+        &Array::scalar(7.0f32),
+        s,
+    )
+    .unwrap();
+    let got = w.to_vec::<f32>().unwrap();
+    for i in 0..xs.len() {
+        assert_eq!(
+            got[i],
+            if xs[i] > 0.0 { xs[i] } else { 7.0 },
+            "where element {i}"
+        );
+    }
+    // Long sums of float32 from aligned and unaligned starts (the kernel's 16-byte loads and its
+    // scalar tail) against a float64 reference.
+    let n = (1 << 22) + 3;
+    let vs = rand_f32(n, 6);
+    let v = Array::from_slice(&vs, &[n]).unwrap();
+    for start in [0usize, 1, 2, 4] {
+        let part = ops::slice(&v, &[start as isize], &[n as isize], &[1], s).unwrap();
+        let got = ops::sum(&part, None, false, s)
+            .unwrap()
+            .item::<f32>()
+            .unwrap() as f64;
+        let want: f64 = vs[start..].iter().map(|&e| e as f64).sum();
+        let mag: f64 = vs[start..].iter().map(|&e| e.abs() as f64).sum();
+        assert!(
+            (got - want).abs() <= 1e-6 * mag,
+            "sum from {start}: {got} vs {want}"
+        );
+    }
+}
+
+#[test]
 fn work_moves_between_cpu_and_gpu_streams_in_order() {
     let Some(g) = gpu("work_moves_between_cpu_and_gpu_streams_in_order") else {
         return;

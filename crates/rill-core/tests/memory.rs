@@ -79,4 +79,27 @@ fn counters_cache_and_hard_limit() {
     assert_eq!(again.dtype(), Dtype::Float32);
     // Totals over all devices include the CPU.
     assert!(active_memory(None) >= active_memory(cpu));
+
+    // The process-wide limit (no device: MLX's one limit) counts every device's memory together:
+    // set from the total, it stops host allocations even while the host's own limit has room.
+    let total_limit = active_memory(None) + (8 << 20);
+    let host_limit = set_memory_limit(cpu, usize::MAX / 2);
+    let old_total = set_memory_limit(None, total_limit);
+    assert_eq!(memory_limit(None), total_limit);
+    let big = ops::full(&[4 << 20], 1.0f32, None, Device::cpu()).unwrap(); // 16 MiB
+    let err = big.eval().unwrap_err();
+    assert!(
+        matches!(err, Error::OutOfMemory { op: "full", limit, .. } if limit == total_limit),
+        "{err}"
+    );
+    let fits = ops::full(&[1 << 20], 1.0f32, None, Device::cpu()).unwrap(); // 4 MiB
+    assert_eq!(fits.to_vec::<f32>().unwrap()[7], 1.0);
+    drop(fits);
+    assert_eq!(set_memory_limit(None, old_total), total_limit);
+    set_memory_limit(cpu, host_limit);
+    let after = ops::full(&[4 << 20], 2.0f32, None, Device::cpu()).unwrap();
+    assert_eq!(after.to_vec::<f32>().unwrap()[7], 2.0);
+    // Peak and active without a device are the process-wide counters.
+    reset_peak_memory(None);
+    assert_eq!(peak_memory(None), active_memory(None));
 }

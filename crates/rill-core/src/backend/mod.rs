@@ -66,7 +66,8 @@ pub trait Backend: Send + Sync {
     fn memory(&self, index: usize) -> &dyn DeviceMemory;
     /// Sets up the device-side queue of a new rill stream.
     fn new_stream(&self, stream: Stream) -> Result<()>;
-    /// Runs `op` on `out.stream`; every input is on this backend's device.
+    /// Runs `op` on `out.stream`. Every input is on this backend's device, except one-element
+    /// host arrays of at most 8 bytes (scalars), which a device backend takes by value.
     fn run(&self, op: &Op, inputs: &[Input], out: &Output) -> Result<Data>;
     /// `host` (an array of `shape`/`dtype` in host memory) copied to `stream`'s device, the copy
     /// ordered on `stream`.
@@ -144,7 +145,8 @@ pub fn all() -> &'static [&'static dyn Backend] {
     registry()
 }
 
-/// Runs `op` for the output `out` on `out.stream`'s device. Inputs must be on that device.
+/// Runs `op` for the output `out` on `out.stream`'s device. Inputs must be on that device, or
+/// host scalars (see `Backend::run`).
 pub fn run(op: &Op, inputs: &[Input], out: &Output) -> Result<Data> {
     let device = out.stream.device();
     debug_assert!(inputs.iter().all(|i| i.data.device() == device));

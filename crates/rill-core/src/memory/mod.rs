@@ -2,8 +2,8 @@
 //!
 //! Every backend gives each of its devices a [`DeviceMemory`] (counters plus a cache it can
 //! trim); the public functions here read them through the backend registry. They take
-//! `Option<Device>`: `Some(d)` for one device, `None` for the sum over every device (the form
-//! MLX's functions have).
+//! `Option<Device>`: `Some(d)` for one device, `None` for every device together (the form MLX's
+//! functions have; its one limit is the process-wide limit of `counters::total`).
 
 mod allocator;
 mod buffer;
@@ -33,18 +33,28 @@ fn each<T>(device: Option<Device>, f: impl Fn(&dyn DeviceMemory) -> T) -> Vec<T>
     }
 }
 
-/// Bytes held by live arrays.
+/// Bytes held by live arrays (on every device when `device` is `None`).
 pub fn active_memory(device: Option<Device>) -> usize {
-    each(device, |m| m.counters().active()).into_iter().sum()
+    match device {
+        Some(_) => each(device, |m| m.counters().active()).into_iter().sum(),
+        None => counters::total().active(),
+    }
 }
 
-/// The most bytes held at once since the start or the last `reset_peak_memory`.
+/// The most bytes held at once since the start or the last `reset_peak_memory` (by every device
+/// together when `device` is `None`).
 pub fn peak_memory(device: Option<Device>) -> usize {
-    each(device, |m| m.counters().peak()).into_iter().sum()
+    match device {
+        Some(_) => each(device, |m| m.counters().peak()).into_iter().sum(),
+        None => counters::total().peak(),
+    }
 }
 
 pub fn reset_peak_memory(device: Option<Device>) {
     each(device, |m| m.counters().reset_peak());
+    if device.is_none() {
+        counters::total().reset_peak();
+    }
 }
 
 /// Bytes kept in the cache for reuse (not held by any array).
@@ -57,21 +67,32 @@ pub fn clear_cache(device: Option<Device>) {
     each(device, |m| m.trim_cache(0));
 }
 
-/// Sets the hard limit on active memory; returns the previous limit (of the first device when
-/// `device` is `None`). An allocation beyond it fails with [`crate::Error::OutOfMemory`] and the
-/// array that needed it carries the error.
+/// Sets the hard limit on active memory: one device's, or without a device the process-wide one
+/// (every device's memory together, as MLX's single limit). Returns the previous value (as
+/// `memory_limit` gives it). An allocation beyond it fails with [`crate::Error::OutOfMemory`] and
+/// the array that needed it carries the error.
 pub fn set_memory_limit(device: Option<Device>, bytes: usize) -> usize {
-    each(device, |m| m.counters().set_limit(bytes))
-        .into_iter()
-        .next()
-        .unwrap_or(0)
+    match device {
+        Some(_) => each(device, |m| m.counters().set_limit(bytes))
+            .into_iter()
+            .next()
+            .unwrap_or(0),
+        None => {
+            let old = memory_limit(None);
+            counters::total().set_limit(bytes);
+            old
+        }
+    }
 }
 
+/// One device's limit, or the process-wide one; while none was set, the devices' limits summed.
 pub fn memory_limit(device: Option<Device>) -> usize {
-    each(device, |m| m.counters().limit())
-        .into_iter()
-        .next()
-        .unwrap_or(0)
+    match (device, counters::total().limit()) {
+        (None, Some(limit)) => limit,
+        _ => each(device, |m| m.counters().limit())
+            .into_iter()
+            .fold(0usize, usize::saturating_add),
+    }
 }
 
 /// Sets how many bytes of freed buffers are kept for reuse; returns the previous value.

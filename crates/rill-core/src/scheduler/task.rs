@@ -74,9 +74,18 @@ impl Task {
         let device = stream.device();
         // Inputs computed on another device (or made from host data, for a device op) are copied
         // to this one on this stream, once per input array (`Array::input_on` keeps the copy).
+        // One-element host arrays (the `1` of `x + 1`) go to a device's backend as they are: its
+        // kernels take them by value, which saves a copy to the device per op (`Backend::run`).
         let mut data: SmallVec<[Data; 4]> = SmallVec::with_capacity(self.recipe.inputs.len());
         for a in &self.recipe.inputs {
-            data.push(a.input_on(device, stream)?);
+            let scalar = match device.kind {
+                DeviceType::Cpu => None,
+                _ => a.host_scalar(),
+            };
+            data.push(match scalar {
+                Some(d) => d,
+                None => a.input_on(device, stream)?,
+            });
         }
         let inputs: SmallVec<[backend::Input; 4]> = self
             .recipe
@@ -124,7 +133,11 @@ fn complete(a: &Array, result: Result<Data>) {
         Some(Ok(d)) if !d.is_host() => Some(d),
         _ => None,
     };
-    if let (Some(d), false) = (pending, waiters.is_empty()) {
+    // The ready event is recorded now for waiters that need it: threads and tasks of other
+    // streams. A task of the same stream is ordered after this one by the stream itself (a chain
+    // of ops on one GPU stream records no events).
+    let same_stream = |w: &Waiter| matches!(w, Waiter::Task(t) if t.stream() == a.stream());
+    if let (Some(d), false) = (pending, waiters.iter().all(same_stream)) {
         if let Ok(b) = backend::of("eval", d.device()) {
             b.mark_awaited(d);
         }

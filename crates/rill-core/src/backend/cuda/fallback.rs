@@ -21,7 +21,17 @@ pub(super) fn run(
     out: &Output,
     stream: &'static GpuStream,
 ) -> Result<Data> {
-    let host: SmallVec<[Data; 4]> = inputs.iter().map(download).collect::<Result<_>>()?;
+    // Host scalars (kernels::run lets them through) are already where the CPU kernel reads.
+    let host: SmallVec<[Data; 4]> = inputs
+        .iter()
+        .map(|i| {
+            if i.data.is_host() {
+                Ok(i.data.clone())
+            } else {
+                download(i)
+            }
+        })
+        .collect::<Result<_>>()?;
     let host_inputs: SmallVec<[Input; 4]> = inputs
         .iter()
         .zip(&host)

@@ -27,6 +27,7 @@ use cudarc::driver::sys;
 use smallvec::SmallVec;
 use std::any::Any;
 use std::ptr::NonNull;
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::sync::Mutex;
 
 /// Allocation granularity that the counters see (the pool rounds small sizes up too).
@@ -34,6 +35,10 @@ const GRAIN: usize = 512;
 
 pub(super) struct GpuMemory {
     counters: Counters,
+    /// Bytes of blocks freed and not yet taken again or trimmed: what the pool holds for reuse.
+    /// The pool's own reserved-minus-used also counts the unused rest of chunks that live
+    /// blocks keep, which no `clear_cache` can give back.
+    freed: AtomicUsize,
     pool: sys::CUmemoryPool,
     ctx: sys::CUcontext,
 }
@@ -69,6 +74,7 @@ impl GpuMemory {
         })?;
         let mem = GpuMemory {
             counters: Counters::new(device, limit, cache_limit),
+            freed: AtomicUsize::new(0),
             pool,
             ctx,
         };
@@ -139,6 +145,10 @@ impl GpuMemory {
                 driver_error(op, "cuMemAllocFromPoolAsync", status)
             });
         }
+        // Reuse of freed bytes, as far as the counters can tell (the pool does not say).
+        let _ = self
+            .freed
+            .fetch_update(Relaxed, Relaxed, |f| Some(f.saturating_sub(cap)));
         let addr = NonNull::new(ptr as usize as *mut u8)
             .ok_or_else(|| Error::device(op, "cuMemAllocFromPoolAsync returned a null address"))?;
         let block = CudaBlock {
@@ -167,7 +177,7 @@ impl DeviceMemory for GpuMemory {
         let reserved =
             self.pool_attr(sys::CUmemPool_attribute::CU_MEMPOOL_ATTR_RESERVED_MEM_CURRENT);
         let used = self.pool_attr(sys::CUmemPool_attribute::CU_MEMPOOL_ATTR_USED_MEM_CURRENT);
-        reserved.saturating_sub(used)
+        reserved.saturating_sub(used).min(self.freed.load(Relaxed))
     }
     fn trim_cache(&self, keep: usize) {
         if make_current(self.ctx).is_ok() {
@@ -175,6 +185,9 @@ impl DeviceMemory for GpuMemory {
             let _ = self.set_release_threshold(self.counters.cache_limit());
             // SAFETY: `pool` is valid.
             unsafe { sys::cuMemPoolTrimTo(self.pool, keep) };
+            let _ = self
+                .freed
+                .fetch_update(Relaxed, Relaxed, |f| Some(f.min(keep)));
         }
     }
 }
@@ -254,6 +267,7 @@ impl Drop for CudaBlock {
         // reached the arrays involved, and the memory goes with the context.
         let _ = self.free();
         self.memory.counters.unreserve(self.cap);
+        self.memory.freed.fetch_add(self.cap, Relaxed);
     }
 }
 

@@ -14,7 +14,23 @@ struct Ew {
     i64 contig[3];
     // Contiguous kernels: 1 when every contiguous input and the output are aligned for packs of 4.
     i64 vec;
+    // Bit k set: input k is a host scalar whose bits travel here, in byval[k], instead of in
+    // device memory (no copy to the GPU before the kernel; its strides and offset are 0).
+    i64 byval_mask;
+    u64 byval[3];
 };
+
+// Where input k's elements are: device memory, or the parameter block itself for a scalar passed
+// by value. Kernels take `p` as __grid_constant__ so that address is the parameter's own (on
+// older GPUs the compiler copies `p` to the thread's stack first, which is slower but the same).
+INLINE u64 in_addr(const Ew& p, int k) {
+    return (p.byval_mask >> k) & 1 ? (u64)(&p.byval[k]) : p.in[k];
+}
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 700
+#define GRID_CONSTANT __grid_constant__
+#else
+#define GRID_CONSTANT
+#endif
 
 template <class T, int N> struct alignas(sizeof(T) * N) Pack { T v[N]; };
 
@@ -31,9 +47,9 @@ INLINE void ew_contig(const Ew& p) {
     const I n = (I)p.n;
     const I tid = (I)blockIdx.x * blockDim.x + threadIdx.x;
     const I stride = (I)gridDim.x * blockDim.x;
-    const A* pa = at<A>(p.in[0], p.offset[0]);
-    const B* pb = NIN > 1 ? at<B>(p.in[1], p.offset[1]) : nullptr;
-    const C* pc = NIN > 2 ? at<C>(p.in[2], p.offset[2]) : nullptr;
+    const A* pa = at<A>(in_addr(p, 0), p.offset[0]);
+    const B* pb = NIN > 1 ? at<B>(in_addr(p, 1), p.offset[1]) : nullptr;
+    const C* pc = NIN > 2 ? at<C>(in_addr(p, 2), p.offset[2]) : nullptr;
     O* po = at_mut<O>(p.out, 0);
     I start = 0;
     if (p.vec) {
@@ -72,10 +88,10 @@ INLINE void ew_strided(const Ew& p) {
     const I stride = (I)gridDim.x * blockDim.x;
     const int nd = (int)p.ndim;
     for (I i = (I)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += stride) {
-        A a = *at<A>(p.in[0], p.offset[0] + offset_of<I>(i, nd, p.shape, p.strides[0]));
+        A a = *at<A>(in_addr(p, 0), p.offset[0] + offset_of<I>(i, nd, p.shape, p.strides[0]));
         B b; C c;
-        if constexpr (NIN > 1) b = *at<B>(p.in[1], p.offset[1] + offset_of<I>(i, nd, p.shape, p.strides[1]));
-        if constexpr (NIN > 2) c = *at<C>(p.in[2], p.offset[2] + offset_of<I>(i, nd, p.shape, p.strides[2]));
+        if constexpr (NIN > 1) b = *at<B>(in_addr(p, 1), p.offset[1] + offset_of<I>(i, nd, p.shape, p.strides[1]));
+        if constexpr (NIN > 2) c = *at<C>(in_addr(p, 2), p.offset[2] + offset_of<I>(i, nd, p.shape, p.strides[2]));
         *at_mut<O>(p.out, (i64)i) = apply3<F, NIN, O, A, B, C>(a, b, c);
     }
 }

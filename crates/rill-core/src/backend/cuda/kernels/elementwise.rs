@@ -32,6 +32,8 @@ struct Params {
     offset: [i64; 3],
     contig: [i64; 3],
     vec: i64,
+    byval_mask: i64,
+    byval: [u64; 3],
 }
 
 /// Which elementwise module an op needs, as a number (`Kernels::function_by_key`): the family,
@@ -97,6 +99,23 @@ pub(super) fn run(
         out.shape
     };
     launch_elementwise(op.name(), key, spec, types, inputs, shape, out, s)
+}
+
+/// The bits of a one-element host input (at most 8 bytes), which the kernels take by value; None
+/// for device data.
+fn host_scalar_bits(i: &Input) -> Option<u64> {
+    if !i.data.is_host() {
+        return None;
+    }
+    let size = i.dtype.size();
+    debug_assert!(
+        size <= 8 && numel(i.shape) == 1,
+        "only one-element host inputs reach a GPU kernel"
+    );
+    let start = i.data.layout.offset * size;
+    let mut bits = [0u8; 8];
+    bits[..size].copy_from_slice(&i.data.buffer.as_bytes()[start..start + size]);
+    Some(u64::from_le_bytes(bits))
 }
 
 /// Every elementwise module: (name, source). For compiling all kernels ahead of time.
@@ -166,7 +185,7 @@ fn source(functor: &str, nin: usize, types: [&str; 4]) -> String {
     ] {
         let bits = if idx == "u32" { 32 } else { 64 };
         s.push_str(&format!(
-            "extern \"C\" __global__ void k_{kind}{bits}(const Ew p) {{ ew_{kind}<F, {nin}, {o}, {a}, {b}, {c}, {idx}>(p); }}\n"
+            "extern \"C\" __global__ void k_{kind}{bits}(const GRID_CONSTANT Ew p) {{ ew_{kind}<F, {nin}, {o}, {a}, {b}, {c}, {idx}>(p); }}\n"
         ));
     }
     s
@@ -198,11 +217,19 @@ fn launch_elementwise(
         offset: [0; 3],
         contig: [0; 3],
         vec: 0,
+        byval_mask: 0,
+        byval: [0; 3],
     };
     // Contiguous when every input, after merging dims, is one run with stride 1 (or 0: a scalar).
     let mut contiguous = cshape.len() <= 1;
     let mut aligned = true;
     for (k, i) in inputs.iter().enumerate() {
+        if let Some(bits) = host_scalar_bits(i) {
+            // Broadcast everywhere: strides 0, so `collapse` left nothing for it to walk.
+            p.byval_mask |= 1 << k;
+            p.byval[k] = bits;
+            continue;
+        }
         p.input[k] = i.data.buffer.as_ptr() as u64;
         p.offset[k] = i.data.layout.offset as i64;
         let c = match cstrides[k].as_slice() {

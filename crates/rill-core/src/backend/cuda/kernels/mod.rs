@@ -23,8 +23,13 @@ use crate::backend::{Input, Output};
 use crate::memory::Data;
 use crate::op::Op;
 use crate::Result;
+use smallvec::SmallVec;
 
 /// Runs `op` on its GPU stream: natively when a kernel exists, else through the CPU's.
+///
+/// One-element host inputs may arrive here (the scheduler does not copy scalars to the device,
+/// `Backend::run`'s contract): unary, binary and `where` kernels take them by value in their
+/// parameters, every other op gets them copied to the GPU first.
 pub(super) fn run(op: &Op, inputs: &[Input], out: &Output) -> Result<Data> {
     let s = stream::get(op.name(), out.stream)?;
     make_current(s.gpu.ctx)?;
@@ -33,6 +38,26 @@ pub(super) fn run(op: &Op, inputs: &[Input], out: &Output) -> Result<Data> {
             b.used_on(s)?;
         }
     }
+    let by_value = matches!(op, Op::Unary(_) | Op::Binary(_) | Op::Where);
+    let uploaded: SmallVec<[Data; 4]>;
+    let moved: SmallVec<[Input; 4]>;
+    let inputs = if by_value || inputs.iter().all(|i| !i.data.is_host()) {
+        inputs
+    } else {
+        uploaded = inputs
+            .iter()
+            .map(|i| match i.data.is_host() {
+                true => super::transfer::upload(i, s),
+                false => Ok(i.data.clone()),
+            })
+            .collect::<Result<_>>()?;
+        moved = inputs
+            .iter()
+            .zip(&uploaded)
+            .map(|(i, data)| Input { data, ..*i })
+            .collect();
+        &moved[..]
+    };
     let native = match op {
         Op::Unary(_) | Op::Binary(_) | Op::Where | Op::AsType | Op::Copy | Op::Reshape => {
             elementwise::run(op, inputs, out, s)?

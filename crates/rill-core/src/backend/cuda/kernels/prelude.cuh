@@ -21,7 +21,15 @@ struct __align__(8) c64 { float re, im; };
 
 // ---------------------------------------------------------------- half conversions
 
-INLINE float f16_to_f32(u16 h) { float f; asm("cvt.f32.f16 %0, %1;" : "=f"(f) : "h"(h)); return f; }
+INLINE float f16_to_f32(u16 h) {
+    // NaN: keep the sign and payload, quieted, as the half crate does (PTX's cvt turns every NaN
+    // into 0x7fffffff, which would change the bits a copy or a sort writes back).
+    if ((h & 0x7c00u) == 0x7c00u && (h & 0x3ffu))
+        return __uint_as_float(((u32)(h & 0x8000u) << 16) | 0x7fc00000u | ((u32)(h & 0x3ffu) << 13));
+    float f;
+    asm("cvt.f32.f16 %0, %1;" : "=f"(f) : "h"(h));
+    return f;
+}
 INLINE u16 f32_to_f16(float f) {
     u32 u = __float_as_uint(f);
     if ((u & 0x7fffffffu) > 0x7f800000u)  // NaN: keep the sign and the payload's top bits, quiet
@@ -143,10 +151,15 @@ template <> struct Num<c64> {
     static INLINE bool nz(c64 x) { return x.re != 0.0f || x.im != 0.0f; }
 };
 
-// `cast<A, B>`: the CPU's `num::cast`, rule for rule.
+template <class A, class B> struct SameType { static constexpr bool value = false; };
+template <class A> struct SameType<A, A> { static constexpr bool value = true; };
+
+// `cast<A, B>`: the CPU's `num::cast`, rule for rule (a cast to the same type is the same bits).
 template <class A, class B> INLINE B cast(A a) {
     constexpr Kind ka = Info<A>::kind, kb = Info<B>::kind;
-    if constexpr (kb == KBool) {
+    if constexpr (SameType<A, B>::value) {
+        return a;
+    } else if constexpr (kb == KBool) {
         return Num<B>::from_u64(Num<A>::nz(a) ? 1 : 0);
     } else if constexpr (ka == KComplex && kb == KComplex) {
         return a;

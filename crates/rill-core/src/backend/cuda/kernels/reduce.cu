@@ -42,6 +42,8 @@ INLINE typename R::A block_combine(typename R::A acc) {
     return sh[0];
 }
 
+template <class T> struct alignas(4 * sizeof(T)) RPack { T v[4]; };
+
 template <class R, class IN, class OUT, class I, bool PARTIAL>
 INLINE void red_block(const Red& p) {
     const I n_red = (I)p.n_red;
@@ -54,6 +56,21 @@ INLINE void red_block(const Red& p) {
         I k = k0 + threadIdx.x;
         if (p.red_ndim == 1 && p.red_strides[0] == 1) {
             const IN* row = in + base;
+            // 4-byte elements from a 16-byte aligned start: loads of 16 bytes, a quarter of the
+            // load instructions, which is what keeps enough bytes in flight to reach the memory's
+            // bandwidth. The accumulators take the elements in the same pattern.
+            if (sizeof(IN) == 4 && (((u64)(row + k0)) & 15) == 0) {
+                const I nv = (k1 - k0) / 4;
+                const RPack<IN>* v = reinterpret_cast<const RPack<IN>*>(row + k0);
+                for (I j = threadIdx.x; j < nv; j += blockDim.x) {
+                    const RPack<IN> x = v[j];
+                    a0 = R::combine(a0, R::load(x.v[0]));
+                    a1 = R::combine(a1, R::load(x.v[1]));
+                    a2 = R::combine(a2, R::load(x.v[2]));
+                    a3 = R::combine(a3, R::load(x.v[3]));
+                }
+                k = k0 + nv * 4 + threadIdx.x;
+            }
             for (; k + 3 * blockDim.x < k1; k += 4 * blockDim.x) {
                 a0 = R::combine(a0, R::load(row[k]));
                 a1 = R::combine(a1, R::load(row[k + blockDim.x]));

@@ -290,7 +290,8 @@ pub(super) fn run(
         return Ok(Some(data));
     }
     // Split long reductions when there are too few outputs to keep every multiprocessor busy.
-    let want_blocks = 4 * sm as usize;
+    // Eight blocks of 256 threads fill a multiprocessor (2048 threads on Hopper and Ampere).
+    let want_blocks = 8 * sm as usize;
     let chunks = if n_out < want_blocks && n_red >= 2 * SPLIT_CHUNK {
         (n_red.div_ceil(SPLIT_CHUNK))
             .min(want_blocks.div_ceil(n_out))
@@ -304,7 +305,8 @@ pub(super) fn run(
         launch(op.name(), f, s, (grid_x, 1, 1), BLOCK, 0, &p)?;
         return Ok(Some(data));
     }
-    let chunk = n_red.div_ceil(chunks);
+    // A multiple of 4 keeps every chunk of an aligned run aligned for the kernel's 16-byte loads.
+    let chunk = n_red.div_ceil(chunks).next_multiple_of(4);
     let chunks = n_red.div_ceil(chunk);
     let acc_size = match a {
         "double" | "i64" | "u64" | "c64" => 8,
