@@ -14,8 +14,22 @@ function bigChain(n, steps) {
   return x;
 }
 
+// How many steps of bigChain(n, ·) take about `seconds` here, measured with a blocking eval:
+// long enough that the checks below cannot be beaten by a fast machine.
+function calibratedSteps(n, seconds) {
+  let steps = 2;
+  for (;;) {
+    const t = performance.now();
+    evaluate(bigChain(n, steps));
+    const took = (performance.now() - t) / 1e3;
+    if (took > 0.05 || steps >= 4096) return Math.min(4096, Math.max(4, Math.ceil((steps * seconds) / took)));
+    steps *= 4;
+  }
+}
+
 test('asyncEval resolves and the event loop runs while it is pending', async () => {
-  const x = bigChain(384, 40);
+  const x = bigChain(384, calibratedSteps(384, 0.3));
+  // The observer is queued before the work starts: it runs on the next turn of the event loop.
   const immediate = new Promise((resolve) => setImmediate(() => resolve(x.isAvailable)));
   const p = asyncEval(x);
   assert.ok(p instanceof Promise);
