@@ -56,7 +56,10 @@ bash scripts/check-shared-build.sh
 
 section "Python: build the wheel, check its size, install it into .venv"
 rm -rf target/wheels
-.venv/bin/python -m maturin build --release --quiet --timings --out target/wheels
+# For the host's triple named explicitly, as @napi-rs/cli always does: cargo keeps the builds of
+# an explicit target apart (target/<triple>/release), and the two must land in the same place.
+host=$(rustc -vV | sed -n 's/^host: //p')
+.venv/bin/python -m maturin build --release --target "$host" --quiet --timings --out target/wheels
 bash scripts/check-wheel.sh target/wheels/*.whl
 .venv/bin/python -m pip install --quiet --force-reinstall --no-deps target/wheels/*.whl
 

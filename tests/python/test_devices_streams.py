@@ -168,7 +168,8 @@ def long_chain(value, stream, n=40, size=1_000_000):
 
 @pytest.mark.parametrize("form", ["stream", "device", "Device", "none"])
 def test_synchronize_forms_wait_for_the_work(form):
-    s = mx.new_stream(mx.cpu)
+    # A device stands for its default stream (as in MLX); no argument means every stream.
+    s = mx.new_stream(mx.cpu) if form in ("stream", "none") else mx.default_stream(mx.cpu)
     a = long_chain(2.0, s)
     target = {"stream": s, "device": mx.cpu, "Device": mx.Device(mx.cpu), "none": None}[form]
     mx.async_eval(a)
