@@ -1,40 +1,75 @@
 #!/usr/bin/env bash
 # Every test of rill: the Rust workspace, then the Python package (built and installed into a
 # virtual environment of its own, .venv, made here on first use), then the Node package.
+#
+# Builds, in this order (docs/ci.md says where the time goes and why there are no more):
+#   1. one `cargo clippy` of the whole workspace (a check build: metadata only);
+#   2. the test build (dev profile: the crates at opt-level 1, dependencies at 3);
+#   3. one release build of rill-core and the dependencies, shared by the Python extension
+#      (maturin) and the Node addon (@napi-rs/cli): both resolve the same features
+#      (scripts/check-shared-build.sh fails if they stop doing so).
+#
+# RILL_REQUIRE_MLX=1 (set by .ci/run) makes a missing real MLX an error instead of skipped tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+REQUIRE_MLX="${RILL_REQUIRE_MLX:-0}"
 
-echo "== Rust: formatting and lints"
-cargo fmt --all -- --check
-cargo clippy --workspace --exclude rill-python --all-targets --quiet -- -D warnings
+# Each section prints the seconds since the start, and every cargo build writes its report
+# (`--timings`) to target/cargo-timings/: where a run's time went (docs/ci.md).
+START=$(date +%s)
+section() { echo "== [$(($(date +%s) - START))s] $*"; }
 
-echo "== Rust: tests"
-# rill-python is a Python extension: it is linted, built by maturin and tested by pytest below.
-# rill-node has no Rust tests (`test = false`): it is tested from Node below.
-cargo test --workspace --exclude rill-python
-# The GPU tests pass without checking anything where there is no GPU: say so out loud.
-cargo test -q -p rill-core --test gpu --test gpu_memory --test gpu_kernels_compile -- --nocapture 2>&1 |
-    grep -E "SKIPPED|test result" || true
+if ! node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)' 2>/dev/null; then
+    echo "the Node tests need Node.js 20 or later on PATH (found: $(node --version 2>/dev/null || echo none))" >&2
+    exit 1
+fi
 
-echo "== Python: build and install rill into .venv"
+section "Python: the virtual environment (.venv)"
+# First, because clippy checks the Python extension too, and pyo3 needs the interpreter.
 if [ ! -x .venv/bin/python ]; then
     python3 -m venv .venv
 fi
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet "maturin>=1.16,<2" "numpy>=1.24" "pytest>=8"
-# Real MLX, for the tests that compare behaviour with it; they skip where it cannot be installed.
-.venv/bin/python -m pip install --quiet "mlx[cpu]==0.32.4" ||
+# Real MLX, for the tests that compare behaviour with it. Without it those tests skip (pytest -rs
+# lists them) unless RILL_REQUIRE_MLX is set, where its absence fails the run here and in pytest.
+if ! .venv/bin/python -m pip install --quiet "mlx[cpu]==0.32.4"; then
+    if [ "$REQUIRE_MLX" != 0 ]; then
+        echo 'RILL_REQUIRE_MLX is set and "mlx[cpu]==0.32.4" could not be installed' >&2
+        exit 1
+    fi
     echo "mlx[cpu] could not be installed: the comparisons with real MLX will be skipped"
-PYO3_PYTHON="$PWD/.venv/bin/python" cargo clippy -p rill-python --all-targets --quiet -- -D warnings
-.venv/bin/python -m pip install --quiet --force-reinstall --no-deps .
-
-echo "== Python: tests"
-.venv/bin/python -m pytest -q tests/python
-
-echo "== Node: build the addon and run the tests"
-if ! node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)' 2>/dev/null; then
-    echo "the Node tests need Node.js 20 or later on PATH (found: $(node --version 2>/dev/null || echo none))" >&2
-    exit 1
 fi
+export PYO3_PYTHON="$PWD/.venv/bin/python"
+
+section "Rust: formatting and lints"
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets --quiet --timings -- -D warnings
+
+section "Rust: tests"
+# rill-python is a Python extension: it is built by maturin and tested by pytest below.
+# rill-node has no Rust tests (`test = false`): it is tested from Node below.
+cargo test --workspace --exclude rill-python --timings
+# The GPU tests pass without checking anything where there is no GPU: say so out loud.
+cargo test -q -p rill-core --test gpu --test gpu_memory --test gpu_kernels_compile -- --nocapture 2>&1 |
+    grep -E "SKIPPED|test result" || true
+
+section "Release builds: the Python extension and the Node addon share one build of rill-core"
+bash scripts/check-shared-build.sh
+
+section "Python: build the wheel, check its size, install it into .venv"
+rm -rf target/wheels
+# For the host's triple named explicitly, as @napi-rs/cli always does: cargo keeps the builds of
+# an explicit target apart (target/<triple>/release), and the two must land in the same place.
+host=$(rustc -vV | sed -n 's/^host: //p')
+.venv/bin/python -m maturin build --release --target "$host" --quiet --timings --out target/wheels
+bash scripts/check-wheel.sh target/wheels/*.whl
+.venv/bin/python -m pip install --quiet --force-reinstall --no-deps target/wheels/*.whl
+
+section "Python: tests"
+RILL_REQUIRE_MLX="$REQUIRE_MLX" .venv/bin/python -m pytest -q -rs tests/python
+
+section "Node: build the addon (npm, release) and run the tests"
 bash scripts/build-node.sh
-node --test node/test/
+node --test node/test/*.test.mjs
+section "done"

@@ -50,13 +50,16 @@ test('bad data and bad arguments throw, never crash', () => {
   assert.throws(() => zeros([NaN]), TypeError);
   assert.throws(() => array([1, 2], [1.5]), (e) => e instanceof TypeError && /\[array\]/.test(e.message));
   assert.throws(() => reshape(zeros([4]), [2, 'x']), TypeError);
-  // An element count past 64 bits: an error (or, where overflow wraps, a number), never a crash.
-  const absurd = zeros([2 ** 40, 2 ** 40]);
-  try {
-    assert.equal(typeof absurd.size, 'number');
-  } catch (e) {
-    assert.ok(e instanceof Error && !(e instanceof assert.AssertionError), String(e));
-  }
+});
+
+// An element count past 64 bits is refused when the array is made, with a RangeError naming the
+// op and the shape (issue 8, item 1). Marked todo until that fix lands: the suite reports it
+// without failing, and it passes by itself once shapes are checked.
+test('a shape whose size overflows is refused at construction', { todo: 'issue 8 item 1' }, () => {
+  assert.throws(
+    () => zeros([2 ** 40, 2 ** 40]),
+    (e) => e instanceof RangeError && /\[(full|zeros)\]/.test(e.message) && /1099511627776/.test(e.message),
+  );
 });
 
 test('unknown streams and devices are refused', () => {

@@ -14,8 +14,27 @@ function bigChain(n, steps) {
   return x;
 }
 
+// How many steps of bigChain(n, ·) take about `seconds` here, measured with a blocking eval:
+// long enough that the checks below cannot be beaten by a fast machine.
+function calibratedSteps(n, seconds) {
+  // The first run pays for fresh pages and waking the pool: not part of the measurement.
+  evaluate(bigChain(n, 2));
+  let steps = 2;
+  for (;;) {
+    const t = performance.now();
+    evaluate(bigChain(n, steps));
+    const took = (performance.now() - t) / 1e3;
+    if (took > 0.1 || steps >= 4096) return Math.min(4096, Math.max(2, Math.ceil((steps * seconds) / took)));
+    steps *= 4;
+  }
+}
+
 test('asyncEval resolves and the event loop runs while it is pending', async () => {
-  const x = bigChain(384, 40);
+  // Few large matmuls: building and submitting them takes microseconds, next to the ~0.3 s they
+  // run, so neither a fast machine nor a busy one can finish them before the checks below.
+  const n = 1024;
+  const x = bigChain(n, calibratedSteps(n, 0.3));
+  // The observer is queued before the work starts: it runs on the next turn of the event loop.
   const immediate = new Promise((resolve) => setImmediate(() => resolve(x.isAvailable)));
   const p = asyncEval(x);
   assert.ok(p instanceof Promise);
@@ -25,7 +44,7 @@ test('asyncEval resolves and the event loop runs while it is pending', async () 
   assert.equal(await immediate, false);
   await p;
   assert.equal(x.isAvailable, true);
-  assert.deepEqual(x.shape, [384, 384]);
+  assert.deepEqual(x.shape, [n, n]);
 });
 
 test('eval evaluates every array in nested arguments', () => {

@@ -330,6 +330,32 @@ REPR_CASES = [
 ]
 
 
+# MLX 0.32.4's repr of some of the cases above, kept here so that the format is checked without
+# MLX installed too.
+REPR_KNOWN = {
+    "m.array([1, 2, 3])": "array([1, 2, 3], dtype=int32)",
+    "m.array(2.5)": "array(2.5, dtype=float32)",
+    "m.array(True)": "array(True, dtype=bool)",
+    "m.array([[1, 2], [3, 4]])": "array([[1, 2],\n       [3, 4]], dtype=int32)",
+    "m.array([1.0, -2.5, 3.25e-7, float('nan'), float('inf'), -float('inf')])":
+        "array([1, -2.5, 3.25e-07, nan, inf, -inf], dtype=float32)",
+    "m.array([1, 2], dtype=m.float16)": "array([1, 2], dtype=float16)",
+    "m.array([-1, 2], dtype=m.int8)": "array([-1, 2], dtype=int8)",
+    "m.zeros((2, 0))": "array([[],\n       []], dtype=float32)",
+    "m.array([1 - 2j, 0.5 + 0.25j, -1 - 1j])":
+        "array([1-2j, 0.5+0.25j, -1-1j], dtype=complex64)",
+    "m.arange(8).reshape(2, 2, 2)":
+        "array([[[0, 1],\n        [2, 3]],\n       [[4, 5],\n        [6, 7]]], dtype=int32)",
+}
+
+
+@pytest.mark.parametrize("expr", sorted(REPR_KNOWN))
+def test_repr_known_strings(expr):
+    ours = eval(expr, {"m": mx})
+    assert repr(ours) == REPR_KNOWN[expr]
+    assert str(ours) == repr(ours)
+
+
 @pytest.mark.parametrize("expr", REPR_CASES)
 def test_repr_matches_mlx(expr, mlx):
     ours = eval(expr, {"m": mx})

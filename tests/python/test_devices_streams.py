@@ -146,30 +146,61 @@ def test_stream_and_device_arguments_everywhere():
         mx.add(a, a, stream="cpu")
 
 
-def test_synchronize_forms():
-    s = mx.new_stream(mx.cpu)
-    a = mx.multiply(mx.full((1000,), 2.0), 3.0, stream=s)
+def ops_run_while(f):
+    """How many ops ran while `f()` ran (a timeline capture around it, stopped without waiting:
+    work still in flight when `f` returns is not waited for, and is counted if it started)."""
+    mx.start_capture()
+    try:
+        f()
+    finally:
+        summary = mx.stop_capture()
+    return summary["ops"]
+
+
+def long_chain(value, stream, n=40, size=1_000_000):
+    """`value + n` after a chain of `n` adds on `stream`: long enough (tens of ms) that work a
+    synchronize did not wait for is still running when it returns."""
+    x = mx.full((size,), float(value), stream=stream)
+    for _ in range(n):
+        x = mx.add(x, 1.0, stream=stream)
+    return x
+
+
+@pytest.mark.parametrize("form", ["stream", "device", "Device", "none"])
+def test_synchronize_forms_wait_for_the_work(form):
+    # A device stands for its default stream (as in MLX); no argument means every stream.
+    s = mx.new_stream(mx.cpu) if form in ("stream", "none") else mx.default_stream(mx.cpu)
+    a = long_chain(2.0, s)
+    target = {"stream": s, "device": mx.cpu, "Device": mx.Device(mx.cpu), "none": None}[form]
     mx.async_eval(a)
-    mx.synchronize(s)
-    mx.synchronize(mx.cpu)
-    mx.synchronize(mx.Device(mx.cpu))
-    mx.synchronize()
-    assert_array(a, np.full(1000, 6.0))
+    if target is None:
+        mx.synchronize()
+    else:
+        mx.synchronize(target)
+    # Every op of the chain ran before synchronize returned: reading the values runs none.
+    assert ops_run_while(lambda: np.array(a)) == 0
+    assert_array(a, np.full(1_000_000, 42.0))
+
+
+def test_ops_run_while_counts_work_left_running():
+    # The check above can fail: without synchronize, the chain is still running when the values
+    # are read, and its ops are counted.
+    s = mx.new_stream(mx.cpu)
+    a = long_chain(2.0, s, n=200)
+    mx.async_eval(a)
+    assert ops_run_while(lambda: np.array(a)) > 0
+    assert_array(a, np.full(1_000_000, 202.0))
 
 
 def test_synchronize_without_argument_waits_for_every_stream():
     streams = [mx.new_stream(mx.cpu) for _ in range(4)]
-    outs = []
-    for i, s in enumerate(streams):
-        x = mx.full((200_000,), float(i), stream=s)
-        for _ in range(20):
-            x = mx.add(x, 1.0, stream=s)
-        outs.append(x)
+    outs = [long_chain(i, s) for i, s in enumerate(streams)]
     mx.async_eval(outs)
     mx.synchronize()
-    # Every stream's work has run: the values are ready without further evaluation.
+    # Every stream's work has run: the values are ready, and reading them runs no op.
+    assert ops_run_while(lambda: [np.array(x) for x in outs]) == 0
     for i, x in enumerate(outs):
-        assert np.array(x)[0] == i + 20
+        assert np.array(x)[0] == i + 40
 
 
 def test_eval_trees_and_other_leaves():

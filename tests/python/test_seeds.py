@@ -74,14 +74,27 @@ def test_seed000_float64_on_cpu_scoped_and_per_op():
 def test_seed000_streams_example():
     s = mx.new_stream()
     with mx.stream(s):
-        y = mx.random.normal((4096, 4096)) @ mx.random.normal((4096, 4096))
+        a = mx.random.normal((4096, 4096))
+        b = mx.random.normal((4096, 4096))
+        y = a @ b
+        mx.async_eval(y)  # the work starts on s
         # host continues
 
     mx.synchronize()  # wait for outstanding device work
 
+    # The product was computed before synchronize returned: reading it runs no op.
+    mx.start_capture()
+    try:
+        rows = np.array(y)[:4]  # the whole array: a slice of it would be an op
+    finally:
+        assert mx.stop_capture()["ops"] == 0
+    na, nb = np.array(a[:4]).astype(np.float64), np.array(b).astype(np.float64)
+    np.testing.assert_allclose(rows, na @ nb, rtol=1e-3, atol=1e-3)
+
     # Per-op stream example
     z = mx.random.normal((1024, 1024), stream=s)
     assert y.shape == (4096, 4096) and z.shape == (1024, 1024)
+    assert z.dtype == mx.float32 and abs(float(mx.mean(z))) < 0.01
 
 
 def test_seed000_streams_example_with_bound_ops():

@@ -35,6 +35,22 @@ fn chain(x: &Array, k: &Array, steps: usize, s: Stream) -> Array {
     y
 }
 
+/// How many steps of `chain` take about 100 ms here (at least 12), measured on one stream: long
+/// enough that two chains started together run at once on any machine with two cores, however
+/// fast, and that a busy machine's scheduling noise cannot separate them.
+fn calibrated_steps(x: &Array, k: &Array, s: Stream) -> usize {
+    let mut steps = 4;
+    loop {
+        let t = std::time::Instant::now();
+        chain(x, k, steps, s).eval().unwrap();
+        let took = t.elapsed().as_secs_f64();
+        if took > 0.02 || steps >= 4096 {
+            return ((steps as f64 * 0.1 / took.max(1e-6)) as usize).clamp(12, 4096);
+        }
+        steps *= 4;
+    }
+}
+
 fn full(v: f32, s: Stream) -> Array {
     let a = ops::full(&[N], v, Some(Dtype::Float32), s).unwrap();
     a.eval().unwrap();
@@ -112,7 +128,7 @@ fn two_independent_chains_on_two_streams_overlap() {
     let s2 = rill_core::new_stream(Device::cpu()).unwrap();
     let (a, b, k) = (full(1.5, s1), full(2.5, s2), full(3.0, s1));
     let k2 = full(3.0, s2);
-    let steps = 12;
+    let steps = calibrated_steps(&a, &k, s1);
     let path = tmp("overlap");
     trace::start_capture(Some(&path)).unwrap();
     let x = chain(&a, &k, steps, s1);
@@ -134,12 +150,20 @@ fn two_independent_chains_on_two_streams_overlap() {
             && (st1.idle_us - (st1.span_us() - st1.busy_us)).abs() < 1e-6
     );
     let ov = summary.overlap(s2, s1).unwrap();
+    let cores = rill_core::backend::cpu::cores();
+    let can_overlap = cores >= 2;
+    if !can_overlap {
+        eprintln!(
+            "two_independent_chains_on_two_streams_overlap: this machine runs rill on {cores} \
+             core(s), too few for two streams to run at once: the overlap is not checked"
+        );
+    }
     assert!(
-        ov.both_busy_us > 0.0,
-        "the two streams never ran at once:\n{summary}"
+        !can_overlap || ov.both_busy_us > 0.0,
+        "the two streams never ran at once on {cores} cores:\n{summary}"
     );
     assert!(ov.both_busy_us <= st1.busy_us.min(st2.busy_us) + 1e-6);
-    assert!(ov.fraction > 0.0 && ov.fraction <= 1.0 + 1e-9);
+    assert!((!can_overlap || ov.fraction > 0.0) && ov.fraction <= 1.0 + 1e-9);
     assert!(
         summary.waits.is_empty(),
         "independent chains never wait: {:?}",
@@ -159,7 +183,7 @@ fn two_independent_chains_on_two_streams_overlap() {
         .iter()
         .any(|a| o2.iter().any(|b| a.0.max(b.0) < a.1.min(b.1)));
     assert!(
-        concurrent,
+        !can_overlap || concurrent,
         "no two ops of different lanes overlap in the JSON"
     );
     for e in p

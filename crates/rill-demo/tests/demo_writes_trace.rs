@@ -35,6 +35,19 @@ fn the_demo_writes_a_two_lane_trace_and_its_svg() {
     let svg = std::fs::read_to_string(dir.join("timeline.svg")).unwrap();
     assert!(svg.starts_with("<svg") || svg.starts_with("<?xml"));
     assert!(svg.matches("class=\"lane\"").count() >= 2);
-    assert!(svg.contains("class=\"wait\""));
+    // The join waits (s2 finishes its half-length chain while s1 still works on x) only where
+    // the two streams run at once.
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if cores >= 2 {
+        assert!(
+            svg.contains("class=\"wait\""),
+            "no wait drawn for the join on {cores} cores"
+        );
+    } else {
+        eprintln!(
+            "the_demo_writes_a_two_lane_trace_and_its_svg: {cores} core(s), too few for two \
+             streams to run at once: the join's wait is not checked"
+        );
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -1,0 +1,807 @@
+"""Every public function of rill.core against a reference, one table row each.
+
+`TABLE` maps each function (by the name the coverage report uses: "mx.add", "mx.random.normal")
+to a check that calls it on random inputs (both signs, several dtypes) and compares with NumPy
+computed in float64, with the tolerance of the result's dtype (conftest.TOLERANCES); functions
+without a numeric result (devices, streams, memory, capture) are checked against what they are
+documented to do. `test_the_table_has_every_public_function` keeps the table complete: a new
+function fails it until it has a row.
+"""
+
+import math
+import statistics
+import threading
+
+import numpy as np
+import pytest
+
+import rill.core as mx
+from conftest import HAS_GPU, assert_array, public_functions, tol
+
+FLOATS = ["float16", "bfloat16", "float32", "float64"]
+SEED = 20261202
+
+
+def rdt(name):
+    return getattr(mx, "bool_" if name == "bool" else name)
+
+
+def rounded(x, dtype):
+    """(rill array of `x` in `dtype`, its values as float64): the reference starts from the same
+    rounded inputs as rill."""
+    # NumPy's float64 becomes float32 in mx.array (as in MLX) unless asked to stay float64.
+    a = mx.array(np.asarray(x, dtype=np.float64), dtype=mx.float64).astype(rdt(dtype))
+    return a, np.array(a.astype(mx.float64))
+
+
+def check(got, want, dtype=None):
+    """`got` (rill) equals `want` (float64 or exact) within the tolerance of `got`'s dtype."""
+    d = dtype or repr(got.dtype).split(".")[-1]
+    rtol, atol = tol(d)
+    g = np.array(got.astype(mx.float64)) if d in ("float16", "bfloat16") else np.array(got)
+    assert g.shape == np.shape(want), (g.shape, np.shape(want))
+    if rtol == 0 and atol == 0:
+        np.testing.assert_array_equal(g, want)
+    else:
+        np.testing.assert_allclose(g, want, rtol=rtol, atol=atol, equal_nan=True)
+
+
+# ---------------------------------------------------------------- elementwise, one argument
+
+# Inputs per domain, symmetric where the function allows: a sign error, an abs() too many or a
+# floor that truncates shows on the negative half.
+DOMAINS = {
+    "real": lambda r: r.standard_normal(64) * 2,
+    "small": lambda r: r.uniform(-1.4, 1.4, 64),
+    "unit": lambda r: r.uniform(-0.98, 0.98, 64),
+    "positive": lambda r: r.uniform(0.05, 8, 64),
+    "log1p": lambda r: r.uniform(-0.95, 5, 64),
+    "nonzero": lambda r: r.uniform(0.1, 3, 64) * r.choice([-1, 1], 64),
+    # Integral and half-integral values too: round's ties, floor/ceil of exact integers, sign(0).
+    "steps": lambda r: np.concatenate([r.standard_normal(52) * 3,
+                                       [-2.5, -1.5, -0.5, 0.5, 1.5, 2.5, -2, 0, 3, -0.0, 0.25,
+                                        -0.75]]),
+}
+
+_erf = np.vectorize(math.erf)
+_erfinv = np.vectorize(lambda y: statistics.NormalDist().inv_cdf((y + 1) / 2) / math.sqrt(2))
+
+UNARY = {
+    "abs": (np.abs, "steps"), "negative": (np.negative, "steps"), "sign": (np.sign, "steps"),
+    "positive": (np.positive, "steps"), "square": (np.square, "real"),
+    "exp": (np.exp, "real"), "expm1": (np.expm1, "real"), "log": (np.log, "positive"),
+    "log1p": (np.log1p, "log1p"), "log2": (np.log2, "positive"), "log10": (np.log10, "positive"),
+    "sqrt": (np.sqrt, "positive"), "rsqrt": (lambda x: 1 / np.sqrt(x), "positive"),
+    "reciprocal": (np.reciprocal, "nonzero"), "sin": (np.sin, "real"), "cos": (np.cos, "real"),
+    "tan": (np.tan, "small"), "arcsin": (np.arcsin, "unit"), "arccos": (np.arccos, "unit"),
+    "arctan": (np.arctan, "real"), "sinh": (np.sinh, "real"), "cosh": (np.cosh, "real"),
+    "tanh": (np.tanh, "real"), "sigmoid": (lambda x: 1 / (1 + np.exp(-x)), "real"),
+    "erf": (_erf, "real"), "erfinv": (_erfinv, "unit"), "floor": (np.floor, "steps"),
+    "ceil": (np.ceil, "steps"), "round": (np.round, "steps"),
+    # MLX's (and the array API's) aliases.
+    "asin": (np.arcsin, "unit"), "acos": (np.arccos, "unit"), "atan": (np.arctan, "real"),
+}
+
+
+def unary_row(name, ref, domain):
+    def run(rng):
+        for d in FLOATS:
+            a, x = rounded(DOMAINS[domain](rng), d)
+            got = getattr(mx, name)(a)
+            assert got.dtype == a.dtype, (name, d, got.dtype)
+            check(got, ref(x))
+    return run
+
+
+def special_values_row(name, ref):
+    def run(rng):
+        x = np.array([0.0, -1.5, np.inf, -np.inf, np.nan, 3.0, -0.0])
+        for d in ("float16", "float32", "float64"):
+            a = mx.array(x).astype(rdt(d))
+            assert_array(getattr(mx, name)(a), ref(x), mx.bool_)
+        ints = rng.integers(-3, 4, 16)
+        assert_array(getattr(mx, name)(mx.array(ints)), ref(ints.astype(np.float64)), mx.bool_)
+    return run
+
+
+def logical_not(rng):
+    x = rng.integers(-2, 3, 32)
+    assert_array(mx.logical_not(mx.array(x)), np.logical_not(x), mx.bool_)
+    b = x > 0
+    assert_array(mx.logical_not(mx.array(b)), ~b, mx.bool_)
+    f = rng.standard_normal(32).astype(np.float32) * (x != 0)
+    assert_array(mx.logical_not(mx.array(f)), np.logical_not(f), mx.bool_)
+
+
+def bitwise_invert(rng):
+    for d, nd in (("int8", np.int8), ("uint16", np.uint16), ("int32", np.int32),
+                  ("uint64", np.uint64), ("int64", np.int64)):
+        info = np.iinfo(nd)
+        x = rng.integers(info.min, info.max, 32, dtype=nd, endpoint=True)
+        assert_array(mx.bitwise_invert(mx.array(x)), np.invert(x), rdt(d))
+    b = rng.random(16) > 0.5
+    assert_array(mx.bitwise_invert(mx.array(b)), ~b, mx.bool_)
+
+
+# ---------------------------------------------------------------- elementwise, two arguments
+
+def _nonzero_ints(rng, n, nd=np.int32):
+    return (rng.integers(1, 9, n) * rng.choice([-1, 1], n)).astype(nd)
+
+
+def binary_float_row(name, ref, domain="real", dtypes=FLOATS):
+    def run(rng):
+        for d in dtypes:
+            a, x = rounded(DOMAINS[domain](rng).reshape(8, 8), d)
+            b, y = rounded(DOMAINS["nonzero"](rng).reshape(8, 8), d)
+            got = getattr(mx, name)(a, b)
+            if got.dtype == mx.bool_:
+                assert_array(got, ref(x, y), mx.bool_)
+            else:
+                assert got.dtype == a.dtype
+                check(got, ref(x, y))
+            # Broadcasting a row against the matrix.
+            got = getattr(mx, name)(a, b[0])
+            if got.dtype != mx.bool_:
+                check(got, ref(x, y[0]))
+    return run
+
+
+def binary_int_row(name, ref, nonneg_b=False):
+    shift = name in ("left_shift", "right_shift", "bitwise_left_shift", "bitwise_right_shift")
+
+    def run(rng):
+        for nd in (np.int8, np.int32, np.int64, np.uint8, np.uint32):
+            signed = np.issubdtype(nd, np.signedinteger)
+            x = rng.integers(-50 if signed else 0, 50, 64).astype(nd)
+            y = np.abs(_nonzero_ints(rng, 64)).astype(nd) if (nonneg_b or not signed) \
+                else _nonzero_ints(rng, 64, nd)
+            if name in ("power", "pow"):
+                x, y = (x % 5).astype(nd), (np.abs(y) % 4).astype(nd)
+            if shift:
+                y = (np.abs(y) % 5).astype(nd)
+            want = ref(x, y)
+            got = getattr(mx, name)(mx.array(x), mx.array(y))
+            assert_array(got, want, rdt(str(want.dtype)) if want.dtype != np.bool_ else mx.bool_)
+    return run
+
+
+ARITH = {
+    "add": np.add, "subtract": np.subtract, "multiply": np.multiply, "divide": np.divide,
+    "floor_divide": np.floor_divide, "remainder": np.remainder, "maximum": np.maximum,
+    "minimum": np.minimum, "arctan2": np.arctan2, "logaddexp": np.logaddexp,
+    "equal": np.equal, "not_equal": np.not_equal, "less": np.less, "less_equal": np.less_equal,
+    "greater": np.greater, "greater_equal": np.greater_equal, "atan2": np.arctan2,
+}
+INT_ARITH = ["add", "subtract", "multiply", "floor_divide", "remainder", "maximum", "minimum",
+             "equal", "not_equal", "less", "less_equal", "greater", "greater_equal"]
+BITWISE = {"bitwise_and": np.bitwise_and, "bitwise_or": np.bitwise_or,
+           "bitwise_xor": np.bitwise_xor, "left_shift": np.left_shift,
+           "right_shift": np.right_shift, "bitwise_left_shift": np.left_shift,
+           "bitwise_right_shift": np.right_shift}
+LOGICAL = {"logical_and": np.logical_and, "logical_or": np.logical_or,
+           "logical_xor": np.logical_xor}
+
+
+def arith_row(name):
+    # In float16 and bfloat16 the quotient's own rounding can move floor(x / y) by one (and the
+    # remainder by y): those two are checked in float32 and float64, where it cannot here.
+    dtypes = ("float32", "float64") if name in ("floor_divide", "remainder") else FLOATS
+    floats = binary_float_row(name, ARITH[name], dtypes=dtypes)
+    ints = binary_int_row(name, ARITH[name]) if name in INT_ARITH else None
+
+    def run(rng):
+        floats(rng)
+        if ints:
+            ints(rng)
+    return run
+
+
+def power_row(name):
+    def run(rng):
+        binary_float_row(name, np.power, "positive")(rng)
+        binary_int_row(name, np.power)(rng)
+    return run
+
+
+def divide_ints(rng):
+    x, y = rng.integers(-50, 50, 32).astype(np.int32), _nonzero_ints(rng, 32)
+    check(mx.divide(mx.array(x), mx.array(y)), x / y.astype(np.float64), "float32")
+
+
+def divmod_(rng):
+    x, y = rng.standard_normal(32) * 5, DOMAINS["nonzero"](rng)[:32]
+    q, r = mx.divmod(mx.array(x, dtype=mx.float64), mx.array(y, dtype=mx.float64))
+    wq, wr = np.divmod(x, y)
+    check(q, wq)
+    check(r, wr)
+    xi, yi = rng.integers(-50, 50, 32).astype(np.int32), _nonzero_ints(rng, 32)
+    q, r = mx.divmod(mx.array(xi), mx.array(yi))
+    wq, wr = np.divmod(xi, yi)
+    assert_array(q, wq, mx.int32)
+    assert_array(r, wr, mx.int32)
+
+
+def logical_row(name):
+    def run(rng):
+        x, y = rng.integers(-1, 2, 32), rng.integers(-1, 2, 32)
+        assert_array(getattr(mx, name)(mx.array(x), mx.array(y)), LOGICAL[name](x, y), mx.bool_)
+        assert_array(getattr(mx, name)(mx.array(x != 0), True), LOGICAL[name](x != 0, True),
+                     mx.bool_)
+    return run
+
+
+# ---------------------------------------------------------------- reductions and scans
+
+def _matrix(rng, shape=(5, 6, 7)):
+    return rng.standard_normal(shape)
+
+
+#: Unit roundoff of the precision a reduction accumulates in: float32 for every float type
+#: narrower than float64 (as MLX does), float64 for float64.
+ACC_EPS = {"float16": 2.0**-24, "bfloat16": 2.0**-24, "float32": 2.0**-24, "float64": 2.0**-53}
+
+
+def reduction_row(name, ref, dtypes=("float32", "float64"), bound="sum", **kw):
+    """`bound`: "exact" (max, min: no rounding at all), "sum" (the textbook bound of a sum of n
+    terms accumulated in ACC_EPS precision, n * eps * sum|x|, plus the final rounding to the
+    dtype), "relative" (n roundings of the result: products, variances)."""
+    def run(rng):
+        x64 = _matrix(rng)
+        for d in dtypes:
+            a, x = rounded(x64, d)
+            for axis in (None, 0, 2, (0, 2), -1):
+                for keepdims in (False, True):
+                    got = np.array(getattr(mx, name)(a, axis=axis, keepdims=keepdims, **kw)
+                                   .astype(mx.float64))
+                    want = ref(x, axis=axis, keepdims=keepdims, **kw)
+                    n = x.size if axis is None else np.prod(
+                        [x.shape[i] for i in np.atleast_1d(axis)])
+                    rtol, atol = tol(d)
+                    if bound == "exact":
+                        allowed = 0 * want
+                    elif bound == "sum":
+                        scale = np.sum(np.abs(x), axis=axis, keepdims=keepdims)
+                        if name == "mean":
+                            scale = scale / n
+                        allowed = rtol * np.abs(want) + n * ACC_EPS[d] * scale
+                    else:
+                        allowed = rtol * n * np.abs(want) + atol
+                    err = np.abs(got - want)
+                    assert got.shape == np.shape(want), (name, d, axis, got.shape)
+                    assert np.all(err <= allowed), \
+                        f"{name} {d} axis={axis}: error {err.max()} > {allowed.min()}"
+    return run
+
+
+def _logsumexp(x, axis=None, keepdims=False):
+    m = np.max(x, axis=axis, keepdims=True)
+    r = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
+    return r if keepdims else np.squeeze(r, axis=axis) if axis is not None else r.reshape(())
+
+
+def bool_reduction_row(name, ref):
+    def run(rng):
+        x = rng.random((4, 5, 6)) > 0.3
+        x[1] = True
+        x[2] = False
+        for axis in (None, 0, 1, (1, 2)):
+            assert_array(getattr(mx, name)(mx.array(x), axis=axis), ref(x, axis=axis), mx.bool_)
+        f = rng.standard_normal((4, 5)) * (rng.random((4, 5)) > 0.2)
+        assert_array(getattr(mx, name)(mx.array(f), axis=1), ref(f, axis=1), mx.bool_)
+    return run
+
+
+def argreduce_row(name, ref):
+    def run(rng):
+        x = rng.standard_normal((5, 6, 7))
+        x[0, 0, :3] = x[0, 0, 3]  # ties: the first one wins
+        for axis in (None, 0, 1, 2):
+            got = getattr(mx, name)(mx.array(x), axis=axis)
+            assert got.dtype == mx.uint32
+            assert_array(got, ref(x, axis=axis))
+        xi = rng.integers(-9, 9, (6, 5)).astype(np.int16)
+        assert_array(getattr(mx, name)(mx.array(xi), axis=1), ref(xi, axis=1))
+    return run
+
+
+def scan_row(name, ref):
+    def run(rng):
+        x64 = rng.uniform(-1.5, 1.5, (4, 9))
+        for d in ("float32", "float64"):
+            a, x = rounded(x64, d)
+            # A running sum or product of up to n terms rounds up to n times.
+            rtol, atol = (t * x.size for t in tol(d))
+
+            def close(got, want):
+                np.testing.assert_allclose(np.array(got), want, rtol=rtol, atol=atol)
+
+            for axis in (0, 1):
+                close(getattr(mx, name)(a, axis=axis), ref(x, axis=axis))
+            close(getattr(mx, name)(a, axis=1, reverse=True), np.flip(ref(np.flip(x, 1), axis=1), 1))
+            close(getattr(mx, name)(a), ref(x.reshape(-1), axis=0))
+        xi = rng.integers(-4, 5, (3, 6)).astype(np.int32)
+        assert_array(getattr(mx, name)(mx.array(xi), axis=1), ref(xi, axis=1))
+    return run
+
+
+def softmax(rng):
+    x = rng.standard_normal((4, 7)) * 3
+    for d in ("float32", "float64", "float16"):
+        a, xr = rounded(x, d)
+        for axis in (None, 0, 1, -1):
+            e = np.exp(xr - xr.max(axis=axis, keepdims=True))
+            # Three roundings (exp, sum, divide): twice the tolerance of one op.
+            rtol, atol = tol(d)
+            np.testing.assert_allclose(np.array(mx.softmax(a, axis=axis).astype(mx.float64)),
+                                       e / e.sum(axis=axis, keepdims=True),
+                                       rtol=2 * rtol, atol=2 * atol)
+
+
+# ---------------------------------------------------------------- linear algebra, comparisons
+
+def matmul(rng):
+    for d in ("float32", "float64", "float16"):
+        a, x = rounded(rng.standard_normal((3, 16, 8)), d)
+        b, y = rounded(rng.standard_normal((8, 5)), d)
+        rtol, atol = tol(d)
+        np.testing.assert_allclose(np.array(mx.matmul(a, b).astype(mx.float64)), x @ y,
+                                   rtol=rtol * 8, atol=atol * 8 * 4)
+
+
+def addmm(rng):
+    a, x = rounded(rng.standard_normal((6, 8)), "float32")
+    b, y = rounded(rng.standard_normal((8, 5)), "float32")
+    c, z = rounded(rng.standard_normal((5,)), "float32")
+    np.testing.assert_allclose(np.array(mx.addmm(c, a, b, alpha=-0.5, beta=2.0)),
+                               -0.5 * (x @ y) + 2.0 * z, rtol=1e-5, atol=1e-5)
+
+
+def isclose(rng):
+    x = rng.standard_normal(40)
+    y = x + rng.choice([0, 1e-9, 1e-4, 1, np.nan], 40)
+    x[:3] = [np.nan, np.inf, -np.inf]
+    y[:3] = [np.nan, np.inf, np.inf]
+    for equal_nan in (False, True):
+        assert_array(mx.isclose(mx.array(x), mx.array(y), rtol=1e-5, atol=1e-8,
+                                equal_nan=equal_nan),
+                     np.isclose(x, y, rtol=1e-5, atol=1e-8, equal_nan=equal_nan), mx.bool_)
+
+
+def allclose(rng):
+    x = rng.standard_normal(40)
+    for y, en in ((x + 1e-9, False), (x + 1e-3, False), (np.where(x > 0, np.nan, x), True)):
+        xx = np.where(np.isnan(y), np.nan, x)
+        assert mx.allclose(mx.array(xx), mx.array(y), equal_nan=en).item() == \
+            np.allclose(xx, y, equal_nan=en)
+
+
+def array_equal(rng):
+    x = rng.integers(-3, 3, (4, 5))
+    assert mx.array_equal(mx.array(x), mx.array(x.copy())).item() is True
+    y = x.copy()
+    y[2, 3] += 1
+    assert mx.array_equal(mx.array(x), mx.array(y)).item() is False
+    assert mx.array_equal(mx.array(x), mx.array(x[:2])).item() is False
+    f = np.where(x > 0, np.nan, x.astype(np.float64))
+    for en in (False, True):
+        assert mx.array_equal(mx.array(f), mx.array(f), equal_nan=en).item() == \
+            np.array_equal(f, f, equal_nan=en)
+
+
+def clip(rng):
+    x = rng.standard_normal((5, 6)) * 3
+    for lo, hi in ((-1.0, 2.0), (None, 0.5), (-0.5, None)):
+        check(mx.clip(mx.array(x), lo, hi), np.clip(x, lo, hi))
+    lo = rng.standard_normal(6)
+    check(mx.clip(mx.array(x), mx.array(lo), 1.0), np.clip(x, lo, 1.0))
+
+
+def where(rng):
+    c = rng.random((4, 5)) > 0.5
+    x, y = rng.standard_normal((4, 5)), rng.standard_normal((5,))
+    check(mx.where(mx.array(c), mx.array(x), mx.array(y)), np.where(c, x, y))
+    assert_array(mx.where(mx.array(c), 1, -1), np.where(c, 1, -1), mx.int32)
+
+
+# ---------------------------------------------------------------- creation and shapes
+
+def creation(rng):
+    assert_array(mx.full((2, 3), -2.5), np.full((2, 3), -2.5), mx.float32)
+    assert_array(mx.zeros((3, 2), mx.int16), np.zeros((3, 2), np.int16), mx.int16)
+    assert_array(mx.ones((4,), mx.float64), np.ones(4), mx.float64)
+    x = mx.array(rng.integers(-3, 3, (2, 3)).astype(np.int8))
+    assert_array(mx.full_like(x, -7), np.full((2, 3), -7), mx.int8)
+    assert_array(mx.zeros_like(x), np.zeros((2, 3)), mx.int8)
+    assert_array(mx.ones_like(x, dtype=mx.float32), np.ones((2, 3)), mx.float32)
+
+
+def arange(rng):
+    for args in ((7,), (-3, 9, 2), (5, -5, -1.5), (0.25, 2.0, 0.5)):
+        check(mx.arange(*args), np.arange(*args))
+
+
+def linspace(rng):
+    for args in ((-1, 1, 9), (0, 10, 4), (3, -3, 7)):
+        check(mx.linspace(*args), np.linspace(*args), "float32")
+
+
+def eye(rng):
+    for n, m, k in ((3, 3, 0), (3, 5, 1), (4, 2, -1), (0, 0, 0)):
+        assert_array(mx.eye(n, m, k), np.eye(n, m, k), mx.float32)
+    assert_array(mx.identity(3, mx.int32), np.identity(3), mx.int32)
+
+
+def shapes(rng):
+    x = rng.standard_normal((2, 3, 4))
+    a = mx.array(x)
+    assert_array(mx.reshape(a, (4, -1)), x.reshape(4, -1))
+    assert_array(mx.flatten(a, 1, 2), x.reshape(2, 12))
+    assert_array(mx.transpose(a, (2, 0, 1)), x.transpose(2, 0, 1))
+    assert_array(mx.permute_dims(a, (1, 2, 0)), np.permute_dims(x, (1, 2, 0))
+                 if hasattr(np, "permute_dims") else x.transpose(1, 2, 0))
+    assert_array(mx.swapaxes(a, 0, 2), np.swapaxes(x, 0, 2))
+    assert_array(mx.moveaxis(a, 0, -1), np.moveaxis(x, 0, -1))
+    assert_array(mx.expand_dims(a, (0, 3)), np.expand_dims(x, (0, 3)))
+    assert_array(mx.squeeze(mx.array(x[:1, :, :1])), np.squeeze(x[:1, :, :1]))
+    assert_array(mx.broadcast_to(mx.array(x[:, :1]), (2, 3, 4)), np.broadcast_to(x[:, :1], (2, 3, 4)))
+    ba = mx.broadcast_arrays(mx.array(x[:, :1]), mx.array(x[0, 0]))
+    for got, want in zip(ba, np.broadcast_arrays(x[:, :1], x[0, 0])):
+        assert_array(got, want)
+    assert list(mx.broadcast_shapes((2, 1, 4), (3, 1), (1,))) == \
+        list(np.broadcast_shapes((2, 1, 4), (3, 1), (1,)))
+    assert_array(mx.slice(a, mx.array([1, 2]), [1, 2], [2, 2, 2]), x[:2, 1:3, 2:4])
+    assert_array(mx.contiguous(mx.transpose(a)), x.T)
+    assert_array(mx.astype(a, mx.float16), x.astype(np.float16).astype(np.float64), rtol=1e-3)
+    xi = rng.integers(-100, 100, 8)
+    assert_array(mx.astype(mx.array(xi), mx.int8), xi.astype(np.int8), mx.int8)
+
+
+def joins(rng):
+    x, y = rng.standard_normal((2, 3)), rng.standard_normal((2, 5))
+    for f in (mx.concatenate, mx.concat):
+        assert_array(f([mx.array(x), mx.array(y)], axis=1), np.concatenate([x, y], axis=1))
+        assert_array(f([mx.array(x), mx.array(y)], axis=None), np.concatenate([x, y], axis=None))
+    assert_array(mx.stack([mx.array(x), mx.array(-x)], axis=1), np.stack([x, -x], axis=1))
+    for parts, axis in ((3, 0), ([1, 4], 1)):
+        z = rng.standard_normal((6, 6))
+        for got, want in zip(mx.split(mx.array(z), parts, axis=axis), np.split(z, parts, axis=axis)):
+            assert_array(got, want)
+    assert_array(mx.pad(mx.array(x), ((1, 0), (2, 1)), constant_values=-1.5),
+                 np.pad(x, ((1, 0), (2, 1)), constant_values=-1.5))
+    assert_array(mx.tile(mx.array(x), (2, 1, 2)), np.tile(x, (2, 1, 2)))
+    assert_array(mx.repeat(mx.array(x), 3, axis=1), np.repeat(x, 3, axis=1))
+    assert_array(mx.repeat(mx.array(x), 2), np.repeat(x, 2))
+
+
+def gathers(rng):
+    x = rng.standard_normal((4, 6))
+    i = rng.integers(-6, 6, (3, 2))
+    assert_array(mx.take(mx.array(x), mx.array(i), axis=1), np.take(x, i, axis=1))
+    assert_array(mx.take(mx.array(x), mx.array(i % 24)), np.take(x, i % 24))
+    j = rng.integers(0, 6, (4, 3))
+    assert_array(mx.take_along_axis(mx.array(x), mx.array(j), axis=1),
+                 np.take_along_axis(x, j, axis=1))
+    k = np.argsort(rng.random((4, 6)), axis=1)[:, :2]
+    v = rng.standard_normal((4, 2))
+    want = x.copy()
+    np.put_along_axis(want, k, v, axis=1)
+    assert_array(mx.put_along_axis(mx.array(x), mx.array(k), mx.array(v), axis=1), want)
+
+
+def sorts(rng):
+    x = rng.standard_normal((5, 7)).astype(np.float32)  # compared exactly
+    for axis in (0, 1, -1):
+        assert_array(mx.sort(mx.array(x), axis=axis), np.sort(x, axis=axis))
+        assert_array(mx.argsort(mx.array(x), axis=axis), np.argsort(x, axis=axis, kind="stable"))
+    assert_array(mx.sort(mx.array(x), axis=None), np.sort(x, axis=None))
+    top = np.array(mx.topk(mx.array(x), 3, axis=1))
+    np.testing.assert_array_equal(np.sort(top, axis=1), np.sort(x, axis=1)[:, -3:])
+
+
+def issubdtype(rng):
+    pairs = [("int8", "integer"), ("uint16", "signedinteger"), ("float16", "floating"),
+             ("bfloat16", "inexact"), ("complex64", "complexfloating"), ("bool_", "number"),
+             ("int64", "number"), ("float32", "float64"), ("float32", "float32")]
+    np_name = {"bool_": "bool_", "bfloat16": "float16"}
+    for a, b in pairs:
+        want = np.issubdtype(getattr(np, np_name.get(a, a)), getattr(np, np_name.get(b, b)))
+        assert mx.issubdtype(getattr(mx, a), getattr(mx, b)) == want, (a, b)
+
+
+# ---------------------------------------------------------------- devices, streams, evaluation
+
+def devices(rng):
+    assert mx.is_available(mx.cpu) and mx.is_available(mx.gpu) == HAS_GPU
+    assert mx.device_count(mx.cpu) == 1
+    info = mx.device_info(mx.cpu)
+    assert info["device_name"] and info["architecture"] and info["cores"] >= 1
+    before = mx.default_device()
+    try:
+        mx.set_default_device(mx.cpu)
+        assert mx.default_device() == mx.cpu
+        # Ops with no stream go to the new default device.
+        assert mx.ones((2,)).dtype == mx.float32 and (mx.ones((2,)) + 1).tolist() == [2.0, 2.0]
+        with mx.default_device(mx.cpu):
+            assert mx.default_device() == mx.cpu
+    finally:
+        mx.set_default_device(before)
+    assert mx.default_device() == before
+    assert mx.cuda.is_available() == HAS_GPU
+    assert mx.metal.is_available() is False
+    previous = mx.cuda.set_allow_tf32(True)
+    assert mx.cuda.set_allow_tf32(previous) is True
+
+
+def streams(rng):
+    s = mx.new_stream(mx.cpu)
+    assert s.device == mx.cpu and s != mx.default_stream(mx.cpu)
+    t = mx.new_thread_local_stream(mx.cpu)
+    assert t.device == mx.cpu and t not in (s, mx.default_stream(mx.cpu))
+    old = mx.default_stream(mx.cpu)
+    try:
+        mx.set_default_stream(s)
+        assert mx.default_stream(mx.cpu) == s
+        seen = []
+        th = threading.Thread(target=lambda: seen.append(mx.default_stream(mx.cpu)))
+        th.start()
+        th.join()
+        assert seen == [s], "set_default_stream is for every thread"
+    finally:
+        mx.set_default_stream(old)
+    x = rng.standard_normal(16)
+    with mx.stream(s):
+        y = mx.array(x) * 2
+    # The op inside the scope ran on s (the capture names the stream of each op).
+    mx.start_capture()
+    try:
+        mx.eval(y)
+    finally:
+        ran_on = {st["stream"] for st in mx.stop_capture()["streams"]}
+    assert ran_on == {s.index}, (ran_on, s.index)
+    check(y, x.astype(np.float32).astype(np.float64) * 2, "float32")
+    # clear_streams waits for the work in flight and leaves every handle valid.
+    z = mx.add(mx.array(x), 1.0, stream=s)
+    mx.async_eval(z)
+    mx.clear_streams()
+    mx.start_capture()
+    try:
+        got = np.array(z)
+    finally:
+        assert mx.stop_capture()["ops"] == 0
+    np.testing.assert_allclose(got, x + 1, rtol=2e-6, atol=1e-6)
+    check(mx.multiply(z, -1.0, stream=s), -(got.astype(np.float64)), "float32")
+
+
+def evaluation(rng):
+    x = rng.standard_normal(1000)
+    a = mx.array(x) * 3
+    b = mx.exp(mx.array(x))
+    mx.eval([a, {"b": b}], None)
+    mx.start_capture()
+    try:
+        got = np.array(a), np.array(b)
+    finally:
+        # Both were computed by eval: reading them ran no op.
+        assert mx.stop_capture()["ops"] == 0
+    check(a, x * 3, "float32")
+    check(b, np.exp(x.astype(np.float32).astype(np.float64)), "float32")
+    c = mx.array(x) - 1
+    mx.async_eval(c)
+    mx.synchronize()
+    check(c, x.astype(np.float32).astype(np.float64) - 1, "float32")
+
+
+def capture(rng):
+    s = mx.new_stream(mx.cpu)
+    mx.start_capture()
+    try:
+        x = rng.standard_normal(100).astype(np.float32).astype(np.float64)
+        y = mx.add(mx.array(x, dtype=mx.float32), 1.0, stream=s)
+        mx.eval(y)
+    finally:
+        summary = mx.stop_capture()
+    assert summary["ops"] >= 1
+    assert [st["stream"] for st in summary["streams"]] == [s.index]
+    check(y, x + 1, "float32")
+
+
+def metal_capture(rng, tmp_path_factory):
+    path = tmp_path_factory.mktemp("metal") / "trace.json"
+    mx.metal.start_capture(str(path))
+    mx.eval(mx.ones((8,)) * 2)
+    mx.metal.stop_capture()
+    assert path.exists() and path.stat().st_size > 0
+
+
+# ---------------------------------------------------------------- memory
+
+def memory(rng, prefix="mx"):
+    ns = mx if prefix == "mx" else mx.metal
+    import gc
+
+    gc.collect()
+    start = ns.get_active_memory()
+    x = mx.multiply(mx.full((1 << 16,), 1.5), 2.0)  # memory rill allocated
+    mx.eval(x)
+    # The array's bytes are counted (NumPy's nbytes is the reference).
+    assert ns.get_active_memory() >= start + np.zeros(1 << 16, np.float32).nbytes
+    assert ns.get_peak_memory() >= ns.get_active_memory()
+    del x
+    gc.collect()
+    assert ns.get_active_memory() == start
+    ns.clear_cache()
+    assert ns.get_cache_memory() == 0
+    ns.reset_peak_memory()
+    assert ns.get_peak_memory() == ns.get_active_memory()
+    old = ns.set_memory_limit(1 << 40)
+    try:
+        assert mx.get_memory_limit() == 1 << 40
+    finally:
+        assert ns.set_memory_limit(old) == 1 << 40
+    old = ns.set_cache_limit(1 << 20)
+    assert ns.set_cache_limit(old) == 1 << 20
+
+
+# ---------------------------------------------------------------- random
+
+def random_keys(rng):
+    k = mx.random.key(2**33 + 5)
+    assert k.dtype == mx.uint32 and k.tolist() == [2, 5]
+    parts = mx.random.split(k, 3)
+    assert parts.shape == (3, 2) and len({tuple(r) for r in parts.tolist()}) == 3
+    assert mx.random.split(k, 3).tolist() == parts.tolist()
+    mx.random.seed(7)
+    a = mx.random.uniform(shape=(4,))
+    mx.random.seed(7)
+    assert mx.random.uniform(shape=(4,)).tolist() == a.tolist()
+
+
+def _moments(a):
+    x = np.array(a.astype(mx.float64)).ravel()
+    return x.mean(), x.std()
+
+
+def random_uniform(rng):
+    a = mx.random.uniform(-2, 3, (100_000,), key=mx.random.key(1))
+    x = np.array(a)
+    assert x.min() >= -2 and x.max() < 3
+    m, s = _moments(a)
+    # Uniform(-2, 3): mean 0.5, std 5/sqrt(12); 100 000 draws put the sample mean within 0.03.
+    assert abs(m - 0.5) < 0.03 and abs(s - 5 / math.sqrt(12)) < 0.03
+
+
+def random_normal(rng):
+    m, s = _moments(mx.random.normal((100_000,), loc=-1.0, scale=2.0, key=mx.random.key(2)))
+    assert abs(m + 1) < 0.03 and abs(s - 2) < 0.03
+
+
+def random_truncated_normal(rng):
+    a = np.array(mx.random.truncated_normal(-1.0, 2.0, (100_000,), key=mx.random.key(3)))
+    assert a.min() >= -1 and a.max() <= 2
+    # The mean of N(0, 1) truncated to [a, b]: (phi(a) - phi(b)) / (Phi(b) - Phi(a)).
+    nd = statistics.NormalDist()
+    want = (nd.pdf(-1) - nd.pdf(2)) / (nd.cdf(2) - nd.cdf(-1))
+    assert abs(a.mean() - want) < 0.02
+
+
+def random_randint(rng):
+    a = np.array(mx.random.randint(-3, 5, (80_000,), key=mx.random.key(4)))
+    assert a.dtype == np.int32 and a.min() == -3 and a.max() == 4
+    counts = np.bincount(a + 3) / a.size
+    assert np.all(np.abs(counts - 1 / 8) < 0.01), counts
+
+
+def random_bernoulli(rng):
+    a = np.array(mx.random.bernoulli(0.3, (100_000,), key=mx.random.key(5)))
+    assert a.dtype == np.bool_ and abs(a.mean() - 0.3) < 0.01
+
+
+def random_categorical(rng):
+    logits = np.log(np.array([0.1, 0.6, 0.3]))
+    a = np.array(mx.random.categorical(mx.array(logits), num_samples=60_000, key=mx.random.key(6)))
+    freq = np.bincount(a.ravel(), minlength=3) / a.size
+    np.testing.assert_allclose(freq, [0.1, 0.6, 0.3], atol=0.01)
+
+
+# ---------------------------------------------------------------- the table
+
+TABLE = {}
+TABLE.update({f"mx.{n}": unary_row(n, ref, dom) for n, (ref, dom) in UNARY.items()})
+TABLE.update({f"mx.{n}": arith_row(n) for n in ARITH})
+TABLE.update({f"mx.{n}": binary_int_row(n, ref) for n, ref in BITWISE.items()})
+TABLE.update({f"mx.{n}": logical_row(n) for n in LOGICAL})
+TABLE.update({
+    "mx.isnan": special_values_row("isnan", np.isnan),
+    "mx.isinf": special_values_row("isinf", np.isinf),
+    "mx.logical_not": logical_not,
+    "mx.bitwise_invert": bitwise_invert,
+    "mx.power": power_row("power"),
+    "mx.pow": power_row("pow"),
+    "mx.divmod": divmod_,
+    "mx.sum": reduction_row("sum", np.sum, FLOATS),
+    "mx.prod": reduction_row("prod", np.prod, bound="relative"),
+    "mx.max": reduction_row("max", np.max, FLOATS, bound="exact"),
+    "mx.min": reduction_row("min", np.min, FLOATS, bound="exact"),
+    "mx.mean": reduction_row("mean", np.mean, FLOATS),
+    "mx.logsumexp": reduction_row("logsumexp", _logsumexp, bound="relative"),
+    "mx.var": reduction_row("var", np.var, bound="relative", ddof=1),
+    "mx.std": reduction_row("std", np.std, bound="relative"),
+    "mx.all": bool_reduction_row("all", np.all),
+    "mx.any": bool_reduction_row("any", np.any),
+    "mx.argmax": argreduce_row("argmax", np.argmax),
+    "mx.argmin": argreduce_row("argmin", np.argmin),
+    "mx.cumsum": scan_row("cumsum", np.cumsum),
+    "mx.cumprod": scan_row("cumprod", np.cumprod),
+    "mx.cummax": scan_row("cummax", np.maximum.accumulate),
+    "mx.cummin": scan_row("cummin", np.minimum.accumulate),
+    "mx.softmax": softmax,
+    "mx.matmul": matmul,
+    "mx.addmm": addmm,
+    "mx.isclose": isclose,
+    "mx.allclose": allclose,
+    "mx.array_equal": array_equal,
+    "mx.clip": clip,
+    "mx.where": where,
+    "mx.arange": arange,
+    "mx.linspace": linspace,
+    "mx.issubdtype": issubdtype,
+    "mx.eval": evaluation,
+    "mx.async_eval": evaluation,
+    "mx.synchronize": evaluation,
+    "mx.start_capture": capture,
+    "mx.stop_capture": capture,
+    "mx.random.seed": random_keys,
+    "mx.random.key": random_keys,
+    "mx.random.split": random_keys,
+    "mx.random.uniform": random_uniform,
+    "mx.random.normal": random_normal,
+    "mx.random.truncated_normal": random_truncated_normal,
+    "mx.random.randint": random_randint,
+    "mx.random.bernoulli": random_bernoulli,
+    "mx.random.categorical": random_categorical,
+})
+for _n in ("full", "zeros", "ones", "full_like", "zeros_like", "ones_like"):
+    TABLE[f"mx.{_n}"] = creation
+for _n in ("eye", "identity"):
+    TABLE[f"mx.{_n}"] = eye
+for _n in ("reshape", "flatten", "transpose", "permute_dims", "swapaxes", "moveaxis", "expand_dims", "squeeze",
+           "broadcast_to", "broadcast_arrays", "broadcast_shapes", "slice", "contiguous",
+           "astype"):
+    TABLE[f"mx.{_n}"] = shapes
+for _n in ("concatenate", "concat", "stack", "split", "pad", "tile", "repeat"):
+    TABLE[f"mx.{_n}"] = joins
+for _n in ("take", "take_along_axis", "put_along_axis"):
+    TABLE[f"mx.{_n}"] = gathers
+for _n in ("sort", "argsort", "topk"):
+    TABLE[f"mx.{_n}"] = sorts
+for _n in ("default_device", "set_default_device", "is_available", "device_count",
+           "device_info", "cuda.is_available", "cuda.set_allow_tf32", "metal.is_available"):
+    TABLE[f"mx.{_n}"] = devices
+for _n in ("new_stream", "new_thread_local_stream", "default_stream", "set_default_stream",
+           "stream", "clear_streams"):
+    TABLE[f"mx.{_n}"] = streams
+for _n in ("get_active_memory", "get_peak_memory", "reset_peak_memory", "get_cache_memory",
+           "clear_cache", "set_memory_limit", "get_memory_limit", "set_cache_limit"):
+    TABLE[f"mx.{_n}"] = memory
+for _n in ("get_active_memory", "get_peak_memory", "reset_peak_memory", "get_cache_memory",
+           "clear_cache", "set_memory_limit", "set_cache_limit"):
+    TABLE[f"mx.metal.{_n}"] = lambda rng: memory(rng, "metal")
+TABLE["mx.metal.start_capture"] = TABLE["mx.metal.stop_capture"] = "metal_capture"
+TABLE["mx.divide"] = (lambda f: lambda rng: (f(rng), divide_ints(rng)))(TABLE["mx.divide"])
+
+
+def test_the_table_has_every_public_function():
+    public = set(public_functions())
+    assert not sorted(public - set(TABLE)), f"no table row: {sorted(public - set(TABLE))}"
+    assert not sorted(set(TABLE) - public), f"rows for no function: {sorted(set(TABLE) - public)}"
+
+
+@pytest.mark.parametrize("name", sorted(TABLE))
+def test_function_against_reference(name, tmp_path_factory):
+    rng = np.random.default_rng([SEED, sum(map(ord, name))])
+    row = TABLE[name]
+    if row == "metal_capture":
+        metal_capture(rng, tmp_path_factory)
+    else:
+        row(rng)
