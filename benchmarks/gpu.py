@@ -166,9 +166,12 @@ def bench_rill(out_dir):
     s1, s2 = mx.new_stream(mx.gpu), mx.new_stream(mx.gpu)
 
     def chain_on(s):
+        # Both ops of each step on `s`, as the PyTorch side runs both under `torch.cuda.stream(s)`
+        # (a bare `* 0.01` would go to the default stream and tie the two chains together there).
         y = A
-        for _ in range(200):
-            y = mx.matmul(y, A, stream=s) * 0.01
+        with mx.stream(s):
+            for _ in range(200):
+                y = mx.matmul(y, A) * 0.01
         return y
 
     t1 = med(lambda: mx.eval(chain_on(s1), chain_on(s1)), 5)

@@ -15,7 +15,9 @@ def run_without_mlx(tmp_path, require):
     blocker = tmp_path / "mlx"
     blocker.mkdir()
     (blocker / "__init__.py").write_text('raise ImportError("mlx blocked by test_suite_rules")\n')
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(tmp_path), str(HERE)]))
+    # The blocker first; then this folder (conftest) and whatever path finds rill itself.
+    paths = [str(tmp_path), str(HERE)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(paths))
     env.pop("RILL_REQUIRE_MLX", None)
     if require:
         env["RILL_REQUIRE_MLX"] = "1"

@@ -251,9 +251,20 @@ impl Array {
         }
     }
 
-    /// True once the array's result (data or error) is known.
+    /// True once the array's result (data or error) is known. On a device that runs work
+    /// asynchronously the data may still be being computed: see [`Array::is_ready`].
     pub fn is_available(&self) -> bool {
         self.0.result.get().is_some()
+    }
+
+    /// True once the array's value can be read without waiting: its result is known and, on an
+    /// asynchronous device, the work that writes its data has finished. What front-ends report.
+    pub fn is_ready(&self) -> bool {
+        match self.0.result.get() {
+            Some(Ok(d)) => d.buffer.is_ready(),
+            Some(Err(_)) => true,
+            None => false,
+        }
     }
 
     /// The error this array failed with, if its evaluation failed (None while pending).

@@ -54,10 +54,11 @@ impl JsArray {
     pub fn stream(&self) -> JsStream {
         self.inner.stream().into()
     }
-    /// True once the array's result (values or error) is known.
+    /// True once the array's value can be read without waiting (on the GPU: its kernels have
+    /// finished, not only been queued).
     #[napi(getter)]
     pub fn is_available(&self) -> bool {
-        self.inner.is_available()
+        self.inner.is_ready()
     }
     /// Every element as a float64, row-major (evaluating first; blocks until done).
     #[napi]
