@@ -259,6 +259,12 @@ impl PyArray {
     fn __bool__(&self, py: Python<'_>) -> PyResult<bool> {
         guard(|| {
             let a = self.get();
+            if a.size() == 0 {
+                return Err(PyValueError::new_err(format!(
+                    "The truth value of an empty array is ambiguous (shape {:?}); use `a.size > 0` to test for elements",
+                    a.shape()
+                )));
+            }
             if a.size() != 1 {
                 return Err(PyValueError::new_err(format!(
                     "The truth value of an array with more than one element is ambiguous (shape {:?})",
