@@ -24,6 +24,11 @@ pub enum Error {
         shape: Vec<usize>,
     },
 
+    /// A shape whose element count or byte size overflows (more than `isize::MAX` bytes): no
+    /// array of it can exist, so the op that would make it refuses at once.
+    #[error("[{op}] {msg}")]
+    TooLarge { op: &'static str, msg: String },
+
     /// A dtype the op does not accept.
     #[error("[{op}] {msg}")]
     Dtype { op: &'static str, msg: String },
@@ -57,6 +62,7 @@ impl Error {
         match self {
             Error::Shape { op, .. }
             | Error::Axis { op, .. }
+            | Error::TooLarge { op, .. }
             | Error::Dtype { op, .. }
             | Error::Argument { op, .. }
             | Error::Device { op, .. }
@@ -67,6 +73,12 @@ impl Error {
 
     pub(crate) fn shape(op: &'static str, msg: impl Into<String>) -> Self {
         Error::Shape {
+            op,
+            msg: msg.into(),
+        }
+    }
+    pub(crate) fn too_large(op: &'static str, msg: impl Into<String>) -> Self {
+        Error::TooLarge {
             op,
             msg: msg.into(),
         }

@@ -21,6 +21,17 @@ pub(crate) fn innermost() -> Option<Scoped> {
     STACK.with(|s| s.borrow().last().copied())
 }
 
+/// The innermost scoped stream on `device`, if any (a device scope opened inside it does not hide
+/// it: it changes the default device, not that device's default stream).
+pub(crate) fn innermost_stream_on(device: Device) -> Option<Stream> {
+    STACK.with(|s| {
+        s.borrow().iter().rev().find_map(|e| match e {
+            Scoped::Stream(st) if st.device() == device => Some(*st),
+            _ => None,
+        })
+    })
+}
+
 pub(crate) fn push(entry: Scoped) -> ScopeGuard {
     let depth = STACK.with(|s| {
         let mut s = s.borrow_mut();

@@ -13,26 +13,42 @@ pub fn contiguous_strides(shape: &[usize]) -> Vec<isize> {
     strides
 }
 
-/// Number of elements of `shape`.
+/// Number of elements of `shape`. Every array's shape passed [`check_size`], so this cannot
+/// overflow for one; a shape with a 0 has no elements whatever its other dims.
 pub fn numel(shape: &[usize]) -> usize {
+    if shape.contains(&0) {
+        return 0;
+    }
     shape.iter().product()
 }
 
 /// Ok when an array of `shape` and `dtype` can exist: its element count and byte size fit in
 /// `isize::MAX` (Rust's limit on one allocation); otherwise an error naming `op` and the shape.
+/// Every op that makes an array calls it (through `ops::make`), so no array has a shape whose
+/// size wraps (a wrapped size made `ones((2**32, 2**32))` an array of 0 elements).
 pub fn check_size(op: &'static str, shape: &[usize], dtype: crate::Dtype) -> Result<()> {
+    if shape.contains(&0) {
+        return Ok(());
+    }
     let bytes = shape
         .iter()
         .try_fold(dtype.size(), |acc, &d| acc.checked_mul(d))
         .filter(|&b| b <= isize::MAX as usize);
     match bytes {
         Some(_) => Ok(()),
-        None if shape.contains(&0) => Ok(()),
-        None => Err(Error::shape(
-            op,
-            format!("an array of shape {shape:?} and dtype {dtype} is too large to exist (its size in bytes overflows)"),
-        )),
+        None => Err(too_large(op, shape, dtype)),
     }
+}
+
+/// The error for an array of `shape` and `dtype` too large to exist.
+pub fn too_large(op: &'static str, shape: &[usize], dtype: crate::Dtype) -> Error {
+    Error::too_large(
+        op,
+        format!(
+            "an array of shape {shape:?} and dtype {dtype} is too large to exist (more than {} bytes)",
+            isize::MAX
+        ),
+    )
 }
 
 /// The shape two shapes broadcast to, NumPy's rule: align on the right, a 1 stretches.

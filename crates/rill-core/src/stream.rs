@@ -101,7 +101,14 @@ fn defaults() -> &'static Mutex<HashMap<Device, Stream>> {
     DEFAULTS.get_or_init(|| Mutex::new(HashMap::new()))
 }
 
+/// This thread's default stream of `device`: the innermost scoped stream on that device (as MLX,
+/// where `with stream(s)` makes `s` its device's default, so `default_stream(cpu)`,
+/// `stream=cpu` and `synchronize(cpu)` inside the block all mean `s`), else the process-wide
+/// default, made on first use.
 fn default_stream_for(op: &'static str, device: Device) -> Result<Stream> {
+    if let Some(s) = scope::innermost_stream_on(device) {
+        return Ok(s);
+    }
     let mut map = defaults().lock().unwrap();
     if let Some(s) = map.get(&device) {
         return Ok(*s);
@@ -112,7 +119,8 @@ fn default_stream_for(op: &'static str, device: Device) -> Result<Stream> {
     Ok(s)
 }
 
-/// The default stream of `device` (made on first use).
+/// The default stream of `device` for this thread: the stream of the innermost `with_stream` /
+/// [`StreamScope`] on `device`, else the process-wide one (made on first use).
 pub fn default_stream(device: Device) -> Result<Stream> {
     default_stream_for("default_stream", device)
 }

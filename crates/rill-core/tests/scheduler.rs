@@ -92,3 +92,37 @@ fn streams_are_usable_from_any_thread() {
     }
     rill_core::synchronize(s).unwrap();
 }
+
+/// Inside a stream scope, the scoped stream is its device's default for this thread (MLX: `with
+/// stream(s)` makes `default_stream(cpu)`, `stream=cpu` and `synchronize(cpu)` mean `s`), and only
+/// for this thread.
+#[test]
+fn a_scoped_stream_is_its_devices_default_stream_on_its_thread_only() {
+    let cpu = Device::cpu();
+    let outside = rill_core::default_stream(cpu).unwrap();
+    let s = rill_core::new_stream(cpu).unwrap();
+    assert_ne!(outside, s);
+    rill_core::with_stream(s, || {
+        assert_eq!(rill_core::default_stream(cpu).unwrap(), s);
+        let a = ops::full(&[2], 1.0f32, None, cpu).unwrap();
+        assert_eq!(
+            a.stream(),
+            s,
+            "stream=cpu inside the scope is the scoped stream"
+        );
+        // A device scope inside it changes the default device, not the cpu's default stream.
+        rill_core::with_default_device(cpu, || {
+            assert_eq!(rill_core::default_stream(cpu).unwrap(), s);
+        })
+        .unwrap();
+        let other = std::thread::spawn(move || rill_core::default_stream(cpu).unwrap())
+            .join()
+            .unwrap();
+        assert_eq!(
+            other, outside,
+            "another thread keeps the process-wide default"
+        );
+    })
+    .unwrap();
+    assert_eq!(rill_core::default_stream(cpu).unwrap(), outside);
+}

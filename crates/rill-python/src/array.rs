@@ -42,6 +42,22 @@ impl PyArray {
     pub(crate) fn set(&self, a: Array) {
         *self.inner.lock().unwrap_or_else(|e| e.into_inner()) = a;
     }
+    /// Replaces the array this object holds with `f` of it, atomically with respect to other
+    /// updates: `f` runs on a snapshot without the lock held (it may release the GIL, and another
+    /// thread may update meanwhile), and the result is stored only if the object still holds that
+    /// snapshot; otherwise `f` runs again on the newer array. So `a[i] = v` from two threads never
+    /// loses one of the writes. Building an update is lazy and cheap, so a retry costs little.
+    pub(crate) fn update(&self, f: impl Fn(&Array) -> PyResult<Array>) -> PyResult<()> {
+        loop {
+            let current = self.get();
+            let updated = f(&current)?;
+            let mut held = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+            if held.id() == current.id() {
+                *held = updated;
+                return Ok(());
+            }
+        }
+    }
 }
 
 /// `op(self, other)` for an operator: `NotImplemented` when `other` is not something arrays
@@ -259,6 +275,12 @@ impl PyArray {
     fn __bool__(&self, py: Python<'_>) -> PyResult<bool> {
         guard(|| {
             let a = self.get();
+            if a.size() == 0 {
+                return Err(PyValueError::new_err(format!(
+                    "The truth value of an empty array is ambiguous (shape {:?}); use `a.size > 0` to test for elements",
+                    a.shape()
+                )));
+            }
             if a.size() != 1 {
                 return Err(PyValueError::new_err(format!(
                     "The truth value of an array with more than one element is ambiguous (shape {:?})",
@@ -330,11 +352,7 @@ impl PyArray {
     /// `a[index] = value`: this object then holds a new array with `value` (broadcast, cast to
     /// the array's dtype) written at `index`; other arrays built from the old one are unchanged.
     fn __setitem__(&self, index: &Bound<'_, PyAny>, value: &Bound<'_, PyAny>) -> PyResult<()> {
-        guard(|| {
-            let updated = indexing::setitem(&self.get(), index, value)?;
-            self.set(updated);
-            Ok(())
-        })
+        guard(|| self.update(|a| indexing::setitem(a, index, value)))
     }
 
     // --- comparisons: elementwise, returning arrays ---

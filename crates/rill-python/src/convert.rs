@@ -235,21 +235,52 @@ impl Nested {
         }
     }
 
-    fn walk(&mut self, obj: &Bound<'_, PyAny>, depth: usize) -> PyResult<()> {
-        if let Ok(l) = obj.cast::<PyList>() {
-            self.dim(depth, l.len())?;
-            for item in l.iter() {
-                self.walk(&item, depth + 1)?;
-            }
-            return Ok(());
+    /// Walks `root` in row-major order without recursing (a list nested 10 000 deep is fine, as
+    /// in MLX): a stack of what to visit next, with a marker to leave each list, so the lists on
+    /// the current path are known and a list that contains itself raises `ValueError` instead of
+    /// growing the shape forever.
+    fn walk(&mut self, root: &Bound<'_, PyAny>) -> PyResult<()> {
+        enum Step<'py> {
+            Visit(Bound<'py, PyAny>, usize),
+            Leave(usize),
         }
-        if let Ok(t) = obj.cast::<PyTuple>() {
-            self.dim(depth, t.len())?;
-            for item in t.iter() {
-                self.walk(&item, depth + 1)?;
+        let mut path = std::collections::HashSet::new();
+        let mut todo = vec![Step::Visit(root.clone(), 0)];
+        while let Some(step) = todo.pop() {
+            let (obj, depth) = match step {
+                Step::Leave(id) => {
+                    path.remove(&id);
+                    continue;
+                }
+                Step::Visit(obj, depth) => (obj, depth),
+            };
+            let items: Option<Vec<Bound<'_, PyAny>>> = if let Ok(l) = obj.cast::<PyList>() {
+                Some(l.iter().collect())
+            } else if let Ok(t) = obj.cast::<PyTuple>() {
+                Some(t.iter().collect())
+            } else {
+                None
+            };
+            match items {
+                Some(items) => {
+                    let id = obj.as_ptr() as usize;
+                    if !path.insert(id) {
+                        return Err(PyValueError::new_err(format!(
+                            "[array] the input contains itself (a list or tuple that refers to itself, at depth {depth}), so it has no shape"
+                        )));
+                    }
+                    self.dim(depth, items.len())?;
+                    todo.push(Step::Leave(id));
+                    todo.extend(items.into_iter().rev().map(|x| Step::Visit(x, depth + 1)));
+                }
+                None => self.leaf(&obj, depth)?,
             }
-            return Ok(());
         }
+        Ok(())
+    }
+
+    /// A leaf of the walk: a rill array or a Python number.
+    fn leaf(&mut self, obj: &Bound<'_, PyAny>, depth: usize) -> PyResult<()> {
         if let Ok(a) = obj.cast::<PyArray>() {
             let a = a.get().get();
             for (i, &n) in a.shape().iter().enumerate() {
@@ -299,7 +330,7 @@ fn from_nested(obj: &Bound<'_, PyAny>, dtype: Option<Dtype>) -> PyResult<Array> 
         scalar_dtype: None,
         array_dtype: None,
     };
-    st.walk(obj, 0)?;
+    st.walk(obj)?;
     let inferred = match (st.scalar_dtype, st.array_dtype) {
         (Some(a), Some(b)) => rill_core::promote_types(a, b),
         (Some(a), None) | (None, Some(a)) => a,

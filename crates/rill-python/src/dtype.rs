@@ -107,14 +107,35 @@ pub enum DtypeOrCategory {
 /// generic > number > {integer > {signed, unsigned}, inexact > {floating, complexfloating}};
 /// bool is only a `generic`. Two dtypes are related only when equal.
 #[pyfunction]
-pub fn issubdtype(arg1: DtypeOrCategory, arg2: DtypeOrCategory) -> bool {
+pub fn issubdtype(arg1: &Bound<'_, PyAny>, arg2: &Bound<'_, PyAny>) -> PyResult<bool> {
     use DtypeOrCategory::*;
-    match (arg1, arg2) {
+    // pyo3's own failure names the enum's variants ("failed to extract field
+    // DtypeOrCategory::Dtype.0"), which tells the caller nothing; say what is accepted instead.
+    let extract = |which: &str, x: &Bound<'_, PyAny>| {
+        x.extract::<DtypeOrCategory>().map_err(|_| {
+            let ty = x.get_type();
+            let name = ty
+                .module()
+                .map(|m| m.to_string())
+                .ok()
+                .filter(|m| m != "builtins")
+                .map_or_else(
+                    || ty.name().map(|n| n.to_string()).unwrap_or_default(),
+                    |m| format!("{m}.{}", ty.name().map(|n| n.to_string()).unwrap_or_default()),
+                );
+            pyo3::exceptions::PyValueError::new_err(format!(
+                "[issubdtype] the {which} argument must be a rill dtype (mx.int8, ...) or dtype category (mx.integer, mx.floating, ...), got {} of type {name}",
+                x.repr().map(|r| r.to_string()).unwrap_or_default()
+            ))
+        })
+    };
+    let (arg1, arg2) = (extract("first", arg1)?, extract("second", arg2)?);
+    Ok(match (arg1, arg2) {
         (Dtype(a), Dtype(b)) => a == b,
         (Dtype(a), Category(b)) => DtypeCategory::of(a.0).is_within(b),
         (Category(_), Dtype(_)) => false,
         (Category(a), Category(b)) => a.is_within(b),
-    }
+    })
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {

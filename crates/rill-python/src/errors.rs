@@ -1,15 +1,18 @@
 //! How rill's errors and Rust panics become Python exceptions.
 //!
 //! The mapping is MLX's: anything wrong with the arguments of an op (shapes, axes, dtypes, other
-//! arguments, devices and streams) is a `ValueError` carrying the op's message; an allocation over
+//! arguments, devices and streams) is a `ValueError` carrying the op's message; a shape too large
+//! to exist raises `ShapeOverflowError`, which is both a `ValueError` and an `OverflowError` (MLX
+//! raises `OverflowError` for dims past its int32 limit); an allocation over
 //! the hard memory limit is a `MemoryError`; a failure found while running is a `RuntimeError`.
 //! A Rust panic never crosses into Python: [`guard`] turns it into a `RuntimeError` (pyo3 would
 //! otherwise raise its `PanicException`, which derives from `BaseException` and escapes
 //! `except Exception:`).
 
-use pyo3::exceptions::{PyMemoryError, PyRuntimeError, PyValueError};
-use pyo3::PyErr;
-use pyo3::PyResult;
+use pyo3::exceptions::{PyMemoryError, PyOverflowError, PyRuntimeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyDict, PyTuple, PyType};
 use rill_core::Error;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
@@ -21,9 +24,46 @@ pub fn to_py_err(e: Error) -> PyErr {
         | Error::Dtype { .. }
         | Error::Argument { .. }
         | Error::Device { .. } => PyValueError::new_err(e.to_string()),
+        Error::TooLarge { .. } => shape_overflow_err(e.to_string()),
         Error::OutOfMemory { .. } => PyMemoryError::new_err(e.to_string()),
         Error::Runtime { .. } => PyRuntimeError::new_err(e.to_string()),
     }
+}
+
+static SHAPE_OVERFLOW: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+
+/// `rill.core.ShapeOverflowError`: a class of both `ValueError` and `OverflowError`, so code
+/// written for either (the issue's `ValueError`, MLX's `OverflowError`) catches it. pyo3's
+/// exception macro takes one base, so the class is made by calling `type`.
+pub fn shape_overflow_type(py: Python<'_>) -> PyResult<&Bound<'_, PyType>> {
+    SHAPE_OVERFLOW
+        .get_or_try_init(py, || {
+            let bases = PyTuple::new(
+                py,
+                [
+                    py.get_type::<PyValueError>(),
+                    py.get_type::<PyOverflowError>(),
+                ],
+            )?;
+            let ns = PyDict::new(py);
+            ns.set_item("__module__", "rill.core")?;
+            ns.set_item(
+                "__doc__",
+                "An array shape whose element count or byte size overflows.",
+            )?;
+            let t = py
+                .get_type::<PyType>()
+                .call1(("ShapeOverflowError", bases, ns))?;
+            Ok(t.cast_into::<PyType>()?.unbind())
+        })
+        .map(|t| t.bind(py))
+}
+
+fn shape_overflow_err(msg: String) -> PyErr {
+    Python::attach(|py| match shape_overflow_type(py) {
+        Ok(t) => PyErr::from_type(t.clone(), msg),
+        Err(e) => e,
+    })
 }
 
 /// `?` on a rill result inside a binding.

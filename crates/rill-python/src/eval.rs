@@ -6,21 +6,30 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyTuple};
 use rill_core::Array;
 
-/// Collects the arrays of a tree (lists, tuples and dict values, nested); other leaves are skipped.
-fn collect(obj: &Bound<'_, PyAny>, out: &mut Vec<Array>) {
-    if let Ok(a) = obj.cast::<PyArray>() {
-        out.push(a.get().get());
-    } else if let Ok(l) = obj.cast::<PyList>() {
-        for x in l.iter() {
-            collect(&x, out);
+/// Collects the arrays of a tree (lists, tuples and dicts, nested); other leaves are skipped.
+/// Iterative, and each container is visited once: a tree 10 000 deep does not overflow the stack,
+/// and a list that contains itself (`l.append(l)`) ends instead of looping (its arrays are those
+/// found the first time through).
+fn collect(root: &Bound<'_, PyAny>, out: &mut Vec<Array>) {
+    let mut seen = std::collections::HashSet::new();
+    let mut todo = vec![root.clone()];
+    while let Some(obj) = todo.pop() {
+        if let Ok(a) = obj.cast::<PyArray>() {
+            out.push(a.get().get());
+            continue;
         }
-    } else if let Ok(t) = obj.cast::<PyTuple>() {
-        for x in t.iter() {
-            collect(&x, out);
-        }
-    } else if let Ok(d) = obj.cast::<PyDict>() {
-        for (_, v) in d.iter() {
-            collect(&v, out);
+        let children: Vec<Bound<'_, PyAny>> = if let Ok(l) = obj.cast::<PyList>() {
+            l.iter().collect()
+        } else if let Ok(t) = obj.cast::<PyTuple>() {
+            t.iter().collect()
+        } else if let Ok(d) = obj.cast::<PyDict>() {
+            d.values().iter().collect()
+        } else {
+            continue;
+        };
+        if seen.insert(obj.as_ptr() as usize) {
+            // Reversed, so arrays come out in the order a recursive walk would find them.
+            todo.extend(children.into_iter().rev());
         }
     }
 }

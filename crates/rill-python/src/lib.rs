@@ -52,6 +52,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<array::PyArray>()?;
     m.add_class::<array::ArrayIterator>()?;
     m.add_class::<convert::BufferOwner>()?;
+    m.add("ShapeOverflowError", errors::shape_overflow_type(m.py())?)?;
     dtype::register(m)?;
     device::register(m)?;
     stream::register(m)?;

@@ -404,16 +404,24 @@ pub fn linspace(
 #[pyfunction]
 #[pyo3(signature = (n, m = None, k = 0, dtype = None, *, stream = None))]
 pub fn eye(
-    n: usize,
-    m: Option<usize>,
+    n: i64,
+    m: Option<i64>,
     k: isize,
     dtype: Option<PyDtype>,
     stream: Option<StreamArg>,
 ) -> PyResult<PyArray> {
     guard(|| {
+        let dim = |x: i64| {
+            usize::try_from(x).map_err(|_| {
+                PyValueError::new_err(format!(
+                    "[eye] N and M must be non-negative integers, got N={n}, M={}",
+                    m.map_or("None".to_string(), |m| m.to_string())
+                ))
+            })
+        };
         out(ops::eye(
-            n,
-            m,
+            dim(n)?,
+            m.map(dim).transpose()?,
             k,
             dtype.map_or(Dtype::Float32, |d| d.0),
             sod(stream),
@@ -424,8 +432,13 @@ pub fn eye(
 /// The `n x n` identity matrix.
 #[pyfunction]
 #[pyo3(signature = (n, dtype = None, *, stream = None))]
-pub fn identity(n: usize, dtype: Option<PyDtype>, stream: Option<StreamArg>) -> PyResult<PyArray> {
+pub fn identity(n: i64, dtype: Option<PyDtype>, stream: Option<StreamArg>) -> PyResult<PyArray> {
     guard(|| {
+        let n = usize::try_from(n).map_err(|_| {
+            PyValueError::new_err(format!(
+                "[identity] N must be a non-negative integer, got {n}"
+            ))
+        })?;
         out(ops::identity(
             n,
             dtype.map_or(Dtype::Float32, |d| d.0),

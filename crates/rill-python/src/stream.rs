@@ -221,7 +221,19 @@ pub fn clear_streams(py: Python<'_>) -> PyResult<()> {
 #[pyfunction]
 pub fn stream(s: &Bound<'_, PyAny>) -> PyResult<StreamContext> {
     guard(|| {
-        let target = match StreamArg::from_any(s)?.0 {
+        // `StreamArg` accepts None (the `stream=` default), which a scope cannot select: say
+        // so without listing None as allowed.
+        let arg = match s.is_none() {
+            true => None,
+            false => StreamArg::from_any(s).ok(),
+        };
+        let Some(arg) = arg else {
+            return Err(pyo3::exceptions::PyTypeError::new_err(format!(
+                "stream() needs a Stream, a Device or a DeviceType, got {}",
+                s.repr().map(|r| r.to_string()).unwrap_or_default()
+            )));
+        };
+        let target = match arg.0 {
             StreamOrDevice::Stream(st) => {
                 // Fails here, not at `__enter__`, for a stream handle that is not valid.
                 StreamScope::new(st).or_raise()?;
@@ -231,11 +243,7 @@ pub fn stream(s: &Bound<'_, PyAny>) -> PyResult<StreamContext> {
                 d.check_available("stream").or_raise()?;
                 Target::Device(d)
             }
-            StreamOrDevice::Default => {
-                return Err(pyo3::exceptions::PyTypeError::new_err(
-                    "stream() needs a Stream, a Device or a DeviceType",
-                ))
-            }
+            StreamOrDevice::Default => unreachable!("None is refused above"),
         };
         Ok(StreamContext { target })
     })

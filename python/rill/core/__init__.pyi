@@ -27,6 +27,10 @@ inf: float
 nan: float
 newaxis: None
 
+class ShapeOverflowError(ValueError, OverflowError):
+    """An array shape whose element count or byte size overflows (more than ``isize::MAX``
+    bytes); every op that makes a shape raises it at once."""
+
 # ------------------------------------------------------------------------------------- dtypes
 
 class Dtype:

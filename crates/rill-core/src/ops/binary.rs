@@ -76,7 +76,7 @@ pub fn binary(op: BinaryOp, a: &Array, b: &Array, s: impl Into<StreamOrDevice>) 
     })?;
     let a = astype(a, compute, stream)?;
     let b = astype(b, compute, stream)?;
-    Ok(make(shape, out, stream, Op::Binary(op), vec![a, b]))
+    make(name, shape, out, stream, Op::Binary(op), vec![a, b])
 }
 
 macro_rules! binary_fns {
@@ -113,5 +113,5 @@ pub fn where_(cond: &Array, x: &Array, y: &Array, s: impl Into<StreamOrDevice>) 
     let cond = astype(cond, Dtype::Bool, stream)?;
     let x = astype(x, dt, stream)?;
     let y = astype(y, dt, stream)?;
-    Ok(make(shape, dt, stream, Op::Where, vec![cond, x, y]))
+    make("where", shape, dt, stream, Op::Where, vec![cond, x, y])
 }

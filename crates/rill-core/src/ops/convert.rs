@@ -10,25 +10,27 @@ pub fn astype(a: &Array, dtype: Dtype, s: impl Into<StreamOrDevice>) -> Result<A
         return Ok(a.clone());
     }
     let stream = s.into().resolve("astype")?;
-    Ok(make(
+    make(
+        "astype",
         a.shape().to_vec(),
         dtype,
         stream,
         Op::AsType,
         vec![a.clone()],
-    ))
+    )
 }
 
 /// A row-contiguous copy of `a`.
 pub fn copy(a: &Array, s: impl Into<StreamOrDevice>) -> Result<Array> {
     let stream = s.into().resolve("copy")?;
-    Ok(make(
+    make(
+        "copy",
         a.shape().to_vec(),
         a.dtype(),
         stream,
         Op::Copy,
         vec![a.clone()],
-    ))
+    )
 }
 
 /// A 0-d array holding a host scalar that meets the array `other` in a binary op, typed the way

@@ -11,18 +11,28 @@ pub fn full(
     dtype: Option<Dtype>,
     s: impl Into<StreamOrDevice>,
 ) -> Result<Array> {
-    let value = value.into();
-    let stream = s.into().resolve("full")?;
+    full_named("full", shape, value.into(), dtype, s.into())
+}
+
+/// [`full`], named `name` in errors (`zeros` and `ones` are fills too).
+fn full_named(
+    name: &'static str,
+    shape: &[usize],
+    value: Scalar,
+    dtype: Option<Dtype>,
+    s: StreamOrDevice,
+) -> Result<Array> {
+    let stream = s.resolve(name)?;
     let dtype = dtype.unwrap_or_else(|| value.default_dtype());
-    Ok(make(shape.to_vec(), dtype, stream, Op::Full(value), vec![]))
+    make(name, shape.to_vec(), dtype, stream, Op::Full(value), vec![])
 }
 
 pub fn zeros(shape: &[usize], dtype: Dtype, s: impl Into<StreamOrDevice>) -> Result<Array> {
-    full(shape, Scalar::Int(0), Some(dtype), s)
+    full_named("zeros", shape, Scalar::Int(0), Some(dtype), s.into())
 }
 
 pub fn ones(shape: &[usize], dtype: Dtype, s: impl Into<StreamOrDevice>) -> Result<Array> {
-    full(shape, Scalar::Int(1), Some(dtype), s)
+    full_named("ones", shape, Scalar::Int(1), Some(dtype), s.into())
 }
 
 pub fn full_like(
@@ -63,13 +73,14 @@ pub fn arange(
     if dtype == Dtype::Bool {
         return Err(Error::dtype("arange", "arange cannot make bool arrays"));
     }
-    Ok(make(
+    make(
+        "arange",
         vec![n],
         dtype,
         stream,
         Op::Arange { start, step },
         vec![],
-    ))
+    )
 }
 
 /// `num` evenly spaced values from `start` to `stop`, both included.
@@ -87,13 +98,14 @@ pub fn linspace(
         0.0
     };
     let dtype = dtype.unwrap_or(Dtype::Float32);
-    Ok(make(
+    make(
+        "linspace",
         vec![num],
         dtype,
         stream,
         Op::Arange { start, step },
         vec![],
-    ))
+    )
 }
 
 /// An `n x m` matrix (m = n when None) with ones on the `k`-th diagonal.
@@ -105,13 +117,14 @@ pub fn eye(
     s: impl Into<StreamOrDevice>,
 ) -> Result<Array> {
     let stream = s.into().resolve("eye")?;
-    Ok(make(
+    make(
+        "eye",
         vec![n, m.unwrap_or(n)],
         dtype,
         stream,
         Op::Eye { k },
         vec![],
-    ))
+    )
 }
 
 pub fn identity(n: usize, dtype: Dtype, s: impl Into<StreamOrDevice>) -> Result<Array> {

@@ -42,13 +42,14 @@ pub fn take(
     let mut shape = a.shape()[..ax].to_vec();
     shape.extend_from_slice(indices.shape());
     shape.extend_from_slice(&a.shape()[ax + 1..]);
-    Ok(make(
+    make(
+        "take",
         shape,
         a.dtype(),
         stream,
         Op::Gather { axis: ax },
         vec![a, indices.clone()],
-    ))
+    )
 }
 
 /// Flattens `a` when `axis` is None (then `indices` must be 1-D), checks that `indices` has as
@@ -125,13 +126,14 @@ pub fn take_along_axis(
     })?;
     let a = broadcast_to(&a, &with_dim(&common, ax, a.shape()[ax]), stream)?;
     let indices = broadcast_to(indices, &with_dim(&common, ax, indices.shape()[ax]), stream)?;
-    Ok(make(
+    make(
+        op,
         indices.shape().to_vec(),
         a.dtype(),
         stream,
         Op::TakeAlongAxis { axis: ax },
         vec![a, indices],
-    ))
+    )
 }
 
 /// NumPy's `put_along_axis`, returning a new array: a copy of `a` with
@@ -174,12 +176,13 @@ pub fn put_along_axis(
     let indices = broadcast_to(indices, &target, stream)?;
     let values = broadcast_to(&astype(values, flat.dtype(), stream)?, &target, stream)?;
     let out = make(
+        op,
         flat.shape().to_vec(),
         flat.dtype(),
         stream,
         Op::PutAlongAxis { axis: ax },
         vec![flat, indices, values],
-    );
+    )?;
     if out.shape() == a.shape() {
         return Ok(out);
     }
@@ -242,11 +245,12 @@ pub fn slice_update(
         start: dims.iter().map(|d| d.start).collect(),
         step: dims.iter().map(|d| d.step).collect(),
     };
-    Ok(make(
+    make(
+        "slice_update",
         a.shape().to_vec(),
         a.dtype(),
         stream,
         op,
         vec![a.clone(), update],
-    ))
+    )
 }

@@ -123,7 +123,7 @@ pub fn matmul(a: &Array, b: &Array, s: impl Into<StreamOrDevice>) -> Result<Arra
     let dt = product_dtype("matmul", &[a, b])?;
     let a = prepare(a, dt, &p.a_shape, stream)?;
     let b = prepare(b, dt, &p.b_shape, stream)?;
-    let out = make(p.inner, dt, stream, Op::Matmul, vec![a, b]);
+    let out = make("matmul", p.inner, dt, stream, Op::Matmul, vec![a, b])?;
     reshape(&out, &as_isize(&p.result), stream)
 }
 
@@ -169,11 +169,12 @@ pub fn addmm(
     let a = prepare(a, dt, &p.a_shape, stream)?;
     let b = prepare(b, dt, &p.b_shape, stream)?;
     let out = make(
+        "addmm",
         p.inner,
         dt,
         stream,
         Op::AddMm { alpha, beta },
         vec![c, a, b],
-    );
+    )?;
     reshape(&out, &as_isize(&p.result), stream)
 }

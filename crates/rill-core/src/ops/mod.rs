@@ -35,15 +35,18 @@ pub use sort::*;
 pub use unary::*;
 
 use crate::op::Op;
-use crate::{Array, Dtype, Stream};
+use crate::{Array, Dtype, Result, Stream};
 
-/// A lazy array on `stream`; the shared tail of every builder.
+/// A lazy array on `stream`; the shared tail of every builder, named `name` in errors. It refuses
+/// a shape too large to exist (see [`crate::shape::check_size`]), so no builder can make one.
 pub(crate) fn make(
+    name: &'static str,
     shape: Vec<usize>,
     dtype: Dtype,
     stream: Stream,
     op: Op,
     inputs: Vec<Array>,
-) -> Array {
-    Array::lazy(shape, dtype, stream, op, inputs)
+) -> Result<Array> {
+    crate::shape::check_size(name, &shape, dtype)?;
+    Ok(Array::lazy(shape, dtype, stream, op, inputs))
 }

@@ -6,7 +6,7 @@
 
 use super::{astype, broadcast_to, expand_dims, make, reshape, slice_dims, SliceDim};
 use crate::op::Op;
-use crate::shape::normalize_axis;
+use crate::shape::{check_size, normalize_axis};
 use crate::{promote_types, Array, Error, Result, Scalar, StreamOrDevice};
 
 /// Joins `arrays` along `axis` (all flattened first when None). Shapes must match except on
@@ -56,7 +56,9 @@ pub fn concatenate(
                 ),
             ));
         }
-        shape[ax] += a.shape()[ax];
+        shape[ax] = shape[ax]
+            .checked_add(a.shape()[ax])
+            .ok_or_else(|| too_large_sum("concatenate", &format!("joining shapes {}", shapes())))?;
         dtype = promote_types(dtype, a.dtype());
     }
     let inputs = arrays
@@ -66,13 +68,14 @@ pub fn concatenate(
     if inputs.len() == 1 {
         return Ok(inputs.into_iter().next().unwrap());
     }
-    Ok(make(
+    make(
+        "concatenate",
         shape,
         dtype,
         stream,
         Op::Concatenate { axis: ax },
         inputs,
-    ))
+    )
 }
 
 /// Joins arrays of one shape along a new axis `axis` (`-1` is a new last axis).
@@ -196,16 +199,23 @@ pub fn pad(
         .shape()
         .iter()
         .zip(&widths)
-        .map(|(&n, &(lo, hi))| n + lo + hi)
-        .collect();
+        .map(|(&n, &(lo, hi))| n.checked_add(lo)?.checked_add(hi))
+        .collect::<Option<Vec<usize>>>()
+        .ok_or_else(|| {
+            too_large_sum(
+                "pad",
+                &format!("shape {:?} padded by {widths:?}", a.shape()),
+            )
+        })?;
     let low = widths.iter().map(|&(lo, _)| lo).collect();
-    Ok(make(
+    make(
+        "pad",
         shape,
         a.dtype(),
         stream,
         Op::Pad { low, value },
         vec![a.clone()],
-    ))
+    )
 }
 
 /// `a` repeated `reps[d]` times along each dim (NumPy's `tile`: the shorter of `reps` and the shape
@@ -226,11 +236,20 @@ pub fn tile(a: &Array, reps: &[usize], s: impl Into<StreamOrDevice>) -> Result<A
         .zip(&shape)
         .flat_map(|(&r, &n)| [r, n])
         .collect();
-    let merged: Vec<isize> = reps
+    let merged = reps
         .iter()
         .zip(&shape)
-        .map(|(&r, &n)| (r * n) as isize)
-        .collect();
+        .map(|(&r, &n)| r.checked_mul(n))
+        .collect::<Option<Vec<usize>>>()
+        .ok_or_else(|| {
+            too_large_sum(
+                "tile",
+                &format!("shape {:?} tiled {reps:?} times", a.shape()),
+            )
+        })?;
+    // Checked before any view is built, so the error names tile (and every dim fits isize).
+    check_size("tile", &merged, a.dtype())?;
+    let merged: Vec<isize> = merged.iter().map(|&d| d as isize).collect();
     let x = reshape(a, &interleaved, stream)?;
     let x = broadcast_to(&x, &broadcast, stream)?;
     reshape(&x, &merged, stream)
@@ -249,11 +268,27 @@ pub fn repeat(
         Some(axis) => (a.clone(), normalize_axis("repeat", axis, a.shape())?),
     };
     // (.., n, ..) -> (.., n, 1, ..) broadcast to (.., n, repeats, ..), then merged.
+    let mut merged = a.shape().to_vec();
+    merged[ax] = merged[ax].checked_mul(repeats).ok_or_else(|| {
+        too_large_sum(
+            "repeat",
+            &format!("shape {:?} repeated {repeats} times", a.shape()),
+        )
+    })?;
+    check_size("repeat", &merged, a.dtype())?;
+    let merged: Vec<isize> = merged.iter().map(|&d| d as isize).collect();
     let x = expand_dims(&a, &[ax as isize + 1], stream)?;
     let mut broadcast = x.shape().to_vec();
     broadcast[ax + 1] = repeats;
     let x = broadcast_to(&x, &broadcast, stream)?;
-    let mut merged: Vec<isize> = a.shape().iter().map(|&n| n as isize).collect();
-    merged[ax] *= repeats as isize;
     reshape(&x, &merged, stream)
+}
+
+/// The error for an output dimension that does not even fit in `usize` (`what` says how it was
+/// made).
+fn too_large_sum(op: &'static str, what: &str) -> Error {
+    Error::too_large(
+        op,
+        format!("the result of {what} has a dimension too large to exist"),
+    )
 }

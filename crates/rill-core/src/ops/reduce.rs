@@ -59,6 +59,7 @@ fn reduce_node(
 ) -> Result<Array> {
     let kept = reduced_shape(a.shape(), axes, true);
     let r = make(
+        op.name(),
         kept,
         dtype,
         stream,
@@ -67,7 +68,7 @@ fn reduce_node(
             axes: axes.to_vec(),
         },
         vec![a.clone()],
-    );
+    )?;
     finish_dims(r, axes, keepdims, stream)
 }
 
@@ -283,13 +284,21 @@ pub fn logsumexp(
     }
     let r = if let [axis] = axes[..] {
         let shape = reduced_shape(x.shape(), &axes, true);
-        make(shape, x.dtype(), stream, Op::LogSumExp { axis }, vec![x])
+        make(
+            "logsumexp",
+            shape,
+            x.dtype(),
+            stream,
+            Op::LogSumExp { axis },
+            vec![x],
+        )?
     } else {
         // Move the reduced axes last and merge them into one.
         let (moved, kept_shape) = axes_last(&x, &axes, stream)?;
         let mut shape = kept_shape.clone();
         shape.push(1);
         let r = make(
+            "logsumexp",
             shape,
             x.dtype(),
             stream,
@@ -297,7 +306,7 @@ pub fn logsumexp(
                 axis: kept_shape.len(),
             },
             vec![moved],
-        );
+        )?;
         let keep: Vec<isize> = reduced_shape(x.shape(), &axes, true)
             .iter()
             .map(|&d| d as isize)
@@ -341,12 +350,13 @@ fn arg_reduction(
     let mut shape = x.shape().to_vec();
     shape[ax] = 1;
     let r = make(
+        name,
         shape,
         Dtype::Uint32,
         stream,
         Op::ArgReduce { op, axis: ax },
         vec![x],
-    );
+    )?;
     match (axis, keepdims) {
         (Some(_), _) => finish_dims(r, &[ax], keepdims, stream),
         // Over the flattened array: a scalar, or every dim of `a` kept as 1 (as MLX).

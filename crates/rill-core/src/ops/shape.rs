@@ -13,13 +13,14 @@ pub fn reshape(a: &Array, shape: &[isize], s: impl Into<StreamOrDevice>) -> Resu
     if new_shape == a.shape() {
         return Ok(a.clone());
     }
-    Ok(make(
+    make(
+        "reshape",
         new_shape,
         a.dtype(),
         stream,
         Op::Reshape,
         vec![a.clone()],
-    ))
+    )
 }
 
 fn infer_shape(op: &'static str, old: &[usize], shape: &[isize]) -> Result<Vec<usize>> {
@@ -40,7 +41,16 @@ fn infer_shape(op: &'static str, old: &[usize], shape: &[isize]) -> Result<Vec<u
                 format!("invalid dimension {d} in {shape:?}"),
             ));
         } else {
-            known *= d as usize;
+            // A product past usize cannot be the size of any array; a 0 makes the size 0 whatever
+            // the other dims.
+            known = match known.checked_mul(d as usize) {
+                Some(k) => k,
+                None if shape.contains(&0) => 0,
+                None => {
+                    let dims: Vec<usize> = shape.iter().map(|&d| d.max(0) as usize).collect();
+                    return Err(crate::shape::too_large(op, &dims, crate::Dtype::Uint8));
+                }
+            };
         }
     }
     let mut out: Vec<usize> = shape.iter().map(|&d| d.max(0) as usize).collect();
@@ -124,13 +134,14 @@ pub fn transpose(a: &Array, axes: Option<&[isize]>, s: impl Into<StreamOrDevice>
         return Ok(a.clone());
     }
     let shape = perm.iter().map(|&p| a.shape()[p]).collect();
-    Ok(make(
+    make(
+        "transpose",
         shape,
         a.dtype(),
         stream,
         Op::Transpose(perm),
         vec![a.clone()],
-    ))
+    )
 }
 
 pub fn swapaxes(
@@ -217,13 +228,14 @@ pub fn broadcast_to(a: &Array, shape: &[usize], s: impl Into<StreamOrDevice>) ->
     if a.shape() == shape {
         return Ok(a.clone());
     }
-    Ok(make(
+    make(
+        "broadcast_to",
         shape.to_vec(),
         a.dtype(),
         stream,
         Op::BroadcastTo,
         vec![a.clone()],
-    ))
+    )
 }
 
 /// All arrays broadcast to their common shape.
@@ -350,7 +362,7 @@ pub fn slice_dims(a: &Array, dims: &[SliceDim], s: impl Into<StreamOrDevice>) ->
         start: dims.iter().map(|d| d.start).collect(),
         step: dims.iter().map(|d| d.step).collect(),
     };
-    Ok(make(shape, a.dtype(), stream, op, vec![a.clone()]))
+    make("slice", shape, a.dtype(), stream, op, vec![a.clone()])
 }
 
 #[cfg(test)]

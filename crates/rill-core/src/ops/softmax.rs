@@ -22,24 +22,26 @@ pub fn softmax(
     let x = astype(a, a.dtype().to_inexact(), stream)?;
     match axes[..] {
         [] => full(x.shape(), 1, Some(x.dtype()), stream),
-        [axis] => Ok(make(
+        [axis] => make(
+            "softmax",
             x.shape().to_vec(),
             x.dtype(),
             stream,
             Op::Softmax { axis },
             vec![x],
-        )),
+        ),
         _ => {
             // Move the axes last, merge them into one, and undo both afterwards.
             let (moved, kept_shape) = axes_last(&x, &axes, stream)?;
             let last = moved.ndim() - 1;
             let y = make(
+                "softmax",
                 moved.shape().to_vec(),
                 x.dtype(),
                 stream,
                 Op::Softmax { axis: last },
                 vec![moved],
-            );
+            )?;
             let kept: Vec<usize> = (0..x.ndim()).filter(|d| !axes.contains(d)).collect();
             let perm: Vec<usize> = kept.iter().chain(&axes).copied().collect();
             let split: Vec<isize> = perm.iter().map(|&d| x.shape()[d] as isize).collect();

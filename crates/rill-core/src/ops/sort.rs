@@ -27,13 +27,14 @@ pub fn sort(a: &Array, axis: Option<isize>, s: impl Into<StreamOrDevice>) -> Res
     let s = s.into();
     let stream = s.resolve("sort")?;
     let (a, axis) = prepare("sort", a, axis, s)?;
-    Ok(make(
+    make(
+        "sort",
         a.shape().to_vec(),
         a.dtype(),
         stream,
         Op::Sort { axis },
         vec![a],
-    ))
+    )
 }
 
 /// The indices (uint32, as MLX) that sort `a` along `axis` (the flattened array when None).
@@ -52,13 +53,14 @@ pub fn argsort(a: &Array, axis: Option<isize>, s: impl Into<StreamOrDevice>) -> 
             ),
         ));
     }
-    Ok(make(
+    make(
+        "argsort",
         a.shape().to_vec(),
         Dtype::Uint32,
         stream,
         Op::ArgSort { axis },
         vec![a],
-    ))
+    )
 }
 
 /// The `k` largest elements of `a` along `axis` (of the flattened array when None), in ascending

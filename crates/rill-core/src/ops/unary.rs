@@ -60,13 +60,14 @@ pub fn unary(op: UnaryOp, a: &Array, s: impl Into<StreamOrDevice>) -> Result<Arr
         Error::dtype(name, format!("{msg} (input {} {:?})", a.dtype(), a.shape()))
     })?;
     let a = astype(a, compute, stream)?;
-    Ok(make(
+    make(
+        name,
         a.shape().to_vec(),
         out,
         stream,
         Op::Unary(op),
         vec![a],
-    ))
+    )
 }
 
 macro_rules! unary_fns {

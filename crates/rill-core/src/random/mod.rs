@@ -81,8 +81,15 @@ fn check_key(op: &'static str, key: &Array) -> Result<()> {
 }
 
 /// `key` checked, or the next key of the global sequence. Call it after every other argument
-/// check, so that a call that fails does not advance the sequence.
-fn key_or_next(op: &'static str, key: Option<&Array>) -> Result<Array> {
+/// check, so that a call that fails does not advance the sequence: it checks first that a draw
+/// of `shape`, computed in `dtype` (the widest dtype the draw's graph holds), can exist.
+fn key_or_next(
+    op: &'static str,
+    key: Option<&Array>,
+    shape: &[usize],
+    dtype: Dtype,
+) -> Result<Array> {
+    crate::shape::check_size(op, shape, dtype)?;
     match key {
         Some(k) => {
             check_key(op, k)?;
@@ -92,8 +99,10 @@ fn key_or_next(op: &'static str, key: Option<&Array>) -> Result<Array> {
     }
 }
 
-fn random_bits(shape: &[usize], key: Array, stream: Stream) -> Array {
+/// The uint32 words of `shape` from `key`, in an op named `name` in errors.
+fn random_bits(name: &'static str, shape: &[usize], key: Array, stream: Stream) -> Result<Array> {
     make(
+        name,
         shape.to_vec(),
         Dtype::Uint32,
         stream,
@@ -105,15 +114,15 @@ fn random_bits(shape: &[usize], key: Array, stream: Stream) -> Array {
 /// Uniformly random uint32 words of `shape` (MLX's `random.bits` with width 4).
 pub fn bits(shape: &[usize], key: Option<&Array>, s: impl Into<StreamOrDevice>) -> Result<Array> {
     let stream = s.into().resolve("bits")?;
-    let key = key_or_next("bits", key)?;
-    Ok(random_bits(shape, key, stream))
+    let key = key_or_next("bits", key, shape, Dtype::Uint32)?;
+    random_bits("bits", shape, key, stream)
 }
 
 /// `num` new keys from `key`, as rows of a uint32 array of shape `[num, 2]`.
 pub fn split(key: &Array, num: usize, s: impl Into<StreamOrDevice>) -> Result<Array> {
     let stream = s.into().resolve("split")?;
     check_key("split", key)?;
-    Ok(random_bits(&[num, 2], key.clone(), stream))
+    random_bits("split", &[num, 2], key.clone(), stream)
 }
 
 /// The two keys of `split(key, 2)`, each of shape [2].
@@ -184,6 +193,7 @@ fn check_bounds(
 /// Uniform draws in `[lo, hi)` (arrays of `dtype` broadcasting to `shape`), MLX's recipe: the
 /// uint32 bits divided by 2^32 in float32, clipped below 1, cast, then scaled and shifted.
 fn uniform_between(
+    name: &'static str,
     lo: &Array,
     hi: &Array,
     shape: &[usize],
@@ -192,7 +202,7 @@ fn uniform_between(
     stream: Stream,
 ) -> Result<Array> {
     let range = ops::subtract(hi, lo, stream)?;
-    let bits = random_bits(shape, key, stream);
+    let bits = random_bits(name, shape, key, stream)?;
     let maxval = ops::full(&[], u32::MAX as f32, Some(Dtype::Float32), stream)?;
     let upper = ops::full(&[], below_one(dtype), Some(Dtype::Float32), stream)?;
     let unit = ops::minimum(&ops::divide(&bits, &maxval, stream)?, &upper, stream)?;
@@ -212,10 +222,10 @@ pub fn uniform(
     let stream = s.into().resolve("uniform")?;
     check_uniform_dtype("uniform", dtype)?;
     check_bounds("uniform", low, high, dtype, false)?;
-    let key = key_or_next("uniform", key)?;
+    let key = key_or_next("uniform", key, shape, Dtype::Float32)?;
     let lo = ops::full(&[], low as f32, Some(dtype), stream)?;
     let hi = ops::full(&[], high as f32, Some(dtype), stream)?;
-    uniform_between(&lo, &hi, shape, dtype, key, stream)
+    uniform_between("uniform", &lo, &hi, shape, dtype, key, stream)
 }
 
 /// Normal draws with mean `loc` and standard deviation `scale`, of `shape` in the float `dtype`:
@@ -241,10 +251,17 @@ pub fn normal(
             format!("needs a finite loc and a finite scale >= 0, got loc={loc}, scale={scale}"),
         ));
     }
-    let key = key_or_next("normal", key)?;
+    // Drawn in float32, then cast to `dtype` (which may be wider).
+    let widest = if dtype.size() > 4 {
+        dtype
+    } else {
+        Dtype::Float32
+    };
+    let key = key_or_next("normal", key, shape, widest)?;
     let f32_scalar = |v: f32| ops::full(&[], v, Some(Dtype::Float32), stream);
     let above_minus_one = f32_scalar(f32::from_bits((-1.0f32).to_bits() - 1))?;
     let u = uniform_between(
+        "normal",
         &above_minus_one,
         &f32_scalar(1.0)?,
         shape,
@@ -318,15 +335,16 @@ pub fn randint(
             format!("[{low}, {high}) does not fit in {dtype}"),
         ));
     }
-    let key = key_or_next("randint", key)?;
+    // The draw computes in uint64 whatever `dtype` is.
+    let key = key_or_next("randint", key, shape, Dtype::Uint64)?;
     let range = (high as i128 - low as i128) as u64;
     let u64_of = |a: &Array| ops::astype(a, Dtype::Uint64, stream);
     let raw = if range <= 1 << 16 && dtype.size() < 8 {
-        u64_of(&random_bits(shape, key, stream))?
+        u64_of(&random_bits("randint", shape, key, stream)?)?
     } else {
         let (k1, k2) = split2(&key, stream)?;
-        let lo_bits = u64_of(&random_bits(shape, k1, stream))?;
-        let hi_bits = u64_of(&random_bits(shape, k2, stream))?;
+        let lo_bits = u64_of(&random_bits("randint", shape, k1, stream)?)?;
+        let hi_bits = u64_of(&random_bits("randint", shape, k2, stream)?)?;
         let shift = ops::full(&[], 32u64, Some(Dtype::Uint64), stream)?;
         ops::bitwise_or(
             &ops::left_shift(&hi_bits, &shift, stream)?,
@@ -360,10 +378,14 @@ pub fn bernoulli(
             format!("p must be in [0, 1], got {p}"),
         ));
     }
-    let key = key_or_next("bernoulli", key)?;
+    let key = key_or_next("bernoulli", key, shape, Dtype::Float32)?;
     let above_2_32 = f32::from_bits((u32::MAX as f32).to_bits() + 1);
     let threshold = ops::full(&[], p as f32 * above_2_32, Some(Dtype::Float32), stream)?;
-    ops::less(&random_bits(shape, key, stream), &threshold, stream)
+    ops::less(
+        &random_bits("bernoulli", shape, key, stream)?,
+        &threshold,
+        stream,
+    )
 }
 
 /// Normal draws truncated to `[lower, upper]` (bounds may be infinite), of `shape` in `dtype`
@@ -380,12 +402,20 @@ pub fn truncated_normal(
     let stream = s.into().resolve("truncated_normal")?;
     check_uniform_dtype("truncated_normal", dtype)?;
     check_bounds("truncated_normal", lower, upper, dtype, true)?;
-    let key = key_or_next("truncated_normal", key)?;
+    let key = key_or_next("truncated_normal", key, shape, Dtype::Float32)?;
     let sqrt2 = ops::full(&[], std::f64::consts::SQRT_2, Some(dtype), stream)?;
     let lower = ops::full(&[], lower as f32, Some(dtype), stream)?;
     let upper = ops::full(&[], upper as f32, Some(dtype), stream)?;
     let cdf = |x: &Array| ops::erf(&ops::divide(x, &sqrt2, stream)?, stream);
-    let u = uniform_between(&cdf(&lower)?, &cdf(&upper)?, shape, dtype, key, stream)?;
+    let u = uniform_between(
+        "truncated_normal",
+        &cdf(&lower)?,
+        &cdf(&upper)?,
+        shape,
+        dtype,
+        key,
+        stream,
+    )?;
     let out = ops::multiply(&sqrt2, &ops::erfinv(&u, stream)?, stream)?;
     ops::maximum(&ops::minimum(&upper, &out, stream)?, &lower, stream)
 }
@@ -425,8 +455,9 @@ pub fn categorical(
         }
         None => logits.clone(),
     };
-    let key = key_or_next("categorical", key)?;
+    let key = key_or_next("categorical", key, &noise_shape, Dtype::Float32)?;
     let unit = uniform_between(
+        "categorical",
         &ops::full(&[], 0.0f32, Some(Dtype::Float32), stream)?,
         &ops::full(&[], 1.0f32, Some(Dtype::Float32), stream)?,
         &noise_shape,

@@ -95,6 +95,16 @@ pub fn start_capture(path: Option<&std::path::Path>) -> crate::Result<()> {
     if c.is_some() {
         return Err(Error::arg("start_capture", "a capture is already running"));
     }
+    // A path that cannot be written fails here, not at `stop_capture` (where the error would
+    // also lose the summary): the file is created now and overwritten when the capture stops.
+    if let Some(p) = path {
+        std::fs::File::create(p).map_err(|e| {
+            Error::arg(
+                "start_capture",
+                format!("cannot write the trace to {}: {e}", p.display()),
+            )
+        })?;
+    }
     GENERATION.fetch_add(1, Ordering::SeqCst);
     *c = Some(Capture {
         origin: Instant::now(),

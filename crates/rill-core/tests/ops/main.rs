@@ -19,6 +19,7 @@ mod movement;
 mod random;
 mod reduce;
 mod scan;
+mod shape_overflow;
 mod softmax;
 mod sort;
 mod unary;
