@@ -53,9 +53,8 @@ test('bad data and bad arguments throw, never crash', () => {
 });
 
 // An element count past 64 bits is refused when the array is made, with a RangeError naming the
-// op and the shape (issue 8, item 1). Marked todo until that fix lands: the suite reports it
-// without failing, and it passes by itself once shapes are checked.
-test('a shape whose size overflows is refused at construction', { todo: 'issue 8 item 1' }, () => {
+// op and the shape (issue 8, item 1).
+test('a shape whose size overflows is refused at construction', () => {
   assert.throws(
     () => zeros([2 ** 40, 2 ** 40]),
     (e) => e instanceof RangeError && /\[(full|zeros)\]/.test(e.message) && /1099511627776/.test(e.message),
