@@ -27,6 +27,11 @@ pub fn numel(shape: &[usize]) -> usize {
 /// Every op that makes an array calls it (through `ops::make`), so no array has a shape whose
 /// size wraps (a wrapped size made `ones((2**32, 2**32))` an array of 0 elements).
 pub fn check_size(op: &'static str, shape: &[usize], dtype: crate::Dtype) -> Result<()> {
+    // Every dim must be an isize (strides and reshape's -1 are), even where a 0 makes the size 0,
+    // as NumPy's dims are intp.
+    if shape.iter().any(|&d| d > isize::MAX as usize) {
+        return Err(too_large(op, shape, dtype));
+    }
     if shape.contains(&0) {
         return Ok(());
     }

@@ -6,8 +6,12 @@ use proptest::prelude::*;
 use rill_core::{ops, random, Array, Dtype, Error, Result, Scalar};
 
 /// `Some(bytes)` of an array of `dims` with elements of `itemsize` bytes, `None` when that
-/// overflows `isize::MAX` (a dim of 0 makes it 0 whatever the others).
+/// overflows `isize::MAX` or a dim does (every dim must be an isize, as NumPy's are intp; else a
+/// dim of 0 makes the size 0 whatever the others).
 fn bytes(dims: &[u128], itemsize: u128) -> Option<u128> {
+    if dims.iter().any(|&d| d > isize::MAX as u128) {
+        return None;
+    }
     if dims.contains(&0) {
         return Some(0);
     }
