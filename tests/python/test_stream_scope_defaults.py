@@ -31,7 +31,7 @@ def test_synchronize_cpu_inside_a_stream_scope_waits_for_the_scoped_stream():
                 y = y @ x
             # `stream=mx.cpu` inside the scope means `s` too (MLX).
             z = mx.add(y, 1, stream=mx.cpu)
-            assert z.stream == s
+            assert mx.default_stream(mx.cpu) == s
             mx.start_capture()
             mx.async_eval(z)
             sync(s)
