@@ -179,6 +179,43 @@ def bench_rill(out_dir):
     R["two_chains_one_stream_ms"] = t1 * 1e3
     R["two_chains_two_streams_ms"] = t2 * 1e3
     R["two_streams_speedup"] = t1 / t2
+    # Where the time goes (not a figure of the issue): the same runs under a capture, whose GPU
+    # lanes hold the kernels' device times. GPU-busy time near the wall time means the GPU is the
+    # limit; far below it, the host is.
+    for tag, (a_s, b_s) in (("one", (s1, s1)), ("two", (s1, s2))):
+        path = os.path.join(out_dir, f"two_chains_{tag}_stream_trace.json")
+        with mx.capture(path) as cap:
+            t = time.perf_counter()
+            mx.eval(chain_on(a_s), chain_on(b_s))
+            wall = time.perf_counter() - t
+        summ = cap.summary
+        R[f"diag_two_chains_{tag}_wall_ms"] = wall * 1e3
+        R[f"diag_two_chains_{tag}_gpu_busy_ms"] = [
+            st["busy_us"] / 1e3 for st in summ["streams"] if "cpu" not in str(st["device"]).lower()
+        ]
+        with open(path) as f:
+            events = json.load(f)
+        events = events.get("traceEvents", events) if isinstance(events, dict) else events
+        per_op = {}
+        for e in events:
+            if e.get("ph") == "X" and e.get("cat") == "op":
+                c = per_op.setdefault(e["name"], [0, 0.0])
+                c[0] += 1
+                c[1] += e["dur"]
+        R[f"diag_two_chains_{tag}_device_us_per_op"] = {k: v[1] / v[0] for k, v in per_op.items()}
+    # The same tiny chain on a CPU stream: what a GPU op costs beyond the runtime's own path.
+    s_c = mx.new_stream(mx.cpu)
+    xc = mx.ones((1,), stream=s_c)
+    mx.eval(xc)
+
+    def chain_cpu():
+        y = xc
+        with mx.stream(s_c):
+            for _ in range(10000):
+                y = y + 1
+        mx.eval(y)
+
+    R["tiny_chain_cpu_stream_us"] = med(chain_cpu, 5) / 10000 * 1e6
     # Host to device: every GPU op on a host array copies it (once); fresh host arrays each time.
     host = np.random.default_rng(0).random(1 << 27, dtype=np.float32)
     B4 = mx.random.normal((4096, 4096))

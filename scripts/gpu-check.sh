@@ -34,6 +34,9 @@ for line in sys.stdin:
 '
     cargo build --release -p rill-bench -p rill-demo -p rill-trace
     cp target/release/rill-bench target/release/rill-demo target/release/rill-trace "$DEV/bundle/bin/"
+    # The driver's own per-call costs beside a rill op's (docs/benchmarks.md, the GPU section).
+    cargo build --release -p rill-core --example gpu_driver_floor
+    cp target/release/examples/gpu_driver_floor "$DEV/bundle/bin/"
     strip "$DEV"/bundle/bin/*
     # The Python wheel (abi3: imports on the GPU machine's Python 3.12).
     rm -rf target/wheels
@@ -114,6 +117,8 @@ run() {
         cp "$LOGS/demo/timeline.svg" "$OUT/demo_timeline.svg" 2>/dev/null || true
     fi
     if [ "$what" = all ] || [ "$what" = bench ]; then
+        step driver-floor "$B/bin/gpu_driver_floor"
+        grep '^{' "$LOGS/driver-floor.log" >"$OUT/driver_floor.json" && cat "$OUT/driver_floor.json"
         step bench-gpu python3 benchmarks/gpu.py --out "$OUT/gpu_bench.json"
         cat "$LOGS/bench-gpu.log"
         # Seed 004's captured loop, drawn: a CPU lane and a GPU lane that overlap.

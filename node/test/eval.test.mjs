@@ -4,27 +4,34 @@ import { test } from 'node:test';
 import { array, matmul, multiply, add, eval as evaluate, asyncEval, sum, newStream, withStream } from 'rill';
 import { prng, randomValues, assertClose } from './helpers.mjs';
 
+// The n x n matrix of the chains below, made once: making its n*n random values in JS takes
+// longer than a GPU needs for thousands of steps, so it must stay out of the calibration.
+function weights(n) {
+  const w = array(randomValues(prng(7), n * n, -1, 1), [n, n], 'float32');
+  evaluate(w);
+  return w;
+}
+
 // A chain of matmuls big enough to take a while; its values stay bounded (scaled by 1/n).
-function bigChain(n, steps) {
-  const rand = prng(7);
-  const w = array(randomValues(rand, n * n, -1, 1), [n, n], 'float32');
+function bigChain(w, steps) {
+  const n = w.shape[0];
   const scale = array([1 / n], [1], 'float32');
   let x = w;
   for (let i = 0; i < steps; i++) x = multiply(matmul(x, w), scale);
   return x;
 }
 
-// How many steps of bigChain(n, ·) take about `seconds` here, measured with a blocking eval:
-// long enough that the checks below cannot be beaten by a fast machine.
-function calibratedSteps(n, seconds) {
+// How many steps of bigChain(w, ·) take about `seconds` here, measured with a blocking eval:
+// long enough that the checks below cannot be beaten by a fast machine (or a GPU).
+function calibratedSteps(w, seconds) {
   // The first run pays for fresh pages and waking the pool: not part of the measurement.
-  evaluate(bigChain(n, 2));
+  evaluate(bigChain(w, 2));
   let steps = 2;
   for (;;) {
     const t = performance.now();
-    evaluate(bigChain(n, steps));
+    evaluate(bigChain(w, steps));
     const took = (performance.now() - t) / 1e3;
-    if (took > 0.1 || steps >= 4096) return Math.min(4096, Math.max(2, Math.ceil((steps * seconds) / took)));
+    if (took > 0.1 || steps >= 65536) return Math.min(65536, Math.max(2, Math.ceil((steps * seconds) / took)));
     steps *= 4;
   }
 }
@@ -33,7 +40,8 @@ test('asyncEval resolves and the event loop runs while it is pending', async () 
   // Few large matmuls: building and submitting them takes microseconds, next to the ~0.3 s they
   // run, so neither a fast machine nor a busy one can finish them before the checks below.
   const n = 1024;
-  const x = bigChain(n, calibratedSteps(n, 0.3));
+  const w = weights(n);
+  const x = bigChain(w, calibratedSteps(w, 0.3));
   // The observer is queued before the work starts: it runs on the next turn of the event loop.
   const immediate = new Promise((resolve) => setImmediate(() => resolve(x.isAvailable)));
   const p = asyncEval(x);

@@ -2,7 +2,7 @@
 //! process-wide, so no other test may allocate on the GPU while this one runs. Without a GPU it
 //! prints a SKIPPED line and checks nothing.
 
-use rill_core::memory::{active_memory, set_memory_limit};
+use rill_core::memory::{active_memory, cache_memory, clear_cache, set_memory_limit};
 use rill_core::{ops, Device, Error};
 
 fn gpu_or_skip() -> Option<Device> {
@@ -37,4 +37,32 @@ fn gpu_memory_is_counted_and_the_limit_is_hard() {
     set_memory_limit(Some(g), old);
     let again = ops::full(&[16 << 20], 2.0f32, None, s).unwrap();
     assert_eq!(again.to_vec::<f32>().unwrap()[12345], 2.0);
+    drop(again);
+
+    // A small block its stream freed is kept for that stream (counted as cache, not active), its
+    // next allocation of the size takes it back, and clear_cache gives every such block back.
+    clear_cache(Some(g));
+    assert_eq!(cache_memory(Some(g)), 0);
+    let active = active_memory(Some(g));
+    let x = ops::full(&[1000], 1.5f32, None, s).unwrap();
+    x.eval().unwrap();
+    assert_eq!(
+        active_memory(Some(g)),
+        active + 4096,
+        "4000 bytes take a 4 KiB class"
+    );
+    drop(x);
+    assert_eq!(active_memory(Some(g)), active);
+    let cached = cache_memory(Some(g));
+    assert!(cached >= 4096, "the freed block is cached: {cached}");
+    let y = ops::full(&[900], 2.5f32, None, s).unwrap();
+    let z = ops::add(&y, &y, s).unwrap();
+    assert_eq!(z.to_vec::<f32>().unwrap(), vec![5.0; 900]);
+    assert!(
+        cache_memory(Some(g)) < cached,
+        "the cached block was reused"
+    );
+    drop((y, z));
+    clear_cache(Some(g));
+    assert_eq!(cache_memory(Some(g)), 0);
 }

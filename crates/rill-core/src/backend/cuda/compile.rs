@@ -53,7 +53,20 @@ unsafe impl Sync for Function {}
 impl Kernels {
     /// The kernel that `key` stands for, if it was loaded already.
     pub(super) fn lookup(&self, key: u64) -> Option<Function> {
-        self.by_key.lock().unwrap().get(&key).copied()
+        // Each thread keeps the kernels it used: the shared map's mutex, taken on every op by
+        // every thread that drains a stream, would make two streams' threads take turns.
+        // Functions are never unloaded, so a remembered one stays valid.
+        thread_local! {
+            static SEEN: std::cell::RefCell<HashMap<(usize, u64), Function>> =
+                std::cell::RefCell::new(HashMap::new());
+        }
+        let id = (self as *const Kernels as usize, key);
+        if let Some(f) = SEEN.with(|m| m.borrow().get(&id).copied()) {
+            return Some(f);
+        }
+        let f = self.by_key.lock().unwrap().get(&key).copied()?;
+        SEEN.with(|m| m.borrow_mut().insert(id, f));
+        Some(f)
     }
 
     /// The kernel that `key` stands for (a number unique to one module and kernel name, chosen by
@@ -66,7 +79,7 @@ impl Kernels {
         name: &str,
         source: impl FnOnce() -> String,
     ) -> Result<Function> {
-        if let Some(&f) = self.by_key.lock().unwrap().get(&key) {
+        if let Some(f) = self.lookup(key) {
             return Ok(f);
         }
         let f = self.function(gpu, &module(), name, source)?;

@@ -169,8 +169,20 @@ fn layout(
 }
 
 fn plan(op: &'static str, s: &'static GpuStream, key: &Key) -> Result<&'static Plan> {
+    // Each thread keeps the plans it used, as `compile.rs` does the kernels: the shared map's
+    // mutex would make threads draining different streams take turns on every matmul. Plans are
+    // never freed, so a remembered one stays valid.
+    thread_local! {
+        static SEEN: std::cell::RefCell<HashMap<(usize, Key), &'static Plan>> =
+            std::cell::RefCell::new(HashMap::new());
+    }
     let gpu = s.gpu;
-    if let Some(p) = gpu.plans.map.lock().unwrap().get(key) {
+    let id = (gpu as *const super::gpu::Gpu as usize, key.clone());
+    if let Some(p) = SEEN.with(|m| m.borrow().get(&id).copied()) {
+        return Ok(p);
+    }
+    if let Some(&p) = gpu.plans.map.lock().unwrap().get(key) {
+        SEEN.with(|m| m.borrow_mut().insert(id, p));
         return Ok(p);
     }
     let handle = handle(op, s)?;

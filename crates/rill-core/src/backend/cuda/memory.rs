@@ -8,6 +8,9 @@
 //!   block freed by one stream is reused by another only once the free has completed, so streams
 //!   never wait on each other behind rill's back.
 //! - Bytes are reserved in the [`Counters`] before the driver is asked, so the limit is hard.
+//! - Small blocks (up to `block_cache::MAX`) that only their home stream used go, when freed, to
+//!   that stream's [`BlockCache`](super::block_cache::BlockCache) instead of the pool, and its next
+//!   allocations of the same class take them back without a driver call (the rules are there).
 //! - A block knows when its data is ready: an event recorded on its home stream after the work
 //!   that writes it ([`CudaBlock::ready_event`], recorded when first needed: at once when the
 //!   producing task has waiters, else on the first cross-stream or host use).
@@ -17,6 +20,7 @@
 //!   case, one driver call), else on the GPU's free stream after waiting for an event recorded on
 //!   each user, so no compute stream is made to wait for another.
 
+use super::block_cache::class_of;
 use super::driver::{check, driver_error, make_current};
 use super::event::Event;
 use super::gpu::Gpu;
@@ -122,16 +126,25 @@ impl GpuMemory {
         len: usize,
         home: &'static GpuStream,
     ) -> Result<Buffer> {
-        let cap = len.max(1).div_ceil(GRAIN) * GRAIN;
+        let class = class_of(len);
+        let cap = match class {
+            Some((_, cap)) => cap,
+            None => len.max(1).div_ceil(GRAIN) * GRAIN,
+        };
         self.counters.reserve(op, cap)?;
+        if let Some(ptr) = class.and_then(|(k, _)| home.cache.take(k)) {
+            self.counters.sub_cached(cap);
+            return self.wrap(op, ptr, len, cap, home);
+        }
         make_current(self.ctx)?;
         let mut ptr: sys::CUdeviceptr = 0;
         // SAFETY: valid out-pointer; pool and stream belong to the current context.
         let mut status =
             unsafe { sys::cuMemAllocFromPoolAsync(&mut ptr, cap, self.pool, home.raw) };
         if status == sys::CUresult::CUDA_ERROR_OUT_OF_MEMORY {
-            // Memory cached by the pool but not yet released may be held for other streams:
-            // give it back to the system and try once more.
+            // Memory cached by the streams or by the pool but not yet released may be held for
+            // other streams: give it all back to the system and try once more.
+            self.release_stream_caches(true);
             // SAFETY: `pool` is valid.
             unsafe { sys::cuMemPoolTrimTo(self.pool, 0) };
             // SAFETY: as above.
@@ -149,6 +162,18 @@ impl GpuMemory {
         let _ = self
             .freed
             .fetch_update(Relaxed, Relaxed, |f| Some(f.saturating_sub(cap)));
+        self.wrap(op, ptr, len, cap, home)
+    }
+
+    /// The buffer over the device block `ptr` of `cap` bytes, `len` of them in use.
+    fn wrap(
+        &'static self,
+        op: &'static str,
+        ptr: sys::CUdeviceptr,
+        len: usize,
+        cap: usize,
+        home: &'static GpuStream,
+    ) -> Result<Buffer> {
         let addr = NonNull::new(ptr as usize as *mut u8)
             .ok_or_else(|| Error::device(op, "cuMemAllocFromPoolAsync returned a null address"))?;
         let block = CudaBlock {
@@ -167,6 +192,31 @@ impl GpuMemory {
             Box::new(block),
         ))
     }
+
+    /// Gives every block in this GPU's stream caches back to the pool, each freed on its own
+    /// stream. With `settle`, also waits for those frees, so that the pool can hand the memory to
+    /// any stream at once (only for an allocation that failed: it stalls the host).
+    fn release_stream_caches(&self, settle: bool) {
+        if make_current(self.ctx).is_err() {
+            return;
+        }
+        for s in super::stream::all() {
+            if !std::ptr::eq(&s.gpu.memory, self) {
+                continue;
+            }
+            let blocks = s.cache.drain();
+            for &(ptr, cap) in &blocks {
+                // SAFETY: `ptr` came from this pool; every use of it was queued on `s` (the
+                // cache's rule), so freeing it on `s` is ordered after them.
+                unsafe { sys::cuMemFreeAsync(ptr, s.raw) };
+                self.counters.sub_cached(cap);
+                self.freed.fetch_add(cap, Relaxed);
+            }
+            if settle && !blocks.is_empty() {
+                let _ = s.synchronize("allocate");
+            }
+        }
+    }
 }
 
 impl DeviceMemory for GpuMemory {
@@ -174,12 +224,16 @@ impl DeviceMemory for GpuMemory {
         &self.counters
     }
     fn cached_bytes(&self) -> usize {
+        let streams = self.counters.cached();
         let reserved =
             self.pool_attr(sys::CUmemPool_attribute::CU_MEMPOOL_ATTR_RESERVED_MEM_CURRENT);
         let used = self.pool_attr(sys::CUmemPool_attribute::CU_MEMPOOL_ATTR_USED_MEM_CURRENT);
-        reserved.saturating_sub(used).min(self.freed.load(Relaxed))
+        streams + reserved.saturating_sub(used).min(self.freed.load(Relaxed))
     }
     fn trim_cache(&self, keep: usize) {
+        if self.counters.cached() > keep {
+            self.release_stream_caches(false);
+        }
         if make_current(self.ctx).is_ok() {
             // The threshold also bounds what the pool keeps at later synchronizations.
             let _ = self.set_release_threshold(self.counters.cache_limit());
@@ -263,10 +317,19 @@ impl CudaBlock {
 
 impl Drop for CudaBlock {
     fn drop(&mut self) {
+        let counters = &self.memory.counters;
+        counters.unreserve(self.cap);
+        let only_home = self.users.get_mut().unwrap().is_empty();
+        if let Some((class, cap)) = class_of(self.cap).filter(|&(_, c)| c == self.cap) {
+            if only_home && counters.cached() + cap <= counters.cache_limit() {
+                counters.add_cached(cap);
+                self.home.cache.put(class, self.ptr);
+                return;
+            }
+        }
         // A failure here means the context is broken (a kernel faulted); the error has already
         // reached the arrays involved, and the memory goes with the context.
         let _ = self.free();
-        self.memory.counters.unreserve(self.cap);
         self.memory.freed.fetch_add(self.cap, Relaxed);
     }
 }

@@ -4,6 +4,7 @@
 //! Layout, one concern per file: `driver.rs` (errors, the current context), `gpu.rs` (one GPU and
 //! its shared state), `stream.rs` (a CUDA stream per rill stream), `event.rs` (recycled events),
 //! `memory.rs` (the stream-ordered pool, counters, and the block behind every GPU buffer),
+//! `block_cache.rs` (small blocks a stream freed, kept for its next allocations),
 //! `transfer.rs` (host <-> device copies through pinned staging), `compile.rs` (NVRTC and the
 //! kernel caches), `launch.rs`, `kernels/` (the kernels, one file per op family, each with its CUDA
 //! source beside it), `fallback.rs` (ops without a kernel run through the CPU's), `matmul.rs`
@@ -26,6 +27,7 @@
 //!    NVRTC and cuBLASLt libraries are looked for first; a GPU is registered only when all three
 //!    load and the driver reports a device. `RILL_DISABLE_GPU=1` hides every GPU.
 
+mod block_cache;
 mod compile;
 mod driver;
 mod event;

@@ -8,6 +8,7 @@
 //! the *notify* stream, so a callback waits only for the event it is about, never for work queued
 //! on the stream after it.
 
+use super::block_cache::BlockCache;
 use super::driver::{check, make_current};
 use super::gpu::Gpu;
 use crate::{Error, Result, Stream};
@@ -21,6 +22,8 @@ pub(super) struct GpuStream {
     /// cuBLASLt's workspace for matmuls on this stream: device memory that only this stream's
     /// work uses, so two streams' matmuls never share scratch space.
     pub(super) workspace: Mutex<Option<crate::memory::Buffer>>,
+    /// Small blocks freed after being used only here, for this stream's next allocations.
+    pub(super) cache: BlockCache,
 }
 
 // SAFETY: the CUDA stream handles are usable from any thread with the context current (the driver
@@ -49,6 +52,7 @@ pub(super) fn create(gpu: &'static Gpu, stream: Stream) -> Result<()> {
         raw,
         notify: OnceLock::new(),
         workspace: Mutex::new(None),
+        cache: BlockCache::default(),
     }));
     let mut all = STREAMS.write().unwrap();
     if all.len() <= stream.index() {
@@ -60,13 +64,28 @@ pub(super) fn create(gpu: &'static Gpu, stream: Stream) -> Result<()> {
 
 /// The GPU stream of a rill stream.
 pub(super) fn get(op: &'static str, stream: Stream) -> Result<&'static GpuStream> {
-    STREAMS
+    // A thread drains one stream for many tasks in a row: remembering the last answer skips the
+    // registry's lock, whose reader count two threads draining two streams would otherwise bounce
+    // between their cores on every op. An entry never changes once set, so this cannot go stale.
+    thread_local! {
+        static LAST: std::cell::Cell<Option<(usize, &'static GpuStream)>> =
+            const { std::cell::Cell::new(None) };
+    }
+    let index = stream.index();
+    if let Some((i, s)) = LAST.with(|l| l.get()) {
+        if i == index {
+            return Ok(s);
+        }
+    }
+    let s = STREAMS
         .read()
         .unwrap()
-        .get(stream.index())
+        .get(index)
         .copied()
         .flatten()
-        .ok_or_else(|| Error::device(op, format!("{stream} has no CUDA stream")))
+        .ok_or_else(|| Error::device(op, format!("{stream} has no CUDA stream")))?;
+    LAST.with(|l| l.set(Some((index, s))));
+    Ok(s)
 }
 
 impl GpuStream {
@@ -95,8 +114,7 @@ impl GpuStream {
     }
 }
 
-/// Every GPU stream (for `synchronize_all` style sweeps and tests).
-#[allow(dead_code)]
+/// Every GPU stream.
 pub(super) fn all() -> Vec<&'static GpuStream> {
     STREAMS.read().unwrap().iter().flatten().copied().collect()
 }

@@ -205,8 +205,18 @@ fn launch_elementwise(
     s: &'static GpuStream,
 ) -> Result<Option<Data>> {
     let n = numel(out.shape);
-    let per_input: Vec<Vec<isize>> = inputs.iter().map(|i| broadcast_strides(i, shape)).collect();
-    let (cshape, cstrides) = collapse(shape, &per_input);
+    // The common small op (every input row-contiguous in the output's shape, or a scalar) needs
+    // no stride analysis: skipping it saves a handful of allocations per op.
+    let plain = inputs.iter().all(|i| {
+        i.data.is_host() || (i.shape == shape && i.data.layout.is_row_contiguous(i.shape))
+    });
+    let (cshape, cstrides) = if plain {
+        (Vec::new(), Vec::new())
+    } else {
+        let per_input: Vec<Vec<isize>> =
+            inputs.iter().map(|i| broadcast_strides(i, shape)).collect();
+        collapse(shape, &per_input)
+    };
     let mut p = Params {
         out: 0,
         input: [0; 3],
@@ -232,7 +242,7 @@ fn launch_elementwise(
         }
         p.input[k] = i.data.buffer.as_ptr() as u64;
         p.offset[k] = i.data.layout.offset as i64;
-        let c = match cstrides[k].as_slice() {
+        let c = match cstrides.get(k).map_or(&[1][..], |v| v.as_slice()) {
             [] => 0,
             [s] if *s == 1 || *s == 0 => *s as i64,
             _ => {
@@ -288,7 +298,14 @@ fn launch_elementwise(
         return Ok(Some(data));
     }
     p.out = data.buffer.as_ptr() as u64;
-    let grid = grid_for(n as u64, BLOCK as u64 * per_thread, s.gpu.sm_count);
+    // Packed contiguous work gets one pack per thread and as many blocks as that takes, the way
+    // PyTorch launches its elementwise kernels, instead of a grid capped at full occupancy that
+    // loops (docs/benchmarks.md has the measurement behind this). Everything else keeps the cap.
+    let grid = if p.vec == 1 && !big {
+        (n as u64).div_ceil(BLOCK as u64 * per_thread).max(1) as u32
+    } else {
+        grid_for(n as u64, BLOCK as u64 * per_thread, s.gpu.sm_count)
+    };
     launch(op, f, s, (grid, 1, 1), BLOCK, 0, &p)?;
     Ok(Some(data))
 }
