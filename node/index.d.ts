@@ -93,6 +93,21 @@ export declare function defaultStream(d?: Device | DeviceType): Stream;
 export declare function newStream(d?: Device | DeviceType): Stream;
 export declare function setDefaultStream(s: Stream): void;
 export declare function synchronize(s?: StreamOrDevice): void;
+/** Bytes held by live arrays, summed over every device. */
+export declare function getActiveMemory(): number;
+/** The most bytes held at once since the start or the last `resetPeakMemory()`. */
+export declare function getPeakMemory(): number;
+export declare function resetPeakMemory(): void;
+/** Bytes of freed buffers kept for reuse. */
+export declare function getCacheMemory(): number;
+/** Returns every cached buffer to the system. */
+export declare function clearCache(): void;
+/** The hard limit on bytes held by arrays. */
+export declare function getMemoryLimit(): number;
+/** Sets the hard limit on bytes held by arrays; returns the previous limit. */
+export declare function setMemoryLimit(bytes: number): number;
+/** Sets how many bytes of freed buffers are kept for reuse; returns the previous value. */
+export declare function setCacheLimit(bytes: number): number;
 export interface StreamContext {
   readonly stream: Stream;
   exit(): void;
@@ -123,4 +138,8 @@ export declare const core: {
   defaultStream: typeof defaultStream; newStream: typeof newStream;
   setDefaultStream: typeof setDefaultStream; synchronize: typeof synchronize;
   streamContext: typeof streamContext; withStream: typeof withStream;
+  getActiveMemory: typeof getActiveMemory; getPeakMemory: typeof getPeakMemory;
+  resetPeakMemory: typeof resetPeakMemory; getCacheMemory: typeof getCacheMemory;
+  clearCache: typeof clearCache; getMemoryLimit: typeof getMemoryLimit;
+  setMemoryLimit: typeof setMemoryLimit; setCacheLimit: typeof setCacheLimit;
 };

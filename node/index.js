@@ -15,6 +15,9 @@ import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
 const native = require('./rill.node');
+// Once per thread that loads the addon (the main thread, each worker): lets every Array tell
+// V8 how many native bytes it keeps alive, so the garbage collector frees them in step.
+native.initThread();
 
 export const Array = native.Array;
 export const Stream = native.Stream;
@@ -559,6 +562,19 @@ function eventStreamResponse(source, init = {}) {
 
 export const streaming = { eventStreamResponse };
 
+// ----------------------------------------------------------------------------------- memory
+
+// Byte counts summed over every device, as Python's `get_active_memory` and friends. The limit
+// is hard: an allocation past it fails, and the array that needed it throws when read.
+export const getActiveMemory = () => native.getActiveMemory();
+export const getPeakMemory = () => native.getPeakMemory();
+export const resetPeakMemory = () => native.resetPeakMemory();
+export const getCacheMemory = () => native.getCacheMemory();
+export const clearCache = () => native.clearCache();
+export const getMemoryLimit = () => native.getMemoryLimit();
+export const setMemoryLimit = (bytes) => call(native.setMemoryLimit, bytes);
+export const setCacheLimit = (bytes) => call(native.setCacheLimit, bytes);
+
 // ------------------------------------------------------------------------------------- core
 
 /** The same API as one namespace object (MLX for Node's `core`). */
@@ -571,4 +587,6 @@ export const core = {
   eval: evaluate, asyncEval,
   device, defaultDevice, setDefaultDevice, isAvailable, deviceCount,
   defaultStream, newStream, setDefaultStream, synchronize, streamContext, withStream,
+  getActiveMemory, getPeakMemory, resetPeakMemory, getCacheMemory, clearCache,
+  getMemoryLimit, setMemoryLimit, setCacheLimit,
 };

@@ -15,6 +15,8 @@ import {
   asyncEval,
   device, defaultDevice, setDefaultDevice, isAvailable, deviceCount, defaultStream, newStream,
   setDefaultStream, synchronize, streamContext, withStream, streaming, core,
+  getActiveMemory, getPeakMemory, resetPeakMemory, getCacheMemory, clearCache, getMemoryLimit,
+  setMemoryLimit, setCacheLimit,
   Array as RillArray, Stream, Device,
 } from 'rill';
 import { HAS_GPU, prng, randomValues, assertClose } from './helpers.mjs';
@@ -254,6 +256,48 @@ const TABLE = {
       assert.equal(v, k === 'eval' ? evaluate : rill[k], k);
     }
     assert.deepEqual(core.add(core.array([1, 2]), 1).tolist(), [2, 3]);
+  },
+  getActiveMemory: () => {
+    const before = getActiveMemory();
+    const a = full([1 << 18], 2, 'float32', 'cpu');
+    evaluate(a);
+    assert.ok(getActiveMemory() >= before + 4 * (1 << 18));
+    assert.equal(sum(a).item(), 2 * (1 << 18));
+  },
+  getPeakMemory: () => {
+    const a = full([1 << 18], 1, 'float32', 'cpu');
+    evaluate(a);
+    assert.ok(getPeakMemory() >= getActiveMemory());
+    assert.ok(getActiveMemory() >= 4 * (1 << 18));
+  },
+  resetPeakMemory: () => {
+    evaluate(full([1 << 18], 1, 'float32', 'cpu'));
+    resetPeakMemory();
+    assert.equal(getPeakMemory(), getActiveMemory());
+  },
+  getCacheMemory: () => {
+    clearCache();
+    assert.equal(getCacheMemory(), 0);
+  },
+  clearCache: () => {
+    evaluate(add(full([1 << 16], 1, 'float32', 'cpu'), 1));
+    clearCache();
+    assert.equal(getCacheMemory(), 0);
+  },
+  getMemoryLimit: () => assert.ok(getMemoryLimit() > getActiveMemory()),
+  setMemoryLimit: () => {
+    const old = setMemoryLimit(getActiveMemory() + (64 << 20));
+    try {
+      assert.equal(getMemoryLimit(), getActiveMemory() + (64 << 20));
+      assert.throws(() => evaluate(full([1 << 26], 1, 'float32', 'cpu')), /out of memory/);
+    } finally {
+      setMemoryLimit(old);
+    }
+    assert.equal(getMemoryLimit(), old);
+  },
+  setCacheLimit: () => {
+    const old = setCacheLimit(12345);
+    assert.equal(setCacheLimit(old), 12345);
   },
   Array: () => {
     const a = array([1.5, -2], [2], 'float32');

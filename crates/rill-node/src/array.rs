@@ -4,6 +4,7 @@
 
 use crate::convert;
 use crate::errors::{guard, OrThrow};
+use crate::external::External;
 use crate::stream::JsStream;
 use napi::bindgen_prelude::{Buffer, Float64Array};
 use napi_derive::napi;
@@ -13,11 +14,18 @@ use rill_core::Array;
 #[napi(js_name = "Array")]
 pub struct JsArray {
     pub(crate) inner: Array,
+    /// What this object told V8 it keeps alive (`external.rs`).
+    _external: External,
 }
 
 impl From<Array> for JsArray {
     fn from(inner: Array) -> Self {
-        JsArray { inner }
+        // An absurd shape's byte count overflows; such an array never holds memory anyway.
+        let bytes = inner.size().checked_mul(inner.itemsize()).unwrap_or(0);
+        JsArray {
+            inner,
+            _external: External::report(bytes),
+        }
     }
 }
 

@@ -7,7 +7,9 @@
 //! - `ops.rs`: the op builders, each taking its stream as an explicit last argument;
 //! - `device.rs`, `stream.rs`: the `Device` and `Stream` classes and the functions about them;
 //! - `eval.rs`: `eval` (blocking) and `asyncEval` (a Promise settled from a libuv worker);
-//! - `dtype.rs`: dtype names; `errors.rs`: rill errors and panics as thrown JS errors.
+//! - `dtype.rs`: dtype names; `errors.rs`: rill errors and panics as thrown JS errors;
+//! - `memory.rs`: the memory counters and limits; `external.rs`: telling V8 how many native bytes
+//!   each `Array` object keeps alive, so its garbage collector frees them in step.
 //!
 //! Rules: every entry point runs its body in [`errors::guard`], so no Rust panic reaches Node.
 //! The addon keeps no scoped defaults of its own: the JS layer resolves the stream of every op
@@ -31,5 +33,7 @@ mod device;
 mod dtype;
 mod errors;
 mod eval;
+mod external;
+mod memory;
 mod ops;
 mod stream;
