@@ -23,9 +23,10 @@
 // export looks unused.
 #![cfg_attr(test, allow(dead_code))]
 
-// mimalloc: rill allocates many small graph nodes; Node's own allocator is not affected.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+// No global allocator of its own (the Python extension, the demo and the benchmarks use
+// mimalloc): an addon lives in Node's process, where worker threads load and unload it, and
+// mimalloc's per-thread set-up crashed the second worker that loaded rill (exit 139 inside
+// `mi_thread_init` during module registration). The system allocator is Node's own.
 
 mod array;
 mod convert;
