@@ -54,6 +54,15 @@ pub enum Error {
     /// A failure found while running an op (a bad index in the data, say).
     #[error("[{op}] {msg}")]
     Runtime { op: &'static str, msg: String },
+
+    /// A file that cannot be read or written, or whose contents are not what its format says
+    /// (missing, truncated, corrupt, a dtype rill does not have). Names the file.
+    #[error("[{op}] {path}: {msg}")]
+    File {
+        op: &'static str,
+        path: String,
+        msg: String,
+    },
 }
 
 impl Error {
@@ -67,7 +76,8 @@ impl Error {
             | Error::Argument { op, .. }
             | Error::Device { op, .. }
             | Error::OutOfMemory { op, .. }
-            | Error::Runtime { op, .. } => op,
+            | Error::Runtime { op, .. }
+            | Error::File { op, .. } => op,
         }
     }
 
@@ -104,6 +114,13 @@ impl Error {
     pub(crate) fn runtime(op: &'static str, msg: impl Into<String>) -> Self {
         Error::Runtime {
             op,
+            msg: msg.into(),
+        }
+    }
+    pub(crate) fn file(op: &'static str, path: &std::path::Path, msg: impl Into<String>) -> Self {
+        Error::File {
+            op,
+            path: path.display().to_string(),
             msg: msg.into(),
         }
     }

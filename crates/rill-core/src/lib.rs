@@ -11,6 +11,7 @@
 //!   allocator (`memory/`) and runs a kernel. Failures become errors stored on the array and
 //!   passed to its dependents.
 //! - `trace/` records what ran where when a capture is on.
+//! - `io/` saves arrays to files (`.npy`, `.npz`, safetensors) and loads them, memory-mapped.
 
 pub mod array;
 pub mod backend;
@@ -18,6 +19,7 @@ pub mod device;
 pub mod dtype;
 pub mod element;
 pub mod error;
+pub mod io;
 pub mod memory;
 pub mod op;
 pub mod ops;

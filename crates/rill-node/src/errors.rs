@@ -25,7 +25,8 @@ pub fn to_napi(e: Error) -> NapiError {
         | Error::Argument { .. }
         | Error::Device { .. }
         | Error::OutOfMemory { .. }
-        | Error::Runtime { .. } => Status::GenericFailure,
+        | Error::Runtime { .. }
+        | Error::File { .. } => Status::GenericFailure,
     };
     NapiError::new(status, e.to_string())
 }

@@ -4,7 +4,8 @@
 //! arguments, devices and streams) is a `ValueError` carrying the op's message; a shape too large
 //! to exist raises `ShapeOverflowError`, which is both a `ValueError` and an `OverflowError` (MLX
 //! raises `OverflowError` for dims past its int32 limit); an allocation over
-//! the hard memory limit is a `MemoryError`; a failure found while running is a `RuntimeError`.
+//! the hard memory limit is a `MemoryError`; a failure found while running, or a file that cannot
+//! be read or written, is a `RuntimeError`.
 //! A Rust panic never crosses into Python: [`guard`] turns it into a `RuntimeError` (pyo3 would
 //! otherwise raise its `PanicException`, which derives from `BaseException` and escapes
 //! `except Exception:`).
@@ -26,7 +27,8 @@ pub fn to_py_err(e: Error) -> PyErr {
         | Error::Device { .. } => PyValueError::new_err(e.to_string()),
         Error::TooLarge { .. } => shape_overflow_err(e.to_string()),
         Error::OutOfMemory { .. } => PyMemoryError::new_err(e.to_string()),
-        Error::Runtime { .. } => PyRuntimeError::new_err(e.to_string()),
+        // MLX raises `RuntimeError` for a file it cannot open or parse.
+        Error::Runtime { .. } | Error::File { .. } => PyRuntimeError::new_err(e.to_string()),
     }
 }
 
