@@ -614,6 +614,31 @@ def metal_capture(rng, tmp_path_factory):
     assert path.exists() and path.stat().st_size > 0
 
 
+# ---------------------------------------------------------------- files
+
+def files(rng):
+    """Each save function's file holds the array's values as NumPy reads them, and `load` gives
+    back NumPy's own files (test_io.py has the full round trips)."""
+    import tempfile
+    x = rng.standard_normal((3, 4)).astype(np.float32)
+    a = mx.array(x)
+    with tempfile.TemporaryDirectory() as d:
+        mx.save(f"{d}/a", a)
+        np.testing.assert_array_equal(np.load(f"{d}/a.npy"), x)
+        mx.savez(f"{d}/z", a, b=a)
+        mx.savez_compressed(f"{d}/zc", a, b=a)
+        for name in ("z", "zc"):
+            with np.load(f"{d}/{name}.npz") as f:
+                np.testing.assert_array_equal(f["arr_0"], x)
+                np.testing.assert_array_equal(f["b"], x)
+        mx.save_safetensors(f"{d}/w", {"w": a}, metadata={"k": "v"})
+        w, meta = mx.load(f"{d}/w.safetensors", return_metadata=True)
+        assert meta == {"k": "v"}
+        check(w["w"], x, "float32")
+        np.save(f"{d}/n.npy", x.astype(np.float64))
+        check(mx.load(f"{d}/n.npy"), x, "float64")
+
+
 # ---------------------------------------------------------------- memory
 
 def memory(rng, prefix="mx"):
@@ -784,6 +809,8 @@ for _n in ("new_stream", "new_thread_local_stream", "default_stream", "set_defau
 for _n in ("get_active_memory", "get_peak_memory", "reset_peak_memory", "get_cache_memory",
            "clear_cache", "set_memory_limit", "get_memory_limit", "set_cache_limit"):
     TABLE[f"mx.{_n}"] = memory
+for _n in ("save", "savez", "savez_compressed", "save_safetensors", "load"):
+    TABLE[f"mx.{_n}"] = files
 for _n in ("get_active_memory", "get_peak_memory", "reset_peak_memory", "get_cache_memory",
            "clear_cache", "set_memory_limit", "set_cache_limit"):
     TABLE[f"mx.metal.{_n}"] = lambda rng: memory(rng, "metal")

@@ -13,6 +13,7 @@
 //! - `random.rs`: the `rill.core.random` submodule; `capture.rs`: timeline capture;
 //! - `dtype.rs`, `device.rs`, `stream.rs`: dtypes, devices, streams and their scopes;
 //! - `eval.rs`, `memory.rs`: evaluation and the memory counters and limits;
+//! - `io.rs`: `save`, `savez`, `save_safetensors`, `load` (files); `pickle.rs`: pickling arrays;
 //! - `format.rs`: `repr` in MLX's format; `errors.rs`: rill errors and panics as Python exceptions.
 //!
 //! Rules: every entry point runs its body in [`errors::guard`], so no Rust panic reaches
@@ -30,10 +31,12 @@ mod eval;
 mod format;
 mod gather;
 mod indexing;
+mod io;
 mod linalg;
 mod memory;
 mod movement;
 mod ops;
+mod pickle;
 mod random;
 mod reduce;
 mod sort;
@@ -67,5 +70,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     capture::register(m)?;
     eval::register(m)?;
     memory::register(m)?;
+    io::register(m)?;
     Ok(())
 }

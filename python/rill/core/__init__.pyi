@@ -183,6 +183,54 @@ def async_eval(*args: Any) -> None:
     """Starts evaluating every array in the arguments and returns at once; reading an array later
     waits for it, and its error (if any) surfaces then."""
 
+# -------------------------------------------------------------------------------------- files
+
+FileLike = Union[str, os.PathLike[str]]
+
+def save(file: FileLike, arr: array) -> None:
+    """Saves ``arr`` in NumPy's ``.npy`` format (``.npy`` is added to a path without it). The
+    array is evaluated and written in row-major order; the file is written beside the target and
+    renamed over it, so a failed save leaves an existing file as it was."""
+def savez(file: FileLike, *args: array, **kwargs: array) -> None:
+    """Saves several arrays in an uncompressed ``.npz`` archive (``.npz`` is added to a path
+    without it): keyword arguments under their names, positional ones as ``arr_0``, ``arr_1``..."""
+def savez_compressed(file: FileLike, *args: array, **kwargs: array) -> None:
+    """As ``savez``, with every member deflated."""
+def save_safetensors(
+    file: FileLike, arrays: dict[str, array], metadata: Optional[dict[str, str]] = None
+) -> None:
+    """Saves a dict of arrays and optional string metadata in the safetensors format
+    (``.safetensors`` is added to a path without it)."""
+@overload
+def load(
+    file: FileLike,
+    format: Optional[str] = None,
+    return_metadata: Literal[False] = False,
+    *,
+    stream: StreamOrDevice = None,
+) -> Union[array, dict[str, array]]: ...
+@overload
+def load(
+    file: FileLike,
+    format: Optional[str] = None,
+    return_metadata: Literal[True] = ...,
+    *,
+    stream: StreamOrDevice = None,
+) -> tuple[dict[str, array], dict[str, str]]: ...
+def load(
+    file: FileLike,
+    format: Optional[str] = None,
+    return_metadata: bool = False,
+    *,
+    stream: StreamOrDevice = None,
+) -> Any:
+    """Loads a ``.npy`` (an array), ``.npz`` or ``.safetensors`` file (a dict of arrays; with
+    ``return_metadata=True``, safetensors only, a ``(dict, metadata)`` pair). ``format`` names the
+    format when the extension does not. The file is memory-mapped and the arrays use its bytes in
+    place where they can; with ``stream``, they are computed on that stream's device. A missing,
+    truncated or corrupt file raises ``RuntimeError`` naming the file and what is wrong
+    (``ValueError`` for an ``.npz`` that is not a zip archive, as in MLX)."""
+
 # ------------------------------------------------------------------------------------- memory
 
 def get_active_memory() -> int:
@@ -358,6 +406,10 @@ class array:
         """Identity hash, as in MLX."""
     def __copy__(self) -> array: ...
     def __deepcopy__(self, memo: Any = None) -> array: ...
+    def __reduce__(self) -> tuple[Any, tuple[bytes, str, tuple[int, ...]]]:
+        """Pickles the array as its row-major bytes, dtype name and shape (no NumPy needed)."""
+    @classmethod
+    def _from_bytes(cls, data: bytes, dtype: str, shape: Sequence[int]) -> array: ...
     def __add__(self, other: ArrayLike) -> array: ...
     def __radd__(self, other: ArrayLike) -> array: ...
     def __iadd__(self, other: ArrayLike) -> array: ...
