@@ -18,6 +18,7 @@ pub mod device;
 pub mod dtype;
 pub mod element;
 pub mod error;
+mod float_to_int;
 pub mod memory;
 pub mod op;
 pub mod ops;
