@@ -22,7 +22,7 @@ use pyo3::types::{PyBool, PyComplex, PyFloat, PyInt, PyList, PyTuple, PyType};
 use rill_core::half::{bf16, f16};
 use rill_core::memory::Data;
 use rill_core::num_complex::Complex32;
-use rill_core::{dispatch_dtype, Array, Dtype, DtypeKind, Element, Scalar, StreamOrDevice};
+use rill_core::{dispatch_dtype, Array, Dtype, Element, Scalar, StreamOrDevice};
 
 static NUMPY_GENERIC: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 
