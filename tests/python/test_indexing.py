@@ -122,10 +122,12 @@ def test_advanced_index_errors():
         a[mx.array([True, False])]
     with pytest.raises(ValueError, match="float"):
         a[mx.array([0.5])]
-    with pytest.raises(RuntimeError):
-        mx.eval(a[mx.array([5])])
-    with pytest.raises(RuntimeError):
-        mx.eval(a[mx.array([0]), mx.array([3])])
+    # An index out of range raises NumPy's IndexError when the index is applied (before this
+    # was defined, it was a RuntimeError from the gather at evaluation, naming the merged index).
+    with pytest.raises(IndexError):
+        a[mx.array([5])]
+    with pytest.raises(IndexError):
+        a[mx.array([0]), mx.array([3])]
 
 
 SET_INDICES = [
@@ -212,8 +214,51 @@ def test_setitem_advanced_matches_numpy(index):
     assert_array(a, ref)
 
 
-def test_setitem_out_of_range_array_fails_on_evaluation():
+def test_setitem_out_of_range_array_raises_and_keeps_the_array():
+    # Was "fails on evaluation", which left `a` holding the error instead of its contents; the
+    # hardening issue (item 9) makes the failed update the error, not the array.
     a = mx.array(X)
-    a[0, [1, 7]] = 0
-    with pytest.raises(RuntimeError):
-        mx.eval(a)
+    with pytest.raises(IndexError, match="index 7 is out of bounds for axis 1"):
+        a[0, [1, 7]] = 0
+    assert_array(a, np.asarray(X))
+
+
+OUT_OF_RANGE = [
+    ((6,), lambda m: [m([10])]),
+    ((6,), lambda m: [m([0, -7])]),
+    ((3, 4), lambda m: [slice(None), m([4])]),
+    ((3, 4), lambda m: [m([1]), m([-5])]),
+    ((3, 4), lambda m: [m([3]), m([0])]),
+    ((2, 3, 4), lambda m: [0, slice(None), m([[1, 9]])]),
+    ((2, 3, 4), lambda m: [m([0]), slice(None), m([4])]),
+    ((2, 3, 4), lambda m: [Ellipsis, m([2**40])]),
+]
+
+
+@pytest.mark.parametrize("shape, index", OUT_OF_RANGE)
+def test_out_of_range_index_arrays_raise_numpys_index_error(shape, index):
+    ref = np.arange(int(np.prod(shape)), dtype=np.float32).reshape(shape)
+    with pytest.raises(IndexError) as theirs:
+        ref[tuple(index(np.array))]
+    a = mx.array(ref)
+    for what in ("get", "set"):
+        with pytest.raises(IndexError) as ours:
+            if what == "get":
+                a[tuple(index(mx.array))]
+            else:
+                a[tuple(index(mx.array))] = 1.0
+        assert str(theirs.value) in str(ours.value), (str(ours.value), str(theirs.value))
+        # The array is untouched and readable.
+        assert_array(a, ref)
+
+
+def test_failed_assignment_of_the_issue_leaves_the_array_readable():
+    a = mx.arange(6)
+    with pytest.raises(IndexError, match="index 10 is out of bounds for axis 0 with size 6"):
+        a[mx.array([10])] = 1
+    assert a.tolist() == [0, 1, 2, 3, 4, 5]
+    b = mx.arange(6)
+    lazy = mx.array([2]) + 8  # a lazy index array is checked too
+    with pytest.raises(IndexError, match="index 10"):
+        b[lazy] = 1
+    assert (b + 0).tolist() == [0, 1, 2, 3, 4, 5]

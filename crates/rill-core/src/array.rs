@@ -41,7 +41,11 @@ pub(crate) struct Node {
 
 pub(crate) enum NodeState {
     Lazy(Recipe),
-    Scheduled { waiters: Vec<Waiter> },
+    /// Queued by the process of fork `generation` (see `scheduler::fork`).
+    Scheduled {
+        waiters: Vec<Waiter>,
+        generation: u32,
+    },
     Done,
 }
 

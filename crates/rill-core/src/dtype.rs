@@ -88,6 +88,35 @@ impl Dtype {
         }
     }
 
+    /// The smallest and largest value of a bool or integer dtype; None for the others. The one
+    /// table of integer limits: overflow checks of scalars and `randint`'s bounds read it.
+    pub const fn int_range(self) -> Option<(i128, i128)> {
+        Some(match self {
+            Dtype::Bool => (0, 1),
+            Dtype::Uint8 => (0, u8::MAX as i128),
+            Dtype::Uint16 => (0, u16::MAX as i128),
+            Dtype::Uint32 => (0, u32::MAX as i128),
+            Dtype::Uint64 => (0, u64::MAX as i128),
+            Dtype::Int8 => (i8::MIN as i128, i8::MAX as i128),
+            Dtype::Int16 => (i16::MIN as i128, i16::MAX as i128),
+            Dtype::Int32 => (i32::MIN as i128, i32::MAX as i128),
+            Dtype::Int64 => (i64::MIN as i128, i64::MAX as i128),
+            _ => return None,
+        })
+    }
+
+    /// The dtype an array of integers from `lo` to `hi` gets when none is asked for: int32 when
+    /// they fit it (MLX's default), else int64, else uint64 for non-negative ones; None when no
+    /// integer dtype holds them all (`[2**63, -1]`).
+    pub fn for_int_values(lo: i128, hi: i128) -> Option<Dtype> {
+        [Dtype::Int32, Dtype::Int64, Dtype::Uint64]
+            .into_iter()
+            .find(|d| {
+                d.int_range()
+                    .is_some_and(|(min, max)| min <= lo && hi <= max)
+            })
+    }
+
     pub fn from_name(name: &str) -> Option<Dtype> {
         Dtype::ALL.into_iter().find(|d| d.name() == name)
     }

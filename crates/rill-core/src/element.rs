@@ -61,6 +61,37 @@ impl Scalar {
             Scalar::Complex(re, im) => re != 0.0 || im != 0.0,
         }
     }
+    /// The dtype an array made from this scalar alone gets (`mx.array(x)`): the kind's default,
+    /// except integers past int32, which take int64, or uint64 past int64 (MLX raises there).
+    pub fn lone_dtype(self) -> Dtype {
+        match self {
+            Scalar::Int(i) => Dtype::for_int_values(i as i128, i as i128),
+            Scalar::UInt(u) => Dtype::for_int_values(u as i128, u as i128),
+            _ => None,
+        }
+        .unwrap_or_else(|| self.default_dtype())
+    }
+
+    /// Fails with [`crate::Error::Overflow`] when this is an integer that `dtype`, an integer
+    /// type, cannot hold (MLX's check: `uint8_array + 300` raises rather than wrapping). Other
+    /// scalars and dtypes pass: floats convert as `astype` does.
+    pub fn check_fits(self, dtype: Dtype, op: &'static str) -> crate::Result<()> {
+        let v: i128 = match self {
+            Scalar::Int(i) => i as i128,
+            Scalar::UInt(u) => u as i128,
+            _ => return Ok(()),
+        };
+        match dtype.int_range() {
+            Some((lo, hi)) if dtype != Dtype::Bool && (v < lo || v > hi) => {
+                Err(crate::Error::overflow(
+                    op,
+                    format!("Converting {v} to {dtype} would result in overflow."),
+                ))
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// The dtype MLX gives an array made from this scalar alone.
     pub fn default_dtype(self) -> Dtype {
         match self {
@@ -116,7 +147,17 @@ macro_rules! int_element {
                 Scalar::$variant(self as _)
             }
             fn from_scalar(s: Scalar) -> Self {
-                s.$conv() as $t
+                // A float becomes an integer by the same rule as `astype` (`-1.0` fills a uint8
+                // array with 255, as MLX does), not by Rust's saturating `as`.
+                match s {
+                    Scalar::Float(f) => {
+                        crate::float_to_int::float_to_int_bits(f, Dtype::$d, false) as $t
+                    }
+                    Scalar::Complex(re, _) => {
+                        crate::float_to_int::float_to_int_bits(re as f64, Dtype::$d, false) as $t
+                    }
+                    _ => s.$conv() as $t,
+                }
             }
         }
     };

@@ -29,6 +29,15 @@ pub enum Error {
     #[error("[{op}] {msg}")]
     TooLarge { op: &'static str, msg: String },
 
+    /// A host scalar that does not fit the integer dtype it becomes (`uint8_array + 300`).
+    #[error("[{op}] {msg}")]
+    Overflow { op: &'static str, msg: String },
+
+    /// An index (an integer or a value of an index array) outside the axis it indexes, found
+    /// when the op is built.
+    #[error("[{op}] {msg}")]
+    Index { op: &'static str, msg: String },
+
     /// A dtype the op does not accept.
     #[error("[{op}] {msg}")]
     Dtype { op: &'static str, msg: String },
@@ -72,6 +81,8 @@ impl Error {
             Error::Shape { op, .. }
             | Error::Axis { op, .. }
             | Error::TooLarge { op, .. }
+            | Error::Overflow { op, .. }
+            | Error::Index { op, .. }
             | Error::Dtype { op, .. }
             | Error::Argument { op, .. }
             | Error::Device { op, .. }
@@ -89,6 +100,18 @@ impl Error {
     }
     pub(crate) fn too_large(op: &'static str, msg: impl Into<String>) -> Self {
         Error::TooLarge {
+            op,
+            msg: msg.into(),
+        }
+    }
+    pub(crate) fn overflow(op: &'static str, msg: impl Into<String>) -> Self {
+        Error::Overflow {
+            op,
+            msg: msg.into(),
+        }
+    }
+    pub(crate) fn index(op: &'static str, msg: impl Into<String>) -> Self {
+        Error::Index {
             op,
             msg: msg.into(),
         }

@@ -19,6 +19,7 @@ pub mod device;
 pub mod dtype;
 pub mod element;
 pub mod error;
+mod float_to_int;
 pub mod io;
 pub mod memory;
 pub mod op;

@@ -96,6 +96,13 @@ impl From<Option<Stream>> for StreamOrDevice {
     }
 }
 
+/// The table of default streams, locked across a `fork()` (see `scheduler/fork.rs`).
+pub(crate) type DefaultsGuard = std::sync::MutexGuard<'static, HashMap<Device, Stream>>;
+
+pub(crate) fn lock_defaults() -> DefaultsGuard {
+    defaults().lock().unwrap_or_else(|e| e.into_inner())
+}
+
 fn defaults() -> &'static Mutex<HashMap<Device, Stream>> {
     static DEFAULTS: OnceLock<Mutex<HashMap<Device, Stream>>> = OnceLock::new();
     DEFAULTS.get_or_init(|| Mutex::new(HashMap::new()))

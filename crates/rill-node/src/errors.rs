@@ -5,7 +5,8 @@
 //! throws every `napi::Error` as a plain `Error` whose `code` is the status name:
 //! - `InvalidArg` -> `TypeError`: a dtype the op does not accept, an unknown dtype name, values
 //!   that are not numbers;
-//! - `Unknown` -> `RangeError`: an axis out of bounds, a shape too large to exist (napi-rs gives `Unknown` only to a status
+//! - `Unknown` -> `RangeError`: an axis or index out of bounds, an integer too large for its
+//!   dtype, a shape too large to exist (napi-rs gives `Unknown` only to a status
 //!   it cannot name, which these entry points never meet, so it is free to serve as this tag);
 //! - `GenericFailure` -> `Error`: shapes that do not fit, devices and streams, memory, and
 //!   failures found while running.
@@ -20,7 +21,10 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 pub fn to_napi(e: Error) -> NapiError {
     let status = match e {
         Error::Dtype { .. } => Status::InvalidArg,
-        Error::Axis { .. } | Error::TooLarge { .. } => Status::Unknown,
+        Error::Axis { .. }
+        | Error::TooLarge { .. }
+        | Error::Overflow { .. }
+        | Error::Index { .. } => Status::Unknown,
         Error::Shape { .. }
         | Error::Argument { .. }
         | Error::Device { .. }

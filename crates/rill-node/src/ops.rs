@@ -46,8 +46,27 @@ pub fn from_bytes(
     })
 }
 
+/// An integral JS number as an integer scalar: int64 when it fits, else uint64; past 2^64 a
+/// `RangeError` (`as` would quietly saturate it to the largest int64).
+fn int_scalar(value: f64) -> napi::Result<Scalar> {
+    const TWO_63: f64 = 9_223_372_036_854_775_808.0;
+    const TWO_64: f64 = 18_446_744_073_709_551_616.0;
+    if (-TWO_63..TWO_63).contains(&value) {
+        Ok(Scalar::Int(value as i64))
+    } else if (TWO_63..TWO_64).contains(&value) {
+        Ok(Scalar::UInt(value as u64))
+    } else {
+        Err(rill_core::Error::Overflow {
+            op: "scalar",
+            msg: format!("{value} is too large for any integer dtype"),
+        })
+        .or_throw()
+    }
+}
+
 /// A 0-d array for a JS number or boolean beside `other`, typed as MLX types Python scalars: it
-/// takes `other`'s dtype unless its kind ('bool' < 'int' < 'float') is greater.
+/// takes `other`'s dtype unless its kind ('bool' < 'int' < 'float') is greater, and an integer
+/// that dtype cannot hold throws (`uint8 + 300`): the core's rule, shared with Python.
 #[napi]
 pub fn weak_scalar(
     other: &JsArray,
@@ -58,7 +77,7 @@ pub fn weak_scalar(
     guard(|| {
         let s = match kind.as_str() {
             "bool" => Scalar::Bool(value != 0.0),
-            "int" => Scalar::Int(value as i64),
+            "int" => int_scalar(value)?,
             "float" => Scalar::Float(value),
             _ => return Err(type_error(format!("[scalar] unknown scalar kind '{kind}'"))),
         };
@@ -154,7 +173,14 @@ pub fn full(
     guard(|| {
         let shape = usizes("full", &shape)?;
         let dt = dtype::parse_opt("full", dtype)?.unwrap_or(Dtype::Float32);
-        let r = ops::full(&shape, Scalar::Float(value), Some(dt), sod(stream));
+        // An integral fill into an integer dtype is an integer, checked against the dtype (a
+        // fill of 1000 into int8 throws, as in Python), not a float converted bit-wise.
+        let value = if dt.is_integer() && value.fract() == 0.0 {
+            int_scalar(value)?
+        } else {
+            Scalar::Float(value)
+        };
+        let r = ops::full(&shape, value, Some(dt), sod(stream));
         Ok(r.or_throw()?.into())
     })
 }

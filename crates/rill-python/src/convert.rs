@@ -22,12 +22,33 @@ use pyo3::types::{PyBool, PyComplex, PyFloat, PyInt, PyList, PyTuple, PyType};
 use rill_core::half::{bf16, f16};
 use rill_core::memory::Data;
 use rill_core::num_complex::Complex32;
-use rill_core::{dispatch_dtype, Array, Dtype, DtypeKind, Element, Scalar, StreamOrDevice};
+use rill_core::{dispatch_dtype, Array, Dtype, Element, Scalar, StreamOrDevice};
 
 static NUMPY_GENERIC: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 
-fn numpy<'py>(py: Python<'py>) -> PyResult<Bound<'py, PyModule>> {
-    py.import("numpy")
+static NUMPY: PyOnceLock<Py<PyModule>> = PyOnceLock::new();
+
+/// NumPy, imported with its C API's module, so that a failure while they load (Ctrl-C during the
+/// first conversion: `KeyboardInterrupt`) is raised here. The `numpy` crate imports the C API on
+/// its first use too, but panics if that fails; once this has succeeded both modules are loaded
+/// and its import cannot fail. Every path that touches the `numpy` crate calls this first.
+fn numpy(py: Python<'_>) -> PyResult<Bound<'_, PyModule>> {
+    NUMPY
+        .get_or_try_init(py, || {
+            let np = py.import("numpy")?;
+            // NumPy 2 keeps the C API in `numpy._core`, NumPy 1 in `numpy.core`.
+            if py.import("numpy._core.multiarray").is_err() {
+                py.import("numpy.core.multiarray")?;
+            }
+            Ok(np.unbind())
+        })
+        .map(|m| m.bind(py).clone())
+}
+
+/// Whether `obj` is a NumPy array (NumPy is imported first: see [`numpy`]).
+pub fn is_numpy_array(obj: &Bound<'_, PyAny>) -> PyResult<bool> {
+    numpy(obj.py())?;
+    Ok(obj.cast::<PyUntypedArray>().is_ok())
 }
 
 /// A Python number as a scalar: `bool`, `int`, `float`, `complex`, or a NumPy scalar. None for
@@ -79,71 +100,15 @@ fn is_from_numpy(obj: &Bound<'_, PyAny>) -> bool {
         .unwrap_or(false)
 }
 
-/// The dtype MLX gives an array made from this scalar alone.
-pub fn scalar_dtype(s: Scalar) -> Dtype {
-    match s {
-        Scalar::Int(i) if i32::try_from(i).is_err() => Dtype::Int64,
-        Scalar::UInt(u) if u > i64::MAX as u64 => Dtype::Uint64,
-        Scalar::UInt(u) if u > i32::MAX as u64 => Dtype::Int64,
-        other => other.default_dtype(),
-    }
-}
-
-/// Raises MLX's `ValueError` when an integer scalar does not fit the integer dtype it is
-/// converted to (`uint8_array + 300`).
-pub fn check_fits(s: Scalar, dtype: Dtype) -> PyResult<()> {
-    let (lo, hi): (i128, i128) = match dtype {
-        Dtype::Uint8 => (0, u8::MAX as i128),
-        Dtype::Uint16 => (0, u16::MAX as i128),
-        Dtype::Uint32 => (0, u32::MAX as i128),
-        Dtype::Uint64 => (0, u64::MAX as i128),
-        Dtype::Int8 => (i8::MIN as i128, i8::MAX as i128),
-        Dtype::Int16 => (i16::MIN as i128, i16::MAX as i128),
-        Dtype::Int32 => (i32::MIN as i128, i32::MAX as i128),
-        Dtype::Int64 => (i64::MIN as i128, i64::MAX as i128),
-        _ => return Ok(()),
-    };
-    let v: i128 = match s {
-        Scalar::Int(i) => i as i128,
-        Scalar::UInt(u) => u as i128,
-        _ => return Ok(()),
-    };
-    if v < lo || v > hi {
-        return Err(PyValueError::new_err(format!(
-            "Converting {v} to {dtype} would result in overflow."
-        )));
-    }
-    Ok(())
-}
-
 /// A 0-d array holding `s` as `dtype`, made at once on the host (no op to run later).
 pub fn scalar_array(s: Scalar, dtype: Dtype, stream: StreamOrDevice) -> PyResult<Array> {
-    dispatch_dtype!(dtype, T => Array::from_slice_on(&[T::from_scalar(s)], &[], stream)).or_raise()
+    rill_core::ops::scalar_array(s, dtype, stream).or_raise()
 }
 
-/// The dtype MLX gives a Python scalar that meets an array of dtype `other` in a binary op: the
-/// array's own dtype when the scalar's kind is the same or lower (an int with float16 stays
-/// float16), else the scalar kind's default.
-pub fn weak_dtype(other: Dtype, s: Scalar) -> Dtype {
-    let rank = |k: DtypeKind| match k {
-        DtypeKind::Bool => 0,
-        DtypeKind::Unsigned | DtypeKind::Signed => 1,
-        DtypeKind::Float => 2,
-        DtypeKind::Complex => 3,
-    };
-    let sd = s.default_dtype();
-    if rank(sd.kind()) <= rank(other.kind()) {
-        other
-    } else {
-        sd
-    }
-}
-
-/// A scalar typed weakly against `other` (see [`weak_dtype`]), checked for integer overflow.
+/// A scalar typed weakly against `other`, checked for integer overflow: the core's rule
+/// (`ops::weak_scalar`), which Node's operators use too.
 pub fn weak_scalar(other: &Array, s: Scalar, stream: StreamOrDevice) -> PyResult<Array> {
-    let dtype = weak_dtype(other.dtype(), s);
-    check_fits(s, dtype)?;
-    scalar_array(s, dtype, stream)
+    rill_core::ops::weak_scalar(other, s, stream).or_raise()
 }
 
 /// An array from any value `array()` accepts, converted to `dtype` when given.
@@ -163,14 +128,14 @@ pub fn to_array(obj: &Bound<'_, PyAny>, dtype: Option<Dtype>) -> PyResult<Array>
     if let Some(s) = py_scalar(obj)? {
         return scalar_array(
             s,
-            dtype.unwrap_or_else(|| scalar_dtype(s)),
+            dtype.unwrap_or_else(|| s.lone_dtype()),
             StreamOrDevice::Default,
         );
     }
     if obj.is_instance_of::<PyList>() || obj.is_instance_of::<PyTuple>() {
         return from_nested(obj, dtype);
     }
-    if obj.cast::<PyUntypedArray>().is_ok() || is_array_like(obj)? {
+    if is_numpy_array(obj)? || is_array_like(obj)? {
         return from_numpy(obj, dtype, None);
     }
     Err(PyValueError::new_err(format!(
@@ -199,8 +164,11 @@ struct Nested {
     /// The depth at which leaves sit, once one has been seen.
     leaf_depth: Option<usize>,
     leaves: Vec<Scalar>,
-    /// The promoted dtype of the Python scalars seen, and of the arrays seen.
+    /// The promoted dtype of the Python scalars other than integers, and of the arrays seen.
     scalar_dtype: Option<Dtype>,
+    /// The smallest and largest Python integer seen: their dtype depends on all of them
+    /// (`[2**63, 1]` is uint64, `[2**31, -1]` int64), not on each alone.
+    int_range: Option<(i128, i128)>,
     array_dtype: Option<Dtype>,
 }
 
@@ -300,9 +268,23 @@ impl Nested {
             return Ok(());
         }
         match py_scalar(obj)? {
+            Some(s @ (Scalar::Int(_) | Scalar::UInt(_))) => {
+                self.leaf_at(depth)?;
+                let v = match s {
+                    Scalar::Int(i) => i as i128,
+                    Scalar::UInt(u) => u as i128,
+                    _ => unreachable!("matched above"),
+                };
+                self.int_range = Some(
+                    self.int_range
+                        .map_or((v, v), |(lo, hi)| (lo.min(v), hi.max(v))),
+                );
+                self.leaves.push(s);
+                Ok(())
+            }
             Some(s) => {
                 self.leaf_at(depth)?;
-                let dt = scalar_dtype(s);
+                let dt = s.lone_dtype();
                 self.scalar_dtype = Some(
                     self.scalar_dtype
                         .map_or(dt, |d| rill_core::promote_types(d, dt)),
@@ -328,9 +310,21 @@ fn from_nested(obj: &Bound<'_, PyAny>, dtype: Option<Dtype>) -> PyResult<Array> 
         leaf_depth: None,
         leaves: vec![],
         scalar_dtype: None,
+        int_range: None,
         array_dtype: None,
     };
     st.walk(obj)?;
+    if let Some((lo, hi)) = st.int_range {
+        let ints = Dtype::for_int_values(lo, hi).ok_or_else(|| {
+            PyOverflowError::new_err(format!(
+                "[array] the integers in the input range from {lo} to {hi}: no integer dtype holds them all"
+            ))
+        })?;
+        st.scalar_dtype = Some(
+            st.scalar_dtype
+                .map_or(ints, |d| rill_core::promote_types(d, ints)),
+        );
+    }
     let inferred = match (st.scalar_dtype, st.array_dtype) {
         (Some(a), Some(b)) => rill_core::promote_types(a, b),
         (Some(a), None) | (None, Some(a)) => a,
@@ -450,6 +444,7 @@ pub struct BufferOwner {
 /// A read-only NumPy view of an evaluated array's memory (bfloat16 arrays, which NumPy cannot
 /// hold, come back as a float32 copy).
 pub fn to_numpy<'py>(py: Python<'py>, a: &Array) -> PyResult<Bound<'py, PyAny>> {
+    numpy(py)?;
     py.detach(|| a.eval()).or_raise()?;
     if a.dtype() == Dtype::Bfloat16 {
         let v: Vec<f32> = a

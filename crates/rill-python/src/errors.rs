@@ -1,7 +1,8 @@
 //! How rill's errors and Rust panics become Python exceptions.
 //!
 //! The mapping is MLX's: anything wrong with the arguments of an op (shapes, axes, dtypes, other
-//! arguments, devices and streams) is a `ValueError` carrying the op's message; a shape too large
+//! arguments, devices and streams, integers too large for their dtype) is a `ValueError` carrying
+//! the op's message; an index out of range is an `IndexError`; a shape too large
 //! to exist raises `ShapeOverflowError`, which is both a `ValueError` and an `OverflowError` (MLX
 //! raises `OverflowError` for dims past its int32 limit); an allocation over
 //! the hard memory limit is a `MemoryError`; a failure found while running, or a file that cannot
@@ -10,7 +11,9 @@
 //! otherwise raise its `PanicException`, which derives from `BaseException` and escapes
 //! `except Exception:`).
 
-use pyo3::exceptions::{PyMemoryError, PyOverflowError, PyRuntimeError, PyValueError};
+use pyo3::exceptions::{
+    PyIndexError, PyMemoryError, PyOverflowError, PyRuntimeError, PyValueError,
+};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyTuple, PyType};
@@ -24,7 +27,9 @@ pub fn to_py_err(e: Error) -> PyErr {
         | Error::Axis { .. }
         | Error::Dtype { .. }
         | Error::Argument { .. }
-        | Error::Device { .. } => PyValueError::new_err(e.to_string()),
+        | Error::Device { .. }
+        | Error::Overflow { .. } => PyValueError::new_err(e.to_string()),
+        Error::Index { .. } => PyIndexError::new_err(e.to_string()),
         Error::TooLarge { .. } => shape_overflow_err(e.to_string()),
         Error::OutOfMemory { .. } => PyMemoryError::new_err(e.to_string()),
         // MLX raises `RuntimeError` for a file it cannot open or parse.

@@ -6,7 +6,8 @@
 //! replaces the dims they index, in place when they are adjacent in the index and first
 //! otherwise. It is done by a basic view with whole slices where the arrays are, then a `take`
 //! (several arrays are first combined into one linear index over their dims, merged). An index
-//! out of range in an array is found when the gather runs: evaluating raises RuntimeError.
+//! out of range in an array raises IndexError at once, naming it and its axis, as NumPy does
+//! (the index array is evaluated for the check).
 //!
 //! Assignment writes a new array into the same Python object (as MLX does): basic indices
 //! through `slice_update`; integer arrays (with ints, whole slices or `...` elsewhere) through
@@ -208,10 +209,27 @@ fn advanced_adjacent(items: &[Item]) -> bool {
     advanced.windows(2).all(|w| w[1] == w[0] + 1)
 }
 
+/// Every integer array of the index checked against the dim of `a` it indexes, before anything
+/// is built: NumPy's `IndexError` at once, naming the index the user wrote and its axis.
+/// Otherwise a bad index would surface only when the result is evaluated, with the combined
+/// index's value and axis, and an assignment would leave `a` holding that error instead of its
+/// contents. The cost: a lazy index array is evaluated here (without the GIL).
+fn check_array_indices(py: Python<'_>, a: &Array, items: &[Item], p: &Plan) -> PyResult<()> {
+    for (item, place) in items.iter().zip(&p.places) {
+        if let (Item::Array(x), Some(dim)) = (item, place.0) {
+            let size = a.shape()[dim];
+            py.detach(|| ops::check_index_values(x, dim, size))
+                .or_raise()?;
+        }
+    }
+    Ok(())
+}
+
 /// `a[index]`.
 pub fn getitem(a: &Array, index: &Bound<'_, PyAny>) -> PyResult<Array> {
     let items = parse_index(index)?;
     let p = plan(a.shape(), &items)?;
+    check_array_indices(index.py(), a, &items, &p)?;
     let view = ops::slice_dims(a, &p.dims, ()).or_raise()?;
     let view = ops::reshape(&view, &p.out_shape, ()).or_raise()?;
     // The arrays and the dims of `view` they index.
@@ -366,6 +384,7 @@ pub fn setitem(a: &Array, index: &Bound<'_, PyAny>, value: &Bound<'_, PyAny>) ->
     let items = parse_index(index)?;
     let v = value_array(a, value)?;
     let p = plan(a.shape(), &items)?;
+    check_array_indices(index.py(), a, &items, &p)?;
     let arrays = items.iter().filter(|i| matches!(i, Item::Array(_))).count();
     match arrays {
         0 => {

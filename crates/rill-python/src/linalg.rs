@@ -49,10 +49,10 @@ fn matmul_operator(
     x: &Bound<'_, PyAny>,
     y: &Bound<'_, PyAny>,
 ) -> PyResult<Py<PyAny>> {
-    let is_operand = |o: &Bound<'_, PyAny>| {
-        o.is_instance_of::<PyArray>() || o.cast::<numpy::PyUntypedArray>().is_ok()
+    let is_operand = |o: &Bound<'_, PyAny>| -> PyResult<bool> {
+        Ok(o.is_instance_of::<PyArray>() || crate::convert::is_numpy_array(o)?)
     };
-    if !(is_operand(x) && is_operand(y)) {
+    if !(is_operand(x)? && is_operand(y)?) {
         return Ok(py.NotImplemented());
     }
     guard(|| {

@@ -6,13 +6,10 @@
 //! `ValueError`. NumPy arrays that meet a rill array take its dtype, as in MLX.
 
 use crate::array::PyArray;
-use crate::convert::{
-    self, check_fits, from_numpy, py_scalar, scalar_array, scalar_dtype, to_array, weak_scalar,
-};
+use crate::convert::{self, from_numpy, py_scalar, scalar_array, to_array, weak_scalar};
 use crate::dtype::PyDtype;
 use crate::errors::{guard, OrRaise};
 use crate::stream::{sod, StreamArg};
-use numpy::PyUntypedArray;
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyList, PySequence, PyTuple};
@@ -38,7 +35,7 @@ fn classify<'py>(obj: &Bound<'py, PyAny>, allow_other: bool) -> PyResult<Option<
     if let Some(s) = py_scalar(obj)? {
         return Ok(Some(Operand::Scalar(s)));
     }
-    if obj.cast::<PyUntypedArray>().is_ok() {
+    if convert::is_numpy_array(obj)? {
         return Ok(Some(Operand::Numpy(obj.clone())));
     }
     if allow_other {
@@ -64,8 +61,8 @@ fn pair(a: Operand<'_>, b: Operand<'_>, s: StreamOrDevice) -> PyResult<(Array, A
         }
         (Scalar(v), Array(y)) => (weak_scalar(&y, v, s)?, y),
         (Scalar(v), Scalar(w)) => (
-            scalar_array(v, scalar_dtype(v), s)?,
-            scalar_array(w, scalar_dtype(w), s)?,
+            scalar_array(v, v.lone_dtype(), s)?,
+            scalar_array(w, w.lone_dtype(), s)?,
         ),
         (Array(x), Numpy(n)) => {
             let y = from_numpy(&n, None, Some(x.dtype()))?;
@@ -212,8 +209,7 @@ fn full_impl(
     s: StreamOrDevice,
 ) -> PyResult<PyArray> {
     if let Some(v) = py_scalar(vals)? {
-        let dt = dtype.unwrap_or_else(|| scalar_dtype(v));
-        check_fits(v, dt)?;
+        let dt = dtype.unwrap_or_else(|| v.lone_dtype());
         return out(ops::full(shape, v, Some(dt), s));
     }
     let v = to_array(vals, dtype)?;
@@ -347,7 +343,7 @@ pub fn arange(
             None if all_int => {
                 if [start, stop, step]
                     .iter()
-                    .all(|v| scalar_dtype(*v) == Dtype::Int32 || matches!(v, Scalar::Bool(_)))
+                    .all(|v| v.lone_dtype() == Dtype::Int32 || matches!(v, Scalar::Bool(_)))
                 {
                     Dtype::Int32
                 } else {

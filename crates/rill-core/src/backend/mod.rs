@@ -22,6 +22,7 @@ use crate::memory::{Data, DeviceMemory};
 use crate::op::Op;
 use crate::{Device, DeviceType, Dtype, Error, Result, Stream};
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::OnceLock;
 
 /// An evaluated input of an op.
@@ -88,8 +89,27 @@ pub trait Backend: Send + Sync {
     fn synchronize(&self, stream: Stream) -> Result<()>;
 }
 
+static REGISTRY: OnceLock<Vec<&'static dyn Backend>> = OnceLock::new();
+
+/// Whether a backend other than the CPU's has been set up in this process (read before a fork:
+/// such a backend does not survive one).
+pub(crate) fn gpu_initialized() -> bool {
+    REGISTRY.get().is_some_and(|r| r.len() > 1)
+}
+
+/// Set in a process forked after a GPU backend was set up (by the scheduler's fork handler):
+/// CUDA does not survive fork, so GPU ops there fail with an error saying so.
+static GPU_LOST_TO_FORK: AtomicBool = AtomicBool::new(false);
+
+pub(crate) fn gpu_lost_to_fork() -> bool {
+    GPU_LOST_TO_FORK.load(Relaxed)
+}
+
+pub(crate) fn set_gpu_lost_to_fork(lost: bool) {
+    GPU_LOST_TO_FORK.store(lost, Relaxed);
+}
+
 fn registry() -> &'static [&'static dyn Backend] {
-    static REGISTRY: OnceLock<Vec<&'static dyn Backend>> = OnceLock::new();
     REGISTRY.get_or_init(|| {
         #[allow(unused_mut)]
         let mut backends: Vec<&'static dyn Backend> = vec![cpu::backend()];
@@ -108,6 +128,15 @@ pub fn of_kind(kind: DeviceType) -> Option<&'static dyn Backend> {
 
 /// The backend of `device`, or an error naming `op` when the device does not exist.
 pub fn of(op: &'static str, device: Device) -> Result<&'static dyn Backend> {
+    if device.kind != DeviceType::Cpu && gpu_lost_to_fork() {
+        return Err(Error::device(
+            op,
+            format!(
+                "{device} cannot be used in a process forked after the GPU was initialized (CUDA \
+                 does not survive fork); start workers with the \"spawn\" method instead"
+            ),
+        ));
+    }
     match of_kind(device.kind) {
         Some(b) if device.index < b.device_count() => Ok(b),
         _ => Err(Error::device(

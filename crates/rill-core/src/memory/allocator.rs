@@ -51,6 +51,20 @@ struct Shard {
     blocks: Mutex<BTreeMap<usize, Vec<NonNull<u8>>>>,
 }
 
+/// One shard of the host cache, locked across a `fork()` (see `scheduler/fork.rs`).
+pub(crate) type ForkGuard = std::sync::MutexGuard<'static, BTreeMap<usize, Vec<NonNull<u8>>>>;
+
+impl Allocator {
+    /// Locks every shard, in order, so that no other thread is inside one when the process
+    /// forks; the child's copies are then consistent and released by the forking thread.
+    pub(crate) fn lock_for_fork(&'static self) -> Vec<ForkGuard> {
+        self.cache
+            .iter()
+            .map(|s| s.blocks.lock().unwrap_or_else(|e| e.into_inner()))
+            .collect()
+    }
+}
+
 /// The shard the current thread frees into and looks in first.
 fn home_shard() -> usize {
     static NEXT: AtomicUsize = AtomicUsize::new(0);

@@ -10,6 +10,7 @@ mod buffer;
 mod counters;
 
 pub use allocator::Allocator;
+pub(crate) use allocator::ForkGuard;
 pub use buffer::{Buffer, Data, DeviceBlock};
 pub use counters::Counters;
 

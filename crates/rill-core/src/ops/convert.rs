@@ -2,7 +2,7 @@
 
 use super::make;
 use crate::op::Op;
-use crate::{Array, Dtype, DtypeKind, Result, Scalar, StreamOrDevice};
+use crate::{Array, Dtype, DtypeKind, Element, Result, Scalar, StreamOrDevice};
 
 /// `a` converted to `dtype` (the same array when it already has that dtype).
 pub fn astype(a: &Array, dtype: Dtype, s: impl Into<StreamOrDevice>) -> Result<Array> {
@@ -33,23 +33,37 @@ pub fn copy(a: &Array, s: impl Into<StreamOrDevice>) -> Result<Array> {
     )
 }
 
-/// A 0-d array holding a host scalar that meets the array `other` in a binary op, typed the way
-/// MLX types Python scalars ("weakly"): it takes `other`'s dtype when it is of the same kind or a
-/// lesser one (an int scalar with a float16 array stays float16), and the scalar kind's default
-/// dtype otherwise (a float scalar with an int32 array makes float32).
-pub fn weak_scalar(other: &Array, value: Scalar, s: impl Into<StreamOrDevice>) -> Result<Array> {
-    let od = other.dtype();
+/// The dtype MLX gives a host scalar that meets an array of dtype `other` in a binary op ("weak"
+/// typing): `other`'s own dtype when the scalar's kind is the same or a lesser one (an int with a
+/// float16 array stays float16), else the dtype the scalar would have alone (a float with an int32
+/// array makes float32, `2**31` with a bool array int64: MLX wraps it into int32 instead).
+pub fn weak_dtype(other: Dtype, value: Scalar) -> Dtype {
     let rank = |k: DtypeKind| match k {
         DtypeKind::Bool => 0,
         DtypeKind::Unsigned | DtypeKind::Signed => 1,
         DtypeKind::Float => 2,
         DtypeKind::Complex => 3,
     };
-    let sk = value.default_dtype().kind();
-    let dtype = if rank(sk) <= rank(od.kind()) {
-        od
+    let own = value.lone_dtype();
+    if rank(own.kind()) <= rank(other.kind()) {
+        other
     } else {
-        value.default_dtype()
-    };
-    super::full(&[], value, Some(dtype), s)
+        own
+    }
+}
+
+/// A 0-d array holding a host scalar that meets the array `other` in a binary op, of
+/// [`weak_dtype`]; an integer that the dtype cannot hold is an [`crate::Error::Overflow`]
+/// (`uint8_array + 300`), as in MLX. The one place this rule lives: Python's and Node's operators
+/// both call it. The array is made at once on the host (a scalar needs no op to run later).
+pub fn weak_scalar(other: &Array, value: Scalar, s: impl Into<StreamOrDevice>) -> Result<Array> {
+    let dtype = weak_dtype(other.dtype(), value);
+    value.check_fits(dtype, "scalar")?;
+    scalar_array(value, dtype, s)
+}
+
+/// A 0-d array holding `value` converted to `dtype`, made at once on the host.
+pub fn scalar_array(value: Scalar, dtype: Dtype, s: impl Into<StreamOrDevice>) -> Result<Array> {
+    let s = s.into();
+    crate::dispatch_dtype!(dtype, T => Array::from_slice_on(&[T::from_scalar(value)], &[], s))
 }

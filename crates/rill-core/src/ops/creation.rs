@@ -24,6 +24,7 @@ fn full_named(
 ) -> Result<Array> {
     let stream = s.resolve(name)?;
     let dtype = dtype.unwrap_or_else(|| value.default_dtype());
+    value.check_fits(dtype, name)?;
     make(name, shape.to_vec(), dtype, stream, Op::Full(value), vec![])
 }
 

@@ -8,7 +8,7 @@
 use super::{astype, broadcast_to, make, reshape, SliceDim};
 use crate::op::Op;
 use crate::shape::{broadcast_shapes, normalize_axis, numel};
-use crate::{Array, Error, Result, StreamOrDevice};
+use crate::{Array, Element, Error, Result, Scalar, StreamOrDevice};
 
 fn check_indices(op: &'static str, indices: &Array) -> Result<()> {
     if indices.dtype().is_integer() {
@@ -22,6 +22,33 @@ fn check_indices(op: &'static str, indices: &Array) -> Result<()> {
             indices.shape()
         ),
     ))
+}
+
+/// Fails with [`Error::Index`] naming the first value of `indices` outside `-size..size`, in
+/// NumPy's words (`index 10 is out of bounds for axis 0 with size 6`), where `axis` is the axis
+/// of the user's array that `indices` indexes. Unlike the ops below, which find a bad index only
+/// when they run, this evaluates `indices` (waiting for it) so that a front-end can refuse the
+/// index before building anything: an assignment that would fail leaves its array intact.
+pub fn check_index_values(indices: &Array, axis: usize, size: usize) -> Result<()> {
+    check_indices("index", indices)?;
+    indices.eval()?;
+    let n = size as i128;
+    let bad = crate::dispatch_dtype!(indices.dtype(), T => indices
+        .to_vec::<T>()?
+        .into_iter()
+        .map(|x| match x.to_scalar() {
+            Scalar::Int(i) => i as i128,
+            Scalar::UInt(u) => u as i128,
+            _ => 0,
+        })
+        .find(|&i| i < -n || i >= n));
+    match bad {
+        None => Ok(()),
+        Some(i) => Err(Error::index(
+            "index",
+            format!("index {i} is out of bounds for axis {axis} with size {size}"),
+        )),
+    }
 }
 
 /// Elements of `a` at `indices` along `axis` (of the flattened `a` when None). The output's shape is

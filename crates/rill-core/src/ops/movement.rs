@@ -171,7 +171,8 @@ pub fn split(
 }
 
 /// `a` with `pad_width[d].0` elements of `value` before and `pad_width[d].1` after each dim `d`;
-/// a single pair pads every dim alike. `value` is cast to `a`'s dtype.
+/// a single pair pads every dim alike. `value` is cast to `a`'s dtype (an integer that the dtype
+/// cannot hold is an error, as in `full`).
 pub fn pad(
     a: &Array,
     pad_width: &[(usize, usize)],
@@ -179,6 +180,7 @@ pub fn pad(
     s: impl Into<StreamOrDevice>,
 ) -> Result<Array> {
     let stream = s.into().resolve("pad")?;
+    value.check_fits(a.dtype(), "pad")?;
     let widths: Vec<(usize, usize)> = match pad_width.len() {
         1 => vec![pad_width[0]; a.ndim()],
         n if n == a.ndim() => pad_width.to_vec(),

@@ -285,21 +285,6 @@ pub fn normal(
     Ok(z)
 }
 
-/// The smallest and largest values of an integer or bool dtype.
-fn int_limits(dtype: Dtype) -> (i128, i128) {
-    match dtype {
-        Dtype::Bool => (0, 1),
-        Dtype::Uint8 => (0, u8::MAX as i128),
-        Dtype::Uint16 => (0, u16::MAX as i128),
-        Dtype::Uint32 => (0, u32::MAX as i128),
-        Dtype::Uint64 => (0, u64::MAX as i128),
-        Dtype::Int8 => (i8::MIN as i128, i8::MAX as i128),
-        Dtype::Int16 => (i16::MIN as i128, i16::MAX as i128),
-        Dtype::Int32 => (i32::MIN as i128, i32::MAX as i128),
-        _ => (i64::MIN as i128, i64::MAX as i128),
-    }
-}
-
 /// Uniform integers from `[low, high)` of `shape` in the integer (or bool) `dtype`.
 ///
 /// Exact for any bounds: random words reduced modulo the range in uint64, then shifted by `low`
@@ -328,7 +313,9 @@ pub fn randint(
             format!("needs low < high, got low={low}, high={high}"),
         ));
     }
-    let (min, max) = int_limits(dtype);
+    let (min, max) = dtype
+        .int_range()
+        .expect("an integer or bool dtype, checked above");
     if (low as i128) < min || (high as i128 - 1) > max {
         return Err(Error::arg(
             "randint",

@@ -29,7 +29,12 @@
 //!    backend makes its stream wait); a task on another device (the CPU) must see finished data, so
 //!    its dependency is released by the backend's completion callback (`when_ready`), never by a
 //!    thread waiting. A thread in `eval`, `wait` or `synchronize` waits for the data itself.
+//! 8. **A forked child starts afresh.** `fork.rs` holds `SUBMIT` and the stream table across a
+//!    `fork()`; the child gets empty queues and a pool of its own (`pool.rs`), and arrays that
+//!    were in flight in the parent complete with an error when the child meets them.
 
+mod fork;
+mod pool;
 mod stream_queue;
 mod task;
 
@@ -39,7 +44,7 @@ pub(crate) use task::Task;
 use crate::array::{Array, NodeState};
 use crate::{Device, Result, Stream};
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, RwLock, RwLockWriteGuard};
 use std::thread::Thread;
 
 static SUBMIT: Mutex<()> = Mutex::new(());
@@ -60,7 +65,25 @@ pub(crate) enum Waiter {
     Thread(Thread),
 }
 
+/// The stream table, locked for writing (held across a fork: see `fork.rs`).
+pub(crate) type StreamsWrite = RwLockWriteGuard<'static, Vec<Arc<StreamQueue>>>;
+
+fn streams_write() -> StreamsWrite {
+    STREAMS.write().unwrap_or_else(|e| e.into_inner())
+}
+
+/// In a forked child: every stream gets an empty queue (rule 8). The old queues are leaked, not
+/// dropped: their tasks belong to threads that no longer exist.
+fn replace_queues(streams: &mut StreamsWrite) {
+    let fresh = streams
+        .iter()
+        .map(|q| Arc::new(StreamQueue::new(q.stream)))
+        .collect();
+    std::mem::forget(std::mem::replace(&mut **streams, fresh));
+}
+
 pub(crate) fn create_stream(device: Device) -> Result<Stream> {
+    fork::install_handlers();
     let backend = crate::backend::of("new_stream", device)?;
     let mut streams = STREAMS.write().unwrap();
     let stream = Stream::from_parts(streams.len() as u32, device);
@@ -118,7 +141,7 @@ pub fn eval(arrays: &[&Array]) -> Result<()> {
             .rev()
             .find(|a| a.stream() == q.stream)
             .copied();
-        q.drain(target, usize::MAX);
+        pool::run_inline(|| q.drain(target, usize::MAX));
     }
     for a in arrays {
         wait(a);
@@ -204,8 +227,13 @@ fn wait(a: &Array) {
     while a.0.result.get().is_none() {
         {
             let mut state = a.0.state.lock().unwrap();
+            if fork::is_orphan(&state) {
+                drop(state);
+                fork::fail_orphan(a);
+                continue;
+            }
             match &mut *state {
-                NodeState::Scheduled { waiters } => {
+                NodeState::Scheduled { waiters, .. } => {
                     waiters.push(Waiter::Thread(std::thread::current()))
                 }
                 NodeState::Done => continue,
@@ -249,6 +277,7 @@ fn submit(roots: &[&Array]) -> Vec<Arc<StreamQueue>> {
             &mut *state,
             NodeState::Scheduled {
                 waiters: Vec::new(),
+                generation: fork::generation(),
             },
         ) else {
             unreachable!()
@@ -258,6 +287,9 @@ fn submit(roots: &[&Array]) -> Vec<Arc<StreamQueue>> {
         // Cross-stream inputs that are still pending: count them and ask to be told (rule 3);
         // device data still in flight that this task must see finished, likewise (rule 7).
         for input in task.inputs() {
+            if input.0.result.get().is_none() && fork::is_orphan(&input.0.state.lock().unwrap()) {
+                fork::fail_orphan(input);
+            }
             if let Some(result) = input.0.result.get() {
                 if let Ok(d) = result {
                     if !d.is_host() && !d.buffer.is_ready() && task::needs_finished_data(&task, d) {
@@ -271,7 +303,7 @@ fn submit(roots: &[&Array]) -> Vec<Arc<StreamQueue>> {
                 continue;
             }
             let mut s = input.0.state.lock().unwrap();
-            if let NodeState::Scheduled { waiters } = &mut *s {
+            if let NodeState::Scheduled { waiters, .. } = &mut *s {
                 task.deps.fetch_add(1, Ordering::AcqRel);
                 waiters.push(Waiter::Task(task.clone()));
             } else if let Some(Ok(d)) = input.0.result.get() {

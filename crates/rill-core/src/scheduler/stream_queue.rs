@@ -69,7 +69,7 @@ impl StreamQueue {
 
     /// Drains a claimed queue on the pool.
     pub(crate) fn spawn_drain(q: Arc<StreamQueue>) {
-        rayon::spawn(move || q.drain(None, POOL_BUDGET));
+        super::pool::spawn(move || q.drain(None, POOL_BUDGET));
     }
 
     /// Runs ready tasks from the front of a claimed queue, until the queue is empty or its front

@@ -66,7 +66,7 @@ impl Task {
         } else {
             self.compute()
         };
-        complete(&self.out, result);
+        complete_with(&self.out, result);
     }
 
     fn compute(&self) -> Result<crate::memory::Data> {
@@ -120,12 +120,12 @@ impl Task {
 
 /// Publishes `result` on `a` and wakes whoever waits for it (rule 4). Tasks on another device
 /// than the data's wait for its device work to finish as well (rule 7).
-fn complete(a: &Array, result: Result<Data>) {
+pub(crate) fn complete_with(a: &Array, result: Result<Data>) {
     let _ = a.0.result.set(result);
     let waiters = {
         let mut state = a.0.state.lock().unwrap();
         match std::mem::replace(&mut *state, NodeState::Done) {
-            NodeState::Scheduled { waiters } => waiters,
+            NodeState::Scheduled { waiters, .. } => waiters,
             _ => Vec::new(),
         }
     };
@@ -167,7 +167,7 @@ pub(crate) fn when_finished(data: &Data, task: Arc<Task>) {
         // hand the task (which holds arrays) to the pool at once.
         Ok(b) => b.when_ready(
             data,
-            Box::new(move || rayon::spawn(move || release_dep(task))),
+            Box::new(move || super::pool::spawn(move || release_dep(task))),
         ),
         Err(_) => release_dep(task),
     }

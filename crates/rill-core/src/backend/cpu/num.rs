@@ -1,6 +1,7 @@
 //! Numeric conversions for kernels: every element type to and from f32/f64/i64/u64, and `cast`
-//! between any two element types with NumPy's rules (float to int truncates toward zero, out of
-//! range saturates as Rust's `as` does; int to int wraps; complex to real keeps the real part).
+//! between any two element types with NumPy's and MLX's rules on x86-64: int to int wraps;
+//! complex to real keeps the real part; float to int truncates toward zero, and a value that does
+//! not fit (or NaN) gives what their C casts give there (see [`crate::float_to_int`]).
 //!
 //! All of it is `#[inline]` and the branches depend only on constants of the types, so each
 //! monomorphized `cast::<A, B>` is a single conversion in the loop that uses it.
@@ -150,13 +151,11 @@ pub fn cast<A: Num, B: Num>(a: A) -> B {
             }
         }
         (K::Float | K::Complex, K::Signed | K::Unsigned) => {
-            // Truncate toward zero in f64, then convert the integer (saturating like `as`).
-            let v = a.to_f64();
-            if B::DTYPE.kind() == K::Signed {
-                B::from_i64(v as i64)
-            } else {
-                B::from_u64(v as u64)
-            }
+            B::from_u64(crate::float_to_int::float_to_int_bits(
+                a.to_f64(),
+                B::DTYPE,
+                A::DTYPE == crate::Dtype::Float16,
+            ))
         }
     }
 }
@@ -174,6 +173,16 @@ mod tests {
         assert_eq!(cast::<bool, f32>(true), 1.0);
         assert_eq!(cast::<u64, f64>(u64::MAX), u64::MAX as f64);
         assert_eq!(cast::<i64, i8>(-129), 127);
+        assert_eq!(cast::<f32, i32>(f32::INFINITY), i32::MIN);
+        assert_eq!(cast::<f32, i32>(3e9), i32::MIN);
+        assert_eq!(cast::<f32, i32>(f32::NAN), i32::MIN);
+        assert_eq!(cast::<f64, u8>(300.0), 44);
+        assert_eq!(cast::<f64, u32>(-1.0), u32::MAX);
+        assert_eq!(cast::<f64, u32>(3e9), 3_000_000_000);
+        assert_eq!(cast::<f64, u32>(f64::NAN), 1 << 31);
+        assert_eq!(cast::<f16, u32>(f16::NAN), 0);
+        assert_eq!(cast::<f64, u64>(1e19), 10_000_000_000_000_000_000);
+        assert_eq!(cast::<f64, u64>(f64::INFINITY), 0);
         assert_eq!(cast::<f32, f16>(1.5), f16::from_f32(1.5));
         assert_eq!(cast::<Complex32, f32>(Complex32::new(2.0, 3.0)), 2.0);
         assert_eq!(cast::<i32, Complex32>(-4), Complex32::new(-4.0, 0.0));

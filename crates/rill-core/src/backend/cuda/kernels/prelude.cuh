@@ -154,6 +154,28 @@ template <> struct Num<c64> {
 template <class A, class B> struct SameType { static constexpr bool value = false; };
 template <class A> struct SameType<A, A> { static constexpr bool value = true; };
 
+// x86-64's truncating conversions (cvttsd2si): NaN and values out of range give the minimum.
+INLINE i32 x86_trunc_i32(double v) { return (v > -2147483649.0 && v < 2147483648.0) ? (i32)v : (i32)0x80000000u; }
+INLINE i64 x86_trunc_i64(double v) {
+    return (v >= -9223372036854775808.0 && v < 9223372036854775808.0) ? (i64)v : (i64)0x8000000000000000ull;
+}
+// A float as the integer type B, as NumPy and MLX compute it on x86-64: the CPU's
+// `float_to_int::float_to_int_bits`, rule for rule (its comment says where each comes from).
+template <class B> INLINE u64 float_to_int_bits(double v, bool from_f16) {
+    if constexpr (SameType<B, i64>::value) {
+        return (u64)x86_trunc_i64(v);
+    } else if constexpr (SameType<B, u64>::value) {
+        if (v >= 9223372036854775808.0) return (u64)x86_trunc_i64(v - 9223372036854775808.0) ^ (1ull << 63);
+        return (u64)x86_trunc_i64(v);
+    } else if constexpr (SameType<B, u32>::value) {
+        if (from_f16) return (u64)x86_trunc_i64(v);
+        if (v >= 2147483648.0) return (u64)((u32)x86_trunc_i32(v - 2147483648.0) ^ 0x80000000u);
+        return (u64)(i64)x86_trunc_i32(v);
+    } else {
+        return (u64)(i64)x86_trunc_i32(v);
+    }
+}
+
 // `cast<A, B>`: the CPU's `num::cast`, rule for rule (a cast to the same type is the same bits).
 template <class A, class B> INLINE B cast(A a) {
     constexpr Kind ka = Info<A>::kind, kb = Info<B>::kind;
@@ -171,9 +193,7 @@ template <class A, class B> INLINE B cast(A a) {
         if constexpr (sizeof(A) <= 4 && sizeof(B) <= 4) return Num<B>::from_f32(Num<A>::to_f32(a));
         else return Num<B>::from_f64(Num<A>::to_f64(a));
     } else {
-        double v = Num<A>::to_f64(a);
-        if constexpr (kb == KSigned) return Num<B>::from_i64(sat_i64(v));
-        else return Num<B>::from_u64(sat_u64(v));
+        return Num<B>::from_u64(float_to_int_bits<B>(Num<A>::to_f64(a), SameType<A, f16>::value));
     }
 }
 
