@@ -13,8 +13,8 @@
 //! What a mapping cannot protect against: another program changing the file *in place* while it
 //! is mapped (truncating it faults the readers; overwriting it changes the arrays). rill's own
 //! saves never do that: they write a new file and rename it over the old one, which keeps the old
-//! contents alive for the mapping (see `atomic_write`). NumPy's `mmap_mode`, safetensors and MLX
-//! make the same trade.
+//! contents alive for the mapping (see `atomic_write`). NumPy's `mmap_mode` and the safetensors
+//! package's `safe_open` make the same trade; MLX reads files into memory instead.
 
 use crate::memory::{Buffer, Data};
 use crate::shape::Layout;
