@@ -20,6 +20,8 @@ pub mod dtype;
 pub mod element;
 pub mod error;
 mod float_to_int;
+#[doc(hidden)]
+pub mod internals;
 pub mod io;
 pub mod memory;
 pub mod op;

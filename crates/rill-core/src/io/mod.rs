@@ -18,7 +18,7 @@
 mod atomic_write;
 mod file_bytes;
 mod host_bytes;
-mod npy;
+pub(crate) mod npy;
 mod npz;
 mod safetensors;
 

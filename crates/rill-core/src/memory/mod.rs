@@ -5,7 +5,7 @@
 //! `Option<Device>`: `Some(d)` for one device, `None` for every device together (the form MLX's
 //! functions have; its one limit is the process-wide limit of `counters::total`).
 
-mod allocator;
+pub(crate) mod allocator;
 mod buffer;
 mod counters;
 

@@ -52,7 +52,7 @@ static SUBMIT: Mutex<()> = Mutex::new(());
 /// Tasks one `submit` queues on a stream before a pool thread starts draining it mid-submission
 /// (rule 2). Graphs smaller than this keep the cheaper path: the evaluating thread runs its one
 /// stream itself after submitting, with no hand-off to the pool.
-const EARLY_START: usize = 64;
+pub(crate) const EARLY_START: usize = 64;
 
 /// Every stream of the process, by index. Streams are never removed (handles are `Copy`).
 static STREAMS: RwLock<Vec<Arc<StreamQueue>>> = RwLock::new(Vec::new());
@@ -223,7 +223,7 @@ fn wait_finished(arrays: &[&Array]) -> Result<()> {
 }
 
 /// Parks the current thread until `a` is available. `a` must have been submitted.
-fn wait(a: &Array) {
+pub(crate) fn wait(a: &Array) {
     while a.0.result.get().is_none() {
         {
             let mut state = a.0.state.lock().unwrap();
@@ -247,7 +247,7 @@ fn wait(a: &Array) {
 
 /// Moves every lazy node reachable from `roots` onto its stream's queue (rule 1) and returns the
 /// queues this call claimed for draining (rule 2): the caller must drain or spawn each one.
-fn submit(roots: &[&Array]) -> Vec<Arc<StreamQueue>> {
+pub(crate) fn submit(roots: &[&Array]) -> Vec<Arc<StreamQueue>> {
     let _submit = SUBMIT.lock().unwrap_or_else(|e| e.into_inner());
     let mut targets: Vec<Target> = Vec::new();
     // Iterative post-order walk: (node, inputs already pushed).
@@ -359,47 +359,5 @@ pub(crate) fn on_task_ready(task: &Task) {
     let q = queue(task.stream());
     if q.try_claim() {
         StreamQueue::spawn_drain(q);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::ops;
-
-    /// `n` additions of 0.3 to a start that depends on `n`, on `s`; and the same sum taken in the
-    /// test, in f32 and in the same order (so it must match exactly).
-    fn chain(n: usize, s: Stream) -> (Array, f32) {
-        let start = 0.375f32 + n as f32 * 1e-3;
-        let step = Array::scalar(0.3f32);
-        let mut y = Array::from_slice_on(&[start], &[], s).unwrap();
-        let mut expect = start;
-        for _ in 0..n {
-            y = ops::add(&y, &step, s).unwrap();
-            expect += 0.3f32;
-        }
-        (y, expect)
-    }
-
-    #[test]
-    fn a_large_graph_starts_running_while_it_is_submitted() {
-        let s = crate::new_stream(Device::cpu()).unwrap();
-        let (y, expect) = chain(4 * EARLY_START, s);
-        // A pool thread claimed the queue mid-submission: nothing is left for the caller to start.
-        // (It either still holds the claim, or it has run every task and the queue is empty.)
-        assert!(submit(&[&y]).is_empty());
-        wait(&y);
-        assert_eq!(y.item::<f32>().unwrap(), expect);
-    }
-
-    #[test]
-    fn a_small_graph_is_left_to_the_caller() {
-        let s = crate::new_stream(Device::cpu()).unwrap();
-        let (y, expect) = chain(EARLY_START / 2, s);
-        let claimed = submit(&[&y]);
-        assert_eq!(claimed.len(), 1);
-        assert!(!y.is_available(), "no task runs before the caller drains");
-        claimed[0].drain(Some(&y), usize::MAX);
-        assert_eq!(y.item::<f32>().unwrap(), expect);
     }
 }

@@ -6,7 +6,7 @@
 //! same one the scheduler drains streams on, so intra-op and inter-stream parallelism share the
 //! cores instead of oversubscribing them.
 
-mod accum;
+pub(crate) mod accum;
 mod argreduce;
 mod binary;
 mod copy;
@@ -23,7 +23,7 @@ mod reduce;
 mod scan;
 mod softmax;
 mod sort;
-mod special;
+pub(crate) mod special;
 pub mod strided;
 mod unary;
 

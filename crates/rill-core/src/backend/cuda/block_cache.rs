@@ -19,70 +19,40 @@ use cudarc::driver::sys;
 use std::sync::Mutex;
 
 /// The smallest class: the pool's own granularity.
-pub(super) const MIN: usize = 512;
+pub const MIN: usize = 512;
 /// The largest class (1 MiB).
-pub(super) const MAX: usize = 1 << 20;
-const CLASSES: usize = (MAX / MIN).trailing_zeros() as usize + 1;
+pub const MAX: usize = 1 << 20;
+pub const CLASSES: usize = (MAX / MIN).trailing_zeros() as usize + 1;
 
 /// The class of a request of `len` bytes and the capacity it rounds up to; None past [`MAX`].
-pub(super) fn class_of(len: usize) -> Option<(usize, usize)> {
+pub fn class_of(len: usize) -> Option<(usize, usize)> {
     let cap = len.max(MIN).checked_next_power_of_two()?;
     (cap <= MAX).then(|| ((cap / MIN).trailing_zeros() as usize, cap))
 }
 
 #[derive(Default)]
-pub(super) struct BlockCache {
+pub struct BlockCache {
     classes: Mutex<[Vec<sys::CUdeviceptr>; CLASSES]>,
 }
 
 impl BlockCache {
     /// A cached block of class `class`, if there is one.
-    pub(super) fn take(&self, class: usize) -> Option<sys::CUdeviceptr> {
+    pub fn take(&self, class: usize) -> Option<sys::CUdeviceptr> {
         self.classes.lock().unwrap()[class].pop()
     }
 
     /// Keeps `ptr`, a block of class `class` whose uses were all on this cache's stream.
-    pub(super) fn put(&self, class: usize, ptr: sys::CUdeviceptr) {
+    pub fn put(&self, class: usize, ptr: sys::CUdeviceptr) {
         self.classes.lock().unwrap()[class].push(ptr);
     }
 
     /// Takes every cached block out, with its capacity.
-    pub(super) fn drain(&self) -> Vec<(sys::CUdeviceptr, usize)> {
+    pub fn drain(&self) -> Vec<(sys::CUdeviceptr, usize)> {
         let mut classes = self.classes.lock().unwrap();
         let mut all = Vec::new();
         for (k, list) in classes.iter_mut().enumerate() {
             all.extend(list.drain(..).map(|p| (p, MIN << k)));
         }
         all
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn classes_round_up_to_powers_of_two_within_bounds() {
-        assert_eq!(class_of(0), Some((0, 512)));
-        assert_eq!(class_of(1), Some((0, 512)));
-        assert_eq!(class_of(512), Some((0, 512)));
-        assert_eq!(class_of(513), Some((1, 1024)));
-        assert_eq!(class_of(MAX), Some((CLASSES - 1, MAX)));
-        assert_eq!(class_of(MAX + 1), None);
-        assert_eq!(class_of(usize::MAX), None);
-    }
-
-    #[test]
-    fn blocks_come_back_by_class_and_drain_with_their_capacity() {
-        let c = BlockCache::default();
-        c.put(0, 0x1000);
-        c.put(3, 0x2000);
-        assert_eq!(c.take(1), None);
-        assert_eq!(c.take(3), Some(0x2000));
-        c.put(3, 0x3000);
-        let mut all = c.drain();
-        all.sort();
-        assert_eq!(all, vec![(0x1000, 512), (0x3000, 4096)]);
-        assert_eq!(c.take(0), None);
     }
 }

@@ -1,0 +1,54 @@
+//! The crate's private pieces that its own tests reach (`tests/internals/`): not an API, hidden
+//! from the documentation, and free to change with the code behind it.
+//!
+//! Why those tests live outside `src/`: a crate with `#[cfg(test)]` modules is compiled a second
+//! time, whole, as its own test harness, and for rill-core that second compile was a quarter of
+//! CI's time (docs/ci.md). `Cargo.toml` therefore sets `test = false` for the library, and the
+//! tests that need private pieces reach them through here.
+
+pub use crate::backend::cpu::accum::exp_f32;
+pub use crate::backend::cpu::num::cast;
+pub use crate::backend::cpu::special::{erfinv_f32, erfinv_f64};
+pub use crate::backend::cpu::strided::{collapse, for_each_row};
+pub use crate::io::npy::{header_bytes, parse_header, HeaderError, DATA_ALIGN, MAGIC};
+pub use crate::memory::allocator::{home_shard, SHARDS};
+
+/// The CUDA backend's cache of small device blocks (bookkeeping only: no GPU needed).
+#[cfg(feature = "cuda")]
+pub mod block_cache {
+    pub use crate::backend::cuda::block_cache::{class_of, BlockCache, CLASSES, MAX};
+}
+
+/// The scheduler's submission and waiting, as `eval` uses them.
+pub mod scheduler {
+    use crate::scheduler::StreamQueue;
+    use crate::Array;
+    use std::sync::Arc;
+
+    /// Tasks one submission queues on a stream before a pool thread starts draining it.
+    pub const EARLY_START: usize = crate::scheduler::EARLY_START;
+
+    /// A stream queue that a submission left to its caller to drain.
+    pub struct Claimed(Arc<StreamQueue>);
+
+    impl Claimed {
+        /// Runs the queue's tasks until `until` is available (or the queue is empty), at most
+        /// `budget` of them.
+        pub fn drain(&self, until: Option<&Array>, budget: usize) {
+            self.0.drain(until, budget)
+        }
+    }
+
+    /// Queues every lazy node reachable from `roots`; returns the queues the caller must drain.
+    pub fn submit(roots: &[&Array]) -> Vec<Claimed> {
+        crate::scheduler::submit(roots)
+            .into_iter()
+            .map(Claimed)
+            .collect()
+    }
+
+    /// Parks the calling thread until `a`, submitted, is available.
+    pub fn wait(a: &Array) {
+        crate::scheduler::wait(a)
+    }
+}

@@ -1,0 +1,40 @@
+//! A large graph starts running while it is submitted; a small one is left to the caller.
+
+use rill_core::internals::scheduler::{submit, wait, EARLY_START};
+use rill_core::{ops, Array, Device, Stream};
+
+/// `n` additions of 0.3 to a start that depends on `n`, on `s`; and the same sum taken in the
+/// test, in f32 and in the same order (so it must match exactly).
+fn chain(n: usize, s: Stream) -> (Array, f32) {
+    let start = 0.375f32 + n as f32 * 1e-3;
+    let step = Array::scalar(0.3f32);
+    let mut y = Array::from_slice_on(&[start], &[], s).unwrap();
+    let mut expect = start;
+    for _ in 0..n {
+        y = ops::add(&y, &step, s).unwrap();
+        expect += 0.3f32;
+    }
+    (y, expect)
+}
+
+#[test]
+fn a_large_graph_starts_running_while_it_is_submitted() {
+    let s = rill_core::new_stream(Device::cpu()).unwrap();
+    let (y, expect) = chain(4 * EARLY_START, s);
+    // A pool thread claimed the queue mid-submission: nothing is left for the caller to start.
+    // (It either still holds the claim, or it has run every task and the queue is empty.)
+    assert!(submit(&[&y]).is_empty());
+    wait(&y);
+    assert_eq!(y.item::<f32>().unwrap(), expect);
+}
+
+#[test]
+fn a_small_graph_is_left_to_the_caller() {
+    let s = rill_core::new_stream(Device::cpu()).unwrap();
+    let (y, expect) = chain(EARLY_START / 2, s);
+    let claimed = submit(&[&y]);
+    assert_eq!(claimed.len(), 1);
+    assert!(!y.is_available(), "no task runs before the caller drains");
+    claimed[0].drain(Some(&y), usize::MAX);
+    assert_eq!(y.item::<f32>().unwrap(), expect);
+}

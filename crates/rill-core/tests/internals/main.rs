@@ -1,0 +1,14 @@
+//! Tests of rill-core's private pieces, reached through `rill_core::internals`: one test binary,
+//! so that the library is not compiled a second time as its own test harness (docs/ci.md).
+
+mod allocator_shards;
+#[cfg(feature = "cuda")]
+mod block_cache;
+mod casts;
+mod early_start;
+mod erfinv;
+mod exp;
+mod layout;
+mod npy_header;
+mod slices;
+mod strided;
