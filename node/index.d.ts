@@ -108,6 +108,30 @@ export declare function getMemoryLimit(): number;
 export declare function setMemoryLimit(bytes: number): number;
 /** Sets how many bytes of freed buffers are kept for reuse; returns the previous value. */
 export declare function setCacheLimit(bytes: number): number;
+/** Writes `a` to `path` in NumPy's .npy format (`.npy` is added to a path without it). */
+export declare function save(path: string | URL, a: Array): void;
+/** Writes named arrays (or a list, saved as arr_0, arr_1, ...) as an .npz archive (`.npz` added). */
+export declare function savez(path: string | URL, arrays: Record<string, Array> | Array[]): void;
+/** As `savez`, with every member deflated. */
+export declare function savezCompressed(path: string | URL, arrays: Record<string, Array> | Array[]): void;
+/** Writes named arrays and optional string metadata as a .safetensors file (`.safetensors` added). */
+export declare function saveSafetensors(
+  path: string | URL, arrays: Record<string, Array>, metadata?: Record<string, string>,
+): void;
+/**
+ * Loads a .npy, .npz or .safetensors file (format by name, else by extension): an Array for .npy,
+ * named Arrays otherwise, `[arrays, metadata]` with `returnMetadata` (safetensors only).
+ */
+export declare function load(path: string | URL, format?: 'npy', returnMetadata?: false, s?: StreamOrDevice): Array;
+export declare function load(
+  path: string | URL, format: 'npz' | 'safetensors', returnMetadata?: false, s?: StreamOrDevice,
+): Record<string, Array>;
+export declare function load(
+  path: string | URL, format: 'safetensors' | undefined, returnMetadata: true, s?: StreamOrDevice,
+): [Record<string, Array>, Record<string, string>];
+export declare function load(
+  path: string | URL, format?: string, returnMetadata?: boolean, s?: StreamOrDevice,
+): Array | Record<string, Array> | [Record<string, Array>, Record<string, string>];
 export interface StreamContext {
   readonly stream: Stream;
   exit(): void;
@@ -142,4 +166,6 @@ export declare const core: {
   resetPeakMemory: typeof resetPeakMemory; getCacheMemory: typeof getCacheMemory;
   clearCache: typeof clearCache; getMemoryLimit: typeof getMemoryLimit;
   setMemoryLimit: typeof setMemoryLimit; setCacheLimit: typeof setCacheLimit;
+  save: typeof save; savez: typeof savez; savezCompressed: typeof savezCompressed;
+  saveSafetensors: typeof saveSafetensors; load: typeof load;
 };

@@ -12,6 +12,7 @@
 
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 
 const require = createRequire(import.meta.url);
 const native = require('./rill.node');
@@ -575,6 +576,79 @@ export const getMemoryLimit = () => native.getMemoryLimit();
 export const setMemoryLimit = (bytes) => call(native.setMemoryLimit, bytes);
 export const setCacheLimit = (bytes) => call(native.setCacheLimit, bytes);
 
+// ------------------------------------------------------------------------------------ files
+
+// A path argument: a string or a file: URL, as Node's fs functions take.
+function filePath(op, path) {
+  if (typeof path === 'string') return path;
+  if (path instanceof URL) return fileURLToPath(path);
+  throw new TypeError(`[${op}] path must be a string or a file URL, got ${describe(path)}`);
+}
+
+// Names and arrays from `{ name: array }` (or a list: `arr_0`, `arr_1`, ..., as NumPy names them).
+function namedArrays(op, arrays) {
+  const entries = isList(arrays)
+    ? arrays.map((a, i) => [`arr_${i}`, a])
+    : arrays && typeof arrays === 'object' && !(arrays instanceof NativeArray)
+      ? Object.entries(arrays)
+      : null;
+  if (entries === null) {
+    throw new TypeError(`[${op}] expected an object of named arrays or a list of arrays, got ${describe(arrays)}`);
+  }
+  for (const [name, a] of entries) {
+    if (!(a instanceof NativeArray)) throw new TypeError(`[${op}] '${name}' must be an Array, got ${describe(a)}`);
+  }
+  return [entries.map(([n]) => n), entries.map(([, a]) => a)];
+}
+
+/** Writes `a` to `path` in NumPy's .npy format (`.npy` is added to a path without it). */
+export function save(path, a) {
+  if (!(a instanceof NativeArray)) throw new TypeError(`[save] expected an Array, got ${describe(a)}`);
+  call(native.save, filePath('save', path), a);
+}
+
+/** Writes named arrays (`{ name: array }`, or a list saved as arr_0, arr_1, ...) as an .npz archive. */
+export function savez(path, arrays) {
+  call(native.savez, filePath('savez', path), ...namedArrays('savez', arrays), false);
+}
+
+/** As `savez`, with every member deflated. */
+export function savezCompressed(path, arrays) {
+  call(native.savez, filePath('savez_compressed', path), ...namedArrays('savez_compressed', arrays), true);
+}
+
+/** Writes named arrays and optional string metadata as a .safetensors file. */
+export function saveSafetensors(path, arrays, metadata) {
+  if (isList(arrays)) throw new TypeError('[save_safetensors] expected an object of named arrays, got a list');
+  if (metadata !== undefined && metadata !== null) {
+    if (typeof metadata !== 'object' || isList(metadata)
+      || !Object.values(metadata).every((v) => typeof v === 'string')) {
+      throw new TypeError('[save_safetensors] metadata must be an object of string values');
+    }
+  }
+  call(native.saveSafetensors, filePath('save_safetensors', path), ...namedArrays('save_safetensors', arrays),
+    metadata ?? undefined);
+}
+
+/**
+ * Loads a .npy, .npz or .safetensors file (the format named by `format`, else by the extension):
+ * an Array for .npy, an object of named Arrays otherwise, and with `returnMetadata` (safetensors
+ * only) `[arrays, metadata]`. The file is memory-mapped; the arrays are computed on `s`.
+ */
+export function load(path, format, returnMetadata = false, s) {
+  if (s === undefined && isStreamArg(returnMetadata)) [returnMetadata, s] = [false, returnMetadata];
+  if (s === undefined && isStreamArg(format)) [format, s] = [undefined, format];
+  const stream = pick(s);
+  const f = call(native.load, filePath('load', path), format ?? undefined, stream);
+  if (returnMetadata && f.format !== 'safetensors') {
+    throw new Error(`[load] metadata not supported for format ${f.format}`);
+  }
+  if (f.array) return f.array;
+  const arrays = {};
+  f.names.forEach((name, i) => { arrays[name] = f.arrays[i]; });
+  return returnMetadata ? [arrays, { ...f.metadata }] : arrays;
+}
+
 // ------------------------------------------------------------------------------------- core
 
 /** The same API as one namespace object (MLX for Node's `core`). */
@@ -589,4 +663,5 @@ export const core = {
   defaultStream, newStream, setDefaultStream, synchronize, streamContext, withStream,
   getActiveMemory, getPeakMemory, resetPeakMemory, getCacheMemory, clearCache,
   getMemoryLimit, setMemoryLimit, setCacheLimit,
+  save, savez, savezCompressed, saveSafetensors, load,
 };

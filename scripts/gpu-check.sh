@@ -21,8 +21,7 @@ build() {
     rm -rf "$DEV/bundle" && mkdir -p "$DEV/bundle/bin" "$DEV/bundle/kernels"
     # Test binaries of rill-core (release: the GPU machine runs them, and the CPU reference
     # computations in the tests are faster optimized).
-    # The integration tests only: the library's unit tests are the CPU backend's, and building
-    # them would compile the core once more.
+    # The integration tests (the library has no unit-test harness: `test = false`).
     cargo test --release -p rill-core --test '*' --no-run --message-format=json 2>/dev/null |
         python3 -c '
 import json, sys, shutil

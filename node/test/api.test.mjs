@@ -3,9 +3,10 @@
 // package honest: index.d.ts declares exactly what index.js exports, and every export is called
 // by some test of this suite (a static scan of node/test/*.test.mjs).
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import * as rill from 'rill';
 import {
@@ -16,13 +17,29 @@ import {
   device, defaultDevice, setDefaultDevice, isAvailable, deviceCount, defaultStream, newStream,
   setDefaultStream, synchronize, streamContext, withStream, streaming, core,
   getActiveMemory, getPeakMemory, resetPeakMemory, getCacheMemory, clearCache, getMemoryLimit,
-  setMemoryLimit, setCacheLimit,
+  setMemoryLimit, setCacheLimit, save, savez, savezCompressed, saveSafetensors, load,
   Array as RillArray, Stream, Device,
 } from 'rill';
 import { HAS_GPU, prng, randomValues, assertClose } from './helpers.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const F32 = { rtol: 2e-6, atol: 1e-6 };
+const FILES = mkdtempSync(join(tmpdir(), 'rill-api-'));
+after(() => rmSync(FILES, { recursive: true, force: true }));
+
+// Saves random float32 values through `write` and loads them back through `read` (the values
+// themselves are the reference: float32 in, the same bits out). node/test/io.test.mjs reads the
+// files with independent readers.
+function fileRow(name, write, read) {
+  return () => {
+    const x = randomValues(prng(13), 6);
+    const path = join(FILES, name);
+    write(path, array(x, [2, 3], 'float32'));
+    const a = read(path);
+    assert.equal(a.dtype, 'float32');
+    assert.deepEqual(a.tolist(), [x.slice(0, 3), x.slice(3)]);
+  };
+}
 
 // The values rill holds for `v` in float32.
 const f32 = (v) => v.map(Math.fround);
@@ -299,6 +316,15 @@ const TABLE = {
     const old = setCacheLimit(12345);
     assert.equal(setCacheLimit(old), 12345);
   },
+  save: fileRow('a', (p, a) => save(p, a), (p) => load(`${p}.npy`)),
+  savez: fileRow('b.npz', (p, a) => savez(p, { w: a }), (p) => load(p).w),
+  savezCompressed: fileRow('c.npz', (p, a) => savezCompressed(p, [a]), (p) => load(p).arr_0),
+  saveSafetensors: fileRow('d.safetensors', (p, a) => saveSafetensors(p, { w: a }), (p) => load(p).w),
+  load: fileRow('e.safetensors', (p, a) => saveSafetensors(p, { w: a }, { k: 'v' }), (p) => {
+    const [arrays, metadata] = load(p, 'safetensors', true);
+    assert.deepEqual(metadata, { k: 'v' });
+    return arrays.w;
+  }),
   Array: () => {
     const a = array([1.5, -2], [2], 'float32');
     assert.ok(a instanceof RillArray);

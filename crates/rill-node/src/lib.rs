@@ -35,6 +35,7 @@ mod dtype;
 mod errors;
 mod eval;
 mod external;
+mod io;
 mod memory;
 mod ops;
 mod stream;

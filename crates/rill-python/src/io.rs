@@ -14,7 +14,6 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString, PyTuple};
 use rill_core::io::{self, Loaded, Metadata};
 use rill_core::Array;
-use std::ffi::OsString;
 use std::path::PathBuf;
 
 /// The path a `file` argument names (`str` or `os.PathLike`), with `extension` added when it
@@ -30,12 +29,8 @@ fn path_arg(op: &str, file: &Bound<'_, PyAny>, extension: Option<&str>) -> PyRes
         ))
     })?;
     Ok(match extension {
-        Some(ext) if !path.as_os_str().to_string_lossy().ends_with(ext) => {
-            let mut with = OsString::from(path);
-            with.push(ext);
-            PathBuf::from(with)
-        }
-        _ => path,
+        Some(ext) => io::with_extension(path, ext),
+        None => path,
     })
 }
 

@@ -25,7 +25,8 @@ mod safetensors;
 use crate::{eval, Array, DeviceType, Error, Result, Stream, StreamOrDevice};
 use host_bytes::HostBytes;
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
 
 /// String metadata of a safetensors file (its `__metadata__`).
 pub type Metadata = BTreeMap<String, String>;
@@ -119,6 +120,18 @@ pub fn load_as(
             }
         }
     })
+}
+
+/// `path` with `extension` (such as `".npy"`) added when it does not already end with it: how
+/// MLX's save functions name their files (`save("w", a)` writes `w.npy`).
+pub fn with_extension(path: impl AsRef<Path>, extension: &str) -> PathBuf {
+    let path = path.as_ref();
+    if path.as_os_str().to_string_lossy().ends_with(extension) {
+        return path.to_path_buf();
+    }
+    let mut with = OsString::from(path);
+    with.push(extension);
+    PathBuf::from(with)
 }
 
 /// Writes `a` to `path` as a `.npy` file (the path as given: no extension is added).

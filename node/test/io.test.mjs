@@ -1,0 +1,211 @@
+// Saving and loading from Node: every file rill writes is read here by an independent reader
+// written in this test (the .npy header and data, the zip archive of .npz with Node's own zlib for
+// deflated members, the safetensors header), and files written here by hand load in rill.
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { pathToFileURL } from 'node:url';
+import { inflateRawSync } from 'node:zlib';
+import {
+  add, array, transpose, zeros, save, savez, savezCompressed, saveSafetensors, load, newStream, setMemoryLimit,
+  getActiveMemory,
+} from 'rill';
+import { prng, randomValues } from './helpers.mjs';
+
+const DIR = mkdtempSync(join(tmpdir(), 'rill-io-'));
+after(() => rmSync(DIR, { recursive: true, force: true }));
+const file = (name) => join(DIR, name);
+
+// ------------------------------------------------------------------- independent readers
+
+// A .npy file's header dict (as text) and its data bytes.
+function readNpy(bytes) {
+  assert.deepEqual([...bytes.subarray(0, 6)], [0x93, ...Buffer.from('NUMPY')]);
+  const major = bytes[6];
+  const headerLen = major === 1 ? bytes.readUInt16LE(8) : bytes.readUInt32LE(8);
+  const start = major === 1 ? 10 : 12;
+  const header = bytes.subarray(start, start + headerLen).toString('latin1');
+  return { header, data: bytes.subarray(start + headerLen) };
+}
+
+// The members of a zip archive, by their local headers: name -> { method, data }.
+function readZip(bytes) {
+  const members = {};
+  let at = 0;
+  while (bytes.readUInt32LE(at) === 0x04034b50) {
+    const flags = bytes.readUInt16LE(at + 6);
+    assert.equal(flags & 8, 0, 'sizes are in the local header');
+    const method = bytes.readUInt16LE(at + 8);
+    const size = bytes.readUInt32LE(at + 18);
+    const nameLen = bytes.readUInt16LE(at + 26);
+    const extraLen = bytes.readUInt16LE(at + 28);
+    const name = bytes.subarray(at + 30, at + 30 + nameLen).toString('utf8');
+    const dataAt = at + 30 + nameLen + extraLen;
+    members[name] = { method, data: bytes.subarray(dataAt, dataAt + size) };
+    at = dataAt + size;
+  }
+  return members;
+}
+
+// A safetensors file's header (JSON) and its data bytes.
+function readSafetensors(bytes) {
+  const n = Number(bytes.readBigUInt64LE(0));
+  return { header: JSON.parse(bytes.subarray(8, 8 + n).toString('utf8')), data: bytes.subarray(8 + n) };
+}
+
+// The .npy bytes of a header dict and data, padded as NumPy pads them (to 64 bytes).
+function npyBytes(dict, data) {
+  let header = dict;
+  const total = 10 + header.length + 1;
+  header += ' '.repeat((64 - (total % 64)) % 64) + '\n';
+  const head = Buffer.alloc(10);
+  Buffer.from([0x93, ...Buffer.from('NUMPY'), 1, 0]).copy(head);
+  head.writeUInt16LE(header.length, 8);
+  return Buffer.concat([head, Buffer.from(header, 'latin1'), Buffer.from(data.buffer, data.byteOffset, data.byteLength)]);
+}
+
+const f32Bytes = (values) => Buffer.from(new Float32Array(values).buffer);
+
+// --------------------------------------------------------------------------------- tests
+
+test('save writes a .npy file that an independent reader reads back exactly', () => {
+  const x = randomValues(prng(31), 12);
+  save(file('a.npy'), array(x, [3, 4], 'float32'));
+  const { header, data } = readNpy(readFileSync(file('a.npy')));
+  assert.match(header, /'descr': '<f4'/);
+  assert.match(header, /'fortran_order': False/);
+  assert.match(header, /'shape': \(3, 4\)/);
+  assert.deepEqual(data, f32Bytes(x));
+  // A transposed view is written in row-major order of its own shape.
+  save(file('t.npy'), transpose(array(x, [3, 4], 'float32')));
+  const t = readNpy(readFileSync(file('t.npy')));
+  assert.match(t.header, /'shape': \(4, 3\)/);
+  const want = [];
+  for (let j = 0; j < 4; j++) for (let i = 0; i < 3; i++) want.push(x[i * 4 + j]);
+  assert.deepEqual(t.data, f32Bytes(want));
+});
+
+test('save adds .npy to a path without it, and takes a file URL', () => {
+  save(file('noext'), array([1, 2, 3], 'int32'));
+  assert.ok(existsSync(file('noext.npy')));
+  save(pathToFileURL(file('url.npy')), array([7], 'int32'));
+  assert.deepEqual(load(pathToFileURL(file('url.npy'))).tolist(), [7]);
+});
+
+test('load reads .npy files written by hand: float64, big-endian int16, Fortran order', () => {
+  const v = [1.5, -2.25, 3e10, -4e-10, 0.5, 6];
+  writeFileSync(file('f8.npy'), npyBytes("{'descr': '<f8', 'fortran_order': False, 'shape': (2, 3), }", new Float64Array(v)));
+  const a = load(file('f8.npy'));
+  assert.equal(a.dtype, 'float64');
+  assert.deepEqual(a.shape, [2, 3]);
+  assert.deepEqual(a.tolist(), [v.slice(0, 3), v.slice(3)]);
+
+  const be = Buffer.alloc(8);
+  [-3, 300, 32767, -32768].forEach((x, i) => be.writeInt16BE(x, 2 * i));
+  writeFileSync(file('be.npy'), npyBytes("{'descr': '>i2', 'fortran_order': False, 'shape': (4,), }", be));
+  const b = load(file('be.npy'));
+  assert.equal(b.dtype, 'int16');
+  assert.deepEqual(b.tolist(), [-3, 300, 32767, -32768]);
+
+  // Column-major (2, 3): the file holds columns one after another.
+  writeFileSync(file('fo.npy'), npyBytes("{'descr': '<f4', 'fortran_order': True, 'shape': (2, 3), }", new Float32Array([1, 4, 2, 5, 3, 6])));
+  assert.deepEqual(load(file('fo.npy')).tolist(), [[1, 2, 3], [4, 5, 6]]);
+});
+
+test('savez writes stored .npy members under their names (lists as arr_0, arr_1, ...)', () => {
+  const x = randomValues(prng(32), 6);
+  savez(file('named.npz'), { weights: array(x, [2, 3], 'float32'), step: array([5], 'int64') });
+  const members = readZip(readFileSync(file('named.npz')));
+  assert.deepEqual(Object.keys(members).sort(), ['step.npy', 'weights.npy']);
+  assert.equal(members['weights.npy'].method, 0);
+  assert.deepEqual(readNpy(members['weights.npy'].data).data, f32Bytes(x));
+  assert.match(readNpy(members['step.npy'].data).header, /'descr': '<i8'/);
+
+  savez(file('list'), [array([1, 2], 'int32'), array([3.5], 'float32')]);
+  const loaded = load(file('list.npz'));
+  assert.deepEqual(Object.keys(loaded).sort(), ['arr_0', 'arr_1']);
+  assert.deepEqual(loaded.arr_0.tolist(), [1, 2]);
+  assert.deepEqual(loaded.arr_1.tolist(), [3.5]);
+});
+
+test('savezCompressed deflates each member; Node\'s zlib inflates them to the same .npy bytes', () => {
+  const x = randomValues(prng(33), 1000).map((v) => Math.fround(Math.round(v * 4) / 4));
+  savezCompressed(file('c.npz'), { x: array(x, [1000], 'float32') });
+  const { method, data } = readZip(readFileSync(file('c.npz')))['x.npy'];
+  assert.equal(method, 8);
+  assert.deepEqual(readNpy(inflateRawSync(data)).data, f32Bytes(x));
+  assert.deepEqual(load(file('c.npz')).x.tolist(), x);
+});
+
+test('saveSafetensors writes the header and data a reader expects, with metadata', () => {
+  const x = randomValues(prng(34), 4);
+  saveSafetensors(file('m'), { w: array(x, [2, 2], 'float32'), n: array([1, -2, 3], 'int32') }, { step: '7' });
+  const { header, data } = readSafetensors(readFileSync(file('m.safetensors')));
+  assert.deepEqual(header.__metadata__, { step: '7' });
+  assert.equal(header.w.dtype, 'F32');
+  assert.deepEqual(header.w.shape, [2, 2]);
+  const [b, e] = header.w.data_offsets;
+  assert.deepEqual(data.subarray(b, e), f32Bytes(x));
+  assert.equal(header.n.dtype, 'I32');
+
+  const [arrays, meta] = load(file('m.safetensors'), undefined, true);
+  assert.deepEqual(meta, { step: '7' });
+  assert.deepEqual(arrays.n.tolist(), [1, -2, 3]);
+  assert.deepEqual(arrays.w.tolist(), [x.slice(0, 2), x.slice(2)]);
+});
+
+test('load reads a safetensors file written by hand, bfloat16 included', () => {
+  // bfloat16 is the high half of a float32: 1.5 -> 0x3fc0, -2 -> 0xc000.
+  const bf = Buffer.from([0xc0, 0x3f, 0x00, 0xc0]);
+  const header = JSON.stringify({ h: { dtype: 'BF16', shape: [2], data_offsets: [0, 4] } });
+  const len = Buffer.alloc(8);
+  len.writeBigUInt64LE(BigInt(header.length));
+  writeFileSync(file('bf.safetensors'), Buffer.concat([len, Buffer.from(header), bf]));
+  const { h } = load(file('bf.safetensors'));
+  assert.equal(h.dtype, 'bfloat16');
+  assert.deepEqual(h.tolist(), [1.5, -2]);
+});
+
+test('load puts its arrays on the stream it is given', () => {
+  save(file('s.npy'), array([1, 2], 'float32'));
+  const s = newStream('cpu');
+  const a = load(file('s.npy'), undefined, false, s);
+  assert.ok(a.stream.equals(s));
+  assert.ok(load(file('s.npy'), s).stream.equals(s));
+  assert.deepEqual(a.tolist(), [1, 2]);
+});
+
+test('bad files and arguments throw errors that name the op and the file', () => {
+  assert.throws(() => load(file('missing.npy')), (e) => e instanceof Error && /\[load\]/.test(e.message) && e.message.includes('missing.npy'));
+  const good = readFileSync(file('a.npy'));
+  writeFileSync(file('cut.npy'), good.subarray(0, good.length - 5));
+  assert.throws(() => load(file('cut.npy')), (e) => /\[load\]/.test(e.message) && e.message.includes('cut.npy'));
+  writeFileSync(file('junk.npy'), Buffer.from('PK not a npy file at all'));
+  assert.throws(() => load(file('junk.npy')), /magic/);
+  assert.throws(() => load(file('a.npy'), 'tar'), (e) => e instanceof TypeError && /Unknown file format tar/.test(e.message));
+  assert.throws(() => load(file('named.npz'), undefined, true), /metadata not supported for format npz/);
+  assert.throws(() => save(file('x.npy'), [1, 2]), TypeError);
+  assert.throws(() => savez(file('x.npz'), { a: 1 }), /'a' must be an Array/);
+  assert.throws(() => saveSafetensors(file('x'), { a: array([1], 'float32') }, { n: 1 }), /metadata/);
+  assert.throws(() => load(42), TypeError);
+});
+
+test('a failed save leaves the file that was there, and no temporary file', () => {
+  const before = readFileSync(file('a.npy'));
+  // An array whose computation fails (past the memory limit): the save fails before it writes.
+  const old = setMemoryLimit(getActiveMemory() + (1 << 20));
+  try {
+    const big = add(zeros([1 << 22], 'float32'), 1);
+    assert.throws(() => save(file('a.npy'), big), /memory/i);
+  } finally {
+    setMemoryLimit(old);
+  }
+  assert.deepEqual(readFileSync(file('a.npy')), before);
+  // A target that cannot be replaced (a directory): the rename fails, the temporary file goes.
+  mkdirSync(file('dir.npy'));
+  const listing = readdirSync(DIR).sort();
+  assert.throws(() => save(file('dir.npy'), array([1], 'float32')), /dir\.npy/);
+  assert.deepEqual(readdirSync(DIR).sort(), listing);
+});
