@@ -46,6 +46,13 @@ export PYO3_PYTHON="$PWD/.venv/bin/python"
 section "Rust: formatting and lints"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --quiet --timings -- -D warnings
+# rill-core's library has no test harness (`test = false`: it would compile the crate a second
+# time, docs/ci.md), so a `#[cfg(test)]` module in its sources would never run: refuse one.
+if grep -rlE '^\s*#\[cfg\(test\)\]' crates/rill-core/src; then
+    echo "rill-core's tests belong in crates/rill-core/tests/ (internals/ for private pieces): its" \
+        "library has no unit-test harness, so the module(s) above would never run" >&2
+    exit 1
+fi
 
 section "Rust: tests"
 # rill-python is a Python extension: it is built by maturin and tested by pytest below.
