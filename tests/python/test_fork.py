@@ -20,6 +20,17 @@ import rill.core as mx
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork on this platform")
 
 
+@pytest.fixture(autouse=True)
+def on_the_cpu():
+    """CUDA does not survive fork, so forked children compute on the CPU (using the GPU there is
+    an error: the last test). The parent makes its arrays on the CPU too, so that its children
+    can read the finished ones."""
+    old = mx.default_device()
+    mx.set_default_device(mx.cpu)
+    yield
+    mx.set_default_device(old)
+
+
 def run_in_child(body, deadline=60.0):
     """Forks; the child runs `body()` and exits with its return code (1 on an exception); the parent
     waits at most `deadline` seconds, then kills it. Returns the child's exit code."""
@@ -128,3 +139,28 @@ def test_a_child_can_fork_again():
 
     code, report = run_in_child(child)
     assert code == 0, report
+
+
+@pytest.mark.skipif(not mx.is_available(mx.gpu), reason="no GPU on this machine")
+def test_a_child_forked_after_the_gpu_was_used_gets_a_clear_error_for_it():
+    x = mx.ones((4,), stream=mx.gpu) + 1
+    mx.eval(x)
+
+    def child(w):
+        for use in (lambda: mx.eval(mx.ones((4,), stream=mx.gpu)), lambda: mx.eval(x + 1)):
+            try:
+                use()
+                say(w, "the GPU was used in the child")
+                return 3
+            except (ValueError, RuntimeError) as e:
+                if "spawn" not in str(e) and "forked" not in str(e):
+                    say(w, f"unexpected message: {e}")
+                    return 4
+        # The CPU still works.
+        if mx.sum(mx.arange(10)).item() != 45:
+            return 5
+        say(w, "ok")
+        return 0
+
+    code, report = run_in_child(child)
+    assert (code, report.strip()) == (0, "ok")
