@@ -639,10 +639,7 @@ export function load(path, format, returnMetadata = false, s) {
   if (s === undefined && isStreamArg(returnMetadata)) [returnMetadata, s] = [false, returnMetadata];
   if (s === undefined && isStreamArg(format)) [format, s] = [undefined, format];
   const stream = pick(s);
-  const f = call(native.load, filePath('load', path), format ?? undefined, stream);
-  if (returnMetadata && f.format !== 'safetensors') {
-    throw new Error(`[load] metadata not supported for format ${f.format}`);
-  }
+  const f = call(native.load, filePath('load', path), format ?? undefined, Boolean(returnMetadata), stream);
   if (f.array) return f.array;
   const arrays = {};
   f.names.forEach((name, i) => { arrays[name] = f.arrays[i]; });

@@ -36,6 +36,9 @@ for line in sys.stdin:
     # The driver's own per-call costs beside a rill op's (docs/benchmarks.md, the GPU section).
     cargo build --release -p rill-core --example gpu_driver_floor
     cp target/release/examples/gpu_driver_floor "$DEV/bundle/bin/"
+    # A fork during the first matmuls, in fresh processes (issue 8: only many cores showed a hang).
+    cargo build --release -p rill-bench --example fork_probe
+    cp target/release/examples/fork_probe "$DEV/bundle/bin/"
     strip "$DEV"/bundle/bin/*
     # The Python wheel (abi3: imports on the GPU machine's Python 3.12).
     rm -rf target/wheels
@@ -114,6 +117,9 @@ run() {
         fi
         step demo "$B/bin/rill-demo" "$LOGS/demo"
         cp "$LOGS/demo/timeline.svg" "$OUT/demo_timeline.svg" 2>/dev/null || true
+        # 20 fresh processes, each forking during its first matmuls; each prints "... 0 hung, 0 failed".
+        step fork-probe bash -c 'for i in $(seq 20); do RILL_DEFAULT_DEVICE=cpu RILL_PROBE_DEADLINE_S=10 \
+            "$0" 1 | tail -1; done | tee /dev/stderr | grep -vc " 0 hung, 0 failed" | grep -qx 0' "$B/bin/fork_probe"
     fi
     if [ "$what" = all ] || [ "$what" = bench ]; then
         step driver-floor "$B/bin/gpu_driver_floor"

@@ -186,6 +186,10 @@ test('bad files and arguments throw errors that name the op and the file', () =>
   assert.throws(() => load(file('junk.npy')), /magic/);
   assert.throws(() => load(file('a.npy'), 'tar'), (e) => e instanceof TypeError && /Unknown file format tar/.test(e.message));
   assert.throws(() => load(file('named.npz'), undefined, true), /metadata not supported for format npz/);
+  // Refused before the file is read (as Python does): a damaged archive gives the same message.
+  writeFileSync(file('junk.npz'), Buffer.from('PK not an archive'));
+  assert.throws(() => load(file('junk.npz'), undefined, true), /metadata not supported for format npz/);
+  assert.throws(() => load(file('junk.npy'), 'npy', true), /metadata not supported for format npy/);
   assert.throws(() => save(file('x.npy'), [1, 2]), TypeError);
   assert.throws(() => savez(file('x.npz'), { a: 1 }), /'a' must be an Array/);
   assert.throws(() => saveSafetensors(file('x'), { a: array([1], 'float32') }, { n: 1 }), /metadata/);

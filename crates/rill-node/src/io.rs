@@ -83,7 +83,6 @@ pub fn save_safetensors(
 /// and, for safetensors, `metadata`. `node/index.js` shapes it as Python's `load` returns.
 #[napi(object, object_from_js = false)]
 pub struct LoadedFile {
-    pub format: String,
     pub array: Option<JsArray>,
     pub names: Vec<String>,
     pub arrays: Vec<JsArray>,
@@ -92,11 +91,12 @@ pub struct LoadedFile {
 
 /// Loads `path` in `format` ('npy', 'npz', 'safetensors'), or in the format its extension
 /// names. The file is memory-mapped; the arrays are computed on `stream`'s device when one is
-/// given.
+/// given. `return_metadata` is refused for a format without metadata before the file is read.
 #[napi]
 pub fn load(
     path: String,
     format: Option<String>,
+    return_metadata: bool,
     stream: Option<&JsStream>,
 ) -> napi::Result<LoadedFile> {
     guard(|| {
@@ -105,9 +105,14 @@ pub fn load(
                 .ok_or_else(|| type_error(format!("[load] Unknown file format {name}")))?,
             None => Format::of_path(path.as_ref()).or_throw()?,
         };
+        if return_metadata && format != Format::Safetensors {
+            return Err(napi::Error::from_reason(format!(
+                "[load] metadata not supported for format {}",
+                format.name()
+            )));
+        }
         let loaded = io::load_as(&path, format, sod(stream)).or_throw()?;
         let mut out = LoadedFile {
-            format: format.name().to_string(),
             array: None,
             names: Vec::new(),
             arrays: Vec::new(),

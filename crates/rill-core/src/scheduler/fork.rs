@@ -10,7 +10,13 @@
 //! # Rules
 //!
 //! 1. Handlers are registered with `pthread_atfork` when the first stream is made (no work can
-//!    exist before that).
+//!    exist before that). Before them, the lazily initialized state that kernels on pool threads
+//!    would otherwise build on first use is built by the thread making that stream: a child whose
+//!    fork interrupted such an initialization waits for it forever (a `Once` left "running" by a
+//!    thread that does not exist in the child). The one found so far is `gemm`'s table of cache
+//!    sizes, read from `/sys` for milliseconds on a many-core machine: a matmul in a child forked
+//!    during the parent's first matmul hung 1 time in 25 on 16 cores
+//!    (`crates/rill-bench/examples/fork_probe.rs`).
 //! 2. **Prepare** (parent, before the fork) takes, in the scheduler's lock order, the locks the
 //!    child will need: `SUBMIT`, then the stream table for writing, then every shard of the host
 //!    memory cache and the table of default streams. Holding them, no other thread is inside
@@ -28,7 +34,8 @@
 //!
 //! What is not covered: a node's own small mutex held by a pool thread at the very instant of the
 //! fork (held for a few instructions while a result is published); a child meeting that node
-//! would block. The locks above are the ones held for longer.
+//! would block. The locks above are the ones held for longer. Nor is a lazy initialization inside
+//! another library that rill does not know of (rule 1 covers the ones kernels reach).
 
 use crate::array::NodeState;
 use crate::{Array, Error};
@@ -75,6 +82,8 @@ pub(crate) fn install_handlers() {
     static ONCE: Once = Once::new();
     #[cfg(unix)]
     ONCE.call_once(|| {
+        // Rule 1: built here, before any task can be building it on a pool thread.
+        std::hint::black_box(&gemm_common::cache::CACHE_INFO[0]);
         // SAFETY: the three functions are `extern "C"` without arguments and never unwind out
         // (each catches panics); `pthread_atfork` only records their addresses.
         let rc = unsafe { libc::pthread_atfork(Some(prepare), Some(parent), Some(child)) };
