@@ -58,8 +58,10 @@ section "Rust: tests"
 # rill-python is a Python extension: it is built by maturin and tested by pytest below.
 # rill-node has no Rust tests (`test = false`): it is tested from Node below.
 cargo test --workspace --exclude rill-python --timings
-# The GPU tests pass without checking anything where there is no GPU: say so out loud.
-cargo test -q -p rill-core --test gpu --test gpu_memory --test gpu_kernels_compile -- --nocapture 2>&1 |
+# The GPU tests pass without checking anything where there is no GPU: say so out loud. The same
+# package selection as above: `-p rill-core` alone resolves other features for shared crates and
+# compiled rill-core a second time (about 7 minutes of CI's CPU, docs/ci.md).
+cargo test -q --workspace --exclude rill-python --test gpu --test gpu_memory --test gpu_kernels_compile -- --nocapture 2>&1 |
     grep -E "SKIPPED|test result" || true
 
 section "Release builds: the Python extension and the Node addon share one build of rill-core"
