@@ -80,3 +80,65 @@ test('asyncEval of work on two streams', async () => {
   await asyncEval(a, b);
   assertClose(b.tolist(), v.map((x) => 3 * x + 1), { atol: 1e-5 });
 });
+
+test('pending asyncEvals hold no thread of libuv\'s pool: file I/O finishes while they run', async () => {
+  // Five pending evals, more than libuv's pool has threads (4). When each was waited for on a pool
+  // thread, reading a file queued behind them and finished only after the first eval (issue 15).
+  const { readFile } = await import('node:fs/promises');
+  const w = weights(512);
+  const steps = calibratedSteps(w, 0.5);
+  let settled = 0;
+  const pending = [];
+  for (let i = 0; i < 5; i++) {
+    const p = asyncEval(bigChain(w, steps));
+    p.then(() => { settled += 1; });
+    pending.push(p);
+  }
+  const text = await readFile(new URL(import.meta.url), 'utf8');
+  assert.ok(text.includes('hold no thread'));
+  assert.equal(settled, 0, 'the file was read only after an eval had finished');
+  await Promise.all(pending);
+  assert.equal(settled, 5);
+});
+
+test('a small asyncEval on another stream settles before long ones queued earlier', async () => {
+  const w = weights(512);
+  const steps = calibratedSteps(w, 0.5);
+  const order = [];
+  const long = [0, 1, 2, 3, 4].map((i) => asyncEval(bigChain(w, steps)).then(() => order.push(`long${i}`)));
+  const s = newStream('cpu');
+  const v = randomValues(prng(11), 8);
+  const small = withStream(s, () => multiply(array(v, [8], 'float32'), 2));
+  await asyncEval(small).then(() => order.push('small'));
+  assert.equal(order[0], 'small', `settled in the order ${order}`);
+  assertClose(small.tolist(), v.map((x) => 2 * x));
+  await Promise.all(long);
+});
+
+test('process.exit does not wait for evals in flight', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const w = weights(512);
+  const steps = calibratedSteps(w, 0.5);
+  const url = new URL('../index.js', import.meta.url).href;
+  // The child queues about 8 s of matmuls (16 chains of ~0.5 s here), then exits 50 ms later.
+  const script = `
+    const { array, matmul, multiply, asyncEval, eval: evaluate } = await import(${JSON.stringify(url)});
+    const n = 512;
+    const w = array(Array.from({ length: n * n }, (_, i) => ((i * 7919) % 1000) / 1000 - 0.5), [n, n], 'float32');
+    evaluate(w);
+    const scale = array([1 / n], [1], 'float32');
+    for (let c = 0; c < 16; c++) {
+      let x = w;
+      for (let i = 0; i < ${steps}; i++) x = multiply(matmul(x, w), scale);
+      asyncEval(x);
+    }
+    setTimeout(() => { console.log('exiting'); process.exit(0); }, 50);
+  `;
+  const t = performance.now();
+  const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60000 });
+  const took = (performance.now() - t) / 1e3;
+  assert.equal(run.status, 0, run.stderr);
+  assert.match(run.stdout, /exiting/);
+  // The work queued was about 8 s; exiting waited for it before (issue 15: 8.2 s for 7.8 s).
+  assert.ok(took < 4, `the process took ${took.toFixed(1)} s to exit`);
+});
