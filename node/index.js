@@ -47,17 +47,15 @@ function call(f, ...args) {
 
 // ----------------------------------------------------------------------- devices and streams
 
-const scope = new AsyncLocalStorage(); // store: { stream } of the innermost withStream
-const contexts = []; // open streamContexts: { stream, store } (store: the withStream they are in)
+// The store of the innermost scope: `{ stream }` for a withStream, `{ stream, opened }` for a
+// streamContext (`opened`: the store in force when it was opened). Contexts live in the store
+// chain of the async flow that opened them, not in a global list: one left open inside a
+// finished withStream is gone with it, and concurrent async functions never see each other's.
+const scope = new AsyncLocalStorage();
 
-// The stream chosen by the innermost scope, or undefined. A streamContext applies inside the
-// withStream (or outside any) where it was opened, and wins over that withStream's stream.
+// The stream chosen by the innermost scope, or undefined.
 function scopedStream() {
-  const store = scope.getStore();
-  for (let i = contexts.length - 1; i >= 0; i--) {
-    if (contexts[i].store === store) return contexts[i].stream;
-  }
-  return store?.stream;
+  return scope.getStore()?.stream;
 }
 
 function toDevice(d) {
@@ -140,14 +138,17 @@ export function synchronize(s) {
  * the context is exited: `ctx.exit()`, or `using ctx = streamContext(s)`.
  */
 export function streamContext(s) {
-  const entry = { stream: toStream(s), store: scope.getStore() };
-  contexts.push(entry);
+  const entry = { stream: toStream(s), opened: scope.getStore() };
+  // From here on in this async flow (the rest of this function and what it awaits or starts).
+  scope.enterWith(entry);
   const exit = () => {
-    const i = contexts.indexOf(entry);
-    if (i < 0) return;
-    // Contexts opened after this one in the same scope and left open close with it.
-    for (let j = contexts.length - 1; j >= i; j--) {
-      if (contexts[j].store === entry.store) contexts.splice(j, 1);
+    // Back to the store it was opened in, closing the contexts opened after it in this flow and
+    // left open; nothing when it is not in force here (exited already, or another flow's).
+    for (let st = scope.getStore(); st !== undefined; st = st.opened) {
+      if (st === entry) {
+        scope.enterWith(entry.opened);
+        return;
+      }
     }
   };
   const ctx = { stream: entry.stream, exit };
@@ -520,13 +521,16 @@ Object.defineProperty(Stream.prototype, Symbol.for('nodejs.util.inspect.custom')
 
 // -------------------------------------------------------------------------------- streaming
 
+// Arrays anywhere inside a value go to JSON as their lists (JSON.stringify alone gives `{}`).
+const arraysAsLists = (_key, v) => (v instanceof NativeArray ? v.tolist() : v);
+
 // One server-sent event: each line of the value's text as a `data:` line, then a blank line.
-// Strings go as they are; Arrays as JSON of their values; anything else as JSON.
+// Strings go as they are; anything else as JSON, with Arrays (also nested ones) as their values.
+// Throws what JSON.stringify or an Array's evaluation throws (a BigInt, a cycle, a failed op).
 function sseEvent(value) {
   let text;
   if (typeof value === 'string') text = value;
-  else if (value instanceof NativeArray) text = JSON.stringify(value.tolist());
-  else text = JSON.stringify(value) ?? String(value);
+  else text = JSON.stringify(value, arraysAsLists) ?? String(value);
   return `${text
     .split(/\r\n|\r|\n/)
     .map((line) => `data: ${line}`)
@@ -543,11 +547,22 @@ function eventStreamResponse(source, init = {}) {
   const encoder = new TextEncoder();
   const body = new ReadableStream({
     async pull(controller) {
+      let finished = false;
       try {
         const { value, done } = await iterator.next();
+        finished = done;
         if (done) controller.close();
         else controller.enqueue(encoder.encode(sseEvent(value)));
       } catch (e) {
+        // A value that cannot be sent ends the stream: the source is closed too, so its
+        // `finally` blocks run (a source that threw has finished already; return() is harmless).
+        if (!finished) {
+          try {
+            await iterator.return?.();
+          } catch {
+            // The error the client sees is the first one.
+          }
+        }
         controller.error(e);
       }
     },

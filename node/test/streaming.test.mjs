@@ -64,3 +64,31 @@ test('an error in the source errors the body', async () => {
   await assert.rejects(res.text(), /model failed/);
   assert.throws(() => streaming.eventStreamResponse(42), TypeError);
 });
+
+test('a value that cannot be sent errors the body and closes the source (its finally runs)', async () => {
+  const circular = { name: 'loop' };
+  circular.self = circular;
+  for (const [bad, message] of [[{ n: 10n }, /BigInt/], [circular, /circular/]]) {
+    let cleaned = false;
+    async function* gen() {
+      try {
+        yield 'first';
+        yield bad;
+        yield 'never sent';
+      } finally {
+        cleaned = true;
+      }
+    }
+    const res = streaming.eventStreamResponse(gen());
+    await assert.rejects(res.text(), message);
+    assert.equal(cleaned, true, 'the generator was left open');
+  }
+});
+
+test('arrays nested in objects are sent as their values', async () => {
+  function* gen() {
+    yield { t: array([1, 2.5], [2], 'float32'), meta: { m: array([[1, 2], [3, 4]], [2, 2], 'int32') } };
+  }
+  const text = await streaming.eventStreamResponse(gen()).text();
+  assert.equal(text, 'data: {"t":[1,2.5],"meta":{"m":[[1,2],[3,4]]}}\n\n');
+});

@@ -71,3 +71,52 @@ test('an explicit stream argument wins over the scope', () => {
     assert.ok(add(a, a, 'cpu').stream.equals(s1));
   });
 });
+
+test('a streamContext opened outside withStream applies to its own async flow only', async () => {
+  const s = newStream('cpu');
+  const outside = defaultStream();
+  let release;
+  const gate = new Promise((r) => { release = r; });
+  // Started before the context is opened, and still running while it is open.
+  const other = (async () => {
+    await gate;
+    return [defaultStream(), array([1], [1], 'float32').stream];
+  })();
+  const ctx = streamContext(s);
+  await sleep(1);
+  assert.ok(defaultStream().equals(s), 'the flow that opened it keeps it across await');
+  release();
+  const [seen, made] = await other;
+  assert.ok(seen.equals(outside), 'a concurrent async function saw the context');
+  assert.ok(made.equals(outside));
+  ctx.exit();
+  assert.ok(defaultStream().equals(outside));
+});
+
+test('contexts left open inside finished withStreams are gone with them', () => {
+  const s1 = newStream('cpu');
+  const s2 = newStream('cpu');
+  const outside = defaultStream();
+  const a = array([1, 2, 3], [3], 'float32');
+  // Median time of building 2000 ops here (no evaluation).
+  const build = () => {
+    const times = [];
+    for (let r = 0; r < 5; r++) {
+      const t = performance.now();
+      for (let i = 0; i < 2000; i++) add(a, 1);
+      times.push(performance.now() - t);
+    }
+    return times.sort((x, y) => x - y)[2];
+  };
+  build();
+  const before = build();
+  // 50 000 contexts opened and never exited, each inside a withStream that has returned. They
+  // were kept in a global list that every op scanned: ops got 10x slower (issue 15).
+  for (let i = 0; i < 50000; i++) withStream(s1, () => streamContext(s2));
+  assert.ok(defaultStream().equals(outside));
+  assert.ok(add(a, 1).stream.equals(outside));
+  build(); // the garbage of 50 000 scopes is collected here, not in the measurement
+  const after = build();
+  // The list scan made it about 20x; the bound leaves room for a busy machine's noise.
+  assert.ok(after < 5 * before + 5, `2000 ops took ${after.toFixed(1)} ms, ${before.toFixed(1)} ms before the contexts`);
+});
