@@ -90,6 +90,9 @@ function describe(x) {
 
 /** The device of type 'cpu' or 'gpu' (index 0 by default); throws for a device this process lacks. */
 export function device(type, index) {
+  if (index !== undefined && index !== null && !(Number.isSafeInteger(index) && index >= 0)) {
+    throw new RangeError(`[device] index must be a non-negative integer, got ${describe(index)}`);
+  }
   return call(native.device, type, index);
 }
 
@@ -216,18 +219,22 @@ function flatten(data) {
     }
   };
   walk(data, 0);
+  // MLX's inference: bool, else int32 for integers (int64 when one does not fit int32), else
+  // float32. An integer past int64 has no integer type (`array` refuses it without a dtype).
   let dtype = 'bool';
+  let pastInt64;
   for (const x of leaves) {
     if (typeof x === 'number') {
       if (!Number.isInteger(x)) {
         dtype = 'float32';
         break;
       }
-      dtype = 'int32';
+      if (x < -(2 ** 63) || x >= 2 ** 63) pastInt64 ??= x;
+      if (dtype !== 'int64') dtype = x < -(2 ** 31) || x >= 2 ** 31 ? 'int64' : 'int32';
     }
   }
   if (leaves.length === 0) dtype = 'float32';
-  return { shape, leaves, dtype };
+  return { shape, leaves, dtype, pastInt64 };
 }
 
 /**
@@ -251,6 +258,10 @@ export function array(data, shape, dtype, s) {
     throw new TypeError(`[array] cannot make an array from ${describe(data)}`);
   }
   const flat = flatten(data);
+  if (!dtype && flat.dtype === 'int64' && flat.pastInt64 !== undefined) {
+    // Wrapping it into int64 would be a silent wrong value.
+    throw new RangeError(`[array] ${flat.pastInt64} does not fit in int64, the widest integer type: pass a float dtype ('float32' or 'float64')`);
+  }
   const target = dtype ?? flat.dtype;
   const dims = shape ?? flat.shape;
   if (target === 'bool') {
@@ -329,12 +340,22 @@ function binary(f) {
   };
 }
 
+// Axes as the addon takes them. A JS number reaches Rust truncated (NaN as 0, 1.9 as 1), so a
+// non-integer axis would silently pick another one: refused here, naming the argument.
+function toAxes(axes, op, what) {
+  if (!isList(axes)) throw new TypeError(`[${op}] ${what} must be an integer or an array of integers, got ${describe(axes)}`);
+  for (const x of axes) {
+    if (!Number.isSafeInteger(x)) throw new TypeError(`[${op}] ${what} must be integers, got ${describe(x)}`);
+  }
+  return axes;
+}
+
 function reduction(f) {
   return (a, axis, keepdims, s) => {
     if (isStreamArg(axis)) [axis, keepdims, s] = [undefined, undefined, axis];
     if (isStreamArg(keepdims)) [keepdims, s] = [undefined, keepdims];
     if (typeof axis === 'boolean') [axis, keepdims] = [undefined, axis];
-    const axes = axis === undefined || axis === null ? undefined : typeof axis === 'number' ? [axis] : axis;
+    const axes = axis === undefined || axis === null ? undefined : toAxes(typeof axis === 'number' ? [axis] : axis, f.name || 'reduction', 'axis');
     const stream = pick(s);
     return call(f, operand(a, undefined, stream), axes, keepdims ?? false, stream);
   };
@@ -379,7 +400,8 @@ export function reshape(a, shape, s) {
 export function transpose(a, axes, s) {
   if (isStreamArg(axes)) [axes, s] = [undefined, axes];
   const stream = pick(s);
-  return call(native.transpose, operand(a, undefined, stream), axes ?? undefined, stream);
+  const perm = axes === undefined || axes === null ? undefined : toAxes(axes, 'transpose', 'axes');
+  return call(native.transpose, operand(a, undefined, stream), perm, stream);
 }
 
 export function astype(a, dtype, s) {

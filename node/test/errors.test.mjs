@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import {
   array, add, matmul, sum, reshape, astype, zeros, newStream, setDefaultStream, synchronize,
   withStream, device, asyncEval, transpose, Stream, subtract, negative, full, defaultStream,
-  setDefaultDevice,
+  setDefaultDevice, mean,
 } from 'rill';
 import { HAS_GPU } from './helpers.mjs';
 
@@ -85,4 +85,36 @@ test('asyncEval skips values that are not arrays and walks arrays and objects', 
   const x = array([2], [1], 'float32');
   await asyncEval({ a: x, b: [x] });
   assert.equal(x.item(), 2);
+});
+
+test('integers past int32 are int64, as in MLX; past int64 they are refused without a dtype', () => {
+  // Before: int32, so 1e10 read back as 1410065408 and [2**40, 1] as [0, 1].
+  const big = array(1e10);
+  assert.equal(big.dtype, 'int64');
+  assert.equal(big.item(), 1e10);
+  const mixed = array([2 ** 40, -(2 ** 31) - 1, 7]);
+  assert.equal(mixed.dtype, 'int64');
+  assert.deepEqual(mixed.tolist(), [2 ** 40, -(2 ** 31) - 1, 7]);
+  assert.equal(array([2 ** 31 - 1, -(2 ** 31)]).dtype, 'int32');
+  assert.throws(() => array([1, 2 ** 64]), (e) => e instanceof RangeError && /does not fit in int64/.test(e.message));
+  const asFloat = array([1, 2 ** 64], 'float64');
+  assert.deepEqual(asFloat.tolist(), [1, 2 ** 64]);
+});
+
+test('axes and device indices that are not integers are refused, naming the argument', () => {
+  const a = array([[1, 2, 3], [4, 5, 6]], 'float32');
+  // Before: NaN reached Rust as 0 and 1.9 as 1, so these reduced or permuted silently.
+  for (const [f, what] of [
+    [() => sum(a, NaN), /\[sum\] axis/],
+    [() => sum(a, 1.9), /\[sum\] axis/],
+    [() => mean(a, [0, 0.5]), /\[mean\] axis/],
+    [() => transpose(a, [NaN, 1]), /\[transpose\] axes/],
+    [() => transpose(a, 'x'), /\[transpose\] axes/],
+  ]) {
+    assert.throws(f, (e) => e instanceof TypeError && what.test(e.message));
+  }
+  assert.throws(() => device('cpu', -1), (e) => e instanceof RangeError && /\[device\] index/.test(e.message));
+  assert.throws(() => device('cpu', 0.5), RangeError);
+  assert.deepEqual(sum(a, 1).tolist(), [6, 15]);
+  assert.deepEqual(transpose(a, [1, 0]).tolist(), [[1, 4], [2, 5], [3, 6]]);
 });
