@@ -41,7 +41,13 @@ function call(f, ...args) {
   try {
     return f(...args);
   } catch (e) {
-    throw convertError(e);
+    const err = convertError(e);
+    // napi's own argument conversions fail with messages that name no op ("Failed to convert
+    // napi value into rust type `bool`"): say which call it was.
+    if (err instanceof Error && /^Failed to /.test(err.message)) {
+      err.message = `[${f.name || 'rill'}] an argument has the wrong type: ${err.message}`;
+    }
+    throw err;
   }
 }
 
@@ -355,7 +361,11 @@ function reduction(f) {
     if (isStreamArg(axis)) [axis, keepdims, s] = [undefined, undefined, axis];
     if (isStreamArg(keepdims)) [keepdims, s] = [undefined, keepdims];
     if (typeof axis === 'boolean') [axis, keepdims] = [undefined, axis];
-    const axes = axis === undefined || axis === null ? undefined : toAxes(typeof axis === 'number' ? [axis] : axis, f.name || 'reduction', 'axis');
+    const op = f.name || 'reduction';
+    const axes = axis === undefined || axis === null ? undefined : toAxes(typeof axis === 'number' ? [axis] : axis, op, 'axis');
+    if (keepdims !== undefined && keepdims !== null && typeof keepdims !== 'boolean') {
+      throw new TypeError(`[${op}] keepdims must be a boolean, got ${describe(keepdims)}`);
+    }
     const stream = pick(s);
     return call(f, operand(a, undefined, stream), axes, keepdims ?? false, stream);
   };

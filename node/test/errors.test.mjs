@@ -118,3 +118,12 @@ test('axes and device indices that are not integers are refused, naming the argu
   assert.deepEqual(sum(a, 1).tolist(), [6, 15]);
   assert.deepEqual(transpose(a, [1, 0]).tolist(), [[1, 4], [2, 5], [3, 6]]);
 });
+
+test('arguments of the wrong type name the call that got them', () => {
+  const a = array([[1, 2], [3, 4]], 'float32');
+  // Before: napi's bare "Failed to convert napi value into rust type `bool`" and the like.
+  assert.throws(() => sum(a, 0, 'yes'), (e) => e instanceof TypeError && /^\[sum\] keepdims must be a boolean/.test(e.message));
+  assert.throws(() => astype(a, 5), (e) => e instanceof TypeError && /^\[astype\] /.test(e.message));
+  assert.throws(() => full([2], 1, 7), (e) => e instanceof TypeError && /^\[full\] /.test(e.message));
+  assert.throws(() => sum(a, '1'), (e) => e instanceof TypeError && /^\[sum\] axis/.test(e.message));
+});
