@@ -74,6 +74,8 @@ export declare const negative: Unary, abs: Unary, exp: Unary, log: Unary, sqrt: 
   cos: Unary, tanh: Unary, sigmoid: Unary, square: Unary, reciprocal: Unary;
 export declare const add: Binary, subtract: Binary, multiply: Binary, divide: Binary, power: Binary,
   maximum: Binary, minimum: Binary, equal: Binary, less: Binary, greater: Binary, matmul: Binary;
+/** `a == 0` (for booleans: `!a`), as a bool array: MLX's `logical_not`. */
+export declare const logicalNot: Unary;
 export declare const sum: Reduction, mean: Reduction, max: Reduction, min: Reduction, prod: Reduction;
 export declare function reshape(a: ArrayLike, shape: number | number[], stream?: StreamOrDevice): Array;
 export declare function transpose(a: ArrayLike, axes?: number[], stream?: StreamOrDevice): Array;
@@ -153,7 +155,7 @@ export declare const core: {
   negative: Unary; abs: Unary; exp: Unary; log: Unary; sqrt: Unary; sin: Unary; cos: Unary;
   tanh: Unary; sigmoid: Unary; square: Unary; reciprocal: Unary;
   add: Binary; subtract: Binary; multiply: Binary; divide: Binary; power: Binary; maximum: Binary;
-  minimum: Binary; equal: Binary; less: Binary; greater: Binary; matmul: Binary;
+  minimum: Binary; equal: Binary; less: Binary; greater: Binary; matmul: Binary; logicalNot: Unary;
   sum: Reduction; mean: Reduction; max: Reduction; min: Reduction; prod: Reduction;
   reshape: typeof reshape; transpose: typeof transpose; astype: typeof astype;
   eval: typeof evaluate; asyncEval: typeof asyncEval;

@@ -32,6 +32,7 @@ const isList = globalThis.Array.isArray;
 function convertError(e) {
   if (!(e instanceof Error) || typeof e.code !== 'string' || e.constructor !== Error) return e;
   let Kind = Error;
+  if (e.message.includes('logical_not')) e.message = e.message.replace(/logical_not/g, 'logicalNot');
   if (e.code === 'InvalidArg' || e.code.endsWith('Expected')) Kind = TypeError;
   else if (e.code === 'Unknown') Kind = RangeError;
   return new Kind(e.message);
@@ -393,6 +394,13 @@ export const minimum = binary(native.minimum);
 export const equal = binary(native.equal);
 export const less = binary(native.less);
 export const greater = binary(native.greater);
+
+/** `a == 0` (for booleans: `!a`), as a bool array: MLX's `logical_not`. */
+export function logicalNot(a, s) {
+  const stream = pick(s);
+  const x = operand(a, undefined, stream);
+  return call(native.equal, x, operand(x.dtype === 'bool' ? false : 0, x, stream), stream);
+}
 export const matmul = binary(native.matmul);
 
 export const sum = reduction(native.sum);
@@ -701,7 +709,7 @@ export const core = {
   array, full, zeros, ones, arange,
   negative, abs, exp, log, sqrt, sin, cos, tanh, sigmoid, square, reciprocal,
   add, subtract, multiply, divide, power, maximum, minimum, equal, less, greater, matmul,
-  sum, mean, max, min, prod, reshape, transpose, astype,
+  logicalNot, sum, mean, max, min, prod, reshape, transpose, astype,
   eval: evaluate, asyncEval,
   device, defaultDevice, setDefaultDevice, isAvailable, deviceCount,
   defaultStream, newStream, setDefaultStream, synchronize, streamContext, withStream,

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import * as rill from 'rill';
 import {
   array, full, zeros, ones, arange, negative, abs, exp, log, sqrt, sin, cos, tanh, sigmoid, square,
-  reciprocal, add, subtract, multiply, divide, power, maximum, minimum, equal, less, greater,
+  reciprocal, add, subtract, multiply, divide, power, maximum, minimum, equal, less, greater, logicalNot,
   matmul, sum, mean, max, min, prod, reshape, transpose, astype, evaluate, eval as evalAlias,
   asyncEval,
   device, defaultDevice, setDefaultDevice, isAvailable, deviceCount, defaultStream, newStream,
@@ -122,6 +122,13 @@ const TABLE = {
   equal: () => {
     binaryRow(equal, (a, b) => a === b)();
     assert.deepEqual(equal(array([1, -2, 3], [3], 'int32'), array([1, 2, 3], [3], 'int32')).tolist(), [true, false, true]);
+  },
+  logicalNot: () => {
+    assert.deepEqual(logicalNot(array([true, false, true])).tolist(), [false, true, false]);
+    const x = randomValues(prng(21), 12).map((v, i) => (i % 3 === 0 ? 0 : v));
+    const r = logicalNot(array(x, [3, 4], 'float32'));
+    assert.equal(r.dtype, 'bool');
+    assert.deepEqual(r.tolist().flat(), x.map((v) => v === 0));
   },
   less: binaryRow(less, (a, b) => a < b),
   greater: binaryRow(greater, (a, b) => a > b),

@@ -127,3 +127,9 @@ test('arguments of the wrong type name the call that got them', () => {
   assert.throws(() => full([2], 1, 7), (e) => e instanceof TypeError && /^\[full\] /.test(e.message));
   assert.throws(() => sum(a, '1'), (e) => e instanceof TypeError && /^\[sum\] axis/.test(e.message));
 });
+
+test('the negative-of-bool message points to a function this package exports', async () => {
+  const rill = await import('rill');
+  assert.throws(() => negative(array([true, false])), (e) => /use logicalNot/.test(e.message) && typeof rill[e.message.match(/use (\w+)/)[1]] === 'function');
+  assert.deepEqual(rill.logicalNot(array([true, false])).tolist(), [false, true]);
+});
