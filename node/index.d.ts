@@ -46,8 +46,9 @@ export declare class Array {
   readonly stream: Stream;
   readonly isAvailable: boolean;
   readonly hostDtype: Dtype;
-  item(): number | boolean;
-  tolist(): Nested<number | boolean>;
+  /** With `{ bigint: true }`, int64/uint64 elements come as BigInts (exact past 2**53). */
+  item(options?: { bigint?: boolean }): number | boolean | bigint;
+  tolist(options?: { bigint?: boolean }): Nested<number | boolean | bigint>;
   toTypedArray(): TypedArray;
   toFloat64Array(): Float64Array;
   toBytes(): Buffer;

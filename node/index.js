@@ -482,10 +482,20 @@ function typedArrayOf(a) {
 }
 
 // Row-major JS values: numbers, booleans for bool arrays (64-bit integers as numbers).
-function flatValues(a) {
+// The elements as JS values. 64-bit integers become numbers (exact up to 2**53) or, with
+// `bigint`, BigInts (always exact).
+function flatValues(a, bigint = false) {
   if (a.dtype === 'bool') return globalThis.Array.from(typedArrayOf(a), (x) => x !== 0);
-  if (a.dtype === 'int64' || a.dtype === 'uint64') return globalThis.Array.from(typedArrayOf(a), Number);
+  if (a.dtype === 'int64' || a.dtype === 'uint64') return globalThis.Array.from(typedArrayOf(a), bigint ? (x) => x : Number);
   return globalThis.Array.from(call(() => a.toFloat64Array()));
+}
+
+function bigintOption(op, options) {
+  if (options === undefined || options === null) return false;
+  if (typeof options !== 'object' || (options.bigint !== undefined && typeof options.bigint !== 'boolean')) {
+    throw new TypeError(`[${op}] options must be { bigint?: boolean }, got ${describe(options)}`);
+  }
+  return options.bigint === true;
 }
 
 function nest(flat, shape) {
@@ -501,19 +511,22 @@ function nest(flat, shape) {
 }
 
 Object.defineProperties(NativeArray.prototype, {
-  /** The one element of a one-element array, as a number (a boolean for bool arrays). */
+  /**
+   * The one element of a one-element array, as a number (a boolean for bool arrays; with
+   * `{ bigint: true }`, a BigInt for int64/uint64, exact past 2**53).
+   */
   item: {
-    value: function item() {
+    value: function item(options) {
       if (this.size !== 1) {
         throw new Error(`[item] item() needs an array of one element, this one has shape [${this.shape}]`);
       }
-      return flatValues(this)[0];
+      return flatValues(this, bigintOption('item', options))[0];
     },
   },
-  /** The elements as nested JS arrays (a number or boolean for a 0-d array). */
+  /** The elements as nested JS arrays (a number or boolean for a 0-d array); `{ bigint: true }` as for item(). */
   tolist: {
-    value: function tolist() {
-      return nest(flatValues(this), this.shape);
+    value: function tolist(options) {
+      return nest(flatValues(this, bigintOption('tolist', options)), this.shape);
     },
   },
   /** The elements, row-major, in a typed array of the dtype (Uint8Array for bool; Float32Array for float16/bfloat16). */

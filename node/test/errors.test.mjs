@@ -133,3 +133,17 @@ test('the negative-of-bool message points to a function this package exports', a
   assert.throws(() => negative(array([true, false])), (e) => /use logicalNot/.test(e.message) && typeof rill[e.message.match(/use (\w+)/)[1]] === 'function');
   assert.deepEqual(rill.logicalNot(array([true, false])).tolist(), [false, true]);
 });
+
+test('64-bit integers read back exactly as BigInts on request', () => {
+  const v = [2n ** 60n + 1n, -(2n ** 62n) - 3n, 7n];
+  const a = array(BigInt64Array.from(v), [3]);
+  assert.equal(a.dtype, 'int64');
+  assert.deepEqual(a.tolist({ bigint: true }), v);
+  assert.equal(array(BigInt64Array.from([v[0]]), [1]).item({ bigint: true }), v[0]);
+  const u = array(BigUint64Array.from([2n ** 64n - 1n, 5n]), [2]);
+  assert.deepEqual(u.tolist({ bigint: true }), [2n ** 64n - 1n, 5n]);
+  // Numbers stay the default (as before); other dtypes ignore the option.
+  assert.deepEqual(a.tolist()[2], 7);
+  assert.deepEqual(array([1.5, 2], 'float32').tolist({ bigint: true }), [1.5, 2]);
+  assert.throws(() => a.tolist({ bigint: 'yes' }), (e) => e instanceof TypeError && /\[tolist\] options/.test(e.message));
+});
