@@ -481,8 +481,7 @@ function typedArrayOf(a) {
   return new Ctor(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
 }
 
-// Row-major JS values: numbers, booleans for bool arrays (64-bit integers as numbers).
-// The elements as JS values. 64-bit integers become numbers (exact up to 2**53) or, with
+// The elements as JS values, row-major. 64-bit integers become numbers (exact up to 2**53) or, with
 // `bigint`, BigInts (always exact).
 function flatValues(a, bigint = false) {
   if (a.dtype === 'bool') return globalThis.Array.from(typedArrayOf(a), (x) => x !== 0);
