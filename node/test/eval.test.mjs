@@ -80,3 +80,108 @@ test('asyncEval of work on two streams', async () => {
   await asyncEval(a, b);
   assertClose(b.tolist(), v.map((x) => 3 * x + 1), { atol: 1e-5 });
 });
+
+test('pending asyncEvals hold no thread of libuv\'s pool: file I/O finishes while they run', async () => {
+  // Five pending evals, more than libuv's pool has threads (4). When each was waited for on a pool
+  // thread, reading a file queued behind them and finished only after the first eval (issue 15).
+  const { readFile } = await import('node:fs/promises');
+  const w = weights(512);
+  const steps = calibratedSteps(w, 0.5);
+  let settled = 0;
+  const pending = [];
+  for (let i = 0; i < 5; i++) {
+    const p = asyncEval(bigChain(w, steps));
+    p.then(() => { settled += 1; });
+    pending.push(p);
+  }
+  const text = await readFile(new URL(import.meta.url), 'utf8');
+  assert.ok(text.includes('hold no thread'));
+  assert.equal(settled, 0, 'the file was read only after an eval had finished');
+  await Promise.all(pending);
+  assert.equal(settled, 5);
+});
+
+test('a small asyncEval on another stream settles before long ones queued earlier', async () => {
+  const w = weights(512);
+  const steps = calibratedSteps(w, 0.5);
+  const order = [];
+  const long = [0, 1, 2, 3, 4].map((i) => asyncEval(bigChain(w, steps)).then(() => order.push(`long${i}`)));
+  const s = newStream('cpu');
+  const v = randomValues(prng(11), 8);
+  const small = withStream(s, () => multiply(array(v, [8], 'float32'), 2));
+  await asyncEval(small).then(() => order.push('small'));
+  assert.equal(order[0], 'small', `settled in the order ${order}`);
+  assertClose(small.tolist(), v.map((x) => 2 * x));
+  await Promise.all(long);
+});
+
+test('process.exit does not wait for evals in flight', async () => {
+  const { spawnSync } = await import('node:child_process');
+  // One chain of about 8 s, then exit 50 ms later (issue 15: exit took 8.2 s for 7.8 s of work).
+  const script = queueWork(stepsFor(8), 1, "setTimeout(() => { console.log('exiting'); process.exit(0); }, 50);");
+  const t = performance.now();
+  const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60000 });
+  const took = (performance.now() - t) / 1e3;
+  assert.equal(run.status, 0, run.stderr);
+  assert.match(run.stdout, /exiting/);
+  assert.ok(took < 4, `the process took ${took.toFixed(1)} s to exit`);
+});
+
+// Steps of bigChain(weights(512), ·) that take about `seconds` here: timed over 20 steps after 5
+// to warm up (one timing of 2 steps, as calibratedSteps starts, can be several times too long).
+function stepsFor(seconds) {
+  const w = weights(512);
+  evaluate(bigChain(w, 5));
+  const t = performance.now();
+  evaluate(bigChain(w, 20));
+  const perStep = (performance.now() - t) / 1e3 / 20;
+  return Math.ceil(seconds / perStep);
+}
+
+// A module source that queues about `chains` x `steps` matmul steps of 512x512 on the default
+// stream, asyncEval'd, without waiting for them; then runs `then`.
+function queueWork(steps, chains, then) {
+  const url = new URL('../index.js', import.meta.url).href;
+  return `
+    const { array, matmul, multiply, asyncEval, eval: evaluate } = await import(${JSON.stringify(url)});
+    const n = 512;
+    const w = array(Array.from({ length: n * n }, (_, i) => ((i * 7919) % 1000) / 1000 - 0.5), [n, n], 'float32');
+    evaluate(w);
+    const scale = array([1 / n], [1], 'float32');
+    for (let c = 0; c < ${chains}; c++) {
+      let x = w;
+      for (let i = 0; i < ${steps}; i++) x = multiply(matmul(x, w), scale);
+      asyncEval(x).catch(() => {});
+    }
+    ${then}
+  `;
+}
+
+test('an uncaught exception ends the process without waiting for evals in flight', async () => {
+  const { spawnSync } = await import('node:child_process');
+  // One chain of about 8 s: exiting used to wait for the libuv thread that waited for it.
+  const script = queueWork(stepsFor(8), 1, "setTimeout(() => { throw new Error('boom'); }, 50);");
+  const t = performance.now();
+  const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60000 });
+  const took = (performance.now() - t) / 1e3;
+  assert.equal(run.status, 1, run.stderr);
+  assert.match(run.stderr, /boom/);
+  assert.ok(took < 4, `the process took ${took.toFixed(1)} s to end`);
+});
+
+test('a worker terminated with evals in flight ends, and the process goes on when they finish', async () => {
+  const { Worker } = await import('node:worker_threads');
+  // About 3 s of work queued in the worker (one chain); it is terminated once it is queued.
+  const source = queueWork(stepsFor(3), 1, "require('node:worker_threads').parentPort.postMessage('queued');");
+  const worker = new Worker(`(async () => { ${source} })();`, { eval: true });
+  await new Promise((resolve, reject) => { worker.once('message', resolve); worker.once('error', reject); });
+  const t = performance.now();
+  await worker.terminate();
+  const took = (performance.now() - t) / 1e3;
+  assert.ok(took < 1.5, `terminate took ${took.toFixed(1)} s`);
+  // The runtime finishes the abandoned work later and settles promises of an environment that is
+  // gone: this process must not notice.
+  await new Promise((r) => setTimeout(r, 4000));
+  const a = array([1, 2, 3], [3], 'float32');
+  assert.deepEqual(multiply(a, 2).tolist(), [2, 4, 6]);
+});

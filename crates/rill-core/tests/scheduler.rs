@@ -126,3 +126,99 @@ fn a_scoped_stream_is_its_devices_default_stream_on_its_thread_only() {
     .unwrap();
     assert_eq!(rill_core::default_stream(cpu).unwrap(), outside);
 }
+
+/// `n` values in [-1, 1) from a small LCG (a fixed seed: reproducible, not constant).
+fn noise(n: usize, seed: u64) -> Vec<f32> {
+    let mut s = seed.wrapping_mul(6364136223846793005) | 1;
+    (0..n)
+        .map(|_| {
+            s = s
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (s >> 40) as f32 / (1u64 << 23) as f32 - 1.0
+        })
+        .collect()
+}
+
+#[test]
+fn on_done_calls_back_once_with_the_finished_results() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{mpsc, Arc};
+    let (s1, s2) = (
+        rill_core::new_stream(Device::cpu()).unwrap(),
+        rill_core::new_stream(Device::cpu()).unwrap(),
+    );
+    let x = noise(4096, 3);
+    let a = Array::from_slice(&x, &[4096]).unwrap();
+    let half = Array::scalar(0.5f32);
+    // Two chains on two streams, joined on the first: y = 0.5 (y + a), 300 times each.
+    let (mut y1, mut y2) = (a.clone(), ops::negative(&a, s2).unwrap());
+    for _ in 0..300 {
+        y1 = ops::multiply(&ops::add(&y1, &a, s1).unwrap(), &half, s1).unwrap();
+        y2 = ops::multiply(&ops::add(&y2, &a, s2).unwrap(), &half, s2).unwrap();
+    }
+    let z = ops::add(&y1, &y2, s1).unwrap();
+    let calls = Arc::new(AtomicUsize::new(0));
+    let (tx, rx) = mpsc::channel();
+    let counted = calls.clone();
+    rill_core::async_eval(&[&z, &y2]).on_done(move |r| {
+        counted.fetch_add(1, Ordering::SeqCst);
+        tx.send(r).unwrap();
+    });
+    let result = rx
+        .recv_timeout(std::time::Duration::from_secs(120))
+        .expect("on_done never called back");
+    result.unwrap();
+    // Called back means finished: the values are there, and right (float64 reference).
+    let (got_z, got_y2) = (f32s(&z), f32s(&y2));
+    for (i, &xi) in x.iter().enumerate() {
+        let (mut r1, mut r2) = (xi as f64, -(xi as f64));
+        for _ in 0..300 {
+            r1 = 0.5 * (r1 + xi as f64);
+            r2 = 0.5 * (r2 + xi as f64);
+        }
+        assert!((got_z[i] as f64 - (r1 + r2)).abs() < 1e-5, "z[{i}]");
+        assert!((got_y2[i] as f64 - r2).abs() < 1e-5, "y2[{i}]");
+    }
+    assert!(rx
+        .recv_timeout(std::time::Duration::from_millis(50))
+        .is_err());
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+}
+
+#[test]
+fn on_done_for_finished_arrays_calls_back_before_returning() {
+    let a = Array::from_slice(&noise(64, 5), &[64]).unwrap();
+    let b = ops::exp(&a, ()).unwrap();
+    b.eval().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let tx2 = tx.clone();
+    rill_core::async_eval(&[&a, &b]).on_done(move |r| tx.send(r.is_ok()).unwrap());
+    rill_core::async_eval(&[]).on_done(move |r| tx2.send(r.is_ok()).unwrap());
+    assert_eq!(rx.try_recv(), Ok(true));
+    assert_eq!(rx.try_recv(), Ok(true));
+}
+
+#[test]
+fn on_done_reports_the_error_of_a_failed_array() {
+    let s = rill_core::new_stream(Device::cpu()).unwrap();
+    let a = Array::from_slice(&noise(16, 9), &[16]).unwrap();
+    // The index array is computed, so the bad index is found when `take` runs, not when built.
+    let idx = ops::add(
+        &Array::from_slice(&[1i32, 2, 3], &[3]).unwrap(),
+        &Array::from_slice(&[0i32, 0, 40], &[3]).unwrap(),
+        s,
+    )
+    .unwrap();
+    let bad = ops::take(&a, &idx, Some(0), s).unwrap();
+    let fine = ops::exp(&a, s).unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    rill_core::async_eval(&[&fine, &bad]).on_done(move |r| tx.send(r).unwrap());
+    let err = rx
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .expect("on_done never called back")
+        .unwrap_err();
+    assert!(err.to_string().contains("out of bounds"), "{err}");
+    assert_eq!(bad.error(), Some(err));
+    assert!(fine.error().is_none());
+}

@@ -6,7 +6,7 @@
 //! - `convert.rs`: host bytes (from JS numbers or typed arrays) to arrays and back;
 //! - `ops.rs`: the op builders, each taking its stream as an explicit last argument;
 //! - `device.rs`, `stream.rs`: the `Device` and `Stream` classes and the functions about them;
-//! - `eval.rs`: `eval` (blocking) and `asyncEval` (a Promise settled from a libuv worker);
+//! - `eval.rs`: `eval` (blocking) and `asyncEval` (a Promise the runtime settles when the arrays finish);
 //! - `dtype.rs`: dtype names; `errors.rs`: rill errors and panics as thrown JS errors;
 //! - `memory.rs`: the memory counters and limits; `external.rs`: telling V8 how many native bytes
 //!   each `Array` object keeps alive, so its garbage collector frees them in step.
@@ -14,9 +14,10 @@
 //! Rules: every entry point runs its body in [`errors::guard`], so no Rust panic reaches Node.
 //! The addon keeps no scoped defaults of its own: the JS layer resolves the stream of every op
 //! (a `withStream` scope lives in an `AsyncLocalStorage`, so it survives `await`) and passes it
-//! here; `None` means the process-wide default stream of the default device. `asyncEval` waits
-//! on a libuv worker; `eval`, `synchronize` and reading values block the JS thread, as they block
-//! the caller in MLX. rill never calls into JavaScript.
+//! here; `None` means the process-wide default stream of the default device. `asyncEval` holds no
+//! thread: the runtime settles its Promise through a threadsafe function when the arrays finish;
+//! `eval`, `synchronize` and reading values block the JS thread, as they block the caller in MLX.
+//! That threadsafe function is the only way rill reaches JavaScript.
 
 // napi-derive registers the exported functions and classes only outside `cfg(test)`, so in the
 // (never run, see Cargo.toml) test build of this crate that `clippy --all-targets` checks, every

@@ -32,8 +32,12 @@
 //! 8. **A forked child starts afresh.** `fork.rs` holds `SUBMIT` and the stream table across a
 //!    `fork()`; the child gets empty queues and a pool of its own (`pool.rs`), and arrays that
 //!    were in flight in the parent complete with an error when the child meets them.
+//! 9. **A callback can stand in for a waiting thread.** `AsyncEval::on_done` registers one
+//!    callback for several arrays as a waiter of each (`on_done.rs`); the thread that finishes
+//!    the last one calls it. Front-ends that must not block a thread use it.
 
 mod fork;
+mod on_done;
 mod pool;
 mod stream_queue;
 mod task;
@@ -63,6 +67,8 @@ pub(crate) enum Waiter {
     Task(Arc<Task>),
     /// A thread parked in `eval` or `wait`.
     Thread(Thread),
+    /// A callback of [`AsyncEval::on_done`] counting this node down (`on_done.rs`).
+    Call(Arc<on_done::Countdown>),
 }
 
 /// The stream table, locked for writing (held across a fork: see `fork.rs`).
@@ -162,6 +168,13 @@ impl AsyncEval {
             wait(a);
         }
         wait_finished(&self.arrays.iter().collect::<Vec<_>>())
+    }
+    /// Calls `done` once every array is available and its device work has finished, with the
+    /// first error among them, and returns at once: no thread waits meanwhile. `done` runs on the
+    /// pool thread that finished the last array (or here, if all had finished already), so it
+    /// must be quick: hand the result on (settle a promise, send on a channel).
+    pub fn on_done(self, done: impl FnOnce(Result<()>) + Send + 'static) {
+        on_done::register(self.arrays, Box::new(done));
     }
     /// True when every array is available and its device work has finished (never blocks).
     pub fn is_done(&self) -> bool {

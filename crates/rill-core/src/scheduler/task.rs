@@ -145,6 +145,7 @@ pub(crate) fn complete_with(a: &Array, result: Result<Data>) {
     for w in waiters {
         match w {
             Waiter::Thread(t) => t.unpark(),
+            Waiter::Call(countdown) => super::on_done::available(a, countdown),
             Waiter::Task(task) => match pending {
                 Some(d) if needs_finished_data(&task, d) => when_finished(d, task),
                 _ => release_dep(task),
