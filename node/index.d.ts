@@ -35,6 +35,9 @@ export declare class Stream {
   toString(): string;
 }
 
+/** A complex64 element, as `item()` and `tolist()` give it. */
+export interface Complex { re: number; im: number }
+
 export declare class Array {
   private constructor();
   readonly shape: number[];
@@ -47,11 +50,19 @@ export declare class Array {
   readonly isAvailable: boolean;
   readonly hostDtype: Dtype;
   /** With `{ bigint: true }`, int64/uint64 elements come as BigInts (exact past 2**53). */
-  item(options?: { bigint?: boolean }): number | boolean | bigint;
-  tolist(options?: { bigint?: boolean }): Nested<number | boolean | bigint>;
+  item(options?: { bigint?: boolean }): number | boolean | bigint | Complex;
+  tolist(options?: { bigint?: boolean }): Nested<number | boolean | bigint | Complex>;
   toTypedArray(): TypedArray;
   toFloat64Array(): Float64Array;
   toBytes(): Buffer;
+  /** complex64 only: `[re0, im0, re1, im1, ...]`. */
+  toComplexParts(): Float64Array;
+  /**
+   * Releases this object's hold on its data now, not when V8 collects it. The object keeps its
+   * shape and dtype; any later use of it (reading, eval, an op on it) throws a `[dispose]` error.
+   */
+  dispose(): void;
+  readonly isDisposed: boolean;
   toString(): string;
   astype(dtype: Dtype, stream?: StreamOrDevice): Array;
   reshape(shape: number[], stream?: StreamOrDevice): Array;

@@ -475,7 +475,7 @@ const HOST = {
 };
 
 function typedArrayOf(a) {
-  const buf = call(() => a.toBytes());
+  const buf = a.toBytes();
   const Ctor = HOST[a.hostDtype];
   // A copy into a fresh, aligned ArrayBuffer.
   return new Ctor(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
@@ -484,10 +484,18 @@ function typedArrayOf(a) {
 // The elements as JS values, row-major. 64-bit integers become numbers (exact up to 2**53) or, with
 // `bigint`, BigInts (always exact).
 function flatValues(a, bigint = false) {
+  if (a.dtype === 'complex64') {
+    const parts = a.toComplexParts();
+    return globalThis.Array.from({ length: parts.length / 2 }, (_, i) => ({ re: parts[2 * i], im: parts[2 * i + 1] }));
+  }
   if (a.dtype === 'bool') return globalThis.Array.from(typedArrayOf(a), (x) => x !== 0);
   if (a.dtype === 'int64' || a.dtype === 'uint64') return globalThis.Array.from(typedArrayOf(a), bigint ? (x) => x : Number);
-  return globalThis.Array.from(call(() => a.toFloat64Array()));
+  return globalThis.Array.from(a.toFloat64Array());
 }
+
+// A complex element as tolist gives it, and as NumPy prints one: `1+2j`, `-0.5-1j`.
+const isComplex = (x) => x !== null && typeof x === 'object' && 're' in x && 'im' in x;
+const showComplex = ({ re, im }) => `${re}${im < 0 || Object.is(im, -0) ? '-' : '+'}${Math.abs(im)}j`;
 
 function bigintOption(op, options) {
   if (options === undefined || options === null) return false;
@@ -509,10 +517,27 @@ function nest(flat, shape) {
   return level.length === shape[0] ? level : level.slice(0, shape[0]);
 }
 
+// The native readers, behind `call` so that their errors get their JS class too.
+const nativeReaders = Object.fromEntries(
+  ['toFloat64Array', 'toBytes', 'toComplexParts'].map((name) => [name, NativeArray.prototype[name]]),
+);
+
 Object.defineProperties(NativeArray.prototype, {
+  ...Object.fromEntries(
+    Object.entries(nativeReaders).map(([name, read]) => [
+      name,
+      {
+        value: {
+          [name]() {
+            return call(() => read.call(this));
+          },
+        }[name],
+      },
+    ]),
+  ),
   /**
-   * The one element of a one-element array, as a number (a boolean for bool arrays; with
-   * `{ bigint: true }`, a BigInt for int64/uint64, exact past 2**53).
+   * The one element of a one-element array, as a number (a boolean for bool arrays; `{ re, im }`
+   * for complex64; with `{ bigint: true }`, a BigInt for int64/uint64, exact past 2**53).
    */
   item: {
     value: function item(options) {
@@ -522,7 +547,10 @@ Object.defineProperties(NativeArray.prototype, {
       return flatValues(this, bigintOption('item', options))[0];
     },
   },
-  /** The elements as nested JS arrays (a number or boolean for a 0-d array); `{ bigint: true }` as for item(). */
+  /**
+   * The elements as nested JS arrays (a number or boolean for a 0-d array; complex64 elements as
+   * `{ re, im }`); `{ bigint: true }` as for item().
+   */
   tolist: {
     value: function tolist(options) {
       return nest(flatValues(this, bigintOption('tolist', options)), this.shape);
@@ -536,7 +564,7 @@ Object.defineProperties(NativeArray.prototype, {
   },
   toString: {
     value: function toString() {
-      const show = (x) => (isList(x) ? `[${x.map(show).join(', ')}]` : String(x));
+      const show = (x) => (isList(x) ? `[${x.map(show).join(', ')}]` : isComplex(x) ? showComplex(x) : String(x));
       return `array(${show(this.tolist())}, dtype=${this.dtype})`;
     },
   },

@@ -213,3 +213,21 @@ test('a failed save leaves the file that was there, and no temporary file', () =
   assert.throws(() => save(file('dir.npy'), array([1], 'float32')), /dir\.npy/);
   assert.deepEqual(readdirSync(DIR).sort(), listing);
 });
+
+test('complex64 arrays read back whole: tolist and item give { re, im }, toString shows a+bj', () => {
+  const parts = [1.5, -2, 0, 0.25, -3, 4e-3, 7, -0];
+  writeFileSync(file('c8.npy'), npyBytes("{'descr': '<c8', 'fortran_order': False, 'shape': (2, 2), }", new Float32Array(parts)));
+  const z = load(file('c8.npy'));
+  assert.equal(z.dtype, 'complex64');
+  const f32 = (x) => Math.fround(x);
+  const c = (i) => ({ re: f32(parts[2 * i]), im: f32(parts[2 * i + 1]) });
+  assert.deepEqual(z.tolist(), [[c(0), c(1)], [c(2), c(3)]]);
+  assert.deepEqual([...z.toComplexParts()], parts.map(f32));
+  assert.deepEqual(z.reshape([4]).tolist()[2], c(2));
+  const one = z.reshape([4]).tolist()[0];
+  assert.equal(`${one.re}${one.im < 0 ? '-' : '+'}${Math.abs(one.im)}j`, '1.5-2j');
+  assert.equal(z.toString(), `array([[1.5-2j, 0+0.25j], [-3+${f32(4e-3)}j, 7-0j]], dtype=complex64)`);
+  writeFileSync(file('c0.npy'), npyBytes("{'descr': '<c8', 'fortran_order': False, 'shape': (), }", new Float32Array([-0.5, 8])));
+  assert.deepEqual(load(file('c0.npy')).item(), { re: -0.5, im: 8 });
+  assert.throws(() => array([1, 2], [2], 'float32').toComplexParts(), TypeError);
+});

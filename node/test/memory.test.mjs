@@ -67,3 +67,33 @@ test('the cache can be limited and cleared', () => {
   assert.throws(() => setCacheLimit(1.5), TypeError);
   assert.equal(core.getActiveMemory, getActiveMemory);
 });
+
+test('dispose frees an array now; any later use of it throws, what was built before still works', () => {
+  const n = 1 << 20;
+  const values = Float32Array.from({ length: n }, (_, i) => (i % 1000) / 8);
+  const x = array(values, [n], 'float32');
+  evaluate(x);
+  // Built before the dispose: it keeps x's data alive until it has run.
+  const before = add(x, x);
+  const kept = array(values.subarray(0, 4), [4], 'float32');
+  const y = array(values, [n], 'float32');
+  evaluate(y);
+  const active = getActiveMemory();
+  y.dispose();
+  assert.ok(getActiveMemory() <= active - 4 * n, `4 MiB given back at once (active ${active} -> ${getActiveMemory()})`);
+  assert.equal(y.isDisposed, true);
+  assert.deepEqual(y.shape, [n]);
+  assert.equal(y.dtype, 'float32');
+  assert.throws(() => y.tolist(), (e) => e instanceof Error && /\[dispose\].*shape \[1048576\].*was disposed/.test(e.message));
+  assert.throws(() => evaluate(add(y, 1)), /\[dispose\]/);
+  y.dispose(); // again: nothing happens
+  assert.equal(y.isDisposed, true);
+
+  x.dispose();
+  evaluate(before);
+  const got = before.toFloat64Array();
+  for (const i of [0, 1, 999, 1000, 123457, n - 1]) assert.equal(got[i], 2 * values[i]);
+  assert.throws(() => x.item(), /\[item\]|\[dispose\]/);
+  assert.deepEqual(kept.tolist(), [...values.subarray(0, 4)]);
+  assert.equal(kept.isDisposed, false);
+});

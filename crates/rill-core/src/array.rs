@@ -111,6 +111,24 @@ impl Array {
         Array(Arc::new(node))
     }
 
+    /// A stand-in for `self` that holds no data: the same shape, dtype and stream, already failed
+    /// with `error`. A front-end that lets a user release an array early (Node's `dispose`) puts
+    /// it in the released handle's place, so a later use fails with `error` (and every array built
+    /// from it fails with the same error, rule 5 of the scheduler) instead of reading freed memory.
+    pub fn failed_like(&self, error: Error) -> Array {
+        let node = Node {
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            shape: self.0.shape.clone(),
+            dtype: self.0.dtype,
+            stream: self.0.stream,
+            state: Mutex::new(NodeState::Done),
+            result: OnceLock::new(),
+            copies: Mutex::new(Vec::new()),
+        };
+        let _ = node.result.set(Err(error));
+        Array(Arc::new(node))
+    }
+
     /// An array with a copy of `data`, shaped `shape`, placed for the default stream.
     pub fn from_slice<T: Element>(data: &[T], shape: &[usize]) -> Result<Array> {
         Array::from_slice_on(data, shape, ())

@@ -23,6 +23,7 @@ mod float_to_int;
 #[doc(hidden)]
 pub mod internals;
 pub mod io;
+mod kernel_threads;
 pub mod memory;
 pub mod op;
 pub mod ops;
@@ -41,7 +42,7 @@ pub use device::{
 pub use dtype::{promote_types, Dtype, DtypeKind};
 pub use element::{Element, Scalar};
 pub use error::{Error, Result};
-pub use scheduler::{async_eval, eval, synchronize, synchronize_all, AsyncEval};
+pub use scheduler::{async_eval, eval, lazy_nodes_exceed, synchronize, synchronize_all, AsyncEval};
 pub use stream::{
     default_stream, new_stream, set_default_stream, with_stream, Stream, StreamOrDevice,
     StreamScope,

@@ -222,3 +222,44 @@ fn on_done_reports_the_error_of_a_failed_array() {
     assert_eq!(bad.error(), Some(err));
     assert!(fine.error().is_none());
 }
+
+#[test]
+fn lazy_nodes_exceed_counts_distinct_unsubmitted_nodes() {
+    let s = rill_core::new_stream(Device::cpu()).unwrap();
+    let a = Array::from_slice(&noise(16, 5), &[16]).unwrap();
+    // A diamond repeated 50 times: each step's two branches share the step before, so the graph
+    // has 150 distinct lazy nodes but 2^50 paths (counting paths would never end).
+    let mut y = a.clone();
+    for _ in 0..50 {
+        let l = ops::negative(&y, s).unwrap();
+        let r = ops::exp(&y, s).unwrap();
+        y = ops::add(&l, &r, s).unwrap();
+    }
+    assert!(rill_core::lazy_nodes_exceed(&[&y], 149));
+    assert!(!rill_core::lazy_nodes_exceed(&[&y], 150));
+    // Evaluated data is not lazy: the input array alone counts nothing.
+    assert!(!rill_core::lazy_nodes_exceed(&[&a], 0));
+    // Once submitted (here: evaluated), nothing is left to submit.
+    y.eval().unwrap();
+    assert!(!rill_core::lazy_nodes_exceed(&[&y], 0));
+}
+
+#[test]
+fn a_failed_stand_in_keeps_the_shape_and_fails_every_use() {
+    let s = rill_core::new_stream(Device::cpu()).unwrap();
+    let a = Array::from_slice(&noise(6, 9), &[2, 3]).unwrap();
+    let gone = a.failed_like(rill_core::Error::Runtime {
+        op: "dispose",
+        msg: "this array was disposed".into(),
+    });
+    assert_eq!(gone.shape(), &[2, 3]);
+    assert_eq!(gone.dtype(), Dtype::Float32);
+    assert!(gone.is_available());
+    let err = gone.to_vec::<f32>().unwrap_err().to_string();
+    assert!(err.contains("[dispose] this array was disposed"), "{err}");
+    // What is built from it fails with the same error; the original is untouched.
+    let b = ops::add(&gone, &a, s).unwrap();
+    let err = b.eval().unwrap_err().to_string();
+    assert!(err.contains("this array was disposed"), "{err}");
+    assert_eq!(f32s(&a), noise(6, 9));
+}

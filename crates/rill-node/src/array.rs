@@ -15,7 +15,9 @@ use rill_core::Array;
 pub struct JsArray {
     pub(crate) inner: Array,
     /// What this object told V8 it keeps alive (`external.rs`).
-    _external: External,
+    external: External,
+    /// Set by `dispose`: `inner` is then a failed stand-in holding no data.
+    disposed: bool,
 }
 
 impl From<Array> for JsArray {
@@ -24,7 +26,8 @@ impl From<Array> for JsArray {
         let bytes = inner.size().checked_mul(inner.itemsize()).unwrap_or(0);
         JsArray {
             inner,
-            _external: External::report(bytes),
+            external: External::report(bytes),
+            disposed: false,
         }
     }
 }
@@ -67,6 +70,55 @@ impl JsArray {
     #[napi(getter)]
     pub fn is_available(&self) -> bool {
         self.inner.is_ready()
+    }
+    /// Releases this object's hold on its data now instead of when V8 collects it (a server that
+    /// makes large arrays per request should not wait for the garbage collector). Afterwards the
+    /// object keeps its shape, dtype and stream, and any use of it (reading it, evaluating it, an
+    /// op built on it) fails with an error that says it was disposed. The memory is freed once
+    /// nothing else needs it: lazy arrays already built from this one keep their input. Calling
+    /// it again does nothing.
+    #[napi]
+    pub fn dispose(&mut self) {
+        if self.disposed {
+            return;
+        }
+        let msg = format!(
+            "this array (shape {:?}, dtype {}) was disposed: it cannot be read or used",
+            self.inner.shape(),
+            self.inner.dtype().name()
+        );
+        self.inner = self
+            .inner
+            .failed_like(rill_core::Error::Runtime { op: "dispose", msg });
+        self.external = External::report(0);
+        self.disposed = true;
+    }
+    /// True once `dispose()` was called.
+    #[napi(getter)]
+    pub fn is_disposed(&self) -> bool {
+        self.disposed
+    }
+    /// The elements of a complex64 array as float64 pairs, row-major: `[re0, im0, re1, im1, ...]`
+    /// (evaluating first; blocks until done). `tolist` and `item` build `{ re, im }` from it.
+    #[napi]
+    pub fn to_complex_parts(&self) -> napi::Result<Float64Array> {
+        guard(|| {
+            if self.inner.dtype() != rill_core::Dtype::Complex64 {
+                return Err(crate::errors::type_error(format!(
+                    "[toComplexParts] needs a complex64 array, this one is {}",
+                    self.inner.dtype().name()
+                )));
+            }
+            let values = self
+                .inner
+                .to_vec::<rill_core::num_complex::Complex32>()
+                .or_throw()?;
+            let parts: Vec<f64> = values
+                .iter()
+                .flat_map(|c| [c.re as f64, c.im as f64])
+                .collect();
+            Ok(Float64Array::new(parts))
+        })
     }
     /// Every element as a float64, row-major (evaluating first; blocks until done).
     #[napi]

@@ -141,5 +141,6 @@ extern "C" fn child() {
             }
         });
         super::pool::arm_for_child();
+        crate::kernel_threads::reset_in_child();
     });
 }

@@ -196,6 +196,33 @@ pub fn async_eval(arrays: &[&Array]) -> AsyncEval {
     }
 }
 
+/// True when more than `limit` distinct nodes reachable from `roots` are still lazy (never
+/// submitted). It visits at most `limit + 1` of them, so it is cheap next to submitting them: a
+/// front-end whose thread must stay responsive (Node's event loop) asks it before `async_eval`
+/// and submits a big graph from another thread (a 100 000-op graph takes ~200 ms to submit).
+/// Reads each recipe under its node's mutex only (no `SUBMIT`): a concurrent submission may
+/// make the answer stale, never wrong in a way that matters (it is a size hint).
+pub fn lazy_nodes_exceed(roots: &[&Array], limit: usize) -> bool {
+    let mut seen = std::collections::HashSet::new();
+    let mut stack: Vec<Array> = roots.iter().map(|a| (*a).clone()).collect();
+    let mut count = 0usize;
+    while let Some(a) = stack.pop() {
+        if a.is_available() || !seen.insert(a.id()) {
+            continue;
+        }
+        let state = a.0.state.lock().unwrap_or_else(|e| e.into_inner());
+        let NodeState::Lazy(recipe) = &*state else {
+            continue;
+        };
+        count += 1;
+        if count > limit {
+            return true;
+        }
+        stack.extend(recipe.inputs.iter().filter(|i| !i.is_available()).cloned());
+    }
+    false
+}
+
 /// Blocks until every task submitted to `stream` so far has run, and its device work finished.
 pub fn synchronize(stream: Stream) -> Result<()> {
     check_stream("synchronize", stream)?;

@@ -76,6 +76,8 @@ impl StreamQueue {
     /// is waiting, until `until` is available, or after `budget` tasks; then hands any remaining
     /// ready work to the pool or gives up the claim.
     pub(crate) fn drain(self: &Arc<Self>, until: Option<&Array>, budget: usize) {
+        // Kernels split themselves less while more streams are being drained (kernel_threads.rs).
+        let _draining = crate::kernel_threads::Draining::start();
         let mut ran = 0;
         loop {
             let task = {

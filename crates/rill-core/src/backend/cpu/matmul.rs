@@ -337,15 +337,21 @@ fn product<T: Arith>(dst: &mut [T], d: &Dims, a: &Mat<T>, b: &Mat<T>, keep: Opti
             )
         }
     };
-    if work >= PAR_WORK {
-        // 0: as many threads as rayon's pool has (on 2 cores, explicit counts of 1 to 4 measured
-        // no better; see examples/matmul_bench.rs).
-        let par = Parallelism::Rayon(0);
+    // This product's share of the pool: all of it while no other stream runs, one thread when
+    // every thread already drains a stream of its own (kernel_threads.rs).
+    let threads = crate::kernel_threads::kernel_threads();
+    if threads == 1 {
+        (0..count).for_each(|i| one(i, Parallelism::None));
+    } else if work >= PAR_WORK {
+        // With the whole pool this is what `Rayon(0)` gives (on 2 cores, explicit counts of 1 to
+        // 4 measured no better; see examples/matmul_bench.rs).
+        let par = Parallelism::Rayon(threads);
         (0..count).for_each(|i| one(i, par));
     } else if count > 1 && count * work >= PAR_WORK {
         use rayon::prelude::*;
-        // Enough batches per task that scheduling stays cheap next to the products.
-        let per_task = (PAR_WORK / work.max(1)).max(1);
+        // Enough batches per task that scheduling stays cheap next to the products, and no more
+        // tasks than this product's share of threads.
+        let per_task = (PAR_WORK / work.max(1)).max(count.div_ceil(threads)).max(1);
         (0..count)
             .into_par_iter()
             .with_min_len(per_task)

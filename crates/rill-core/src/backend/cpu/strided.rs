@@ -123,14 +123,15 @@ pub fn broadcast_strides(x: &Input, shape: &[usize]) -> Dims<isize> {
 /// than it saves for small arrays).
 pub const PAR_CHUNK: usize = 1 << 15;
 
-/// Runs `f(range, out_chunk)` over `out` in parallel chunks when it is large.
+/// Runs `f(range, out_chunk)` over `out` in parallel chunks when it is large and this kernel's
+/// share of the pool is more than one thread (`kernel_threads.rs`).
 pub fn par_chunks<O: Send>(out: &mut [O], f: impl Fn(Range<usize>, &mut [O]) + Sync + Send) {
     let n = out.len();
-    if n < 2 * PAR_CHUNK {
+    let threads = crate::kernel_threads::kernel_threads();
+    if n < 2 * PAR_CHUNK || threads == 1 {
         f(0..n, out);
         return;
     }
-    let threads = rayon::current_num_threads().max(1);
     let chunk = (n / (threads * 4)).max(PAR_CHUNK);
     use rayon::prelude::*;
     out.par_chunks_mut(chunk).enumerate().for_each(|(i, c)| {

@@ -1,0 +1,125 @@
+"""N independent chains on N streams against the same N chains on one stream, rill and real MLX
+(CPU), each engine in a process of its own and the rounds alternating (OpenBLAS's and OpenMP's
+spinning worker threads distort a shared process). Prints a table and one JSON line.
+
+    .venv/bin/python benchmarks/streams.py                       # N = 1, 2, 4, 8, 16
+    .venv/bin/python benchmarks/streams.py --n 1,2 --kinds mm64,ew --rounds 3 --json out.json
+    python benchmarks/streams.py --engines old,new,mlx --path old=/tmp/a --path new=/tmp/b
+
+An engine whose name starts with "mlx" is real MLX (mlx.core), any other is rill (rill.core);
+`--path NAME=DIR` puts DIR first on that engine's PYTHONPATH (two builds of rill side by side).
+
+Chains (issue 14's table): `ew` add, multiply, sin on 256x256 (200 steps); `mm64`, `mm128`
+matmul + add + tanh (300 and 200 steps); `mm512` the same on 512x512 (40 steps). A row gives the
+median over rounds of each engine's median-of-`--runs` times.
+"""
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+KINDS = {"ew": 200, "mm64": 300, "mm128": 200, "mm512": 40}
+
+
+def child(engine, kind, n, runs):
+    import importlib
+
+    mx = importlib.import_module("mlx.core" if engine.startswith("mlx") else "rill.core")
+    steps = KINDS[kind]
+    if kind.startswith("mm"):
+        size = int(kind[2:])
+        a = mx.random.uniform(shape=(size, size)) * (1.0 / size)
+
+        def step(y, s):
+            return mx.tanh(mx.add(mx.matmul(y, a, stream=s), 1.0, stream=s), stream=s)
+
+    else:
+        a = mx.random.uniform(shape=(256, 256))
+
+        def step(y, s):
+            return mx.sin(mx.multiply(mx.add(y, a, stream=s), 0.5, stream=s), stream=s)
+
+    mx.eval(a)
+    streams = [mx.new_stream(mx.cpu) for _ in range(n)]
+
+    def chain(s):
+        y = a
+        for _ in range(steps):
+            y = step(y, s)
+        return y
+
+    def median_ms(f, warm=1):
+        for _ in range(warm):
+            f()
+        ts = []
+        for _ in range(runs):
+            t = time.perf_counter()
+            f()
+            ts.append(time.perf_counter() - t)
+        return statistics.median(ts) * 1e3
+
+    one = median_ms(lambda: mx.eval(*[chain(streams[0]) for _ in range(n)]))
+    many = median_ms(lambda: mx.eval(*[chain(s) for s in streams]))
+    print(json.dumps({"one": one, "many": many}))
+
+
+def measure(engine, kind, n, runs, paths):
+    env = dict(os.environ)
+    if engine in paths:
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [paths[engine], env.get("PYTHONPATH")]))
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", engine, kind, str(n), str(runs)],
+        check=True,
+        capture_output=True,
+        text=True,
+        env=env,
+    ).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--n", default="1,2,4,8,16")
+    p.add_argument("--kinds", default="ew,mm64,mm128,mm512")
+    p.add_argument("--engines", default="rill,mlx")
+    p.add_argument("--rounds", type=int, default=2)
+    p.add_argument("--runs", type=int, default=5, help="timed runs per process (the median)")
+    p.add_argument("--path", action="append", default=[], metavar="ENGINE=DIR")
+    p.add_argument("--json")
+    p.add_argument("--child", nargs=4)
+    args = p.parse_args()
+    if args.child:
+        engine, kind, n, runs = args.child
+        return child(engine, kind, int(n), int(runs))
+    engines = args.engines.split(",")
+    paths = dict(x.split("=", 1) for x in args.path)
+    rows = []
+    print(f"{os.cpu_count()} cores; ms for N chains on one stream / on N streams (speed-up)")
+    for kind in args.kinds.split(","):
+        for n in [int(x) for x in args.n.split(",")]:
+            got = {e: [] for e in engines}
+            for _ in range(args.rounds):
+                for e in engines:
+                    got[e].append(measure(e, kind, n, args.runs, paths))
+            row = {"kind": kind, "n": n}
+            text = f"{kind:6s} N={n:2d}"
+            for e in engines:
+                one = statistics.median(r["one"] for r in got[e])
+                many = statistics.median(r["many"] for r in got[e])
+                row[e] = {"one_ms": round(one, 2), "many_ms": round(many, 2), "speedup": round(one / many, 2)}
+                text += f"  {e} {one:8.1f} / {many:8.1f} ({one / many:4.2f}x)"
+            rows.append(row)
+            print(text, flush=True)
+    result = {"cores": os.cpu_count(), "rows": rows}
+    print(json.dumps(result))
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(result, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
