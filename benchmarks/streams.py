@@ -29,6 +29,9 @@ def child(engine, kind, n, runs):
     import importlib
 
     mx = importlib.import_module("mlx.core" if engine.startswith("mlx") else "rill.core")
+    # CPU streams only: where a GPU exists rill's default device is the GPU, and inputs made
+    # there would be copied to the host first.
+    mx.set_default_device(mx.cpu)
     steps = KINDS[kind]
     if kind.startswith("mm"):
         size = int(kind[2:])

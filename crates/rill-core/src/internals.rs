@@ -6,10 +6,10 @@
 //! CI's time (docs/ci.md). `Cargo.toml` therefore sets `test = false` for the library, and the
 //! tests that need private pieces reach them through here.
 
-pub use crate::backend::cpu::accum::exp_f32;
 pub use crate::backend::cpu::num::cast;
 pub use crate::backend::cpu::special::{erfinv_f32, erfinv_f64};
 pub use crate::backend::cpu::strided::{collapse, for_each_row};
+pub use crate::backend::cpu::vector_math::{exp_f32, tanh_f32};
 pub use crate::io::npy::{header_bytes, parse_header, HeaderError, DATA_ALIGN, MAGIC};
 pub use crate::memory::allocator::{home_shard, SHARDS};
 

@@ -12,3 +12,4 @@ mod layout;
 mod npy_header;
 mod slices;
 mod strided;
+mod tanh;

@@ -240,44 +240,7 @@ macro_rules! float_real {
         }
     )*};
 }
-float_real!(f32 => exp_f32, f64 => f64::exp);
-
-/// `e^x` for f32 without a library call, so that loops over it vectorize (softmax and logsumexp
-/// spend most of their time here). Within 2 ulp of the exact value over the whole range,
-/// subnormal results included; `exp(-inf) = 0`, `exp(inf) = inf`, `exp(NaN) = NaN`.
-///
-/// `x = n ln2 + r` with `|r| <= ln2 / 2`, `e^r` by a degree-6 minimax polynomial (Cephes'
-/// coefficients), and `2^n` applied in two halves so that neither factor leaves the normal range.
-#[inline(always)]
-pub fn exp_f32(x: f32) -> f32 {
-    const LOG2E: f32 = std::f32::consts::LOG2_E;
-    // ln2 split so that `n * LN2_HI` is exact for the |n| <= 159 used here.
-    const LN2_HI: f32 = 0.693_359_4;
-    const LN2_LO: f32 = -2.121_944_4e-4;
-    // Adding and subtracting 1.5 * 2^23 rounds to the nearest integer (SSE2 has no round).
-    const ROUND: f32 = 12_582_912.0;
-    // Beyond these the result is 0 (below 2^-150) or infinite; clamping keeps `n` small (and
-    // turns infinities into ordinary arguments).
-    let c = x.clamp(-110.0, 89.0);
-    let n = (c * LOG2E + ROUND) - ROUND;
-    let r = (c - n * LN2_HI) - n * LN2_LO;
-    let mut p = 1.987_569_1e-4f32;
-    p = p * r + 1.398_199_9e-3;
-    p = p * r + 8.333_452e-3;
-    p = p * r + 4.166_579_6e-2;
-    p = p * r + 1.666_666_5e-1;
-    p = p * r + 0.5; // Cephes: 5.0000001e-1, which is 0.5 in f32
-    let e = p * r * r + r + 1.0;
-    let n = n as i32;
-    let (n1, n2) = (n >> 1, n - (n >> 1));
-    let scale = |k: i32| f32::from_bits(((k + 127) as u32) << 23);
-    let y = e * scale(n1) * scale(n2);
-    if x.is_nan() {
-        x
-    } else {
-        y
-    }
-}
+float_real!(f32 => super::vector_math::exp_f32, f64 => f64::exp);
 
 impl Real for Complex32 {
     #[inline(always)]

@@ -26,6 +26,7 @@ mod sort;
 pub(crate) mod special;
 pub mod strided;
 mod unary;
+pub(crate) mod vector_math;
 
 pub use info::{cores, info, total_memory};
 

@@ -12,6 +12,7 @@ use super::num::Num;
 use super::output;
 use super::special::{erfinv_f32, erfinv_f64};
 use super::strided::map1;
+use super::vector_math::tanh_f32;
 use crate::backend::{Input, Output};
 use crate::memory::Data;
 use crate::op::UnaryOp;
@@ -145,7 +146,7 @@ trait Real: Copy + Send + Sync + 'static {
 }
 
 macro_rules! real {
-    ($t:ident, $to:ident, $from:ident, $erf:path, $erfinv:path) => {
+    ($t:ident, $to:ident, $from:ident, $erf:path, $erfinv:path, $tanh:path) => {
         impl Real for $t {
             #[inline(always)]
             fn load<T: Num>(t: T) -> Self {
@@ -258,7 +259,7 @@ macro_rules! real {
             }
             #[inline(always)]
             fn tanh(self) -> Self {
-                $t::tanh(self)
+                $tanh(self)
             }
             #[inline(always)]
             fn sigmoid(self) -> Self {
@@ -295,8 +296,8 @@ macro_rules! real {
         }
     };
 }
-real!(f32, to_f32, from_f32, libm::erff, erfinv_f32);
-real!(f64, to_f64, from_f64, libm::erf, erfinv_f64);
+real!(f32, to_f32, from_f32, libm::erff, erfinv_f32, tanh_f32);
+real!(f64, to_f64, from_f64, libm::erf, erfinv_f64, f64::tanh);
 
 /// The kernels of a float type `T` that computes in `C`.
 fn float_unary<T: Num, C: Real>(op: UnaryOp, a: &Input, out: &Output) -> Result<Data> {
