@@ -431,11 +431,10 @@ impl StreamNode for PyIterable {
                 Err(e) => Err(e),
             }
         })
-        .map(|r| {
+        .inspect(|r| {
             if r.is_some() {
                 self.count.fetch_add(1, Ordering::Relaxed);
             }
-            r
         })
         .map_err(|e| Error::Callback {
             op: "stream_python_iterable",
