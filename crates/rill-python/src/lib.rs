@@ -14,6 +14,7 @@
 //! - `dtype.rs`, `device.rs`, `stream.rs`: dtypes, devices, streams and their scopes;
 //! - `eval.rs`, `memory.rs`: evaluation and the memory counters and limits;
 //! - `io.rs`: `save`, `savez`, `save_safetensors`, `load` (files); `pickle.rs`: pickling arrays;
+//! - `data/`: the `rill.data` submodule (mlx-data's buffers and streams, on rill-data);
 //! - `format.rs`: `repr` in MLX's format; `errors.rs`: rill errors and panics as Python exceptions.
 //!
 //! Rules: every entry point runs its body in [`errors::guard`], so no Rust panic reaches
@@ -24,6 +25,7 @@ mod array;
 mod capture;
 mod compare;
 mod convert;
+mod data;
 mod device;
 mod dtype;
 mod errors;
@@ -71,5 +73,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     eval::register(m)?;
     memory::register(m)?;
     io::register(m)?;
+    data::register(m)?;
     Ok(())
 }

@@ -13,6 +13,10 @@ from rill._core import __version__  # noqa: F401
 from rill._core import random  # noqa: F401
 from rill._core import start_capture, stop_capture, synchronize
 
+# The extension's `data` submodule is `rill.data` (import rill.data as dx), not part of MLX's
+# namespace: the star import above brought it in.
+del data  # noqa: F821
+
 # `import rill.core.random` and `from rill.core.random import normal` find the submodule.
 _sys.modules[__name__ + ".random"] = random
 

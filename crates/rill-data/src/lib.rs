@@ -1,0 +1,42 @@
+//! rill-data: data pipelines with mlx-data's programming model, in Rust.
+//!
+//! A *sample* ([`Sample`]) maps string keys to host arrays ([`HostArray`]: any dtype of
+//! rill-core, a shape, C-ordered bytes; text is uint8 bytes). Pipelines come in two kinds:
+//! - [`Buffer`] (`buffer.rs`): finite, indexable; its steps are views computed at `get`;
+//! - [`Stream`] (`stream.rs`): pull-based, one pass until `reset`; nodes may be pulled from many
+//!   threads at once.
+//!
+//! Both take the same per-sample steps ([`Transforms`], `transform.rs`: key and sample
+//! transforms, padding, squeezing, shapes, filters) and batch samples the same way
+//! (`batch.rs`: stacking or concatenating, padding ragged shapes to the largest).
+//! `prefetch.rs` runs a stream on worker threads (its module doc states the concurrency rules);
+//! `source.rs` reads lines and CSV records; `rng.rs` makes shuffles reproducible from a seed.
+//!
+//! Errors ([`Error`]) name the step, the key and the sample's index; a sample that fails is
+//! reported in its place and never dropped. An *empty* sample means "filtered out" (mlx-data's
+//! convention): streams skip it.
+//!
+//! This crate knows nothing of Python, of lazy arrays or of rill's scheduler: front-ends convert
+//! samples to their own arrays (the Python package to NumPy, or to rill arrays with
+//! `prefetch_to`).
+
+mod array;
+mod batch;
+mod buffer;
+mod error;
+mod prefetch;
+mod rng;
+mod sample;
+mod source;
+mod stream;
+mod transform;
+
+pub use array::{HostArray, Owner};
+pub use batch::{batch_samples, BatchSpec};
+pub use buffer::Buffer;
+pub use error::{BoxError, Error, Result};
+pub use rill_core::Dtype;
+pub use sample::Sample;
+pub use source::{csv_reader, csv_reader_from_string, line_reader};
+pub use stream::{Claim, Pending, Stream, StreamNode};
+pub use transform::{KeyFn, SampleFn, Transform, Transforms};

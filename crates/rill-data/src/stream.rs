@@ -1,0 +1,480 @@
+//! [`Stream`]: a pull-based pipeline of unknown length, one pass until `reset`.
+//!
+//! A stream is a chain of nodes; `next` on the last pulls from the ones below. Nodes may be
+//! pulled from several threads at once (that is how `prefetch` works: its threads all call the
+//! node below), so every node is `Sync`: transforms hold no lock and run on the pulling thread;
+//! nodes with state (a position, a batch being gathered, a shuffle buffer, a file) keep it behind
+//! a mutex, held only while they touch it or pull what they must pull in order.
+//!
+//! `claim` is the ordered form of `next`, used by `ordered_prefetch`: it takes the next sample's
+//! place in the order (cheaply, in order) and returns the work that computes it, which the
+//! caller may run on any thread. Buffers and transforms split their work this way; the other
+//! nodes compute the sample in `claim` itself.
+
+use crate::array::{normalize_dim, slice_dim};
+use crate::batch::{batch_samples, BatchSpec};
+use crate::buffer::Buffer;
+use crate::error::{argument, Error, Result};
+use crate::prefetch::{OrderedPrefetch, Prefetch};
+use crate::rng::Rng;
+use crate::sample::{get, Sample};
+use crate::transform::{Transform, Transforms};
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+/// The work that computes a claimed sample. `Ok(Some(empty))`: filtered out; `Ok(None)`: the end.
+pub type Pending = Box<dyn FnOnce() -> Result<Option<Sample>> + Send>;
+
+/// A claimed place in a stream's order.
+pub enum Claim {
+    /// The sample (or the end), already computed.
+    Ready(Option<Sample>),
+    /// The work that computes it, to run on any thread.
+    Later(Pending),
+}
+
+/// One node of a stream. Implement it for a source of your own (the Python package implements
+/// it for Python iterables).
+pub trait StreamNode: Send + Sync {
+    /// The next sample, or None at the end. Filtered (empty) samples are never returned.
+    fn next(&self) -> Result<Option<Sample>>;
+    /// Back to the start. Callers reset a node only while nothing pulls from it.
+    fn reset(&self) -> Result<()>;
+    /// The next sample's place in the order, with the work that computes it (see the module doc).
+    fn claim(&self) -> Result<Claim> {
+        Ok(Claim::Ready(self.next()?))
+    }
+}
+
+/// A stream of samples. Cloning gives another handle to the same stream (they share position).
+#[derive(Clone)]
+pub struct Stream {
+    node: Arc<dyn StreamNode>,
+}
+
+/// A mutex whose poisoning (a panic in another thread while it held the lock) is ignored: the
+/// state it guards stays consistent between statements, and the panic is reported where it
+/// happened.
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Stream {
+    pub fn from_node(n: impl StreamNode + 'static) -> Self {
+        Stream { node: Arc::new(n) }
+    }
+
+    /// A stream of these samples, in order.
+    pub fn from_vec(samples: Vec<Sample>) -> Self {
+        Buffer::from_vec(samples).to_stream()
+    }
+
+    pub fn next(&self) -> Result<Option<Sample>> {
+        self.node.next()
+    }
+
+    /// Back to the start (a shuffle draws a new order, reproducibly).
+    pub fn reset(&self) -> Result<()> {
+        self.node.reset()
+    }
+
+    pub fn claim(&self) -> Result<Claim> {
+        self.node.claim()
+    }
+
+    /// Every remaining sample (for tests and small streams).
+    pub fn collect(&self) -> Result<Vec<Sample>> {
+        let mut v = Vec::new();
+        while let Some(s) = self.next()? {
+            v.push(s);
+        }
+        Ok(v)
+    }
+
+    /// Batches of `size` consecutive samples (the last may be smaller).
+    pub fn batch(&self, size: usize, spec: BatchSpec) -> Result<Stream> {
+        if size == 0 {
+            return Err(argument("batch", "the batch size must be at least 1"));
+        }
+        Ok(Self::from_node(Batched {
+            up: self.clone(),
+            size,
+            spec,
+            position: Mutex::new(0),
+        }))
+    }
+
+    /// Computes up to `prefetch_size` samples ahead on `num_threads` threads. With more than one
+    /// thread the order may change (the multiset of samples does not); see `ordered_prefetch`.
+    pub fn prefetch(&self, prefetch_size: usize, num_threads: usize) -> Result<Stream> {
+        check_prefetch("prefetch", prefetch_size, num_threads)?;
+        Ok(Self::from_node(Prefetch::new(
+            self.clone(),
+            prefetch_size,
+            num_threads,
+        )))
+    }
+
+    /// Like `prefetch`, but the samples come out in this stream's order.
+    pub fn ordered_prefetch(&self, prefetch_size: usize, num_threads: usize) -> Result<Stream> {
+        check_prefetch("ordered_prefetch", prefetch_size, num_threads)?;
+        Ok(Self::from_node(OrderedPrefetch::new(
+            self.clone(),
+            prefetch_size,
+            num_threads,
+        )))
+    }
+
+    /// A shuffle buffer of `buffer_size` samples: each sample comes from a random place in the
+    /// buffer, which is refilled from this stream. The order is the same for the same seed; each
+    /// `reset` draws a new one (the same sequence of orders for the same seed).
+    pub fn shuffle(&self, buffer_size: usize, seed: u64) -> Result<Stream> {
+        if buffer_size == 0 {
+            return Err(argument("shuffle", "the buffer size must be at least 1"));
+        }
+        Ok(Self::from_node(Shuffled {
+            up: self.clone(),
+            size: buffer_size,
+            seed,
+            state: Mutex::new(ShuffleState {
+                buf: Vec::new(),
+                rng: Rng::new(seed, 0),
+                epoch: 0,
+            }),
+        }))
+    }
+
+    /// After the end, start again `n` more times (mlx-data's count: `repeat(2)` makes three
+    /// passes); `n <= 0` repeats forever. A pass that yields nothing ends the stream.
+    pub fn repeat(&self, n: i64) -> Stream {
+        Self::from_node(Repeated {
+            up: self.clone(),
+            n,
+            state: Mutex::new((0, false)),
+        })
+    }
+
+    /// Samples `i, i + n, i + 2n, ...` of this stream.
+    pub fn partition(&self, n: usize, i: usize) -> Result<Stream> {
+        if i >= n {
+            return Err(argument(
+                "partition",
+                format!("partition {i} does not exist among {n} partitions"),
+            ));
+        }
+        Ok(Self::from_node(Partitioned {
+            up: self.clone(),
+            n,
+            i,
+            position: Mutex::new(0),
+        }))
+    }
+
+    /// Each sample becomes several: windows of `size` along `dim` of `key` (starting every
+    /// `stride`; the last ones are shorter where the array ends), the other keys repeated.
+    pub fn sliding_window(
+        &self,
+        key: &str,
+        size: usize,
+        stride: usize,
+        dim: isize,
+    ) -> Result<Stream> {
+        if size == 0 || stride == 0 {
+            return Err(argument(
+                "sliding_window",
+                "the window size and the stride must be at least 1",
+            ));
+        }
+        Ok(Self::from_node(SlidingWindow {
+            up: self.clone(),
+            key: key.to_string(),
+            size,
+            stride,
+            dim,
+            state: Mutex::new((VecDeque::new(), 0)),
+        }))
+    }
+}
+
+fn check_prefetch(op: &'static str, size: usize, threads: usize) -> Result<()> {
+    if size == 0 || threads == 0 {
+        return Err(argument(
+            op,
+            format!("the prefetch size ({size}) and the number of threads ({threads}) must be at least 1"),
+        ));
+    }
+    Ok(())
+}
+
+impl Transforms for Stream {
+    fn transform(&self, t: Transform) -> Self {
+        Self::from_node(Transformed {
+            up: self.clone(),
+            t: Arc::new(t),
+            count: AtomicUsize::new(0),
+        })
+    }
+}
+
+/// A buffer's samples in order; `claim` defers the `get`, so a buffer's whole pipeline runs on
+/// the claiming threads.
+pub(crate) struct BufferStream {
+    buffer: Buffer,
+    pos: AtomicUsize,
+}
+
+impl BufferStream {
+    pub fn new(buffer: Buffer) -> Self {
+        BufferStream {
+            buffer,
+            pos: AtomicUsize::new(0),
+        }
+    }
+
+    /// The next index, or None past the end (the position then stops growing).
+    fn take(&self) -> Option<usize> {
+        let n = self.buffer.len();
+        self.pos
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |p| {
+                (p < n).then_some(p + 1)
+            })
+            .ok()
+    }
+}
+
+impl StreamNode for BufferStream {
+    fn next(&self) -> Result<Option<Sample>> {
+        while let Some(i) = self.take() {
+            let s = self.buffer.get(i as i64)?;
+            if !s.is_empty() {
+                return Ok(Some(s));
+            }
+        }
+        Ok(None)
+    }
+    fn reset(&self) -> Result<()> {
+        self.pos.store(0, Ordering::Relaxed);
+        Ok(())
+    }
+    fn claim(&self) -> Result<Claim> {
+        Ok(match self.take() {
+            None => Claim::Ready(None),
+            Some(i) => {
+                let b = self.buffer.clone();
+                Claim::Later(Box::new(move || b.get(i as i64).map(Some)))
+            }
+        })
+    }
+}
+
+struct Transformed {
+    up: Stream,
+    t: Arc<Transform>,
+    /// Samples seen, for the index in errors.
+    count: AtomicUsize,
+}
+
+impl StreamNode for Transformed {
+    fn next(&self) -> Result<Option<Sample>> {
+        while let Some(s) = self.up.next()? {
+            let i = self.count.fetch_add(1, Ordering::Relaxed);
+            let s = self.t.apply(s, i)?;
+            if !s.is_empty() {
+                return Ok(Some(s));
+            }
+        }
+        Ok(None)
+    }
+    fn reset(&self) -> Result<()> {
+        self.count.store(0, Ordering::Relaxed);
+        self.up.reset()
+    }
+    fn claim(&self) -> Result<Claim> {
+        let up = self.up.claim()?;
+        let i = self.count.fetch_add(1, Ordering::Relaxed);
+        let t = self.t.clone();
+        Ok(match up {
+            Claim::Ready(None) => Claim::Ready(None),
+            Claim::Ready(Some(s)) => Claim::Later(Box::new(move || t.apply(s, i).map(Some))),
+            Claim::Later(f) => Claim::Later(Box::new(move || match f()? {
+                Some(s) => t.apply(s, i).map(Some),
+                None => Ok(None),
+            })),
+        })
+    }
+}
+
+struct Batched {
+    up: Stream,
+    size: usize,
+    spec: BatchSpec,
+    /// Samples gathered so far: the index of each in errors. Held while a batch is gathered, so
+    /// a batch is `size` consecutive samples of the stream.
+    position: Mutex<usize>,
+}
+
+impl StreamNode for Batched {
+    fn next(&self) -> Result<Option<Sample>> {
+        let samples = {
+            let mut pos = lock(&self.position);
+            let mut v = Vec::with_capacity(self.size);
+            while v.len() < self.size {
+                match self.up.next()? {
+                    Some(s) => {
+                        v.push((*pos, s));
+                        *pos += 1;
+                    }
+                    None => break,
+                }
+            }
+            v
+        };
+        if samples.is_empty() {
+            return Ok(None);
+        }
+        // The copying runs outside the lock, beside other threads' batches.
+        batch_samples(&samples, &self.spec).map(Some)
+    }
+    fn reset(&self) -> Result<()> {
+        *lock(&self.position) = 0;
+        self.up.reset()
+    }
+}
+
+struct ShuffleState {
+    buf: Vec<Sample>,
+    rng: Rng,
+    epoch: u64,
+}
+
+struct Shuffled {
+    up: Stream,
+    size: usize,
+    seed: u64,
+    state: Mutex<ShuffleState>,
+}
+
+impl StreamNode for Shuffled {
+    fn next(&self) -> Result<Option<Sample>> {
+        let mut st = lock(&self.state);
+        while st.buf.len() < self.size {
+            match self.up.next()? {
+                Some(s) => st.buf.push(s),
+                None => break,
+            }
+        }
+        if st.buf.is_empty() {
+            return Ok(None);
+        }
+        let n = st.buf.len();
+        let j = st.rng.below(n);
+        Ok(Some(st.buf.swap_remove(j)))
+    }
+    fn reset(&self) -> Result<()> {
+        let mut st = lock(&self.state);
+        st.buf.clear();
+        st.epoch += 1;
+        st.rng = Rng::new(self.seed, st.epoch);
+        self.up.reset()
+    }
+}
+
+struct Repeated {
+    up: Stream,
+    n: i64,
+    /// (restarts done, whether this pass yielded a sample). Held across the pull, so that two
+    /// threads that both meet the end restart the stream once.
+    state: Mutex<(i64, bool)>,
+}
+
+impl StreamNode for Repeated {
+    fn next(&self) -> Result<Option<Sample>> {
+        let mut st = lock(&self.state);
+        loop {
+            if let Some(s) = self.up.next()? {
+                st.1 = true;
+                return Ok(Some(s));
+            }
+            if (self.n > 0 && st.0 >= self.n) || !st.1 {
+                return Ok(None);
+            }
+            st.0 += 1;
+            st.1 = false;
+            self.up.reset()?;
+        }
+    }
+    fn reset(&self) -> Result<()> {
+        *lock(&self.state) = (0, false);
+        self.up.reset()
+    }
+}
+
+struct Partitioned {
+    up: Stream,
+    n: usize,
+    i: usize,
+    position: Mutex<usize>,
+}
+
+impl StreamNode for Partitioned {
+    fn next(&self) -> Result<Option<Sample>> {
+        let mut pos = lock(&self.position);
+        while let Some(s) = self.up.next()? {
+            let p = *pos;
+            *pos += 1;
+            if p % self.n == self.i {
+                return Ok(Some(s));
+            }
+        }
+        Ok(None)
+    }
+    fn reset(&self) -> Result<()> {
+        *lock(&self.position) = 0;
+        self.up.reset()
+    }
+}
+
+struct SlidingWindow {
+    up: Stream,
+    key: String,
+    size: usize,
+    stride: usize,
+    dim: isize,
+    /// Windows not yet returned, and samples seen (for errors).
+    state: Mutex<(VecDeque<Sample>, usize)>,
+}
+
+impl StreamNode for SlidingWindow {
+    fn next(&self) -> Result<Option<Sample>> {
+        let mut st = lock(&self.state);
+        loop {
+            if let Some(w) = st.0.pop_front() {
+                return Ok(Some(w));
+            }
+            let Some(s) = self.up.next()? else {
+                return Ok(None);
+            };
+            let index = st.1;
+            st.1 += 1;
+            let a = get(&s, &self.key, "sliding_window", index)?;
+            let d = normalize_dim(self.dim, a.ndim()).ok_or_else(|| Error::Sample {
+                op: "sliding_window",
+                key: self.key.clone(),
+                index,
+                detail: format!("dim {} is out of range for shape {:?}", self.dim, a.shape()),
+            })?;
+            let n = a.shape()[d];
+            for start in (0..n).step_by(self.stride) {
+                let mut w = s.clone();
+                let len = self.size.min(n - start);
+                w.insert(self.key.clone(), slice_dim(a, d, start, len));
+                st.0.push_back(w);
+            }
+        }
+    }
+    fn reset(&self) -> Result<()> {
+        *lock(&self.state) = (VecDeque::new(), 0);
+        self.up.reset()
+    }
+}

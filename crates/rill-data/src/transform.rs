@@ -1,0 +1,344 @@
+//! The per-sample steps that buffers and streams share. A [`Transform`] is plain data (plus the
+//! user's callbacks); [`Transforms`] gives both pipelines the same builder methods, with
+//! mlx-data's names. A transform is pure: applying it to a sample touches nothing else, so
+//! streams run it outside their locks, on as many threads as pull from them.
+
+use crate::array::{filled, normalize_dim, place, HostArray};
+use crate::error::{argument, BoxError, Error, Result};
+use crate::sample::{get, missing, Sample};
+use std::sync::Arc;
+
+/// A user function of one array.
+pub type KeyFn = Arc<dyn Fn(&HostArray) -> std::result::Result<HostArray, BoxError> + Send + Sync>;
+/// A user function of a whole sample (returning an empty sample filters it out).
+pub type SampleFn = Arc<dyn Fn(Sample) -> std::result::Result<Sample, BoxError> + Send + Sync>;
+
+#[derive(Clone)]
+pub enum Transform {
+    /// `output_key` (or `key` when empty) becomes `f(sample[key])`.
+    Key {
+        key: String,
+        output_key: String,
+        f: KeyFn,
+    },
+    Sample(SampleFn),
+    /// Keep only `keys` (`remove`: drop them instead).
+    FilterKey {
+        keys: Vec<String>,
+        remove: bool,
+    },
+    RenameKey {
+        from: String,
+        to: String,
+    },
+    /// `lpad` and `rpad` elements of `value` before and after along `dim`.
+    Pad {
+        key: String,
+        dim: isize,
+        lpad: usize,
+        rpad: usize,
+        value: f64,
+    },
+    /// Pad at the end of `dim` up to `size` (a longer array is left as it is, as in mlx-data).
+    PadToSize {
+        key: String,
+        dim: isize,
+        size: usize,
+        value: f64,
+    },
+    /// Pad at the end of `dim` up to the next multiple of `multiple`.
+    PadToMultiple {
+        key: String,
+        dim: isize,
+        multiple: usize,
+        value: f64,
+    },
+    /// Drop `dim` (which must be 1), or every dim of size 1.
+    Squeeze {
+        key: String,
+        dim: Option<isize>,
+    },
+    /// `output_key` becomes the shape of `key` (int64), or its size along `dim` (a 0-d int64).
+    Shape {
+        key: String,
+        output_key: String,
+        dim: Option<isize>,
+    },
+    /// Keep samples whose size along `dim` is within `low..=high` (each bound optional).
+    FilterByShape {
+        key: String,
+        dim: isize,
+        low: Option<usize>,
+        high: Option<usize>,
+    },
+}
+
+fn dim_of(a: &HostArray, dim: isize, op: &'static str, key: &str, index: usize) -> Result<usize> {
+    normalize_dim(dim, a.ndim()).ok_or_else(|| Error::Sample {
+        op,
+        key: key.to_string(),
+        index,
+        detail: format!("dim {dim} is out of range for shape {:?}", a.shape()),
+    })
+}
+
+/// `a` with `lo` and `hi` elements of `value` added along `dim`.
+pub(crate) fn pad_dim(a: &HostArray, dim: usize, lo: usize, hi: usize, value: f64) -> HostArray {
+    if lo == 0 && hi == 0 {
+        return a.clone();
+    }
+    let mut shape = a.shape().to_vec();
+    shape[dim] += lo + hi;
+    let mut out = filled(a.dtype(), shape.iter().product(), value);
+    let mut offset = vec![0; shape.len()];
+    offset[dim] = lo;
+    place(a, &mut out, &shape, &offset);
+    HostArray::new(a.dtype(), shape, out).expect("the padded shape matches its bytes")
+}
+
+impl Transform {
+    /// The step's name, as errors print it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Transform::Key { .. } => "key_transform",
+            Transform::Sample(_) => "sample_transform",
+            Transform::FilterKey { .. } => "filter_key",
+            Transform::RenameKey { .. } => "rename_key",
+            Transform::Pad { .. } => "pad",
+            Transform::PadToSize { .. } => "pad_to_size",
+            Transform::PadToMultiple { .. } => "pad_to_multiple",
+            Transform::Squeeze { .. } => "squeeze",
+            Transform::Shape { .. } => "shape",
+            Transform::FilterByShape { .. } => "filter_by_shape",
+        }
+    }
+
+    /// Applies the step to sample number `index` (for errors). An empty sample stays empty.
+    pub fn apply(&self, mut s: Sample, index: usize) -> Result<Sample> {
+        if s.is_empty() {
+            return Ok(s);
+        }
+        let op = self.name();
+        match self {
+            Transform::Key { key, output_key, f } => {
+                let out = f(get(&s, key, op, index)?).map_err(|source| Error::Callback {
+                    op,
+                    key: key.clone(),
+                    index,
+                    source,
+                })?;
+                let k = if output_key.is_empty() {
+                    key
+                } else {
+                    output_key
+                };
+                s.insert(k.clone(), out);
+            }
+            Transform::Sample(f) => {
+                s = f(s).map_err(|source| Error::Callback {
+                    op,
+                    key: String::new(),
+                    index,
+                    source,
+                })?;
+            }
+            Transform::FilterKey { keys, remove } => {
+                if *remove {
+                    for k in keys {
+                        s.remove(k);
+                    }
+                } else {
+                    // A key that is not there is an error, not an empty (filtered) sample.
+                    if let Some(k) = keys.iter().find(|k| !s.contains_key(*k)) {
+                        return Err(missing(&s, k, op, index));
+                    }
+                    s.retain(|k, _| keys.contains(k));
+                }
+            }
+            Transform::RenameKey { from, to } => {
+                let a = s.remove(from).ok_or_else(|| missing(&s, from, op, index))?;
+                s.insert(to.clone(), a);
+            }
+            Transform::Pad {
+                key,
+                dim,
+                lpad,
+                rpad,
+                value,
+            } => {
+                let a = get(&s, key, op, index)?;
+                let d = dim_of(a, *dim, op, key, index)?;
+                let out = pad_dim(a, d, *lpad, *rpad, *value);
+                s.insert(key.clone(), out);
+            }
+            Transform::PadToSize {
+                key,
+                dim,
+                size,
+                value,
+            } => {
+                let a = get(&s, key, op, index)?;
+                let d = dim_of(a, *dim, op, key, index)?;
+                let out = pad_dim(a, d, 0, size.saturating_sub(a.shape()[d]), *value);
+                s.insert(key.clone(), out);
+            }
+            Transform::PadToMultiple {
+                key,
+                dim,
+                multiple,
+                value,
+            } => {
+                let a = get(&s, key, op, index)?;
+                let d = dim_of(a, *dim, op, key, index)?;
+                let n = a.shape()[d];
+                let out = pad_dim(a, d, 0, n.div_ceil(*multiple) * multiple - n, *value);
+                s.insert(key.clone(), out);
+            }
+            Transform::Squeeze { key, dim } => {
+                let a = get(&s, key, op, index)?;
+                let shape: Vec<usize> = match dim {
+                    None => a.shape().iter().copied().filter(|&n| n != 1).collect(),
+                    Some(dim) => {
+                        let d = dim_of(a, *dim, op, key, index)?;
+                        if a.shape()[d] != 1 {
+                            return Err(Error::Sample {
+                                op,
+                                key: key.clone(),
+                                index,
+                                detail: format!(
+                                    "cannot squeeze dim {dim} of shape {:?}: its size is not 1",
+                                    a.shape()
+                                ),
+                            });
+                        }
+                        let mut sh = a.shape().to_vec();
+                        sh.remove(d);
+                        sh
+                    }
+                };
+                let out = a.reshaped(shape)?;
+                s.insert(key.clone(), out);
+            }
+            Transform::Shape {
+                key,
+                output_key,
+                dim,
+            } => {
+                let a = get(&s, key, op, index)?;
+                let out = match dim {
+                    None => {
+                        let v: Vec<i64> = a.shape().iter().map(|&n| n as i64).collect();
+                        HostArray::from_slice(&v, &[v.len()])?
+                    }
+                    Some(dim) => {
+                        let d = dim_of(a, *dim, op, key, index)?;
+                        HostArray::from_slice(&[a.shape()[d] as i64], &[])?
+                    }
+                };
+                s.insert(output_key.clone(), out);
+            }
+            Transform::FilterByShape {
+                key,
+                dim,
+                low,
+                high,
+            } => {
+                let a = get(&s, key, op, index)?;
+                let d = dim_of(a, *dim, op, key, index)?;
+                let n = a.shape()[d];
+                if low.is_some_and(|lo| n < lo) || high.is_some_and(|hi| n > hi) {
+                    s.clear();
+                }
+            }
+        }
+        Ok(s)
+    }
+}
+
+/// The builder methods that buffers and streams share: each returns a new pipeline that applies
+/// one more [`Transform`] to every sample of this one.
+pub trait Transforms: Sized {
+    fn transform(&self, t: Transform) -> Self;
+
+    fn key_transform(&self, key: &str, output_key: &str, f: KeyFn) -> Self {
+        self.transform(Transform::Key {
+            key: key.into(),
+            output_key: output_key.into(),
+            f,
+        })
+    }
+    fn sample_transform(&self, f: SampleFn) -> Self {
+        self.transform(Transform::Sample(f))
+    }
+    fn filter_key(&self, keys: &[&str], remove: bool) -> Self {
+        self.transform(Transform::FilterKey {
+            keys: keys.iter().map(|k| k.to_string()).collect(),
+            remove,
+        })
+    }
+    fn rename_key(&self, from: &str, to: &str) -> Self {
+        self.transform(Transform::RenameKey {
+            from: from.into(),
+            to: to.into(),
+        })
+    }
+    fn pad(&self, key: &str, dim: isize, lpad: usize, rpad: usize, value: f64) -> Self {
+        self.transform(Transform::Pad {
+            key: key.into(),
+            dim,
+            lpad,
+            rpad,
+            value,
+        })
+    }
+    fn pad_to_size(&self, key: &str, dim: isize, size: usize, value: f64) -> Self {
+        self.transform(Transform::PadToSize {
+            key: key.into(),
+            dim,
+            size,
+            value,
+        })
+    }
+    /// `multiple` must be at least 1.
+    fn pad_to_multiple(&self, key: &str, dim: isize, multiple: usize, value: f64) -> Result<Self> {
+        if multiple == 0 {
+            return Err(argument(
+                "pad_to_multiple",
+                "the multiple must be at least 1",
+            ));
+        }
+        Ok(self.transform(Transform::PadToMultiple {
+            key: key.into(),
+            dim,
+            multiple,
+            value,
+        }))
+    }
+    fn squeeze(&self, key: &str, dim: Option<isize>) -> Self {
+        self.transform(Transform::Squeeze {
+            key: key.into(),
+            dim,
+        })
+    }
+    fn shape(&self, key: &str, output_key: &str, dim: Option<isize>) -> Self {
+        self.transform(Transform::Shape {
+            key: key.into(),
+            output_key: output_key.into(),
+            dim,
+        })
+    }
+    fn filter_by_shape(
+        &self,
+        key: &str,
+        dim: isize,
+        low: Option<usize>,
+        high: Option<usize>,
+    ) -> Self {
+        self.transform(Transform::FilterByShape {
+            key: key.into(),
+            dim,
+            low,
+            high,
+        })
+    }
+}

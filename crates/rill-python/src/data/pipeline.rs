@@ -1,0 +1,514 @@
+//! The `Buffer` and `Stream` classes of `rill.data`, its sources, and Python callbacks as
+//! rill-data transforms.
+
+use super::convert::{boxed, from_sample, sample_class, to_host, to_py_err, to_sample};
+use crate::array::PyArray;
+use crate::errors::{guard, OrRaise};
+use crate::stream::StreamArg;
+use pyo3::exceptions::PyTypeError;
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList};
+use rill_core::{Array, DeviceType, StreamOrDevice};
+use rill_data::{
+    BatchSpec, Error, HostArray, KeyFn, Result as DataResult, Sample, SampleFn, Stream, StreamNode,
+    Transforms,
+};
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+/// The seed of the next shuffle made without one: a fixed sequence from `set_state` (1234 at
+/// start, as mlx-data), so a script that builds the same pipeline gets the same orders.
+static STATE: AtomicU64 = AtomicU64::new(1234);
+
+fn next_seed() -> u64 {
+    // splitmix64: each call advances the state and mixes it.
+    let mut z = STATE
+        .fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::Relaxed)
+        .wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// Sets the state that shuffles made without a seed draw their seeds from.
+#[pyfunction]
+fn set_state(seed: u64) {
+    STATE.store(seed, Ordering::Relaxed);
+}
+
+fn raise<T>(py: Python<'_>, r: DataResult<T>) -> PyResult<T> {
+    r.map_err(|e| to_py_err(py, e))
+}
+
+fn key_fn(f: Py<PyAny>) -> KeyFn {
+    Arc::new(move |a: &HostArray| {
+        Python::attach(|py| -> PyResult<HostArray> {
+            let x = super::convert::to_numpy(py, a.clone())?;
+            let r = f.bind(py).call1((x,))?;
+            to_host(&r, "key_transform's result")
+        })
+        .map_err(boxed)
+    })
+}
+
+fn sample_fn(f: Py<PyAny>) -> SampleFn {
+    Arc::new(move |s: Sample| {
+        Python::attach(|py| -> PyResult<Sample> {
+            let d = from_sample(py, s)?;
+            let r = f.bind(py).call1((d,))?;
+            to_sample(&r, "sample_transform's result")
+        })
+        .map_err(boxed)
+    })
+}
+
+/// `key` of `filter_key`: a str or a list of them.
+fn keys(key: &Bound<'_, PyAny>) -> PyResult<Vec<String>> {
+    if let Ok(s) = key.extract::<String>() {
+        return Ok(vec![s]);
+    }
+    key.extract::<Vec<String>>()
+        .map_err(|_| PyTypeError::new_err("filter_key: key must be a str or a list of str"))
+}
+
+fn bound(v: i64) -> Option<usize> {
+    (v >= 0).then_some(v as usize)
+}
+
+fn batch_spec(
+    pad: Option<&Bound<'_, PyDict>>,
+    dim: Option<&Bound<'_, PyDict>>,
+) -> PyResult<BatchSpec> {
+    let mut spec = BatchSpec::default();
+    if let Some(p) = pad {
+        for (k, v) in p.iter() {
+            spec.pad.insert(k.extract()?, v.extract()?);
+        }
+    }
+    if let Some(d) = dim {
+        for (k, v) in d.iter() {
+            spec.dim.insert(k.extract()?, v.extract()?);
+        }
+    }
+    Ok(spec)
+}
+
+/// A finite, indexable sequence of samples (mlx-data's `Buffer`).
+#[pyclass(name = "Buffer", module = "rill.data", frozen)]
+pub struct PyBuffer(rill_data::Buffer);
+
+/// A stream of samples, pulled one at a time (mlx-data's `Stream`); iterate it, `reset()` it.
+#[pyclass(name = "Stream", module = "rill.data", frozen)]
+pub struct PyStream(Stream);
+
+/// The transforms both classes have, with mlx-data's arguments.
+macro_rules! transforms {
+    ($ty:ident) => {
+        #[pymethods]
+        impl $ty {
+            /// `output_key` (or `key`) becomes `func(sample[key])`, a NumPy array in and out.
+            #[pyo3(signature = (key, func, output_key = ""))]
+            fn key_transform(&self, key: &str, func: Py<PyAny>, output_key: &str) -> Self {
+                $ty(self.0.key_transform(key, output_key, key_fn(func)))
+            }
+            /// Each sample becomes `func(sample)`; an empty dict drops it.
+            fn sample_transform(&self, func: Py<PyAny>) -> Self {
+                $ty(self.0.sample_transform(sample_fn(func)))
+            }
+            /// Keep only `key` (a str or a list), or drop it with `remove=True`.
+            #[pyo3(signature = (key, remove = false))]
+            fn filter_key(&self, key: &Bound<'_, PyAny>, remove: bool) -> PyResult<Self> {
+                let k = keys(key)?;
+                let k: Vec<&str> = k.iter().map(|s| s.as_str()).collect();
+                Ok($ty(self.0.filter_key(&k, remove)))
+            }
+            fn rename_key(&self, old_key: &str, new_key: &str) -> Self {
+                $ty(self.0.rename_key(old_key, new_key))
+            }
+            #[pyo3(signature = (key, dim, lpad, rpad, pad_value = 0.0))]
+            fn pad(&self, key: &str, dim: isize, lpad: usize, rpad: usize, pad_value: f64) -> Self {
+                $ty(self.0.pad(key, dim, lpad, rpad, pad_value))
+            }
+            #[pyo3(signature = (key, dim, size, pad_value = 0.0))]
+            fn pad_to_size(&self, key: &str, dim: isize, size: usize, pad_value: f64) -> Self {
+                $ty(self.0.pad_to_size(key, dim, size, pad_value))
+            }
+            #[pyo3(signature = (key, dim, size, pad_value = 0.0))]
+            fn pad_to_multiple(
+                &self,
+                py: Python<'_>,
+                key: &str,
+                dim: isize,
+                size: usize,
+                pad_value: f64,
+            ) -> PyResult<Self> {
+                raise(py, self.0.pad_to_multiple(key, dim, size, pad_value)).map($ty)
+            }
+            #[pyo3(signature = (key, dim = None))]
+            fn squeeze(&self, key: &str, dim: Option<isize>) -> Self {
+                $ty(self.0.squeeze(key, dim))
+            }
+            /// `output_key` becomes the shape of `key` (int64), or its size along `dim`.
+            #[pyo3(signature = (key, output_key, dim = None))]
+            fn shape(&self, key: &str, output_key: &str, dim: Option<isize>) -> Self {
+                $ty(self.0.shape(key, output_key, dim))
+            }
+            /// Keep samples with `low <= key.shape[dim] <= high` (-1: no bound).
+            #[pyo3(signature = (key, dim, low = -1, high = -1))]
+            fn filter_by_shape(&self, key: &str, dim: isize, low: i64, high: i64) -> Self {
+                $ty(self.0.filter_by_shape(key, dim, bound(low), bound(high)))
+            }
+        }
+    };
+}
+
+transforms!(PyBuffer);
+transforms!(PyStream);
+
+#[pymethods]
+impl PyBuffer {
+    fn __len__(&self) -> usize {
+        self.0.len()
+    }
+    fn __getitem__<'py>(&self, py: Python<'py>, i: i64) -> PyResult<Bound<'py, PyAny>> {
+        guard(|| {
+            let r = py.detach(|| self.0.get(i));
+            from_sample(py, raise(py, r)?)
+        })
+    }
+    fn __iter__(&self) -> PyStream {
+        PyStream(self.0.to_stream())
+    }
+    /// Batches of `batch_size` samples, ragged shapes padded to the largest with `pad[key]`
+    /// (0 by default); a key in `dim` is concatenated along that dim instead of stacked.
+    #[pyo3(signature = (batch_size, pad = None, dim = None))]
+    fn batch(
+        &self,
+        py: Python<'_>,
+        batch_size: usize,
+        pad: Option<&Bound<'_, PyDict>>,
+        dim: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<Self> {
+        raise(py, self.0.batch(batch_size, batch_spec(pad, dim)?)).map(PyBuffer)
+    }
+    /// A random order of the samples, the same for the same seed.
+    #[pyo3(signature = (seed = None))]
+    fn shuffle(&self, seed: Option<u64>) -> Self {
+        PyBuffer(self.0.shuffle(seed.unwrap_or_else(next_seed)))
+    }
+    fn perm(&self, py: Python<'_>, perm: Vec<i64>) -> PyResult<Self> {
+        raise(py, self.0.perm(&perm)).map(PyBuffer)
+    }
+    fn partition(&self, py: Python<'_>, num_partitions: usize, partition: usize) -> PyResult<Self> {
+        raise(py, self.0.partition(num_partitions, partition)).map(PyBuffer)
+    }
+    fn append(&self, other: &PyBuffer) -> Self {
+        PyBuffer(self.0.append(&other.0))
+    }
+    fn to_stream(&self) -> PyStream {
+        PyStream(self.0.to_stream())
+    }
+    /// A stream computing `prefetch_size` samples ahead on `num_threads` threads, in order.
+    fn ordered_prefetch(
+        &self,
+        py: Python<'_>,
+        prefetch_size: usize,
+        num_threads: usize,
+    ) -> PyResult<PyStream> {
+        raise(py, self.0.ordered_prefetch(prefetch_size, num_threads)).map(PyStream)
+    }
+}
+
+#[pymethods]
+impl PyStream {
+    fn __iter__(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+    fn __next__<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        guard(|| {
+            let r = py.detach(|| self.0.next());
+            match raise(py, r)? {
+                Some(s) => from_sample(py, s).map(Some),
+                None => Ok(None),
+            }
+        })
+    }
+    /// Back to the start (a shuffle draws its next order).
+    fn reset(&self, py: Python<'_>) -> PyResult<()> {
+        guard(|| {
+            let r = py.detach(|| self.0.reset());
+            raise(py, r)
+        })
+    }
+    #[pyo3(signature = (batch_size, pad = None, dim = None))]
+    fn batch(
+        &self,
+        py: Python<'_>,
+        batch_size: usize,
+        pad: Option<&Bound<'_, PyDict>>,
+        dim: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<Self> {
+        raise(py, self.0.batch(batch_size, batch_spec(pad, dim)?)).map(PyStream)
+    }
+    /// Computes `prefetch_size` samples ahead on `num_threads` threads (order may change).
+    fn prefetch(&self, py: Python<'_>, prefetch_size: usize, num_threads: usize) -> PyResult<Self> {
+        raise(py, self.0.prefetch(prefetch_size, num_threads)).map(PyStream)
+    }
+    /// Like `prefetch`, keeping the order.
+    fn ordered_prefetch(
+        &self,
+        py: Python<'_>,
+        prefetch_size: usize,
+        num_threads: usize,
+    ) -> PyResult<Self> {
+        raise(py, self.0.ordered_prefetch(prefetch_size, num_threads)).map(PyStream)
+    }
+    /// A shuffle buffer of `buffer_size` samples.
+    #[pyo3(signature = (buffer_size, seed = None))]
+    fn shuffle(&self, py: Python<'_>, buffer_size: usize, seed: Option<u64>) -> PyResult<Self> {
+        raise(
+            py,
+            self.0.shuffle(buffer_size, seed.unwrap_or_else(next_seed)),
+        )
+        .map(PyStream)
+    }
+    /// Start again `num_time` more times after the end (forever when <= 0).
+    fn repeat(&self, num_time: i64) -> Self {
+        PyStream(self.0.repeat(num_time))
+    }
+    fn partition(&self, py: Python<'_>, num_partitions: usize, partition: usize) -> PyResult<Self> {
+        raise(py, self.0.partition(num_partitions, partition)).map(PyStream)
+    }
+    /// Batches as rill arrays already on `stream_or_device` (a stream of its own when a device
+    /// is given), `prefetch_size` of them copied and evaluated ahead of the loop.
+    #[pyo3(signature = (stream_or_device, prefetch_size = 2))]
+    fn prefetch_to(
+        &self,
+        stream_or_device: StreamArg,
+        prefetch_size: usize,
+    ) -> PyResult<PyPrefetchTo> {
+        guard(|| {
+            if prefetch_size == 0 {
+                return Err(pyo3::exceptions::PyValueError::new_err(
+                    "prefetch_to: the prefetch size must be at least 1",
+                ));
+            }
+            let target = match stream_or_device.0 {
+                StreamOrDevice::Stream(s) => s,
+                StreamOrDevice::Device(d) => rill_core::new_stream(d).or_raise()?,
+                StreamOrDevice::Default => {
+                    rill_core::new_stream(rill_core::default_device()).or_raise()?
+                }
+            };
+            Ok(PyPrefetchTo {
+                up: self.0.clone(),
+                target,
+                n: prefetch_size,
+                ready: VecDeque::new(),
+                error: None,
+                done: false,
+            })
+        })
+    }
+    #[pyo3(signature = (key, size, stride, dim = -1))]
+    fn sliding_window(
+        &self,
+        py: Python<'_>,
+        key: &str,
+        size: usize,
+        stride: usize,
+        dim: isize,
+    ) -> PyResult<Self> {
+        raise(py, self.0.sliding_window(key, size, stride, dim)).map(PyStream)
+    }
+}
+
+/// The iterator `Stream.prefetch_to` returns: samples of rill arrays resident on its stream.
+#[pyclass(name = "_PrefetchTo", module = "rill.data")]
+pub struct PyPrefetchTo {
+    up: Stream,
+    target: rill_core::Stream,
+    n: usize,
+    /// Samples copied (and being evaluated) ahead, in order.
+    ready: VecDeque<Vec<(String, Array)>>,
+    /// An error met while reading ahead, raised after the samples before it.
+    error: Option<PyErr>,
+    done: bool,
+}
+
+/// A sample's arrays as rill arrays on `target`: made from the host bytes, copied to the
+/// target's device when it is not the CPU, and submitted for evaluation (not waited for).
+fn upload(s: Sample, target: rill_core::Stream) -> rill_core::Result<Vec<(String, Array)>> {
+    let mut v = Vec::with_capacity(s.len());
+    for (k, a) in s {
+        let host = Array::from_bytes(a.bytes(), a.dtype(), a.shape(), target)?;
+        let on = if target.device().kind == DeviceType::Cpu {
+            host
+        } else {
+            rill_core::ops::copy(&host, target)?
+        };
+        v.push((k, on));
+    }
+    let refs: Vec<&Array> = v.iter().map(|(_, a)| a).collect();
+    // Submitted, not waited for: the loop reads the arrays when their work is done.
+    let _ = rill_core::async_eval(&refs);
+    Ok(v)
+}
+
+#[pymethods]
+impl PyPrefetchTo {
+    fn __iter__(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+    fn __next__<'py>(&mut self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        guard(|| {
+            while !self.done && self.error.is_none() && self.ready.len() < self.n {
+                let up = self.up.clone();
+                let target = self.target;
+                let r = py.detach(move || up.next().map(|s| s.map(|s| upload(s, target))));
+                match r {
+                    Ok(None) => self.done = true,
+                    Ok(Some(Ok(v))) => self.ready.push_back(v),
+                    Ok(Some(Err(e))) => self.error = Some(crate::errors::to_py_err(e)),
+                    Err(e) => self.error = Some(to_py_err(py, e)),
+                }
+            }
+            match self.ready.pop_front() {
+                Some(v) => {
+                    let d = sample_class(py)?.call0()?;
+                    for (k, a) in v {
+                        d.set_item(k, Py::new(py, PyArray::new(a))?)?;
+                    }
+                    Ok(Some(d))
+                }
+                None => match self.error.take() {
+                    Some(e) => Err(e),
+                    None => Ok(None),
+                },
+            }
+        })
+    }
+}
+
+/// A buffer of the given samples (dicts of arrays).
+#[pyfunction]
+fn buffer_from_vector(data: &Bound<'_, PyAny>) -> PyResult<PyBuffer> {
+    guard(|| {
+        let list = data
+            .cast::<PyList>()
+            .map_err(|_| PyTypeError::new_err("buffer_from_vector: expected a list of dicts"))?;
+        let samples = list
+            .iter()
+            .enumerate()
+            .map(|(i, d)| to_sample(&d, &format!("buffer_from_vector, sample {i}")))
+            .collect::<PyResult<Vec<_>>>()?;
+        Ok(PyBuffer(rill_data::Buffer::from_vec(samples)))
+    })
+}
+
+/// Samples from a Python iterable: `factory()` makes it, again at each `reset`.
+struct PyIterable {
+    factory: Py<PyAny>,
+    /// The iterator and the number of samples taken. Locked before the GIL is taken (mod.rs).
+    state: Mutex<Option<Py<PyAny>>>,
+    count: AtomicUsize,
+}
+
+impl StreamNode for PyIterable {
+    fn next(&self) -> DataResult<Option<Sample>> {
+        let mut st = rill_lock(&self.state);
+        let index = self.count.load(Ordering::Relaxed);
+        Python::attach(|py| -> PyResult<Option<Sample>> {
+            if st.is_none() {
+                let it = self.factory.bind(py).call0()?.try_iter()?;
+                *st = Some(it.into_any().unbind());
+            }
+            let it = st.as_ref().expect("made above").bind(py);
+            match it.call_method0("__next__") {
+                Ok(v) => to_sample(&v, "stream_python_iterable").map(Some),
+                Err(e) if e.is_instance_of::<pyo3::exceptions::PyStopIteration>(py) => Ok(None),
+                Err(e) => Err(e),
+            }
+        })
+        .inspect(|r| {
+            if r.is_some() {
+                self.count.fetch_add(1, Ordering::Relaxed);
+            }
+        })
+        .map_err(|e| Error::Callback {
+            op: "stream_python_iterable",
+            key: String::new(),
+            index,
+            source: boxed(e),
+        })
+    }
+    fn reset(&self) -> DataResult<()> {
+        *rill_lock(&self.state) = None;
+        self.count.store(0, Ordering::Relaxed);
+        Ok(())
+    }
+}
+
+fn rill_lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// A stream over the iterable that `iterable_factory()` returns (called again at `reset`).
+#[pyfunction]
+fn stream_python_iterable(iterable_factory: Py<PyAny>) -> PyStream {
+    PyStream(Stream::from_node(PyIterable {
+        factory: iterable_factory,
+        state: Mutex::new(None),
+        count: AtomicUsize::new(0),
+    }))
+}
+
+/// One sample per line of the file: `{key: the line's bytes}`.
+#[pyfunction]
+fn stream_line_reader(py: Python<'_>, file: &str, key: &str) -> PyResult<PyStream> {
+    raise(py, rill_data::line_reader(file, key)).map(PyStream)
+}
+
+fn one_byte(what: &str, s: &str) -> PyResult<u8> {
+    match s.as_bytes() {
+        [b] => Ok(*b),
+        _ => Err(pyo3::exceptions::PyValueError::new_err(format!(
+            "stream_csv_reader: {what} must be one ASCII character, got {s:?}"
+        ))),
+    }
+}
+
+/// One sample per CSV record of the file; the header names the keys; values are bytes.
+#[pyfunction]
+#[pyo3(signature = (file, sep = ",", quote = "\""))]
+fn stream_csv_reader(py: Python<'_>, file: &str, sep: &str, quote: &str) -> PyResult<PyStream> {
+    let (s, q) = (one_byte("sep", sep)?, one_byte("quote", quote)?);
+    raise(py, rill_data::csv_reader(file, s, q)).map(PyStream)
+}
+
+/// `stream_csv_reader` over a string.
+#[pyfunction]
+#[pyo3(signature = (content, sep = ",", quote = "\""))]
+fn stream_csv_reader_from_string(
+    py: Python<'_>,
+    content: &str,
+    sep: &str,
+    quote: &str,
+) -> PyResult<PyStream> {
+    let (s, q) = (one_byte("sep", sep)?, one_byte("quote", quote)?);
+    raise(py, rill_data::csv_reader_from_string(content, s, q)).map(PyStream)
+}
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<PyBuffer>()?;
+    m.add_class::<PyStream>()?;
+    m.add_class::<PyPrefetchTo>()?;
+    m.add_function(wrap_pyfunction!(buffer_from_vector, m)?)?;
+    m.add_function(wrap_pyfunction!(stream_python_iterable, m)?)?;
+    m.add_function(wrap_pyfunction!(stream_line_reader, m)?)?;
+    m.add_function(wrap_pyfunction!(stream_csv_reader, m)?)?;
+    m.add_function(wrap_pyfunction!(stream_csv_reader_from_string, m)?)?;
+    m.add_function(wrap_pyfunction!(set_state, m)?)?;
+    Ok(())
+}
