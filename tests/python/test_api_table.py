@@ -57,6 +57,7 @@ DOMAINS = {
     "positive": lambda r: r.uniform(0.05, 8, 64),
     "log1p": lambda r: r.uniform(-0.95, 5, 64),
     "nonzero": lambda r: r.uniform(0.1, 3, 64) * r.choice([-1, 1], 64),
+    "above1": lambda r: r.uniform(1.0, 9, 64),
     # Integral and half-integral values too: round's ties, floor/ceil of exact integers, sign(0).
     "steps": lambda r: np.concatenate([r.standard_normal(52) * 3,
                                        [-2.5, -1.5, -0.5, 0.5, 1.5, 2.5, -2, 0, 3, -0.0, 0.25,
@@ -78,8 +79,12 @@ UNARY = {
     "tanh": (np.tanh, "real"), "sigmoid": (lambda x: 1 / (1 + np.exp(-x)), "real"),
     "erf": (_erf, "real"), "erfinv": (_erfinv, "unit"), "floor": (np.floor, "steps"),
     "ceil": (np.ceil, "steps"), "round": (np.round, "steps"),
+    "arcsinh": (np.arcsinh, "real"), "arccosh": (np.arccosh, "above1"),
+    "arctanh": (np.arctanh, "unit"), "trunc": (np.trunc, "steps"),
+    "degrees": (np.degrees, "real"), "radians": (np.radians, "real"),
     # MLX's (and the array API's) aliases.
     "asin": (np.arcsin, "unit"), "acos": (np.arccos, "unit"), "atan": (np.arctan, "real"),
+    "asinh": (np.arcsinh, "real"), "acosh": (np.arccosh, "above1"), "atanh": (np.arctanh, "unit"),
 }
 
 
@@ -731,6 +736,139 @@ def random_categorical(rng):
 
 # ---------------------------------------------------------------- the table
 
+def nan_to_num(rng):
+    x = np.concatenate([rng.standard_normal(8), [np.nan, np.inf, -np.inf]])
+    for d in ("float16", "float32", "float64"):
+        a = mx.array(x).astype(rdt(d))
+        info = np.finfo(d)
+        assert_array(mx.nan_to_num(a), np.nan_to_num(np.array(a)), rdt(d))
+        assert float(mx.nan_to_num(a)[-2]) == float(info.max)
+        want = np.nan_to_num(np.array(a), nan=2.0, posinf=3.0, neginf=-4.0)
+        assert_array(mx.nan_to_num(a, 2.0, 3.0, -4.0), want, rdt(d))
+
+
+def counts_and_medians(rng):
+    x = rng.integers(-2, 3, (4, 5, 6))
+    for axis in (None, 1, (0, 2)):
+        assert_array(mx.count_nonzero(mx.array(x), axis=axis), np.count_nonzero(x, axis=axis),
+                     mx.int32)
+        for d in ("float32", "float64"):
+            a, v = rounded(rng.standard_normal((4, 5, 6)), d)
+            check(mx.median(a, axis), np.median(v, axis))
+    assert_array(mx.median(mx.array(x), 2, keepdims=True), np.median(x, 2, keepdims=True),
+                 mx.float32)
+
+
+def structure(rng):
+    x = rng.standard_normal((3, 4, 5)).astype(np.float32)
+    a = mx.array(x)
+    for k in (-1, 0, 2):
+        assert_array(mx.tri(4, 5, k), np.tri(4, 5, k), mx.float32)
+        assert_array(mx.tril(a, k), np.tril(x, k))
+        assert_array(mx.triu(a, k), np.triu(x, k))
+        assert_array(mx.diag(a[0], k), np.diag(x[0], k))
+        assert_array(mx.diag(a[0, 0], k), np.diag(x[0, 0], k))
+        assert_array(mx.diagonal(a, k, 1, 2), np.diagonal(x, k, 1, 2))
+        check(mx.trace(a.astype(mx.float64), k, 2, 0), np.trace(x.astype(np.float64), k, 2, 0))
+    assert_array(mx.matrix_transpose(a), np.swapaxes(x, -1, -2))
+
+
+def rearrange(rng):
+    x = rng.integers(-9, 9, (3, 4, 5)).astype(np.int32)
+    a = mx.array(x)
+    assert_array(mx.flip(a, (0, 2)), np.flip(x, (0, 2)))
+    assert_array(mx.roll(a, (2, -7), (1, 2)), np.roll(x, (2, -7), (1, 2)))
+    assert_array(mx.roll(a, 4), np.roll(x, 4))
+    u, v = rng.standard_normal(3), rng.standard_normal(4)
+    for ga, gb in zip(mx.meshgrid(mx.array(u), mx.array(v)), np.meshgrid(u, v)):
+        assert_array(ga, gb, rtol=1e-6)
+    assert_array(mx.unflatten(a, 2, (5, 1)), x.reshape(3, 4, 5, 1))
+    for ua, ub in zip(mx.unstack(a, axis=1), [x[:, i] for i in range(4)]):
+        assert_array(ua, ub)
+    assert_array(mx.atleast_1d(mx.array(3)), np.atleast_1d(3))
+    assert_array(mx.atleast_2d(a[0, 0]), np.atleast_2d(x[0, 0]))
+    assert_array(mx.atleast_3d(a[0]), np.atleast_3d(x[0]))
+    assert_array(mx.diff(a, 2, 1), np.diff(x, 2, 1))
+
+
+def products(rng):
+    a, x = rounded(rng.standard_normal((3, 4)), "float64")
+    b, y = rounded(rng.standard_normal((4, 2)), "float64")
+    c, z = rounded(rng.standard_normal((5, 4)), "float64")
+    check(mx.outer(a, b), np.outer(x, y))
+    check(mx.inner(a, c), np.inner(x, z))
+    check(mx.kron(a, b), np.kron(x, y))
+    check(mx.tensordot(a, b, 1), np.tensordot(x, y, 1))
+    check(mx.tensordot(a, c, [[1], [1]]), np.tensordot(x, z, [[1], [1]]))
+    check(mx.vecdot(a, c[:3]), np.sum(x * z[:3], -1))
+
+
+def orders(rng):
+    x = rng.standard_normal((4, 9)).astype(np.float32)
+    for kth in (0, 4, -1):
+        p = np.array(mx.partition(mx.array(x), kth))
+        np.testing.assert_array_equal(p[:, kth], np.sort(x, -1)[:, kth])
+        i = np.array(mx.argpartition(mx.array(x), kth, axis=None))
+        np.testing.assert_array_equal(x.reshape(-1)[i][kth], np.sort(x, None)[kth])
+    seq = np.sort(rng.integers(0, 10, 12))
+    q = rng.integers(-1, 12, (3, 4))
+    for side in ("left", "right"):
+        assert_array(mx.searchsorted(mx.array(seq), mx.array(q), side=side),
+                     np.searchsorted(seq, q, side=side), mx.uint32)
+
+
+def dtype_rules(rng):
+    pairs = [("int8", "uint8", "int16"), ("int32", "float16", "float16"),
+             ("bool", "int8", "int8"), ("float32", "complex64", "complex64"),
+             ("uint64", "int64", "float32"), ("bfloat16", "float16", "float32")]
+    for a, b, c in pairs:
+        assert mx.result_type(rdt(a), rdt(b)) == rdt(c), (a, b)
+        assert mx.result_type(mx.zeros(1, rdt(a)), rdt(b)) == rdt(c)
+        assert mx.can_cast(rdt(a), rdt(c)) and (a == c or not mx.can_cast(rdt(c), rdt(a)))
+    assert mx.isdtype(mx.uint8, "unsigned integer") and not mx.isdtype(mx.uint8, "signed integer")
+    assert mx.isdtype(mx.bfloat16, ("complex floating", "real floating"))
+    assert not mx.isdtype(mx.bool_, "numeric") and mx.isdtype(mx.float32, mx.float32)
+
+
+def windows(rng):
+    for name in ("bartlett", "blackman", "hamming", "hanning"):
+        for m in (1, 7, 64):
+            assert_array(getattr(mx, name)(m), getattr(np, name)(m), mx.float32, atol=1e-7)
+        assert getattr(mx, name)(0).shape == (0,)
+
+
+def more_creation(rng):
+    assert_array(mx.empty((2, 3)), np.zeros((2, 3)), mx.float32)
+    assert_array(mx.empty_like(mx.ones(4, mx.int8)), np.zeros(4), mx.int8)
+    x = rng.standard_normal(5)
+    assert_array(mx.asarray(x), x.astype(np.float32), mx.float32)
+    assert_array(mx.asarray(list(x), mx.float16), x.astype(np.float16), mx.float16, rtol=1e-3)
+
+
+def random_gumbel(rng):
+    g = np.array(mx.random.gumbel((40000,), key=mx.random.key(int(rng.integers(1 << 30)))))
+    # Gumbel(0, 1): mean the Euler-Mascheroni constant, variance pi^2 / 6.
+    assert abs(g.mean() - np.euler_gamma) < 0.03 and abs(g.var() - np.pi ** 2 / 6) < 0.1
+
+
+def random_laplace(rng):
+    x = np.array(mx.random.laplace((40000,), loc=1.0, scale=2.0,
+                                   key=mx.random.key(int(rng.integers(1 << 30)))))
+    # Laplace(1, 2): median 1, mean absolute deviation 2.
+    assert abs(np.median(x) - 1.0) < 0.05 and abs(np.abs(x - 1.0).mean() - 2.0) < 0.05
+
+
+def random_permutation(rng):
+    k = mx.random.key(int(rng.integers(1 << 30)))
+    p = np.array(mx.random.permutation(100, key=k))
+    assert sorted(p.tolist()) == list(range(100)) and p.tolist() != list(range(100))
+    # Along an axis: every row gets the same column order.
+    x = np.arange(21).reshape(3, 7)
+    q = np.array(mx.random.permutation(mx.array(x), axis=1, key=k))
+    assert sorted(q[0].tolist()) == list(range(7))
+    np.testing.assert_array_equal(q, x[:, q[0]])
+
+
 TABLE = {}
 TABLE.update({f"mx.{n}": unary_row(n, ref, dom) for n, (ref, dom) in UNARY.items()})
 TABLE.update({f"mx.{n}": arith_row(n) for n in ARITH})
@@ -739,6 +877,18 @@ TABLE.update({f"mx.{n}": logical_row(n) for n in LOGICAL})
 TABLE.update({
     "mx.isnan": special_values_row("isnan", np.isnan),
     "mx.isinf": special_values_row("isinf", np.isinf),
+    "mx.isfinite": special_values_row("isfinite", np.isfinite),
+    "mx.isposinf": special_values_row("isposinf", np.isposinf),
+    "mx.isneginf": special_values_row("isneginf", np.isneginf),
+    "mx.nan_to_num": nan_to_num,
+    "mx.logcumsumexp": scan_row("logcumsumexp", np.logaddexp.accumulate),
+    "mx.cumulative_sum": scan_row("cumulative_sum", np.cumsum),
+    "mx.cumulative_prod": scan_row("cumulative_prod", np.cumprod),
+    "mx.count_nonzero": counts_and_medians,
+    "mx.median": counts_and_medians,
+    "mx.random.gumbel": random_gumbel,
+    "mx.random.laplace": random_laplace,
+    "mx.random.permutation": random_permutation,
     "mx.logical_not": logical_not,
     "mx.bitwise_invert": bitwise_invert,
     "mx.power": power_row("power"),
@@ -800,6 +950,21 @@ for _n in ("take", "take_along_axis", "put_along_axis"):
     TABLE[f"mx.{_n}"] = gathers
 for _n in ("sort", "argsort", "topk"):
     TABLE[f"mx.{_n}"] = sorts
+for _n in ("tri", "tril", "triu", "diag", "diagonal", "trace", "matrix_transpose"):
+    TABLE[f"mx.{_n}"] = structure
+for _n in ("flip", "roll", "meshgrid", "unflatten", "unstack", "atleast_1d", "atleast_2d",
+           "atleast_3d", "diff"):
+    TABLE[f"mx.{_n}"] = rearrange
+for _n in ("outer", "inner", "kron", "tensordot", "vecdot"):
+    TABLE[f"mx.{_n}"] = products
+for _n in ("partition", "argpartition", "searchsorted"):
+    TABLE[f"mx.{_n}"] = orders
+for _n in ("result_type", "can_cast", "isdtype"):
+    TABLE[f"mx.{_n}"] = dtype_rules
+for _n in ("bartlett", "blackman", "hamming", "hanning"):
+    TABLE[f"mx.{_n}"] = windows
+for _n in ("empty", "empty_like", "asarray"):
+    TABLE[f"mx.{_n}"] = more_creation
 for _n in ("default_device", "set_default_device", "is_available", "device_count",
            "device_info", "cuda.is_available", "cuda.set_allow_tf32", "metal.is_available"):
     TABLE[f"mx.{_n}"] = devices

@@ -146,6 +146,60 @@ impl Dtype {
 
     /// The float type that an op such as `exp` or `mean` turns this type into (MLX: integers and
     /// bool become float32, inexact types stay).
+    /// The limits of a float type (complex64: those of its float32 parts), MLX's `finfo`; None for
+    /// integers and bool.
+    pub fn finfo(self) -> Option<FloatInfo> {
+        let (max, eps, smallest_normal, bits, dtype) = match self {
+            Dtype::Float16 => (65504.0, 2f64.powi(-10), 2f64.powi(-14), 16, self),
+            Dtype::Bfloat16 => (
+                f32::from_bits(0x7f7f_0000) as f64,
+                2f64.powi(-7),
+                2f64.powi(-126),
+                16,
+                self,
+            ),
+            Dtype::Float32 | Dtype::Complex64 => (
+                f32::MAX as f64,
+                f32::EPSILON as f64,
+                f32::MIN_POSITIVE as f64,
+                32,
+                Dtype::Float32,
+            ),
+            Dtype::Float64 => (f64::MAX, f64::EPSILON, f64::MIN_POSITIVE, 64, self),
+            _ => return None,
+        };
+        Some(FloatInfo {
+            min: -max,
+            max,
+            eps,
+            smallest_normal,
+            bits,
+            dtype,
+        })
+    }
+
+    /// Whether this dtype belongs to the array API's dtype kind `kind` ("bool", "signed integer",
+    /// "unsigned integer", "integral", "real floating", "complex floating", "numeric"), MLX's
+    /// `isdtype`; None for a name that is no kind.
+    pub fn is_kind(self, kind: &str) -> Option<bool> {
+        Some(match kind {
+            "bool" => self.is_bool(),
+            "signed integer" => self.is_signed_integer(),
+            "unsigned integer" => self.is_unsigned_integer(),
+            "integral" => self.is_integer(),
+            "real floating" => self.is_float(),
+            "complex floating" => self.is_complex(),
+            "numeric" => !self.is_bool(),
+            _ => return None,
+        })
+    }
+
+    /// Whether a value of this dtype converts to `to` without loss by MLX's rule (`can_cast`):
+    /// promoting the two gives `to`.
+    pub fn can_cast(self, to: Dtype) -> bool {
+        promote_types(self, to) == to
+    }
+
     pub const fn to_inexact(self) -> Dtype {
         if self.is_inexact() {
             self
@@ -153,6 +207,22 @@ impl Dtype {
             Dtype::Float32
         }
     }
+}
+
+/// What MLX's `finfo` reports about a float type.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FloatInfo {
+    /// The lowest finite value (`-max`).
+    pub min: f64,
+    /// The largest finite value.
+    pub max: f64,
+    /// The gap between 1 and the next larger value.
+    pub eps: f64,
+    /// The smallest positive normal value.
+    pub smallest_normal: f64,
+    pub bits: u32,
+    /// The float type described (float32 for complex64).
+    pub dtype: Dtype,
 }
 
 impl fmt::Display for Dtype {

@@ -39,7 +39,7 @@ pub use device::{
     default_device, device_count, device_info, is_available, set_default_device,
     with_default_device, Device, DeviceScope, DeviceType,
 };
-pub use dtype::{promote_types, Dtype, DtypeKind};
+pub use dtype::{promote_types, Dtype, DtypeKind, FloatInfo};
 pub use element::{Element, Scalar};
 pub use error::{Error, Result};
 pub use scheduler::{async_eval, eval, lazy_nodes_exceed, synchronize, synchronize_all, AsyncEval};

@@ -176,8 +176,9 @@ named_enum!(
         Sqrt => "sqrt", Rsqrt => "rsqrt", Square => "square", Reciprocal => "reciprocal",
         Sin => "sin", Cos => "cos", Tan => "tan", ArcSin => "arcsin", ArcCos => "arccos", ArcTan => "arctan",
         Sinh => "sinh", Cosh => "cosh", Tanh => "tanh", Sigmoid => "sigmoid",
+        ArcSinh => "arcsinh", ArcCosh => "arccosh", ArcTanh => "arctanh",
         Erf => "erf", ErfInv => "erfinv",
-        Floor => "floor", Ceil => "ceil", Round => "round",
+        Floor => "floor", Ceil => "ceil", Round => "round", Trunc => "trunc",
         LogicalNot => "logical_not", IsNan => "isnan", IsInf => "isinf", BitwiseInvert => "bitwise_invert",
     }
 );
@@ -198,4 +199,7 @@ named_enum!(
 
 named_enum!(ReduceOp { Sum => "sum", Prod => "prod", Max => "max", Min => "min", All => "all", Any => "any" });
 named_enum!(ArgReduceOp { ArgMax => "argmax", ArgMin => "argmin" });
-named_enum!(ScanOp { Sum => "cumsum", Prod => "cumprod", Max => "cummax", Min => "cummin" });
+named_enum!(
+    /// Running reductions; `LogAddExp` is `logcumsumexp` (`log(exp(a) + exp(b))` carried along).
+    ScanOp { Sum => "cumsum", Prod => "cumprod", Max => "cummax", Min => "cummin", LogAddExp => "logcumsumexp" }
+);

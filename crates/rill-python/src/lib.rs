@@ -9,7 +9,9 @@
 //! - `ops.rs`: the elementwise, creation and shape functions, each with MLX's arguments and
 //!   `stream=`; `reduce.rs` (reductions, scans, softmax), `linalg.rs` (matmul, `@`),
 //!   `compare.rs` (isclose, clip), `movement.rs` (concatenate, pad, ...), `gather.rs` (take),
-//!   `sort.rs`: the other op families, one file each, with the array methods that mirror them;
+//!   `sort.rs` (sort, partition, searchsorted), `creation.rs` (asarray, tri, windows),
+//!   `structure.rs` (triangles, diagonals, tensor products): the other op families, one file
+//!   each, with the array methods that mirror them;
 //! - `random.rs`: the `rill.core.random` submodule; `capture.rs`: timeline capture;
 //! - `dtype.rs`, `device.rs`, `stream.rs`: dtypes, devices, streams and their scopes;
 //! - `eval.rs`, `memory.rs`: evaluation and the memory counters and limits;
@@ -25,6 +27,7 @@ mod array;
 mod capture;
 mod compare;
 mod convert;
+mod creation;
 mod data;
 mod device;
 mod dtype;
@@ -43,6 +46,7 @@ mod random;
 mod reduce;
 mod sort;
 mod stream;
+mod structure;
 
 use pyo3::prelude::*;
 
@@ -68,6 +72,8 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     movement::register(m)?;
     gather::register(m)?;
     sort::register(m)?;
+    creation::register(m)?;
+    structure::register(m)?;
     random::register(m)?;
     capture::register(m)?;
     eval::register(m)?;

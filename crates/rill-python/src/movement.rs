@@ -1,5 +1,6 @@
-//! Joining, splitting and growing arrays: `concatenate`, `stack`, `split`, `pad`, `tile`,
-//! `repeat`.
+//! Joining, splitting, growing and rearranging arrays: `concatenate`, `stack`, `split`, `pad`,
+//! `tile`, `repeat`, `flip`, `roll`, `meshgrid`, `unflatten`, `unstack`, `atleast_1d/2d/3d`,
+//! `diff`.
 
 use crate::array::PyArray;
 use crate::convert::py_scalar;
@@ -219,6 +220,174 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(pad, m)?)?;
     m.add_function(wrap_pyfunction!(tile, m)?)?;
     m.add_function(wrap_pyfunction!(repeat, m)?)?;
+    m.add_function(wrap_pyfunction!(flip, m)?)?;
+    m.add_function(wrap_pyfunction!(roll, m)?)?;
+    m.add_function(wrap_pyfunction!(meshgrid, m)?)?;
+    m.add_function(wrap_pyfunction!(unflatten, m)?)?;
+    m.add_function(wrap_pyfunction!(unstack, m)?)?;
+    m.add_function(wrap_pyfunction!(atleast_1d, m)?)?;
+    m.add_function(wrap_pyfunction!(atleast_2d, m)?)?;
+    m.add_function(wrap_pyfunction!(atleast_3d, m)?)?;
+    m.add_function(wrap_pyfunction!(diff, m)?)?;
     m.add("concat", m.getattr("concatenate")?)?;
     Ok(())
+}
+
+/// An optional `axis` argument: None, an int or a sequence of ints.
+fn optional_axes(axis: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Vec<isize>>> {
+    match axis {
+        Some(x) if !x.is_none() => Ok(Some(int_or_ints(x)?)),
+        _ => Ok(None),
+    }
+}
+
+/// The arrays as a Python tuple (what MLX's `meshgrid` and `unstack` return).
+fn tuple_of<'py>(
+    py: Python<'py>,
+    arrays: Vec<Array>,
+) -> PyResult<Bound<'py, pyo3::types::PyTuple>> {
+    pyo3::types::PyTuple::new(py, arrays.into_iter().map(PyArray::new))
+}
+
+/// `a` reversed along `axis` (an int, a sequence, or every axis when None).
+#[pyfunction]
+#[pyo3(signature = (a, /, axis = None, *, stream = None))]
+pub fn flip(
+    a: &Bound<'_, PyAny>,
+    axis: Option<&Bound<'_, PyAny>>,
+    stream: Option<StreamArg>,
+) -> PyResult<PyArray> {
+    guard(|| {
+        out(ops::flip(
+            &arg(a)?,
+            optional_axes(axis)?.as_deref(),
+            sod(stream),
+        ))
+    })
+}
+
+/// `a` shifted by `shift` along `axis` (the flattened array when None), elements wrapping around.
+#[pyfunction]
+#[pyo3(signature = (a, shift, axis = None, /, *, stream = None))]
+pub fn roll(
+    a: &Bound<'_, PyAny>,
+    shift: &Bound<'_, PyAny>,
+    axis: Option<&Bound<'_, PyAny>>,
+    stream: Option<StreamArg>,
+) -> PyResult<PyArray> {
+    guard(|| {
+        let axes = optional_axes(axis)?;
+        // One int shifts every axis; a sequence gives each axis its own.
+        let shift = match (shift.extract::<isize>(), &axes) {
+            (Ok(k), Some(ax)) => vec![k; ax.len()],
+            _ => int_or_ints(shift)?,
+        };
+        out(ops::roll(&arg(a)?, &shift, axes.as_deref(), sod(stream)))
+    })
+}
+
+/// Coordinate arrays from coordinate vectors; `indexing` is "xy" (Cartesian) or "ij" (matrix).
+#[pyfunction]
+#[pyo3(signature = (*arrays, sparse = false, indexing = "xy", stream = None))]
+pub fn meshgrid<'py>(
+    py: Python<'py>,
+    arrays: &Bound<'_, pyo3::types::PyTuple>,
+    sparse: bool,
+    indexing: &str,
+    stream: Option<StreamArg>,
+) -> PyResult<Bound<'py, pyo3::types::PyTuple>> {
+    guard(|| {
+        let arrays: Vec<Array> = arrays.iter().map(|a| arg(&a)).collect::<PyResult<_>>()?;
+        tuple_of(
+            py,
+            ops::meshgrid(&arrays, sparse, indexing, sod(stream)).or_raise()?,
+        )
+    })
+}
+
+/// `a` with `axis` split into the dims `shape` (one may be -1).
+#[pyfunction]
+#[pyo3(signature = (a, /, axis, shape, *, stream = None))]
+pub fn unflatten(
+    a: &Bound<'_, PyAny>,
+    axis: isize,
+    shape: Vec<isize>,
+    stream: Option<StreamArg>,
+) -> PyResult<PyArray> {
+    guard(|| out(ops::unflatten(&arg(a)?, axis, &shape, sod(stream))))
+}
+
+/// The slices of `x` along `axis`, each without that axis.
+#[pyfunction]
+#[pyo3(signature = (x, /, *, axis = 0, stream = None))]
+pub fn unstack<'py>(
+    py: Python<'py>,
+    x: &Bound<'_, PyAny>,
+    axis: isize,
+    stream: Option<StreamArg>,
+) -> PyResult<Bound<'py, pyo3::types::PyTuple>> {
+    guard(|| tuple_of(py, ops::unstack(&arg(x)?, axis, sod(stream)).or_raise()?))
+}
+
+/// One array for one argument, a list for several (MLX's `atleast_*d`).
+fn atleast(
+    py: Python<'_>,
+    n: usize,
+    arys: &Bound<'_, pyo3::types::PyTuple>,
+    stream: Option<StreamArg>,
+) -> PyResult<Py<PyAny>> {
+    let s = sod(stream);
+    let mut outs = arys
+        .iter()
+        .map(|a| Ok(PyArray::new(ops::atleast_nd(&arg(&a)?, n, s).or_raise()?)))
+        .collect::<PyResult<Vec<PyArray>>>()?;
+    if outs.len() == 1 {
+        return Ok(Py::new(py, outs.pop().expect("one"))?.into_any());
+    }
+    Ok(pyo3::types::PyList::new(py, outs)?.into_any().unbind())
+}
+
+/// Each array with at least one dimension.
+#[pyfunction]
+#[pyo3(signature = (*arys, stream = None))]
+pub fn atleast_1d(
+    py: Python<'_>,
+    arys: &Bound<'_, pyo3::types::PyTuple>,
+    stream: Option<StreamArg>,
+) -> PyResult<Py<PyAny>> {
+    guard(|| atleast(py, 1, arys, stream))
+}
+
+/// Each array with at least two dimensions (a 1-D `(k)` becomes `(1, k)`).
+#[pyfunction]
+#[pyo3(signature = (*arys, stream = None))]
+pub fn atleast_2d(
+    py: Python<'_>,
+    arys: &Bound<'_, pyo3::types::PyTuple>,
+    stream: Option<StreamArg>,
+) -> PyResult<Py<PyAny>> {
+    guard(|| atleast(py, 2, arys, stream))
+}
+
+/// Each array with at least three dimensions (`(k)` becomes `(1, k, 1)`, `(m, k)` `(m, k, 1)`).
+#[pyfunction]
+#[pyo3(signature = (*arys, stream = None))]
+pub fn atleast_3d(
+    py: Python<'_>,
+    arys: &Bound<'_, pyo3::types::PyTuple>,
+    stream: Option<StreamArg>,
+) -> PyResult<Py<PyAny>> {
+    guard(|| atleast(py, 3, arys, stream))
+}
+
+/// The `n`-th discrete difference along `axis`.
+#[pyfunction]
+#[pyo3(signature = (a, /, n = 1, axis = -1, *, stream = None))]
+pub fn diff(
+    a: &Bound<'_, PyAny>,
+    n: isize,
+    axis: isize,
+    stream: Option<StreamArg>,
+) -> PyResult<PyArray> {
+    guard(|| out(ops::diff(&arg(a)?, n, axis, sod(stream))))
 }

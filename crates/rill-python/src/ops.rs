@@ -505,7 +505,30 @@ unary_fns!(
     isnan => ops::isnan, "True where the element is NaN.";
     isinf => ops::isinf, "True where the element is infinite.";
     bitwise_invert => ops::bitwise_invert, "Elementwise bitwise not of integer or bool arrays.";
+    arcsinh => ops::arcsinh, "Elementwise inverse hyperbolic sine.";
+    arccosh => ops::arccosh, "Elementwise inverse hyperbolic cosine.";
+    arctanh => ops::arctanh, "Elementwise inverse hyperbolic tangent.";
+    trunc => ops::trunc, "Elementwise rounding toward zero.";
+    isfinite => ops::isfinite, "True where the element is neither infinite nor NaN.";
+    isposinf => ops::isposinf, "True where the element is positive infinity.";
+    isneginf => ops::isneginf, "True where the element is negative infinity.";
+    degrees => ops::degrees, "Elementwise conversion from radians to degrees.";
+    radians => ops::radians, "Elementwise conversion from degrees to radians.";
 );
+
+/// `a` with NaN replaced by `nan`, positive infinity by `posinf` and negative infinity by
+/// `neginf` (the dtype's largest and lowest finite values when None).
+#[pyfunction]
+#[pyo3(signature = (a, nan = 0.0, posinf = None, neginf = None, *, stream = None))]
+pub fn nan_to_num(
+    a: &Bound<'_, PyAny>,
+    nan: f64,
+    posinf: Option<f64>,
+    neginf: Option<f64>,
+    stream: Option<StreamArg>,
+) -> PyResult<PyArray> {
+    guard(|| out(ops::nan_to_num(&arg(a)?, nan, posinf, neginf, sod(stream))))
+}
 
 /// Elementwise rounding to `decimals` decimal places, half to even.
 #[pyfunction]
@@ -868,6 +891,16 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
         isnan,
         isinf,
         bitwise_invert,
+        arcsinh,
+        arccosh,
+        arctanh,
+        trunc,
+        isfinite,
+        isposinf,
+        isneginf,
+        degrees,
+        radians,
+        nan_to_num,
         round,
         positive,
         add,
@@ -916,6 +949,9 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
         ("asin", "arcsin"),
         ("acos", "arccos"),
         ("atan", "arctan"),
+        ("asinh", "arcsinh"),
+        ("acosh", "arccosh"),
+        ("atanh", "arctanh"),
         ("atan2", "arctan2"),
         ("pow", "power"),
         ("bitwise_left_shift", "left_shift"),

@@ -364,6 +364,80 @@ pub fn categorical(
 }
 
 /// Adds the `random` submodule to `m`.
+/// Gumbel draws of `shape` in `dtype` (float16, bfloat16 or float32).
+#[pyfunction]
+#[pyo3(signature = (shape = None, dtype = None, key = None, stream = None))]
+pub fn gumbel(
+    shape: Option<&Bound<'_, PyAny>>,
+    dtype: Option<PyDtype>,
+    key: Option<&Bound<'_, PyAny>>,
+    stream: Option<StreamArg>,
+) -> PyResult<PyArray> {
+    guard(|| {
+        let shape = shape_or("gumbel", shape, &[])?;
+        let dtype = dtype.map_or(Dtype::Float32, |d| d.0);
+        out(random::gumbel(
+            &shape,
+            dtype,
+            key_arg(key)?.as_ref(),
+            sod(stream),
+        ))
+    })
+}
+
+/// Laplace draws of `shape` in the float `dtype`, with location `loc` and scale `scale`.
+#[pyfunction]
+#[pyo3(signature = (shape = None, dtype = None, loc = 0.0, scale = 1.0, key = None, stream = None))]
+pub fn laplace(
+    shape: Option<&Bound<'_, PyAny>>,
+    dtype: Option<PyDtype>,
+    loc: f64,
+    scale: f64,
+    key: Option<&Bound<'_, PyAny>>,
+    stream: Option<StreamArg>,
+) -> PyResult<PyArray> {
+    guard(|| {
+        let shape = shape_or("laplace", shape, &[])?;
+        let dtype = dtype.map_or(Dtype::Float32, |d| d.0);
+        out(random::laplace(
+            &shape,
+            dtype,
+            loc,
+            scale,
+            key_arg(key)?.as_ref(),
+            sod(stream),
+        ))
+    })
+}
+
+/// `x` shuffled along `axis`, or (for an int `x`) `arange(x)` shuffled, as uint32.
+#[pyfunction]
+#[pyo3(signature = (x, axis = 0, key = None, stream = None))]
+pub fn permutation(
+    x: &Bound<'_, PyAny>,
+    axis: isize,
+    key: Option<&Bound<'_, PyAny>>,
+    stream: Option<StreamArg>,
+) -> PyResult<PyArray> {
+    guard(|| {
+        let key = key_arg(key)?;
+        if let Some(Scalar::Int(n)) = py_scalar(x)? {
+            let n = usize::try_from(n).map_err(|_| {
+                PyValueError::new_err(format!(
+                    "[permutation] the number of elements must be non-negative, got {n}"
+                ))
+            })?;
+            return out(random::permutation_of(n, key.as_ref(), sod(stream)));
+        }
+        out(random::permutation(
+            &arg(x)?,
+            axis,
+            key.as_ref(),
+            sod(stream),
+        ))
+    })
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let r = PyModule::new(m.py(), "random")?;
     r.add_function(wrap_pyfunction!(seed, &r)?)?;
@@ -375,6 +449,9 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     r.add_function(wrap_pyfunction!(bernoulli, &r)?)?;
     r.add_function(wrap_pyfunction!(truncated_normal, &r)?)?;
     r.add_function(wrap_pyfunction!(categorical, &r)?)?;
+    r.add_function(wrap_pyfunction!(gumbel, &r)?)?;
+    r.add_function(wrap_pyfunction!(laplace, &r)?)?;
+    r.add_function(wrap_pyfunction!(permutation, &r)?)?;
     m.add_submodule(&r)?;
     Ok(())
 }

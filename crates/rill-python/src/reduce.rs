@@ -214,6 +214,55 @@ scans!(
     cummin => ops::cummin, "Running minima along `axis` (of the flattened array when None); `reverse` and `inclusive` as in `cumsum`.";
 );
 
+/// `log(cumsum(exp(a)))` along `axis` (of the flattened array when None), computed stably;
+/// `reverse` and `inclusive` as in `cumsum`.
+#[pyfunction]
+#[pyo3(signature = (a, /, axis = None, *, reverse = false, inclusive = true, stream = None))]
+pub fn logcumsumexp(
+    a: &Bound<'_, PyAny>,
+    axis: Option<isize>,
+    reverse: bool,
+    inclusive: bool,
+    stream: Option<StreamArg>,
+) -> PyResult<PyArray> {
+    guard(|| {
+        scan(
+            ops::logcumsumexp,
+            &arg(a)?,
+            axis,
+            reverse,
+            inclusive,
+            None,
+            stream,
+        )
+    })
+}
+
+/// How many elements over `axis` (every axis when None) are nonzero, as int32.
+#[pyfunction]
+#[pyo3(signature = (a, /, *, axis = None, keepdims = false, stream = None))]
+pub fn count_nonzero(
+    a: &Bound<'_, PyAny>,
+    axis: Option<&Bound<'_, PyAny>>,
+    keepdims: bool,
+    stream: Option<StreamArg>,
+) -> PyResult<PyArray> {
+    guard(|| reduce(ops::count_nonzero, &arg(a)?, axis, keepdims, stream))
+}
+
+/// The median over `axis` (every axis when None), in the input's float type (float32 for
+/// integers and bool).
+#[pyfunction]
+#[pyo3(signature = (a, /, axis = None, keepdims = false, *, stream = None))]
+pub fn median(
+    a: &Bound<'_, PyAny>,
+    axis: Option<&Bound<'_, PyAny>>,
+    keepdims: bool,
+    stream: Option<StreamArg>,
+) -> PyResult<PyArray> {
+    guard(|| reduce(ops::median, &arg(a)?, axis, keepdims, stream))
+}
+
 /// The variance over `axis` (every axis when None): `sum(|x - mean|^2) / (N - ddof)`.
 #[pyfunction]
 #[pyo3(signature = (a, /, axis = None, keepdims = false, ddof = 0, *, stream = None))]
@@ -281,6 +330,28 @@ pub fn softmax(
 
 #[pymethods]
 impl PyArray {
+    /// See `rill.core.logcumsumexp`.
+    #[pyo3(name = "logcumsumexp", signature = (axis = None, *, reverse = false, inclusive = true, stream = None))]
+    fn logcumsumexp_method(
+        &self,
+        axis: Option<isize>,
+        reverse: bool,
+        inclusive: bool,
+        stream: Option<StreamArg>,
+    ) -> PyResult<PyArray> {
+        guard(|| {
+            scan(
+                ops::logcumsumexp,
+                &self.get(),
+                axis,
+                reverse,
+                inclusive,
+                None,
+                stream,
+            )
+        })
+    }
+
     /// The variance over `axis` (every axis when None); `correction` is another name for `ddof`.
     #[pyo3(signature = (axis = None, keepdims = false, ddof = 0, *, correction = None, stream = None))]
     fn var(
@@ -320,8 +391,29 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
         ($($f:ident),* $(,)?) => {$( m.add_function(wrap_pyfunction!($f, m)?)?; )*};
     }
     add!(
-        sum, prod, max, min, all, any, mean, logsumexp, argmax, argmin, cumsum, cumprod, cummax,
-        cummin, var, std_dev, softmax,
+        sum,
+        prod,
+        max,
+        min,
+        all,
+        any,
+        mean,
+        logsumexp,
+        argmax,
+        argmin,
+        cumsum,
+        cumprod,
+        cummax,
+        cummin,
+        var,
+        std_dev,
+        softmax,
+        logcumsumexp,
+        count_nonzero,
+        median,
     );
+    // MLX's array-API names for the scans.
+    m.add("cumulative_sum", m.getattr("cumsum")?)?;
+    m.add("cumulative_prod", m.getattr("cumprod")?)?;
     Ok(())
 }

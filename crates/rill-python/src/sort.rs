@@ -1,4 +1,5 @@
-//! Sorting along an axis: `sort`, `argsort`, `topk`. `axis=None` sorts the flattened array.
+//! Sorting along an axis: `sort`, `argsort`, `topk`, `partition`, `argpartition`, and
+//! `searchsorted`. `axis=None` sorts the flattened array.
 
 use crate::array::PyArray;
 use crate::errors::guard;
@@ -47,9 +48,66 @@ pub fn topk(
     })
 }
 
+/// `a` arranged along `axis` so that the element at `kth` is in its sorted place, none larger
+/// before it and none smaller after it.
+#[pyfunction]
+#[pyo3(signature = (a, /, kth, axis = -1, *, stream = None))]
+pub fn partition(
+    a: &Bound<'_, PyAny>,
+    kth: isize,
+    axis: Option<isize>,
+    stream: Option<StreamArg>,
+) -> PyResult<PyArray> {
+    guard(|| out(ops::partition(&arg(a)?, kth, axis, sod(stream))))
+}
+
+/// The indices (uint32) that `partition` `a` along `axis`.
+#[pyfunction]
+#[pyo3(signature = (a, /, kth, axis = -1, *, stream = None))]
+pub fn argpartition(
+    a: &Bound<'_, PyAny>,
+    kth: isize,
+    axis: Option<isize>,
+    stream: Option<StreamArg>,
+) -> PyResult<PyArray> {
+    guard(|| out(ops::argpartition(&arg(a)?, kth, axis, sod(stream))))
+}
+
+/// Where `values` would be inserted into the 1-D ascending `sorted_sequence` (uint32 indices);
+/// `side` is "left" (before equal elements) or "right".
+#[pyfunction]
+#[pyo3(signature = (sorted_sequence, values, /, side = "left", *, stream = None))]
+pub fn searchsorted(
+    sorted_sequence: &Bound<'_, PyAny>,
+    values: &Bound<'_, PyAny>,
+    side: &str,
+    stream: Option<StreamArg>,
+) -> PyResult<PyArray> {
+    guard(|| {
+        let right = match side {
+            "left" => false,
+            "right" => true,
+            _ => {
+                return Err(PyValueError::new_err(format!(
+                    "[searchsorted] invalid side {side:?}; expected 'left' or 'right'"
+                )))
+            }
+        };
+        out(ops::searchsorted(
+            &arg(sorted_sequence)?,
+            &arg(values)?,
+            right,
+            sod(stream),
+        ))
+    })
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(sort, m)?)?;
     m.add_function(wrap_pyfunction!(argsort, m)?)?;
     m.add_function(wrap_pyfunction!(topk, m)?)?;
+    m.add_function(wrap_pyfunction!(partition, m)?)?;
+    m.add_function(wrap_pyfunction!(argpartition, m)?)?;
+    m.add_function(wrap_pyfunction!(searchsorted, m)?)?;
     Ok(())
 }

@@ -79,6 +79,32 @@ integer: DtypeCategory
 number: DtypeCategory
 generic: DtypeCategory
 
+class finfo:
+    """The limits of a float type (complex64: of its float32 parts); ``ValueError`` for others."""
+
+    min: float
+    max: float
+    eps: float
+    smallest_normal: float
+    bits: int
+    dtype: Dtype
+    def __init__(self, dtype: Dtype) -> None: ...
+
+class iinfo:
+    """The limits of an integer type; ``ValueError`` for others (bool included)."""
+
+    min: int
+    max: int
+    dtype: Dtype
+    def __init__(self, dtype: Dtype) -> None: ...
+
+def result_type(*arrays_and_dtypes: Union[array, Dtype]) -> Dtype:
+    """The dtype the arrays and dtypes promote to (MLX's table)."""
+def can_cast(from_: Union[array, Dtype], to: Dtype) -> bool:
+    """Whether promoting ``from_`` with ``to`` gives ``to``."""
+def isdtype(dtype: Dtype, kind: Union[Dtype, str, tuple[Union[Dtype, str], ...]]) -> bool:
+    """Whether ``dtype`` is ``kind``: a dtype, one of "bool", "signed integer", "unsigned
+    integer", "integral", "real floating", "complex floating", "numeric", or a tuple of these."""
 def issubdtype(arg1: Union[Dtype, DtypeCategory], arg2: Union[Dtype, DtypeCategory]) -> bool:
     """True when ``arg1`` is ``arg2`` or lies under it in the hierarchy generic > number >
     {integer > {signedinteger, unsignedinteger}, inexact > {floating, complexfloating}}. bool is
@@ -389,6 +415,12 @@ class array:
         """``cummax(self, axis, reverse=, inclusive=)``."""
     def cummin(self, axis: Optional[int] = None, *, reverse: bool = False, inclusive: bool = True, stream: StreamOrDevice = None) -> array:
         """``cummin(self, axis, reverse=, inclusive=)``."""
+    def logcumsumexp(self, axis: Optional[int] = None, *, reverse: bool = False, inclusive: bool = True, stream: StreamOrDevice = None) -> array:
+        """``logcumsumexp(self, axis, reverse=, inclusive=)``."""
+    def diag(self, k: int = 0, *, stream: StreamOrDevice = None) -> array:
+        """``diag(self, k)``."""
+    def diagonal(self, offset: int = 0, axis1: int = 0, axis2: int = 1, stream: StreamOrDevice = None) -> array:
+        """``diagonal(self, offset, axis1, axis2)``."""
     def split(self, indices_or_sections: Union[int, Sequence[int]], axis: int = 0, *, stream: StreamOrDevice = None) -> list[array]:
         """``split(self, indices_or_sections, axis)``."""
     def __len__(self) -> int:
@@ -528,6 +560,30 @@ def arccos(a: ArrayLike, /, *, stream: StreamOrDevice = None) -> array:
 def arctan(a: ArrayLike, /, *, stream: StreamOrDevice = None) -> array:
     """Elementwise inverse tangent (also ``atan``)."""
 asin = arcsin
+def arcsinh(a: ArrayLike, /, *, stream: StreamOrDevice = None) -> array:
+    """Elementwise inverse hyperbolic sine."""
+def arccosh(a: ArrayLike, /, *, stream: StreamOrDevice = None) -> array:
+    """Elementwise inverse hyperbolic cosine."""
+def arctanh(a: ArrayLike, /, *, stream: StreamOrDevice = None) -> array:
+    """Elementwise inverse hyperbolic tangent."""
+asinh = arcsinh
+acosh = arccosh
+atanh = arctanh
+def trunc(a: ArrayLike, /, *, stream: StreamOrDevice = None) -> array:
+    """Elementwise rounding toward zero (integers unchanged; complex refused)."""
+def isfinite(a: ArrayLike, /, *, stream: StreamOrDevice = None) -> array:
+    """True where the element is neither infinite nor NaN."""
+def isposinf(a: ArrayLike, /, *, stream: StreamOrDevice = None) -> array:
+    """True where the element is ``+inf``."""
+def isneginf(a: ArrayLike, /, *, stream: StreamOrDevice = None) -> array:
+    """True where the element is ``-inf``."""
+def degrees(a: ArrayLike, /, *, stream: StreamOrDevice = None) -> array:
+    """Radians to degrees (float32 for integers and bool)."""
+def radians(a: ArrayLike, /, *, stream: StreamOrDevice = None) -> array:
+    """Degrees to radians (float32 for integers and bool)."""
+def nan_to_num(a: ArrayLike, nan: float = 0.0, posinf: Optional[float] = None, neginf: Optional[float] = None, *, stream: StreamOrDevice = None) -> array:
+    """NaN, ``+inf`` and ``-inf`` replaced (by default with 0 and the dtype's largest and lowest
+    finite values); integers and bool unchanged; complex refused."""
 acos = arccos
 atan = arctan
 def sinh(a: ArrayLike, /, *, stream: StreamOrDevice = None) -> array:
@@ -746,6 +802,13 @@ def take_along_axis(a: ArrayLike, /, indices: ArrayLike, axis: Optional[int] = -
 def put_along_axis(a: ArrayLike, /, indices: ArrayLike, values: ArrayLike, axis: Optional[int] = None, *, stream: StreamOrDevice = None) -> array:
     """A copy of ``a`` with ``values`` written at ``indices`` along ``axis`` (NumPy's
     ``put_along_axis``, returning the result); repeated indices: the last write wins."""
+def partition(a: ArrayLike, /, kth: int, axis: Optional[int] = -1, *, stream: StreamOrDevice = None) -> array:
+    """``a`` arranged along ``axis`` so the element at ``kth`` is in its sorted place, none larger
+    before it and none smaller after it."""
+def argpartition(a: ArrayLike, /, kth: int, axis: Optional[int] = -1, *, stream: StreamOrDevice = None) -> array:
+    """The indices (uint32) that ``partition`` ``a``."""
+def searchsorted(sorted_sequence: ArrayLike, values: ArrayLike, /, side: Literal["left", "right"] = "left", *, stream: StreamOrDevice = None) -> array:
+    """Insertion points (uint32) of ``values`` into the 1-D ascending ``sorted_sequence``."""
 def sort(a: ArrayLike, /, axis: Optional[int] = -1, *, stream: StreamOrDevice = None) -> array:
     """``a`` sorted ascending along ``axis`` (flattened when None); NaN last; stable."""
 def argsort(a: ArrayLike, /, axis: Optional[int] = -1, *, stream: StreamOrDevice = None) -> array:
@@ -753,6 +816,71 @@ def argsort(a: ArrayLike, /, axis: Optional[int] = -1, *, stream: StreamOrDevice
 def topk(a: ArrayLike, /, k: int, axis: Optional[int] = -1, *, stream: StreamOrDevice = None) -> array:
     """The ``k`` largest elements along ``axis``, in ascending order (``ValueError`` when ``k`` is
     larger than the axis)."""
+
+# ---------------------------------------------------------------- structure and products
+
+def tri(n: int, m: Optional[int] = None, k: int = 0, dtype: Optional[Dtype] = None, *, stream: StreamOrDevice = None) -> array:
+    """An ``n x m`` matrix with ones on and below the ``k``-th diagonal (float32 by default)."""
+def tril(x: ArrayLike, k: int = 0, *, stream: StreamOrDevice = None) -> array:
+    """``x`` with the elements above the ``k``-th diagonal of its last two dims zeroed."""
+def triu(x: ArrayLike, k: int = 0, *, stream: StreamOrDevice = None) -> array:
+    """``x`` with the elements below the ``k``-th diagonal of its last two dims zeroed."""
+def diag(a: ArrayLike, /, k: int = 0, *, stream: StreamOrDevice = None) -> array:
+    """A 1-D ``a`` as a matrix with ``a`` on the ``k``-th diagonal; the ``k``-th diagonal of a 2-D ``a``."""
+def diagonal(a: ArrayLike, offset: int = 0, axis1: int = 0, axis2: int = 1, stream: StreamOrDevice = None) -> array:
+    """The ``offset``-th diagonal of the planes ``axis1, axis2``, as a new last axis."""
+def trace(a: ArrayLike, /, offset: int = 0, axis1: int = 0, axis2: int = 1, dtype: Optional[Dtype] = None, *, stream: StreamOrDevice = None) -> array:
+    """The sum along a diagonal, summed as ``sum`` sums, converted to ``dtype`` when given."""
+def matrix_transpose(a: ArrayLike, /, *, stream: StreamOrDevice = None) -> array:
+    """``a`` with its last two axes swapped."""
+def outer(a: ArrayLike, b: ArrayLike, /, *, stream: StreamOrDevice = None) -> array:
+    """The outer product of the flattened ``a`` and ``b``."""
+def inner(a: ArrayLike, b: ArrayLike, /, *, stream: StreamOrDevice = None) -> array:
+    """The sum of products over the last axes (inexact dtypes, as ``matmul``)."""
+def kron(a: ArrayLike, b: ArrayLike, *, stream: StreamOrDevice = None) -> array:
+    """The Kronecker product."""
+def tensordot(a: ArrayLike, b: ArrayLike, /, axes: Union[int, Sequence[Sequence[int]]] = 2, *, stream: StreamOrDevice = None) -> array:
+    """The sum of products over the last ``axes`` axes of ``a`` and first of ``b``, or the paired axes."""
+def vecdot(a: ArrayLike, b: ArrayLike, /, *, axis: int = -1, stream: StreamOrDevice = None) -> array:
+    """``sum(conj(a) * b, axis)`` after broadcasting."""
+def flip(a: ArrayLike, /, axis: Union[int, Sequence[int], None] = None, *, stream: StreamOrDevice = None) -> array:
+    """``a`` reversed along ``axis`` (every axis when None)."""
+def roll(a: ArrayLike, shift: Union[int, Sequence[int]], axis: Union[int, Sequence[int], None] = None, /, *, stream: StreamOrDevice = None) -> array:
+    """``a`` shifted along ``axis`` with wrap-around (the flattened array when None)."""
+def meshgrid(*arrays: ArrayLike, sparse: bool = False, indexing: Literal["xy", "ij"] = "xy", stream: StreamOrDevice = None) -> tuple[array, ...]:
+    """Coordinate arrays from coordinate vectors."""
+def unflatten(a: ArrayLike, /, axis: int, shape: Sequence[int], *, stream: StreamOrDevice = None) -> array:
+    """``a`` with ``axis`` split into ``shape`` (one entry may be -1)."""
+def unstack(x: ArrayLike, /, *, axis: int = 0, stream: StreamOrDevice = None) -> tuple[array, ...]:
+    """The slices of ``x`` along ``axis``."""
+def atleast_1d(*arys: ArrayLike, stream: StreamOrDevice = None) -> Union[array, list[array]]:
+    """Each array with at least one dim (one array for one argument, else a list)."""
+def atleast_2d(*arys: ArrayLike, stream: StreamOrDevice = None) -> Union[array, list[array]]:
+    """Each array with at least two dims (``(k)`` becomes ``(1, k)``)."""
+def atleast_3d(*arys: ArrayLike, stream: StreamOrDevice = None) -> Union[array, list[array]]:
+    """Each array with at least three dims (``(k)`` becomes ``(1, k, 1)``)."""
+def diff(a: ArrayLike, /, n: int = 1, axis: int = -1, *, stream: StreamOrDevice = None) -> array:
+    """The ``n``-th discrete difference along ``axis`` (``!=`` for bool)."""
+def count_nonzero(a: ArrayLike, /, *, axis: Union[int, Sequence[int], None] = None, keepdims: bool = False, stream: StreamOrDevice = None) -> array:
+    """How many elements over ``axis`` are nonzero (int32)."""
+def median(a: ArrayLike, /, axis: Union[int, Sequence[int], None] = None, keepdims: bool = False, *, stream: StreamOrDevice = None) -> array:
+    """The median over ``axis`` (float32 for integers and bool; NaN for lines with NaN)."""
+def logcumsumexp(a: ArrayLike, /, axis: Optional[int] = None, *, reverse: bool = False, inclusive: bool = True, stream: StreamOrDevice = None) -> array:
+    """``log(cumsum(exp(a)))`` along ``axis``, computed stably (complex refused)."""
+cumulative_sum = cumsum
+cumulative_prod = cumprod
+def asarray(a: ArrayLike, dtype: Optional[Dtype] = None, *, copy: Optional[bool] = None) -> array:
+    """``a`` as an array of ``dtype``, as ``array(a, dtype)``."""
+empty = zeros
+empty_like = zeros_like
+def bartlett(M: int, *, stream: StreamOrDevice = None) -> array:
+    """The Bartlett window of ``M`` points (float32)."""
+def blackman(M: int, *, stream: StreamOrDevice = None) -> array:
+    """The Blackman window of ``M`` points (float32)."""
+def hamming(M: int, *, stream: StreamOrDevice = None) -> array:
+    """The Hamming window of ``M`` points (float32)."""
+def hanning(M: int, *, stream: StreamOrDevice = None) -> array:
+    """The Hann window of ``M`` points (float32)."""
 
 # ------------------------------------------------------------------------------------ capture
 

@@ -40,3 +40,9 @@ def categorical(logits: array, axis: int = -1, shape: Optional[Sequence[int]] = 
     lie along ``axis`` of ``logits``. The result has ``logits``'s shape without ``axis``;
     ``shape`` asks for a shape that it broadcasts to, ``num_samples`` for that many samples per
     distribution in a new last dim (not both: ``ValueError``)."""
+def gumbel(shape: Sequence[int] = [], dtype: Optional[Dtype] = ..., key: Optional[array] = None, stream: StreamOrDevice = None) -> array:
+    """Gumbel draws ``-log(-log(u))`` of ``shape`` in ``dtype`` (float32; float16, bfloat16)."""
+def laplace(shape: Sequence[int] = [], dtype: Optional[Dtype] = ..., loc: float = 0.0, scale: float = 1.0, key: Optional[array] = None, stream: StreamOrDevice = None) -> array:
+    """Laplace draws with location ``loc`` and scale ``scale`` in the float ``dtype``."""
+def permutation(x: Union[int, array], axis: int = 0, key: Optional[array] = None, stream: StreamOrDevice = None) -> array:
+    """``x`` shuffled along ``axis``; for an int, ``arange(x)`` shuffled (uint32)."""

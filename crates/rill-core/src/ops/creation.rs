@@ -131,3 +131,77 @@ pub fn eye(
 pub fn identity(n: usize, dtype: Dtype, s: impl Into<StreamOrDevice>) -> Result<Array> {
     eye(n, None, 0, dtype, s)
 }
+
+/// The window functions of NumPy and MLX, as cosine sums or a triangle over `n / (M - 1)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Window {
+    /// `1 - |2n / (M - 1) - 1|`.
+    Bartlett,
+    /// `0.42 - 0.5 cos(2 pi n / (M - 1)) + 0.08 cos(4 pi n / (M - 1))`.
+    Blackman,
+    /// `0.54 - 0.46 cos(2 pi n / (M - 1))`.
+    Hamming,
+    /// `0.5 - 0.5 cos(2 pi n / (M - 1))`.
+    Hanning,
+}
+
+impl Window {
+    pub fn name(self) -> &'static str {
+        match self {
+            Window::Bartlett => "bartlett",
+            Window::Blackman => "blackman",
+            Window::Hamming => "hamming",
+            Window::Hanning => "hanning",
+        }
+    }
+}
+
+/// The window of `m` points (float32; empty for `m < 1`, `[1]` for `m == 1`), computed in
+/// float64 and rounded once.
+pub fn window(kind: Window, m: i64, s: impl Into<StreamOrDevice>) -> Result<Array> {
+    use super::{abs, add, astype, cos, multiply, subtract};
+    let name = kind.name();
+    let stream = s.into().resolve(name)?;
+    if m < 1 {
+        return zeros(&[0], Dtype::Float32, stream);
+    }
+    if m == 1 {
+        return ones(&[1], Dtype::Float32, stream);
+    }
+    let f64s = |v: f64| full(&[], v, Some(Dtype::Float64), stream);
+    // t = n / (M - 1), in [0, 1].
+    let t = linspace(0.0, 1.0, m as usize, Some(Dtype::Float64), stream)?;
+    let cos_of = |k: f64| {
+        cos(
+            &multiply(&t, &f64s(k * std::f64::consts::PI)?, stream)?,
+            stream,
+        )
+    };
+    let w = match kind {
+        Window::Bartlett => {
+            let centered = subtract(&multiply(&t, &f64s(2.0)?, stream)?, &f64s(1.0)?, stream)?;
+            subtract(&f64s(1.0)?, &abs(&centered, stream)?, stream)?
+        }
+        Window::Hamming | Window::Hanning => {
+            let (a0, a1) = if kind == Window::Hamming {
+                (0.54, 0.46)
+            } else {
+                (0.5, 0.5)
+            };
+            subtract(
+                &f64s(a0)?,
+                &multiply(&f64s(a1)?, &cos_of(2.0)?, stream)?,
+                stream,
+            )?
+        }
+        Window::Blackman => {
+            let x = subtract(
+                &f64s(0.42)?,
+                &multiply(&f64s(0.5)?, &cos_of(2.0)?, stream)?,
+                stream,
+            )?;
+            add(&x, &multiply(&f64s(0.08)?, &cos_of(4.0)?, stream)?, stream)?
+        }
+    };
+    astype(&w, Dtype::Float32, stream)
+}

@@ -294,3 +294,290 @@ fn too_large_sum(op: &'static str, what: &str) -> Error {
         format!("the result of {what} has a dimension too large to exist"),
     )
 }
+
+/// `a` reversed along `axes` (every axis when None): a view with negative steps.
+pub fn flip(a: &Array, axes: Option<&[isize]>, s: impl Into<StreamOrDevice>) -> Result<Array> {
+    let stream = s.into().resolve("flip")?;
+    let axes: Vec<usize> = match axes {
+        None => (0..a.ndim()).collect(),
+        Some(ax) => crate::shape::normalize_axes("flip", ax, a.shape())?,
+    };
+    let dims: Vec<SliceDim> = a
+        .shape()
+        .iter()
+        .enumerate()
+        .map(|(d, &len)| {
+            if axes.contains(&d) && len > 0 {
+                SliceDim {
+                    start: len - 1,
+                    step: -1,
+                    len,
+                }
+            } else {
+                SliceDim {
+                    start: 0,
+                    step: 1,
+                    len,
+                }
+            }
+        })
+        .collect();
+    slice_dims(a, &dims, stream)
+}
+
+/// `a` with its elements shifted by `shift[i]` along `axes[i]`, those pushed off one end coming
+/// back at the other. With no axes, the flattened array is rolled by the sum of the shifts and
+/// given `a`'s shape back. Each axis needs its shift (extra shifts are ignored, as MLX does); a
+/// front-end that takes one shift for every axis repeats it.
+pub fn roll(
+    a: &Array,
+    shift: &[isize],
+    axes: Option<&[isize]>,
+    s: impl Into<StreamOrDevice>,
+) -> Result<Array> {
+    let stream = s.into().resolve("roll")?;
+    let Some(axes) = axes else {
+        if a.ndim() == 0 {
+            return Ok(a.clone());
+        }
+        let flat = reshape(a, &[-1], stream)?;
+        let total = shift.iter().fold(0isize, |t, &x| t.wrapping_add(x));
+        let rolled = roll(&flat, &[total], Some(&[0]), stream)?;
+        let shape: Vec<isize> = a.shape().iter().map(|&d| d as isize).collect();
+        return reshape(&rolled, &shape, stream);
+    };
+    if shift.len() < axes.len() {
+        return Err(Error::arg(
+            "roll",
+            format!(
+                "at least one shift value per axis is required, {} provided for {} axes",
+                shift.len(),
+                axes.len()
+            ),
+        ));
+    }
+    let pairs: Vec<(isize, isize)> = shift.iter().copied().zip(axes.iter().copied()).collect();
+    let mut x = a.clone();
+    for (sh, ax) in pairs {
+        let d = normalize_axis("roll", ax, a.shape())?;
+        let n = x.shape()[d];
+        if n == 0 {
+            continue;
+        }
+        let k = sh.rem_euclid(n as isize) as usize;
+        if k == 0 {
+            continue;
+        }
+        // The last k elements first, then the rest.
+        let part = |start: usize, len: usize| {
+            let dims: Vec<SliceDim> = x
+                .shape()
+                .iter()
+                .enumerate()
+                .map(|(i, &l)| {
+                    if i == d {
+                        SliceDim {
+                            start,
+                            step: 1,
+                            len,
+                        }
+                    } else {
+                        SliceDim {
+                            start: 0,
+                            step: 1,
+                            len: l,
+                        }
+                    }
+                })
+                .collect();
+            slice_dims(&x, &dims, stream)
+        };
+        let (tail, head) = (part(n - k, k)?, part(0, n - k)?);
+        x = concatenate(&[tail, head], Some(d as isize), stream)?;
+    }
+    Ok(x)
+}
+
+/// Coordinate arrays from coordinate vectors (each flattened): with `indexing` "xy" (Cartesian)
+/// the first two output dims are swapped, with "ij" (matrix) they are in order. `sparse` keeps
+/// each output 1 along the other dims instead of broadcasting.
+pub fn meshgrid(
+    arrays: &[Array],
+    sparse: bool,
+    indexing: &str,
+    s: impl Into<StreamOrDevice>,
+) -> Result<Vec<Array>> {
+    let stream = s.into().resolve("meshgrid")?;
+    if indexing != "xy" && indexing != "ij" {
+        return Err(Error::arg(
+            "meshgrid",
+            format!("invalid indexing value {indexing:?}; valid values are 'xy' and 'ij'"),
+        ));
+    }
+    let n = arrays.len();
+    let flat = arrays
+        .iter()
+        .map(|a| reshape(a, &[-1], stream))
+        .collect::<Result<Vec<_>>>()?;
+    let mut full: Vec<usize> = flat.iter().map(|a| a.shape()[0]).collect();
+    let mut place: Vec<usize> = (0..n).collect();
+    if indexing == "xy" && n >= 2 {
+        full.swap(0, 1);
+        place.swap(0, 1);
+    }
+    flat.iter()
+        .zip(&place)
+        .map(|(a, &p)| {
+            let mut shape = vec![1isize; n];
+            shape[p] = a.shape()[0] as isize;
+            let x = reshape(a, &shape, stream)?;
+            if sparse {
+                Ok(x)
+            } else {
+                broadcast_to(&x, &full, stream)
+            }
+        })
+        .collect()
+}
+
+/// `a` with `axis` split into the dims `shape` (one of which may be -1, inferred).
+pub fn unflatten(
+    a: &Array,
+    axis: isize,
+    shape: &[isize],
+    s: impl Into<StreamOrDevice>,
+) -> Result<Array> {
+    let stream = s.into().resolve("unflatten")?;
+    let d = normalize_axis("unflatten", axis, a.shape())?;
+    if shape.is_empty() {
+        return Err(Error::arg(
+            "unflatten",
+            "shape to unflatten to cannot be empty",
+        ));
+    }
+    let n = a.shape()[d];
+    let mut known = 1usize;
+    let mut infer = None;
+    for (i, &x) in shape.iter().enumerate() {
+        if x == -1 {
+            if infer.replace(i).is_some() {
+                return Err(Error::arg(
+                    "unflatten",
+                    format!("can only infer one dimension, got shape {shape:?}"),
+                ));
+            }
+        } else if x < 0 {
+            return Err(Error::arg(
+                "unflatten",
+                format!("invalid dimension {x} in shape {shape:?}"),
+            ));
+        } else {
+            known = known.saturating_mul(x as usize);
+        }
+    }
+    let mut dims: Vec<isize> = shape.to_vec();
+    let fits = match infer {
+        Some(i) if known != 0 && n.is_multiple_of(known) => {
+            dims[i] = (n / known) as isize;
+            true
+        }
+        Some(_) => false,
+        None => known == n,
+    };
+    if !fits {
+        return Err(Error::shape(
+            "unflatten",
+            format!(
+                "cannot unflatten axis {axis} of size {n} (shape {:?}) into shape {shape:?}",
+                a.shape()
+            ),
+        ));
+    }
+    let mut out: Vec<isize> = a.shape()[..d].iter().map(|&x| x as isize).collect();
+    out.extend(dims);
+    out.extend(a.shape()[d + 1..].iter().map(|&x| x as isize));
+    reshape(a, &out, stream)
+}
+
+/// The slices of `a` along `axis`, each without that axis (views).
+pub fn unstack(a: &Array, axis: isize, s: impl Into<StreamOrDevice>) -> Result<Vec<Array>> {
+    let stream = s.into().resolve("unstack")?;
+    let d = normalize_axis("unstack", axis, a.shape())?;
+    let mut shape: Vec<isize> = a.shape().iter().map(|&x| x as isize).collect();
+    shape.remove(d);
+    (0..a.shape()[d])
+        .map(|i| {
+            let dims: Vec<SliceDim> = a
+                .shape()
+                .iter()
+                .enumerate()
+                .map(|(j, &len)| {
+                    if j == d {
+                        SliceDim {
+                            start: i,
+                            step: 1,
+                            len: 1,
+                        }
+                    } else {
+                        SliceDim {
+                            start: 0,
+                            step: 1,
+                            len,
+                        }
+                    }
+                })
+                .collect();
+            reshape(&slice_dims(a, &dims, stream)?, &shape, stream)
+        })
+        .collect()
+}
+
+/// The `n`-th discrete difference along `axis`: `a[1:] - a[:-1]`, `n` times (`a[1:] != a[:-1]` for
+/// bool, as NumPy and MLX). An axis shorter than `n` gives an empty result.
+pub fn diff(a: &Array, n: isize, axis: isize, s: impl Into<StreamOrDevice>) -> Result<Array> {
+    let stream = s.into().resolve("diff")?;
+    if n < 0 {
+        return Err(Error::arg(
+            "diff",
+            format!("order n must be non-negative, got {n}"),
+        ));
+    }
+    let d = normalize_axis("diff", axis, a.shape())?;
+    let mut x = a.clone();
+    for _ in 0..n {
+        let len = x.shape()[d];
+        if len == 0 {
+            break;
+        }
+        let part = |start: usize| {
+            let dims: Vec<SliceDim> = x
+                .shape()
+                .iter()
+                .enumerate()
+                .map(|(j, &l)| {
+                    if j == d {
+                        SliceDim {
+                            start: if len > 1 { start } else { 0 },
+                            step: 1,
+                            len: len - 1,
+                        }
+                    } else {
+                        SliceDim {
+                            start: 0,
+                            step: 1,
+                            len: l,
+                        }
+                    }
+                })
+                .collect();
+            slice_dims(&x, &dims, stream)
+        };
+        let (hi, lo) = (part(1)?, part(0)?);
+        x = if x.dtype().is_bool() {
+            super::not_equal(&hi, &lo, stream)?
+        } else {
+            super::subtract(&hi, &lo, stream)?
+        };
+    }
+    Ok(x)
+}

@@ -386,3 +386,93 @@ pub fn argmin(
 ) -> Result<Array> {
     arg_reduction(ArgReduceOp::ArgMin, a, axis, keepdims, s.into())
 }
+
+/// How many elements over `axes` are nonzero (NaN counts), as int32 (`sum` of a bool array).
+pub fn count_nonzero(
+    a: &Array,
+    axes: Option<&[isize]>,
+    keepdims: bool,
+    s: impl Into<StreamOrDevice>,
+) -> Result<Array> {
+    let stream = s.into().resolve("count_nonzero")?;
+    let axes: Vec<isize> = reduction_axes("count_nonzero", a, axes)?
+        .into_iter()
+        .map(|d| d as isize)
+        .collect();
+    let nz = astype(a, Dtype::Bool, stream)?;
+    if axes.is_empty() {
+        return astype(&nz, Dtype::Int32, stream);
+    }
+    sum(&nz, Some(&axes), keepdims, stream)
+}
+
+/// The median over `axes` (every axis when None): the middle of the sorted values, or the mean
+/// of the two middle ones, in the input's float type (float32 for integers and bool). NaN
+/// anywhere on a line makes its median NaN. An empty axis is an error.
+pub fn median(
+    a: &Array,
+    axes: Option<&[isize]>,
+    keepdims: bool,
+    s: impl Into<StreamOrDevice>,
+) -> Result<Array> {
+    use super::{isnan, slice_dims, sort, where_, SliceDim};
+    let stream = s.into().resolve("median")?;
+    let axes = reduction_axes("median", a, axes)?;
+    if let Some(&d) = axes.iter().find(|&&d| a.shape()[d] == 0) {
+        return Err(Error::shape(
+            "median",
+            format!(
+                "cannot take the median along empty axis {d} (shape {:?})",
+                a.shape()
+            ),
+        ));
+    }
+    let out_dtype = a.dtype().to_inexact();
+    if axes.is_empty() {
+        return astype(a, out_dtype, stream);
+    }
+    // The reduced axes last, merged into one line per output element, sorted.
+    let kept: Vec<usize> = (0..a.ndim()).filter(|d| !axes.contains(d)).collect();
+    let perm: Vec<isize> = kept.iter().chain(&axes).map(|&d| d as isize).collect();
+    let k: usize = axes.iter().map(|&d| a.shape()[d]).product();
+    let mut lines: Vec<isize> = kept.iter().map(|&d| a.shape()[d] as isize).collect();
+    lines.push(k as isize);
+    let x = reshape(&transpose(a, Some(&perm), stream)?, &lines, stream)?;
+    let sorted = astype(&sort(&x, Some(-1), stream)?, out_dtype, stream)?;
+    let at = |i: usize| {
+        let mut dims: Vec<SliceDim> = sorted
+            .shape()
+            .iter()
+            .map(|&len| SliceDim {
+                start: 0,
+                step: 1,
+                len,
+            })
+            .collect();
+        let last = dims.len() - 1;
+        dims[last] = SliceDim {
+            start: i,
+            step: 1,
+            len: 1,
+        };
+        slice_dims(&sorted, &dims, stream)
+    };
+    let mid = if k % 2 == 1 {
+        at(k / 2)?
+    } else {
+        let half = full(&[], 0.5, Some(out_dtype), stream)?;
+        multiply(&add(&at(k / 2 - 1)?, &at(k / 2)?, stream)?, &half, stream)?
+    };
+    let mid = if out_dtype.is_complex() {
+        mid
+    } else {
+        // Sorting puts NaN last: the line's last value says whether it has one.
+        let nan = full(&[], f64::NAN, Some(out_dtype), stream)?;
+        where_(&isnan(&at(k - 1)?, stream)?, &nan, &mid, stream)?
+    };
+    let shape: Vec<isize> = reduced_shape(a.shape(), &axes, keepdims)
+        .iter()
+        .map(|&d| d as isize)
+        .collect();
+    reshape(&mid, &shape, stream)
+}

@@ -106,3 +106,89 @@ pub fn topk(
         .collect();
     slice_dims(&sorted, &dims, s)
 }
+
+/// `kth` checked against the size `n` of the partitioned axis (negatives count from the end).
+fn check_kth(op: &'static str, kth: isize, n: usize, shape: &[usize], axis: usize) -> Result<()> {
+    if kth >= n as isize || kth < -(n as isize) {
+        return Err(Error::arg(
+            op,
+            format!("invalid kth {kth} along axis {axis} for an array of shape {shape:?}"),
+        ));
+    }
+    Ok(())
+}
+
+/// `a` rearranged along `axis` (of the flattened `a` when None) so that the element at `kth` is
+/// the one a sort would put there, with no larger element before it and no smaller one after.
+/// Built on the full sort, which is one such arrangement.
+pub fn partition(
+    a: &Array,
+    kth: isize,
+    axis: Option<isize>,
+    s: impl Into<StreamOrDevice>,
+) -> Result<Array> {
+    let s = s.into();
+    let (x, ax) = prepare("partition", a, axis, s)?;
+    check_kth("partition", kth, x.shape()[ax], a.shape(), ax)?;
+    sort(&x, Some(ax as isize), s)
+}
+
+/// The indices (uint32) that [`partition`] `a` along `axis`.
+pub fn argpartition(
+    a: &Array,
+    kth: isize,
+    axis: Option<isize>,
+    s: impl Into<StreamOrDevice>,
+) -> Result<Array> {
+    let s = s.into();
+    let (x, ax) = prepare("argpartition", a, axis, s)?;
+    check_kth("argpartition", kth, x.shape()[ax], a.shape(), ax)?;
+    argsort(&x, Some(ax as isize), s)
+}
+
+/// Where each of `values` would be inserted into the 1-D ascending `sorted_sequence` to keep it
+/// sorted (uint32 indices, `values`'s shape): before equal elements (`right == false`) or after
+/// them. NaN sorts last, as in [`sort`]. Each value is compared with every element (`O(n m)`).
+pub fn searchsorted(
+    sorted_sequence: &Array,
+    values: &Array,
+    right: bool,
+    s: impl Into<StreamOrDevice>,
+) -> Result<Array> {
+    use super::{astype, expand_dims, isnan, less, logical_and, logical_not, logical_or, sum};
+    let stream = s.into().resolve("searchsorted")?;
+    if sorted_sequence.ndim() != 1 {
+        return Err(Error::shape(
+            "searchsorted",
+            format!(
+                "the sorted sequence must be 1-D, got shape {:?}",
+                sorted_sequence.shape()
+            ),
+        ));
+    }
+    let dt = crate::promote_types(sorted_sequence.dtype(), values.dtype());
+    let seq = astype(sorted_sequence, dt, stream)?;
+    let v = expand_dims(&astype(values, dt, stream)?, &[-1], stream)?;
+    // `x < y` in sort order: NaN after every number.
+    let before = |x: &Array, y: &Array| -> Result<Array> {
+        if !dt.is_inexact() {
+            return less(x, y, stream);
+        }
+        let nan_order = logical_and(
+            &isnan(y, stream)?,
+            &logical_not(&isnan(x, stream)?, stream)?,
+            stream,
+        )?;
+        logical_or(&less(x, y, stream)?, &nan_order, stream)
+    };
+    let counted = if right {
+        logical_not(&before(&v, &seq)?, stream)?
+    } else {
+        before(&seq, &v)?
+    };
+    astype(
+        &sum(&counted, Some(&[-1]), false, stream)?,
+        Dtype::Uint32,
+        stream,
+    )
+}

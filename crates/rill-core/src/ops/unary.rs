@@ -1,6 +1,8 @@
 //! Elementwise functions of one array.
 
-use super::{astype, divide, full, make, multiply};
+use super::{
+    astype, divide, equal, full, greater, less, logical_and, logical_or, make, multiply, where_,
+};
 use crate::op::{Op, UnaryOp};
 use crate::{Array, Dtype, Error, Result, StreamOrDevice};
 
@@ -23,14 +25,14 @@ fn unary_dtypes(op: UnaryOp, dt: Dtype) -> std::result::Result<(Dtype, Dtype), S
             ))
         }
         Negative | Sign => (dt, dt),
-        Floor | Ceil | Round => {
+        Floor | Ceil | Round | Trunc => {
             if dt.is_complex() {
                 return Err(format!("{name} does not accept complex64 arrays"));
             }
             (dt, dt)
         }
         Exp | Expm1 | Log | Log1p | Log2 | Log10 | Sqrt | Rsqrt | Reciprocal | Sin | Cos | Tan
-        | ArcSin | ArcCos | ArcTan | Sinh | Cosh | Tanh | Sigmoid => {
+        | ArcSin | ArcCos | ArcTan | Sinh | Cosh | Tanh | Sigmoid | ArcSinh | ArcCosh | ArcTanh => {
             let t = dt.to_inexact();
             (t, t)
         }
@@ -84,6 +86,7 @@ unary_fns!(
     reciprocal => Reciprocal, sin => Sin, cos => Cos, tan => Tan, arcsin => ArcSin, arccos => ArcCos,
     arctan => ArcTan, sinh => Sinh, cosh => Cosh, tanh => Tanh, sigmoid => Sigmoid, erf => Erf,
     erfinv => ErfInv, floor => Floor, ceil => Ceil, logical_not => LogicalNot,
+    arcsinh => ArcSinh, arccosh => ArcCosh, arctanh => ArcTanh, trunc => Trunc,
     isnan => IsNan, isinf => IsInf, bitwise_invert => BitwiseInvert,
 );
 
@@ -126,4 +129,98 @@ pub fn round(a: &Array, decimals: i32, s: impl Into<StreamOrDevice>) -> Result<A
         )?
     };
     astype(&y, dt, stream)
+}
+
+/// True where the element is neither infinite nor NaN (always for integers and bool).
+pub fn isfinite(a: &Array, s: impl Into<StreamOrDevice>) -> Result<Array> {
+    let stream = s.into().resolve("isfinite")?;
+    let bad = logical_or(&isnan(a, stream)?, &isinf(a, stream)?, stream)?;
+    logical_not(&bad, stream)
+}
+
+/// True where the element equals `+inf` (`positive`) or `-inf`: false for integers and bool,
+/// and for complex numbers true only for `(+-inf, 0)` (MLX compares with the infinity itself).
+fn is_signed_inf(
+    name: &'static str,
+    a: &Array,
+    positive: bool,
+    s: StreamOrDevice,
+) -> Result<Array> {
+    let stream = s.resolve(name)?;
+    if !a.dtype().is_inexact() {
+        return full(a.shape(), false, Some(Dtype::Bool), stream);
+    }
+    let inf = full(
+        &[],
+        if positive {
+            f64::INFINITY
+        } else {
+            f64::NEG_INFINITY
+        },
+        Some(a.dtype()),
+        stream,
+    )?;
+    equal(a, &inf, stream)
+}
+
+/// True where the element is `+inf`.
+pub fn isposinf(a: &Array, s: impl Into<StreamOrDevice>) -> Result<Array> {
+    is_signed_inf("isposinf", a, true, s.into())
+}
+
+/// True where the element is `-inf`.
+pub fn isneginf(a: &Array, s: impl Into<StreamOrDevice>) -> Result<Array> {
+    is_signed_inf("isneginf", a, false, s.into())
+}
+
+/// `a * factor` in `a`'s inexact type (float32 for integers and bool; complex64 scales both
+/// parts, as MLX).
+fn scale_angle(name: &'static str, a: &Array, factor: f64, s: StreamOrDevice) -> Result<Array> {
+    let stream = s.resolve(name)?;
+    let dt = a.dtype().to_inexact();
+    let x = astype(a, dt, stream)?;
+    multiply(&x, &full(&[], factor, Some(dt), stream)?, stream)
+}
+
+/// Radians to degrees: `a * 180 / pi`.
+pub fn degrees(a: &Array, s: impl Into<StreamOrDevice>) -> Result<Array> {
+    scale_angle("degrees", a, 180.0 / std::f64::consts::PI, s.into())
+}
+
+/// Degrees to radians: `a * pi / 180`.
+pub fn radians(a: &Array, s: impl Into<StreamOrDevice>) -> Result<Array> {
+    scale_angle("radians", a, std::f64::consts::PI / 180.0, s.into())
+}
+
+/// `a` with NaN replaced by `nan`, `+inf` by `posinf` and `-inf` by `neginf` (the largest and
+/// lowest finite values of `a`'s dtype when None). Integers and bool are returned unchanged.
+pub fn nan_to_num(
+    a: &Array,
+    nan: f64,
+    posinf: Option<f64>,
+    neginf: Option<f64>,
+    s: impl Into<StreamOrDevice>,
+) -> Result<Array> {
+    let stream = s.into().resolve("nan_to_num")?;
+    let dt = a.dtype();
+    if dt.is_complex() {
+        return Err(Error::dtype(
+            "nan_to_num",
+            format!(
+                "does not accept complex64 arrays (input {dt} {:?})",
+                a.shape()
+            ),
+        ));
+    }
+    let Some(info) = dt.finfo() else {
+        return Ok(a.clone());
+    };
+    let value = |v: f64| full(&[], v, Some(dt), stream);
+    let zero = value(0.0)?;
+    let inf = isinf(a, stream)?;
+    let out = where_(&isnan(a, stream)?, &value(nan)?, a, stream)?;
+    let pos = logical_and(&inf, &greater(a, &zero, stream)?, stream)?;
+    let out = where_(&pos, &value(posinf.unwrap_or(info.max))?, &out, stream)?;
+    let neg = logical_and(&inf, &less(a, &zero, stream)?, stream)?;
+    where_(&neg, &value(neginf.unwrap_or(info.min))?, &out, stream)
 }

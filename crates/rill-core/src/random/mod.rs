@@ -459,3 +459,98 @@ pub fn categorical(
     let scores = ops::add(&gumbel, &logits, stream)?;
     ops::argmax(&scores, Some(ax as isize), false, stream)
 }
+
+/// Gumbel draws of `shape` in `dtype` (float16, bfloat16 or float32): `-log(-log(u))` for `u`
+/// uniform in [0, 1) (MLX's recipe).
+pub fn gumbel(
+    shape: &[usize],
+    dtype: Dtype,
+    key: Option<&Array>,
+    s: impl Into<StreamOrDevice>,
+) -> Result<Array> {
+    let stream = s.into().resolve("gumbel")?;
+    check_uniform_dtype("gumbel", dtype)?;
+    let key = key_or_next("gumbel", key, shape, Dtype::Float32)?;
+    let lo = ops::full(&[], 0.0f32, Some(dtype), stream)?;
+    let hi = ops::full(&[], 1.0f32, Some(dtype), stream)?;
+    let u = uniform_between("gumbel", &lo, &hi, shape, dtype, key, stream)?;
+    ops::negative(
+        &ops::log(&ops::negative(&ops::log(&u, stream)?, stream)?, stream)?,
+        stream,
+    )
+}
+
+/// Laplace draws of `shape` with location `loc` and scale `scale`, in the float `dtype`: the
+/// inverse CDF `-sign(u) log(1 - |u|)` at `u` uniform in (-1, 1), in float32, scaled, shifted,
+/// then cast (MLX's recipe).
+pub fn laplace(
+    shape: &[usize],
+    dtype: Dtype,
+    loc: f64,
+    scale: f64,
+    key: Option<&Array>,
+    s: impl Into<StreamOrDevice>,
+) -> Result<Array> {
+    let stream = s.into().resolve("laplace")?;
+    if !dtype.is_float() {
+        return Err(Error::dtype(
+            "laplace",
+            format!("only real floating point types are supported, got {dtype}"),
+        ));
+    }
+    let key = key_or_next("laplace", key, shape, Dtype::Float32)?;
+    let f32s = |v: f32| ops::full(&[], v, Some(Dtype::Float32), stream);
+    let u = uniform_between(
+        "laplace",
+        &f32s(f32::from_bits((-1.0f32).to_bits() - 1))?,
+        &f32s(1.0)?,
+        shape,
+        Dtype::Float32,
+        key,
+        stream,
+    )?;
+    let log_term = ops::log(
+        &ops::subtract(&f32s(1.0)?, &ops::abs(&u, stream)?, stream)?,
+        stream,
+    )?;
+    // sign(u) * log(1 - |u|): MLX's inverse CDF, so a key gives MLX's numbers.
+    let mut x = ops::multiply(&ops::sign(&u, stream)?, &log_term, stream)?;
+    if scale != 1.0 {
+        x = ops::multiply(&f32s(scale as f32)?, &x, stream)?;
+    }
+    if loc != 0.0 {
+        x = ops::add(&f32s(loc as f32)?, &x, stream)?;
+    }
+    ops::astype(&x, dtype, stream)
+}
+
+/// `x` shuffled along `axis`: the order is the argsort of one random word per slice.
+pub fn permutation(
+    x: &Array,
+    axis: isize,
+    key: Option<&Array>,
+    s: impl Into<StreamOrDevice>,
+) -> Result<Array> {
+    let stream = s.into().resolve("permutation")?;
+    let ax = normalize_axis("permutation", axis, x.shape())?;
+    let n = x.shape()[ax];
+    let key = key_or_next("permutation", key, &[n], Dtype::Uint32)?;
+    let order = ops::argsort(
+        &random_bits("permutation", &[n], key, stream)?,
+        Some(0),
+        stream,
+    )?;
+    ops::take(x, &order, Some(ax as isize), stream)
+}
+
+/// `0..n` shuffled (uint32, as MLX's `permutation(n)`).
+pub fn permutation_of(
+    n: usize,
+    key: Option<&Array>,
+    s: impl Into<StreamOrDevice>,
+) -> Result<Array> {
+    let s = s.into();
+    let stream = s.resolve("permutation")?;
+    let r = ops::arange(0.0, n as f64, 1.0, Some(Dtype::Uint32), stream)?;
+    permutation(&r, 0, key, stream)
+}

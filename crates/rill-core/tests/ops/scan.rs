@@ -20,6 +20,7 @@ fn build(
         "cumprod" => ops::cumprod(a, axis, reverse, inclusive, ()),
         "cummax" => ops::cummax(a, axis, reverse, inclusive, ()),
         "cummin" => ops::cummin(a, axis, reverse, inclusive, ()),
+        "logcumsumexp" => ops::logcumsumexp(a, axis, reverse, inclusive, ()),
         _ => unreachable!(),
     }
 }
@@ -97,6 +98,16 @@ fn f64_reference(
             fmax,
         ),
         "cummin" => reference(data, shape, axis, reverse, inclusive, f64::INFINITY, fmin),
+        // The textbook form in f64: exp of these inputs cannot overflow.
+        "logcumsumexp" => reference(
+            data,
+            shape,
+            axis,
+            reverse,
+            inclusive,
+            f64::NEG_INFINITY,
+            |a, b| (a.exp() + b.exp()).ln(),
+        ),
         _ => unreachable!(),
     }
 }
@@ -475,5 +486,100 @@ fn scan_edge_cases_and_errors() {
             build(op, &Array::scalar(1.0f32), Some(0), false, true),
             Err(Error::Axis { .. })
         ));
+    }
+}
+
+#[test]
+fn logcumsumexp_matches_f64_for_every_axis_direction_and_inclusiveness() {
+    let shape = [4, 5, 6];
+    let data: Vec<f64> = uniform(7, numel(&shape), -5.0, 5.0);
+    let a32 = f32_array(&data, &shape);
+    let data32: Vec<f64> = a32.to_vec::<f64>().unwrap();
+    let a64 = Array::from_slice(&data, &shape).unwrap();
+    for axis in [None, Some(0), Some(1), Some(2), Some(-1)] {
+        for reverse in [false, true] {
+            for inclusive in [true, false] {
+                check(
+                    "logcumsumexp",
+                    &a32,
+                    &data32,
+                    axis,
+                    reverse,
+                    inclusive,
+                    1e-6,
+                );
+                check("logcumsumexp", &a64, &data, axis, reverse, inclusive, 1e-12);
+            }
+        }
+    }
+    // One long line: scanned in parallel chunks, each from the carry of those before it.
+    let n = 300_000;
+    let long: Vec<f64> = uniform(8, n, -3.0, 3.0);
+    let a = Array::from_slice(&long, &[n]).unwrap();
+    let got = ops::logcumsumexp(&a, None, false, true, ())
+        .unwrap()
+        .to_vec::<f64>()
+        .unwrap();
+    let mut acc = f64::NEG_INFINITY;
+    for (i, &x) in long.iter().enumerate() {
+        let hi = acc.max(x);
+        acc = hi + ((acc - hi).exp() + (x - hi).exp()).ln();
+        assert!(
+            (got[i] - acc).abs() <= 1e-9 * acc.abs().max(1.0),
+            "element {i}"
+        );
+    }
+}
+
+#[test]
+fn logcumsumexp_is_stable_and_typed_as_mlx() {
+    // exp(1000) overflows and exp(-1000) underflows: the running value must not.
+    let a = Array::from_slice(&[-1000.0f32, 0.0, 1000.0, f32::NEG_INFINITY, 1000.0], &[5]).unwrap();
+    let y = ops::logcumsumexp(&a, None, false, true, ())
+        .unwrap()
+        .to_vec::<f32>()
+        .unwrap();
+    let want = [
+        -1000.0,
+        0.0,
+        1000.0,
+        1000.0,
+        1000.0 + std::f32::consts::LN_2,
+    ];
+    for (g, w) in y.iter().zip(want) {
+        assert!((g - w).abs() <= 1e-3, "{y:?}");
+    }
+    let y = ops::logcumsumexp(&a, None, true, false, ())
+        .unwrap()
+        .to_vec::<f32>()
+        .unwrap();
+    assert_eq!(y[4], f32::NEG_INFINITY);
+    let nan = Array::from_slice(&[1.0f32, f32::NAN, 2.0], &[3]).unwrap();
+    let y = ops::logcumsumexp(&nan, None, false, true, ())
+        .unwrap()
+        .to_vec::<f32>()
+        .unwrap();
+    assert!(y[0] == 1.0 && y[1].is_nan() && y[2].is_nan(), "{y:?}");
+    // Integers and bool compute in float32; float16 stays float16.
+    let i = Array::from_slice(&[1i32, 2], &[2]).unwrap();
+    let y = ops::logcumsumexp(&i, None, false, true, ()).unwrap();
+    assert_eq!(y.dtype(), Dtype::Float32);
+    let want = 2.0 + (1.0f64 + (-1.0f64).exp()).ln();
+    assert!((y.to_vec::<f64>().unwrap()[1] - want).abs() < 1e-6);
+    let h = ops::astype(&i, Dtype::Float16, ()).unwrap();
+    assert_eq!(
+        ops::logcumsumexp(&h, None, false, true, ())
+            .unwrap()
+            .dtype(),
+        Dtype::Float16
+    );
+    let c = Array::from_slice(&[Complex32::new(1.0, 0.0)], &[1]).unwrap();
+    match ops::logcumsumexp(&c, None, false, true, ()) {
+        Err(e @ Error::Dtype { .. }) => assert!(e.to_string().contains("logcumsumexp"), "{e}"),
+        other => panic!("complex logcumsumexp: {other:?}"),
+    }
+    match ops::logcumsumexp(&i, Some(1), false, true, ()) {
+        Err(e) => assert!(e.to_string().contains("logcumsumexp"), "{e}"),
+        Ok(_) => panic!("axis 1 of a 1-D array"),
     }
 }

@@ -215,6 +215,10 @@ fn float_cases() -> Vec<FloatCase> {
         case!(sinh, f64::sinh, -5.0, 5.0),
         case!(cosh, f64::cosh, -5.0, 5.0),
         case!(tanh, f64::tanh, -5.0, 5.0),
+        case!(arcsinh, f64::asinh, -50.0, 50.0),
+        case!(arccosh, f64::acosh, 1.0, 50.0),
+        case!(arctanh, f64::atanh, -0.99, 0.99),
+        case!(trunc, f64::trunc, -100.0, 100.0),
         // e^-|x| then a division: a few roundings.
         case!(sigmoid, sigmoid_ref, -30.0, 30.0, 3.0),
         case!(erf, erf_ref, -4.0, 4.0, 2.0),

@@ -9,6 +9,7 @@
 
 use super::accum::{Accumulate, Extremum};
 use super::lines::{for_units, items_per_task, SharedOut};
+use super::num::Num;
 use super::output;
 use super::reduce::{reduce_contig, Max, Min, Prod, Reducer, Sum, FEW, RED_CHUNK};
 use super::strided::{map1, PAR_CHUNK};
@@ -68,9 +69,42 @@ fn typed<T: Accumulate + Extremum>(
             ScanOp::Prod => scan(&Prod::<T, T>::default(), o, spec),
             ScanOp::Max => scan(&Max::<T>::default(), o, spec),
             ScanOp::Min => scan(&Min::<T>::default(), o, spec),
+            ScanOp::LogAddExp => scan(&LogAddExp::<T>(std::marker::PhantomData), o, spec),
         }
         Ok(())
     })
+}
+
+/// `log(exp(a) + exp(b))` carried in f64 (the builder sends only float types): the identity is
+/// -inf, and each step adds the smaller term to the larger, so nothing overflows or underflows
+/// to a wrong total.
+struct LogAddExp<T>(std::marker::PhantomData<fn() -> T>);
+
+impl<T: Num> Reducer for LogAddExp<T> {
+    type In = T;
+    type A = f64;
+    type Out = T;
+    const PAIRWISE: bool = false;
+    fn init(&self) -> f64 {
+        f64::NEG_INFINITY
+    }
+    fn load(&self, x: T) -> f64 {
+        x.to_f64()
+    }
+    fn combine(&self, a: f64, b: f64) -> f64 {
+        let (hi, lo) = if a >= b { (a, b) } else { (b, a) };
+        if lo == f64::NEG_INFINITY || hi.is_nan() || lo.is_nan() {
+            // -inf is the identity; NaN spreads (`hi + ...` of a NaN is NaN).
+            return if lo.is_nan() { lo } else { hi };
+        }
+        if hi == f64::INFINITY {
+            return hi;
+        }
+        hi + (lo - hi).exp().ln_1p()
+    }
+    fn finish(&self, a: f64) -> T {
+        T::from_f64(a)
+    }
 }
 
 fn scan<T: Element, R: Reducer<In = T, Out = T>>(r: &R, o: &mut [T], s: Spec) {

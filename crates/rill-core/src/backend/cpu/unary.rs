@@ -75,7 +75,7 @@ macro_rules! int_kernels {
                     Sign => apply(op, a, out, |x: $t| (x > 0) as $t - ((x < 0) as $t)),
                     Square => apply(op, a, out, |x: $t| x.wrapping_mul(x)),
                     // Integers are already whole.
-                    Floor | Ceil | Round => apply(op, a, out, |x: $t| x),
+                    Floor | Ceil | Round | Trunc => apply(op, a, out, |x: $t| x),
                     BitwiseInvert => apply(op, a, out, |x: $t| !x),
                     _ => unsupported(op, a),
                 }
@@ -96,7 +96,7 @@ impl UnaryKernel for bool {
         use UnaryOp::*;
         match op {
             // bool is 0/1: these are the identity.
-            Abs | Sign | Square | Floor | Ceil | Round => apply(op, a, out, |x: bool| x),
+            Abs | Sign | Square | Floor | Ceil | Round | Trunc => apply(op, a, out, |x: bool| x),
             LogicalNot | BitwiseInvert => apply(op, a, out, |x: bool| !x),
             _ => unsupported(op, a),
         }
@@ -137,6 +137,10 @@ trait Real: Copy + Send + Sync + 'static {
     fn sinh(self) -> Self;
     fn cosh(self) -> Self;
     fn tanh(self) -> Self;
+    fn asinh(self) -> Self;
+    fn acosh(self) -> Self;
+    fn atanh(self) -> Self;
+    fn trunc(self) -> Self;
     fn sigmoid(self) -> Self;
     fn erf(self) -> Self;
     fn erfinv(self) -> Self;
@@ -262,6 +266,25 @@ macro_rules! real {
                 $tanh(self)
             }
             #[inline(always)]
+            fn asinh(self) -> Self {
+                // In f64: the f32 formulas lose a few ulp to cancellation near their poles.
+                (self as f64).asinh() as $t
+            }
+            #[inline(always)]
+            fn acosh(self) -> Self {
+                // In f64: the f32 formulas lose a few ulp to cancellation near their poles.
+                (self as f64).acosh() as $t
+            }
+            #[inline(always)]
+            fn atanh(self) -> Self {
+                // In f64: the f32 formulas lose a few ulp to cancellation near their poles.
+                (self as f64).atanh() as $t
+            }
+            #[inline(always)]
+            fn trunc(self) -> Self {
+                $t::trunc(self)
+            }
+            #[inline(always)]
             fn sigmoid(self) -> Self {
                 // exp of a non-positive number never overflows: 1/(1+e^-x) for x >= 0, and
                 // e^x/(1+e^x) for x < 0, both from e = e^-|x|.
@@ -330,6 +353,10 @@ fn float_unary<T: Num, C: Real>(op: UnaryOp, a: &Input, out: &Output) -> Result<
         Sinh => k!(sinh),
         Cosh => k!(cosh),
         Tanh => k!(tanh),
+        ArcSinh => k!(asinh),
+        ArcCosh => k!(acosh),
+        ArcTanh => k!(atanh),
+        Trunc => k!(trunc),
         Sigmoid => k!(sigmoid),
         Erf => k!(erf),
         ErfInv => k!(erfinv),
@@ -455,10 +482,12 @@ impl UnaryKernel for Complex32 {
             Sinh => k!(Complex64::sinh),
             Cosh => k!(Complex64::cosh),
             Tanh => k!(Complex64::tanh),
+            ArcSinh => k!(Complex64::asinh),
+            ArcCosh => k!(Complex64::acosh),
+            ArcTanh => k!(Complex64::atanh),
             Sigmoid => k!(c_sigmoid),
-            Erf | ErfInv | Floor | Ceil | Round | LogicalNot | IsNan | IsInf | BitwiseInvert => {
-                unsupported(op, a)
-            }
+            Erf | ErfInv | Floor | Ceil | Round | Trunc | LogicalNot | IsNan | IsInf
+            | BitwiseInvert => unsupported(op, a),
         }
     }
     fn classify(op: UnaryOp, a: &Input, out: &Output) -> Result<Data> {

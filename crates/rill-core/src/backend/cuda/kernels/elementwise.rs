@@ -316,7 +316,7 @@ fn unary_functor(u: UnaryOp, d: Dtype, o: Dtype) -> Option<String> {
     let (t, ot) = (ctype(d), ctype(o));
     let body: String = match d.kind() {
         DtypeKind::Bool => match u {
-            Abs | Sign | Square | Floor | Ceil | Round => "return x;".into(),
+            Abs | Sign | Square | Floor | Ceil | Round | Trunc => "return x;".into(),
             LogicalNot | BitwiseInvert => "return !x;".into(),
             IsNan | IsInf => "return false;".into(),
             _ => return None,
@@ -326,7 +326,7 @@ fn unary_functor(u: UnaryOp, d: Dtype, o: Dtype) -> Option<String> {
             Negative => "return wneg(x);".into(),
             Sign => format!("return ({t})((x > ({t})0) - (x < ({t})0));"),
             Square => "return wmul(x, x);".into(),
-            Floor | Ceil | Round => "return x;".into(),
+            Floor | Ceil | Round | Trunc => "return x;".into(),
             BitwiseInvert => format!("return ({t})~x;"),
             IsNan | IsInf => "return false;".into(),
             _ => return None,
@@ -357,6 +357,10 @@ fn unary_functor(u: UnaryOp, d: Dtype, o: Dtype) -> Option<String> {
                 Sinh => format!("sinh{f}(v)"),
                 Cosh => format!("cosh{f}(v)"),
                 Tanh => format!("tanh{f}(v)"),
+                ArcSinh => format!("asinh{f}(v)"),
+                ArcCosh => format!("acosh{f}(v)"),
+                ArcTanh => format!("atanh{f}(v)"),
+                Trunc => format!("trunc{f}(v)"),
                 Sigmoid => format!(
                     "[&]() {{ {c} e = exp{f}(-fabs{f}(v)); {c} s = ({c})1 / (({c})1 + e); return v >= ({c})0 ? s : e * s; }}()"
                 ),

@@ -185,12 +185,15 @@ pub(super) fn softmax(
     Ok(Some(data))
 }
 
-fn scan_reduce(op: ScanOp) -> ReduceOp {
+/// The reduction a scan carries; None for `logcumsumexp`, which has no GPU kernel yet (it runs
+/// through the CPU's, `fallback.rs`).
+fn scan_reduce(op: ScanOp) -> Option<ReduceOp> {
     match op {
-        ScanOp::Sum => ReduceOp::Sum,
-        ScanOp::Prod => ReduceOp::Prod,
-        ScanOp::Max => ReduceOp::Max,
-        ScanOp::Min => ReduceOp::Min,
+        ScanOp::Sum => Some(ReduceOp::Sum),
+        ScanOp::Prod => Some(ReduceOp::Prod),
+        ScanOp::Max => Some(ReduceOp::Max),
+        ScanOp::Min => Some(ReduceOp::Min),
+        ScanOp::LogAddExp => None,
     }
 }
 
@@ -210,7 +213,7 @@ pub(super) fn scan(
     out: &Output,
     s: &'static GpuStream,
 ) -> Result<Option<Data>> {
-    let Some(r) = reducer(scan_reduce(op), x.dtype, out.dtype) else {
+    let Some(r) = scan_reduce(op).and_then(|red| reducer(red, x.dtype, out.dtype)) else {
         return Ok(None);
     };
     let data = output(op.name(), out, s)?;
@@ -254,7 +257,7 @@ pub(super) fn all_modules() -> Vec<(String, String)> {
                 _ => vec![d],
             };
             for o in outs {
-                if let Some(r) = reducer(scan_reduce(op), d, o) {
+                if let Some(r) = scan_reduce(op).and_then(|red| reducer(red, d, o)) {
                     v.push((
                         format!("lines/scan/{}/{t}/{}", op.name(), ctype(o)),
                         scan_source(&r, t, ctype(o)),
