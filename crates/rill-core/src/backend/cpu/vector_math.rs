@@ -53,7 +53,7 @@ pub fn tanh_f32(x: f32) -> f32 {
     let a = x.abs();
     let z = x * x;
     // The series' coefficients, 2^2n (2^2n - 1) B_2n / (2n)!, from x^17 down to x^3.
-    let mut p = 5.900_274_4e-4f32;
+    let mut p = 5.900_274e-4_f32;
     p = p * z - 1.455_834_4e-3;
     p = p * z + 3.592_128e-3;
     p = p * z - 8.863_236e-3;
