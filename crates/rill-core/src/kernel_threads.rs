@@ -12,7 +12,8 @@
 //! # Rules
 //!
 //! 1. The scheduler holds a [`Draining`] guard while a thread drains a stream queue (on the pool
-//!    or inline in `eval`); nothing else changes the count.
+//!    or inline in `eval`) or runs a task beside its stream's front (scheduler/beside.rs);
+//!    nothing else changes the count.
 //! 2. The count is a hint, read and written with relaxed ordering: a stale value changes how a
 //!    kernel splits its work, never what it computes.
 //! 3. A forked child starts from zero ([`reset_in_child`]): the parent's drainers do not exist
@@ -43,6 +44,13 @@ pub(crate) fn kernel_threads() -> usize {
     let pool = rayon::current_num_threads().max(1);
     let streams = DRAINING.load(Ordering::Relaxed).max(1);
     (pool / streams).max(1)
+}
+
+/// Pool threads that drain no stream now: what a task run beside its stream's front may use
+/// (scheduler/beside.rs).
+pub(crate) fn idle_threads() -> usize {
+    let pool = rayon::current_num_threads().max(1);
+    pool.saturating_sub(DRAINING.load(Ordering::Relaxed))
 }
 
 /// Rule 3: called by the fork handler in the child, while it has one thread.

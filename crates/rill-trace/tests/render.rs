@@ -23,6 +23,7 @@ fn rec(id: u64, op: &str, stream: usize, start: f64, end: f64) -> OpRecord {
         end_us: end,
         cross_inputs: vec![],
         error: None,
+        beside: false,
     }
 }
 

@@ -9,7 +9,8 @@
 //!    nanoseconds per node), so the lock is held briefly; it is never held while a kernel runs.
 //! 2. **One drainer per stream.** A stream's queue is run by at most one thread at a time (the
 //!    `draining` flag, read and written under the queue's mutex), so its tasks run in submission
-//!    order. Different streams run at once on the shared pool (rayon's, sized to the cores), or on
+//!    order; the drainer may hand a task whose inputs are all available to the pool, to run beside
+//!    the front while cores are idle (`beside.rs`: results and errors are those of the order). Different streams run at once on the shared pool (rayon's, sized to the cores), or on
 //!    a thread that called `eval` and runs its own stream inline. A stream that gets more than
 //!    [`EARLY_START`] tasks from one graph starts draining on the pool while the rest of the graph
 //!    is still being submitted, so building the queue and running it overlap.
@@ -36,6 +37,7 @@
 //!    callback for several arrays as a waiter of each (`on_done.rs`); the thread that finishes
 //!    the last one calls it. Front-ends that must not block a thread use it.
 
+mod beside;
 mod fork;
 mod on_done;
 mod pool;

@@ -1,10 +1,13 @@
 //! One stream's queue: tasks in submission order, drained by at most one thread at a time.
 //!
 //! Rules: `tasks`, `draining` and the counters change only under `inner`'s mutex. The thread that
-//! set `draining` (by `try_claim`) is the only one that pops tasks until it clears it. A task is
-//! popped only when it is at the front and ready (`deps == 0`), which keeps submission order.
+//! set `draining` (by `try_claim`) is the only one that pops or removes tasks until it clears it.
+//! A task is popped only when it is at the front and ready (`deps == 0`), which keeps submission
+//! order, except the tasks the drainer hands to the pool to run beside the front (beside.rs):
+//! `beside` counts them until they complete, and while it is not zero a front task checks that its
+//! same-stream inputs are available before it runs.
 
-use super::Task;
+use super::{beside, Task};
 use crate::{Array, Stream};
 use std::collections::VecDeque;
 use std::sync::atomic::Ordering;
@@ -27,6 +30,8 @@ struct Inner {
     /// Threads in `wait_idle`; completions signal the condvar only when some exist (a signal is a
     /// system call even with nobody waiting).
     sync_waiters: usize,
+    /// Tasks taken from behind the front that are running beside it (beside.rs), not complete.
+    beside: usize,
 }
 
 impl StreamQueue {
@@ -39,6 +44,7 @@ impl StreamQueue {
                 submitted: 0,
                 completed: 0,
                 sync_waiters: 0,
+                beside: 0,
             }),
             idle: Condvar::new(),
         }
@@ -80,24 +86,42 @@ impl StreamQueue {
         let _draining = crate::kernel_threads::Draining::start();
         let mut ran = 0;
         loop {
-            let task = {
-                let mut inner = self.inner.lock().unwrap();
-                let front_ready = inner.tasks.front().is_some_and(|t| t.is_ready());
-                if !front_ready {
-                    inner.draining = false;
-                    return;
-                }
-                inner.tasks.pop_front().unwrap()
+            let mut inner = self.inner.lock().unwrap();
+            let Some(front) = inner.tasks.front().filter(|t| t.is_ready()).cloned() else {
+                inner.draining = false;
+                return;
             };
+            if inner.beside > 0 {
+                // An input of the front may still be running beside it (beside.rs rule 3). Node
+                // locks come before this queue's (scheduler rule 6): check without it.
+                drop(inner);
+                if beside::wait_for_inputs_beside(&front) {
+                    // Now not ready: the loop gives up the claim unless the input just finished.
+                    continue;
+                }
+                inner = self.inner.lock().unwrap();
+            }
+            // Still the front: only this thread pops or removes tasks.
+            let task = inner.tasks.pop_front().unwrap();
+            drop(front);
+            let aside = if beside::worth_looking(self.stream, &task) {
+                beside::pick(&task, &inner.tasks).and_then(|i| inner.tasks.remove(i))
+            } else {
+                None
+            };
+            if aside.is_some() {
+                inner.beside += 1;
+            }
+            drop(inner);
+            if let Some(aside) = aside {
+                self.run_beside(aside);
+            }
             task.run();
             drop(task);
             ran += 1;
             let stop = ran >= budget || until.is_some_and(|a| a.is_available());
             let mut inner = self.inner.lock().unwrap();
-            inner.completed += 1;
-            if inner.sync_waiters > 0 && inner.completed == inner.submitted {
-                self.idle.notify_all();
-            }
+            self.count_completed(&mut inner);
             if stop {
                 if inner.tasks.front().is_some_and(|t| t.is_ready()) {
                     drop(inner);
@@ -108,6 +132,29 @@ impl StreamQueue {
                 }
                 return;
             }
+        }
+    }
+
+    /// Runs `task` on the pool beside the stream's front task (beside.rs), counted in `beside`.
+    fn run_beside(self: &Arc<Self>, task: Arc<Task>) {
+        task.beside.store(true, Ordering::Relaxed);
+        let q = self.clone();
+        super::pool::spawn(move || {
+            {
+                let _draining = crate::kernel_threads::Draining::start();
+                task.run();
+                drop(task);
+            }
+            let mut inner = q.inner.lock().unwrap();
+            inner.beside -= 1;
+            q.count_completed(&mut inner);
+        });
+    }
+
+    fn count_completed(&self, inner: &mut Inner) {
+        inner.completed += 1;
+        if inner.sync_waiters > 0 && inner.completed == inner.submitted {
+            self.idle.notify_all();
         }
     }
 

@@ -6,7 +6,7 @@ use crate::memory::Data;
 use crate::{backend, trace, Array, DeviceType, Error, Result, Stream};
 use smallvec::SmallVec;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::AtomicUsize;
+use std::sync::atomic::{AtomicBool, AtomicUsize};
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
@@ -19,6 +19,9 @@ pub(crate) struct Task {
     /// and when its last cross-stream input arrived (read only when capturing a trace).
     pub(crate) submitted_at: Option<Instant>,
     pub(crate) ready_at: OnceLock<Instant>,
+    /// Set when the task was taken from behind its stream's front to run beside it (beside.rs);
+    /// the trace draws such tasks on a lane of their own.
+    pub(crate) beside: AtomicBool,
 }
 
 impl Task {
@@ -29,11 +32,16 @@ impl Task {
             deps: AtomicUsize::new(1),
             submitted_at: trace::is_capturing().then(Instant::now),
             ready_at: OnceLock::new(),
+            beside: AtomicBool::new(false),
         })
     }
 
     pub(crate) fn inputs(&self) -> &[Array] {
         &self.recipe.inputs
+    }
+
+    pub(crate) fn op(&self) -> &crate::op::Op {
+        &self.recipe.op
     }
 
     pub(crate) fn op_name(&self) -> &'static str {

@@ -30,6 +30,22 @@ fn tid(stream: usize) -> u64 {
     stream as u64 + 1
 }
 
+/// The lane of a stream's ops that ran beside its in-order work: trace viewers draw one lane's
+/// slices nested, so ops that overlap their stream's other ops get a lane of their own.
+fn beside_tid(stream: usize) -> u64 {
+    BESIDE_LANES + stream as u64 + 1
+}
+
+const BESIDE_LANES: u64 = 1 << 20;
+
+fn lane(o: &OpRecord) -> u64 {
+    if o.beside {
+        beside_tid(o.stream)
+    } else {
+        tid(o.stream)
+    }
+}
+
 /// A timestamp inside `[start, end]` one nanosecond from `at_end`'s side when the op is long
 /// enough, so that flow events bind to the op's slice and not to a neighbour touching it.
 fn inside(start: f64, end: f64, at_end: bool) -> f64 {
@@ -56,8 +72,11 @@ fn op_event(o: &OpRecord) -> Value {
     if let Some(e) = &o.error {
         args.insert("error".into(), json!(e));
     }
+    if o.beside {
+        args.insert("beside".into(), json!(true));
+    }
     json!({
-        "ph": "X", "cat": "op", "name": o.op, "pid": pid(o.device), "tid": tid(o.stream),
+        "ph": "X", "cat": "op", "name": o.op, "pid": pid(o.device), "tid": lane(o),
         "ts": o.start_us, "dur": round_ns(o.duration_us()), "args": args,
     })
 }
@@ -83,8 +102,23 @@ impl Timeline {
             );
             ev.push(
                 json!({"ph": "M", "name": "thread_sort_index", "pid": pid(d), "tid": tid(s),
-                           "args": {"sort_index": s}}),
+                           "args": {"sort_index": 2 * s}}),
             );
+            if self
+                .ops
+                .iter()
+                .any(|o| o.beside && o.device == d && o.stream == s)
+            {
+                let lane = beside_tid(s);
+                ev.push(
+                    json!({"ph": "M", "name": "thread_name", "pid": pid(d), "tid": lane,
+                               "args": {"name": format!("stream {s} (beside)")}}),
+                );
+                ev.push(
+                    json!({"ph": "M", "name": "thread_sort_index", "pid": pid(d), "tid": lane,
+                               "args": {"sort_index": 2 * s + 1}}),
+                );
+            }
         }
         ev.extend(self.ops.iter().map(op_event));
         let by_id: HashMap<u64, &OpRecord> = self.ops.iter().map(|o| (o.id, o)).collect();
@@ -109,12 +143,12 @@ impl Timeline {
             let (p, c) = (by_id[&f.producer], by_id[&f.consumer]);
             ev.push(
                 json!({"ph": "s", "cat": "dependency", "name": "input", "id": n + 1,
-                           "pid": pid(p.device), "tid": tid(p.stream),
+                           "pid": pid(p.device), "tid": lane(p),
                            "ts": inside(p.start_us, p.end_us, true)}),
             );
             ev.push(
                 json!({"ph": "f", "bp": "e", "cat": "dependency", "name": "input", "id": n + 1,
-                           "pid": pid(c.device), "tid": tid(c.stream),
+                           "pid": pid(c.device), "tid": lane(c),
                            "ts": inside(c.start_us, c.end_us, false)}),
             );
         }
@@ -297,5 +331,6 @@ fn parse_op(e: &Value) -> std::result::Result<OpRecord, String> {
             .get("error")
             .and_then(Value::as_str)
             .map(str::to_string),
+        beside: args.get("beside").and_then(Value::as_bool).unwrap_or(false),
     })
 }

@@ -51,6 +51,8 @@ pub struct TaskRecord {
     /// Inputs produced on other streams: (producer id, producer stream).
     pub cross_inputs: Vec<(u64, Stream)>,
     pub error: Option<String>,
+    /// Whether it ran beside its stream's front task (scheduler/beside.rs) rather than in order.
+    pub beside: bool,
     /// Bytes held by live arrays on the stream's device right after the op ran (its output
     /// included).
     pub active_bytes: usize,
@@ -187,6 +189,7 @@ pub(crate) fn record_task(
             .map(|a| (a.id(), a.stream()))
             .collect(),
         error: error.map(|e| e.to_string()),
+        beside: task.beside.load(std::sync::atomic::Ordering::Relaxed),
         active_bytes: backend::memory(out.stream().device()).map_or(0, |m| m.counters().active()),
         device_span: device_span.map(|s| SpanHandle(std::sync::Arc::new(Mutex::new(s)))),
     };

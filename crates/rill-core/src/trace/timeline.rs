@@ -27,6 +27,9 @@ pub struct OpRecord {
     /// Inputs produced on other streams: (producer id, producer stream index).
     pub cross_inputs: Vec<(u64, usize)>,
     pub error: Option<String>,
+    /// Whether it ran beside its stream's in-order work, on a thread of its own (scheduler rule 2):
+    /// such ops may overlap the stream's other ops.
+    pub beside: bool,
 }
 
 impl OpRecord {
@@ -91,6 +94,7 @@ impl Timeline {
                     .map(|(id, s)| (*id, s.index()))
                     .collect(),
                 error: r.error.clone(),
+                beside: r.beside,
             })
             .collect();
         let mut memory: Vec<MemorySample> = records
