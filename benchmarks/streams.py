@@ -10,8 +10,11 @@ An engine whose name starts with "mlx" is real MLX (mlx.core), any other is rill
 `--path NAME=DIR` puts DIR first on that engine's PYTHONPATH (two builds of rill side by side).
 
 Chains (issue 14's table): `ew` add, multiply, sin on 256x256 (200 steps); `mm64`, `mm128`
-matmul + add + tanh (300 and 200 steps); `mm512` the same on 512x512 (40 steps). A row gives the
-median over rounds of each engine's median-of-`--runs` times.
+matmul + add + tanh (300 and 200 steps); `mm512` the same on 512x512 (40 steps). `br128` has four
+independent branches in each step, `tanh(y @ w1 + y @ w2 + y @ w3 + y @ w4)` on 128x128 (100
+steps): on one stream MLX runs them in order, rill runs them beside each other when cores are idle
+(scheduler/beside.rs), so its N=1 row is the one to read. A row gives the median over rounds of
+each engine's median-of-`--runs` times.
 """
 
 import argparse
@@ -22,7 +25,7 @@ import subprocess
 import sys
 import time
 
-KINDS = {"ew": 200, "mm64": 300, "mm128": 200, "mm512": 40}
+KINDS = {"ew": 200, "mm64": 300, "mm128": 200, "mm512": 40, "br128": 100}
 
 
 def child(engine, kind, n, runs):
@@ -33,7 +36,18 @@ def child(engine, kind, n, runs):
     # there would be copied to the host first.
     mx.set_default_device(mx.cpu)
     steps = KINDS[kind]
-    if kind.startswith("mm"):
+    if kind.startswith("br"):
+        size = int(kind[2:])
+        a = mx.random.uniform(shape=(size, size)) * (0.5 / size)
+        ws = [mx.random.uniform(shape=(size, size)) * (0.5 / size) for _ in range(4)]
+        mx.eval(*ws)
+
+        def step(y, s):
+            p = [mx.matmul(y, w, stream=s) for w in ws]
+            both = mx.add(mx.add(p[0], p[1], stream=s), mx.add(p[2], p[3], stream=s), stream=s)
+            return mx.tanh(mx.add(both, 0.5, stream=s), stream=s)
+
+    elif kind.startswith("mm"):
         size = int(kind[2:])
         a = mx.random.uniform(shape=(size, size)) * (1.0 / size)
 

@@ -534,14 +534,16 @@ fn summary_arithmetic_on_a_known_timeline() {
 
 /// Independent branches of one graph on ONE stream run side by side when cores are idle
 /// (scheduler/beside.rs), with the results and errors of running in order: four products of one
-/// input by four weights, summed, next to a branch that fails.
+/// input by four weights, summed, next to a branch that fails. Results and errors are checked on
+/// every attempt; the overlap must show in one of three (a loaded 2-core machine can keep the
+/// second pool thread off the CPU for a whole product).
 #[test]
 fn independent_branches_on_one_stream_overlap_with_in_order_results() {
     let _g = lock();
     let cores = rill_core::backend::cpu::cores();
     let s = rill_core::new_stream(Device::cpu()).unwrap();
-    // Random-looking, non-zero inputs; each product is 256x256x256 (16.8M multiply-adds).
-    let n = 256;
+    // Random-looking, non-zero inputs; each product is 384x384x384 (57M multiply-adds).
+    let n = 384;
     let lcg = |seed: u64, len: usize| -> Vec<f32> {
         let mut x = seed;
         (0..len)
@@ -561,85 +563,90 @@ fn independent_branches_on_one_stream_overlap_with_in_order_results() {
         .map(|v| Array::from_slice_on(v, &[n, n], s).unwrap())
         .collect();
     rill_core::eval(&[&x, &w[0], &w[1], &w[2], &w[3]]).unwrap();
-
-    // A branch whose input fails at run time (its 64 MiB `full` is over the memory limit set
-    // below): its error must stay on it and its dependent, whatever ran beside it.
+    // Each product computed alone, in order: what the products beside must equal exactly.
+    let alone: Vec<Vec<f32>> = w
+        .iter()
+        .map(|wi| ops::matmul(&x, wi, s).unwrap().to_vec::<f32>().unwrap())
+        .collect();
     let cpu = Some(Device::cpu());
     let path = tmp("beside");
-    trace::start_capture(Some(&path)).unwrap();
-    let products: Vec<Array> = w.iter().map(|wi| ops::matmul(&x, wi, s).unwrap()).collect();
-    let total = products
-        .iter()
-        .skip(1)
-        .fold(products[0].clone(), |acc, p| ops::add(&acc, p, s).unwrap());
-    let old = memory::set_memory_limit(cpu, memory::active_memory(cpu) + (48 << 20));
-    let big = ops::full(&[16 << 20], 1.0f32, None, s).unwrap();
-    let failed = ops::add(&big, &big, s).unwrap();
-    let h = rill_core::async_eval(&[&total, &failed]);
-    let waited = h.wait();
-    memory::set_memory_limit(cpu, old);
-    let summary = trace::stop_capture().unwrap();
-
-    // Errors: as in order, on the failed branch only.
-    let err = waited.unwrap_err();
-    assert!(matches!(err, rill_core::Error::OutOfMemory { .. }), "{err}");
-    assert_eq!(big.error(), Some(err.clone()));
-    assert_eq!(failed.error(), Some(err));
-    assert_eq!(total.error(), None);
-
-    // Results: each product exactly as a product computed alone (the same kernel on the same
-    // data), and the sum close to a float64 reference.
-    for (p, wi) in products.iter().zip(&w) {
-        let alone = ops::matmul(&x, wi, s).unwrap();
-        alone.eval().unwrap();
-        assert_eq!(p.to_vec::<f32>().unwrap(), alone.to_vec::<f32>().unwrap());
-    }
-    let got = total.to_vec::<f32>().unwrap();
-    for (r, c) in [(0, 0), (17, 200), (255, 3), (128, 128)] {
-        let want: f64 = (0..n)
-            .map(|k| {
-                let xk = xv[r * n + k] as f64;
-                wv.iter().map(|wi| xk * wi[k * n + c] as f64).sum::<f64>()
-            })
-            .sum();
-        let g = got[r * n + c] as f64;
-        assert!(
-            (g - want).abs() <= 1e-3 * (1.0 + want.abs()),
-            "[{r},{c}] {g} vs {want}"
-        );
-    }
-
-    // The timeline: on two or more cores some product ran beside the stream's in-order work,
-    // at the same time as another product of the same stream.
-    let timeline = Timeline::from_chrome_json(&std::fs::read_to_string(&path).unwrap()).unwrap();
-    let matmuls: Vec<&OpRecord> = timeline.ops.iter().filter(|o| o.op == "matmul").collect();
-    assert_eq!(matmuls.len(), 4, "{summary}");
-    assert!(matmuls.iter().all(|o| o.stream == s.index()));
-    let beside: Vec<&&OpRecord> = matmuls.iter().filter(|o| o.beside).collect();
-    let overlapping = matmuls.iter().any(|a| {
-        matmuls
+    let mut seen = Vec::new();
+    for _attempt in 0..3 {
+        trace::start_capture(Some(&path)).unwrap();
+        let products: Vec<Array> = w.iter().map(|wi| ops::matmul(&x, wi, s).unwrap()).collect();
+        let total = products
             .iter()
-            .any(|b| a.id != b.id && a.start_us < b.end_us && b.start_us < a.end_us)
-    });
+            .skip(1)
+            .fold(products[0].clone(), |acc, p| ops::add(&acc, p, s).unwrap());
+        // A branch whose input fails at run time (its 64 MiB `full` is over the memory limit set
+        // here): its error must stay on it and its dependent, whatever ran beside it.
+        let old = memory::set_memory_limit(cpu, memory::active_memory(cpu) + (48 << 20));
+        let big = ops::full(&[16 << 20], 1.0f32, None, s).unwrap();
+        let failed = ops::add(&big, &big, s).unwrap();
+        let waited = rill_core::async_eval(&[&total, &failed]).wait();
+        memory::set_memory_limit(cpu, old);
+        trace::stop_capture().unwrap();
+
+        // Errors: as in order, on the failed branch only.
+        let err = waited.unwrap_err();
+        assert!(matches!(err, rill_core::Error::OutOfMemory { .. }), "{err}");
+        assert_eq!(big.error(), Some(err.clone()));
+        assert_eq!(failed.error(), Some(err));
+        assert_eq!(total.error(), None);
+        // Results: each product exactly as computed alone, the sum close to a float64 reference.
+        for (p, want) in products.iter().zip(&alone) {
+            assert_eq!(&p.to_vec::<f32>().unwrap(), want);
+        }
+        let got = total.to_vec::<f32>().unwrap();
+        for (r, c) in [(0, 0), (17, 200), (383, 3), (128, 128)] {
+            let want: f64 = (0..n)
+                .map(|k| {
+                    let xk = xv[r * n + k] as f64;
+                    wv.iter().map(|wi| xk * wi[k * n + c] as f64).sum::<f64>()
+                })
+                .sum();
+            let g = got[r * n + c] as f64;
+            assert!(
+                (g - want).abs() <= 1e-3 * (1.0 + want.abs()),
+                "[{r},{c}] {g} vs {want}"
+            );
+        }
+
+        // The timeline: some product ran beside the stream's in-order work, at the same time as
+        // another product of the same stream.
+        let timeline =
+            Timeline::from_chrome_json(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let matmuls: Vec<&OpRecord> = timeline.ops.iter().filter(|o| o.op == "matmul").collect();
+        assert_eq!(matmuls.len(), 4);
+        assert!(matmuls.iter().all(|o| o.stream == s.index()));
+        let overlapping = matmuls.iter().any(|a| {
+            matmuls
+                .iter()
+                .any(|b| a.id != b.id && a.start_us < b.end_us && b.start_us < a.end_us)
+        });
+        let beside = matmuls.iter().any(|o| o.beside);
+        seen.push(
+            matmuls
+                .iter()
+                .map(|o| (o.id, o.start_us, o.end_us, o.beside))
+                .collect::<Vec<_>>(),
+        );
+        if beside && overlapping {
+            // The JSON draws them on the stream's "beside" lane.
+            let p = parse(&path);
+            assert!(p.events.iter().any(|e| e["ph"] == "M"
+                && e["name"] == "thread_name"
+                && e["args"]["name"] == format!("stream {} (beside)", s.index())));
+            assert!(p
+                .events
+                .iter()
+                .any(|e| e["ph"] == "X" && e["name"] == "matmul" && e["args"]["beside"] == true));
+            return;
+        }
+    }
     if cores < 2 {
         eprintln!("independent_branches_on_one_stream_overlap: {cores} core: not checked");
         return;
     }
-    assert!(
-        !beside.is_empty() && overlapping,
-        "no product ran beside another on {cores} cores: {:?}",
-        matmuls
-            .iter()
-            .map(|o| (o.id, o.start_us, o.end_us, o.beside))
-            .collect::<Vec<_>>()
-    );
-    // The JSON draws them on the stream's "beside" lane.
-    let p = parse(&path);
-    assert!(p.events.iter().any(|e| e["ph"] == "M"
-        && e["name"] == "thread_name"
-        && e["args"]["name"] == format!("stream {} (beside)", s.index())));
-    assert!(p
-        .events
-        .iter()
-        .any(|e| e["ph"] == "X" && e["name"] == "matmul" && e["args"]["beside"] == true));
+    panic!("no product ran beside another on {cores} cores in 3 attempts: {seen:?}");
 }

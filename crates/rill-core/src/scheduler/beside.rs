@@ -17,8 +17,9 @@
 //!    are its own, from its own inputs, as in order (scheduler rule 5).
 //! 3. A task that reaches the front while an input of its own stream still runs beside waits for
 //!    it by counting, as for an input of another stream (scheduler rule 3): no thread parks.
-//! 4. Both the front task and the candidate must be big enough ([`MIN_WORK`]) that a hand-off to
-//!    the pool (a few microseconds) is worth it: chains of tiny ops pay one comparison per task.
+//! 4. A task runs beside only if it is big enough ([`MIN_WORK`]) that a hand-off to the pool (a
+//!    few microseconds) is worth it. The queue counts its big tasks, so a stream with none (chains
+//!    of tiny ops) pays one comparison per task. As many start at once as there are idle threads.
 //! 5. Memory: running early can only raise the peak, never the result, unless it crosses the hard
 //!    limit. So a task runs beside only while the device and the process keep more than half of
 //!    their limit free after both outputs are allocated; near the limit, the stream runs in order.
@@ -28,7 +29,7 @@
 use super::{Task, Waiter};
 use crate::array::NodeState;
 use crate::op::Op;
-use crate::{memory, DeviceType, Stream};
+use crate::{memory, Array, DeviceType, Stream};
 use std::collections::VecDeque;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -40,14 +41,13 @@ pub(crate) const WINDOW: usize = 16;
 /// task is worth running on another thread (rule 4): about 64K float additions, tens of µs.
 pub(crate) const MIN_WORK: usize = 1 << 16;
 
-/// A rough measure of a task's work: enough to tell a tiny op from a big one.
-pub(crate) fn work(task: &Task) -> usize {
-    let out = task.out.size();
-    let widest_input = task.inputs().iter().map(|a| a.size()).max().unwrap_or(0);
-    match task.op() {
+/// A rough measure of an op's work: enough to tell a tiny op from a big one.
+pub(crate) fn work(out: &Array, op: &Op, inputs: &[Array]) -> usize {
+    let out = out.size();
+    let widest_input = inputs.iter().map(|a| a.size()).max().unwrap_or(0);
+    match op {
         Op::Matmul | Op::AddMm { .. } => {
-            let inner = task
-                .inputs()
+            let inner = inputs
                 .iter()
                 .rev()
                 .nth(1)
@@ -59,19 +59,27 @@ pub(crate) fn work(task: &Task) -> usize {
     }
 }
 
-/// Whether the drainer of `stream`, about to run `front`, should look for a task to run beside.
-pub(crate) fn worth_looking(stream: Stream, front: &Task) -> bool {
-    stream.device().kind == DeviceType::Cpu
-        && crate::kernel_threads::idle_threads() > 0
-        && work(front) >= MIN_WORK
+/// Whether a task is big enough to be run beside (rule 4).
+pub(crate) fn is_big(task: &Task) -> bool {
+    task.work >= MIN_WORK
+}
+
+/// How many tasks the drainer of `stream` may start beside its front now: none on a GPU stream
+/// or when no big task is queued (one comparison for chains of tiny ops), else the idle threads.
+pub(crate) fn room(stream: Stream, big_queued: usize) -> usize {
+    if big_queued == 0 || stream.device().kind != DeviceType::Cpu {
+        return 0;
+    }
+    crate::kernel_threads::idle_threads()
 }
 
 /// The position in `queued` (the tasks behind the front, the front already taken) of a task that
 /// may run beside `front` (rules 1, 2, 4, 5), if any.
 pub(crate) fn pick(front: &Task, queued: &VecDeque<Arc<Task>>) -> Option<usize> {
-    let at = queued.iter().take(WINDOW).position(|t| {
-        t.is_ready() && t.inputs().iter().all(|a| a.is_available()) && work(t) >= MIN_WORK
-    })?;
+    let at = queued
+        .iter()
+        .take(WINDOW)
+        .position(|t| is_big(t) && t.is_ready() && t.inputs().iter().all(|a| a.is_available()))?;
     memory_allows(front, &queued[at]).then_some(at)
 }
 

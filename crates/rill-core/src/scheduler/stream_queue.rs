@@ -9,6 +9,7 @@
 
 use super::{beside, Task};
 use crate::{Array, Stream};
+use smallvec::SmallVec;
 use std::collections::VecDeque;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Condvar, Mutex};
@@ -32,6 +33,8 @@ struct Inner {
     sync_waiters: usize,
     /// Tasks taken from behind the front that are running beside it (beside.rs), not complete.
     beside: usize,
+    /// Queued tasks big enough to run beside the front (`beside::is_big`).
+    big_queued: usize,
 }
 
 impl StreamQueue {
@@ -45,6 +48,7 @@ impl StreamQueue {
                 completed: 0,
                 sync_waiters: 0,
                 beside: 0,
+                big_queued: 0,
             }),
             idle: Condvar::new(),
         }
@@ -54,6 +58,7 @@ impl StreamQueue {
     /// under the same lock, and returns whether it did.
     pub(crate) fn push(&self, task: Arc<Task>, claim: bool) -> bool {
         let mut inner = self.inner.lock().unwrap();
+        inner.big_queued += usize::from(beside::is_big(&task));
         inner.tasks.push_back(task);
         inner.submitted += 1;
         if !claim || inner.draining || !inner.tasks.front().is_some_and(|t| t.is_ready()) {
@@ -103,18 +108,21 @@ impl StreamQueue {
             }
             // Still the front: only this thread pops or removes tasks.
             let task = inner.tasks.pop_front().unwrap();
+            inner.big_queued -= usize::from(beside::is_big(&task));
             drop(front);
-            let aside = if beside::worth_looking(self.stream, &task) {
-                beside::pick(&task, &inner.tasks).and_then(|i| inner.tasks.remove(i))
-            } else {
-                None
-            };
-            if aside.is_some() {
-                inner.beside += 1;
+            let mut aside: SmallVec<[Arc<Task>; 4]> = SmallVec::new();
+            for _ in 0..beside::room(self.stream, inner.big_queued) {
+                let Some(t) = beside::pick(&task, &inner.tasks).and_then(|i| inner.tasks.remove(i))
+                else {
+                    break;
+                };
+                inner.big_queued -= 1;
+                aside.push(t);
             }
+            inner.beside += aside.len();
             drop(inner);
-            if let Some(aside) = aside {
-                self.run_beside(aside);
+            for t in aside {
+                self.run_beside(t);
             }
             task.run();
             drop(task);
@@ -139,9 +147,13 @@ impl StreamQueue {
     fn run_beside(self: &Arc<Self>, task: Arc<Task>) {
         task.beside.store(true, Ordering::Relaxed);
         let q = self.clone();
+        // Counted from now, not from when a pool thread takes it: the front task's kernel, which
+        // starts next, must leave this one a thread (else it splits over the whole pool and the
+        // task waits for it to finish).
+        let draining = crate::kernel_threads::Draining::start();
         super::pool::spawn(move || {
             {
-                let _draining = crate::kernel_threads::Draining::start();
+                let _draining = draining;
                 task.run();
                 drop(task);
             }

@@ -22,11 +22,15 @@ pub(crate) struct Task {
     /// Set when the task was taken from behind its stream's front to run beside it (beside.rs);
     /// the trace draws such tasks on a lane of their own.
     pub(crate) beside: AtomicBool,
+    /// A rough measure of the op's work (beside.rs), computed once when queued.
+    pub(crate) work: usize,
 }
 
 impl Task {
     pub(crate) fn new(out: Array, recipe: Recipe) -> Arc<Task> {
+        let work = super::beside::work(&out, &recipe.op, &recipe.inputs);
         Arc::new(Task {
+            work,
             out,
             recipe,
             deps: AtomicUsize::new(1),
@@ -38,10 +42,6 @@ impl Task {
 
     pub(crate) fn inputs(&self) -> &[Array] {
         &self.recipe.inputs
-    }
-
-    pub(crate) fn op(&self) -> &crate::op::Op {
-        &self.recipe.op
     }
 
     pub(crate) fn op_name(&self) -> &'static str {
