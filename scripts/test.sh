@@ -64,6 +64,10 @@ cargo test --workspace --exclude rill-python --timings
 cargo test -q --workspace --exclude rill-python --test gpu --test gpu_memory --test gpu_kernels_compile -- --nocapture 2>&1 |
     grep -E "SKIPPED|test result" || true
 
+section "C API: the C test program, linked against rill-c from the test build, and under valgrind"
+# Builds nothing: the library came with the test build above (same profile, same features).
+bash scripts/test-c-api.sh
+
 section "Release builds: the Python extension and the Node addon share one build of rill-core"
 bash scripts/check-shared-build.sh
 
