@@ -4,7 +4,8 @@
 #
 # Builds, in this order (docs/ci.md says where the time goes and why there are no more):
 #   1. one `cargo clippy` of the whole workspace (a check build: metadata only);
-#   2. the test build (dev profile: the crates at opt-level 1, dependencies at 3);
+#   2. the test build (dev profile: the crates at opt-level 1, dependencies at 3), which also
+#      makes rill-c's C libraries for the C API's test (scripts/test-c-api.sh);
 #   3. one release build of rill-core and the dependencies, shared by the Python extension
 #      (maturin) and the Node addon (@napi-rs/cli): both resolve the same features
 #      (scripts/check-shared-build.sh fails if they stop doing so).
