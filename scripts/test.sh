@@ -4,7 +4,8 @@
 #
 # Builds, in this order (docs/ci.md says where the time goes and why there are no more):
 #   1. one `cargo clippy` of the whole workspace (a check build: metadata only);
-#   2. the test build (dev profile: the crates at opt-level 1, dependencies at 3);
+#   2. the test build (dev profile: the crates at opt-level 1, dependencies at 3), which also
+#      makes rill-c's C libraries for the C API's test (scripts/test-c-api.sh);
 #   3. one release build of rill-core and the dependencies, shared by the Python extension
 #      (maturin) and the Node addon (@napi-rs/cli): both resolve the same features
 #      (scripts/check-shared-build.sh fails if they stop doing so).
@@ -63,6 +64,10 @@ cargo test --workspace --exclude rill-python --timings
 # compiled rill-core a second time (about 7 minutes of CI's CPU, docs/ci.md).
 cargo test -q --workspace --exclude rill-python --test gpu --test gpu_memory --test gpu_kernels_compile -- --nocapture 2>&1 |
     grep -E "SKIPPED|test result" || true
+
+section "C API: the C test program, linked against rill-c from the test build, and under valgrind"
+# Builds nothing: the library came with the test build above (same profile, same features).
+bash scripts/test-c-api.sh
 
 section "Release builds: the Python extension and the Node addon share one build of rill-core"
 bash scripts/check-shared-build.sh
