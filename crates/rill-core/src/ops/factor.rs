@@ -538,8 +538,8 @@ fn vector_norm(x: &Array, p: f64, axes: &[isize], keepdims: bool, stream: Stream
             stream,
         )
     } else {
-        let pp = astype(&Array::scalar(p as f32), x.dtype(), stream)?;
-        let inv = astype(&Array::scalar((1.0 / p) as f32), x.dtype(), stream)?;
+        let pp = astype(&Array::scalar(p), x.dtype(), stream)?;
+        let inv = astype(&Array::scalar(1.0 / p), x.dtype(), stream)?;
         let s = sum(&power(&ax, &pp, stream)?, Some(axes), keepdims, stream)?;
         power(&s, &inv, stream)
     }
