@@ -8,9 +8,9 @@ Two suite-wide rules live here:
 - Real MLX is optional on a developer's machine (the comparisons with it skip, and `-rs` lists
   them), but `RILL_REQUIRE_MLX=1` (set by `.ci/run`) turns a missing MLX into an error of every
   test that needs it: CI never passes green with the comparisons silently skipped.
-- Every public function of `rill.core` (and of its `random`, `cuda` and `metal` submodules) is
-  wrapped, for the session, by a recorder of the calls made to it; `test_zz_coverage.py` fails if
-  the suite never called one of them.
+- Every public function of `rill.core` (and of its `random`, `fft`, `linalg`, `cuda` and `metal`
+  submodules) is wrapped, for the session, by a recorder of the calls made to it;
+  `test_zz_coverage.py` fails if the suite never called one of them.
 """
 
 import functools
@@ -28,7 +28,8 @@ REQUIRE_MLX = os.environ.get("RILL_REQUIRE_MLX", "") not in ("", "0")
 # ---------------------------------------------------------------- calls to the public functions
 
 #: The namespaces whose functions the suite must call, by the prefix the coverage report uses.
-PUBLIC_NAMESPACES = {"mx": mx, "mx.random": mx.random, "mx.cuda": mx.cuda, "mx.metal": mx.metal}
+PUBLIC_NAMESPACES = {"mx": mx, "mx.random": mx.random, "mx.cuda": mx.cuda, "mx.metal": mx.metal,
+                     "mx.fft": mx.fft, "mx.linalg": mx.linalg}
 
 #: "mx.add", "mx.random.uniform", ...: every public function that was called at least once.
 CALLED = set()

@@ -869,6 +869,84 @@ def random_permutation(rng):
     np.testing.assert_array_equal(q, x[:, q[0]])
 
 
+# ---------------------------------------------------------------- fft and linalg
+# (tests/python/test_fft.py and test_linalg.py test them in depth, and against real MLX)
+
+def fft_functions(rng):
+    x = rng.standard_normal((3, 5, 6))
+    z = x + 1j * rng.standard_normal((3, 5, 6))
+    a = mx.array(x.astype(np.float32))
+    c = mx.array(z.astype(np.complex64))
+    xr = np.array(a).astype(np.float64)
+    zr = np.array(c).astype(np.complex128)
+    scale = 30.0
+    pairs = [
+        (mx.fft.fft(c, 8, 1), np.fft.fft(zr, 8, 1)),
+        (mx.fft.ifft(c, axis=0, norm="ortho"), np.fft.ifft(zr, axis=0, norm="ortho")),
+        (mx.fft.rfft(a, 5), np.fft.rfft(xr, 5)),
+        (mx.fft.irfft(c, 7, 1), np.fft.irfft(zr, 7, 1)),
+        (mx.fft.fft2(c), np.fft.fft2(zr)),
+        (mx.fft.ifft2(c, s=(4, 7)), np.fft.ifft2(zr, s=(4, 7))),
+        (mx.fft.rfft2(a, axes=(0, 2)), np.fft.rfft2(xr, axes=(0, 2))),
+        (mx.fft.irfft2(c, norm="forward"), np.fft.irfft2(zr, norm="forward")),
+        (mx.fft.fftn(c), np.fft.fftn(zr)),
+        (mx.fft.ifftn(c, (2, 3), (2, 0)), np.fft.ifftn(zr, (2, 3), (2, 0))),
+        (mx.fft.rfftn(a), np.fft.rfftn(xr)),
+        (mx.fft.irfftn(c, (5, 9), (0, 1)), np.fft.irfftn(zr, (5, 9), (0, 1))),
+    ]
+    for got, want in pairs:
+        assert got.shape == want.shape, (got.shape, want.shape)
+        np.testing.assert_allclose(np.array(got), want, rtol=1e-5, atol=1e-5 * scale)
+    np.testing.assert_array_equal(np.array(mx.fft.fftshift(a, 1)), np.fft.fftshift(xr, 1))
+    np.testing.assert_array_equal(np.array(mx.fft.ifftshift(a)), np.fft.ifftshift(xr))
+    np.testing.assert_allclose(np.array(mx.fft.fftfreq(9, 0.3)), np.fft.fftfreq(9, 0.3), rtol=1e-6)
+    np.testing.assert_allclose(np.array(mx.fft.rfftfreq(8)), np.fft.rfftfreq(8), rtol=1e-6)
+    sig = mx.array(rng.standard_normal((2, 40)).astype(np.float32))
+    spec = mx.fft.stft(sig, n_fft=8, center=False)
+    frames = np.stack([np.array(sig)[:, 2 * i:2 * i + 8] for i in range(17)], -2)
+    np.testing.assert_allclose(np.array(spec), np.swapaxes(np.fft.rfft(frames), -1, -2),
+                               rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(np.array(mx.fft.istft(spec, center=False)), np.array(sig),
+                               rtol=1e-5, atol=1e-5)
+
+
+def linalg_functions(rng):
+    for d in ("float32", "float64"):
+        rtol, atol = (3e-4, 3e-5) if d == "float32" else (1e-10, 1e-11)
+        x = rng.standard_normal((2, 4, 4)) + 4 * np.eye(4)
+        s = x @ np.swapaxes(x, -1, -2)
+        a, sa = mx.array(x, dtype=rdt(d)), mx.array(s, dtype=rdt(d))
+        x, s = np.array(a).astype(np.float64), np.array(sa).astype(np.float64)
+        bm = mx.array(rng.standard_normal((2, 4, 3)), dtype=rdt(d))
+        b = np.array(bm).astype(np.float64)
+
+        def chk(got, want, scale=1.0):
+            assert repr(got.dtype).split(".")[-1] == d
+            np.testing.assert_allclose(np.array(got), want, rtol=rtol, atol=atol * scale)
+        chk(mx.linalg.inv(a), np.linalg.inv(x))
+        chk(mx.linalg.det(a), np.linalg.det(x), 1e3)
+        chk(mx.linalg.slogdet(a)[1], np.linalg.slogdet(x)[1], 10)
+        chk(mx.linalg.solve(a, bm), np.linalg.solve(x, b))
+        chk(mx.linalg.solve_triangular(a, bm, upper=True), np.linalg.solve(np.triu(x), b))
+        chk(mx.linalg.tri_inv(a), np.linalg.inv(np.tril(x)))
+        chk(mx.linalg.cholesky(sa), np.linalg.cholesky(s), 10)
+        chk(mx.linalg.cholesky_inv(mx.linalg.cholesky(sa)), np.linalg.inv(s))
+        q, r = mx.linalg.qr(a)
+        wq, wr = np.linalg.qr(x)
+        chk(q, wq, 10)
+        chk(r, wr, 10)
+        p, lo, up = mx.linalg.lu(a)
+        recon = np.take_along_axis(np.array(lo), np.array(p)[..., None].astype(np.int64), -2)
+        np.testing.assert_allclose(recon @ np.array(up), x, atol=atol * 100)
+        packed, piv = mx.linalg.lu_factor(a)
+        assert piv.dtype == mx.uint32 and packed.shape == (2, 4, 4)
+        chk(mx.linalg.eigvalsh(sa), np.linalg.eigvalsh(s), 100)
+        chk(mx.linalg.eigh(sa)[0], np.linalg.eigh(s)[0], 100)
+        chk(mx.linalg.norm(a, "fro", (1, 2)), np.linalg.norm(x, "fro", (1, 2)), 10)
+        chk(mx.linalg.norm(a, 2, (1, 2)), np.linalg.norm(x, 2, (1, 2)), 10)
+        chk(mx.linalg.cross(a[..., :3], a[..., 1:]), np.cross(x[..., :3], x[..., 1:]), 10)
+
+
 TABLE = {}
 TABLE.update({f"mx.{n}": unary_row(n, ref, dom) for n, (ref, dom) in UNARY.items()})
 TABLE.update({f"mx.{n}": arith_row(n) for n in ARITH})
@@ -965,6 +1043,12 @@ for _n in ("bartlett", "blackman", "hamming", "hanning"):
     TABLE[f"mx.{_n}"] = windows
 for _n in ("empty", "empty_like", "asarray"):
     TABLE[f"mx.{_n}"] = more_creation
+for _n in ("fft", "ifft", "rfft", "irfft", "fft2", "ifft2", "rfft2", "irfft2", "fftn", "ifftn",
+           "rfftn", "irfftn", "fftshift", "ifftshift", "fftfreq", "rfftfreq", "stft", "istft"):
+    TABLE[f"mx.fft.{_n}"] = fft_functions
+for _n in ("norm", "inv", "det", "slogdet", "cholesky", "cholesky_inv", "tri_inv", "qr", "lu",
+           "lu_factor", "solve", "solve_triangular", "eigh", "eigvalsh", "cross"):
+    TABLE[f"mx.linalg.{_n}"] = linalg_functions
 for _n in ("default_device", "set_default_device", "is_available", "device_count",
            "device_info", "cuda.is_available", "cuda.set_allow_tf32", "metal.is_available"):
     TABLE[f"mx.{_n}"] = devices

@@ -1,6 +1,6 @@
-"""Every public function of rill.core (and of its random, cuda and metal namespaces) is called by
-the suite: conftest wraps each one in a recorder for the session, and this test, which runs last,
-lists those never called. It needs the whole suite: a run of some files only, or with -k/-m,
+"""Every public function of rill.core (and of its random, fft, linalg, cuda and metal namespaces)
+is called by the suite: conftest wraps each one in a recorder for the session, and this test,
+which runs last, lists those never called. It needs the whole suite: a run of some files only, or with -k/-m,
 skips it and says why."""
 
 import pathlib

@@ -77,6 +77,22 @@ pub enum Op {
         beta: f64,
     },
 
+    /// A factorization or solve of the matrices in the last two dims (`ops::linalg_*`); the
+    /// CPU kernels are in `backend/cpu/factor.rs`, the GPU runs them through its CPU fallback.
+    /// Ops with several results write them packed into one output, which the builder slices.
+    Factor(FactorOp),
+
+    // --- spectral ---
+    /// A one-dimensional discrete Fourier transform along `axis`, of length `n` (the input's
+    /// length along `axis`, except for `RealInverse`, whose `n` is the output's and whose input
+    /// holds `n / 2 + 1` terms). Complex64 in and out, except float32 into `RealForward` and
+    /// out of `RealInverse`. `norm` says which direction is scaled (MLX's and NumPy's `norm`).
+    Fft {
+        axis: usize,
+        kind: FftKind,
+        norm: FftNorm,
+    },
+
     // --- data movement ---
     Concatenate {
         axis: usize,
@@ -141,6 +157,8 @@ impl Op {
             Op::LogSumExp { .. } => "logsumexp",
             Op::Matmul => "matmul",
             Op::AddMm { .. } => "addmm",
+            Op::Factor(f) => f.name(),
+            Op::Fft { kind, .. } => kind.name(),
             Op::Concatenate { .. } => "concatenate",
             Op::Pad { .. } => "pad",
             Op::Gather { .. } => "take",
@@ -203,3 +221,60 @@ named_enum!(
     /// Running reductions; `LogAddExp` is `logcumsumexp` (`log(exp(a) + exp(b))` carried along).
     ScanOp { Sum => "cumsum", Prod => "cumprod", Max => "cummax", Min => "cummin", LogAddExp => "logcumsumexp" }
 );
+named_enum!(
+    /// The direction of a one-dimensional transform, and whether one side is real.
+    FftKind { Forward => "fft", Inverse => "ifft", RealForward => "rfft", RealInverse => "irfft" }
+);
+named_enum!(
+    /// Which direction of a transform is scaled by `1/n`: the inverse (`backward`, the default),
+    /// both by `1/sqrt(n)` (`ortho`), or the forward one (`forward`).
+    FftNorm { Backward => "backward", Ortho => "ortho", Forward => "forward" }
+);
+
+/// The factorizations and solves of `Op::Factor`, over the last two dims (batched over the rest),
+/// float32 or float64. Each writes, per matrix, the pieces listed, in order, flattened row-major
+/// into the last dim of one output of the input's dtype (the builders slice them out); `k` is
+/// `min(m, n)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FactorOp {
+    /// `(m, n)` -> the packed `L\U` factors `(m, n)`, then the `k` pivot rows (LAPACK's `getrf`
+    /// order: row `i` was swapped with row `piv[i]`), then the row order `p` (`m`) with
+    /// `a = (L U)[p]`, both as values of the dtype.
+    LuFactor,
+    /// `(n, n)` -> its inverse `(n, n)`; a singular matrix is an error.
+    Inv,
+    /// `(n, n)`, `(n, r)` -> `x` with `a @ x = b`, `(n, r)`; a singular matrix is an error.
+    Solve,
+    /// `(n, n)` -> `[sign, log|det|, det]`.
+    Slogdet,
+    /// `(n, n)` -> the Cholesky factor `(n, n)`, lower (`a = L Lᵀ`) or upper (`a = Uᵀ U`), read
+    /// from that triangle of `a`; a matrix that is not positive definite is an error.
+    Cholesky { upper: bool },
+    /// `(n, n)` -> the inverse `(n, n)` of its lower or upper triangle.
+    TriInv { upper: bool },
+    /// `(n, n)`, `(n, r)` -> `x` with `tri(a) @ x = b`, `(n, r)`.
+    SolveTriangular { upper: bool },
+    /// `(m, n)` -> `Q (m, k)`, `R (k, n)` (Householder reflections).
+    Qr,
+    /// `(n, n)` symmetric, read from one triangle -> eigenvalues `(n)` ascending, then (with
+    /// `vectors`) the eigenvectors `(n, n)` as columns.
+    Eigh { upper: bool, vectors: bool },
+}
+
+impl FactorOp {
+    /// The name errors and traces use (MLX's function names).
+    pub fn name(self) -> &'static str {
+        match self {
+            FactorOp::LuFactor => "lu_factor",
+            FactorOp::Inv => "inv",
+            FactorOp::Solve => "solve",
+            FactorOp::Slogdet => "slogdet",
+            FactorOp::Cholesky { .. } => "cholesky",
+            FactorOp::TriInv { .. } => "tri_inv",
+            FactorOp::SolveTriangular { .. } => "solve_triangular",
+            FactorOp::Qr => "qr",
+            FactorOp::Eigh { vectors: true, .. } => "eigh",
+            FactorOp::Eigh { vectors: false, .. } => "eigvalsh",
+        }
+    }
+}

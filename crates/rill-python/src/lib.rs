@@ -12,7 +12,8 @@
 //!   `sort.rs` (sort, partition, searchsorted), `creation.rs` (asarray, tri, windows),
 //!   `structure.rs` (triangles, diagonals, tensor products): the other op families, one file
 //!   each, with the array methods that mirror them;
-//! - `random.rs`: the `rill.core.random` submodule; `capture.rs`: timeline capture;
+//! - `random.rs`: the `rill.core.random` submodule; `fft.rs` and `linalg_ns.rs`: the
+//!   `rill.core.fft` and `rill.core.linalg` submodules; `capture.rs`: timeline capture;
 //! - `dtype.rs`, `device.rs`, `stream.rs`: dtypes, devices, streams and their scopes;
 //! - `eval.rs`, `memory.rs`: evaluation and the memory counters and limits;
 //! - `io.rs`: `save`, `savez`, `save_safetensors`, `load` (files); `pickle.rs`: pickling arrays;
@@ -33,11 +34,13 @@ mod device;
 mod dtype;
 mod errors;
 mod eval;
+mod fft;
 mod format;
 mod gather;
 mod indexing;
 mod io;
 mod linalg;
+mod linalg_ns;
 mod memory;
 mod movement;
 mod ops;
@@ -75,6 +78,8 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     creation::register(m)?;
     structure::register(m)?;
     random::register(m)?;
+    fft::register(m)?;
+    linalg_ns::register(m)?;
     capture::register(m)?;
     eval::register(m)?;
     memory::register(m)?;

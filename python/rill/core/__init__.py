@@ -10,7 +10,7 @@ import sys as _sys
 
 from rill._core import *  # noqa: F401,F403
 from rill._core import __version__  # noqa: F401
-from rill._core import random  # noqa: F401
+from rill._core import fft, linalg, random  # noqa: F401
 from rill._core import start_capture, stop_capture, synchronize
 
 # The extension's `data` submodule is `rill.data` (import rill.data as dx), not part of MLX's
@@ -19,6 +19,8 @@ del data  # noqa: F821
 
 # `import rill.core.random` and `from rill.core.random import normal` find the submodule.
 _sys.modules[__name__ + ".random"] = random
+_sys.modules[__name__ + ".fft"] = fft
+_sys.modules[__name__ + ".linalg"] = linalg
 
 from rill.core import cuda, metal  # noqa: E402,F401
 

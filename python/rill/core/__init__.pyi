@@ -906,5 +906,7 @@ class capture:
     def __enter__(self) -> capture: ...
     def __exit__(self, *args: Any) -> bool: ...
 
+from . import fft as fft
+from . import linalg as linalg
 from . import random as random
 

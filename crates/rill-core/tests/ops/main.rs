@@ -22,4 +22,5 @@ mod scan;
 mod shape_overflow;
 mod softmax;
 mod sort;
+mod spectral_factor;
 mod unary;

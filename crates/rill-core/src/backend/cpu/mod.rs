@@ -11,6 +11,8 @@ mod argreduce;
 mod binary;
 mod copy;
 mod creation;
+mod factor;
+mod fft;
 pub(crate) use creation::scalar_to;
 mod gather;
 mod info;
@@ -133,6 +135,8 @@ pub fn run(op: &Op, inputs: &[Input], out: &Output) -> Result<Data> {
             gather::put_along_axis(&inputs[0], &inputs[1], &inputs[2], *axis, out)
         }
         Op::Matmul | Op::AddMm { .. } => matmul::run(op, inputs, out),
+        Op::Factor(f) => factor::run(*f, inputs, out),
+        Op::Fft { axis, kind, norm } => fft::run(*axis, *kind, *norm, &inputs[0], out),
         // Views never reach a backend: `backend::views` resolves them first.
         Op::Transpose(_) | Op::Slice { .. } | Op::BroadcastTo => Err(Error::runtime(
             op.name(),
