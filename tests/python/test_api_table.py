@@ -1060,6 +1060,18 @@ for _n in ("get_active_memory", "get_peak_memory", "reset_peak_memory", "get_cac
     TABLE[f"mx.{_n}"] = memory
 for _n in ("save", "savez", "savez_compressed", "save_safetensors", "load"):
     TABLE[f"mx.{_n}"] = files
+
+
+def from_dlpack(rng):
+    """The array over NumPy's memory holds NumPy's values (test_buffers_dlpack.py has the rest)."""
+    x = rng.standard_normal((4, 5))
+    a = mx.from_dlpack(x)
+    assert a.dtype == mx.float64
+    check(a, x, "float64")
+    check(mx.from_dlpack(x.T[::-1]), x.T[::-1], "float64")
+
+
+TABLE["mx.from_dlpack"] = from_dlpack
 for _n in ("get_active_memory", "get_peak_memory", "reset_peak_memory", "get_cache_memory",
            "clear_cache", "set_memory_limit", "set_cache_limit"):
     TABLE[f"mx.metal.{_n}"] = lambda rng: memory(rng, "metal")

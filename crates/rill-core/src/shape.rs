@@ -8,7 +8,9 @@ pub fn contiguous_strides(shape: &[usize]) -> Vec<isize> {
     let mut acc = 1isize;
     for (s, &d) in strides.iter_mut().zip(shape).rev() {
         *s = acc;
-        acc *= d.max(1) as isize;
+        // Saturating: a shape with a 0 may have huge other dims (it holds nothing), and their
+        // product must not overflow (such strides are never used to address an element).
+        acc = acc.saturating_mul(d.max(1) as isize);
     }
     strides
 }

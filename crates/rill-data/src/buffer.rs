@@ -106,6 +106,22 @@ impl BufferNode for Batched {
     }
 }
 
+/// Batches of samples of similar sizes (`dynamic_batch.rs`).
+struct Grouped {
+    up: Buffer,
+    groups: Vec<Vec<usize>>,
+    spec: BatchSpec,
+}
+
+impl BufferNode for Grouped {
+    fn len(&self) -> usize {
+        self.groups.len()
+    }
+    fn get(&self, i: usize) -> Result<Sample> {
+        crate::dynamic_batch::batch_of(&self.up, &self.groups[i], &self.spec)
+    }
+}
+
 impl Buffer {
     /// A buffer of these samples.
     pub fn from_vec(samples: Vec<Sample>) -> Self {
@@ -147,6 +163,18 @@ impl Buffer {
         Ok(Self::from_node(Batched {
             up: self.clone(),
             size,
+            spec,
+        }))
+    }
+
+    /// Batches of samples of similar sizes holding about `max_data_size` elements of `key` each
+    /// (padding included; `max_data_size <= 0`: one batch of everything), smallest first. The
+    /// sizes are read here: every sample is computed once now and again when its batch is.
+    pub fn dynamic_batch(&self, key: &str, max_data_size: i64, spec: BatchSpec) -> Result<Buffer> {
+        let groups = crate::dynamic_batch::groups(self, key, max_data_size)?;
+        Ok(Self::from_node(Grouped {
+            up: self.clone(),
+            groups,
             spec,
         }))
     }

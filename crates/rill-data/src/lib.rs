@@ -10,7 +10,10 @@
 //! transforms, padding, squeezing, shapes, filters) and batch samples the same way
 //! (`batch.rs`: stacking or concatenating, padding ragged shapes to the largest).
 //! `prefetch.rs` runs a stream on worker threads (its module doc states the concurrency rules);
-//! `source.rs` reads lines and CSV records; `rng.rs` makes shuffles reproducible from a seed.
+//! `buffered.rs` gathers a stream into buffers that a function reworks (`dynamic_batch.rs` groups
+//! samples of similar sizes that way); `source.rs` reads lines and CSV records; `load.rs` loads
+//! the files samples name (raw bytes, `.npy`, members of a tar archive); `rng.rs` makes shuffles
+//! reproducible from a seed.
 //!
 //! Errors ([`Error`]) name the step, the key and the sample's index; a sample that fails is
 //! reported in its place and never dropped. An *empty* sample means "filtered out" (mlx-data's
@@ -23,7 +26,10 @@
 mod array;
 mod batch;
 mod buffer;
+mod buffered;
+mod dynamic_batch;
 mod error;
+mod load;
 mod prefetch;
 mod rng;
 mod sample;
@@ -34,7 +40,9 @@ mod transform;
 pub use array::{HostArray, Owner};
 pub use batch::{batch_samples, BatchSpec};
 pub use buffer::Buffer;
+pub use buffered::RefillFn;
 pub use error::{BoxError, Error, Result};
+pub use load::TarIndex;
 pub use rill_core::Dtype;
 pub use sample::Sample;
 pub use source::{csv_reader, csv_reader_from_string, line_reader};

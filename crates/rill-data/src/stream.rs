@@ -14,6 +14,7 @@
 use crate::array::{normalize_dim, slice_dim};
 use crate::batch::{batch_samples, BatchSpec};
 use crate::buffer::Buffer;
+use crate::buffered::{Buffered, Refill, RefillFn};
 use crate::error::{argument, Error, Result};
 use crate::prefetch::{OrderedPrefetch, Prefetch};
 use crate::rng::Rng;
@@ -103,6 +104,63 @@ impl Stream {
             spec,
             position: Mutex::new(0),
         }))
+    }
+
+    /// Gathers `buffer_size` samples (on `num_threads` threads, keeping their order), applies
+    /// `on_refill` to that buffer, yields its samples, and starts again (`buffered.rs`). A refill
+    /// function's error is reported as the `buffered` step's, with the refill's number.
+    pub fn buffered(
+        &self,
+        buffer_size: usize,
+        on_refill: Option<RefillFn>,
+        num_threads: usize,
+    ) -> Result<Stream> {
+        let refill = on_refill.map(|f| -> Refill {
+            Arc::new(move |b: Buffer, n: usize| {
+                f(b).map_err(|source| Error::Callback {
+                    op: "buffered",
+                    key: String::new(),
+                    index: n,
+                    source,
+                })
+            })
+        });
+        Ok(Self::from_node(Buffered::new(
+            self.clone(),
+            buffer_size,
+            refill,
+            num_threads,
+        )?))
+    }
+
+    /// Buffers of `buffer_size` samples cut into batches of similar sizes with about
+    /// `max_data_size` elements of `key` each (see `Buffer::dynamic_batch`); with `shuffle`, the
+    /// batches of each buffer come in a random order drawn from that seed (a new one per buffer,
+    /// the same sequence for the same seed).
+    pub fn dynamic_batch(
+        &self,
+        buffer_size: usize,
+        key: &str,
+        max_data_size: i64,
+        spec: BatchSpec,
+        shuffle: Option<u64>,
+        num_threads: usize,
+    ) -> Result<Stream> {
+        let key = key.to_string();
+        let refill: Refill = Arc::new(move |b: Buffer, n: usize| {
+            let batched = b.dynamic_batch(&key, max_data_size, spec.clone())?;
+            Ok(match shuffle {
+                Some(seed) => batched
+                    .shuffle(seed.wrapping_add((n as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15))),
+                None => batched,
+            })
+        });
+        Ok(Self::from_node(Buffered::new(
+            self.clone(),
+            buffer_size,
+            Some(refill),
+            num_threads,
+        )?))
     }
 
     /// Computes up to `prefetch_size` samples ahead on `num_threads` threads. With more than one

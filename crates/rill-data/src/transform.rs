@@ -5,6 +5,7 @@
 
 use crate::array::{filled, normalize_dim, place, HostArray};
 use crate::error::{argument, BoxError, Error, Result};
+use crate::load::{load_file, load_numpy, TarIndex};
 use crate::sample::{get, missing, Sample};
 use std::sync::Arc;
 
@@ -71,6 +72,36 @@ pub enum Transform {
         low: Option<usize>,
         high: Option<usize>,
     },
+    /// `output_key` (or `key`) becomes the bytes of the file that `key` names, below `prefix`.
+    LoadFile {
+        key: String,
+        prefix: String,
+        output_key: String,
+    },
+    /// `output_key` (or `key`) becomes the array of the `.npy` file that `key` names, or of the
+    /// `.npy` bytes it holds (`from_memory`).
+    LoadNumpy {
+        key: String,
+        prefix: String,
+        from_memory: bool,
+        output_key: String,
+    },
+    /// `output_key` becomes the bytes of the member of `tar` that `key` names, below `prefix`.
+    ReadFromTar {
+        tar: Arc<TarIndex>,
+        key: String,
+        prefix: String,
+        output_key: String,
+    },
+}
+
+/// `output_key`, or `key` when it is empty (mlx-data's convention: overwrite the input).
+fn out_key<'a>(key: &'a String, output_key: &'a String) -> &'a String {
+    if output_key.is_empty() {
+        key
+    } else {
+        output_key
+    }
 }
 
 fn dim_of(a: &HostArray, dim: isize, op: &'static str, key: &str, index: usize) -> Result<usize> {
@@ -110,6 +141,9 @@ impl Transform {
             Transform::Squeeze { .. } => "squeeze",
             Transform::Shape { .. } => "shape",
             Transform::FilterByShape { .. } => "filter_by_shape",
+            Transform::LoadFile { .. } => "load_file",
+            Transform::LoadNumpy { .. } => "load_numpy",
+            Transform::ReadFromTar { .. } => "read_from_tar",
         }
     }
 
@@ -127,12 +161,7 @@ impl Transform {
                     index,
                     source,
                 })?;
-                let k = if output_key.is_empty() {
-                    key
-                } else {
-                    output_key
-                };
-                s.insert(k.clone(), out);
+                s.insert(out_key(key, output_key).clone(), out);
             }
             Transform::Sample(f) => {
                 s = f(s).map_err(|source| Error::Callback {
@@ -250,6 +279,33 @@ impl Transform {
                     s.clear();
                 }
             }
+            Transform::LoadFile {
+                key,
+                prefix,
+                output_key,
+            } => {
+                let out = load_file(&s, key, prefix, index)?;
+                s.insert(out_key(key, output_key).clone(), out);
+            }
+            Transform::LoadNumpy {
+                key,
+                prefix,
+                from_memory,
+                output_key,
+            } => {
+                let out = load_numpy(&s, key, prefix, *from_memory, index)?;
+                s.insert(out_key(key, output_key).clone(), out);
+            }
+            Transform::ReadFromTar {
+                tar,
+                key,
+                prefix,
+                output_key,
+            } => {
+                let name = crate::load::path_in(&s, key, prefix, op, index)?;
+                let out = tar.read(&name.to_string_lossy(), op, key, index)?;
+                s.insert(out_key(key, output_key).clone(), out);
+            }
         }
         Ok(s)
     }
@@ -340,5 +396,31 @@ pub trait Transforms: Sized {
             low,
             high,
         })
+    }
+    fn load_file(&self, key: &str, prefix: &str, output_key: &str) -> Self {
+        self.transform(Transform::LoadFile {
+            key: key.into(),
+            prefix: prefix.into(),
+            output_key: output_key.into(),
+        })
+    }
+    fn load_numpy(&self, key: &str, prefix: &str, from_memory: bool, output_key: &str) -> Self {
+        self.transform(Transform::LoadNumpy {
+            key: key.into(),
+            prefix: prefix.into(),
+            from_memory,
+            output_key: output_key.into(),
+        })
+    }
+    /// Reads the members that `key` names from the tar archive at `path` (whose headers are read
+    /// here, once).
+    fn read_from_tar(&self, path: &str, key: &str, output_key: &str, prefix: &str) -> Result<Self> {
+        let tar = TarIndex::open(std::path::Path::new(path), "read_from_tar")?;
+        Ok(self.transform(Transform::ReadFromTar {
+            tar,
+            key: key.into(),
+            prefix: prefix.into(),
+            output_key: output_key.into(),
+        }))
     }
 }

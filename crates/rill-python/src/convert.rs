@@ -138,6 +138,11 @@ pub fn to_array(obj: &Bound<'_, PyAny>, dtype: Option<Dtype>) -> PyResult<Array>
     if is_numpy_array(obj)? || is_array_like(obj)? {
         return from_numpy(obj, dtype, None);
     }
+    // Anything else that exports the buffer protocol (`array.array`, `mmap`, ctypes arrays):
+    // through a memoryview, whose format NumPy reads, as MLX accepts them.
+    if let Ok(view) = memoryview(obj) {
+        return from_numpy(&view, dtype, None);
+    }
     Err(PyValueError::new_err(format!(
         "Invalid type {} received in array initialization.",
         obj.get_type()
@@ -156,6 +161,14 @@ fn is_array_like(obj: &Bound<'_, PyAny>) -> PyResult<bool> {
     Ok(obj.is_instance_of::<pyo3::types::PyBytes>()
         || obj.is_instance_of::<pyo3::types::PyByteArray>()
         || obj.is_instance_of::<pyo3::types::PyMemoryView>())
+}
+
+/// `memoryview(obj)`: fails with `TypeError` for an object without the buffer protocol (the
+/// limited C API has no cheaper test for it).
+fn memoryview<'py>(obj: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+    obj.py()
+        .get_type::<pyo3::types::PyMemoryView>()
+        .call1((obj,))
 }
 
 /// State of a walk over nested lists: the shape found so far and the leaves in row-major order.
@@ -377,7 +390,15 @@ pub fn from_numpy(
 ) -> PyResult<Array> {
     let py = obj.py();
     let np = numpy(py)?;
-    let arr = np.call_method1("asarray", (obj,))?;
+    // Bytes are uint8 elements (MLX's `array(b"...")`), not one NumPy string: read them through
+    // a memoryview (format "B").
+    let arr = if obj.is_instance_of::<pyo3::types::PyBytes>()
+        || obj.is_instance_of::<pyo3::types::PyByteArray>()
+    {
+        np.call_method1("asarray", (memoryview(obj)?,))?
+    } else {
+        np.call_method1("asarray", (obj,))?
+    };
     let arr = arr.cast::<PyUntypedArray>()?;
     let descr = arr.dtype();
     let (kind, size) = (descr.kind(), descr.itemsize());
@@ -401,7 +422,16 @@ pub fn from_numpy(
     let kwargs = pyo3::types::PyDict::new(py);
     kwargs.set_item("dtype", numpy_name(target))?;
     kwargs.set_item("order", "C")?;
-    let host = np.call_method("asarray", (arr,), Some(&kwargs))?;
+    let mut host = np.call_method("asarray", (arr,), Some(&kwargs))?;
+    // A misaligned view (`np.frombuffer(buf, np.float32, offset=3)`, common when parsing headers)
+    // cannot be read as a slice of its elements: NumPy copies it into aligned memory first.
+    if !host
+        .getattr("flags")?
+        .getattr("aligned")?
+        .extract::<bool>()?
+    {
+        host = host.call_method0("copy")?;
+    }
     let shape: Vec<usize> = host.cast::<PyUntypedArray>()?.shape().to_vec();
     fn copy<T: NpElement + Element>(host: &Bound<'_, PyAny>, shape: &[usize]) -> PyResult<Array> {
         let a = host.cast::<PyArrayDyn<T>>()?.readonly();

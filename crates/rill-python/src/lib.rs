@@ -25,12 +25,14 @@
 //! threads run while rill works and never deadlock against it (rill never calls into Python).
 
 mod array;
+mod buffer_protocol;
 mod capture;
 mod compare;
 mod convert;
 mod creation;
 mod data;
 mod device;
+mod dlpack;
 mod dtype;
 mod errors;
 mod eval;
@@ -85,5 +87,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     memory::register(m)?;
     io::register(m)?;
     data::register(m)?;
+    m.add_function(wrap_pyfunction!(dlpack::from_dlpack, m)?)?;
     Ok(())
 }

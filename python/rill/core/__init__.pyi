@@ -256,6 +256,10 @@ def load(
     place where they can; with ``stream``, they are computed on that stream's device. A missing,
     truncated or corrupt file raises ``RuntimeError`` naming the file and what is wrong
     (``ValueError`` for an ``.npz`` that is not a zip archive, as in MLX)."""
+def from_dlpack(x: Any) -> array:
+    """An array over the memory of any object with ``__dlpack__`` (NumPy, PyTorch or JAX on the
+    CPU), without a copy: the dtype is kept (float64 stays float64) and the producer's memory
+    stays alive while the array uses it. CUDA memory raises ``ValueError`` (not imported yet)."""
 
 # ------------------------------------------------------------------------------------- memory
 
@@ -325,6 +329,22 @@ class array:
     def __array__(self, dtype: Any = None, copy: Optional[bool] = None) -> np.ndarray:
         """NumPy's protocol: ``np.asarray(a)`` is a read-only view of the array's memory (no
         copy); ``np.array(a)`` is a writable copy. bfloat16 arrays come out as float32."""
+    def __dlpack__(
+        self,
+        *,
+        stream: Any = None,
+        max_version: Optional[tuple[int, int]] = None,
+        dl_device: Optional[tuple[int, int]] = None,
+        copy: Optional[bool] = None,
+    ) -> Any:
+        """A DLPack capsule of the array's host memory (no copy; read-only when the consumer
+        asks for DLPack 1.0). Arrays on a GPU raise ``BufferError`` (not exported yet)."""
+    def __dlpack_device__(self) -> tuple[int, int]:
+        """``(1, 0)`` for an array in host memory, ``(2, n)`` for one on GPU ``n``."""
+    def __buffer__(self, flags: int) -> memoryview:
+        """The buffer protocol: ``memoryview(a)``, ``bytes(memoryview(a))``, ``np.frombuffer(a)`` read the
+        evaluated array's memory, read-only and C-contiguous (a strided view is copied first);
+        bfloat16 raises ``BufferError`` (no buffer format exists for it)."""
     def reshape(self, *shape: Union[int, Sequence[int]], stream: StreamOrDevice = None) -> array:
         """The array with a new shape (``a.reshape(2, 3)`` or ``a.reshape((2, 3))``; one entry
         may be -1)."""

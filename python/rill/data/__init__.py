@@ -40,12 +40,14 @@ stream_line_reader = _data.stream_line_reader
 stream_csv_reader = _data.stream_csv_reader
 stream_csv_reader_from_string = _data.stream_csv_reader_from_string
 set_state = _data.set_state
+files_from_tar = _data.files_from_tar
 
 __all__ = [
     "Buffer",
     "Sample",
     "Stream",
     "buffer_from_vector",
+    "files_from_tar",
     "set_state",
     "stream_csv_reader",
     "stream_csv_reader_from_string",

@@ -22,6 +22,12 @@ pub(crate) mod npy;
 mod npz;
 mod safetensors;
 
+/// The `.npy` header parser, for readers of `.npy` bytes outside this module (rill-data's
+/// `load_numpy`), so that one parser decides what a valid header is.
+pub use npy::{
+    parse_header as parse_npy_header, Header as NpyHeader, HeaderError as NpyHeaderError,
+};
+
 use crate::{eval, Array, DeviceType, Error, Result, Stream, StreamOrDevice};
 use host_bytes::HostBytes;
 use std::collections::BTreeMap;

@@ -10,8 +10,8 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 use rill_core::{Array, DeviceType, StreamOrDevice};
 use rill_data::{
-    BatchSpec, Error, HostArray, KeyFn, Result as DataResult, Sample, SampleFn, Stream, StreamNode,
-    Transforms,
+    BatchSpec, Error, HostArray, KeyFn, RefillFn, Result as DataResult, Sample, SampleFn, Stream,
+    StreamNode, TarIndex, Transforms,
 };
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -61,6 +61,35 @@ fn sample_fn(f: Py<PyAny>) -> SampleFn {
         })
         .map_err(boxed)
     })
+}
+
+fn refill_fn(f: Py<PyAny>) -> RefillFn {
+    Arc::new(move |b: rill_data::Buffer| {
+        Python::attach(|py| -> PyResult<rill_data::Buffer> {
+            let r = f.bind(py).call1((PyBuffer(b),))?;
+            let out = r.cast::<PyBuffer>().map_err(|_| {
+                PyTypeError::new_err(format!(
+                    "buffered: on_refill must return a Buffer, not {}",
+                    r.get_type()
+                        .name()
+                        .map(|n| n.to_string())
+                        .unwrap_or_default()
+                ))
+            })?;
+            Ok(out.get().0.clone())
+        })
+        .map_err(boxed)
+    })
+}
+
+/// Nested archives (tars inside the tar) are not read: refused with a clear error.
+fn refuse_nested(op: &str, nested: bool) -> PyResult<()> {
+    if nested {
+        return Err(pyo3::exceptions::PyValueError::new_err(format!(
+            "{op}: nested=True (tar archives inside the archive) is not supported; extract the inner archives first"
+        )));
+    }
+    Ok(())
 }
 
 /// `key` of `filter_key`: a str or a list of them.
@@ -159,6 +188,112 @@ macro_rules! transforms {
             fn filter_by_shape(&self, key: &str, dim: isize, low: i64, high: i64) -> Self {
                 $ty(self.0.filter_by_shape(key, dim, bound(low), bound(high)))
             }
+            /// `output_key` (or `key`) becomes the bytes (uint8) of the file `key` names.
+            #[pyo3(signature = (key, prefix = "", output_key = ""))]
+            fn load_file(&self, key: &str, prefix: &str, output_key: &str) -> Self {
+                $ty(self.0.load_file(key, prefix, output_key))
+            }
+            /// `output_key` (or `key`) becomes the array of the `.npy` file `key` names, or of
+            /// the `.npy` bytes it holds (`from_memory=True`).
+            #[pyo3(signature = (key, prefix = "", from_memory = false, output_key = ""))]
+            fn load_numpy(&self, key: &str, prefix: &str, from_memory: bool, output_key: &str) -> Self {
+                $ty(self.0.load_numpy(key, prefix, from_memory, output_key))
+            }
+            /// `okey` becomes the bytes of the member of the tar archive `tarfile` that `ikey`
+            /// names (below `prefix`). The archive's index is read once, here.
+            #[pyo3(signature = (tarfile, ikey, okey, prefix = "", nested = false, num_threads = 1))]
+            #[allow(clippy::too_many_arguments)] // mlx-data's signature
+            fn read_from_tar(
+                &self,
+                py: Python<'_>,
+                tarfile: &str,
+                ikey: &str,
+                okey: &str,
+                prefix: &str,
+                nested: bool,
+                num_threads: usize,
+            ) -> PyResult<Self> {
+                let _ = num_threads; // the index is read by one thread; reads are positioned
+                refuse_nested("read_from_tar", nested)?;
+                let r = py.detach(|| self.0.read_from_tar(tarfile, ikey, okey, prefix));
+                raise(py, r).map($ty)
+            }
+
+            // mlx-data's `*_if` forms: the step when `cond` is true, the pipeline unchanged
+            // otherwise (a condition known when the pipeline is built).
+            #[pyo3(signature = (cond, key, func, output_key = ""))]
+            fn key_transform_if(&self, cond: bool, key: &str, func: Py<PyAny>, output_key: &str) -> Self {
+                if cond { self.key_transform(key, func, output_key) } else { $ty(self.0.clone()) }
+            }
+            fn sample_transform_if(&self, cond: bool, func: Py<PyAny>) -> Self {
+                if cond { self.sample_transform(func) } else { $ty(self.0.clone()) }
+            }
+            #[pyo3(signature = (cond, key, remove = false))]
+            fn filter_key_if(&self, cond: bool, key: &Bound<'_, PyAny>, remove: bool) -> PyResult<Self> {
+                if cond { self.filter_key(key, remove) } else { Ok($ty(self.0.clone())) }
+            }
+            fn rename_key_if(&self, cond: bool, old_key: &str, new_key: &str) -> Self {
+                if cond { self.rename_key(old_key, new_key) } else { $ty(self.0.clone()) }
+            }
+            #[pyo3(signature = (cond, key, dim, lpad, rpad, pad_value = 0.0))]
+            fn pad_if(&self, cond: bool, key: &str, dim: isize, lpad: usize, rpad: usize, pad_value: f64) -> Self {
+                if cond { self.pad(key, dim, lpad, rpad, pad_value) } else { $ty(self.0.clone()) }
+            }
+            #[pyo3(signature = (cond, key, dim, size, pad_value = 0.0))]
+            fn pad_to_size_if(&self, cond: bool, key: &str, dim: isize, size: usize, pad_value: f64) -> Self {
+                if cond { self.pad_to_size(key, dim, size, pad_value) } else { $ty(self.0.clone()) }
+            }
+            #[pyo3(signature = (cond, key, dim, size, pad_value = 0.0))]
+            fn pad_to_multiple_if(
+                &self,
+                py: Python<'_>,
+                cond: bool,
+                key: &str,
+                dim: isize,
+                size: usize,
+                pad_value: f64,
+            ) -> PyResult<Self> {
+                if cond { self.pad_to_multiple(py, key, dim, size, pad_value) } else { Ok($ty(self.0.clone())) }
+            }
+            #[pyo3(signature = (cond, key, dim = None))]
+            fn squeeze_if(&self, cond: bool, key: &str, dim: Option<isize>) -> Self {
+                if cond { self.squeeze(key, dim) } else { $ty(self.0.clone()) }
+            }
+            #[pyo3(signature = (cond, key, output_key, dim = None))]
+            fn shape_if(&self, cond: bool, key: &str, output_key: &str, dim: Option<isize>) -> Self {
+                if cond { self.shape(key, output_key, dim) } else { $ty(self.0.clone()) }
+            }
+            #[pyo3(signature = (cond, key, dim, low = -1, high = -1))]
+            fn filter_by_shape_if(&self, cond: bool, key: &str, dim: isize, low: i64, high: i64) -> Self {
+                if cond { self.filter_by_shape(key, dim, low, high) } else { $ty(self.0.clone()) }
+            }
+            #[pyo3(signature = (cond, key, prefix = "", output_key = ""))]
+            fn load_file_if(&self, cond: bool, key: &str, prefix: &str, output_key: &str) -> Self {
+                if cond { self.load_file(key, prefix, output_key) } else { $ty(self.0.clone()) }
+            }
+            #[pyo3(signature = (cond, key, prefix = "", from_memory = false, output_key = ""))]
+            fn load_numpy_if(&self, cond: bool, key: &str, prefix: &str, from_memory: bool, output_key: &str) -> Self {
+                if cond { self.load_numpy(key, prefix, from_memory, output_key) } else { $ty(self.0.clone()) }
+            }
+            #[pyo3(signature = (cond, tarfile, ikey, okey, prefix = "", nested = false, num_threads = 1))]
+            #[allow(clippy::too_many_arguments)]
+            fn read_from_tar_if(
+                &self,
+                py: Python<'_>,
+                cond: bool,
+                tarfile: &str,
+                ikey: &str,
+                okey: &str,
+                prefix: &str,
+                nested: bool,
+                num_threads: usize,
+            ) -> PyResult<Self> {
+                if cond {
+                    self.read_from_tar(py, tarfile, ikey, okey, prefix, nested, num_threads)
+                } else {
+                    Ok($ty(self.0.clone()))
+                }
+            }
         }
     };
 }
@@ -206,6 +341,21 @@ impl PyBuffer {
     fn append(&self, other: &PyBuffer) -> Self {
         PyBuffer(self.0.append(&other.0))
     }
+    /// Batches of samples of similar sizes, each with about `max_data_size` elements of `key`
+    /// (padding included; -1: one batch of everything), smallest first.
+    #[pyo3(signature = (key, max_data_size = -1, pad = None, dim = None))]
+    fn dynamic_batch(
+        &self,
+        py: Python<'_>,
+        key: &str,
+        max_data_size: i64,
+        pad: Option<&Bound<'_, PyDict>>,
+        dim: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<Self> {
+        let spec = batch_spec(pad, dim)?;
+        let r = py.detach(|| self.0.dynamic_batch(key, max_data_size, spec));
+        raise(py, r).map(PyBuffer)
+    }
     fn to_stream(&self) -> PyStream {
         PyStream(self.0.to_stream())
     }
@@ -250,6 +400,43 @@ impl PyStream {
         dim: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Self> {
         raise(py, self.0.batch(batch_size, batch_spec(pad, dim)?)).map(PyStream)
+    }
+    /// Gathers `buffer_size` samples, gives that `Buffer` to `on_refill` (which returns a
+    /// buffer: shuffled, sorted, batched...), yields its samples, and starts again.
+    #[pyo3(signature = (buffer_size, on_refill = None, num_threads = 1))]
+    fn buffered(
+        &self,
+        py: Python<'_>,
+        buffer_size: usize,
+        on_refill: Option<Py<PyAny>>,
+        num_threads: usize,
+    ) -> PyResult<Self> {
+        let f = on_refill.map(refill_fn);
+        raise(py, self.0.buffered(buffer_size, f, num_threads)).map(PyStream)
+    }
+    /// Buffers of `buffer_size` samples cut into batches of similar sizes with about
+    /// `max_data_size` elements of `key` each; `shuffle=True` shuffles the batches of each buffer.
+    #[pyo3(signature = (buffer_size, key, max_data_size = -1, pad = None, dim = None, shuffle = false, num_threads = 1))]
+    #[allow(clippy::too_many_arguments)]
+    fn dynamic_batch(
+        &self,
+        py: Python<'_>,
+        buffer_size: usize,
+        key: &str,
+        max_data_size: i64,
+        pad: Option<&Bound<'_, PyDict>>,
+        dim: Option<&Bound<'_, PyDict>>,
+        shuffle: bool,
+        num_threads: usize,
+    ) -> PyResult<Self> {
+        let spec = batch_spec(pad, dim)?;
+        let seed = shuffle.then(next_seed);
+        raise(
+            py,
+            self.0
+                .dynamic_batch(buffer_size, key, max_data_size, spec, seed, num_threads),
+        )
+        .map(PyStream)
     }
     /// Computes `prefetch_size` samples ahead on `num_threads` threads (order may change).
     fn prefetch(&self, py: Python<'_>, prefetch_size: usize, num_threads: usize) -> PyResult<Self> {
@@ -500,6 +687,21 @@ fn stream_csv_reader_from_string(
     raise(py, rill_data::csv_reader_from_string(content, s, q)).map(PyStream)
 }
 
+/// A buffer of one sample per regular file of the tar archive `file`: `{"file": its name}`.
+#[pyfunction]
+#[pyo3(signature = (file, nested = false, num_threads = 1))]
+fn files_from_tar(
+    py: Python<'_>,
+    file: &str,
+    nested: bool,
+    num_threads: usize,
+) -> PyResult<PyBuffer> {
+    let _ = num_threads; // reading the headers is one sequential pass
+    refuse_nested("files_from_tar", nested)?;
+    let r = py.detach(|| TarIndex::open(std::path::Path::new(file), "files_from_tar"));
+    Ok(PyBuffer(raise(py, r)?.files()))
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyBuffer>()?;
     m.add_class::<PyStream>()?;
@@ -510,5 +712,6 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(stream_csv_reader, m)?)?;
     m.add_function(wrap_pyfunction!(stream_csv_reader_from_string, m)?)?;
     m.add_function(wrap_pyfunction!(set_state, m)?)?;
+    m.add_function(wrap_pyfunction!(files_from_tar, m)?)?;
     Ok(())
 }
