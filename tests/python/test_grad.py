@@ -129,7 +129,12 @@ def case_inputs(name):
     return f, xs, w
 
 
-@pytest.mark.parametrize("name", sorted(CASES))
+# Finite differences cannot see through a float16 rounding (a step of 1e-6 vanishes in it); the
+# comparison with MLX covers astype.
+NO_FINITE_DIFFERENCES = {"astype"}
+
+
+@pytest.mark.parametrize("name", sorted(set(CASES) - NO_FINITE_DIFFERENCES))
 def test_gradient_matches_finite_differences(name):
     f, xs, w = case_inputs(name)
     got = rill_grads(f, xs, w, mx.float64)
