@@ -947,6 +947,26 @@ def linalg_functions(rng):
         chk(mx.linalg.cross(a[..., :3], a[..., 1:]), np.cross(x[..., :3], x[..., 1:]), 10)
 
 
+def transforms(rng):
+    """grad, value_and_grad, vjp, jvp and stop_gradient of f(x) = sum(sin(x) * x) against its
+    derivative written out, in float64 (test_grad.py checks every op and MLX's behaviour)."""
+    x_np = rng.standard_normal(12)
+    x = mx.array(x_np, dtype=mx.float64)
+    f = lambda a: (mx.sin(a) * a).sum()  # noqa: E731
+    d = np.cos(x_np) * x_np + np.sin(x_np)
+    check(mx.grad(f)(x), d)
+    value, g = mx.value_and_grad(f)(x)
+    check(value, np.sum(np.sin(x_np) * x_np))
+    check(g, d)
+    ct = rng.standard_normal(12)
+    (out,), (vj,) = mx.vjp(lambda a: mx.sin(a) * a, [x], [mx.array(ct, dtype=mx.float64)])
+    check(out, np.sin(x_np) * x_np)
+    check(vj, ct * d)
+    (_,), (jv,) = mx.jvp(lambda a: mx.sin(a) * a, [x], [mx.array(ct, dtype=mx.float64)])
+    check(jv, ct * d)
+    check(mx.grad(lambda a: (mx.stop_gradient(mx.sin(a)) * a).sum())(x), np.sin(x_np))
+
+
 TABLE = {}
 TABLE.update({f"mx.{n}": unary_row(n, ref, dom) for n, (ref, dom) in UNARY.items()})
 TABLE.update({f"mx.{n}": arith_row(n) for n in ARITH})
@@ -1002,6 +1022,11 @@ TABLE.update({
     "mx.eval": evaluation,
     "mx.async_eval": evaluation,
     "mx.synchronize": evaluation,
+    "mx.grad": transforms,
+    "mx.value_and_grad": transforms,
+    "mx.vjp": transforms,
+    "mx.jvp": transforms,
+    "mx.stop_gradient": transforms,
     "mx.start_capture": capture,
     "mx.stop_capture": capture,
     "mx.random.seed": random_keys,

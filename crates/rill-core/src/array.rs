@@ -85,7 +85,10 @@ impl Array {
         op: Op,
         inputs: Vec<Array>,
     ) -> Array {
-        Array(Arc::new(Node {
+        // An open transform keeps its own copy of the recipe (see `transforms::tape`); off, this
+        // is one relaxed load.
+        let traced = crate::transforms::tape::recording().then(|| (op.clone(), inputs.clone()));
+        let a = Array(Arc::new(Node {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             shape: SmallVec::from_slice(&shape),
             dtype,
@@ -93,7 +96,11 @@ impl Array {
             state: Mutex::new(NodeState::Lazy(Recipe { op, inputs })),
             result: OnceLock::new(),
             copies: Mutex::new(Vec::new()),
-        }))
+        }));
+        if let Some((op, inputs)) = traced {
+            crate::transforms::tape::record(&a, op, inputs);
+        }
+        a
     }
 
     /// An evaluated array holding `data`.

@@ -11,6 +11,8 @@
 //!   allocator (`memory/`) and runs a kernel. Failures become errors stored on the array and
 //!   passed to its dependents.
 //! - `trace/` records what ran where when a capture is on.
+//! - `transforms/` differentiates functions (`grad`, `vjp`, `jvp`) by recording the nodes they
+//!   build on a per-thread tape and walking it backwards.
 //! - `io/` saves arrays to files (`.npy`, `.npz`, safetensors) and loads them, memory-mapped.
 
 pub mod array;
@@ -33,6 +35,7 @@ mod scope;
 pub mod shape;
 pub mod stream;
 pub mod trace;
+pub mod transforms;
 
 pub use array::Array;
 pub use device::{

@@ -120,6 +120,12 @@ pub enum Op {
     PutAlongAxis {
         axis: usize,
     },
+    /// `a` plus `updates` added at `indices` along `axis`: the transpose of `Gather` (take's
+    /// gradient, and `.at[].add`). `updates` has take's output shape,
+    /// `a.shape[..axis] + indices.shape + a.shape[axis+1..]`; repeated indices add up.
+    ScatterAdd {
+        axis: usize,
+    },
 
     // --- sorting ---
     Sort {
@@ -165,6 +171,7 @@ impl Op {
             Op::TakeAlongAxis { .. } => "take_along_axis",
             Op::SliceUpdate { .. } => "slice_update",
             Op::PutAlongAxis { .. } => "put_along_axis",
+            Op::ScatterAdd { .. } => "scatter_add",
             Op::Sort { .. } => "sort",
             Op::ArgSort { .. } => "argsort",
             Op::RandomBits => "random_bits",

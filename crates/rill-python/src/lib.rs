@@ -18,6 +18,8 @@
 //! - `eval.rs`, `memory.rs`: evaluation and the memory counters and limits;
 //! - `io.rs`: `save`, `savez`, `save_safetensors`, `load` (files); `pickle.rs`: pickling arrays;
 //! - `data/`: the `rill.data` submodule (mlx-data's buffers and streams, on rill-data);
+//! - `transforms.rs`: `stop_gradient` and the native half of `grad`, `value_and_grad`, `vjp` and
+//!   `jvp` (flat lists of arrays; `python/rill/core/_transforms.py` adds argnums and pytrees);
 //! - `format.rs`: `repr` in MLX's format; `errors.rs`: rill errors and panics as Python exceptions.
 //!
 //! Rules: every entry point runs its body in [`errors::guard`], so no Rust panic reaches
@@ -52,6 +54,7 @@ mod reduce;
 mod sort;
 mod stream;
 mod structure;
+mod transforms;
 
 use pyo3::prelude::*;
 
@@ -88,5 +91,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     io::register(m)?;
     data::register(m)?;
     m.add_function(wrap_pyfunction!(dlpack::from_dlpack, m)?)?;
+    transforms::register(m)?;
     Ok(())
 }

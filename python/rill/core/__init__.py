@@ -58,3 +58,6 @@ class capture:
         finally:
             self.summary = stop_capture()
         return False
+
+# Function transforms: the pytree and argnums handling is Python, the differentiation native.
+from rill.core._transforms import grad, jvp, value_and_grad, vjp  # noqa: E402,F401

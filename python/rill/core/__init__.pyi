@@ -7,7 +7,7 @@ failed and to what depends on it; ``set_memory_limit`` is a hard limit (``Memory
 """
 
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from enum import Enum
 from typing import Any, Literal, Optional, Union, overload
 
@@ -914,6 +914,26 @@ def stop_capture() -> dict[str, Any]:
     ``idle_us``, ``wait_us``, ``utilization``); ``overlaps``: a dict per pair of streams (``a``,
     ``b``, ``both_busy_us``, ``fraction`` of the shorter busy time); ``waits``: every
     cross-stream wait. Ops still running are not in it. ``ValueError`` if none is running."""
+
+def grad(fun: Callable[..., Any], argnums: Union[int, Sequence[int], None] = None, argnames: Union[str, Sequence[str]] = []) -> Callable[..., Any]:
+    """A function returning the gradient of ``fun`` (which returns a scalar array) with respect to
+    the arguments ``argnums`` (default 0) and keyword arguments ``argnames``, in the structure of
+    those arguments (nested lists, tuples and dicts of arrays): one gradient for one argument,
+    else a tuple; with ``argnames``, ``(positional gradients or None, {name: gradient})``.
+    Differentiating with respect to an integer or bool array is a ``ValueError``."""
+
+def value_and_grad(fun: Callable[..., Any], argnums: Union[int, Sequence[int], None] = None, argnames: Union[str, Sequence[str]] = []) -> Callable[..., tuple[Any, Any]]:
+    """Like ``grad``, returning ``(fun(...), gradients)``; ``fun`` may return a tuple whose first
+    element is the scalar to differentiate (the rest is returned as it is)."""
+
+def vjp(fun: Callable[..., Any], primals: list[array], cotangents: list[array]) -> tuple[list[array], list[array]]:
+    """``(outputs of fun(*primals), the cotangents' vector-Jacobian products per primal)``."""
+
+def jvp(fun: Callable[..., Any], primals: list[array], tangents: list[array]) -> tuple[list[array], list[array]]:
+    """``(outputs of fun(*primals), the Jacobian-vector products with the tangents per output)``."""
+
+def stop_gradient(a: ArrayLike, /, *, stream: StreamOrDevice = None) -> array:
+    """``a``'s values; transforms treat the result as a constant (no gradient flows through)."""
 
 class capture:
     """``with mx.capture(path) as c:`` starts a capture; leaving the block waits for submitted

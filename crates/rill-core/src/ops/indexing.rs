@@ -281,3 +281,43 @@ pub fn slice_update(
         vec![a.clone(), update],
     )
 }
+
+/// `a` with `updates` added at `indices` along `axis` (of the flattened `a` when None): the
+/// transpose of [`take`], whose gradient it is, and MLX's `a.at[indices].add(updates)`.
+/// `updates` broadcasts to take's output shape, `a.shape[..axis] + indices.shape +
+/// a.shape[axis + 1..]`, and is cast to `a`'s dtype; repeated indices add up.
+pub fn scatter_add(
+    a: &Array,
+    indices: &Array,
+    updates: &Array,
+    axis: Option<isize>,
+    s: impl Into<StreamOrDevice>,
+) -> Result<Array> {
+    let op = "scatter_add";
+    let stream = s.into().resolve(op)?;
+    check_indices(op, indices)?;
+    let (flat, ax) = match axis {
+        None => (reshape(a, &[-1], stream)?, 0),
+        Some(axis) => (a.clone(), normalize_axis(op, axis, a.shape())?),
+    };
+    let mut shape = flat.shape()[..ax].to_vec();
+    shape.extend_from_slice(indices.shape());
+    shape.extend_from_slice(&flat.shape()[ax + 1..]);
+    let updates = super::broadcast_to(&astype(updates, a.dtype(), stream)?, &shape, stream)?;
+    let out = make(
+        op,
+        flat.shape().to_vec(),
+        a.dtype(),
+        stream,
+        Op::ScatterAdd { axis: ax },
+        vec![flat, indices.clone(), updates],
+    )?;
+    match axis {
+        None => reshape(
+            &out,
+            &a.shape().iter().map(|&d| d as isize).collect::<Vec<_>>(),
+            stream,
+        ),
+        Some(_) => Ok(out),
+    }
+}

@@ -1,5 +1,5 @@
 #![allow(clippy::type_complexity)]
-//! Indexing: take, take_along_axis, put_along_axis, slice_update.
+//! Indexing: take, take_along_axis, put_along_axis, slice_update, scatter_add.
 //!
 //! Random data of several dtypes, indices of every integer dtype (negatives included), inputs and
 //! indices in several layouts, all compared with references computed here by index arithmetic.
@@ -770,4 +770,102 @@ fn slice_update_errors() {
     )
     .unwrap();
     assert_eq!(out.to_vec::<f32>().unwrap(), vec![0.0; 20]);
+}
+
+// ---------- scatter_add ----------
+
+/// `np.add.at(a, (slice(None),) * axis + (idx,), updates)`, by index arithmetic over row-major
+/// vectors.
+fn scatter_add_ref(
+    a: &[f64],
+    shape: &[usize],
+    idx: &[i64],
+    updates: &[f64],
+    axis: usize,
+) -> Vec<f64> {
+    let before: usize = shape[..axis].iter().product();
+    let after: usize = shape[axis + 1..].iter().product();
+    let n = shape[axis];
+    let mut out = a.to_vec();
+    for p in 0..before {
+        for (j, &i) in idx.iter().enumerate() {
+            let i = wrap(i, n);
+            for q in 0..after {
+                out[(p * n + i) * after + q] += updates[(p * idx.len() + j) * after + q];
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn scatter_add_matches_reference_with_repeats_and_negatives() {
+    let mut rng = StdRng::seed_from_u64(77);
+    for (shape, i_shape, axis) in [
+        (vec![3usize, 5, 4], vec![2usize, 3], 1usize),
+        (vec![6], vec![7], 0),
+        (vec![4, 3], vec![5], 0),
+        (vec![2, 3, 4], vec![2, 2], 2),
+    ] {
+        let n: usize = shape.iter().product();
+        let a: Vec<f64> = (0..n).map(|_| rng.random_range(-2.0..2.0)).collect();
+        let idx: Vec<i64> = (0..i_shape.iter().product::<usize>())
+            .map(|_| rng.random_range(-(shape[axis] as i64)..shape[axis] as i64))
+            .collect();
+        let mut u_shape = shape[..axis].to_vec();
+        u_shape.extend(&i_shape);
+        u_shape.extend(&shape[axis + 1..]);
+        let u: Vec<f64> = (0..u_shape.iter().product::<usize>())
+            .map(|_| rng.random_range(-2.0..2.0))
+            .collect();
+        let want = scatter_add_ref(&a, &shape, &idx, &u, axis);
+        let (aa, ia, ua) = (
+            Array::from_slice(&a, &shape).unwrap(),
+            Array::from_slice(&idx.iter().map(|&i| i as i32).collect::<Vec<_>>(), &i_shape)
+                .unwrap(),
+            Array::from_slice(&u, &u_shape).unwrap(),
+        );
+        let got = ops::scatter_add(&aa, &ia, &ua, Some(axis as isize), ())
+            .unwrap()
+            .to_vec::<f64>()
+            .unwrap();
+        for (k, (g, w)) in got.iter().zip(&want).enumerate() {
+            assert!(
+                (g - w).abs() < 1e-12,
+                "{shape:?} axis {axis}: element {k}: {g} vs {w}"
+            );
+        }
+        // The same into a transposed (non-contiguous) `a`, and into int32.
+        let t = ops::copy(&ops::transpose(&aa, None, ()).unwrap(), ()).unwrap();
+        let at = ops::transpose(&t, None, ()).unwrap();
+        let got = ops::scatter_add(&at, &ia, &ua, Some(axis as isize), ()).unwrap();
+        for (g, w) in got.to_vec::<f64>().unwrap().iter().zip(&want) {
+            assert!(
+                (g - w).abs() < 1e-12,
+                "{shape:?} axis {axis}, transposed: {g} vs {w}"
+            );
+        }
+        let ai = ops::astype(&aa, Dtype::Int32, ()).unwrap();
+        let ui = ops::astype(&ua, Dtype::Int32, ()).unwrap();
+        let wi = scatter_add_ref(
+            &ai.to_vec::<f64>().unwrap(),
+            &shape,
+            &idx,
+            &ui.to_vec::<f64>().unwrap(),
+            axis,
+        );
+        let gi = ops::scatter_add(&ai, &ia, &ui, Some(axis as isize), ()).unwrap();
+        assert_eq!(gi.dtype(), Dtype::Int32);
+        assert_eq!(gi.to_vec::<f64>().unwrap(), wi);
+    }
+    // Flattened (axis None), a broadcast update, and an index out of range.
+    let a = Array::from_slice(&[1.0f32, 2.0, 3.0, 4.0], &[2, 2]).unwrap();
+    let i = Array::from_slice(&[3i64, 0, 3], &[3]).unwrap();
+    let out = ops::scatter_add(&a, &i, &Array::scalar(10.0f32), None, ()).unwrap();
+    assert_eq!(out.shape(), &[2, 2]);
+    assert_eq!(out.to_vec::<f32>().unwrap(), vec![11.0, 2.0, 3.0, 24.0]);
+    let bad = Array::from_slice(&[4i64], &[1]).unwrap();
+    let out = ops::scatter_add(&a, &bad, &Array::scalar(1.0f32), None, ()).unwrap();
+    let e = out.eval().unwrap_err();
+    assert!(e.to_string().contains("index 4 is out of bounds"), "{e}");
 }

@@ -1,9 +1,11 @@
-//! Indexing kernels: take (`Op::Gather`), take_along_axis, put_along_axis.
+//! Indexing kernels: take (`Op::Gather`), take_along_axis, put_along_axis, and scatter_add (take's
+//! transpose).
 //!
 //! Every kernel first turns the indices into element offsets along the axis (checking each one:
 //! an index out of range is an error on the output array, found before anything is written),
 //! then copies elements of one dtype with no arithmetic.
 
+use super::binary::Arith;
 use super::movement::copy_to_view;
 use super::num::Num;
 use super::output;
@@ -223,4 +225,48 @@ fn put_typed<T: Element>(
     o.par_chunks_mut(per)
         .enumerate()
         .for_each(|(i, c)| run(i * per / out_slab, c));
+}
+
+/// `scatter_add`: a copy of `a` with `updates` (take's output shape for these indices) added at
+/// the indices along `axis`; repeated indices add up, in row-major order of the updates.
+pub fn scatter_add(
+    a: &Input,
+    idx: &Input,
+    updates: &Input,
+    axis: usize,
+    out: &Output,
+) -> Result<Data> {
+    let out_strides = contiguous_strides(out.shape);
+    let offs = index_offsets("scatter_add", idx, axis, out.shape[axis], out_strides[axis])?;
+    dispatch_dtype!(out.dtype, T => output::<T>("scatter_add", out, |o| {
+        scatter_add_typed::<T>(a, updates, axis, &offs, o);
+        Ok(())
+    }))
+}
+
+fn scatter_add_typed<T: Element + Arith>(
+    a: &Input,
+    updates: &Input,
+    axis: usize,
+    offs: &[i64],
+    o: &mut [T],
+) {
+    let n = o.len();
+    copy_to_view(a, &contiguous_strides(a.shape), 0, 0..n, o, 0);
+    // Serial: repeated indices write the same elements, and one pass over the updates is as
+    // much work as the gradient it serves already did forwards.
+    let upd = gather_to_vec::<T>(updates.data, updates.shape);
+    let before: usize = a.shape[..axis].iter().product();
+    let after: usize = a.shape[axis + 1..].iter().product();
+    let slab = a.shape[axis] * after;
+    let k = offs.len();
+    for p in 0..before {
+        for (j, &off) in offs.iter().enumerate() {
+            let dst = p * slab + off as usize;
+            let src = (p * k + j) * after;
+            for q in 0..after {
+                o[dst + q] = o[dst + q].add(upd[src + q]);
+            }
+        }
+    }
 }

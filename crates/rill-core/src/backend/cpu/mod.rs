@@ -134,6 +134,9 @@ pub fn run(op: &Op, inputs: &[Input], out: &Output) -> Result<Data> {
         Op::PutAlongAxis { axis } => {
             gather::put_along_axis(&inputs[0], &inputs[1], &inputs[2], *axis, out)
         }
+        Op::ScatterAdd { axis } => {
+            gather::scatter_add(&inputs[0], &inputs[1], &inputs[2], *axis, out)
+        }
         Op::Matmul | Op::AddMm { .. } => matmul::run(op, inputs, out),
         Op::Factor(f) => factor::run(*f, inputs, out),
         Op::Fft { axis, kind, norm } => fft::run(*axis, *kind, *norm, &inputs[0], out),

@@ -1,0 +1,668 @@
+//! Reverse-mode differentiation (`rill_core::transforms`): the gradient of every op family with a
+//! rule against central finite differences in float64 on random inputs, broadcasting, grad of
+//! grad, jvp, stop_gradient, two threads differentiating at once, backward ops on the forward
+//! ops' streams, and the errors.
+//!
+//! Each check differentiates `sum(f(x...) * w)` for a random `w`, so the whole vector-Jacobian
+//! product is compared, not only its sum.
+
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use rill_core::op::{BinaryOp, UnaryOp};
+use rill_core::transforms::{grad, jvp, stop_gradient, value_and_grad, vjp};
+use rill_core::{ops, Array, Result, Scalar};
+
+type F = dyn Fn(&[Array]) -> Result<Array> + Sync;
+
+fn rand_in(rng: &mut StdRng, shape: &[usize], lo: f64, hi: f64) -> Array {
+    let n: usize = shape.iter().product();
+    let v: Vec<f64> = (0..n).map(|_| rng.random_range(lo..hi)).collect();
+    Array::from_slice(&v, shape).unwrap()
+}
+
+fn values(a: &Array) -> Vec<f64> {
+    a.to_vec::<f64>().unwrap()
+}
+
+/// `sum(f(xs) * w)` as an f64 number.
+fn weighted(f: &F, xs: &[Array], w: &Array) -> f64 {
+    let y = f(xs).unwrap();
+    ops::sum(&ops::multiply(&y, w, ()).unwrap(), None, false, ())
+        .unwrap()
+        .item::<f64>()
+        .unwrap()
+}
+
+/// Central differences of `sum(f(xs) * w)` with respect to every element of every input.
+fn numeric(f: &F, xs: &[Array], w: &Array) -> Vec<Vec<f64>> {
+    let h = 1e-6;
+    (0..xs.len())
+        .map(|i| {
+            let base = values(&xs[i]);
+            (0..base.len())
+                .map(|j| {
+                    let at = |d: f64| {
+                        let mut v = base.clone();
+                        v[j] += d;
+                        let mut ys = xs.to_vec();
+                        ys[i] = Array::from_slice(&v, xs[i].shape()).unwrap();
+                        weighted(f, &ys, w)
+                    };
+                    (at(h) - at(-h)) / (2.0 * h)
+                })
+                .collect()
+        })
+        .collect()
+}
+
+fn assert_close(what: &str, got: &[f64], want: &[f64]) {
+    assert_eq!(got.len(), want.len(), "{what}: lengths");
+    for (k, (g, w)) in got.iter().zip(want).enumerate() {
+        assert!(
+            (g - w).abs() <= 1e-5 + 1e-5 * w.abs(),
+            "{what}: element {k}: got {g}, finite differences give {w}\n got {got:?}\nwant {want:?}"
+        );
+    }
+}
+
+/// Checks the gradient of `sum(f(xs) * w)` against finite differences for every input.
+fn check(what: &str, f: &F, xs: &[Array]) {
+    let mut rng = StdRng::seed_from_u64(what.len() as u64 * 7919);
+    let out = f(xs).unwrap();
+    let w = rand_in(&mut rng, out.shape(), 0.5, 1.5);
+    let loss = |x: &[Array]| -> Result<Array> {
+        ops::sum(&ops::multiply(&f(x)?, &w, ())?, None, false, ())
+    };
+    let grads = grad(loss, xs).unwrap();
+    let want = numeric(f, xs, &w);
+    for (i, (g, n)) in grads.iter().zip(&want).enumerate() {
+        assert_eq!(g.shape(), xs[i].shape(), "{what}: gradient {i}'s shape");
+        assert_eq!(g.dtype(), xs[i].dtype(), "{what}: gradient {i}'s dtype");
+        assert_close(&format!("{what}, input {i}"), &values(g), n);
+    }
+}
+
+fn rng() -> StdRng {
+    StdRng::seed_from_u64(11)
+}
+
+#[test]
+fn unary_ops_match_finite_differences() {
+    use UnaryOp::*;
+    let mut r = rng();
+    for &op in UnaryOp::ALL {
+        // Each op on random inputs inside its domain and away from its kinks.
+        let (lo, hi) = match op {
+            LogicalNot | IsNan | IsInf | BitwiseInvert => continue,
+            ArcCosh => (1.2, 3.0),
+            ArcSin | ArcCos | ArcTanh | ErfInv => (-0.8, 0.8),
+            Log | Log1p | Log2 | Log10 | Sqrt | Rsqrt | Reciprocal => (0.3, 2.0),
+            Abs | Sign => (0.2, 1.0),
+            _ => (-1.5, 1.5),
+        };
+        let mut x = rand_in(&mut r, &[3, 4], lo, hi);
+        if matches!(op, Abs | Sign) {
+            // Both signs, none near 0.
+            let sign = Array::from_slice(&[1.0, -1.0, 1.0, -1.0], &[4]).unwrap();
+            x = ops::multiply(&x, &sign, ()).unwrap();
+        }
+        if matches!(op, Floor | Ceil | Round | Trunc) {
+            // Away from the jumps: the fractional part stays inside (0.2, 0.8).
+            let v: Vec<f64> = values(&x)
+                .iter()
+                .map(|v| v.floor() + 0.2 + (v - v.floor()) * 0.6)
+                .collect();
+            x = Array::from_slice(&v, &[3, 4]).unwrap();
+        }
+        check(
+            op.name(),
+            &move |x: &[Array]| ops::unary(op, &x[0], ()),
+            &[x],
+        );
+    }
+}
+
+#[test]
+fn binary_ops_broadcast_and_match_finite_differences() {
+    use BinaryOp::*;
+    let mut r = rng();
+    let ops_ = [
+        Add, Subtract, Multiply, Divide, Power, Maximum, Minimum, ArcTan2, LogAddExp, Remainder,
+    ];
+    for op in ops_ {
+        // Shapes that broadcast both ways, plus a 0-d operand.
+        for (sa, sb) in [
+            (&[3usize, 1, 4][..], &[2usize, 4][..]),
+            (&[2, 3], &[]),
+            (&[4], &[4]),
+        ] {
+            let (a, b) = match op {
+                Power => (
+                    rand_in(&mut r, sa, 0.5, 2.0),
+                    rand_in(&mut r, sb, -1.5, 1.5),
+                ),
+                // a / b stays inside (0.2, 0.8) + k, away from remainder's jumps.
+                Remainder => (rand_in(&mut r, sa, 1.2, 1.6), rand_in(&mut r, sb, 2.0, 2.2)),
+                _ => (
+                    rand_in(&mut r, sa, -2.0, 2.0),
+                    rand_in(&mut r, sb, 0.5, 2.0),
+                ),
+            };
+            check(
+                &format!("{} {sa:?} {sb:?}", op.name()),
+                &move |x: &[Array]| ops::binary(op, &x[0], &x[1], ()),
+                &[a, b],
+            );
+        }
+    }
+    let cond = Array::from_slice(&[true, false, true, true], &[4]).unwrap();
+    let (x, y) = (
+        rand_in(&mut r, &[3, 4], -1.0, 1.0),
+        rand_in(&mut r, &[3, 1], -1.0, 1.0),
+    );
+    check(
+        "where",
+        &move |v: &[Array]| ops::where_(&cond, &v[0], &v[1], ()),
+        &[x, y],
+    );
+}
+
+#[test]
+fn reductions_scans_and_softmax_match_finite_differences() {
+    let mut r = rng();
+    let x = rand_in(&mut r, &[3, 4, 5], 0.5, 1.5);
+    type Case = (&'static str, Box<F>);
+    let cases: Vec<Case> = vec![
+        (
+            "sum",
+            Box::new(|x: &[Array]| ops::sum(&x[0], Some(&[0, 2]), false, ())),
+        ),
+        (
+            "sum keepdims",
+            Box::new(|x: &[Array]| ops::sum(&x[0], Some(&[1]), true, ())),
+        ),
+        (
+            "prod",
+            Box::new(|x: &[Array]| ops::prod(&x[0], Some(&[0, 2]), false, ())),
+        ),
+        (
+            "prod all",
+            Box::new(|x: &[Array]| ops::prod(&x[0], None, false, ())),
+        ),
+        (
+            "max",
+            Box::new(|x: &[Array]| ops::max(&x[0], Some(&[1]), false, ())),
+        ),
+        (
+            "min",
+            Box::new(|x: &[Array]| ops::min(&x[0], Some(&[0, 2]), true, ())),
+        ),
+        (
+            "mean",
+            Box::new(|x: &[Array]| ops::mean(&x[0], Some(&[2]), false, ())),
+        ),
+        (
+            "var",
+            Box::new(|x: &[Array]| ops::var(&x[0], Some(&[0, 1]), false, 1, ())),
+        ),
+        (
+            "std",
+            Box::new(|x: &[Array]| ops::std(&x[0], None, false, 0, ())),
+        ),
+        (
+            "logsumexp",
+            Box::new(|x: &[Array]| ops::logsumexp(&x[0], Some(&[2]), false, ())),
+        ),
+        (
+            "logsumexp axes",
+            Box::new(|x: &[Array]| ops::logsumexp(&x[0], Some(&[0, 2]), true, ())),
+        ),
+        (
+            "softmax",
+            Box::new(|x: &[Array]| ops::softmax(&x[0], Some(&[1]), false, ())),
+        ),
+        (
+            "softmax axes",
+            Box::new(|x: &[Array]| ops::softmax(&x[0], Some(&[0, 2]), false, ())),
+        ),
+        (
+            "cumsum",
+            Box::new(|x: &[Array]| ops::cumsum(&x[0], Some(1), false, true, ())),
+        ),
+        (
+            "cumsum reverse exclusive",
+            Box::new(|x: &[Array]| ops::cumsum(&x[0], Some(2), true, false, ())),
+        ),
+    ];
+    for (name, f) in cases {
+        check(name, &*f, std::slice::from_ref(&x));
+    }
+}
+
+#[test]
+fn movement_and_indexing_match_finite_differences() {
+    let mut r = rng();
+    let x = rand_in(&mut r, &[4, 5], -1.0, 1.0);
+    let idx = Array::from_slice(&[3i32, 0, -1, 3, 1, 3], &[2, 3]).unwrap();
+    let along = Array::from_slice(&[0i64, 3, 3, 1, 2, 0, 4, 4, 1, 0, 2, 2], &[4, 3]).unwrap();
+    let perm = Array::from_slice(&[2u32, 0, 4, 1, 3, 1, 3, 0, 2, 4], &[2, 5]).unwrap();
+    type Case = (&'static str, Box<F>);
+    let cases: Vec<Case> = vec![
+        (
+            "reshape",
+            Box::new(|x: &[Array]| ops::reshape(&x[0], &[5, 2, 2], ())),
+        ),
+        (
+            "transpose",
+            Box::new(|x: &[Array]| ops::transpose(&x[0], None, ())),
+        ),
+        (
+            "slice with steps",
+            Box::new(|x: &[Array]| ops::slice(&x[0], &[3, 1], &[-5, 5], &[-1, 2], ())),
+        ),
+        (
+            "broadcast_to",
+            Box::new(|x: &[Array]| ops::broadcast_to(&x[0], &[3, 4, 5], ())),
+        ),
+        (
+            "concatenate",
+            Box::new(|x: &[Array]| {
+                ops::concatenate(&[x[0].clone(), ops::exp(&x[0], ())?], Some(1), ())
+            }),
+        ),
+        (
+            "pad",
+            Box::new(|x: &[Array]| ops::pad(&x[0], &[(1, 2), (0, 3)], Scalar::Float(0.5), ())),
+        ),
+        (
+            "take",
+            Box::new(move |x: &[Array]| ops::take(&x[0], &idx, Some(0), ())),
+        ),
+        (
+            "take flat",
+            Box::new(|x: &[Array]| {
+                let i = Array::from_slice(&[7u32, 7, 19, 0], &[4])?;
+                ops::take(&x[0], &i, None, ())
+            }),
+        ),
+        (
+            "take_along_axis",
+            Box::new(move |x: &[Array]| ops::take_along_axis(&x[0], &along, Some(1), ())),
+        ),
+        (
+            "put_along_axis",
+            Box::new(move |x: &[Array]| {
+                // Rows 0-1 of x receive 3 * rows 2-3, permuted: both parts get gradients.
+                let b2 = ops::slice(&x[0], &[0, 0], &[2, 5], &[1, 1], ())?;
+                let rows = ops::slice(&x[0], &[2, 0], &[4, 5], &[1, 1], ())?;
+                let vals = ops::multiply(&rows, &Array::scalar(3.0f64), ())?;
+                ops::put_along_axis(&b2, &perm, &vals, Some(1), ())
+            }),
+        ),
+        (
+            "slice_update",
+            Box::new(|x: &[Array]| {
+                let upd = ops::square(&ops::slice(&x[0], &[0, 0], &[2, 2], &[1, 1], ())?, ())?;
+                ops::slice_update(&x[0], &upd, &[3, 4], &[1, 0], &[-1, -2], ())
+            }),
+        ),
+        (
+            "scatter_add",
+            Box::new(|x: &[Array]| {
+                let i = Array::from_slice(&[1i32, 1, 3], &[3])?;
+                let upd = ops::slice(&x[0], &[0, 0], &[4, 3], &[1, 1], ())?;
+                ops::scatter_add(&x[0], &i, &ops::sin(&upd, ())?, Some(1), ())
+            }),
+        ),
+        (
+            "sort",
+            Box::new(|x: &[Array]| ops::sort(&x[0], Some(1), ())),
+        ),
+        (
+            "flip",
+            Box::new(|x: &[Array]| ops::flip(&x[0], Some(&[0, 1]), ())),
+        ),
+        (
+            "roll",
+            Box::new(|x: &[Array]| ops::roll(&x[0], &[2], Some(&[1]), ())),
+        ),
+        (
+            "tile",
+            Box::new(|x: &[Array]| ops::tile(&x[0], &[2, 1], ())),
+        ),
+    ];
+    for (name, f) in cases {
+        check(name, &*f, std::slice::from_ref(&x));
+    }
+}
+
+#[test]
+fn matrix_products_match_finite_differences() {
+    let mut r = rng();
+    let a = rand_in(&mut r, &[2, 3, 4], -1.0, 1.0);
+    let b = rand_in(&mut r, &[4, 2], -1.0, 1.0);
+    let v = rand_in(&mut r, &[4], -1.0, 1.0);
+    let c = rand_in(&mut r, &[1, 2], -1.0, 1.0);
+    check(
+        "matmul batched",
+        &|x: &[Array]| ops::matmul(&x[0], &x[1], ()),
+        &[a.clone(), b.clone()],
+    );
+    check(
+        "matmul vector",
+        &|x: &[Array]| ops::matmul(&x[0], &x[1], ()),
+        &[a.clone(), v],
+    );
+    check(
+        "addmm",
+        &|x: &[Array]| ops::addmm(&x[0], &x[1], &x[2], 0.7, -1.3, ()),
+        &[c, a, b],
+    );
+}
+
+#[test]
+fn an_array_passed_twice_gets_two_gradients() {
+    let x = rand_in(&mut rng(), &[3], 0.5, 1.5);
+    let g = grad(
+        |v: &[Array]| {
+            ops::sum(
+                &ops::multiply(&ops::square(&v[0], ())?, &v[1], ())?,
+                None,
+                false,
+                (),
+            )
+        },
+        &[x.clone(), x.clone()],
+    );
+    let g = g.unwrap();
+    let xv = values(&x);
+    let want0: Vec<f64> = xv.iter().map(|v| 2.0 * v * v).collect();
+    let want1: Vec<f64> = xv.iter().map(|v| v * v).collect();
+    assert_close("first", &values(&g[0]), &want0);
+    assert_close("second", &values(&g[1]), &want1);
+}
+
+#[test]
+fn grad_of_grad_matches_finite_differences_of_the_gradient() {
+    let x = rand_in(&mut rng(), &[5], -1.0, 1.0);
+    // f(x) = sum(sin(x) * x^2); the inner gradient, then the gradient of its weighted sum.
+    let inner: &F = &|v: &[Array]| {
+        let g = grad(
+            |u: &[Array]| {
+                ops::sum(
+                    &ops::multiply(&ops::sin(&u[0], ())?, &ops::square(&u[0], ())?, ())?,
+                    None,
+                    false,
+                    (),
+                )
+            },
+            v,
+        )?;
+        Ok(g[0].clone())
+    };
+    check("grad of grad", inner, std::slice::from_ref(&x));
+    // Third order, on one element: d3/dx3 sum(x^4) = 24 x.
+    let third = grad(
+        |u: &[Array]| {
+            let g2 = grad(
+                |u: &[Array]| {
+                    let g1 = grad(
+                        |u: &[Array]| {
+                            ops::sum(
+                                &ops::power(&u[0], &Array::scalar(4.0f64), ())?,
+                                None,
+                                false,
+                                (),
+                            )
+                        },
+                        u,
+                    )?;
+                    ops::sum(&g1[0], None, false, ())
+                },
+                u,
+            )?;
+            ops::sum(&g2[0], None, false, ())
+        },
+        std::slice::from_ref(&x),
+    )
+    .unwrap();
+    let want: Vec<f64> = values(&x).iter().map(|v| 24.0 * v).collect();
+    assert_close("third derivative", &values(&third[0]), &want);
+}
+
+#[test]
+fn vjp_jvp_and_value_and_grad() {
+    let mut r = rng();
+    let x = rand_in(&mut r, &[3, 4], -1.0, 1.0);
+    let w = rand_in(&mut r, &[4, 2], -1.0, 1.0);
+    let f = |v: &[Array]| -> Result<Vec<Array>> {
+        let h = ops::tanh(&ops::matmul(&v[0], &v[1], ())?, ())?;
+        Ok(vec![h.clone(), ops::sum(&h, None, false, ())?])
+    };
+    let ct = [
+        rand_in(&mut r, &[3, 2], -1.0, 1.0),
+        rand_in(&mut r, &[], -1.0, 1.0),
+    ];
+    let (outs, vj) = vjp(f, &[x.clone(), w.clone()], &ct).unwrap();
+    // <ct, J t> == <J^T ct, t> for random tangents: vjp and jvp agree with each other, and the
+    // jvp with finite differences along t.
+    let t = [
+        rand_in(&mut r, &[3, 4], -1.0, 1.0),
+        rand_in(&mut r, &[4, 2], -1.0, 1.0),
+    ];
+    let (outs2, jv) = jvp(f, &[x.clone(), w.clone()], &t).unwrap();
+    assert_close("jvp outputs", &values(&outs2[0]), &values(&outs[0]));
+    let dot = |a: &Array, b: &Array| {
+        ops::sum(&ops::multiply(a, b, ()).unwrap(), None, false, ())
+            .unwrap()
+            .item::<f64>()
+            .unwrap()
+    };
+    let lhs = dot(&ct[0], &jv[0]) + dot(&ct[1], &jv[1]);
+    let rhs = dot(&vj[0], &t[0]) + dot(&vj[1], &t[1]);
+    assert!(
+        (lhs - rhs).abs() < 1e-9 * (1.0 + lhs.abs()),
+        "{lhs} vs {rhs}"
+    );
+    let h = 1e-6;
+    let at = |d: f64| {
+        let xs: Vec<Array> = [&x, &w]
+            .iter()
+            .zip(&t)
+            .map(|(p, t)| {
+                ops::add(p, &ops::multiply(t, &Array::scalar(d), ()).unwrap(), ()).unwrap()
+            })
+            .collect();
+        values(&f(&xs).unwrap()[0])
+    };
+    let (p, m) = (at(h), at(-h));
+    let fd: Vec<f64> = p.iter().zip(&m).map(|(p, m)| (p - m) / (2.0 * h)).collect();
+    assert_close("jvp vs finite differences", &values(&jv[0]), &fd);
+
+    // value_and_grad: the first output is differentiated, the rest come back untouched.
+    let (vals, g) = value_and_grad(
+        |v: &[Array]| {
+            Ok(vec![
+                ops::sum(&ops::exp(&v[0], ())?, None, false, ())?,
+                ops::negative(&v[0], ())?,
+            ])
+        },
+        std::slice::from_ref(&x),
+    )
+    .unwrap();
+    assert_close(
+        "aux",
+        &values(&vals[1]),
+        &values(&ops::negative(&x, ()).unwrap()),
+    );
+    assert_close(
+        "value_and_grad",
+        &values(&g[0]),
+        &values(&ops::exp(&x, ()).unwrap()),
+    );
+}
+
+#[test]
+fn stop_gradient_cuts_the_graph() {
+    let x = rand_in(&mut rng(), &[4], 0.5, 1.5);
+    let g = grad(
+        |v: &[Array]| {
+            let y = ops::multiply(&stop_gradient(&ops::square(&v[0], ())?, ())?, &v[0], ())?;
+            ops::sum(&y, None, false, ())
+        },
+        std::slice::from_ref(&x),
+    )
+    .unwrap();
+    let want: Vec<f64> = values(&x).iter().map(|v| v * v).collect();
+    assert_close("stop_gradient", &values(&g[0]), &want);
+}
+
+#[test]
+fn unused_inputs_get_zeros_and_captured_arrays_are_constants() {
+    let mut r = rng();
+    let (x, y, c) = (
+        rand_in(&mut r, &[3], 0.5, 1.5),
+        rand_in(&mut r, &[2], 0.5, 1.5),
+        rand_in(&mut r, &[3], 0.5, 1.5),
+    );
+    let c2 = c.clone();
+    let g = grad(
+        move |v: &[Array]| {
+            ops::sum(
+                &ops::multiply(&v[0], &ops::exp(&c2, ())?, ())?,
+                None,
+                false,
+                (),
+            )
+        },
+        &[x, y],
+    )
+    .unwrap();
+    assert_close("x", &values(&g[0]), &values(&ops::exp(&c, ()).unwrap()));
+    assert_eq!(values(&g[1]), vec![0.0, 0.0]);
+}
+
+#[test]
+fn two_threads_differentiate_at_once() {
+    let handles: Vec<_> = (0..2)
+        .map(|t| {
+            std::thread::spawn(move || {
+                let mut r = StdRng::seed_from_u64(100 + t);
+                for _ in 0..50 {
+                    let x = rand_in(&mut r, &[16], -1.0, 1.0);
+                    let g = grad(
+                        |v: &[Array]| {
+                            let y = if t == 0 {
+                                ops::sin(&v[0], ())?
+                            } else {
+                                ops::exp(&v[0], ())?
+                            };
+                            ops::sum(&y, None, false, ())
+                        },
+                        std::slice::from_ref(&x),
+                    )
+                    .unwrap();
+                    let want = if t == 0 {
+                        ops::cos(&x, ())
+                    } else {
+                        ops::exp(&x, ())
+                    }
+                    .unwrap();
+                    assert_close("thread", &values(&g[0]), &values(&want));
+                }
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().unwrap();
+    }
+}
+
+#[test]
+fn backward_ops_run_on_the_forward_ops_streams() {
+    let cpu = rill_core::Device::cpu();
+    let (s1, s2) = (
+        rill_core::new_stream(cpu).unwrap(),
+        rill_core::new_stream(cpu).unwrap(),
+    );
+    let mut r = rng();
+    let (x, w1, w2) = (
+        rand_in(&mut r, &[2, 3], -1.0, 1.0),
+        rand_in(&mut r, &[3, 4], -1.0, 1.0),
+        rand_in(&mut r, &[4, 1], -1.0, 1.0),
+    );
+    // Layer one on s1, layer two and the loss on s2.
+    let f = move |v: &[Array]| -> Result<Array> {
+        let h = ops::tanh(&ops::matmul(&x, &v[0], s1)?, s1)?;
+        let y = ops::matmul(&h, &v[1], s2)?;
+        ops::sum(&ops::square(&y, s2)?, None, false, s2)
+    };
+    let g = grad(&f, &[w1.clone(), w2.clone()]).unwrap();
+    assert_eq!(g[0].stream(), s1, "layer one's gradient");
+    assert_eq!(g[1].stream(), s2, "layer two's gradient");
+    check("two streams", &f, &[w1, w2]);
+}
+
+#[test]
+fn errors_name_the_op_or_the_argument() {
+    let x = Array::from_slice(&[2.0f64, 1.0, 1.0, 3.0], &[2, 2]).unwrap();
+    let e = grad(
+        |v: &[Array]| ops::sum(&ops::inv(&v[0], ())?, None, false, ()),
+        std::slice::from_ref(&x),
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("inv"), "{e}");
+    // No rule, but no gradient goes through it: fine.
+    let ok = grad(
+        |v: &[Array]| ops::sum(&ops::add(&v[0], &ops::inv(&x, ())?, ())?, None, false, ()),
+        std::slice::from_ref(&x),
+    );
+    assert!(ok.is_ok());
+    let i = Array::from_slice(&[1i32, 2], &[2]).unwrap();
+    let e = grad(|v: &[Array]| ops::sum(&v[0], None, false, ()), &[i]).unwrap_err();
+    assert!(
+        e.to_string().contains("argument 0") && e.to_string().contains("int32"),
+        "{e}"
+    );
+    let e = grad(|v: &[Array]| ops::exp(&v[0], ()), std::slice::from_ref(&x)).unwrap_err();
+    assert!(e.to_string().contains("scalar"), "{e}");
+    let e = vjp(
+        |v: &[Array]| Ok(vec![v[0].clone()]),
+        std::slice::from_ref(&x),
+        &[],
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("cotangents"), "{e}");
+    let e = grad(
+        |v: &[Array]| {
+            ops::sum(
+                &ops::cumprod(&v[0], Some(0), false, true, ())?,
+                None,
+                false,
+                (),
+            )
+        },
+        std::slice::from_ref(&x),
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("cumprod"), "{e}");
+}
+
+#[test]
+fn cotangents_take_the_dtype_of_their_primal() {
+    // float64 through a float32 and a float16 op: the gradient comes back float64, with the
+    // values the narrower ops computed.
+    let x = Array::from_slice(&[0.5f64, -1.25, 2.0], &[3]).unwrap();
+    let g = grad(
+        |v: &[Array]| {
+            let h = ops::astype(&v[0], rill_core::Dtype::Float32, ())?;
+            let h = ops::multiply(&h, &Array::scalar(3.0f32), ())?;
+            let h = ops::astype(&h, rill_core::Dtype::Float16, ())?;
+            ops::sum(&h, None, false, ())
+        },
+        std::slice::from_ref(&x),
+    )
+    .unwrap();
+    assert_eq!(g[0].dtype(), rill_core::Dtype::Float64);
+    assert_eq!(values(&g[0]), vec![3.0, 3.0, 3.0]);
+}
