@@ -966,6 +966,134 @@ def transforms(rng):
     check(jv, ct * d)
     check(mx.grad(lambda a: (mx.stop_gradient(mx.sin(a)) * a).sum())(x), np.sin(x_np))
 
+# ---------------------------------------------------------------- issue 10: convolutions, einsum, views
+
+
+def complex_parts(rng):
+    z = rng.standard_normal((3, 5)) + 1j * rng.standard_normal((3, 5))
+    a = mx.array(z.astype(np.complex64))
+    zr = np.array(a).astype(np.complex128)
+    check(mx.real(a), zr.real)
+    check(mx.imag(a), zr.imag)
+    np.testing.assert_array_equal(np.array(mx.conj(a)), np.conj(zr).astype(np.complex64))
+    np.testing.assert_array_equal(np.array(mx.conjugate(a)), np.conj(zr).astype(np.complex64))
+    i = mx.array(rng.integers(-9, 9, 4), mx.int16)
+    assert mx.real(i).dtype == mx.int16 and np.array(mx.imag(i)).tolist() == [0] * 4
+
+
+def reinterpret(rng):
+    x = rng.standard_normal((3, 4)).astype(np.float32)
+    np.testing.assert_array_equal(np.array(mx.view(mx.array(x), mx.uint16)), x.view(np.uint16))
+    np.testing.assert_array_equal(np.array(mx.view(mx.array(x), mx.float64)), x.view(np.float64))
+    got = mx.as_strided(mx.array(x), (2, 3), (4, 1), 1)
+    np.testing.assert_array_equal(np.array(got), np.lib.stride_tricks.as_strided(
+        x.ravel()[1:], (2, 3), (16, 4)))
+
+
+def _conv_loop(x, w, stride, pad, dil):
+    """A 1-D convolution written out in float64."""
+    n, length, cin = x.shape
+    cout, k, _ = w.shape
+    xp = np.pad(x, ((0, 0), (pad, pad), (0, 0)))
+    out_len = (length + 2 * pad - dil * (k - 1) - 1) // stride + 1
+    out = np.zeros((n, out_len, cout))
+    for o in range(out_len):
+        for t in range(k):
+            out[:, o] += xp[:, o * stride + t * dil] @ w[:, t].T
+    return out
+
+
+def convolutions(rng):
+    for dtype in FLOATS:
+        x, xf = rounded(rng.standard_normal((2, 11, 3)), dtype)
+        w, wf = rounded(rng.standard_normal((4, 3, 3)), dtype)
+        want = _conv_loop(xf, wf, 2, 1, 2)
+        check(mx.conv1d(x, w, stride=2, padding=1, dilation=2), want)
+        check(mx.conv_general(x, w, stride=2, padding=1, kernel_dilation=2), want)
+        # 2-D and 3-D with one spatial size of 1 are the 1-D convolution.
+        check(mx.conv2d(x[:, :, None], w[:, :, None], stride=(2, 1), padding=(1, 0),
+                        dilation=(2, 1))[:, :, 0], want)
+        check(mx.conv3d(x[:, :, None, None], w[:, :, None, None], stride=(2, 1, 1),
+                        padding=(1, 0, 0), dilation=(2, 1, 1))[:, :, 0, 0], want)
+        # A transposed convolution with stride 1 and no padding is the full convolution with
+        # the flipped kernel, here of a one-channel signal.
+        s, sf = rounded(rng.standard_normal((1, 7, 1)), dtype)
+        k, kf = rounded(rng.standard_normal((1, 3, 1)), dtype)
+        full = np.convolve(sf[0, :, 0], kf[0, :, 0])[None, :, None]
+        check(mx.conv_transpose1d(s, k), full)
+        check(mx.conv_transpose2d(s[:, :, None], k[:, :, None])[:, :, 0], full)
+        check(mx.conv_transpose3d(s[:, :, None, None], k[:, :, None, None])[:, :, 0, 0], full)
+        check(mx.convolve(s[0, :, 0], k[0, :, 0], mode="same"),
+              np.convolve(sf[0, :, 0], kf[0, :, 0], mode="same"))
+
+
+def einsums(rng):
+    for dtype in ("float32", "float64"):
+        a, af = rounded(rng.standard_normal((2, 3, 4)), dtype)
+        b, bf = rounded(rng.standard_normal((4, 5)), dtype)
+        check(mx.einsum("ijk,kl->lji", a, b), np.einsum("ijk,kl->lji", af, bf))
+        check(mx.einsum("ijj->i", a[:, :, :3]), np.einsum("ijj->i", af[:, :, :3]))
+    shapes = [(3, 4), (4, 5), (5, 2)]
+    path, info = mx.einsum_path("ij,jk,kl->il", *(mx.zeros(s) for s in shapes))
+    assert path == [(1, 2), (0, 1)] and "Optimized FLOP count:" in info
+
+
+def minmax(rng):
+    x, xf = rounded(rng.standard_normal((4, 6)), "float32")
+    lo, hi = mx.minmax(x, axis=1)
+    check(lo, xf.min(1))
+    check(hi, xf.max(1))
+
+
+def slice_update(rng):
+    a, af = rounded(rng.standard_normal((4, 5)), "float32")
+    u, uf = rounded(rng.standard_normal((2, 3)), "float32")
+    want = af.copy()
+    want[1:3, 2:5] = uf
+    check(mx.slice_update(a, u, mx.array([1, 2]), (0, 1)), want)
+
+
+def unique(rng):
+    a = rng.integers(-4, 4, 20).astype(np.int32)
+    vals, idx, inv, cnt = np.unique(a, return_index=True, return_inverse=True,
+                                    return_counts=True)
+    got = mx.unique(mx.array(a), len(vals), True, True, True)
+    for g, w in zip(got, (vals, idx, inv, cnt)):
+        np.testing.assert_array_equal(np.array(g), w)
+
+
+def printing(rng):
+    try:
+        mx.set_printoptions(precision=3)
+        assert mx.get_printoptions().precision == 3
+        assert repr(mx.array([1.23456, 2.0])) == "array([1.235, 2.000], dtype=float32)"
+        with mx.printoptions(precision=1):
+            assert repr(mx.array(0.25)) == "array(0.2, dtype=float32)"
+        assert mx.get_printoptions().precision == 3
+    finally:
+        mx.set_printoptions()
+    assert repr(mx.array([1.5, 2.0])) == "array([1.5, 2], dtype=float32)"
+
+
+def random_multivariate_normal(rng):
+    cov = np.array([[2.0, 0.6], [0.6, 1.0]])
+    x = np.array(mx.random.multivariate_normal(mx.array([1.0, -1.0]), mx.array(cov), (40000,),
+                                               key=mx.random.key(int(rng.integers(1 << 30)))))
+    np.testing.assert_allclose(x.mean(0), [1.0, -1.0], atol=0.05)
+    np.testing.assert_allclose(np.cov(x.T), cov, atol=0.08)
+
+
+def distributed(rng):
+    g = mx.distributed.init()
+    assert (g.size(), g.rank()) == (1, 0) and not mx.distributed.is_available()
+    x, xf = rounded(rng.standard_normal((2, 3)), "float32")
+    for f in ("all_sum", "all_max", "all_min", "all_gather", "sum_scatter"):
+        check(getattr(mx.distributed, f)(x), xf)
+    for call in (lambda: mx.distributed.send(x, 0), lambda: mx.distributed.recv((1,), mx.float32, 0),
+                 lambda: mx.distributed.recv_like(x, 0)):
+        with pytest.raises(ValueError, match="singleton"):
+            call()
+
 
 TABLE = {}
 TABLE.update({f"mx.{n}": unary_row(n, ref, dom) for n, (ref, dom) in UNARY.items()})
@@ -1101,6 +1229,22 @@ for _n in ("get_active_memory", "get_peak_memory", "reset_peak_memory", "get_cac
            "clear_cache", "set_memory_limit", "set_cache_limit"):
     TABLE[f"mx.metal.{_n}"] = lambda rng: memory(rng, "metal")
 TABLE["mx.metal.start_capture"] = TABLE["mx.metal.stop_capture"] = "metal_capture"
+for _n in ("real", "imag", "conj", "conjugate"):
+    TABLE[f"mx.{_n}"] = complex_parts
+for _n in ("view", "as_strided"):
+    TABLE[f"mx.{_n}"] = reinterpret
+for _n in ("conv1d", "conv2d", "conv3d", "conv_general", "conv_transpose1d", "conv_transpose2d",
+           "conv_transpose3d", "convolve"):
+    TABLE[f"mx.{_n}"] = convolutions
+for _n in ("einsum", "einsum_path"):
+    TABLE[f"mx.{_n}"] = einsums
+for _n in ("set_printoptions", "get_printoptions", "printoptions"):
+    TABLE[f"mx.{_n}"] = printing
+for _n in ("is_available", "init", "all_sum", "all_max", "all_min", "all_gather", "sum_scatter",
+           "send", "recv", "recv_like"):
+    TABLE[f"mx.distributed.{_n}"] = distributed
+TABLE.update({"mx.minmax": minmax, "mx.slice_update": slice_update, "mx.unique": unique,
+              "mx.random.multivariate_normal": random_multivariate_normal})
 TABLE["mx.divide"] = (lambda f: lambda rng: (f(rng), divide_ints(rng)))(TABLE["mx.divide"])
 
 

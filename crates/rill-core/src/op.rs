@@ -32,6 +32,9 @@ pub enum Op {
     AsType,
     /// A row-contiguous copy.
     Copy,
+    /// The input's bytes, in row-major order, read as the output dtype (`ops::view`); the last
+    /// dim's length is scaled by the ratio of the element sizes.
+    View,
 
     // --- views: the output shares the input's buffer when the layout allows ---
     /// To the output shape; copies only when the input's strides cannot express it.
@@ -81,6 +84,11 @@ pub enum Op {
     /// CPU kernels are in `backend/cpu/factor.rs`, the GPU runs them through its CPU fallback.
     /// Ops with several results write them packed into one output, which the builder slices.
     Factor(FactorOp),
+
+    /// An N-dimensional convolution (cross-correlation) of a channels-last input
+    /// `(batch, spatial..., c_in)` with weights `(c_out, kernel..., c_in / groups)`, to
+    /// `(batch, out_spatial..., c_out)` (`ops::conv_general`).
+    Conv(ConvParams),
 
     // --- spectral ---
     /// A one-dimensional discrete Fourier transform along `axis`, of length `n` (the input's
@@ -152,6 +160,7 @@ impl Op {
             Op::Where => "where",
             Op::AsType => "astype",
             Op::Copy => "copy",
+            Op::View => "view",
             Op::Reshape => "reshape",
             Op::Transpose(_) => "transpose",
             Op::Slice { .. } => "slice",
@@ -163,6 +172,7 @@ impl Op {
             Op::LogSumExp { .. } => "logsumexp",
             Op::Matmul => "matmul",
             Op::AddMm { .. } => "addmm",
+            Op::Conv(_) => "conv",
             Op::Factor(f) => f.name(),
             Op::Fft { kind, .. } => kind.name(),
             Op::Concatenate { .. } => "concatenate",
@@ -177,6 +187,23 @@ impl Op {
             Op::RandomBits => "random_bits",
         }
     }
+}
+
+/// The geometry of `Op::Conv`, one entry per spatial dim. Input position `i` (in the input
+/// dilated by `input_dilation`: `input_dilation - 1` zeros between elements, then padded by
+/// `padding_lo`/`padding_hi` zeros) meets kernel tap `k` at output position `o` when
+/// `i = o * stride + k * kernel_dilation`; `flip` reads the kernel backwards along every spatial
+/// dim (a true convolution). The input channels split into `groups` equal groups, each seen by
+/// `c_out / groups` output channels.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ConvParams {
+    pub stride: Vec<usize>,
+    pub padding_lo: Vec<usize>,
+    pub padding_hi: Vec<usize>,
+    pub kernel_dilation: Vec<usize>,
+    pub input_dilation: Vec<usize>,
+    pub groups: usize,
+    pub flip: bool,
 }
 
 macro_rules! named_enum {

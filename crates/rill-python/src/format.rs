@@ -2,10 +2,38 @@
 //!
 //! Numbers print as C++ streams print them by default (`%g`, six significant digits), so output
 //! matches MLX character for character; a dimension longer than six shows its first and last three
-//! entries around `...`.
+//! entries around `...`. `set_printoptions(precision=p)` switches floats to C++'s `std::fixed`
+//! with `p` decimals, as MLX's does; the setting is process-wide, as MLX's is.
 
 use rill_core::memory::Data;
 use rill_core::{dispatch_dtype, Array, Element, Scalar};
+use std::sync::atomic::{AtomicI64, Ordering};
+
+/// Decimals of printed floats; negative: C's `%g` with six significant digits (the default).
+static PRECISION: AtomicI64 = AtomicI64::new(-1);
+
+pub fn set_precision(p: i64) {
+    PRECISION.store(p.max(-1), Ordering::Relaxed);
+}
+
+pub fn precision() -> i64 {
+    PRECISION.load(Ordering::Relaxed)
+}
+
+/// A float as printed now: `%g` by default, `std::fixed` with the set precision otherwise.
+fn fmt_float(v: f64) -> String {
+    let p = precision();
+    if p < 0 {
+        return fmt_g(v, 6);
+    }
+    if v.is_nan() {
+        return "nan".into();
+    }
+    if v.is_infinite() {
+        return if v > 0.0 { "inf".into() } else { "-inf".into() };
+    }
+    format!("{v:.*}", p as usize)
+}
 
 /// Entries shown at each end of a summarized dimension, and the length above which a dimension is
 /// summarized.
@@ -53,12 +81,12 @@ fn fmt_scalar(s: Scalar) -> String {
         Scalar::Bool(b) => if b { "True" } else { "False" }.into(),
         Scalar::Int(i) => i.to_string(),
         Scalar::UInt(u) => u.to_string(),
-        Scalar::Float(f) => fmt_g(f, 6),
+        Scalar::Float(f) => fmt_float(f),
         // MLX writes the imaginary part's own sign, after a '+' unless it is negative
         // (so `1+-0j` for a negative zero, as MLX prints it).
         Scalar::Complex(re, im) => {
             let sep = if (im as f64) < 0.0 { "" } else { "+" };
-            format!("{}{sep}{}j", fmt_g(re as f64, 6), fmt_g(im as f64, 6))
+            format!("{}{sep}{}j", fmt_float(re as f64), fmt_float(im as f64))
         }
     }
 }

@@ -64,7 +64,30 @@ pub fn put_along_axis(
     })
 }
 
+/// A copy of `a` with `update` written at the offsets `start_indices` (an integer array, one
+/// per entry of `axes`; the other axes start at 0).
+#[pyfunction]
+#[pyo3(signature = (a, update, start_indices, axes, *, stream = None))]
+pub fn slice_update(
+    a: &Bound<'_, PyAny>,
+    update: &Bound<'_, PyAny>,
+    start_indices: &Bound<'_, PyAny>,
+    axes: Vec<isize>,
+    stream: Option<StreamArg>,
+) -> PyResult<PyArray> {
+    guard(|| {
+        out(ops::slice_update_at(
+            &arg(a)?,
+            &arg(update)?,
+            &arg(start_indices)?,
+            &axes,
+            sod(stream),
+        ))
+    })
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(slice_update, m)?)?;
     m.add_function(wrap_pyfunction!(take, m)?)?;
     m.add_function(wrap_pyfunction!(take_along_axis, m)?)?;
     m.add_function(wrap_pyfunction!(put_along_axis, m)?)?;

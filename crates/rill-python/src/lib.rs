@@ -10,8 +10,9 @@
 //!   `stream=`; `reduce.rs` (reductions, scans, softmax), `linalg.rs` (matmul, `@`),
 //!   `compare.rs` (isclose, clip), `movement.rs` (concatenate, pad, ...), `gather.rs` (take),
 //!   `sort.rs` (sort, partition, searchsorted), `creation.rs` (asarray, tri, windows),
-//!   `structure.rs` (triangles, diagonals, tensor products): the other op families, one file
-//!   each, with the array methods that mirror them;
+//!   `structure.rs` (triangles, diagonals, tensor products), `complex.rs` (real, imag, conj),
+//!   `reinterpret.rs` (view, as_strided), `einsum.rs`, `conv.rs` (convolutions): the other op
+//!   families, one file each, with the array methods that mirror them;
 //! - `random.rs`: the `rill.core.random` submodule; `fft.rs` and `linalg_ns.rs`: the
 //!   `rill.core.fft` and `rill.core.linalg` submodules; `capture.rs`: timeline capture;
 //! - `dtype.rs`, `device.rs`, `stream.rs`: dtypes, devices, streams and their scopes;
@@ -20,7 +21,7 @@
 //! - `data/`: the `rill.data` submodule (mlx-data's buffers and streams, on rill-data);
 //! - `transforms.rs`: `stop_gradient` and the native half of `grad`, `value_and_grad`, `vjp` and
 //!   `jvp` (flat lists of arrays; `python/rill/core/_transforms.py` adds argnums and pytrees);
-//! - `format.rs`: `repr` in MLX's format; `errors.rs`: rill errors and panics as Python exceptions.
+//! - `format.rs`: `repr` in MLX's format, with `printoptions.rs` setting its precision; `errors.rs`: rill errors and panics as Python exceptions.
 //!
 //! Rules: every entry point runs its body in [`errors::guard`], so no Rust panic reaches
 //! Python; every wait (evaluation, synchronization, reading values) releases the GIL, so Python
@@ -30,12 +31,15 @@ mod array;
 mod buffer_protocol;
 mod capture;
 mod compare;
+mod complex;
+mod conv;
 mod convert;
 mod creation;
 mod data;
 mod device;
 mod dlpack;
 mod dtype;
+mod einsum;
 mod errors;
 mod eval;
 mod fft;
@@ -49,8 +53,10 @@ mod memory;
 mod movement;
 mod ops;
 mod pickle;
+mod printoptions;
 mod random;
 mod reduce;
+mod reinterpret;
 mod sort;
 mod stream;
 mod structure;
@@ -82,6 +88,11 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     sort::register(m)?;
     creation::register(m)?;
     structure::register(m)?;
+    complex::register(m)?;
+    reinterpret::register(m)?;
+    einsum::register(m)?;
+    conv::register(m)?;
+    printoptions::register(m)?;
     random::register(m)?;
     fft::register(m)?;
     linalg_ns::register(m)?;

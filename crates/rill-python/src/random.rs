@@ -438,6 +438,33 @@ pub fn permutation(
     })
 }
 
+/// Jointly normal draws with mean `mean` `(..., n)` and covariance `cov` `(..., n, n)`, of
+/// `shape + [n]` (the broadcast batch shape of `mean` and `cov` when `shape` is empty); float32.
+#[pyfunction]
+#[pyo3(signature = (mean, cov, shape = None, dtype = None, key = None, stream = None))]
+pub fn multivariate_normal(
+    mean: &Bound<'_, PyAny>,
+    cov: &Bound<'_, PyAny>,
+    shape: Option<&Bound<'_, PyAny>>,
+    dtype: Option<PyDtype>,
+    key: Option<&Bound<'_, PyAny>>,
+    stream: Option<StreamArg>,
+) -> PyResult<PyArray> {
+    guard(|| {
+        let shape = shape_or("multivariate_normal", shape, &[])?;
+        let dtype = dtype.map_or(Dtype::Float32, |d| d.0);
+        let key = key_arg(key)?;
+        out(random::multivariate_normal(
+            &arg(mean)?,
+            &arg(cov)?,
+            &shape,
+            dtype,
+            key.as_ref(),
+            sod(stream),
+        ))
+    })
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let r = PyModule::new(m.py(), "random")?;
     r.add_function(wrap_pyfunction!(seed, &r)?)?;
@@ -452,6 +479,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     r.add_function(wrap_pyfunction!(gumbel, &r)?)?;
     r.add_function(wrap_pyfunction!(laplace, &r)?)?;
     r.add_function(wrap_pyfunction!(permutation, &r)?)?;
+    r.add_function(wrap_pyfunction!(multivariate_normal, &r)?)?;
     m.add_submodule(&r)?;
     Ok(())
 }

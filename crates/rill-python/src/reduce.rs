@@ -386,7 +386,24 @@ impl PyArray {
     }
 }
 
+/// The minimum and the maximum over `axis` (every axis when None), as `(min, max)`.
+#[pyfunction]
+#[pyo3(signature = (a, /, axis = None, keepdims = false, *, stream = None))]
+pub fn minmax(
+    a: &Bound<'_, PyAny>,
+    axis: Option<&Bound<'_, PyAny>>,
+    keepdims: bool,
+    stream: Option<StreamArg>,
+) -> PyResult<(PyArray, PyArray)> {
+    guard(|| {
+        let (lo, hi) =
+            ops::minmax(&arg(a)?, axes_arg(axis)?.as_deref(), keepdims, sod(stream)).or_raise()?;
+        Ok((PyArray::new(lo), PyArray::new(hi)))
+    })
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(minmax, m)?)?;
     macro_rules! add {
         ($($f:ident),* $(,)?) => {$( m.add_function(wrap_pyfunction!($f, m)?)?; )*};
     }

@@ -2,7 +2,7 @@
 //! `searchsorted`. `axis=None` sorts the flattened array.
 
 use crate::array::PyArray;
-use crate::errors::guard;
+use crate::errors::{guard, OrRaise};
 use crate::ops::{arg, out};
 use crate::stream::{sod, StreamArg};
 use pyo3::exceptions::PyValueError;
@@ -102,7 +102,52 @@ pub fn searchsorted(
     })
 }
 
+/// The sorted unique elements of `a` flattened, exactly `size` of them (truncated, or padded with
+/// `fill_value`, by default the smallest element); with the first-occurrence indices, the
+/// inverse and the counts when asked, in that order.
+#[pyfunction]
+#[pyo3(signature = (a, /, size, return_index = false, return_inverse = false, return_counts = false, fill_value = None, *, stream = None))]
+#[allow(clippy::too_many_arguments)]
+pub fn unique(
+    py: Python<'_>,
+    a: &Bound<'_, PyAny>,
+    size: usize,
+    return_index: bool,
+    return_inverse: bool,
+    return_counts: bool,
+    fill_value: Option<&Bound<'_, PyAny>>,
+    stream: Option<StreamArg>,
+) -> PyResult<Py<PyAny>> {
+    guard(|| {
+        let x = arg(a)?;
+        let fill = match fill_value {
+            Some(f) if !f.is_none() => Some(arg(f)?),
+            _ => None,
+        };
+        let u = ops::unique(&x, size, fill.as_ref(), sod(stream)).or_raise()?;
+        let values = PyArray::new(u.values)
+            .into_pyobject(py)?
+            .into_any()
+            .unbind();
+        if !(return_index || return_inverse || return_counts) {
+            return Ok(values);
+        }
+        let mut items = vec![values];
+        for (wanted, a) in [
+            (return_index, u.index),
+            (return_inverse, u.inverse),
+            (return_counts, u.counts),
+        ] {
+            if wanted {
+                items.push(PyArray::new(a).into_pyobject(py)?.into_any().unbind());
+            }
+        }
+        Ok(pyo3::types::PyTuple::new(py, items)?.into_any().unbind())
+    })
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(unique, m)?)?;
     m.add_function(wrap_pyfunction!(sort, m)?)?;
     m.add_function(wrap_pyfunction!(argsort, m)?)?;
     m.add_function(wrap_pyfunction!(topk, m)?)?;

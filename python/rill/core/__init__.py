@@ -22,7 +22,7 @@ _sys.modules[__name__ + ".random"] = random
 _sys.modules[__name__ + ".fft"] = fft
 _sys.modules[__name__ + ".linalg"] = linalg
 
-from rill.core import cuda, metal  # noqa: E402,F401
+from rill.core import cuda, distributed, metal  # noqa: E402,F401
 
 # `mx.newaxis` and friends, as MLX and NumPy have them.
 newaxis = None
@@ -61,3 +61,25 @@ class capture:
 
 # Function transforms: the pytree and argnums handling is Python, the differentiation native.
 from rill.core._transforms import grad, jvp, value_and_grad, vjp  # noqa: E402,F401
+
+class _PrintOptionsContext:
+    """What ``printoptions`` returns: sets the options on entry, restores the old ones on exit."""
+
+    def __init__(self, precision):
+        self.precision = precision
+        self._saved = None
+
+    def __enter__(self):
+        self._saved = get_printoptions().precision  # noqa: F405
+        set_printoptions(precision=self.precision)  # noqa: F405
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        set_printoptions(precision=self._saved)  # noqa: F405
+        return False
+
+
+def printoptions(precision: int = -1):
+    """A context manager that prints arrays with ``precision`` decimals inside its block
+    (-1: the default format) and restores the previous options when it ends."""
+    return _PrintOptionsContext(precision)

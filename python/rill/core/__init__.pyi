@@ -950,3 +950,56 @@ from . import fft as fft
 from . import linalg as linalg
 from . import random as random
 
+
+# ---- issue 10: complex parts, reinterpretation, einsum, convolutions, printing
+
+def real(a: ArrayLike, /, *, stream: StreamOrDevice = None) -> array:
+    """The real part of ``a`` (float32 for complex64; other arrays unchanged)."""
+def imag(a: ArrayLike, /, *, stream: StreamOrDevice = None) -> array:
+    """The imaginary part of ``a`` (float32 for complex64; zeros of ``a``'s dtype otherwise)."""
+def conjugate(a: ArrayLike, *, stream: StreamOrDevice = None) -> array:
+    """The elementwise complex conjugate (real arrays unchanged)."""
+def conj(a: ArrayLike, *, stream: StreamOrDevice = None) -> array:
+    """Alias of ``conjugate``."""
+def view(a: ArrayLike, dtype: Dtype, stream: StreamOrDevice = None) -> array:
+    """``a``'s bytes read as ``dtype``; the last axis rescales when the sizes differ."""
+def as_strided(a: ArrayLike, /, shape: Optional[Sequence[int]] = None, strides: Optional[Sequence[int]] = None, offset: int = 0, *, stream: StreamOrDevice = None) -> array:
+    """Elements at ``offset + sum(i * strides)`` of ``a`` taken as row-contiguous."""
+def slice_update(a: ArrayLike, update: ArrayLike, start_indices: ArrayLike, axes: Sequence[int], *, stream: StreamOrDevice = None) -> array:
+    """A copy of ``a`` with ``update`` written at the offsets ``start_indices`` along ``axes``."""
+def unique(a: ArrayLike, /, size: int, return_index: bool = False, return_inverse: bool = False, return_counts: bool = False, fill_value: Optional[ArrayLike] = None, *, stream: StreamOrDevice = None) -> Union[array, tuple[array, ...]]:
+    """The ``size`` smallest distinct values of ``a`` flattened (padded with ``fill_value``)."""
+def minmax(a: ArrayLike, /, axis: Union[None, int, Sequence[int]] = None, keepdims: bool = False, *, stream: StreamOrDevice = None) -> tuple[array, array]:
+    """``(min, max)`` over ``axis``."""
+def einsum(subscripts: str, *operands: ArrayLike, stream: StreamOrDevice = None) -> array:
+    """The Einstein summation ``subscripts`` over ``operands``."""
+def einsum_path(subscripts: str, *operands: ArrayLike) -> tuple[list[tuple[int, ...]], str]:
+    """The contraction order ``einsum`` uses and a summary of its cost."""
+def conv1d(input: array, weight: array, /, stride: int = 1, padding: int = 0, dilation: int = 1, groups: int = 1, *, stream: StreamOrDevice = None) -> array:
+    """1-D convolution, input ``(N, L, C_in)``, weight ``(C_out, K, C_in / groups)``."""
+def conv2d(input: array, weight: array, /, stride: Union[int, tuple[int, int]] = 1, padding: Union[int, tuple[int, int]] = 0, dilation: Union[int, tuple[int, int]] = 1, groups: int = 1, *, stream: StreamOrDevice = None) -> array:
+    """2-D convolution, input ``(N, H, W, C_in)``, weight ``(C_out, KH, KW, C_in / groups)``."""
+def conv3d(input: array, weight: array, /, stride: Union[int, tuple[int, int, int]] = 1, padding: Union[int, tuple[int, int, int]] = 0, dilation: Union[int, tuple[int, int, int]] = 1, groups: int = 1, *, stream: StreamOrDevice = None) -> array:
+    """3-D convolution, input ``(N, D, H, W, C_in)``, weight ``(C_out, KD, KH, KW, C_in / groups)``."""
+def conv_transpose1d(input: array, weight: array, /, stride: int = 1, padding: int = 0, dilation: int = 1, output_padding: int = 0, groups: int = 1, *, stream: StreamOrDevice = None) -> array:
+    """1-D transposed convolution."""
+def conv_transpose2d(input: array, weight: array, /, stride: Union[int, tuple[int, int]] = 1, padding: Union[int, tuple[int, int]] = 0, dilation: Union[int, tuple[int, int]] = 1, output_padding: Union[int, tuple[int, int]] = 0, groups: int = 1, *, stream: StreamOrDevice = None) -> array:
+    """2-D transposed convolution."""
+def conv_transpose3d(input: array, weight: array, /, stride: Union[int, tuple[int, int, int]] = 1, padding: Union[int, tuple[int, int, int]] = 0, dilation: Union[int, tuple[int, int, int]] = 1, output_padding: Union[int, tuple[int, int, int]] = 0, groups: int = 1, *, stream: StreamOrDevice = None) -> array:
+    """3-D transposed convolution."""
+def conv_general(input: array, weight: array, /, stride: Union[int, Sequence[int]] = 1, padding: Union[int, Sequence[int], tuple[Sequence[int], Sequence[int]]] = 0, kernel_dilation: Union[int, Sequence[int]] = 1, input_dilation: Union[int, Sequence[int]] = 1, groups: int = 1, flip: bool = False, *, stream: StreamOrDevice = None) -> array:
+    """General convolution with per-dim stride, (low, high) padding, kernel and input dilation."""
+def convolve(a: ArrayLike, v: ArrayLike, /, mode: str = "full", *, stream: StreamOrDevice = None) -> array:
+    """NumPy's discrete convolution of two 1-D arrays ("full", "same" or "valid")."""
+
+class PrintOptions:
+    """How arrays print: ``precision``, the decimals of floats (-1: six significant digits)."""
+    @property
+    def precision(self) -> int: ...
+
+def set_printoptions(precision: int = -1) -> None:
+    """Sets the decimals of printed floats for the process (-1: the default format)."""
+def get_printoptions() -> PrintOptions:
+    """The options arrays print with now."""
+def printoptions(precision: int = -1) -> Any:
+    """A context manager printing with ``precision`` decimals inside its block."""

@@ -46,3 +46,5 @@ def laplace(shape: Sequence[int] = [], dtype: Optional[Dtype] = ..., loc: float 
     """Laplace draws with location ``loc`` and scale ``scale`` in the float ``dtype``."""
 def permutation(x: Union[int, array], axis: int = 0, key: Optional[array] = None, stream: StreamOrDevice = None) -> array:
     """``x`` shuffled along ``axis``; for an int, ``arange(x)`` shuffled (uint32)."""
+def multivariate_normal(mean: array, cov: array, shape: Sequence[int] = [], dtype: Optional[Dtype] = ..., key: Optional[array] = None, stream: StreamOrDevice = None) -> array:
+    """Jointly normal draws with ``mean`` ``(..., n)`` and covariance ``cov`` ``(..., n, n)``; float32."""

@@ -321,3 +321,113 @@ pub fn scatter_add(
         Some(_) => Ok(out),
     }
 }
+
+/// A copy of `a` with `update` written at the offsets held in the integer array `start` (one
+/// per entry of `axes`; the other axes start at 0), MLX's `slice_update` with array indices.
+/// `update` must fit inside `a`'s trailing dims; along the leading dims it lacks it is written
+/// whole (broadcast), as in MLX, unless `axes` names them (then at one offset). The offsets
+/// are data, not known when the op is built: each is clamped so that the update fits (MLX
+/// leaves an offset out of range undefined). Built from `take` and `where`: along each axis the
+/// update is gathered out to `a`'s length and a mask marks the updated positions.
+pub fn slice_update_at(
+    a: &Array,
+    update: &Array,
+    start: &Array,
+    axes: &[isize],
+    s: impl Into<StreamOrDevice>,
+) -> Result<Array> {
+    use super::{
+        arange, full, greater_equal, less, logical_and, maximum, minimum, subtract, where_,
+    };
+    use crate::shape::normalize_axes;
+    use crate::Dtype;
+    let op = "slice_update";
+    let stream = s.into().resolve(op)?;
+    let axes = normalize_axes(op, axes, a.shape())?;
+    if !start.dtype().is_integer() {
+        return Err(Error::dtype(
+            op,
+            format!("start indices must be integers, got {}", start.dtype()),
+        ));
+    }
+    if start.size() != axes.len() || start.ndim() > 1 {
+        return Err(Error::shape(
+            op,
+            format!(
+                "expected one start index per axis ({} axes {axes:?}), got start indices of shape {:?}",
+                axes.len(),
+                start.shape()
+            ),
+        ));
+    }
+    if update.ndim() > a.ndim()
+        || update
+            .shape()
+            .iter()
+            .rev()
+            .zip(a.shape().iter().rev())
+            .any(|(u, n)| u > n)
+    {
+        return Err(Error::shape(
+            op,
+            format!(
+                "update of shape {:?} does not fit in the array of shape {:?}",
+                update.shape(),
+                a.shape()
+            ),
+        ));
+    }
+    let lead = a.ndim() - update.ndim();
+    let mut ushape: Vec<isize> = vec![1; lead];
+    ushape.extend(update.shape().iter().map(|&d| d as isize));
+    let mut u = reshape(&astype(update, a.dtype(), stream)?, &ushape, stream)?;
+    if u.size() == 0 {
+        return Ok(a.clone());
+    }
+    let start = reshape(&astype(start, Dtype::Int64, stream)?, &[-1], stream)?;
+    let int = |v: i64| full(&[], v, Some(Dtype::Int64), stream);
+    let mut mask: Option<Array> = None;
+    for d in 0..a.ndim() {
+        let (n, len) = (a.shape()[d], u.shape()[d]);
+        let offset = match axes.iter().position(|&ax| ax == d) {
+            Some(i) => {
+                let s = take(&start, &int(i as i64)?, Some(0), stream)?;
+                minimum(
+                    &maximum(&s, &int(0)?, stream)?,
+                    &int((n - len) as i64)?,
+                    stream,
+                )?
+            }
+            // Dims `update` lacks (and dims it fills) are covered whole: `where` broadcasts it.
+            None if len == n || d < lead => continue,
+            None => int(0)?,
+        };
+        let local = subtract(
+            &arange(0.0, n as f64, 1.0, Some(Dtype::Int64), stream)?,
+            &offset,
+            stream,
+        )?;
+        let inside = logical_and(
+            &greater_equal(&local, &int(0)?, stream)?,
+            &less(&local, &int(len as i64)?, stream)?,
+            stream,
+        )?;
+        let clamped = minimum(
+            &maximum(&local, &int(0)?, stream)?,
+            &int(len as i64 - 1)?,
+            stream,
+        )?;
+        u = take(&u, &clamped, Some(d as isize), stream)?;
+        let mut placed = vec![1isize; a.ndim()];
+        placed[d] = n as isize;
+        let inside = reshape(&inside, &placed, stream)?;
+        mask = Some(match mask {
+            None => inside,
+            Some(m) => logical_and(&m, &inside, stream)?,
+        });
+    }
+    match mask {
+        None => broadcast_to(&u, a.shape(), stream),
+        Some(m) => where_(&m, &u, a, stream),
+    }
+}

@@ -406,32 +406,12 @@ pub fn vecdot(a: &Array, b: &Array, axis: isize, s: impl Into<StreamOrDevice>) -
     let ab = broadcast_arrays(&[a.clone(), b.clone()], stream)?;
     let ax = normalize_axis("vecdot", axis, ab[0].shape())?;
     let lhs = if ab[0].dtype().is_complex() || ab[1].dtype().is_complex() {
-        conj(&astype(&ab[0], Dtype::Complex64, stream)?, stream)?
+        super::conjugate(&ab[0], stream)?
     } else {
         ab[0].clone()
     };
     let p = multiply(&lhs, &ab[1], stream)?;
     sum(&p, Some(&[ax as isize]), false, stream)
-}
-
-/// The complex conjugate of a complex64 array, from its parts: a cast to float32 keeps the real
-/// part, and `z * -i` moves the imaginary part there (`(x + iy)(-i) = y - ix`), exact for finite
-/// values; then `re + (-i) * im`.
-fn conj(z: &Array, stream: Stream) -> Result<Array> {
-    let minus_i = full(
-        &[],
-        crate::Scalar::Complex(0.0, -1.0),
-        Some(Dtype::Complex64),
-        stream,
-    )?;
-    let re = astype(z, Dtype::Float32, stream)?;
-    let im = astype(&multiply(z, &minus_i, stream)?, Dtype::Float32, stream)?;
-    let im = astype(&im, Dtype::Complex64, stream)?;
-    super::add(
-        &astype(&re, Dtype::Complex64, stream)?,
-        &multiply(&minus_i, &im, stream)?,
-        stream,
-    )
 }
 
 /// `a` expanded to at least `n` dims with NumPy's `atleast_Nd` placement (a 1-D `(k)` becomes

@@ -7,8 +7,11 @@
 
 mod binary;
 mod compare;
+mod complex;
+mod conv;
 mod convert;
 mod creation;
+mod einsum;
 mod factor;
 mod fft;
 mod indexing;
@@ -22,11 +25,16 @@ mod shape;
 mod softmax;
 mod sort;
 mod unary;
+mod unique;
+mod view;
 
 pub use binary::*;
 pub use compare::*;
+pub use complex::*;
+pub use conv::*;
 pub use convert::*;
 pub use creation::*;
+pub use einsum::*;
 pub use factor::*;
 pub use fft::*;
 pub use indexing::*;
@@ -39,6 +47,8 @@ pub use shape::*;
 pub use softmax::*;
 pub use sort::*;
 pub use unary::*;
+pub use unique::*;
+pub use view::*;
 
 use crate::op::Op;
 use crate::{Array, Dtype, Result, Stream};

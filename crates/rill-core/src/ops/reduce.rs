@@ -476,3 +476,17 @@ pub fn median(
         .collect();
     reshape(&mid, &shape, stream)
 }
+
+/// The minimum and the maximum over `axes` (every axis when None), as `min` and `max` give them.
+pub fn minmax(
+    a: &Array,
+    axes: Option<&[isize]>,
+    keepdims: bool,
+    s: impl Into<StreamOrDevice>,
+) -> Result<(Array, Array)> {
+    let stream = s.into().resolve("minmax")?;
+    Ok((
+        min(a, axes, keepdims, stream)?,
+        max(a, axes, keepdims, stream)?,
+    ))
+}

@@ -554,3 +554,89 @@ pub fn permutation_of(
     let r = ops::arange(0.0, n as f64, 1.0, Some(Dtype::Uint32), stream)?;
     permutation(&r, 0, key, stream)
 }
+
+/// Jointly normal draws with mean `mean` `(..., n)` and covariance `cov` `(..., n, n)`
+/// (symmetric positive semi-definite, read from its lower triangle), float32 only as in MLX. The
+/// output is `shape + [n]`, or the broadcast batch shape of `mean` and `cov` plus `[n]` when
+/// `shape` is empty. Each draw is `mean + L z` for standard normal `z` and `L = Q sqrt(w)` from
+/// the eigendecomposition `cov = Q diag(w) Qᵀ`; MLX factors `cov` by SVD instead, so the same key
+/// gives other (equally distributed) numbers.
+pub fn multivariate_normal(
+    mean: &Array,
+    cov: &Array,
+    shape: &[usize],
+    dtype: Dtype,
+    key: Option<&Array>,
+    s: impl Into<StreamOrDevice>,
+) -> Result<Array> {
+    let name = "multivariate_normal";
+    let stream = s.into().resolve(name)?;
+    if dtype != Dtype::Float32 {
+        return Err(Error::dtype(
+            name,
+            format!("dtype must be float32, got {dtype}"),
+        ));
+    }
+    if mean.ndim() < 1 || cov.ndim() < 2 {
+        return Err(Error::shape(
+            name,
+            format!(
+                "mean must be at least 1-D and cov at least 2-D, got shapes {:?} and {:?}",
+                mean.shape(),
+                cov.shape()
+            ),
+        ));
+    }
+    let n = mean.shape()[mean.ndim() - 1];
+    let (r, c) = (cov.shape()[cov.ndim() - 2], cov.shape()[cov.ndim() - 1]);
+    if r != c || r != n {
+        return Err(Error::shape(
+            name,
+            format!(
+                "cov must be square with the size of mean's last dim, got shapes {:?} (mean) and {:?} (cov)",
+                mean.shape(),
+                cov.shape()
+            ),
+        ));
+    }
+    let batch = crate::shape::broadcast_shapes(
+        name,
+        &mean.shape()[..mean.ndim() - 1],
+        &cov.shape()[..cov.ndim() - 2],
+    )?;
+    let batch = if shape.is_empty() {
+        batch
+    } else {
+        let b = crate::shape::broadcast_shapes(name, shape, &batch)?;
+        if b != shape {
+            return Err(Error::shape(
+                name,
+                format!(
+                    "shape {shape:?} is not broadcast-compatible with the batch shape {batch:?} of mean and cov"
+                ),
+            ));
+        }
+        b
+    };
+    let mut out_shape = batch.clone();
+    out_shape.push(n);
+    let mean = ops::astype(mean, Dtype::Float32, stream)?;
+    let cov = ops::astype(cov, Dtype::Float32, stream)?;
+    let z = normal(&out_shape, Dtype::Float32, 0.0, 1.0, key, stream)?;
+    let (w, q) = ops::eigh(&cov, "L", stream)?;
+    let w = ops::maximum(&w, &ops::full(&[], 0.0f32, None, stream)?, stream)?;
+    // L = Q diag(sqrt(w)): column j of Q scaled by sqrt(w_j).
+    let l = ops::multiply(
+        &q,
+        &ops::expand_dims(&ops::sqrt(&w, stream)?, &[-2], stream)?,
+        stream,
+    )?;
+    // (L z) as a row vector: z (..., 1, n) @ Lᵀ (..., n, n).
+    let lz = ops::matmul(
+        &ops::expand_dims(&z, &[-2], stream)?,
+        &ops::matrix_transpose(&l, stream)?,
+        stream,
+    )?;
+    let lz = ops::squeeze(&lz, Some(&[-2]), stream)?;
+    ops::add(&mean, &lz, stream)
+}

@@ -11,6 +11,7 @@ mod reduce_support;
 mod astype;
 mod binary;
 mod compare;
+mod conv_einsum;
 mod creation_and_views;
 mod dtype_promotion;
 mod indexing;

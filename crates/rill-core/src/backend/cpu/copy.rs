@@ -26,3 +26,29 @@ pub fn select(cond: &Input, x: &Input, y: &Input, out: &Output) -> Result<Data> 
     }
     dispatch_dtype!(out.dtype, T => typed::<T>(cond, x, y, out))
 }
+
+/// `view`: `x`'s bytes in row-major order read as `out.dtype`. The row-contiguous copy is a fresh,
+/// aligned buffer, so any dtype may read it; bool is the exception, whose bytes must be 0 or 1,
+/// so viewing as bool writes `byte != 0` instead of sharing the bytes.
+pub fn view(x: &Input, out: &Output) -> Result<Data> {
+    let laid_out = astype(
+        "view",
+        x,
+        &Output {
+            shape: x.shape,
+            dtype: x.dtype,
+            stream: out.stream,
+        },
+    )?;
+    if out.dtype == crate::Dtype::Bool {
+        let bytes = laid_out.buffer.as_bytes();
+        return output::<bool>("view", out, |o| {
+            o.iter_mut().zip(bytes).for_each(|(o, &b)| *o = b != 0);
+            Ok(())
+        });
+    }
+    Ok(Data {
+        buffer: laid_out.buffer,
+        layout: crate::shape::Layout::contiguous(out.shape),
+    })
+}

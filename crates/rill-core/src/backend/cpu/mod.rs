@@ -9,6 +9,7 @@
 pub(crate) mod accum;
 mod argreduce;
 mod binary;
+mod conv;
 mod copy;
 mod creation;
 mod factor;
@@ -111,6 +112,7 @@ pub fn run(op: &Op, inputs: &[Input], out: &Output) -> Result<Data> {
         Op::Unary(u) => unary::run(*u, &inputs[0], out),
         Op::Binary(b) => binary::run(*b, &inputs[0], &inputs[1], out),
         Op::AsType | Op::Copy | Op::Reshape => copy::astype(op.name(), &inputs[0], out),
+        Op::View => copy::view(&inputs[0], out),
         Op::Where => copy::select(&inputs[0], &inputs[1], &inputs[2], out),
         Op::Reduce { op, axes } => reduce::run(*op, axes, &inputs[0], out),
         Op::ArgReduce { op, axis } => argreduce::run(*op, *axis, &inputs[0], out),
@@ -138,6 +140,7 @@ pub fn run(op: &Op, inputs: &[Input], out: &Output) -> Result<Data> {
             gather::scatter_add(&inputs[0], &inputs[1], &inputs[2], *axis, out)
         }
         Op::Matmul | Op::AddMm { .. } => matmul::run(op, inputs, out),
+        Op::Conv(p) => conv::run(p, &inputs[0], &inputs[1], out),
         Op::Factor(f) => factor::run(*f, inputs, out),
         Op::Fft { axis, kind, norm } => fft::run(*axis, *kind, *norm, &inputs[0], out),
         // Views never reach a backend: `backend::views` resolves them first.

@@ -97,7 +97,7 @@ pub(crate) fn vjp(
         ]),
         Op::Sort { axis } => Ok(vec![Some(movement::sort(*axis, &inputs[0], g, s)?)]),
         Op::ArgReduce { .. } | Op::ArgSort { .. } => Ok(vec![None; inputs.len()]),
-        Op::Factor(_) | Op::Fft { .. } => Err(no_rule(op)),
+        Op::Factor(_) | Op::Fft { .. } | Op::Conv(_) | Op::View => Err(no_rule(op)),
     }
 }
 

@@ -85,9 +85,9 @@ pub(super) fn run(op: &Op, inputs: &[Input], out: &Output) -> Result<Data> {
         Op::Sort { axis } => sort_random::sort(false, *axis, &inputs[0], out, s)?,
         Op::ArgSort { axis } => sort_random::sort(true, *axis, &inputs[0], out, s)?,
         Op::RandomBits => sort_random::random_bits(&inputs[0], out, s)?,
-        // No GPU kernels yet: transforms, factorizations and scatter-adds (gradients of take)
-        // run through the CPU's.
-        Op::Factor(_) | Op::Fft { .. } | Op::ScatterAdd { .. } => None,
+        // No GPU kernels yet: transforms, factorizations, scatter-adds (gradients of take),
+        // convolutions and bit views run through the CPU's.
+        Op::Factor(_) | Op::Fft { .. } | Op::ScatterAdd { .. } | Op::Conv(_) | Op::View => None,
         Op::Transpose(_) | Op::Slice { .. } | Op::BroadcastTo => None,
     };
     match native {
