@@ -462,11 +462,8 @@ pub fn einsum_path(subscripts: &str, shapes: &[&[usize]]) -> Result<(Vec<Vec<usi
     all.sort_unstable();
     all.dedup();
     let naive_scaling = all.len();
-    let summed = all.iter().any(|l| !spec.output.contains(l))
-        || spec
-            .inputs
-            .iter()
-            .any(|t| reduced(t, &|_| true).len() < t.len());
+    // Summed means a label left out of the output; a diagonal (`ii->i`) alone sums nothing.
+    let summed = all.iter().any(|l| !spec.output.contains(l));
     let naive = flops(&all, summed, spec.inputs.len(), &sizes);
     let cost = if path.is_empty() { naive } else { cost };
     let optimized_scaling = optimized_scaling(&spec, &path);
