@@ -4,9 +4,10 @@
 # size, the error paths, threads, memory), links it once more against the static library, and
 # runs it under valgrind (a smaller size): no definite leak and no invalid access.
 #
-# The library comes from the test build: the same package selection as scripts/test.sh's
-# `cargo test`, so after that command this builds nothing (a different selection would resolve
-# other features for shared crates and compile rill-core again, docs/ci.md).
+# The library comes from the test build: the same package selection, profile and target as
+# scripts/test.sh's `cargo test` (RILL_BUILD_PROFILE and RILL_BUILD_TARGET, which it exports; unset,
+# the dev profile of a plain `cargo test`), so after that command this builds nothing (anything
+# else would compile rill-core again, docs/ci.md).
 #
 # Without valgrind the valgrind run is skipped, loudly, unless RILL_REQUIRE_MLX=1 (CI, which has
 # valgrind), where its absence fails.
@@ -15,13 +16,18 @@ cd "$(dirname "$0")/.."
 REQUIRE="${RILL_REQUIRE_MLX:-0}"
 VALGRIND="${VALGRIND:-/usr/bin/valgrind}"
 
-if ! log=$(cargo test -q --workspace --exclude rill-python --test header --no-run 2>&1); then
+build=()
+lib=target/debug/deps
+if [ -n "${RILL_BUILD_PROFILE:-}" ]; then
+    build=(--profile "$RILL_BUILD_PROFILE" --target "${RILL_BUILD_TARGET:?RILL_BUILD_TARGET goes with RILL_BUILD_PROFILE}")
+    lib="target/$RILL_BUILD_TARGET/$RILL_BUILD_PROFILE/deps"
+fi
+if ! log=$(cargo test -q "${build[@]}" --workspace --exclude rill-python --test header --no-run 2>&1); then
     echo "$log" >&2
     exit 1
 fi
 # A dependency of the tests, the library stays in deps/ (cargo copies only what it builds as a
-# target of its own up to target/debug/).
-lib=target/debug/deps
+# target of its own up to target/<profile>/).
 for f in "$lib/librill_c.so" "$lib/librill_c.a"; do
     if [ ! -f "$f" ]; then
         echo "$f is missing: the test build did not make the rill-c library" >&2

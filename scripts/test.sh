@@ -4,11 +4,11 @@
 #
 # Builds, in this order (docs/ci.md says where the time goes and why there are no more):
 #   1. one `cargo clippy` of the whole workspace (a check build: metadata only);
-#   2. the test build (dev profile: the crates at opt-level 1, dependencies at 3), which also
-#      makes rill-c's C libraries for the C API's test (scripts/test-c-api.sh);
-#   3. one release build of rill-core and the dependencies, shared by the Python extension
-#      (maturin) and the Node addon (@napi-rs/cli): both resolve the same features
-#      (scripts/check-shared-build.sh fails if they stop doing so).
+#   2. one optimised build in the `ci` profile (release, with debug assertions and overflow
+#      checks) for the host's triple, shared by the tests (which also make rill-c's C libraries
+#      for the C API's test, scripts/test-c-api.sh), the Python extension (maturin) and the Node
+#      addon (@napi-rs/cli): all three resolve the same features (scripts/check-shared-build.sh
+#      fails if they stop doing so), so rill-core is compiled once for them.
 #
 # RILL_REQUIRE_MLX=1 (set by .ci/run) makes a missing real MLX an error instead of skipped tests.
 set -euo pipefail
@@ -43,6 +43,13 @@ if ! .venv/bin/python -m pip install --quiet "mlx[cpu]==0.32.4"; then
     echo "mlx[cpu] could not be installed: the comparisons with real MLX will be skipped"
 fi
 export PYO3_PYTHON="$PWD/.venv/bin/python"
+# The shared build: its profile and the host's triple named explicitly, as @napi-rs/cli always does
+# (cargo keeps the builds of an explicit target apart, in target/<triple>/<profile>, and all three
+# must land in the same place). scripts/test-c-api.sh and scripts/build-node.sh read these too.
+export RILL_BUILD_PROFILE=ci
+RILL_BUILD_TARGET=$(rustc -vV | sed -n 's/^host: //p')
+export RILL_BUILD_TARGET
+shared=(--profile "$RILL_BUILD_PROFILE" --target "$RILL_BUILD_TARGET")
 
 section "Rust: formatting and lints"
 cargo fmt --all -- --check
@@ -56,35 +63,31 @@ if grep -rlE '^\s*#\[cfg\(test\)\]' crates/rill-core/src; then
 fi
 
 section "Rust: tests"
+# First, that the three users of the shared build resolve the same features (builds nothing).
+bash scripts/check-shared-build.sh
 # rill-python is a Python extension: it is built by maturin and tested by pytest below.
 # rill-node has no Rust tests (`test = false`): it is tested from Node below.
-cargo test --workspace --exclude rill-python --timings
+cargo test "${shared[@]}" --workspace --exclude rill-python --timings
 # The GPU tests pass without checking anything where there is no GPU: say so out loud. The same
 # package selection as above: `-p rill-core` alone resolves other features for shared crates and
 # compiled rill-core a second time (about 7 minutes of CI's CPU, docs/ci.md).
-cargo test -q --workspace --exclude rill-python --test gpu --test gpu_memory --test gpu_kernels_compile -- --nocapture 2>&1 |
+cargo test -q "${shared[@]}" --workspace --exclude rill-python --test gpu --test gpu_memory --test gpu_kernels_compile -- --nocapture 2>&1 |
     grep -E "SKIPPED|test result" || true
 
 section "C API: the C test program, linked against rill-c from the test build, and under valgrind"
 # Builds nothing: the library came with the test build above (same profile, same features).
 bash scripts/test-c-api.sh
 
-section "Release builds: the Python extension and the Node addon share one build of rill-core"
-bash scripts/check-shared-build.sh
-
-section "Python: build the wheel, check its size, install it into .venv"
+section "Python: build the wheel (on the shared build), check its size, install it into .venv"
 rm -rf target/wheels
-# For the host's triple named explicitly, as @napi-rs/cli always does: cargo keeps the builds of
-# an explicit target apart (target/<triple>/release), and the two must land in the same place.
-host=$(rustc -vV | sed -n 's/^host: //p')
-.venv/bin/python -m maturin build --release --target "$host" --quiet --timings --out target/wheels
+.venv/bin/python -m maturin build "${shared[@]}" --quiet --timings --out target/wheels
 bash scripts/check-wheel.sh target/wheels/*.whl
 .venv/bin/python -m pip install --quiet --force-reinstall --no-deps target/wheels/*.whl
 
 section "Python: tests"
 RILL_REQUIRE_MLX="$REQUIRE_MLX" .venv/bin/python -m pytest -q -rs tests/python
 
-section "Node: build the addon (npm, release) and run the tests"
+section "Node: build the addon (npm, on the shared build) and run the tests"
 bash scripts/build-node.sh
 node --test node/test/*.test.mjs
 section "done"
