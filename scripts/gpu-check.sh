@@ -9,7 +9,7 @@
 #                                     # root with .device/ beside it: runs everything and writes
 #                                     # logs and JSON under $OUT (default: ./gpu-out)
 #
-# `run` takes `[tests|bench|all]` (default all). A failure of one step is reported and the other
+# `run` takes `[rust|python|tests|bench|all]` (default all; tests = rust + python). A failure of one step is reported and the other
 # steps still run; the exit status is that of the first failure. The local NVRTC for `build` comes
 # from PyPI (`pip download nvidia-cuda-nvrtc`), found through $RILL_NVRTC_DIR.
 set -uo pipefail
@@ -19,37 +19,44 @@ DEV=.device
 build() {
     set -e
     rm -rf "$DEV/bundle" && mkdir -p "$DEV/bundle/bin" "$DEV/bundle/kernels"
-    # Test binaries of rill-core (release: the GPU machine runs them, and the CPU reference
-    # computations in the tests are faster optimized).
-    # The integration tests (the library has no unit-test harness: `test = false`).
-    cargo test --release -p rill-core --test '*' --no-run --message-format=json 2>/dev/null |
+    # Everything in one release build of rill-core for the host's triple: the test binaries
+    # (release: the GPU machine runs them, and the CPU reference computations in the tests are
+    # faster optimized), the benchmark, the demo, the trace tool, the examples, the Python wheel
+    # and the Node addon all resolve the same features (scripts/check-shared-build.sh), so one
+    # build of rill-core serves them all (a package selection of its own would build it again).
+    local host rel
+    host=$(rustc -vV | sed -n 's/^host: //p')
+    rel="target/$host/release"
+    cargo test --release --target "$host" --workspace --exclude rill-python --tests --no-run \
+        --message-format=json 2>/dev/null |
         python3 -c '
 import json, sys, shutil
 for line in sys.stdin:
     m = json.loads(line)
-    if m.get("reason") == "compiler-artifact" and m.get("executable") and m["profile"]["test"]:
-        name = m["target"]["name"]
-        shutil.copy(m["executable"], ".device/bundle/bin/test-" + ("lib" if m["target"]["kind"] == ["lib"] else name))
+    if m.get("reason") == "compiler-artifact" and m.get("executable") and m["profile"]["test"] \
+            and "/rill-core/" in m["target"]["src_path"]:
+        shutil.copy(m["executable"], ".device/bundle/bin/test-" + m["target"]["name"])
 '
-    cargo build --release -p rill-bench -p rill-demo -p rill-trace
-    cp target/release/rill-bench target/release/rill-demo target/release/rill-trace "$DEV/bundle/bin/"
-    # The driver's own per-call costs beside a rill op's (docs/benchmarks.md, the GPU section).
-    cargo build --release -p rill-core --example gpu_driver_floor
-    cp target/release/examples/gpu_driver_floor "$DEV/bundle/bin/"
-    # A fork during the first matmuls, in fresh processes (issue 8: only many cores showed a hang).
-    cargo build --release -p rill-bench --example fork_probe
-    cp target/release/examples/fork_probe "$DEV/bundle/bin/"
+    cargo build --release --target "$host" --workspace --exclude rill-python --lib --bins --examples
+    cp "$rel/rill-bench" "$rel/rill-demo" "$rel/rill-trace" "$DEV/bundle/bin/"
+    # The driver's own per-call costs beside a rill op's (docs/benchmarks.md, the GPU section),
+    # and a fork during the first matmuls, in fresh processes (issue 8: only many cores showed a
+    # hang).
+    cp "$rel/examples/gpu_driver_floor" "$rel/examples/fork_probe" "$DEV/bundle/bin/"
+    # The C API's test program (crates/rill-c/tests/c/seed000.c), against the release library,
+    # which it finds beside itself: seed 000 through the C ABI with the real GPU.
+    cp "$rel/librill_c.so" "$DEV/bundle/bin/"
+    cc -std=c11 -O1 -Wall -Wextra -Werror -Iinclude crates/rill-c/tests/c/seed000.c \
+        -o "$DEV/bundle/bin/c-seed000" -L"$rel" -lrill_c -Wl,-rpath,'$ORIGIN' -lm -pthread
     strip "$DEV"/bundle/bin/*
-    # The Python wheel (abi3: imports on the GPU machine's Python 3.12).
+    # The Python wheel (abi3: imports on the GPU machine's Python 3.12), carried unpacked, its
+    # extension stripped (the GPU machine puts it on PYTHONPATH).
     rm -rf target/wheels
-    # Not --strip: that changes every crate's flags and compiles the core again. The package is
-    # carried unpacked, its extension stripped (the GPU machine puts it on PYTHONPATH).
-    .venv/bin/python -m maturin build --release --quiet --out target/wheels >/dev/null
+    .venv/bin/python -m maturin build --release --target "$host" --quiet --out target/wheels >/dev/null
     python3 -m zipfile -e target/wheels/*.whl "$DEV/bundle/site"
     strip "$DEV"/bundle/site/rill/*.so
-    # The Node addon (release).
-    cargo build --release -p rill-node
-    cp target/release/librill_node.so "$DEV/bundle/rill.node"
+    # The Node addon (release), from the same build.
+    cp "$rel/librill_node.so" "$DEV/bundle/rill.node"
     strip "$DEV/bundle/rill.node"
     # Every kernel, compiled for Hopper by NVRTC here, so the GPU machine spends no time on it.
     if [ -n "${RILL_NVRTC_DIR:-}" ]; then
@@ -94,16 +101,16 @@ run() {
     nvidia-smi --query-gpu=name,memory.total,clocks.sm,clocks.mem,temperature.gpu --format=csv >"$OUT/gpu.txt" 2>&1
     nproc >>"$OUT/gpu.txt"
     cat "$OUT/gpu.txt"
-    export PYTHONPATH=$B/site
-    if [ "$what" = all ] || [ "$what" = tests ]; then
+    # What the caller put on the path (real MLX, for the comparisons) stays after the wheel.
+    export PYTHONPATH=$B/site${PYTHONPATH:+:$PYTHONPATH}
+    # `tests` is `rust` then `python`: two calls of their own where one call's time is short.
+    if [ "$what" = all ] || [ "$what" = tests ] || [ "$what" = rust ]; then
         step gpu-tests "$B/bin/test-gpu" --test-threads=4
         step gpu-memory "$B/bin/test-gpu_memory"
         step ops-on-gpu env RILL_DEFAULT_DEVICE=gpu "$B/bin/test-ops" --test-threads=8
-        for t in scheduler graph_property errors memory trace stress_threads; do
+        for t in scheduler graph_property errors memory trace stress_threads transforms io; do
             [ -x "$B/bin/test-$t" ] && step "$t-on-gpu" env RILL_DEFAULT_DEVICE=gpu "$B/bin/test-$t"
         done
-        step python-seeds python3 -m pytest -q -rs -x tests/python/test_seeds.py tests/python/test_devices_streams.py
-        step python-all python3 -m pytest -q -rs tests/python
         local node_bin
         node_bin=$(command -v node || true)
         if [ -z "$node_bin" ] && [ -f "$DEV/node.xz" ]; then
@@ -115,11 +122,17 @@ run() {
         else
             echo "== node: not on this machine and not carried (skipped)" | tee "$LOGS/node-tests.log"
         fi
+        step c-api "$B/bin/c-seed000"
         step demo "$B/bin/rill-demo" "$LOGS/demo"
         cp "$LOGS/demo/timeline.svg" "$OUT/demo_timeline.svg" 2>/dev/null || true
         # 20 fresh processes, each forking during its first matmuls; each prints "... 0 hung, 0 failed".
         step fork-probe bash -c 'for i in $(seq 20); do RILL_DEFAULT_DEVICE=cpu RILL_PROBE_DEADLINE_S=10 \
             "$0" 1 | tail -1; done | tee /dev/stderr | grep -vc " 0 hung, 0 failed" | grep -qx 0' "$B/bin/fork_probe"
+    fi
+    if [ "$what" = all ] || [ "$what" = tests ] || [ "$what" = python ]; then
+        step python-seeds python3 -m pytest -q -rs -x tests/python/test_seeds.py tests/python/test_devices_streams.py \
+            tests/python/test_dlpack_gpu.py
+        STEP_TIMEOUT=${PYTEST_TIMEOUT:-480} step python-all python3 -m pytest -q -rs -p no:cacheprovider tests/python
     fi
     if [ "$what" = all ] || [ "$what" = bench ]; then
         step driver-floor "$B/bin/gpu_driver_floor"
@@ -139,5 +152,5 @@ run() {
 case "${1:-}" in
     build) build ;;
     run) shift; run "$@" ;;
-    *) echo "usage: $0 build | run [tests|bench|all]" >&2; exit 2 ;;
+    *) echo "usage: $0 build | run [rust|python|tests|bench|all]" >&2; exit 2 ;;
 esac

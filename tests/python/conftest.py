@@ -29,7 +29,7 @@ REQUIRE_MLX = os.environ.get("RILL_REQUIRE_MLX", "") not in ("", "0")
 
 #: The namespaces whose functions the suite must call, by the prefix the coverage report uses.
 PUBLIC_NAMESPACES = {"mx": mx, "mx.random": mx.random, "mx.cuda": mx.cuda, "mx.metal": mx.metal,
-                     "mx.fft": mx.fft, "mx.linalg": mx.linalg,
+                     "mx.fft": mx.fft, "mx.linalg": mx.linalg, "mx.fast": mx.fast,
                      "mx.distributed": mx.distributed}
 
 #: "mx.add", "mx.random.uniform", ...: every public function that was called at least once.

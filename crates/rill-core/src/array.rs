@@ -320,6 +320,22 @@ impl Array {
         }
     }
 
+    /// The result's data once it is known, on the device that computes it, without waiting for
+    /// that device's work to finish (for a consumer that orders its own work after it:
+    /// `crate::interop`). Starts the evaluation if nobody has.
+    pub(crate) fn available_data(&self) -> Result<Data> {
+        if !self.is_available() {
+            // The handle is not needed: waiting for availability below is all that is wanted.
+            let _started = crate::scheduler::async_eval(&[self]);
+            crate::scheduler::wait(self);
+        }
+        match self.0.result.get() {
+            Some(Ok(d)) => Ok(d.clone()),
+            Some(Err(e)) => Err(e.clone()),
+            None => unreachable!("wait returned before the result was set"),
+        }
+    }
+
     /// The evaluated data in host memory, readable with `Buffer::as_slice`: the data itself when
     /// it lives on the host, else a copy made once its device work is done (and kept for later
     /// reads). Every host read of an array (printing, `to_vec`, NumPy, `item`) goes through here.

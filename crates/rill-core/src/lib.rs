@@ -24,6 +24,7 @@ pub mod error;
 mod float_to_int;
 #[doc(hidden)]
 pub mod internals;
+pub mod interop;
 pub mod io;
 mod kernel_threads;
 pub mod memory;

@@ -12,14 +12,17 @@
 //! external host buffer), so the producer's deleter runs when the capsule dies, under the GIL, as
 //! the producer expects; the capsule is never handed to anyone else.
 //!
-//! Arrays on a GPU are not exchanged through DLPack yet (export raises `BufferError`, import of
-//! CUDA memory raises `ValueError`); `np.asarray(a)` and `mx.array(t.cpu())` copy instead.
+//! GPU memory goes both ways too (`rill_core::interop` holds the rules): an exported GPU array
+//! makes the consumer's stream wait for its producer on the device, and its memory is freed only
+//! after the consumer's work; CUDA memory is borrowed for a rill GPU stream whose handle the
+//! producer is given, and given back once rill's work on it has finished.
 
 use crate::array::PyArray;
 use crate::errors::{guard, OrRaise};
 use pyo3::exceptions::{PyBufferError, PyTypeError, PyValueError};
 use pyo3::ffi;
 use pyo3::prelude::*;
+use rill_core::interop::{self, Lent, Queue};
 use rill_core::memory::{Buffer, Data};
 use rill_core::shape::Layout;
 use rill_core::{Array, DeviceType, Dtype, StreamOrDevice};
@@ -131,90 +134,182 @@ fn rill_dtype(t: DLDataType) -> Option<Dtype> {
     })
 }
 
-/// What an exported tensor points into, and the tensor itself (at a stable address: boxed).
+/// A DLPack managed tensor, legacy or versioned: its capsule name and its fields for rill.
+trait Managed: Sized {
+    const NAME: &'static CStr;
+    /// The tensor over `dl_tensor`, its deleter set, its context still null.
+    fn over(dl_tensor: DLTensor) -> Self;
+    fn context(&self) -> *mut c_void;
+    fn set_context(&mut self, ctx: *mut c_void);
+    fn deleter(&self) -> Option<unsafe extern "C" fn(*mut Self)>;
+}
+
+impl Managed for DLManagedTensor {
+    const NAME: &'static CStr = LEGACY;
+    fn over(dl_tensor: DLTensor) -> Self {
+        DLManagedTensor {
+            dl_tensor,
+            manager_ctx: std::ptr::null_mut(),
+            deleter: Some(delete::<DLManagedTensor>),
+        }
+    }
+    fn context(&self) -> *mut c_void {
+        self.manager_ctx
+    }
+    fn set_context(&mut self, ctx: *mut c_void) {
+        self.manager_ctx = ctx;
+    }
+    fn deleter(&self) -> Option<unsafe extern "C" fn(*mut Self)> {
+        self.deleter
+    }
+}
+
+impl Managed for DLManagedTensorVersioned {
+    const NAME: &'static CStr = VERSIONED;
+    fn over(dl_tensor: DLTensor) -> Self {
+        DLManagedTensorVersioned {
+            version: DLPackVersion { major: 1, minor: 0 },
+            manager_ctx: std::ptr::null_mut(),
+            deleter: Some(delete::<DLManagedTensorVersioned>),
+            flags: READ_ONLY,
+            dl_tensor,
+        }
+    }
+    fn context(&self) -> *mut c_void {
+        self.manager_ctx
+    }
+    fn set_context(&mut self, ctx: *mut c_void) {
+        self.manager_ctx = ctx;
+    }
+    fn deleter(&self) -> Option<unsafe extern "C" fn(*mut Self)> {
+        self.deleter
+    }
+}
+
+/// What an exported tensor points into (the lent memory, which goes back to rill when this
+/// drops), and the tensor itself (at a stable address: boxed).
 struct Exported<T> {
-    _data: Data,
+    _lent: Lent,
     shape: Vec<i64>,
     strides: Vec<i64>,
     tensor: T,
 }
 
-unsafe extern "C" fn delete_legacy(t: *mut DLManagedTensor) {
-    // SAFETY: `manager_ctx` is the box `export` leaked for this tensor; the standard calls the
-    // deleter once, so the box is freed once.
-    unsafe {
-        drop(Box::from_raw(
-            (*t).manager_ctx as *mut Exported<DLManagedTensor>,
-        ))
-    }
+unsafe extern "C" fn delete<T: Managed>(t: *mut T) {
+    // SAFETY: the context is the box `export` leaked for this tensor; the standard calls the
+    // deleter once, so the box is freed once. Dropping it touches no Python object.
+    unsafe { drop(Box::from_raw((*t).context() as *mut Exported<T>)) }
 }
 
-unsafe extern "C" fn delete_versioned(t: *mut DLManagedTensorVersioned) {
-    // SAFETY: as `delete_legacy`.
+/// Frees the tensor of `capsule` if it is still under `T`'s name (nobody took it).
+///
+/// # Safety
+/// `capsule` is a live capsule, with the GIL held.
+unsafe fn free_untaken<T: Managed>(capsule: *mut ffi::PyObject) {
+    // SAFETY: IsValid checks the type and the name; under its first name the capsule holds a
+    // live `T` made by `export`.
     unsafe {
-        drop(Box::from_raw(
-            (*t).manager_ctx as *mut Exported<DLManagedTensorVersioned>,
-        ))
-    }
-}
-
-/// The capsule's destructor: frees the tensor unless a consumer took it (renamed the capsule).
-unsafe extern "C" fn capsule_destructor(capsule: *mut ffi::PyObject) {
-    // SAFETY: Python calls this with the dying capsule, holding the GIL. Only a capsule still
-    // under its first name holds a tensor nobody took; `GetPointer` with that name cannot fail.
-    unsafe {
-        if ffi::PyCapsule_IsValid(capsule, LEGACY.as_ptr()) == 1 {
-            let t = ffi::PyCapsule_GetPointer(capsule, LEGACY.as_ptr()) as *mut DLManagedTensor;
-            if let Some(d) = (*t).deleter {
-                d(t);
-            }
-        } else if ffi::PyCapsule_IsValid(capsule, VERSIONED.as_ptr()) == 1 {
-            let t = ffi::PyCapsule_GetPointer(capsule, VERSIONED.as_ptr())
-                as *mut DLManagedTensorVersioned;
-            if let Some(d) = (*t).deleter {
+        if ffi::PyCapsule_IsValid(capsule, T::NAME.as_ptr()) == 1 {
+            let t = ffi::PyCapsule_GetPointer(capsule, T::NAME.as_ptr()) as *mut T;
+            if let Some(d) = (*t).deleter() {
                 d(t);
             }
         }
     }
 }
 
-fn dl_tensor(data: &Data, a: &Array, shape: &mut [i64], strides: &mut [i64]) -> DLTensor {
+/// The capsule's destructor: frees the tensor unless a consumer took it (renamed the capsule).
+unsafe extern "C" fn capsule_destructor(capsule: *mut ffi::PyObject) {
+    // SAFETY: Python calls this with the dying capsule, holding the GIL.
+    unsafe {
+        free_untaken::<DLManagedTensor>(capsule);
+        free_untaken::<DLManagedTensorVersioned>(capsule);
+    }
+}
+
+/// A capsule holding a `T` over the lent memory of `a`, on DLPack device `device`.
+fn export<'py, T: Managed>(
+    py: Python<'py>,
+    lent: Lent,
+    a: &Array,
+    device: DLDevice,
+) -> PyResult<Bound<'py, PyAny>> {
+    let data = lent.data();
     let offset = if a.size() == 0 {
         0
     } else {
         data.layout.offset * a.itemsize()
     };
-    DLTensor {
-        // Data pointer plus byte_offset is the first element; the pointer stays the buffer's own.
-        data: data.buffer.as_ptr() as *mut c_void,
-        device: DLDevice {
-            device_type: KDL_CPU,
-            device_id: 0,
-        },
+    let mut ex = Box::new(Exported {
+        shape: a.shape().iter().map(|&d| d as i64).collect(),
+        strides: data.layout.strides.iter().map(|&s| s as i64).collect(),
+        _lent: lent,
+        tensor: T::over(empty_tensor()),
+    });
+    let dl = DLTensor {
+        // Data pointer plus byte_offset is the first element; the pointer stays the buffer's own
+        // (a device address for device memory).
+        data: ex._lent.data().buffer.as_ptr() as *mut c_void,
+        device,
         ndim: a.ndim() as i32,
         dtype: dl_dtype(a.dtype()),
-        shape: shape.as_mut_ptr(),
-        strides: strides.as_mut_ptr(),
+        shape: ex.shape.as_mut_ptr(),
+        strides: ex.strides.as_mut_ptr(),
         byte_offset: offset as u64,
+    };
+    ex.tensor = T::over(dl);
+    let raw = Box::into_raw(ex);
+    // SAFETY: `raw` is the box just leaked; the tensor points back at its own box so the deleter
+    // can free it (its shape and strides live in the box's vectors, which do not move).
+    let ptr = unsafe {
+        (*raw).tensor.set_context(raw as *mut c_void);
+        &mut (*raw).tensor as *mut T as *mut c_void
+    };
+    // SAFETY: `ptr` is a live tensor owned by its box until its deleter runs; the name is a
+    // static string; the destructor frees the tensor only if no consumer took it.
+    let capsule = unsafe { ffi::PyCapsule_New(ptr, T::NAME.as_ptr(), Some(capsule_destructor)) };
+    if capsule.is_null() {
+        // SAFETY: the capsule was not made, so nothing else frees the tensor.
+        unsafe { delete::<T>(ptr as *mut T) };
+        return Err(PyErr::fetch(py));
     }
+    // SAFETY: `capsule` is a new reference.
+    Ok(unsafe { Bound::from_owned_ptr(py, capsule) })
 }
 
-/// The array's host data with non-negative strides (NumPy refuses others from DLPack).
-fn exportable(a: &Array) -> rill_core::Result<Data> {
-    a.eval()?;
-    let d = a.host_data()?;
-    if d.layout.strides.iter().all(|&s| s >= 0) {
-        return Ok(d);
+/// The consumer's queue from `__dlpack__`'s `stream` for an array on a CUDA device: the standard
+/// reads None as the legacy default stream (1), -1 as "do not synchronize", and refuses 0.
+fn consumer_queue(stream: Option<&Bound<'_, PyAny>>) -> PyResult<Queue> {
+    let Some(s) = stream.filter(|s| !s.is_none()) else {
+        return Ok(Queue::Raw(1));
+    };
+    let v: i64 = s.extract().map_err(|_| {
+        PyTypeError::new_err(format!(
+            "__dlpack__: stream must be an integer (a CUDA stream handle) or None, not {}",
+            s.get_type()
+                .name()
+                .map(|n| n.to_string())
+                .unwrap_or_default()
+        ))
+    })?;
+    match v {
+        -1 => Ok(Queue::Unordered),
+        0 => Err(PyValueError::new_err(
+            "__dlpack__: stream=0 is ambiguous for CUDA and not allowed (1: the legacy default stream, 2: the per-thread default stream)",
+        )),
+        v if v > 0 => Ok(Queue::Raw(v as usize)),
+        v => Err(PyValueError::new_err(format!(
+            "__dlpack__: stream={v} is not a CUDA stream handle"
+        ))),
     }
-    let c = rill_core::ops::copy(a, rill_core::Device::cpu())?;
-    c.eval()?;
-    c.host_data()
 }
 
 #[pymethods]
 impl PyArray {
     /// A DLPack capsule of the array's memory (no copy). `max_version >= (1, 0)` gets the
-    /// versioned form, flagged read-only.
+    /// versioned form, flagged read-only. For an array on a GPU, the consumer's `stream` waits on
+    /// the device for the array's producer (the host does not), and the memory is freed only
+    /// after the work the consumer queued there.
     #[pyo3(signature = (*, stream = None, max_version = None, dl_device = None, copy = None))]
     fn __dlpack__<'py>(
         &self,
@@ -226,102 +321,55 @@ impl PyArray {
     ) -> PyResult<Bound<'py, PyAny>> {
         guard(|| {
             let a = self.get();
-            if a.stream().device().kind != DeviceType::Cpu {
-                return Err(PyBufferError::new_err(
-                    "__dlpack__: arrays on a GPU are not exported through DLPack yet; evaluate on a CPU stream or use np.asarray",
-                ));
-            }
-            if let Some(s) = stream {
-                // CPU producers take no stream: None, or -1 ("no synchronization") by convention.
-                if !s.is_none() && s.extract::<i64>().ok() != Some(-1) {
-                    return Err(PyValueError::new_err(
-                        "__dlpack__: a CPU array takes stream=None (a stream is for GPU memory)",
-                    ));
-                }
-            }
-            if let Some((t, _)) = dl_device {
-                if t != KDL_CPU {
-                    return Err(PyBufferError::new_err(format!(
-                        "__dlpack__: cannot export to DLPack device type {t} (the array is in host memory)"
-                    )));
-                }
-            }
-            let data = py.detach(|| exportable(&a)).or_raise()?;
-            let data = if copy == Some(true) {
-                let c = rill_core::ops::copy(&a, rill_core::Device::cpu()).or_raise()?;
-                py.detach(|| {
-                    c.eval()?;
-                    c.host_data()
-                })
-                .or_raise()?
-            } else {
-                data
+            let on = a.stream().device();
+            let here = match on.kind {
+                DeviceType::Cpu => (KDL_CPU, 0),
+                DeviceType::Gpu => (KDL_CUDA, on.index as i32),
             };
-            let shape: Vec<i64> = a.shape().iter().map(|&d| d as i64).collect();
-            let strides: Vec<i64> = data.layout.strides.iter().map(|&s| s as i64).collect();
-            let versioned = max_version.is_some_and(|(major, _)| major >= 1);
-            let ptr = if versioned {
-                let mut ex = Box::new(Exported {
-                    _data: data,
-                    shape,
-                    strides,
-                    tensor: DLManagedTensorVersioned {
-                        version: DLPackVersion { major: 1, minor: 0 },
-                        manager_ctx: std::ptr::null_mut(),
-                        deleter: Some(delete_versioned),
-                        flags: READ_ONLY,
-                        dl_tensor: empty_tensor(),
-                    },
-                });
-                let ex_ref = &mut *ex;
-                ex_ref.tensor.dl_tensor =
-                    dl_tensor(&ex_ref._data, &a, &mut ex_ref.shape, &mut ex_ref.strides);
-                let raw = Box::into_raw(ex);
-                // SAFETY: `raw` is the box just leaked; the tensor points back at its own box so
-                // the deleter can free it.
-                unsafe {
-                    (*raw).tensor.manager_ctx = raw as *mut c_void;
-                    &mut (*raw).tensor as *mut DLManagedTensorVersioned as *mut c_void
-                }
-            } else {
-                let mut ex = Box::new(Exported {
-                    _data: data,
-                    shape,
-                    strides,
-                    tensor: DLManagedTensor {
-                        dl_tensor: empty_tensor(),
-                        manager_ctx: std::ptr::null_mut(),
-                        deleter: Some(delete_legacy),
-                    },
-                });
-                let ex_ref = &mut *ex;
-                ex_ref.tensor.dl_tensor =
-                    dl_tensor(&ex_ref._data, &a, &mut ex_ref.shape, &mut ex_ref.strides);
-                let raw = Box::into_raw(ex);
-                // SAFETY: as above.
-                unsafe {
-                    (*raw).tensor.manager_ctx = raw as *mut c_void;
-                    &mut (*raw).tensor as *mut DLManagedTensor as *mut c_void
-                }
-            };
-            let name = if versioned { VERSIONED } else { LEGACY };
-            // SAFETY: `ptr` is a live tensor owned by its box until its deleter runs; the name
-            // is a static string; the destructor frees the tensor only if no consumer took it.
-            let capsule =
-                unsafe { ffi::PyCapsule_New(ptr, name.as_ptr(), Some(capsule_destructor)) };
-            if capsule.is_null() {
-                // SAFETY: the capsule was not made, so nothing else frees the tensor.
-                unsafe {
-                    if versioned {
-                        delete_versioned(ptr as *mut DLManagedTensorVersioned);
-                    } else {
-                        delete_legacy(ptr as *mut DLManagedTensor);
+            let wanted = dl_device.unwrap_or(here);
+            let (a, device, queue) = if wanted == here {
+                let queue = if on.kind == DeviceType::Cpu {
+                    // CPU producers take no stream: None, or -1 ("no synchronization").
+                    if let Some(s) = stream {
+                        if !s.is_none() && s.extract::<i64>().ok() != Some(-1) {
+                            return Err(PyValueError::new_err(
+                                "__dlpack__: a CPU array takes stream=None (a stream is for GPU memory)",
+                            ));
+                        }
                     }
-                }
-                return Err(PyErr::fetch(py));
+                    Queue::Unordered
+                } else {
+                    consumer_queue(stream)?
+                };
+                (a, here, queue)
+            } else if wanted.0 == KDL_CPU && copy != Some(false) {
+                // A host copy of a GPU array, as the standard allows when the consumer asks for
+                // the host and permits a copy.
+                let c = rill_core::ops::copy(&a, rill_core::Device::cpu()).or_raise()?;
+                (c, (KDL_CPU, 0), Queue::Unordered)
+            } else {
+                return Err(PyBufferError::new_err(format!(
+                    "__dlpack__: cannot export an array on {on} to DLPack device {wanted:?}{}",
+                    if wanted.0 == KDL_CPU {
+                        " without a copy (copy=False)"
+                    } else {
+                        ""
+                    }
+                )));
+            };
+            let copied = copy == Some(true) && device == here;
+            let lent = py
+                .detach(|| interop::lend("__dlpack__", &a, queue, copied))
+                .or_raise()?;
+            let device = DLDevice {
+                device_type: device.0,
+                device_id: device.1,
+            };
+            if max_version.is_some_and(|(major, _)| major >= 1) {
+                export::<DLManagedTensorVersioned>(py, lent, &a, device)
+            } else {
+                export::<DLManagedTensor>(py, lent, &a, device)
             }
-            // SAFETY: `capsule` is a new reference.
-            Ok(unsafe { Bound::from_owned_ptr(py, capsule) })
         })
     }
 
@@ -354,10 +402,18 @@ fn empty_tensor() -> DLTensor {
     }
 }
 
-/// An array over the memory of any object with `__dlpack__` (NumPy, PyTorch and JAX on the CPU),
-/// without a copy; it keeps the producer's memory alive while rill uses it.
+/// An array over the memory of any object with `__dlpack__` (NumPy, PyTorch, JAX, CuPy), without
+/// a copy; it keeps the producer's memory alive while rill uses it. CUDA memory is borrowed for
+/// the default stream of its GPU (or `stream`, a GPU stream of that device): the producer is
+/// handed that stream's handle, and orders its own work before it, as the standard's handshake
+/// says.
 #[pyfunction]
-pub fn from_dlpack(py: Python<'_>, x: &Bound<'_, PyAny>) -> PyResult<Py<PyArray>> {
+#[pyo3(signature = (x, *, stream = None))]
+pub fn from_dlpack(
+    py: Python<'_>,
+    x: &Bound<'_, PyAny>,
+    stream: Option<crate::stream::StreamArg>,
+) -> PyResult<Py<PyArray>> {
     guard(|| {
         if let Ok(a) = x.cast::<PyArray>() {
             return Py::new(py, PyArray::new(a.get().get()));
@@ -368,32 +424,69 @@ pub fn from_dlpack(py: Python<'_>, x: &Bound<'_, PyAny>) -> PyResult<Py<PyArray>
                 x.get_type().name()?
             )));
         }
-        if x.hasattr("__dlpack_device__")? {
-            let (t, _): (i32, i32) = x.call_method0("__dlpack_device__")?.extract()?;
-            if matches!(t, KDL_CUDA | KDL_CUDA_MANAGED) {
+        let (kind, id): (i32, i32) = if x.hasattr("__dlpack_device__")? {
+            x.call_method0("__dlpack_device__")?.extract()?
+        } else {
+            (KDL_CPU, 0)
+        };
+        // The stream rill will read the memory on, and the producer's part of the handshake.
+        let target = match kind {
+            KDL_CPU | KDL_CUDA_HOST => None,
+            KDL_CUDA => {
+                let device = rill_core::Device::gpu(usize::try_from(id).unwrap_or(usize::MAX));
+                if !rill_core::is_available(device) {
+                    return Err(PyValueError::new_err(format!(
+                        "from_dlpack: the tensor is in the memory of CUDA device {id}, and rill has no GPU {id} here; copy it to the host first (e.g. tensor.cpu())"
+                    )));
+                }
+                let s = match stream {
+                    Some(s) => s.0,
+                    None => StreamOrDevice::Device(device),
+                }
+                .resolve("from_dlpack")
+                .or_raise()?;
+                if s.device() != device {
+                    return Err(PyValueError::new_err(format!(
+                        "from_dlpack: the memory is on {device}, but the stream given is {s} on {}",
+                        s.device()
+                    )));
+                }
+                let queue = interop::raw_queue(s).ok_or_else(|| {
+                    PyValueError::new_err(format!("from_dlpack: {s} has no CUDA stream"))
+                })?;
+                Some((s, queue))
+            }
+            KDL_CUDA_MANAGED => {
                 return Err(PyValueError::new_err(
-                    "from_dlpack: CUDA memory is not imported through DLPack yet; copy it to the host first (e.g. tensor.cpu())",
-                ));
+                    "from_dlpack: CUDA managed memory is not borrowed; copy it to the device or the host first",
+                ))
             }
-            if !matches!(t, KDL_CPU | KDL_CUDA_HOST) {
+            t => {
                 return Err(PyValueError::new_err(format!(
-                    "from_dlpack: DLPack device type {t} is not host memory"
-                )));
+                    "from_dlpack: DLPack device type {t} is neither host memory nor a CUDA device"
+                )))
             }
-        }
+        };
         // Ask for DLPack 1.0 first; older producers do not know the keyword.
         let kwargs = pyo3::types::PyDict::new(py);
+        if let Some((_, queue)) = target {
+            kwargs.set_item("stream", queue)?;
+        }
         kwargs.set_item("max_version", (1u32, 0u32))?;
         let capsule = match x.call_method("__dlpack__", (), Some(&kwargs)) {
             Ok(c) => c,
-            Err(e) if e.is_instance_of::<PyTypeError>(py) => x.call_method0("__dlpack__")?,
+            Err(e) if e.is_instance_of::<PyTypeError>(py) => {
+                kwargs.del_item("max_version")?;
+                x.call_method("__dlpack__", (), Some(&kwargs))?
+            }
             Err(e) => return Err(e),
         };
-        Py::new(py, PyArray::new(import(capsule)?))
+        Py::new(py, PyArray::new(import(capsule, target.map(|(s, _)| s))?))
     })
 }
 
-fn import(capsule: Bound<'_, PyAny>) -> PyResult<Array> {
+/// The array over the tensor in `capsule`: host memory, or device memory borrowed for `on`.
+fn import(capsule: Bound<'_, PyAny>, on: Option<rill_core::Stream>) -> PyResult<Array> {
     let cap = capsule.as_ptr();
     // SAFETY: `cap` is a live object (we hold `capsule`); IsValid checks its type and name.
     // (rill never writes the memory it imports, so a read-only flag changes nothing here.)
@@ -420,7 +513,7 @@ fn import(capsule: Bound<'_, PyAny>) -> PyResult<Array> {
     };
     // SAFETY: the tensor lives as long as the capsule, which we hold; its shape (and strides,
     // when not null) have `ndim` entries, as the standard requires.
-    let (dtype, shape, strides, base) = unsafe {
+    let (dtype, shape, strides, base, device) = unsafe {
         let t = &*tensor;
         let dtype = rill_dtype(t.dtype).ok_or_else(|| {
             PyValueError::new_err(format!(
@@ -442,8 +535,18 @@ fn import(capsule: Bound<'_, PyAny>) -> PyResult<Array> {
             (0..nd).map(|i| *t.strides.add(i) as isize).collect()
         };
         let base = (t.data as *mut u8).wrapping_add(t.byte_offset as usize);
-        (dtype, shape, strides, base)
+        (dtype, shape, strides, base, t.device)
     };
+    let expected = match on {
+        None => [KDL_CPU, KDL_CUDA_HOST].contains(&device.device_type),
+        Some(s) => device.device_type == KDL_CUDA && device.device_id as usize == s.device().index,
+    };
+    if !expected {
+        return Err(PyValueError::new_err(format!(
+            "from_dlpack: the tensor is on DLPack device ({}, {}), not the one __dlpack_device__ named",
+            device.device_type, device.device_id
+        )));
+    }
     let size = dtype.size();
     let empty = shape.contains(&0);
     // The elements' span, in elements from the first one: negative strides reach below it.
@@ -465,20 +568,30 @@ fn import(capsule: Bound<'_, PyAny>) -> PyResult<Array> {
     };
     let start = base.wrapping_offset(lo * size as isize);
     let owner: Box<dyn std::any::Any + Send + Sync> = Box::new(capsule.unbind());
-    let nn = NonNull::new(start).unwrap_or(NonNull::dangling());
-    // SAFETY: the producer guarantees `len` readable bytes at the span computed from its shape
-    // and strides for as long as its tensor lives; the capsule (the owner) keeps it alive, and
-    // rill never writes memory it did not allocate.
-    let buffer = unsafe { Buffer::external_host(nn, len, owner) };
     let layout = Layout {
         strides,
         offset: (-lo) as usize,
     };
-    Array::from_data(
-        &shape,
-        dtype,
-        Data::new(buffer, layout),
-        StreamOrDevice::Default,
-    )
-    .or_raise()
+    let (buffer, s) = match on {
+        None => {
+            let nn = NonNull::new(start).unwrap_or(NonNull::dangling());
+            // SAFETY: the producer guarantees `len` readable bytes at the span computed from its
+            // shape and strides for as long as its tensor lives; the capsule (the owner) keeps
+            // it alive, and rill never writes memory it did not allocate.
+            let b = unsafe { Buffer::external_host(nn, len, owner) };
+            (b, StreamOrDevice::Default)
+        }
+        Some(s) => {
+            if empty {
+                // Nothing to borrow: an empty array of the shape, on the stream.
+                return rill_core::ops::zeros(&shape, dtype, s).or_raise();
+            }
+            // SAFETY: as above, on the device; the producer ordered its writes before the work
+            // rill queues on `s` (it was handed `s`'s handle by `from_dlpack`).
+            let b = unsafe { interop::borrow_device("from_dlpack", s, start as usize, len, owner) }
+                .or_raise()?;
+            (b, StreamOrDevice::Stream(s))
+        }
+    };
+    Array::from_data(&shape, dtype, Data::new(buffer, layout), s).or_raise()
 }

@@ -22,7 +22,7 @@ _sys.modules[__name__ + ".random"] = random
 _sys.modules[__name__ + ".fft"] = fft
 _sys.modules[__name__ + ".linalg"] = linalg
 
-from rill.core import cuda, distributed, metal  # noqa: E402,F401
+from rill.core import cuda, distributed, fast, metal  # noqa: E402,F401
 
 # `mx.newaxis` and friends, as MLX and NumPy have them.
 newaxis = None

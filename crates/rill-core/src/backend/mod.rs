@@ -87,6 +87,49 @@ pub trait Backend: Send + Sync {
     }
     /// Blocks until the device work queued on `stream` so far has finished.
     fn synchronize(&self, stream: Stream) -> Result<()>;
+
+    // Interop with other libraries' queues and memory (`crate::interop`, DLPack). A queue is a
+    // raw handle of the device's own API (CUDA: a `CUstream`, or 1 and 2 for the legacy and
+    // per-thread default streams). Devices whose memory is the host's need none of these.
+
+    /// The raw handle of `stream`'s device queue.
+    fn raw_queue(&self, _stream: Stream) -> Option<usize> {
+        None
+    }
+    /// Makes the other library's queue `queue` wait, on the device, for the work that writes
+    /// `data` (the host does not wait).
+    fn order_queue_after(&self, op: &'static str, _data: &Data, _queue: usize) -> Result<()> {
+        Err(Error::device(
+            op,
+            format!(
+                "{} memory is not lent to other libraries' queues",
+                self.kind()
+            ),
+        ))
+    }
+    /// Another library is done with `data`, having queued work on it on `queue` (None: on a queue
+    /// rill was not told): its memory is released only after that work.
+    fn returned_by(&self, _data: &Data, _queue: Option<usize>) {}
+    /// A buffer over `len` bytes of another library's memory at device address `addr`, whose
+    /// contents are ready for work queued on `stream` from now on; `owner` keeps the memory alive
+    /// and is dropped once rill's work on it has finished.
+    ///
+    /// # Safety
+    /// `addr` must address `len` bytes of this device's memory, valid while `owner` lives and
+    /// written by nobody meanwhile.
+    unsafe fn borrow(
+        &self,
+        op: &'static str,
+        _stream: Stream,
+        _addr: usize,
+        _len: usize,
+        _owner: Box<dyn std::any::Any + Send + Sync>,
+    ) -> Result<crate::memory::Buffer> {
+        Err(Error::device(
+            op,
+            format!("{} memory cannot be borrowed", self.kind()),
+        ))
+    }
 }
 
 static REGISTRY: OnceLock<Vec<&'static dyn Backend>> = OnceLock::new();

@@ -19,6 +19,12 @@
 //!   after every such use: on the home stream directly when no other stream used it (the common
 //!   case, one driver call), else on the GPU's free stream after waiting for an event recorded on
 //!   each user, so no compute stream is made to wait for another.
+//! - Memory lent to another library (DLPack, `interop.rs`) is given back with the queue that
+//!   library used it on: the block keeps an event recorded there ([`CudaBlock::used_by_foreign`])
+//!   and its free waits for it too, on the free stream, never in a stream cache.
+//! - Memory borrowed from another library ([`CudaBlock::external`]) is neither counted nor freed
+//!   by rill: when its buffer drops, the host waits for the rill work queued on it, then drops the
+//!   owner, which gives it back (the lender cannot be told to wait on the device).
 
 use super::block_cache::class_of;
 use super::driver::{check, driver_error, make_current};
@@ -180,9 +186,10 @@ impl GpuMemory {
             ptr,
             cap,
             home,
-            memory: self,
+            origin: Origin::Pool(self),
             ready: Mutex::new(None),
             users: Mutex::new(SmallVec::new()),
+            foreign: Mutex::new(SmallVec::new()),
         };
         Ok(Buffer::device_block(
             home.gpu.device,
@@ -246,19 +253,84 @@ impl DeviceMemory for GpuMemory {
     }
 }
 
+/// Where a block's memory comes from, and so where it goes.
+enum Origin {
+    /// rill's pool, counted in its counters.
+    Pool(&'static GpuMemory),
+    /// Another library's memory, kept alive by its owner until the block drops.
+    External(Option<Box<dyn Any + Send + Sync>>),
+}
+
 /// The device block behind a GPU buffer.
 pub(super) struct CudaBlock {
     pub(super) ptr: sys::CUdeviceptr,
     cap: usize,
     pub(super) home: &'static GpuStream,
-    memory: &'static GpuMemory,
+    origin: Origin,
     /// Recorded on `home` after the work that writes the block, when first needed.
     ready: Mutex<Option<Event>>,
     /// Streams other than `home` that queued work reading the block.
     users: Mutex<SmallVec<[&'static GpuStream; 2]>>,
+    /// Points in other libraries' queues after their last use of the block (DLPack consumers).
+    foreign: Mutex<SmallVec<[Event; 1]>>,
 }
 
 impl CudaBlock {
+    /// A buffer over `len` bytes of another library's device memory at `ptr` on `home`'s GPU,
+    /// whose data is ready for work queued on `home` from now on; `owner` keeps it alive and is
+    /// dropped once rill's work on it has finished.
+    ///
+    /// # Safety
+    /// `ptr` must address `len` bytes of device memory of `home`'s GPU that stay valid while
+    /// `owner` lives and that nobody writes meanwhile.
+    pub(super) unsafe fn external(
+        home: &'static GpuStream,
+        ptr: sys::CUdeviceptr,
+        len: usize,
+        owner: Box<dyn Any + Send + Sync>,
+    ) -> Result<Buffer> {
+        let addr = NonNull::new(ptr as usize as *mut u8)
+            .ok_or_else(|| Error::arg("from_dlpack", "the device memory's address is null"))?;
+        let block = CudaBlock {
+            ptr,
+            cap: 0,
+            home,
+            origin: Origin::External(Some(owner)),
+            ready: Mutex::new(None),
+            users: Mutex::new(SmallVec::new()),
+            foreign: Mutex::new(SmallVec::new()),
+        };
+        Ok(Buffer::device_block(
+            home.gpu.device,
+            addr,
+            len,
+            0,
+            Box::new(block),
+        ))
+    }
+
+    /// Remembers that another library queued work reading the block on its queue `foreign` (a
+    /// raw stream of this GPU's context, or a special handle such as `CU_STREAM_LEGACY`): the
+    /// block's memory is released only after that work. The caller made the context current.
+    pub(super) fn used_by_foreign(&self, foreign: sys::CUstream) -> Result<()> {
+        let e = Event::record(self.gpu(), foreign)?;
+        self.foreign.lock().unwrap().push(e);
+        Ok(())
+    }
+
+    /// Blocks until all the work queued on the block so far (rill's, and that of the libraries
+    /// it was lent to) has finished.
+    fn settle(&self) -> Result<()> {
+        let users = self.users.lock().unwrap().clone();
+        for s in users.iter().copied().chain(std::iter::once(self.home)) {
+            Event::record(self.gpu(), s.raw)?.wait("free")?;
+        }
+        for e in self.foreign.lock().unwrap().iter() {
+            e.wait("free")?;
+        }
+        Ok(())
+    }
+
     pub(super) fn gpu(&self) -> &'static Gpu {
         self.home.gpu
     }
@@ -297,7 +369,8 @@ impl CudaBlock {
         let gpu = self.home.gpu;
         make_current(gpu.ctx)?;
         let users = std::mem::take(self.users.get_mut().unwrap());
-        if users.is_empty() {
+        let foreign = std::mem::take(self.foreign.get_mut().unwrap());
+        if users.is_empty() && foreign.is_empty() {
             // SAFETY: `ptr` came from this pool on `home`; every use of it was queued on `home`
             // before this point (the buffer is being dropped, so nobody holds it).
             return check("free", "cuMemFreeAsync", unsafe {
@@ -308,7 +381,11 @@ impl CudaBlock {
         for s in users.iter().copied().chain(std::iter::once(self.home)) {
             Event::record(gpu, s.raw)?.wait_on(free_stream)?;
         }
-        // SAFETY: as above; the free stream now waits for every stream that used the block.
+        for e in &foreign {
+            e.wait_on(free_stream)?;
+        }
+        // SAFETY: as above; the free stream now waits for every stream that used the block, and
+        // for the other libraries' last uses.
         check("free", "cuMemFreeAsync", unsafe {
             sys::cuMemFreeAsync(self.ptr, free_stream)
         })
@@ -317,9 +394,23 @@ impl CudaBlock {
 
 impl Drop for CudaBlock {
     fn drop(&mut self) {
-        let counters = &self.memory.counters;
+        let memory = match self.origin {
+            Origin::Pool(m) => m,
+            Origin::External(_) => {
+                // The lender reuses the memory as soon as the owner drops: first let the work
+                // queued on it finish. An error means a broken context, where nothing runs any
+                // more.
+                let _ = self.settle();
+                if let Origin::External(owner) = &mut self.origin {
+                    drop(owner.take());
+                }
+                return;
+            }
+        };
+        let counters = &memory.counters;
         counters.unreserve(self.cap);
-        let only_home = self.users.get_mut().unwrap().is_empty();
+        let only_home =
+            self.users.get_mut().unwrap().is_empty() && self.foreign.get_mut().unwrap().is_empty();
         if let Some((class, cap)) = class_of(self.cap).filter(|&(_, c)| c == self.cap) {
             if only_home && counters.cached() + cap <= counters.cache_limit() {
                 counters.add_cached(cap);
@@ -330,7 +421,7 @@ impl Drop for CudaBlock {
         // A failure here means the context is broken (a kernel faulted); the error has already
         // reached the arrays involved, and the memory goes with the context.
         let _ = self.free();
-        self.memory.freed.fetch_add(self.cap, Relaxed);
+        memory.freed.fetch_add(self.cap, Relaxed);
     }
 }
 

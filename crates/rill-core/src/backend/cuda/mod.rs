@@ -198,4 +198,46 @@ impl Backend for Cuda {
     fn synchronize(&self, s: Stream) -> Result<()> {
         stream::get("synchronize", s)?.synchronize("synchronize")
     }
+    fn raw_queue(&self, s: Stream) -> Option<usize> {
+        stream::get("interop", s).ok().map(|g| g.raw as usize)
+    }
+    fn order_queue_after(&self, op: &'static str, data: &Data, queue: usize) -> Result<()> {
+        let block = memory::block(&data.buffer)
+            .ok_or_else(|| Error::device(op, "the array's memory is not a CUDA block"))?;
+        let ready = block.ready_event()?;
+        if ready.is_done() {
+            return Ok(());
+        }
+        make_current(block.gpu().ctx)?;
+        ready.wait_on(queue as sys::CUstream)
+    }
+    fn returned_by(&self, data: &Data, queue: Option<usize>) {
+        let Some(block) = memory::block(&data.buffer) else {
+            return;
+        };
+        let ctx = block.gpu().ctx;
+        let recorded = make_current(ctx).and_then(|()| match queue {
+            Some(q) => block.used_by_foreign(q as sys::CUstream),
+            None => Err(Error::device("interop", "the consumer's queue is unknown")),
+        });
+        if recorded.is_err() {
+            // The consumer's queue is unknown or gone: wait for the whole device instead, so
+            // the memory is never reused under its work.
+            // SAFETY: the context is valid for the process's life; synchronizing it is allowed
+            // from any thread with it current.
+            let _ = make_current(ctx).map(|()| unsafe { sys::cuCtxSynchronize() });
+        }
+    }
+    unsafe fn borrow(
+        &self,
+        op: &'static str,
+        s: Stream,
+        addr: usize,
+        len: usize,
+        owner: Box<dyn std::any::Any + Send + Sync>,
+    ) -> Result<crate::memory::Buffer> {
+        let home = stream::get(op, s)?;
+        // SAFETY: the caller's contract is `external`'s.
+        unsafe { memory::CudaBlock::external(home, addr as sys::CUdeviceptr, len, owner) }
+    }
 }
