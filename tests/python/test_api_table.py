@@ -1262,3 +1262,96 @@ def test_function_against_reference(name, tmp_path_factory):
         metal_capture(rng, tmp_path_factory)
     else:
         row(rng)
+
+
+# ---------------------------------------------------------------- matmul variants, quantization
+# (test_quantized_and_gathered_mm.py compares them with MLX in depth; these rows check each
+# against a float64 NumPy reference.)
+
+
+def quantization(rng):
+    """quantize's codes, read back by NumPy, times the scales plus the biases give
+    dequantize's values, within half a step of w inside the levels; quantized_matmul is x @ that.T."""
+    w = rng.standard_normal((4, 128))
+    for bits in (2, 3, 4, 8):
+        a, _ = rounded(w, "float32")
+        w_q, scales, biases = mx.quantize(a, 32, bits)
+        words = np.array(w_q).astype(np.uint64)
+        stream = ((words[..., None] >> np.arange(32, dtype=np.uint64)) & 1).reshape(4, -1, bits)
+        codes = (stream << np.arange(bits, dtype=np.uint64)).sum(-1).astype(np.float64)
+        dense = (codes.reshape(4, -1, 32) * np.array(scales, np.float64)[..., None]
+                 + np.array(biases, np.float64)[..., None]).reshape(4, 128)
+        check(mx.dequantize(w_q, scales, biases, 32, bits), dense)
+        assert np.abs(dense - w).max() <= np.abs(np.array(scales)).max() * 1.01
+        x, xr = rounded(rng.standard_normal((3, 128)), "float32")
+        np.testing.assert_allclose(np.array(mx.quantized_matmul(x, w_q, scales, biases, True, 32,
+                                                                bits)), xr @ dense.T,
+                                   rtol=1e-5, atol=1e-5)
+        idx = np.array([0, 0, 1])
+        stacked = [mx.stack([p, p]) for p in (w_q, scales, biases)]
+        np.testing.assert_allclose(
+            np.array(mx.gather_qmm(mx.expand_dims(x, 1), *stacked, None, mx.array(idx), True, 32,
+                                   bits)), (xr @ dense.T)[:, None], rtol=1e-5, atol=1e-5)
+
+
+def gathered_products(rng):
+    for dtype in ("float32", "float16"):
+        a, ar = rounded(rng.standard_normal((3, 2, 4)), dtype)
+        b, br = rounded(rng.standard_normal((5, 4, 6)), dtype)
+        lhs, rhs = np.array([0, 2, 1, 1]), np.array([4, 0, 0, 3])
+        check(mx.gather_mm(a, b, mx.array(lhs), mx.array(rhs)), ar[lhs] @ br[rhs])
+        seg = np.array([[0, 1], [1, 4], [2, 2]])
+        want = np.stack([ar[0][:, s:e] @ br[0][s:e] for s, e in seg])
+        check(mx.segmented_mm(a[0], b[0], mx.array(seg)), want)
+        big_a, bar = rounded(rng.standard_normal((40, 70)), dtype)
+        big_b, bbr = rounded(rng.standard_normal((70, 33)), dtype)
+        mask = rng.random((2, 3)) < 0.5
+        full = np.repeat(np.repeat(mask, 32, 0), 32, 1)[:40, :70]
+        rtol, atol = tol(dtype)
+        got = mx.block_masked_mm(big_a, big_b, 32, None, mx.array(mask))
+        np.testing.assert_allclose(np.array(got.astype(mx.float32)), (bar * full) @ bbr,
+                                   rtol=rtol * 4, atol=atol * 40)
+
+
+def hadamard(rng):
+    for n in (8, 16):
+        x, xr = rounded(rng.standard_normal((3, n)), "float32")
+        h = np.ones((1, 1))
+        while h.shape[0] < n:
+            h = np.block([[h, h], [h, -h]])
+        check(mx.hadamard_transform(x), xr @ h.T / np.sqrt(n))
+
+
+def float8(rng):
+    codes = np.arange(256).astype(np.uint8)
+    e, m = (codes >> 3) & 15, (codes & 7).astype(np.float64)
+    want = np.where(e == 0, m * 2.0 ** -9, (1 + m / 8) * 2.0 ** (e - 7.0))
+    want = np.where(codes & 0x80, -want, want)
+    want[(codes & 0x7F) == 0x7F] = np.nan
+    check(mx.from_fp8(mx.array(codes), mx.float32), want, "float32")
+    finite = (codes & 0x7F) != 0x7F
+    assert_array(mx.to_fp8(mx.array(want[finite].astype(np.float32))), codes[finite], mx.uint8)
+
+
+def wired_limits_and_thread_streams(rng):
+    previous = mx.set_wired_limit(123)
+    assert mx.set_wired_limit(previous) == 123
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        assert mx.metal.set_wired_limit(previous) == previous
+        assert mx.metal.device_info() == {}
+    s = mx.new_thread_unsafe_stream(mx.cpu)
+    assert s.device == mx.cpu and s != mx.default_stream(mx.cpu)
+
+
+for _n in ("quantize", "dequantize", "quantized_matmul", "gather_qmm"):
+    TABLE[f"mx.{_n}"] = quantization
+for _n in ("gather_mm", "segmented_mm", "block_masked_mm"):
+    TABLE[f"mx.{_n}"] = gathered_products
+TABLE["mx.hadamard_transform"] = hadamard
+TABLE["mx.to_fp8"] = TABLE["mx.from_fp8"] = float8
+for _n in ("set_wired_limit", "metal.set_wired_limit", "metal.device_info",
+           "new_thread_unsafe_stream"):
+    TABLE[f"mx.{_n}"] = wired_limits_and_thread_streams

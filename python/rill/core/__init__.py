@@ -62,6 +62,22 @@ class capture:
 # Function transforms: the pytree and argnums handling is Python, the differentiation native.
 from rill.core._transforms import grad, jvp, value_and_grad, vjp  # noqa: E402,F401
 
+# Matmul variants, affine quantization and float8, composed from the ops above.
+from rill.core._matmul_variants import (  # noqa: E402,F401
+    block_masked_mm,
+    dequantize,
+    from_fp8,
+    gather_mm,
+    gather_qmm,
+    hadamard_transform,
+    new_thread_unsafe_stream,
+    quantize,
+    quantized_matmul,
+    segmented_mm,
+    set_wired_limit,
+    to_fp8,
+)
+
 class _PrintOptionsContext:
     """What ``printoptions`` returns: sets the options on entry, restores the old ones on exit."""
 

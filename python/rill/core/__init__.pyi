@@ -188,6 +188,10 @@ def set_default_stream(stream: Stream) -> None:
 def new_stream(device: Union[Device, DeviceType, None] = None) -> Stream:
     """A new stream on ``device`` (the default device when None), independent of every other
     stream. ``ValueError`` for a device this process does not have."""
+def new_thread_unsafe_stream(device: Union[Device, DeviceType]) -> Stream:
+    """A new stream on ``device`` (rill's streams work from any thread: ``new_stream``)."""
+def set_wired_limit(limit: int) -> int:
+    """Keeps ``limit`` and returns the previous one (rill has no wired memory: no effect)."""
 def new_thread_local_stream(device: Union[Device, DeviceType]) -> Stream:
     """MLX compatibility. MLX ties streams to threads; every rill stream is already usable from
     every thread, so this is ``new_stream(device)``."""
@@ -778,6 +782,31 @@ def matmul(a: ArrayLike, b: ArrayLike, /, *, stream: StreamOrDevice = None) -> a
     leading dims broadcast as batch dims. Integer and bool operands raise ``ValueError``."""
 def addmm(c: ArrayLike, a: ArrayLike, b: ArrayLike, /, alpha: float = 1.0, beta: float = 1.0, *, stream: StreamOrDevice = None) -> array:
     """``alpha * (a @ b) + beta * c``, ``c`` broadcast to the product's shape."""
+def quantize(w: array, /, group_size: Optional[int] = None, bits: Optional[int] = None, mode: str = "affine", *, global_scale: Optional[array] = None, stream: StreamOrDevice = None) -> tuple[array, array, array]:
+    """Affine quantization by groups of ``group_size`` (32, 64 default, 128) of each row, in
+    ``bits`` (1, 2, 3, 4 default, 5, 6, 8): ``(w_q, scales, biases)``, packed as MLX packs them.
+    MLX's float modes (mxfp4, mxfp8, nvfp4) raise ``ValueError``."""
+def dequantize(w: array, /, scales: array, biases: Optional[array] = None, group_size: Optional[int] = None, bits: Optional[int] = None, mode: str = "affine", global_scale: Optional[array] = None, dtype: Optional[Dtype] = None, *, stream: StreamOrDevice = None) -> array:
+    """``scales * q + biases`` per group of the packed ``w``, in ``dtype`` (default the scales')."""
+def quantized_matmul(x: array, w: array, /, scales: array, biases: Optional[array] = None, transpose: bool = True, group_size: Optional[int] = None, bits: Optional[int] = None, mode: str = "affine", *, stream: StreamOrDevice = None) -> array:
+    """``x @ dequantize(w).T`` (``x @ dequantize(w)`` when not ``transpose``)."""
+def gather_qmm(x: array, w: array, /, scales: array, biases: Optional[array] = None, lhs_indices: Optional[array] = None, rhs_indices: Optional[array] = None, transpose: bool = True, group_size: Optional[int] = None, bits: Optional[int] = None, mode: str = "affine", global_scale: Optional[array] = None, *, sorted_indices: bool = False, stream: StreamOrDevice = None) -> array:
+    """``gather_mm`` of ``x`` with the quantized matrices of ``w``."""
+def gather_mm(a: array, b: array, /, lhs_indices: Optional[array] = None, rhs_indices: Optional[array] = None, *, sorted_indices: bool = False, stream: StreamOrDevice = None) -> array:
+    """Matmul of the matrices of ``a`` and ``b`` picked by flat indices into their batch axes;
+    the index arrays broadcast together into the result's batch shape."""
+def segmented_mm(a: array, b: array, /, segments: array, *, stream: StreamOrDevice = None) -> array:
+    """``a[:, s:e] @ b[s:e]`` for each ``(s, e)`` of ``segments`` (shape ``(..., 2)``)."""
+def block_masked_mm(a: array, b: array, /, block_size: int = 64, mask_out: Optional[array] = None, mask_lhs: Optional[array] = None, mask_rhs: Optional[array] = None, *, stream: StreamOrDevice = None) -> array:
+    """Matmul with ``block_size`` (32 or 64) square blocks of the operands and the result
+    zeroed (boolean masks) or scaled (numeric masks)."""
+def hadamard_transform(a: array, scale: Optional[float] = None, stream: StreamOrDevice = None) -> array:
+    """The Walsh-Hadamard transform along the last axis (n = m * 2^k, m in 1, 12, 20, 28),
+    times ``scale`` (default ``1 / sqrt(n)``)."""
+def to_fp8(x: array, *, stream: StreamOrDevice = None) -> array:
+    """float8 e4m3 codes (uint8): round to nearest even, saturating at +-448 (NaN too)."""
+def from_fp8(x: array, dtype: Dtype = ..., *, stream: StreamOrDevice = None) -> array:
+    """Decodes float8 e4m3 codes (uint8) to ``dtype`` (default bfloat16)."""
 def isclose(a: ArrayLike, b: ArrayLike, /, rtol: float = 1e-05, atol: float = 1e-08, *, equal_nan: bool = False, stream: StreamOrDevice = None) -> array:
     """Where ``|a - b| <= atol + rtol * |b|`` (infinities close only to the same infinity; NaN to
     nothing unless ``equal_nan``)."""

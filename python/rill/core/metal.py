@@ -31,3 +31,20 @@ def stop_capture() -> None:
     from rill._core import stop_capture as _stop
 
     _stop()
+
+
+def set_wired_limit(limit: int) -> int:
+    """Deprecated in MLX for ``mx.set_wired_limit``, which it calls (with a DeprecationWarning)."""
+    from rill.core._matmul_variants import _deprecated, set_wired_limit as _set
+
+    _deprecated("mx.metal.set_wired_limit", "mx.set_wired_limit")
+    return _set(limit)
+
+
+def device_info() -> dict:
+    """Deprecated in MLX for ``mx.device_info``. There is no Metal device: an empty dict, as
+    MLX's builds without Metal return (with a DeprecationWarning)."""
+    from rill.core._matmul_variants import _deprecated
+
+    _deprecated("mx.metal.device_info", "mx.device_info")
+    return {}
