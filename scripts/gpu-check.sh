@@ -139,6 +139,10 @@ run() {
         grep '^{' "$LOGS/driver-floor.log" >"$OUT/driver_floor.json" && cat "$OUT/driver_floor.json"
         step bench-gpu python3 benchmarks/gpu.py --out "$OUT/gpu_bench.json"
         cat "$LOGS/bench-gpu.log"
+        # A 1 GiB safetensors file to the CPU and to the GPU (needs the safetensors package, and
+        # real MLX for its row).
+        step bench-load python3 benchmarks/load.py --gpu --rounds 3 --out "$OUT/load.json"
+        cat "$LOGS/bench-load.log"
         # Seed 004's captured loop, drawn: a CPU lane and a GPU lane that overlap.
         step seed004-svg "$B/bin/rill-trace" render "$OUT/seed004_trace.json" -o "$OUT/seed004_timeline.svg" \
             --title "seed 004: CPU decode / GPU compute"

@@ -945,6 +945,17 @@ def linalg_functions(rng):
         chk(mx.linalg.norm(a, "fro", (1, 2)), np.linalg.norm(x, "fro", (1, 2)), 10)
         chk(mx.linalg.norm(a, 2, (1, 2)), np.linalg.norm(x, 2, (1, 2)), 10)
         chk(mx.linalg.cross(a[..., :3], a[..., 1:]), np.cross(x[..., :3], x[..., 1:]), 10)
+        chk(mx.linalg.svd(a, compute_uv=False), np.linalg.svd(x, compute_uv=False), 100)
+        u, sv, vt = mx.linalg.svd(a)
+        chk(mx.matmul(u * sv[..., None, :], vt), x, 100)
+        chk(mx.linalg.pinv(a), np.linalg.pinv(x), 100)
+        # General eigenvalues come in no set order: compare them sorted.
+        key = lambda w: np.sort_complex(np.round(np.asarray(w, np.complex128), 5))  # noqa: E731
+        np.testing.assert_allclose(key(mx.linalg.eigvals(a)), key(np.linalg.eigvals(x)),
+                                   atol=1e-3)
+        w, v = mx.linalg.eig(a)
+        vv = np.array(v).astype(np.complex128)
+        np.testing.assert_allclose(x @ vv, vv * np.array(w)[..., None, :], atol=1e-3)
 
 
 def transforms(rng):
@@ -1200,7 +1211,8 @@ for _n in ("fft", "ifft", "rfft", "irfft", "fft2", "ifft2", "rfft2", "irfft2", "
            "rfftn", "irfftn", "fftshift", "ifftshift", "fftfreq", "rfftfreq", "stft", "istft"):
     TABLE[f"mx.fft.{_n}"] = fft_functions
 for _n in ("norm", "inv", "det", "slogdet", "cholesky", "cholesky_inv", "tri_inv", "qr", "lu",
-           "lu_factor", "solve", "solve_triangular", "eigh", "eigvalsh", "cross"):
+           "lu_factor", "solve", "solve_triangular", "eigh", "eigvalsh", "cross", "svd", "pinv",
+           "eig", "eigvals"):
     TABLE[f"mx.linalg.{_n}"] = linalg_functions
 for _n in ("default_device", "set_default_device", "is_available", "device_count",
            "device_info", "cuda.is_available", "cuda.set_allow_tf32", "metal.is_available"):
@@ -1243,6 +1255,42 @@ for _n in ("set_printoptions", "get_printoptions", "printoptions"):
 for _n in ("is_available", "init", "all_sum", "all_max", "all_min", "all_gather", "sum_scatter",
            "send", "recv", "recv_like"):
     TABLE[f"mx.distributed.{_n}"] = distributed
+
+
+def fast_functions(rng):
+    """mx.fast against float64 NumPy (test_fast.py compares them with MLX in depth)."""
+    x = rng.standard_normal((3, 16))
+    w, b = rng.standard_normal(16), rng.standard_normal(16)
+    a = mx.array(x.astype(np.float32))
+    xr = np.array(a).astype(np.float64)
+    wa, ba = mx.array(w.astype(np.float32)), mx.array(b.astype(np.float32))
+    wr, br = np.array(wa).astype(np.float64), np.array(ba).astype(np.float64)
+    check(mx.fast.rms_norm(a, wa, 1e-5), xr / np.sqrt((xr ** 2).mean(-1, keepdims=True) + 1e-5)
+          * wr)
+    mu, var = xr.mean(-1, keepdims=True), xr.var(-1, keepdims=True)
+    check(mx.fast.layer_norm(a, wa, ba, 1e-5), (xr - mu) / np.sqrt(var + 1e-5) * wr + br)
+    q = rng.standard_normal((1, 2, 4, 8))
+    qa = mx.array(q.astype(np.float32))
+    qr = np.array(qa).astype(np.float64)
+    theta = np.arange(4)[:, None] * 10000.0 ** (-np.arange(4) / 4)
+    c, s = np.cos(theta), np.sin(theta)
+    want = np.concatenate([qr[..., :4] * c - qr[..., 4:] * s, qr[..., :4] * s + qr[..., 4:] * c],
+                          -1)
+    check(mx.fast.rope(qa, 8, traditional=False, base=10000.0, scale=1.0, offset=0), want)
+    sc = qr @ np.swapaxes(qr, -1, -2) * 0.5
+    p = np.exp(sc - sc.max(-1, keepdims=True))
+    check(mx.fast.scaled_dot_product_attention(qa, qa, qa, scale=0.5),
+          (p / p.sum(-1, keepdims=True)) @ qr)
+    t = rng.integers(0, 16, 3)
+    check(mx.fast.cross_entropy(a, mx.array(t)),
+          np.log(np.exp(xr).sum(-1)) - xr[np.arange(3), t])
+    with pytest.raises(RuntimeError, match="Metal"):
+        mx.fast.metal_kernel(name="k", input_names=[], output_names=[], source="")
+
+
+for _n in ("rms_norm", "layer_norm", "rope", "scaled_dot_product_attention", "cross_entropy",
+           "metal_kernel"):
+    TABLE[f"mx.fast.{_n}"] = fast_functions
 TABLE.update({"mx.minmax": minmax, "mx.slice_update": slice_update, "mx.unique": unique,
               "mx.random.multivariate_normal": random_multivariate_normal})
 TABLE["mx.divide"] = (lambda f: lambda rng: (f(rng), divide_ints(rng)))(TABLE["mx.divide"])

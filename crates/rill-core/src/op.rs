@@ -293,6 +293,13 @@ pub enum FactorOp {
     /// `(n, n)` symmetric, read from one triangle -> eigenvalues `(n)` ascending, then (with
     /// `vectors`) the eigenvectors `(n, n)` as columns.
     Eigh { upper: bool, vectors: bool },
+    /// `(m, n)` -> with `vectors`, `U (m, m)`, the singular values `S (k)` descending, `Vt
+    /// (n, n)`; without, `S (k)` alone.
+    Svd { vectors: bool },
+    /// `(n, n)` -> the eigenvalues `(n)`, then (with `vectors`) the eigenvectors `(n, n)` as
+    /// columns of unit length. The one factorization whose output is complex64, whatever the
+    /// input's real dtype.
+    Eig { vectors: bool },
 }
 
 impl FactorOp {
@@ -309,6 +316,9 @@ impl FactorOp {
             FactorOp::Qr => "qr",
             FactorOp::Eigh { vectors: true, .. } => "eigh",
             FactorOp::Eigh { vectors: false, .. } => "eigvalsh",
+            FactorOp::Svd { .. } => "svd",
+            FactorOp::Eig { vectors: true } => "eig",
+            FactorOp::Eig { vectors: false } => "eigvals",
         }
     }
 }

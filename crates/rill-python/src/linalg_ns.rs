@@ -5,7 +5,7 @@
 //! stream (a GPU stream falls back to the CPU kernels), so the default stream works.
 
 use crate::array::PyArray;
-use crate::errors::guard;
+use crate::errors::{guard, OrRaise};
 use crate::ops::{arg, int_or_ints, out};
 use crate::stream::{sod, StreamArg};
 use pyo3::exceptions::{PyTypeError, PyValueError};
@@ -194,6 +194,51 @@ pub fn eigvalsh(a: &Bound<'_, PyAny>, UPLO: &str, stream: Option<StreamArg>) -> 
     guard(|| out(ops::eigvalsh(&arg(a)?, UPLO, sod(stream))))
 }
 
+/// The singular value decomposition: `(U, S, Vt)` (full `U` and `Vt`), or `S` alone without
+/// `compute_uv`.
+#[pyfunction]
+#[pyo3(signature = (a, compute_uv = true, *, stream = None))]
+pub fn svd(
+    py: Python<'_>,
+    a: &Bound<'_, PyAny>,
+    compute_uv: bool,
+    stream: Option<StreamArg>,
+) -> PyResult<Py<PyAny>> {
+    guard(|| {
+        let parts = ops::svd(&arg(a)?, compute_uv, sod(stream)).or_raise()?;
+        let mut arrays = parts
+            .into_iter()
+            .map(|x| Py::new(py, PyArray::new(x)))
+            .collect::<PyResult<Vec<_>>>()?;
+        if compute_uv {
+            Ok(pyo3::types::PyTuple::new(py, arrays)?.into_any().unbind())
+        } else {
+            Ok(arrays.remove(0).into_any())
+        }
+    })
+}
+
+/// The Moore-Penrose pseudo-inverse of each matrix.
+#[pyfunction]
+#[pyo3(signature = (a, *, stream = None))]
+pub fn pinv(a: &Bound<'_, PyAny>, stream: Option<StreamArg>) -> PyResult<PyArray> {
+    guard(|| out(ops::pinv(&arg(a)?, sod(stream))))
+}
+
+/// The eigenvalues and unit eigenvectors (columns) of each general square matrix, complex64.
+#[pyfunction]
+#[pyo3(signature = (a, *, stream = None))]
+pub fn eig(a: &Bound<'_, PyAny>, stream: Option<StreamArg>) -> PyResult<(PyArray, PyArray)> {
+    guard(|| pair(ops::eig(&arg(a)?, sod(stream))))
+}
+
+/// The eigenvalues of each general square matrix, complex64.
+#[pyfunction]
+#[pyo3(signature = (a, *, stream = None))]
+pub fn eigvals(a: &Bound<'_, PyAny>, stream: Option<StreamArg>) -> PyResult<PyArray> {
+    guard(|| out(ops::eigvals(&arg(a)?, sod(stream))))
+}
+
 /// The cross product of 3-vectors (or 2-vectors) along `axis`.
 #[pyfunction]
 #[pyo3(signature = (a, b, axis = -1, *, stream = None))]
@@ -223,6 +268,10 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     l.add_function(wrap_pyfunction!(eigh, &l)?)?;
     l.add_function(wrap_pyfunction!(eigvalsh, &l)?)?;
     l.add_function(wrap_pyfunction!(cross, &l)?)?;
+    l.add_function(wrap_pyfunction!(svd, &l)?)?;
+    l.add_function(wrap_pyfunction!(pinv, &l)?)?;
+    l.add_function(wrap_pyfunction!(eig, &l)?)?;
+    l.add_function(wrap_pyfunction!(eigvals, &l)?)?;
     m.add_submodule(&l)?;
     Ok(())
 }

@@ -42,3 +42,11 @@ def eigvalsh(a: array, UPLO: str = "L", *, stream: StreamOrDevice = None) -> arr
     """The eigenvalues (ascending) of each symmetric matrix."""
 def cross(a: array, b: array, axis: int = -1, *, stream: StreamOrDevice = None) -> array:
     """The cross product of 3-vectors (or 2-vectors) along ``axis``."""
+def svd(a: array, compute_uv: bool = True, *, stream: StreamOrDevice = None) -> tuple[array, array, array] | array:
+    """``(U, S, Vt)`` (full ``U`` and ``Vt``, ``S`` descending), or ``S`` alone."""
+def pinv(a: array, *, stream: StreamOrDevice = None) -> array:
+    """The Moore-Penrose pseudo-inverse of each matrix."""
+def eig(a: array, *, stream: StreamOrDevice = None) -> tuple[array, array]:
+    """Eigenvalues and unit eigenvectors (columns) of each general square matrix, complex64."""
+def eigvals(a: array, *, stream: StreamOrDevice = None) -> array:
+    """The eigenvalues of each general square matrix, complex64."""

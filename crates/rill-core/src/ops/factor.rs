@@ -7,9 +7,8 @@
 //! rest (`det`, `cholesky_inv`, `lu`, `norm`, `cross`) is composed from those and ordinary ops.
 //!
 //! Dtypes as MLX: float32 and float64 only (`det`/`slogdet` also take integers and bool, as
-//! float32); results keep the input's dtype. Errors name the op, the shapes and the dtypes.
-//! Not here yet: `svd`, `pinv`, `eig`, `eigvals` (they wait for the choice of a crate, see
-//! `backend/cpu/factor.rs`), and complex inputs to `eigh`/`eigvalsh`.
+//! float32); results keep the input's dtype, except `eig`/`eigvals`, which are complex64. Errors
+//! name the op, the shapes and the dtypes. Not here yet: complex inputs to `eigh`/`eigvalsh`.
 
 use super::{
     abs, astype, broadcast_to, expand_dims, make, matmul, max, min, multiply, not_equal, power,
@@ -405,6 +404,113 @@ pub fn eigvalsh(a: &Array, uplo: &str, s: impl Into<StreamOrDevice>) -> Result<A
         stream,
     )?;
     piece(&p, 0, &[n], stream)
+}
+
+/// The singular value decomposition of each matrix: with `compute_uv`, `[U (..., m, m), S (...,
+/// k), Vt (..., n, n)]` with `a = U[..., :k] diag(S) Vt[..., :k, :]`, singular values descending;
+/// else `[S]`.
+pub fn svd(a: &Array, compute_uv: bool, s: impl Into<StreamOrDevice>) -> Result<Vec<Array>> {
+    let stream = s.into().resolve("svd")?;
+    check("svd", a, false)?;
+    let (m, n) = dims(a);
+    let k = m.min(n);
+    let op = FactorOp::Svd {
+        vectors: compute_uv,
+    };
+    if !compute_uv {
+        let p = factor(op, vec![a.clone()], k, stream)?;
+        return Ok(vec![piece(&p, 0, &[k], stream)?]);
+    }
+    let p = factor(op, vec![a.clone()], m * m + k + n * n, stream)?;
+    Ok(vec![
+        piece(&p, 0, &[m, m], stream)?,
+        piece(&p, m * m, &[k], stream)?,
+        piece(&p, m * m + k, &[n, n], stream)?,
+    ])
+}
+
+/// The Moore-Penrose pseudo-inverse of each matrix (`(..., n, m)` for `(..., m, n)`), from its
+/// SVD: singular values at most `max(m, n) * eps * largest` count as zero (NumPy's default).
+pub fn pinv(a: &Array, s: impl Into<StreamOrDevice>) -> Result<Array> {
+    let stream = s.into().resolve("pinv")?;
+    check("pinv", a, false)?;
+    let (m, n) = dims(a);
+    let k = m.min(n);
+    let parts = svd(a, true, stream)?;
+    let (u, sv, vt) = (&parts[0], &parts[1], &parts[2]);
+    let nd = a.ndim();
+    let eps = match a.dtype() {
+        Dtype::Float64 => f64::EPSILON,
+        _ => f32::EPSILON as f64,
+    };
+    let largest = max(sv, Some(&[-1]), true, stream)?;
+    let cutoff = multiply(
+        &largest,
+        &astype(&Array::scalar(m.max(n) as f64 * eps), a.dtype(), stream)?,
+        stream,
+    )?;
+    let keep = super::greater(sv, &cutoff, stream)?;
+    let one = astype(&Array::scalar(1.0f64), a.dtype(), stream)?;
+    let zero = astype(&Array::scalar(0.0f64), a.dtype(), stream)?;
+    let safe = super::where_(&keep, sv, &one, stream)?;
+    let inv_s = super::where_(&keep, &super::divide(&one, &safe, stream)?, &zero, stream)?;
+    // V[..., :, :k] * (1/S) @ U[..., :, :k]ᵀ
+    let lo = vec![0isize; nd];
+    let mut hi_u: Vec<isize> = u.shape().iter().map(|&d| d as isize).collect();
+    hi_u[nd - 1] = k as isize;
+    let uk = slice(u, &lo, &hi_u, &vec![1; nd], stream)?;
+    let mut hi_v: Vec<isize> = vt.shape().iter().map(|&d| d as isize).collect();
+    hi_v[nd - 2] = k as isize;
+    let vk = slice(vt, &lo, &hi_v, &vec![1; nd], stream)?;
+    let scaled = multiply(
+        &swapaxes(&vk, -1, -2, stream)?,
+        &expand_dims(&inv_s, &[-2], stream)?,
+        stream,
+    )?;
+    matmul(&scaled, &swapaxes(&uk, -1, -2, stream)?, stream)
+}
+
+fn general_eig(
+    name: &'static str,
+    a: &Array,
+    vectors: bool,
+    stream: Stream,
+) -> Result<(Array, Option<Array>)> {
+    check(name, a, true)?;
+    let (n, _) = dims(a);
+    let per = if vectors { n + n * n } else { n };
+    let mut shape = batch_of(a);
+    shape.push(per);
+    let p = make(
+        name,
+        shape,
+        Dtype::Complex64,
+        stream,
+        Op::Factor(FactorOp::Eig { vectors }),
+        vec![a.clone()],
+    )?;
+    let values = piece(&p, 0, &[n], stream)?;
+    let vecs = if vectors {
+        Some(piece(&p, n, &[n, n], stream)?)
+    } else {
+        None
+    };
+    Ok((values, vecs))
+}
+
+/// The eigenvalues `(..., n)` and unit eigenvectors (columns, `(..., n, n)`) of each general
+/// square matrix, complex64 (real matrices may have complex eigenvalues). The order is the one the
+/// algorithm finds them in, as LAPACK's is (NumPy's and MLX's differ from each other too).
+pub fn eig(a: &Array, s: impl Into<StreamOrDevice>) -> Result<(Array, Array)> {
+    let stream = s.into().resolve("eig")?;
+    let (w, v) = general_eig("eig", a, true, stream)?;
+    Ok((w, v.expect("eig computes vectors")))
+}
+
+/// The eigenvalues of [`eig`] alone.
+pub fn eigvals(a: &Array, s: impl Into<StreamOrDevice>) -> Result<Array> {
+    let stream = s.into().resolve("eigvals")?;
+    Ok(general_eig("eigvals", a, false, stream)?.0)
 }
 
 /// The `ord` of [`norm`]: a number (`inf`, `-inf`, `0`, `1`, `2`, any `p`) or a name.

@@ -1,13 +1,13 @@
 //! Matrix factorizations and solves (`Op::Factor`), written out by hand: LU with partial pivoting
 //! (and the inverse, solve and determinant built on it), Cholesky, triangular inverse and solve,
-//! Householder QR, and symmetric eigendecomposition by cyclic Jacobi rotations.
+//! Householder QR, and symmetric eigendecomposition by cyclic Jacobi rotations; the SVD and the
+//! general eigenproblem are in `spectral.rs`.
 //!
 //! Why by hand and not through a linear-algebra crate: `faer` 0.24 (the candidate) took 329
 //! CPU-seconds to build alone in the dev profile (dependencies at opt-level 3), about 220 of them
 //! in crates rill does not already build (`nano-gemm-*`, `faer`, `private-gemm-x86`), and CI runs
 //! close to its 30-minute budget on two cores (docs/ci.md). These algorithms are short, and the
-//! matrices `mx.linalg` users hand to the CPU are small. SVD and the non-symmetric eigenproblem
-//! are not here (the builders say so).
+//! matrices `mx.linalg` users hand to the CPU are small.
 //!
 //! Every matrix is computed in f64 whatever its dtype (float32 inputs gain accuracy at a cost
 //! that small matrices do not notice), from a row-major copy of the input. Matrices of a batch
@@ -16,6 +16,7 @@
 //! and the input's shape.
 
 use super::output;
+use super::spectral;
 use super::strided::gather_to_vec;
 use crate::backend::{Input, Output};
 use crate::memory::Data;
@@ -54,6 +55,9 @@ pub fn run(op: FactorOp, inputs: &[Input], out: &Output) -> Result<Data> {
     let name = op.name();
     let a = values(name, &inputs[0])?;
     let (batch, m, n) = matrix_dims(inputs[0].shape);
+    if let FactorOp::Eig { vectors } = op {
+        return run_eig(name, vectors, &a, (batch, n), inputs[0].shape, out);
+    }
     let b = match inputs.get(1) {
         Some(b) => Some((values(name, b)?, b.shape[b.shape.len() - 1])),
         None => None,
@@ -92,6 +96,40 @@ pub fn run(op: FactorOp, inputs: &[Input], out: &Output) -> Result<Data> {
             Ok(())
         }),
     }
+}
+
+/// `Op::Factor`'s eigenproblem of general matrices: complex results, written as complex64.
+fn run_eig(
+    name: &'static str,
+    vectors: bool,
+    a: &[f64],
+    (batch, n): (usize, usize),
+    shape: &[usize],
+    out: &Output,
+) -> Result<Data> {
+    let per = *out.shape.last().unwrap_or(&0);
+    let mut res = vec![num_complex::Complex::<f64>::new(0.0, 0.0); batch * per];
+    let one = |(i, o): (usize, &mut [num_complex::Complex<f64>])| -> Result<()> {
+        spectral::eig(&a[i * n * n..(i + 1) * n * n], n, vectors, o).map_err(|msg| {
+            Error::runtime(
+                name,
+                format!("matrix {i} of the input of shape {shape:?} {msg}"),
+            )
+        })
+    };
+    if per > 0 {
+        if batch * n * n < PAR_ELEMENTS {
+            res.chunks_mut(per).enumerate().try_for_each(one)?;
+        } else {
+            res.par_chunks_mut(per).enumerate().try_for_each(one)?;
+        }
+    }
+    output::<num_complex::Complex<f32>>(name, out, |o| {
+        o.iter_mut()
+            .zip(&res)
+            .for_each(|(o, v)| *o = num_complex::Complex::new(v.re as f32, v.im as f32));
+        Ok(())
+    })
 }
 
 /// One matrix `a` (`m x n`, row-major), with the right-hand side `b` (`n x r`) of the solves;
@@ -185,6 +223,11 @@ fn factor(
             eigh(a, n, upper, vectors, o);
             Ok(())
         }
+        FactorOp::Svd { vectors } => {
+            spectral::svd(a, m, n, vectors, o);
+            Ok(())
+        }
+        FactorOp::Eig { .. } => unreachable!("run_eig handles eig"),
     }
 }
 

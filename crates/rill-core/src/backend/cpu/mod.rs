@@ -27,6 +27,7 @@ mod scan;
 mod softmax;
 mod sort;
 pub(crate) mod special;
+mod spectral;
 pub mod strided;
 mod unary;
 pub(crate) mod vector_math;
