@@ -1,8 +1,14 @@
 // eval and asyncEval: asyncEval returns at once and the event loop runs while rill works.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { array, matmul, multiply, add, eval as evaluate, asyncEval, sum, newStream, withStream } from 'rill';
+import { array, matmul, multiply, add, eval as evaluate, asyncEval, sum, newStream, withStream, setDefaultDevice } from 'rill';
 import { prng, randomValues, assertClose } from './helpers.mjs';
+
+// These tests are about the JS thread, libuv's pool and process exit while long evals run, timed
+// against chains of matmuls: on the CPU, also where a GPU is the default device. On a GPU the
+// chains finish faster than JS builds them, which defeats the premise of every timing below (on
+// the H200, "exit does not wait" took 11 s: building the chain, not waiting for it).
+setDefaultDevice('cpu');
 
 // The n x n matrix of the chains below, made once: making its n*n random values in JS takes
 // longer than a GPU needs for thousands of steps, so it must stay out of the calibration.
@@ -143,7 +149,8 @@ function stepsFor(seconds) {
 function queueWork(steps, chains, then) {
   const url = new URL('../index.js', import.meta.url).href;
   return `
-    const { array, matmul, multiply, asyncEval, eval: evaluate } = await import(${JSON.stringify(url)});
+    const { array, matmul, multiply, asyncEval, eval: evaluate, setDefaultDevice } = await import(${JSON.stringify(url)});
+    setDefaultDevice('cpu');
     const n = 512;
     const w = array(Array.from({ length: n * n }, (_, i) => ((i * 7919) % 1000) / 1000 - 0.5), [n, n], 'float32');
     evaluate(w);

@@ -26,6 +26,16 @@ def rng():
     return np.random.default_rng(3031)
 
 
+@pytest.fixture(autouse=True)
+def on_the_cpu():
+    """Host memory in and out: these tests make their arrays on the CPU, also where the default
+    device is a GPU (the GPU's DLPack is tested in test_dlpack_gpu.py)."""
+    before = mx.default_device()
+    mx.set_default_device(mx.cpu)
+    yield
+    mx.set_default_device(before)
+
+
 def np_dtype(name):
     return NP_OF.get(name, getattr(np, name, None))
 

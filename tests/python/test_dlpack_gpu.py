@@ -21,6 +21,14 @@ def rng():
     return np.random.default_rng(4242)
 
 
+def on_gpu(x, stream=None):
+    """`x` as an array made on a GPU stream (a new one unless given)."""
+    with mx.stream(stream if stream is not None else mx.new_stream(mx.gpu)):
+        a = mx.array(x)
+    assert a.__dlpack_device__() == (2, 0)
+    return a
+
+
 def slow_chain(x, w, steps, stream):
     """Device work long enough (milliseconds) that a consumer not ordered after it would read
     the result before it is written."""
@@ -31,7 +39,7 @@ def slow_chain(x, w, steps, stream):
 
 def test_torch_reads_a_gpu_array_in_place(rng):
     x = rng.standard_normal((513, 257)).astype(np.float32)
-    a = mx.array(x, stream=mx.new_stream(mx.gpu))
+    a = on_gpu(x)
     t1 = torch.from_dlpack(a)
     t2 = torch.from_dlpack(a)
     assert t1.device.type == "cuda" and t1.dtype == torch.float32 and tuple(t1.shape) == x.shape
@@ -54,8 +62,8 @@ def test_torch_reads_a_gpu_array_in_place(rng):
 def test_a_consumer_on_another_stream_waits_for_rill_on_the_device(rng):
     s = mx.new_stream(mx.gpu)
     n = 2048
-    x = mx.array(rng.standard_normal((n, n)).astype(np.float32) / 8, stream=s)
-    w = mx.array(rng.standard_normal((n, n)).astype(np.float32) / np.sqrt(n), stream=s)
+    x = on_gpu(rng.standard_normal((n, n)).astype(np.float32) / 8, s)
+    w = on_gpu(rng.standard_normal((n, n)).astype(np.float32) / np.sqrt(n), s)
     mx.eval(x, w)
     y = slow_chain(x, w, 40, s)  # lazy: nothing queued yet
     consumer = torch.cuda.Stream()
@@ -72,7 +80,7 @@ def test_a_consumer_on_another_stream_waits_for_rill_on_the_device(rng):
 def test_the_lent_memory_outlives_the_array_and_the_consumers_work(rng):
     s = mx.new_stream(mx.gpu)
     x = rng.standard_normal((1024, 1024)).astype(np.float32)
-    a = mx.exp(mx.array(x, stream=s), stream=s)
+    a = mx.exp(on_gpu(x, s), stream=s)
     consumer = torch.cuda.Stream()
     with torch.cuda.stream(consumer):
         t = torch.from_dlpack(a)
@@ -125,7 +133,7 @@ def test_rill_keeps_a_borrowed_tensor_alive(rng):
 
 def test_handshake_arguments_and_host_copies(rng):
     x = rng.standard_normal((33, 7)).astype(np.float32)
-    a = mx.array(x, stream=mx.new_stream(mx.gpu))
+    a = on_gpu(x)
     assert a.__dlpack_device__() == (2, 0)
     with pytest.raises(ValueError, match="stream=0"):
         a.__dlpack__(stream=0)

@@ -70,7 +70,12 @@ pub fn lend(op: &'static str, a: &Array, queue: Queue, copy: bool) -> Result<Len
     if data.layout.strides.iter().any(|&s| s < 0) {
         data = crate::ops::copy(&a, a.stream())?.available_data()?;
     }
-    if device.kind == DeviceType::Cpu || data.is_host() {
+    if device.kind != DeviceType::Cpu && data.is_host() {
+        // An array made from host data on a GPU stream stays on the host until an op needs it
+        // on the device: lend the device copy (made on the array's stream, and kept).
+        data = a.data_on(device, a.stream())?;
+    }
+    if device.kind == DeviceType::Cpu {
         data.buffer.wait_ready()?;
         return Ok(Lent {
             data,
