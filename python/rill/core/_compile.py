@@ -35,23 +35,34 @@ def enable_compile():
     _disabled[0] = False
 
 
-def _flatten(tree, arrays):
+# What a compiled function may return besides arrays: constants that a replay can give back.
+_RESULT_CONSTANTS = (type(None), bool, int, float, complex, str)
+
+
+def _flatten(tree, arrays, result=False):
     """Appends the arrays of ``tree`` to ``arrays``; returns a hashable description of the rest:
-    the tree's structure, and the values of its other leaves (numbers, strings, None)."""
+    the tree's structure, and the values of its other leaves (for arguments any hashable value,
+    for results numbers, strings and None)."""
     if isinstance(tree, _array):
         arrays.append(tree)
         return ("a",)
     if isinstance(tree, (list, tuple)):
-        return (type(tree), tuple(_flatten(t, arrays) for t in tree))
+        return (type(tree), tuple(_flatten(t, arrays, result) for t in tree))
     if isinstance(tree, dict):
-        return (dict, tuple((k, _flatten(v, arrays)) for k, v in tree.items()))
+        return (dict, tuple((k, _flatten(v, arrays, result)) for k, v in tree.items()))
+    what = "results" if result else "arguments"
     try:
         hash(tree)
     except TypeError:
         raise ValueError(
-            f"[compile] the arguments and results of a compiled function are arrays, numbers, "
-            f"strings, None, and lists, tuples and dicts of them; got a {type(tree).__name__}"
+            f"[compile] the {what} of a compiled function are arrays, numbers, strings, None, "
+            f"and lists, tuples and dicts of them; got a {type(tree).__name__}"
         ) from None
+    if result and not isinstance(tree, _RESULT_CONSTANTS):
+        raise ValueError(
+            f"[compile] the results of a compiled function are arrays, numbers, strings, None, "
+            f"and lists, tuples and dicts of them; got a {type(tree).__name__}"
+        )
     return ("c", type(tree), tree)
 
 
@@ -154,7 +165,7 @@ class _Compiled:
                 try:
                     result = self._fun(*a, **kw)
                     outs = []
-                    box["desc"] = _flatten(result, outs)
+                    box["desc"] = _flatten(result, outs, result=True)
                     state = _state_arrays(self._outputs)
                 finally:
                     # The containers get their own arrays back (the state written by the

@@ -52,6 +52,8 @@ struct Step {
     shape: Vec<usize>,
     dtype: Dtype,
     stream: Stream,
+    /// Built under `stop_gradient`: replayed the same way, so that gradients stop there too.
+    no_grad: bool,
 }
 
 /// A traced function: what replaying it builds.
@@ -127,12 +129,13 @@ impl Program {
             let e = tape::entry(i);
             let ins: Vec<Source> = e.inputs.iter().map(|x| source(&known, x)).collect();
             let key = format!(
-                "{:?}|{:?}|{:?}|{:?}|{:?}",
+                "{:?}|{:?}|{:?}|{:?}|{:?}|{}",
                 e.op,
                 ins.iter().map(Source::key).collect::<Vec<_>>(),
                 e.out.shape(),
                 e.out.dtype(),
-                e.out.stream()
+                e.out.stream(),
+                e.no_grad
             );
             let at = match seen.get(&key) {
                 Some(&j) => {
@@ -146,6 +149,7 @@ impl Program {
                         shape: e.out.shape().to_vec(),
                         dtype: e.out.dtype(),
                         stream: e.out.stream(),
+                        no_grad: e.no_grad,
                     });
                     seen.insert(key, steps.len() - 1);
                     steps.len() - 1
@@ -196,13 +200,20 @@ impl Program {
         };
         for step in &self.steps {
             let ins = step.inputs.iter().map(|s| get(&built, s)).collect();
-            built.push(Array::lazy(
-                step.shape.clone(),
-                step.dtype,
-                step.stream,
-                step.op.clone(),
-                ins,
-            ));
+            let build = || {
+                Array::lazy(
+                    step.shape.clone(),
+                    step.dtype,
+                    step.stream,
+                    step.op.clone(),
+                    ins,
+                )
+            };
+            built.push(if step.no_grad {
+                tape::untraced(build)
+            } else {
+                build()
+            });
         }
         Ok(self.outputs.iter().map(|s| get(&built, s)).collect())
     }
