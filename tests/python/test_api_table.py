@@ -1403,3 +1403,31 @@ TABLE["mx.to_fp8"] = TABLE["mx.from_fp8"] = float8
 for _n in ("set_wired_limit", "metal.set_wired_limit", "metal.device_info",
            "new_thread_unsafe_stream"):
     TABLE[f"mx.{_n}"] = wired_limits_and_thread_streams
+
+
+def compile_functions(rng):
+    """A compiled function gives the plain one's values on new inputs without running again
+    (test_compile.py has the rest)."""
+    calls = []
+
+    def f(x, y):
+        calls.append(1)
+        return mx.exp(x) * y + x
+
+    c = mx.compile(f)
+    for _ in range(3):
+        x, y = rng.standard_normal((3, 4)), rng.standard_normal((3, 4))
+        a, b = mx.array(x.astype(np.float32)), mx.array(y.astype(np.float32))
+        xr, yr = np.array(a).astype(np.float64), np.array(b).astype(np.float64)
+        check(c(a, b), np.exp(xr) * yr + xr)
+    assert len(calls) == 1
+    mx.disable_compile()
+    try:
+        c(a, b)
+    finally:
+        mx.enable_compile()
+    assert len(calls) == 2
+
+
+for _n in ("compile", "disable_compile", "enable_compile"):
+    TABLE[f"mx.{_n}"] = compile_functions

@@ -56,6 +56,11 @@ pub(crate) struct Recipe {
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
+/// The id the next node will get (ids only grow): `compile` tells what a trace built by it.
+pub(crate) fn next_node_id() -> u64 {
+    NEXT_ID.load(Ordering::Relaxed)
+}
+
 impl Drop for Node {
     /// Drops a long lazy chain without recursing once per link (a 100 000-op chain would overflow
     /// the stack): inputs whose last handle is this node are unwound onto a local stack.

@@ -9,7 +9,7 @@
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use rill_core::op::{BinaryOp, UnaryOp};
-use rill_core::transforms::{grad, jvp, stop_gradient, value_and_grad, vjp};
+use rill_core::transforms::{grad, jvp, stop_gradient, value_and_grad, vjp, Program};
 use rill_core::{ops, Array, Result, Scalar};
 
 type F = dyn Fn(&[Array]) -> Result<Array> + Sync;
@@ -665,4 +665,98 @@ fn cotangents_take_the_dtype_of_their_primal() {
     .unwrap();
     assert_eq!(g[0].dtype(), rill_core::Dtype::Float64);
     assert_eq!(values(&g[0]), vec![3.0, 3.0, 3.0]);
+}
+
+// ---------------------------------------------------------------- compile
+
+#[test]
+fn a_compiled_function_replays_the_same_values_on_new_inputs_without_running() {
+    let mut rng = StdRng::seed_from_u64(31);
+    let calls = std::cell::Cell::new(0);
+    let f = |xs: &[Array]| -> Result<Vec<Array>> {
+        calls.set(calls.get() + 1);
+        let y = ops::multiply(&xs[0], &xs[1], ())?;
+        let z = ops::exp(&y, ())?;
+        // The same subexpression twice: merged in the program.
+        let z2 = ops::exp(&ops::multiply(&xs[0], &xs[1], ())?, ())?;
+        Ok(vec![ops::add(&z, &z2, ())?, ops::sum(&y, None, false, ())?])
+    };
+    let a = rand_in(&mut rng, &[3, 4], -1.0, 1.0);
+    let b = rand_in(&mut rng, &[3, 4], -1.0, 1.0);
+    let (program, first) = Program::trace(f, &[a.clone(), b.clone()]).unwrap();
+    assert_eq!(calls.get(), 1);
+    assert!(
+        program.merged() >= 2,
+        "exp(a*b) built twice is merged: {}",
+        program.merged()
+    );
+    let expect = |a: &Array, b: &Array| {
+        let (av, bv) = (a.to_vec::<f64>().unwrap(), b.to_vec::<f64>().unwrap());
+        let e: Vec<f64> = av
+            .iter()
+            .zip(&bv)
+            .map(|(x, y)| 2.0 * (x * y).exp())
+            .collect();
+        (e, av.iter().zip(&bv).map(|(x, y)| x * y).sum::<f64>())
+    };
+    let (e, s) = expect(&a, &b);
+    assert_close("first call", &values(&first[0]), &e);
+    assert_close("first sum", &[first[1].item::<f64>().unwrap()], &[s]);
+    for _ in 0..3 {
+        let c = rand_in(&mut rng, &[3, 4], -2.0, 2.0);
+        let d = rand_in(&mut rng, &[3, 4], -2.0, 2.0);
+        let out = program.replay(&[c.clone(), d.clone()]).unwrap();
+        let (e, s) = expect(&c, &d);
+        assert_close("replay", &values(&out[0]), &e);
+        assert_close("replayed sum", &[out[1].item::<f64>().unwrap()], &[s]);
+    }
+    assert_eq!(calls.get(), 1, "a replay does not call the function");
+    let wrong = rand_in(&mut rng, &[2, 4], 0.0, 1.0);
+    assert!(program.replay(&[wrong.clone(), wrong]).is_err());
+}
+
+#[test]
+fn evaluating_inside_a_compiled_function_is_an_error_and_stop_gradient_replays() {
+    let mut rng = StdRng::seed_from_u64(37);
+    let x = rand_in(&mut rng, &[5], -1.0, 1.0);
+    let err = Program::trace(
+        |xs: &[Array]| {
+            let y = ops::exp(&xs[0], ())?;
+            y.eval()?;
+            Ok(vec![y])
+        },
+        std::slice::from_ref(&x),
+    )
+    .err()
+    .expect("eval inside a trace is refused");
+    assert!(err.to_string().contains("compile"), "{err}");
+    // A node built under stop_gradient is part of the program (not a frozen constant).
+    let (program, _) = Program::trace(
+        |xs: &[Array]| {
+            let y = stop_gradient(&ops::multiply(&xs[0], &xs[0], ())?, ())?;
+            Ok(vec![ops::add(&y, &xs[0], ())?])
+        },
+        std::slice::from_ref(&x),
+    )
+    .unwrap();
+    let z = rand_in(&mut rng, &[5], -1.0, 1.0);
+    let got = program.replay(std::slice::from_ref(&z)).unwrap()[0]
+        .to_vec::<f64>()
+        .unwrap();
+    let zv = z.to_vec::<f64>().unwrap();
+    assert_close(
+        "stop_gradient replayed",
+        &got,
+        &zv.iter().map(|v| v * v + v).collect::<Vec<_>>(),
+    );
+    // And its gradient still stops there: d/dx (stop(x*x) + x) = 1.
+    let g = grad(
+        |xs: &[Array]| {
+            let y = program.replay(&[xs[0].clone()])?;
+            ops::sum(&y[0], None, false, ())
+        },
+        &[z],
+    )
+    .unwrap();
+    assert_close("gradient through the replay", &values(&g[0]), &[1.0; 5]);
 }

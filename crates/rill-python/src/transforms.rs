@@ -1,6 +1,7 @@
 //! Function transforms: the native half of `grad`, `value_and_grad`, `vjp` and `jvp` (over flat
-//! lists of arrays; `python/rill/core/_transforms.py` handles argnums, argnames and pytrees), and
-//! `stop_gradient`.
+//! lists of arrays; `python/rill/core/_transforms.py` handles argnums, argnames and pytrees),
+//! `stop_gradient`, and `compile`'s tracing and replay (`python/rill/core/_compile.py` keeps the
+//! cache and the pytrees).
 //!
 //! The Python function runs on this thread while rill-core records the ops it builds, with the
 //! GIL held (recording is per thread, so the function's ops must be built on the thread that
@@ -123,7 +124,55 @@ fn stop_gradient(a: &Bound<'_, PyAny>, stream: Option<StreamArg>) -> PyResult<Py
     guard(|| crate::ops::out(transforms::stop_gradient(&crate::ops::arg(a)?, sod(stream))))
 }
 
+/// A traced function (`rill.core.compile`'s native half): what replaying it builds.
+#[pyclass(name = "Program", module = "rill.core", frozen)]
+pub struct PyProgram(transforms::Program);
+
+#[pymethods]
+impl PyProgram {
+    /// The traced function's outputs at `inputs` (a list of arrays of the traced shapes and
+    /// dtypes), built without calling it.
+    fn replay<'py>(&self, inputs: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyList>> {
+        guard(|| {
+            let xs = arrays(inputs)?;
+            let out = self.0.replay(&xs).or_raise()?;
+            to_list(inputs.py(), out)
+        })
+    }
+    /// Nodes one replay builds.
+    #[getter]
+    fn nodes(&self) -> usize {
+        self.0.len()
+    }
+    /// Nodes merged into identical ones while tracing (common subexpressions).
+    #[getter]
+    fn merged(&self) -> usize {
+        self.0.merged()
+    }
+}
+
+/// `(program, outputs)`: `fun(list_of_arrays) -> list_of_arrays` traced at `inputs`, and its
+/// results for them.
+#[pyfunction]
+fn _compile_trace<'py>(
+    fun: &Bound<'py, PyAny>,
+    inputs: &Bound<'py, PyAny>,
+) -> PyResult<(PyProgram, Bound<'py, PyList>)> {
+    guard(|| {
+        let xs = arrays(inputs)?;
+        let raised = RefCell::new(None);
+        let result = transforms::Program::trace(|xs| call(fun, xs, &raised), &xs);
+        if let Some(e) = raised.into_inner() {
+            return Err(e);
+        }
+        let (program, outputs) = result.or_raise()?;
+        Ok((PyProgram(program), to_list(fun.py(), outputs)?))
+    })
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<PyProgram>()?;
+    m.add_function(wrap_pyfunction!(_compile_trace, m)?)?;
     m.add_function(wrap_pyfunction!(_value_and_grad, m)?)?;
     m.add_function(wrap_pyfunction!(_vjp, m)?)?;
     m.add_function(wrap_pyfunction!(_jvp, m)?)?;

@@ -120,6 +120,7 @@ fn all_queues() -> Vec<Arc<StreamQueue>> {
 /// The calling thread runs the work of the first root's stream itself when that stream is idle,
 /// which spares two thread hand-offs for small graphs; other streams run on the pool.
 pub fn eval(arrays: &[&Array]) -> Result<()> {
+    crate::transforms::check_eval(arrays)?;
     if arrays.iter().all(|a| a.is_available()) {
         return wait_finished(arrays);
     }

@@ -1,5 +1,5 @@
 //! Function transforms: reverse-mode differentiation (`vjp`, `grad`, `value_and_grad`), `jvp`
-//! through it, and `stop_gradient`.
+//! through it, `stop_gradient`, and `compile` (trace once, replay: `compile.rs`).
 //!
 //! How it works: a transform gives its inputs fresh node identities, opens a recording on the
 //! calling thread's tape (`tape.rs`), and calls the function; every lazy node the function builds
@@ -25,9 +25,13 @@
 //!    differentiating with respect to a bool or integer input is an error. Ops without a rule
 //!    fail with an error naming the op when a gradient has to pass through them.
 
+mod compile;
 pub(crate) mod rules;
 pub(crate) mod tape;
 mod vjp;
+
+pub(crate) use compile::check_eval;
+pub use compile::Program;
 
 use crate::op::Op;
 use crate::{ops, Array, Error, Result, StreamOrDevice};

@@ -33,6 +33,9 @@ pub(crate) struct Entry {
     pub(crate) out: Array,
     pub(crate) op: Op,
     pub(crate) inputs: Vec<Array>,
+    /// Built inside an `untraced` section: a constant to differentiation, but still a node of
+    /// the traced function for `compile`, which replays it.
+    pub(crate) no_grad: bool,
 }
 
 #[derive(Default)]
@@ -40,7 +43,7 @@ struct Tape {
     entries: Vec<Rc<Entry>>,
     /// Transforms open on this thread (nested ones included).
     depth: usize,
-    /// `untraced` sections open on this thread: nodes built inside are not recorded.
+    /// `untraced` sections open on this thread: nodes built inside are recorded as constants.
     paused: usize,
 }
 
@@ -56,7 +59,7 @@ pub(crate) fn recording() -> bool {
 
 impl Tape {
     fn is_on(&self) -> bool {
-        self.depth > 0 && self.paused == 0
+        self.depth > 0
     }
 }
 
@@ -65,10 +68,12 @@ pub(crate) fn record(out: &Array, op: Op, inputs: Vec<Array>) {
     TAPE.with(|t| {
         let mut t = t.borrow_mut();
         if t.is_on() {
+            let no_grad = t.paused > 0;
             t.entries.push(Rc::new(Entry {
                 out: out.clone(),
                 op,
                 inputs,
+                no_grad,
             }));
         }
     });
@@ -124,8 +129,8 @@ pub(crate) fn entry(i: usize) -> Rc<Entry> {
     TAPE.with(|t| t.borrow().entries[i].clone())
 }
 
-/// Runs `f` with recording off on this thread: nodes it builds are constants to every open
-/// transform (how `stop_gradient` cuts the graph).
+/// Runs `f` with its nodes marked as constants to differentiation on this thread (how
+/// `stop_gradient` cuts the graph); `compile` still replays them.
 pub(crate) fn untraced<R>(f: impl FnOnce() -> R) -> R {
     struct Resume;
     impl Drop for Resume {

@@ -24,7 +24,7 @@ pub(crate) fn backward(
     let mut needed: HashSet<u64> = inputs.iter().map(|x| x.id()).collect();
     for i in start..end {
         let e = tape::entry(i);
-        if e.inputs.iter().any(|x| needed.contains(&x.id())) {
+        if !e.no_grad && e.inputs.iter().any(|x| needed.contains(&x.id())) {
             needed.insert(e.out.id());
         }
     }
@@ -38,6 +38,9 @@ pub(crate) fn backward(
     }
     for i in (start..end).rev() {
         let e = tape::entry(i);
+        if e.no_grad {
+            continue;
+        }
         let id = e.out.id();
         // An input of the transform keeps its cotangent for the caller.
         let g = if wanted.contains(&id) {
