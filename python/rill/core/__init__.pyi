@@ -951,6 +951,18 @@ def grad(fun: Callable[..., Any], argnums: Union[int, Sequence[int], None] = Non
     else a tuple; with ``argnames``, ``(positional gradients or None, {name: gradient})``.
     Differentiating with respect to an integer or bool array is a ``ValueError``."""
 
+def compile(fun: Callable[..., Any], inputs: Any = None, outputs: Any = None, shapeless: bool = False) -> Callable[..., Any]:
+    """``fun`` traced once per signature (argument structure, shapes, dtypes, other values,
+    default stream) and replayed for later calls without running it; ``inputs``/``outputs``:
+    captured state read on every call and written back after it. ``fun`` must not evaluate its
+    own results (``ValueError``)."""
+
+def disable_compile() -> None:
+    """Makes compiled functions run their Python function on every call, until ``enable_compile``."""
+
+def enable_compile() -> None:
+    """Undoes ``disable_compile``."""
+
 def value_and_grad(fun: Callable[..., Any], argnums: Union[int, Sequence[int], None] = None, argnames: Union[str, Sequence[str]] = []) -> Callable[..., tuple[Any, Any]]:
     """Like ``grad``, returning ``(fun(...), gradients)``; ``fun`` may return a tuple whose first
     element is the scalar to differentiate (the rest is returned as it is)."""
@@ -975,6 +987,7 @@ class capture:
     def __enter__(self) -> capture: ...
     def __exit__(self, *args: Any) -> bool: ...
 
+from . import fast as fast
 from . import fft as fft
 from . import linalg as linalg
 from . import random as random

@@ -221,7 +221,12 @@ pub fn all() -> &'static [&'static dyn Backend] {
 /// host scalars (see `Backend::run`).
 pub fn run(op: &Op, inputs: &[Input], out: &Output) -> Result<Data> {
     let device = out.stream.device();
-    debug_assert!(inputs.iter().all(|i| i.data.device() == device));
+    debug_assert!(
+        inputs.iter().all(|i| i.data.device() == device
+            || (i.data.is_host() && i.shape.iter().product::<usize>() == 1 && i.dtype.size() <= 8)),
+        "[{}] an input is neither on {device} nor a host scalar",
+        op.name()
+    );
     if let Some(data) = views::try_view(op, inputs, out) {
         return Ok(data);
     }
