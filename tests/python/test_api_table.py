@@ -1431,3 +1431,29 @@ def compile_functions(rng):
 
 for _n in ("compile", "disable_compile", "enable_compile"):
     TABLE[f"mx.{_n}"] = compile_functions
+
+
+def vmap_custom_checkpoint(rng):
+    """vmap equals a loop over the examples; a custom vjp rule is what grad uses; checkpoint's
+    gradient is the plain function's (test_vmap_custom.py has the rest)."""
+    x = rng.standard_normal((5, 3))
+    a = mx.array(x.astype(np.float32))
+    xr = np.array(a).astype(np.float64)
+    check(mx.vmap(lambda r: mx.sin(r) * r.sum())(a), np.sin(xr) * xr.sum(axis=1, keepdims=True))
+
+    @mx.custom_function
+    def f(v):
+        return mx.exp(v)
+
+    @f.vjp
+    def f_vjp(primal, cotangent, output):
+        return cotangent * 3.0
+
+    check(f(a), np.exp(xr))
+    check(mx.grad(lambda v: f(v).sum())(a), np.full((5, 3), 3.0))
+    check(mx.grad(lambda v: mx.checkpoint(lambda u: mx.sin(u) * u)(v).sum())(a),
+          np.cos(xr) * xr + np.sin(xr))
+
+
+for _n in ("vmap", "checkpoint"):
+    TABLE[f"mx.{_n}"] = vmap_custom_checkpoint

@@ -9,7 +9,7 @@
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use rill_core::op::{BinaryOp, UnaryOp};
-use rill_core::transforms::{grad, jvp, stop_gradient, value_and_grad, vjp, Program};
+use rill_core::transforms::{grad, jvp, place, stop_gradient, value_and_grad, vjp, vmap, Program};
 use rill_core::{ops, Array, Result, Scalar};
 
 type F = dyn Fn(&[Array]) -> Result<Array> + Sync;
@@ -759,4 +759,427 @@ fn evaluating_inside_a_compiled_function_is_an_error_and_stop_gradient_replays()
     )
     .unwrap();
     assert_close("gradient through the replay", &values(&g[0]), &[1.0; 5]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// vmap, custom_function, checkpoint
+// ---------------------------------------------------------------------------------------------
+
+type G<'a> = dyn Fn(&[Array]) -> Result<Vec<Array>> + Sync + 'a;
+/// A vmap case: its name, the function, its inputs and their axes.
+type Case<'a> = (&'a str, Box<G<'a>>, Vec<Array>, Vec<Option<isize>>);
+
+/// Example `b` of `x` along `axis` (or `x` itself when not mapped).
+fn example_of(x: &Array, axis: Option<isize>, b: usize) -> Array {
+    match axis {
+        None => x.clone(),
+        Some(a) => ops::take(
+            x,
+            &Array::from_slice(&[b as i32], &[]).unwrap(),
+            Some(a),
+            (),
+        )
+        .unwrap(),
+    }
+}
+
+/// `vmap(f)` over `xs` against calling `f` on each example and stacking (outputs at axis 0).
+fn check_vmap(what: &str, f: &G<'_>, xs: &[Array], axes: &[Option<isize>]) {
+    let n = xs
+        .iter()
+        .zip(axes)
+        .find_map(|(x, a)| {
+            a.map(|a| {
+                x.shape()[if a < 0 {
+                    (a + x.ndim() as isize) as usize
+                } else {
+                    a as usize
+                }]
+            })
+        })
+        .unwrap();
+    let mapped = vmap(f, xs, axes).unwrap();
+    let got: Vec<Array> = mapped
+        .into_iter()
+        .map(|m| place(m, Some(0), n).unwrap())
+        .collect();
+    let each: Vec<Vec<Array>> = (0..n)
+        .map(|b| {
+            let ex: Vec<Array> = xs
+                .iter()
+                .zip(axes)
+                .map(|(x, a)| example_of(x, *a, b))
+                .collect();
+            f(&ex).unwrap()
+        })
+        .collect();
+    for (k, g) in got.iter().enumerate() {
+        let want = ops::stack(
+            &each.iter().map(|e| e[k].clone()).collect::<Vec<_>>(),
+            0,
+            (),
+        )
+        .unwrap();
+        assert_eq!(g.shape(), want.shape(), "{what}: output {k}'s shape");
+        assert_eq!(g.dtype(), want.dtype(), "{what}: output {k}'s dtype");
+        let g = ops::astype(g, rill_core::Dtype::Float64, ()).unwrap();
+        let want = ops::astype(&want, rill_core::Dtype::Float64, ()).unwrap();
+        assert_close(&format!("{what}, output {k}"), &values(&g), &values(&want));
+    }
+}
+
+#[test]
+fn vmap_matches_a_loop_over_examples_for_every_op_family() {
+    let mut rng = rng();
+    let x = rand_in(&mut rng, &[4, 3, 5], -1.0, 1.0);
+    let c = rand_in(&mut rng, &[5], -1.0, 1.0);
+    let w = rand_in(&mut rng, &[5, 2], -1.0, 1.0);
+    let sq = rand_in(&mut rng, &[4, 3, 3], -1.0, 1.0);
+    let eye3 = ops::eye(3, None, 0, rill_core::Dtype::Float64, ()).unwrap();
+    let sq = ops::add(
+        &sq,
+        &ops::multiply(&eye3, &Array::scalar(4.0f64), ()).unwrap(),
+        (),
+    )
+    .unwrap();
+    let idx = Array::from_slice(&[2i32, 0, 2, 1], &[4]).unwrap();
+    let idx_b = Array::from_slice(&[0i32, 4, 1, 2, 3, 3, 2, 0], &[4, 2]).unwrap();
+    let v = rand_in(&mut rng, &[4, 5], -1.0, 1.0);
+    let one = |x: &[Array], f: &dyn Fn(&Array) -> Result<Array>| Ok(vec![f(&x[0])?]);
+    let cases: Vec<Case<'_>> = vec![
+        (
+            "elementwise with a constant",
+            Box::new(|x: &[Array]| {
+                one(x, &|a| {
+                    ops::add(&ops::multiply(&ops::sin(a, ())?, &c, ())?, a, ())
+                })
+            }),
+            vec![x.clone()],
+            vec![Some(0)],
+        ),
+        (
+            "mapped over a middle axis",
+            Box::new(|x: &[Array]| one(x, &|a| ops::exp(a, ()))),
+            vec![x.clone()],
+            vec![Some(1)],
+        ),
+        (
+            "negative axis",
+            Box::new(|x: &[Array]| one(x, &|a| ops::sum(a, Some(&[0]), false, ()))),
+            vec![x.clone()],
+            vec![Some(-1)],
+        ),
+        (
+            "ranks line up",
+            Box::new(|x: &[Array]| Ok(vec![ops::add(&x[0], &x[1], ())?])),
+            vec![v.clone(), x.clone()],
+            vec![Some(0), Some(0)],
+        ),
+        (
+            "where",
+            Box::new(|x: &[Array]| {
+                Ok(vec![ops::where_(
+                    &ops::greater(&x[0], &c, ())?,
+                    &x[0],
+                    &ops::negative(&x[0], ())?,
+                    (),
+                )?])
+            }),
+            vec![x.clone()],
+            vec![Some(0)],
+        ),
+        (
+            "reductions and scans",
+            Box::new(|x: &[Array]| {
+                Ok(vec![
+                    ops::sum(&x[0], Some(&[1]), true, ())?,
+                    ops::softmax(&x[0], Some(&[-1]), false, ())?,
+                    ops::cumsum(&x[0], Some(0), true, false, ())?,
+                    ops::logsumexp(&x[0], Some(&[0, 1]), false, ())?,
+                    ops::argmax(&x[0], Some(1), false, ())?,
+                    ops::sort(&x[0], Some(0), ())?,
+                ])
+            }),
+            vec![x.clone()],
+            vec![Some(0)],
+        ),
+        (
+            "matmul with shared weights (one tall product)",
+            Box::new(|x: &[Array]| Ok(vec![ops::matmul(&x[0], &w, ())?])),
+            vec![x.clone()],
+            vec![Some(0)],
+        ),
+        (
+            "matmul with mapped weights",
+            Box::new(|x: &[Array]| Ok(vec![ops::matmul(&x[0], &x[1], ())?])),
+            vec![x.clone(), rand_in(&mut rng, &[4, 5, 2], -1.0, 1.0)],
+            vec![None, Some(0)],
+        ),
+        (
+            "vector times matrix",
+            Box::new(|x: &[Array]| Ok(vec![ops::matmul(&x[0], &w, ())?])),
+            vec![v.clone()],
+            vec![Some(0)],
+        ),
+        (
+            "views, pad, concatenate",
+            Box::new(|x: &[Array]| {
+                let t = ops::transpose(&x[0], None, ())?;
+                let r = ops::reshape(&t, &[15], ())?;
+                let sl = ops::slice(&r, &[1], &[14], &[2], ())?;
+                let p = ops::pad(&sl, &[(2, 1)], Scalar::Float(0.5), ())?;
+                let b = ops::broadcast_to(&p, &[2, 10], ())?;
+                Ok(vec![ops::concatenate(&[b.clone(), b], Some(1), ())?])
+            }),
+            vec![x.clone()],
+            vec![Some(0)],
+        ),
+        (
+            "take: shared indices",
+            Box::new(|x: &[Array]| Ok(vec![ops::take(&x[0], &idx, Some(1), ())?])),
+            vec![x.clone()],
+            vec![Some(0)],
+        ),
+        (
+            "take: mapped indices",
+            Box::new(|x: &[Array]| Ok(vec![ops::take(&x[0], &x[1], Some(2), ())?])),
+            vec![x.clone(), idx_b.clone()],
+            vec![None, Some(0)],
+        ),
+        (
+            "take: both mapped",
+            Box::new(|x: &[Array]| Ok(vec![ops::take(&x[0], &x[1], Some(1), ())?])),
+            vec![x.clone(), idx_b.clone()],
+            vec![Some(0), Some(0)],
+        ),
+        (
+            "scatter_add with shared indices",
+            Box::new(|x: &[Array]| {
+                Ok(vec![ops::scatter_add(
+                    &x[0],
+                    &idx,
+                    &ops::ones(&[3, 4], rill_core::Dtype::Float64, ())?,
+                    Some(1),
+                    (),
+                )?])
+            }),
+            vec![x.clone()],
+            vec![Some(0)],
+        ),
+        (
+            "inverse (a factorization)",
+            Box::new(|x: &[Array]| Ok(vec![ops::inv(&x[0], ())?])),
+            vec![sq.clone()],
+            vec![Some(0)],
+        ),
+        (
+            "an output that does not depend on the batch",
+            Box::new(|x: &[Array]| Ok(vec![ops::exp(&c, ())?, x[0].clone()])),
+            vec![x.clone()],
+            vec![Some(0)],
+        ),
+    ];
+    for (what, f, xs, axes) in &cases {
+        check_vmap(what, f.as_ref(), xs, axes);
+    }
+}
+
+#[test]
+fn vmap_nests_and_composes_with_grad() {
+    let mut rng = rng();
+    let x = rand_in(&mut rng, &[3, 4, 5], -1.0, 1.0);
+    // vmap(vmap(f)) against a double loop: f(row) = sum(sin(row) * row).
+    let f = |r: &Array| -> Result<Array> {
+        ops::sum(&ops::multiply(&ops::sin(r, ())?, r, ())?, None, false, ())
+    };
+    let inner = |xs: &[Array]| -> Result<Vec<Array>> {
+        let m = vmap(|ys: &[Array]| Ok(vec![f(&ys[0])?]), xs, &[Some(0)])?;
+        Ok(vec![place(m.into_iter().next().unwrap(), Some(0), 4)?])
+    };
+    let outer = vmap(inner, std::slice::from_ref(&x), &[Some(0)]).unwrap();
+    let got = values(&place(outer.into_iter().next().unwrap(), Some(0), 3).unwrap());
+    let xv = values(&x);
+    let want: Vec<f64> = xv
+        .chunks(5)
+        .map(|r| r.iter().map(|v| v.sin() * v).sum())
+        .collect();
+    assert_close("vmap of vmap", &got, &want);
+    // vmap of grad: per-example gradients, d/dr sum(sin(r) r) = cos(r) r + sin(r).
+    let per_example = vmap(
+        |ys: &[Array]| grad(|z: &[Array]| f(&z[0]), ys),
+        &[ops::reshape(&x, &[12, 5], ()).unwrap()],
+        &[Some(0)],
+    )
+    .unwrap();
+    let got = values(&place(per_example.into_iter().next().unwrap(), Some(0), 12).unwrap());
+    let want: Vec<f64> = xv.iter().map(|v| v.cos() * v + v.sin()).collect();
+    assert_close("vmap of grad", &got, &want);
+    // grad of vmap: the gradient of a sum of per-example values.
+    let g = grad(
+        |z: &[Array]| {
+            let m = vmap(|ys: &[Array]| Ok(vec![f(&ys[0])?]), z, &[Some(1)])?;
+            ops::sum(&m[0].array, None, false, ())
+        },
+        std::slice::from_ref(&x),
+    )
+    .unwrap();
+    assert_close("grad of vmap", &values(&g[0]), &want);
+}
+
+#[test]
+fn vmap_errors_name_the_problem() {
+    let x = Array::from_slice(&[1.0f64, 2.0, 3.0, 4.0, 5.0, 6.0], &[2, 3]).unwrap();
+    let y = Array::from_slice(&[1.0f64, 2.0, 3.0], &[3]).unwrap();
+    let id = |xs: &[Array]| -> Result<Vec<Array>> { Ok(xs.to_vec()) };
+    let msg =
+        |r: Result<Vec<rill_core::transforms::Mapped>>| r.err().expect("an error").to_string();
+    assert!(msg(vmap(id, &[x.clone(), y.clone()], &[Some(0), Some(0)]))
+        .contains("inconsistent axis sizes"));
+    assert!(msg(vmap(id, std::slice::from_ref(&x), &[None])).contains("at least one input axis"));
+    assert!(msg(vmap(id, std::slice::from_ref(&x), &[Some(2)])).contains("axis 2"));
+    let e = msg(vmap(
+        |xs: &[Array]| {
+            let s = ops::sum(&xs[0], None, false, ())?;
+            s.eval()?;
+            Ok(vec![s])
+        },
+        std::slice::from_ref(&x),
+        &[Some(0)],
+    ));
+    assert!(e.contains("vmap") && e.contains("evaluate"), "{e}");
+    let m = vmap(
+        |xs: &[Array]| Ok(vec![ops::exp(&xs[0], ())?]),
+        std::slice::from_ref(&x),
+        &[Some(0)],
+    )
+    .unwrap();
+    let e = place(m.into_iter().next().unwrap(), None, 2)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(e.contains("cannot be None"), "{e}");
+}
+
+#[test]
+fn custom_functions_use_their_rules_through_grad_compile_and_vmap() {
+    use rill_core::transforms::{checkpoint, custom_function, CustomRules, Fun};
+    use std::sync::Arc;
+    let mut rng = rng();
+    let x = rand_in(&mut rng, &[6], -1.0, 1.0);
+    let xv = values(&x);
+    let square: Fun = Arc::new(|xs: &[Array]| Ok(vec![ops::multiply(&xs[0], &xs[0], ())?]));
+    // A vjp rule that is not the derivative (5 * cotangent): grad must use it.
+    let rules = CustomRules {
+        vjp: Some(Arc::new(|_p: &[Array], c: &[Array], _o: &[Array]| {
+            Ok(vec![ops::multiply(&c[0], &Array::scalar(5.0f64), ())?])
+        })),
+        ..CustomRules::default()
+    };
+    let loss = |xs: &[Array]| -> Result<Array> {
+        let y = custom_function(square.clone(), rules.clone(), xs)?;
+        ops::sum(&ops::sin(&y[0], ())?, None, false, ())
+    };
+    let g = grad(loss, std::slice::from_ref(&x)).unwrap();
+    let want: Vec<f64> = xv.iter().map(|v| (v * v).cos() * 5.0).collect();
+    assert_close("custom vjp", &values(&g[0]), &want);
+    // The same through a compiled program's replay.
+    let (program, _) =
+        Program::trace(|xs: &[Array]| Ok(vec![loss(xs)?]), std::slice::from_ref(&x)).unwrap();
+    let g = grad(
+        |xs: &[Array]| Ok(program.replay(xs)?.remove(0)),
+        std::slice::from_ref(&x),
+    )
+    .unwrap();
+    assert_close("custom vjp replayed", &values(&g[0]), &want);
+    // And through vmap: grad of the vmapped custom function keeps the rule.
+    let g = grad(
+        |xs: &[Array]| {
+            let m = vmap(
+                |ys: &[Array]| custom_function(square.clone(), rules.clone(), ys),
+                xs,
+                &[Some(0)],
+            )?;
+            ops::sum(&m[0].array, None, false, ())
+        },
+        std::slice::from_ref(&x),
+    )
+    .unwrap();
+    assert_close("custom vjp under vmap", &values(&g[0]), &[5.0; 6]);
+    // A jvp rule alone is transposed for the gradient: jvp = 3 t -> vjp = 3 c.
+    let jvp_only = CustomRules {
+        jvp: Some(Arc::new(|_p: &[Array], t: &[Array]| {
+            Ok(vec![ops::multiply(&t[0], &Array::scalar(3.0f64), ())?])
+        })),
+        ..CustomRules::default()
+    };
+    let g = grad(
+        |xs: &[Array]| {
+            ops::sum(
+                &custom_function(square.clone(), jvp_only.clone(), xs)?[0],
+                None,
+                false,
+                (),
+            )
+        },
+        std::slice::from_ref(&x),
+    )
+    .unwrap();
+    assert_close("custom jvp transposed", &values(&g[0]), &[3.0; 6]);
+    let (_, t) = jvp(
+        |xs: &[Array]| custom_function(square.clone(), jvp_only.clone(), xs),
+        std::slice::from_ref(&x),
+        &[ops::ones(&[6], rill_core::Dtype::Float64, ()).unwrap()],
+    )
+    .unwrap();
+    assert_close("custom jvp", &values(&t[0]), &[3.0; 6]);
+    // A vmap rule replaces the batched replay (here: adds 100 to show it ran).
+    let with_vmap = CustomRules {
+        vmap: Some(Arc::new(|xs: &[Array], axes: &[Option<usize>]| {
+            let y = ops::add(
+                &ops::multiply(&xs[0], &xs[0], ())?,
+                &Array::scalar(100.0f64),
+                (),
+            )?;
+            Ok((vec![y], axes.to_vec()))
+        })),
+        ..CustomRules::default()
+    };
+    let m = vmap(
+        |ys: &[Array]| custom_function(square.clone(), with_vmap.clone(), ys),
+        std::slice::from_ref(&x),
+        &[Some(0)],
+    )
+    .unwrap();
+    let want: Vec<f64> = xv.iter().map(|v| v * v + 100.0).collect();
+    assert_close("custom vmap", &values(&m[0].array), &want);
+    // checkpoint: values and gradients of the plain function (recomputed in the backward pass).
+    let body: Fun = Arc::new(|xs: &[Array]| {
+        let t = ops::tanh(&ops::multiply(&xs[0], &xs[1], ())?, ())?;
+        Ok(vec![ops::multiply(&t, &xs[0], ())?])
+    });
+    let y = rand_in(&mut rng, &[6], -1.0, 1.0);
+    let plain = grad(
+        |xs: &[Array]| ops::sum(&body(xs)?[0], None, false, ()),
+        &[x.clone(), y.clone()],
+    )
+    .unwrap();
+    let ck = grad(
+        |xs: &[Array]| ops::sum(&checkpoint(body.clone(), xs)?[0], None, false, ()),
+        &[x.clone(), y.clone()],
+    )
+    .unwrap();
+    let yv = values(&y);
+    let dx: Vec<f64> = xv
+        .iter()
+        .zip(&yv)
+        .map(|(a, b)| (a * b).tanh() + a * b * (1.0 - (a * b).tanh().powi(2)))
+        .collect();
+    let dy: Vec<f64> = xv
+        .iter()
+        .zip(&yv)
+        .map(|(a, b)| a * a * (1.0 - (a * b).tanh().powi(2)))
+        .collect();
+    assert_close("checkpoint dx", &values(&ck[0]), &dx);
+    assert_close("checkpoint dy", &values(&ck[1]), &dy);
+    assert_close("plain dx", &values(&plain[0]), &dx);
 }

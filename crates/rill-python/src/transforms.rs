@@ -15,32 +15,54 @@ use pyo3::prelude::*;
 use pyo3::types::PyList;
 use rill_core::{transforms, Array, Error};
 use std::cell::RefCell;
+use std::sync::Arc;
 
-/// Calls `fun` with a list of arrays and reads back the list of arrays it returns. A Python
-/// exception is kept in `raised` and stands behind the rill error that ends the transform.
-fn call(
+thread_local! {
+    /// The exception a Python function raised inside a transform on this thread, waiting to be
+    /// raised again by the binding that started the transform (a rule of a custom function can
+    /// run long after the call that registered it, inside another transform: every transform
+    /// binding looks here when rill-core returns an error).
+    static RAISED: RefCell<Option<PyErr>> = const { RefCell::new(None) };
+}
+
+/// Calls `fun` with `args` (converted by the caller) and reads back the list of arrays it
+/// returns. A Python exception is kept in `RAISED` and stands behind the rill error that ends
+/// the transform.
+fn call_with(
     fun: &Bound<'_, PyAny>,
-    xs: &[Array],
-    raised: &RefCell<Option<PyErr>>,
+    args: impl FnOnce(Python<'_>) -> PyResult<Bound<'_, pyo3::types::PyTuple>>,
 ) -> rill_core::Result<Vec<Array>> {
     let run = || -> PyResult<Vec<Array>> {
-        let py = fun.py();
-        let args = xs
-            .iter()
-            .map(|a| Bound::new(py, PyArray::new(a.clone())))
-            .collect::<PyResult<Vec<_>>>()?;
-        let out = fun.call1((PyList::new(py, args)?,))?;
-        out.try_iter()?
-            .map(|item| Ok(item?.cast::<PyArray>()?.borrow().get()))
-            .collect()
+        let out = fun.call1(args(fun.py())?)?;
+        arrays(&out)
     };
     run().map_err(|e| {
-        *raised.borrow_mut() = Some(e);
+        RAISED.with(|r| {
+            r.borrow_mut().get_or_insert(e);
+        });
         Error::Runtime {
             op: "transform",
             msg: "the function raised an exception".into(),
         }
     })
+}
+
+/// Calls `fun` with a list of arrays and reads back the list of arrays it returns.
+fn call(fun: &Bound<'_, PyAny>, xs: &[Array]) -> rill_core::Result<Vec<Array>> {
+    call_with(fun, |py| {
+        pyo3::types::PyTuple::new(py, [to_list(py, xs.to_vec())?])
+    })
+}
+
+/// Runs a transform, raising again the exception a Python function raised inside it (the first
+/// one: later ones are consequences).
+fn transform<T>(t: impl FnOnce() -> rill_core::Result<T>) -> PyResult<T> {
+    RAISED.with(|r| r.borrow_mut().take());
+    let result = t();
+    if let Some(e) = RAISED.with(|r| r.borrow_mut().take()) {
+        return Err(e);
+    }
+    result.or_raise()
 }
 
 fn arrays(list: &Bound<'_, PyAny>) -> PyResult<Vec<Array>> {
@@ -67,12 +89,7 @@ fn with_fun<'py>(
     fun: &Bound<'py, PyAny>,
     t: impl FnOnce(Traced<'_>) -> rill_core::Result<Pair>,
 ) -> PyResult<(Bound<'py, PyList>, Bound<'py, PyList>)> {
-    let raised = RefCell::new(None);
-    let result = t(&|xs: &[Array]| call(fun, xs, &raised));
-    if let Some(e) = raised.into_inner() {
-        return Err(e);
-    }
-    let (a, b) = result.or_raise()?;
+    let (a, b) = transform(|| t(&|xs: &[Array]| call(fun, xs)))?;
     Ok((to_list(fun.py(), a)?, to_list(fun.py(), b)?))
 }
 
@@ -160,19 +177,167 @@ fn _compile_trace<'py>(
 ) -> PyResult<(PyProgram, Bound<'py, PyList>)> {
     guard(|| {
         let xs = arrays(inputs)?;
-        let raised = RefCell::new(None);
-        let result = transforms::Program::trace(|xs| call(fun, xs, &raised), &xs);
-        if let Some(e) = raised.into_inner() {
-            return Err(e);
-        }
-        let (program, outputs) = result.or_raise()?;
+        let (program, outputs) = transform(|| transforms::Program::trace(|xs| call(fun, xs), &xs))?;
         Ok((PyProgram(program), to_list(fun.py(), outputs)?))
+    })
+}
+
+/// `(outputs, batched, n)`: `fun(list_of_arrays) -> list_of_arrays` over the batch of `inputs`
+/// split along `in_axes` (one per input; None: shared), each output with the batch as its first
+/// dim when `batched` says so; `n` is the batch's length.
+#[pyfunction]
+fn _vmap<'py>(
+    fun: &Bound<'py, PyAny>,
+    inputs: &Bound<'py, PyAny>,
+    in_axes: Vec<Option<isize>>,
+) -> PyResult<(Bound<'py, PyList>, Vec<bool>, usize)> {
+    guard(|| {
+        let xs = arrays(inputs)?;
+        let n = batch_len(&xs, &in_axes);
+        let mapped = transform(|| transforms::vmap(|xs| call(fun, xs), &xs, &in_axes))?;
+        let batched = mapped.iter().map(|m| m.batched).collect();
+        let outs = mapped.into_iter().map(|m| m.array).collect();
+        Ok((to_list(fun.py(), outs)?, batched, n))
+    })
+}
+
+/// The length of the first mapped axis (vmap checks the others and the axes themselves).
+fn batch_len(xs: &[Array], in_axes: &[Option<isize>]) -> usize {
+    xs.iter()
+        .zip(in_axes)
+        .find_map(|(x, axis)| {
+            let axis = (*axis)?;
+            let d = if axis < 0 {
+                axis + x.ndim() as isize
+            } else {
+                axis
+            };
+            x.shape().get(usize::try_from(d).ok()?).copied()
+        })
+        .unwrap_or(0)
+}
+
+/// A vmapped output placed at `axis` (rill_core::transforms::place).
+#[pyfunction]
+fn _vmap_place(
+    out: PyRef<'_, PyArray>,
+    batched: bool,
+    axis: Option<isize>,
+    n: usize,
+) -> PyResult<PyArray> {
+    guard(|| {
+        let m = transforms::Mapped {
+            array: out.get(),
+            batched,
+        };
+        Ok(PyArray::new(transforms::place(m, axis, n).or_raise()?))
+    })
+}
+
+/// A Python callable kept by a custom function's rules; called with the GIL taken.
+fn py_fun(fun: Py<PyAny>) -> transforms::Fun {
+    Arc::new(move |xs: &[Array]| Python::attach(|py| call(fun.bind(py), xs)))
+}
+
+/// `fun(list) -> list` with custom rules, each a Python callable over lists of arrays (or None):
+/// `vjp(primals, cotangents, outputs) -> list`, `jvp(primals, tangents) -> list`,
+/// `vmap(inputs, axes) -> (outputs, axes)`. `python/rill/core/_custom.py` maps MLX's arguments.
+#[pyfunction]
+#[pyo3(signature = (fun, inputs, vjp = None, jvp = None, vmap = None))]
+fn _custom_function<'py>(
+    fun: &Bound<'py, PyAny>,
+    inputs: &Bound<'py, PyAny>,
+    vjp: Option<Py<PyAny>>,
+    jvp: Option<Py<PyAny>>,
+    vmap: Option<Py<PyAny>>,
+) -> PyResult<Bound<'py, PyList>> {
+    guard(|| {
+        let xs = arrays(inputs)?;
+        let rules = transforms::CustomRules {
+            vjp: vjp.map(|f| {
+                Arc::new(move |p: &[Array], c: &[Array], o: &[Array]| {
+                    Python::attach(|py| {
+                        call_with(f.bind(py), |py| {
+                            pyo3::types::PyTuple::new(
+                                py,
+                                [
+                                    to_list(py, p.to_vec())?,
+                                    to_list(py, c.to_vec())?,
+                                    to_list(py, o.to_vec())?,
+                                ],
+                            )
+                        })
+                    })
+                }) as transforms::VjpRule
+            }),
+            jvp: jvp.map(|f| {
+                Arc::new(move |p: &[Array], t: &[Array]| {
+                    Python::attach(|py| {
+                        call_with(f.bind(py), |py| {
+                            pyo3::types::PyTuple::new(
+                                py,
+                                [to_list(py, p.to_vec())?, to_list(py, t.to_vec())?],
+                            )
+                        })
+                    })
+                }) as transforms::JvpRule
+            }),
+            vmap: vmap.map(|f| {
+                Arc::new(move |xs: &[Array], axes: &[Option<usize>]| {
+                    Python::attach(|py| call_vmap_rule(f.bind(py), xs, axes))
+                }) as transforms::VmapRule
+            }),
+        };
+        let f = py_fun(fun.clone().unbind());
+        let outs = transform(|| transforms::custom_function(f, rules, &xs))?;
+        to_list(fun.py(), outs)
+    })
+}
+
+/// Calls a Python vmap rule: `(inputs, axes) -> (outputs, axes)`.
+fn call_vmap_rule(
+    f: &Bound<'_, PyAny>,
+    xs: &[Array],
+    axes: &[Option<usize>],
+) -> rill_core::Result<(Vec<Array>, Vec<Option<usize>>)> {
+    let run = || -> PyResult<(Vec<Array>, Vec<Option<usize>>)> {
+        let py = f.py();
+        let out = f.call1((to_list(py, xs.to_vec())?, axes.to_vec()))?;
+        let (outs, out_axes): (Bound<'_, PyAny>, Vec<Option<usize>>) = out.extract()?;
+        Ok((arrays(&outs)?, out_axes))
+    };
+    run().map_err(|e| {
+        RAISED.with(|r| {
+            r.borrow_mut().get_or_insert(e);
+        });
+        Error::Runtime {
+            op: "transform",
+            msg: "the function raised an exception".into(),
+        }
+    })
+}
+
+/// `fun(list) -> list`, whose gradient recomputes it (MLX's `checkpoint`).
+#[pyfunction]
+fn _checkpoint<'py>(
+    fun: &Bound<'py, PyAny>,
+    inputs: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyList>> {
+    guard(|| {
+        let xs = arrays(inputs)?;
+        let f = py_fun(fun.clone().unbind());
+        let outs = transform(|| transforms::checkpoint(f, &xs))?;
+        to_list(fun.py(), outs)
     })
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyProgram>()?;
     m.add_function(wrap_pyfunction!(_compile_trace, m)?)?;
+    m.add_function(wrap_pyfunction!(_vmap, m)?)?;
+    m.add_function(wrap_pyfunction!(_vmap_place, m)?)?;
+    m.add_function(wrap_pyfunction!(_custom_function, m)?)?;
+    m.add_function(wrap_pyfunction!(_checkpoint, m)?)?;
     m.add_function(wrap_pyfunction!(_value_and_grad, m)?)?;
     m.add_function(wrap_pyfunction!(_vjp, m)?)?;
     m.add_function(wrap_pyfunction!(_jvp, m)?)?;

@@ -62,6 +62,8 @@ class capture:
 # Function transforms: the pytree and argnums handling is Python, the differentiation native.
 from rill.core._transforms import grad, jvp, value_and_grad, vjp  # noqa: E402,F401
 from rill.core._compile import compile, disable_compile, enable_compile  # noqa: E402,F401
+from rill.core._vmap import vmap  # noqa: E402,F401
+from rill.core._custom import checkpoint, custom_function  # noqa: E402,F401
 
 # Matmul variants, affine quantization and float8, composed from the ops above.
 from rill.core._matmul_variants import (  # noqa: E402,F401

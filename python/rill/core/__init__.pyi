@@ -957,6 +957,22 @@ def compile(fun: Callable[..., Any], inputs: Any = None, outputs: Any = None, sh
     captured state read on every call and written back after it. ``fun`` must not evaluate its
     own results (``ValueError``)."""
 
+def vmap(fun: Callable[..., Any], in_axes: Any = 0, out_axes: Any = 0) -> Callable[..., Any]:
+    """``fun`` mapped over an axis of its inputs (``in_axes``: an int, None, or a tree of them
+    matching the arguments; ``out_axes`` likewise for the outputs), as one batched computation."""
+
+class custom_function:
+    """``fun`` with its own ``vjp``, ``jvp`` and ``vmap`` rules, set with the decorators of the
+    same names; calls behave as ``fun``."""
+    def __init__(self, fun: Callable[..., Any]) -> None: ...
+    def __call__(self, *args: Any, **kwargs: Any) -> Any: ...
+    def vjp(self, rule: Callable[..., Any]) -> Callable[..., Any]: ...
+    def jvp(self, rule: Callable[..., Any]) -> Callable[..., Any]: ...
+    def vmap(self, rule: Callable[..., Any]) -> Callable[..., Any]: ...
+
+def checkpoint(fun: Callable[..., Any]) -> Callable[..., Any]:
+    """``fun``, whose gradient recomputes it instead of keeping its intermediate arrays."""
+
 def disable_compile() -> None:
     """Makes compiled functions run their Python function on every call, until ``enable_compile``."""
 

@@ -22,11 +22,12 @@
 //!    stream as well as by shapes and dtypes.
 //! 4. Tracing is per thread (the tape is thread-local): many threads trace and replay at once.
 
-use super::tape::{self, Recording};
+use super::custom::{self, CustomRules, Fun};
+use super::tape::{self, Entry, Recording};
 use crate::op::Op;
 use crate::{Array, Dtype, Error, Result, Stream};
 use std::cell::Cell;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// Where a step's input (or a program's output) comes from.
 #[derive(Clone, Debug)]
@@ -46,7 +47,21 @@ impl Source {
     }
 }
 
-struct Step {
+/// What a replay builds, in order: a node, or a call of a custom function (written on the tape
+/// again, so that transforms of the replay still use its rules: `custom.rs`).
+enum Step {
+    Node(NodeStep),
+    Custom(CustomStep),
+}
+
+struct CustomStep {
+    fun: Fun,
+    rules: CustomRules,
+    primals: Vec<Source>,
+    outputs: Vec<Source>,
+}
+
+struct NodeStep {
     op: Op,
     inputs: Vec<Source>,
     shape: Vec<usize>,
@@ -65,23 +80,41 @@ pub struct Program {
 }
 
 thread_local! {
-    /// The first node id of the trace open on this thread (0: none), for rule 1.
-    static TRACING_FROM: Cell<u64> = const { Cell::new(0) };
+    /// The first node id of the trace open on this thread (0: none) and the transform tracing,
+    /// for rule 1.
+    static TRACING_FROM: Cell<(u64, &'static str)> = const { Cell::new((0, "")) };
+}
+
+/// While alive, evaluating an array built on this thread since it began is refused (rule 1; vmap
+/// has the same rule). Restores the enclosing trace's guard when dropped.
+pub(super) struct EvalGuard((u64, &'static str));
+
+impl EvalGuard {
+    pub(super) fn begin(transform: &'static str) -> EvalGuard {
+        let first_id = crate::array::next_node_id().max(1);
+        EvalGuard(TRACING_FROM.with(|t| t.replace((first_id, transform))))
+    }
+}
+
+impl Drop for EvalGuard {
+    fn drop(&mut self) {
+        TRACING_FROM.with(|t| t.set(self.0));
+    }
 }
 
 /// Refuses to evaluate, during a trace on this thread, an array that the traced function built.
 pub(crate) fn check_eval(arrays: &[&Array]) -> Result<()> {
-    let from = TRACING_FROM.with(|t| t.get());
+    let (from, transform) = TRACING_FROM.with(|t| t.get());
     if from == 0 {
         return Ok(());
     }
     if let Some(a) = arrays.iter().find(|a| a.id() >= from && !a.is_available()) {
         return Err(Error::arg(
-            "compile",
+            transform,
             format!(
                 "cannot evaluate an array (shape {:?}, from {}) while its function is being \
-                 compiled: a compiled function must not read its own results on the host \
-                 (printing, item(), tolist(), eval) or branch on them",
+                 traced by {transform}: the function must not read the values of the arrays it \
+                 builds on the host (printing, item(), tolist(), eval) or branch on them",
                 a.shape(),
                 a.op_name().unwrap_or("data")
             ),
@@ -98,17 +131,9 @@ impl Program {
     ) -> Result<(Program, Vec<Array>)> {
         let xs = super::fresh(inputs)?;
         let rec = Recording::begin();
-        let first_id = crate::array::next_node_id();
-        let outer = TRACING_FROM.with(|t| t.replace(first_id.max(1)));
-        struct Restore(u64);
-        impl Drop for Restore {
-            fn drop(&mut self) {
-                TRACING_FROM.with(|t| t.set(self.0));
-            }
-        }
-        let restore = Restore(outer);
+        let guard = EvalGuard::begin("compile");
         let outputs = f(&xs)?;
-        drop(restore);
+        drop(guard);
         let end = tape::len();
         let mut known: HashMap<u64, Source> = xs
             .iter()
@@ -122,11 +147,31 @@ impl Program {
                 .unwrap_or_else(|| Source::Const(a.clone()))
         };
         let mut steps: Vec<Step> = Vec::new();
+        // The outputs of custom calls are never merged: each call's rules get its own.
+        let custom_outputs: HashSet<u64> = (rec.start()..end)
+            .filter_map(|i| match &*tape::entry(i) {
+                Entry::Custom(call) => Some(call.outputs.iter().map(Array::id).collect::<Vec<_>>()),
+                Entry::Node(_) => None,
+            })
+            .flatten()
+            .collect();
         // Merging: a step's identity is its op (by its Debug form), inputs, shape, dtype, stream.
         let mut seen: HashMap<String, usize> = HashMap::new();
         let mut merged = 0;
         for i in rec.start()..end {
-            let e = tape::entry(i);
+            let entry = tape::entry(i);
+            let e = match &*entry {
+                Entry::Node(e) => e,
+                Entry::Custom(call) => {
+                    steps.push(Step::Custom(CustomStep {
+                        fun: call.fun.clone(),
+                        rules: call.rules.clone(),
+                        primals: call.primals.iter().map(|x| source(&known, x)).collect(),
+                        outputs: call.outputs.iter().map(|x| source(&known, x)).collect(),
+                    }));
+                    continue;
+                }
+            };
             let ins: Vec<Source> = e.inputs.iter().map(|x| source(&known, x)).collect();
             let key = format!(
                 "{:?}|{:?}|{:?}|{:?}|{:?}|{}",
@@ -137,21 +182,24 @@ impl Program {
                 e.out.stream(),
                 e.no_grad
             );
-            let at = match seen.get(&key) {
+            let unique = custom_outputs.contains(&e.out.id());
+            let at = match seen.get(&key).filter(|_| !unique) {
                 Some(&j) => {
                     merged += 1;
                     j
                 }
                 None => {
-                    steps.push(Step {
+                    steps.push(Step::Node(NodeStep {
                         op: e.op.clone(),
                         inputs: ins,
                         shape: e.out.shape().to_vec(),
                         dtype: e.out.dtype(),
                         stream: e.out.stream(),
                         no_grad: e.no_grad,
-                    });
-                    seen.insert(key, steps.len() - 1);
+                    }));
+                    if !unique {
+                        seen.insert(key, steps.len() - 1);
+                    }
                     steps.len() - 1
                 }
             };
@@ -192,40 +240,59 @@ impl Program {
                 ),
             ));
         }
-        let mut built: Vec<Array> = Vec::with_capacity(self.steps.len());
-        let get = |built: &[Array], s: &Source| match s {
+        // One slot per step; a custom call's slot stays empty (its outputs are node steps).
+        let mut built: Vec<Option<Array>> = Vec::with_capacity(self.steps.len());
+        let get = |built: &[Option<Array>], s: &Source| match s {
             Source::Input(i) => inputs[*i].clone(),
-            Source::Step(i) => built[*i].clone(),
+            Source::Step(i) => built[*i]
+                .clone()
+                .expect("a source names a node step built before it"),
             Source::Const(a) => a.clone(),
         };
         for step in &self.steps {
-            let ins = step.inputs.iter().map(|s| get(&built, s)).collect();
-            let build = || {
-                Array::lazy(
-                    step.shape.clone(),
-                    step.dtype,
-                    step.stream,
-                    step.op.clone(),
-                    ins,
-                )
-            };
-            built.push(if step.no_grad {
-                tape::untraced(build)
-            } else {
-                build()
-            });
+            match step {
+                Step::Node(step) => {
+                    let ins = step.inputs.iter().map(|s| get(&built, s)).collect();
+                    let build = || {
+                        Array::lazy(
+                            step.shape.clone(),
+                            step.dtype,
+                            step.stream,
+                            step.op.clone(),
+                            ins,
+                        )
+                    };
+                    built.push(Some(if step.no_grad {
+                        tape::untraced(build)
+                    } else {
+                        build()
+                    }));
+                }
+                Step::Custom(call) => {
+                    custom::record(
+                        call.fun.clone(),
+                        call.rules.clone(),
+                        call.primals.iter().map(|s| get(&built, s)).collect(),
+                        call.outputs.iter().map(|s| get(&built, s)).collect(),
+                    );
+                    built.push(None);
+                }
+            }
         }
         Ok(self.outputs.iter().map(|s| get(&built, s)).collect())
     }
 
     /// Nodes a replay builds.
     pub fn len(&self) -> usize {
-        self.steps.len()
+        self.steps
+            .iter()
+            .filter(|s| matches!(s, Step::Node(_)))
+            .count()
     }
 
     /// True for a program that builds nothing (its outputs are inputs or constants).
     pub fn is_empty(&self) -> bool {
-        self.steps.is_empty()
+        self.len() == 0
     }
 
     /// Steps merged into an identical earlier one while tracing.

@@ -1,5 +1,7 @@
 //! Function transforms: reverse-mode differentiation (`vjp`, `grad`, `value_and_grad`), `jvp`
-//! through it, `stop_gradient`, and `compile` (trace once, replay: `compile.rs`).
+//! through it, `stop_gradient`, `compile` (trace once, replay: `compile.rs`), `vmap` (trace one
+//! example, replay over the batch with each op's batching rule: `vmap.rs`, `batching/`), and
+//! functions with their own rules, `custom_function` and `checkpoint` (`custom.rs`).
 //!
 //! How it works: a transform gives its inputs fresh node identities, opens a recording on the
 //! calling thread's tape (`tape.rs`), and calls the function; every lazy node the function builds
@@ -25,13 +27,18 @@
 //!    differentiating with respect to a bool or integer input is an error. Ops without a rule
 //!    fail with an error naming the op when a gradient has to pass through them.
 
+pub(crate) mod batching;
 mod compile;
+mod custom;
 pub(crate) mod rules;
 pub(crate) mod tape;
 mod vjp;
+mod vmap;
 
 pub(crate) use compile::check_eval;
 pub use compile::Program;
+pub use custom::{checkpoint, custom_function, CustomRules, Fun, JvpRule, VjpRule, VmapRule};
+pub use vmap::{place, vmap, Mapped};
 
 use crate::op::Op;
 use crate::{ops, Array, Error, Result, StreamOrDevice};

@@ -13,10 +13,15 @@
 //! transform builds while differentiating (its backward pass) are on the tape of the enclosing
 //! one, which can then differentiate them in turn (grad of grad).
 //!
+//! A call of a function with its own rules (`custom_function`, `checkpoint`: see `custom.rs`) is
+//! written as one more entry after the nodes it built, naming its inputs, its outputs and the
+//! rules that stand in for those nodes.
+//!
 //! Cost when no transform is open: [`Array::lazy`] reads one process-wide counter of open
 //! recordings with a relaxed load and goes on. Only when some thread records does a node builder
 //! look at its own thread's tape.
 
+use super::custom::Custom;
 use crate::op::Op;
 use crate::Array;
 use std::cell::RefCell;
@@ -28,8 +33,14 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 /// merely sends a builder to its own (empty) thread-local state.
 static OPEN: AtomicUsize = AtomicUsize::new(0);
 
+/// What the tape holds: a node, or a call with its own rules.
+pub(crate) enum Entry {
+    Node(NodeEntry),
+    Custom(Rc<Custom>),
+}
+
 /// One node built while recording.
-pub(crate) struct Entry {
+pub(crate) struct NodeEntry {
     pub(crate) out: Array,
     pub(crate) op: Op,
     pub(crate) inputs: Vec<Array>,
@@ -69,31 +80,47 @@ pub(crate) fn record(out: &Array, op: Op, inputs: Vec<Array>) {
         let mut t = t.borrow_mut();
         if t.is_on() {
             let no_grad = t.paused > 0;
-            t.entries.push(Rc::new(Entry {
+            t.entries.push(Rc::new(Entry::Node(NodeEntry {
                 out: out.clone(),
                 op,
                 inputs,
                 no_grad,
-            }));
+            })));
+        }
+    });
+}
+
+/// Writes a call with its own rules onto this thread's tape (when a transform is open on it),
+/// after the nodes it built.
+pub(crate) fn record_custom(call: Rc<Custom>) {
+    TAPE.with(|t| {
+        let mut t = t.borrow_mut();
+        if t.is_on() {
+            t.entries.push(Rc::new(Entry::Custom(call)));
         }
     });
 }
 
 /// An open transform on this thread; closing it (dropping, also on an error or a panic) clears
 /// the tape when it was the outermost one.
+///
+/// An `untraced` section stops at a transform opened inside it: `stop_gradient` and the nodes of a
+/// custom function are constants to the transforms outside them, but a transform the function
+/// itself opens differentiates what it builds.
 pub(crate) struct Recording {
     start: usize,
+    paused: usize,
 }
 
 impl Recording {
     pub(crate) fn begin() -> Recording {
-        let start = TAPE.with(|t| {
+        let (start, paused) = TAPE.with(|t| {
             let mut t = t.borrow_mut();
             t.depth += 1;
-            t.entries.len()
+            (t.entries.len(), std::mem::take(&mut t.paused))
         });
         OPEN.fetch_add(1, Ordering::Relaxed);
-        Recording { start }
+        Recording { start, paused }
     }
 
     /// Where this transform's slice of the tape begins.
@@ -107,6 +134,7 @@ impl Drop for Recording {
         let dropped = TAPE.with(|t| {
             let mut t = t.borrow_mut();
             t.depth -= 1;
+            t.paused = self.paused;
             if t.depth == 0 {
                 std::mem::take(&mut t.entries)
             } else {

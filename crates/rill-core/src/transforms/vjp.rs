@@ -8,8 +8,9 @@
 //! output's shape or of the input's; this file sums a broadcast one down to the input's shape (the
 //! kernels broadcast implicitly, so no node records it) and casts it to the input's dtype.
 
+use super::custom::{self, Custom};
 use super::rules;
-use super::tape;
+use super::tape::{self, Entry};
 use crate::{ops, Array, Error, Result, Stream};
 use std::collections::{HashMap, HashSet};
 
@@ -23,9 +24,17 @@ pub(crate) fn backward(
 ) -> Result<Vec<Option<Array>>> {
     let mut needed: HashSet<u64> = inputs.iter().map(|x| x.id()).collect();
     for i in start..end {
-        let e = tape::entry(i);
-        if !e.no_grad && e.inputs.iter().any(|x| needed.contains(&x.id())) {
-            needed.insert(e.out.id());
+        match &*tape::entry(i) {
+            Entry::Node(e) => {
+                if !e.no_grad && e.inputs.iter().any(|x| needed.contains(&x.id())) {
+                    needed.insert(e.out.id());
+                }
+            }
+            Entry::Custom(call) => {
+                if call.primals.iter().any(|x| needed.contains(&x.id())) {
+                    needed.extend(call.outputs.iter().map(Array::id));
+                }
+            }
         }
     }
     let wanted: HashSet<u64> = inputs.iter().map(|x| x.id()).collect();
@@ -37,7 +46,14 @@ pub(crate) fn backward(
         }
     }
     for i in (start..end).rev() {
-        let e = tape::entry(i);
+        let entry = tape::entry(i);
+        let e = match &*entry {
+            Entry::Node(e) => e,
+            Entry::Custom(call) => {
+                through_custom(call, &needed, &mut cot)?;
+                continue;
+            }
+        };
         if e.no_grad {
             continue;
         }
@@ -79,6 +95,40 @@ pub(crate) fn backward(
         }
     }
     Ok(inputs.iter().map(|x| cot.remove(&x.id())).collect())
+}
+
+/// Passes the cotangents of a custom call's outputs to its primals through its rules.
+fn through_custom(
+    call: &Custom,
+    needed: &HashSet<u64>,
+    cot: &mut HashMap<u64, Array>,
+) -> Result<()> {
+    let got: Vec<Option<Array>> = call.outputs.iter().map(|o| cot.remove(&o.id())).collect();
+    let wants: Vec<bool> = call
+        .primals
+        .iter()
+        .map(|x| needed.contains(&x.id()) && x.dtype().is_inexact())
+        .collect();
+    if got.iter().all(Option::is_none) || !wants.iter().any(|&w| w) {
+        return Ok(());
+    }
+    let cotangents = got
+        .into_iter()
+        .zip(&call.outputs)
+        .map(|(g, o)| match g {
+            Some(g) => Ok(g),
+            None => ops::zeros(o.shape(), o.dtype(), o.stream()),
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let grads = custom::vjp_of(call, &cotangents)?;
+    for ((x, g), want) in call.primals.iter().zip(grads).zip(wants) {
+        if let (Some(g), true) = (g, want) {
+            let s = x.stream();
+            let g = fit(x, g, s, "custom_function")?;
+            accumulate(cot, x, g, s)?;
+        }
+    }
+    Ok(())
 }
 
 fn accumulate(cot: &mut HashMap<u64, Array>, x: &Array, g: Array, s: Stream) -> Result<()> {
