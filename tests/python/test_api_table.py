@@ -1396,6 +1396,37 @@ def wired_limits_and_thread_streams(rng):
 
 for _n in ("quantize", "dequantize", "quantized_matmul", "gather_qmm"):
     TABLE[f"mx.{_n}"] = quantization
+
+
+def float_quantized_products(rng):
+    """mxfp8 codes and scales read back by NumPy (e4m3 fields, e8m0 powers of two) give the
+    operands of qqmm and gather_qqmm, against a float64 product (test_microscaling.py has the
+    rest)."""
+
+    def decoded(w_q, scales):
+        codes = np.array(w_q).view(np.uint8).astype(np.int64)
+        e, m = (codes >> 3) & 15, (codes & 7).astype(np.float64)
+        values = np.where(e == 0, m * 2.0 ** -9, (1 + m / 8) * 2.0 ** (e - 7.0))
+        values = np.where(codes & 0x80, -values, values)
+        return values * np.repeat(2.0 ** (np.array(scales).astype(np.float64) - 127), 32, -1)
+
+    w, _ = rounded(rng.standard_normal((3, 6, 64)), "float32")
+    x, _ = rounded(rng.standard_normal((3, 4, 64)), "float32")
+    w_q, scales = mx.quantize(w, mode="mxfp8")
+    x_q, x_scales = mx.quantize(x, mode="mxfp8")
+    dw, dx = decoded(w_q, scales), decoded(x_q, x_scales)
+    check(mx.dequantize(w_q, scales, mode="mxfp8", dtype=mx.float32), dw, "float32")
+    want = dx @ np.swapaxes(dw, -1, -2)
+    np.testing.assert_allclose(np.array(mx.qqmm(x, w_q, scales, mode="mxfp8")), want,
+                               rtol=1e-5, atol=1e-5 * np.abs(want).max())
+    lhs, rhs = np.array([2, 0]), np.array([1, 1])
+    np.testing.assert_allclose(
+        np.array(mx.gather_qqmm(x, w, None, mx.array(lhs), mx.array(rhs), mode="mxfp8")),
+        np.stack([dx[i] @ dw[j].T for i, j in zip(lhs, rhs)]),
+        rtol=1e-5, atol=1e-5 * np.abs(want).max())
+
+
+TABLE["mx.qqmm"] = TABLE["mx.gather_qqmm"] = float_quantized_products
 for _n in ("gather_mm", "segmented_mm", "block_masked_mm"):
     TABLE[f"mx.{_n}"] = gathered_products
 TABLE["mx.hadamard_transform"] = hadamard

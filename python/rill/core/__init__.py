@@ -63,7 +63,8 @@ class capture:
 from rill.core._transforms import grad, jvp, value_and_grad, vjp  # noqa: E402,F401
 from rill.core._compile import compile, disable_compile, enable_compile  # noqa: E402,F401
 
-# Matmul variants, affine quantization and float8, composed from the ops above.
+# Matmul variants, quantization (affine and the microscaling float modes) and float8,
+# composed from the ops above.
 from rill.core._matmul_variants import (  # noqa: E402,F401
     block_masked_mm,
     dequantize,
@@ -78,6 +79,7 @@ from rill.core._matmul_variants import (  # noqa: E402,F401
     set_wired_limit,
     to_fp8,
 )
+from rill.core._qqmm import gather_qqmm, qqmm  # noqa: E402,F401
 
 class _PrintOptionsContext:
     """What ``printoptions`` returns: sets the options on entry, restores the old ones on exit."""
