@@ -1291,6 +1291,39 @@ def fast_functions(rng):
 for _n in ("rms_norm", "layer_norm", "rope", "scaled_dot_product_attention", "cross_entropy",
            "metal_kernel"):
     TABLE[f"mx.fast.{_n}"] = fast_functions
+
+
+def gated_delta(rng):
+    """Two steps of the gated delta rule written out in float64 (test_gated_delta.py has the
+    rest)."""
+    q, k = rng.standard_normal((1, 2, 1, 3)), rng.standard_normal((1, 2, 1, 3))
+    v = rng.standard_normal((1, 2, 1, 2))
+    g, b = rng.uniform(0.5, 1, (1, 2, 1)), rng.uniform(0, 1, (1, 2, 1))
+    arrays = [rounded(x, "float32") for x in (q, k, v, g, b)]
+    (qa, qr), (ka, kr), (va, vr), (ga, gr), (ba, br) = arrays
+    s = np.zeros((2, 3))
+    outs = []
+    for t in range(2):
+        s = s * gr[0, t, 0]
+        s = s + np.outer((vr[0, t, 0] - s @ kr[0, t, 0]) * br[0, t, 0], kr[0, t, 0])
+        outs.append(s @ qr[0, t, 0])
+    out, state = mx.fast.gated_delta_update(qa, ka, va, ga, ba)
+    check(out, np.array(outs).reshape(1, 2, 1, 2))
+    check(state, s.reshape(1, 1, 2, 3))
+
+
+TABLE["mx.fast.gated_delta_update"] = gated_delta
+
+
+def matrix_norm(rng):
+    """The largest and smallest singular values and their sum against NumPy's (the top-level
+    name MLX gives linalg.norm; test_matrix_norms.py has the rest)."""
+    x, xr = rounded(rng.standard_normal((2, 4, 3)), "float64")
+    for ord in (2, -2, "nuc"):
+        check(mx.matrix_norm(x, ord, (1, 2)), np.linalg.norm(xr, ord, (1, 2)))
+
+
+TABLE["mx.matrix_norm"] = matrix_norm
 TABLE.update({"mx.minmax": minmax, "mx.slice_update": slice_update, "mx.unique": unique,
               "mx.random.multivariate_normal": random_multivariate_normal})
 TABLE["mx.divide"] = (lambda f: lambda rng: (f(rng), divide_ints(rng)))(TABLE["mx.divide"])

@@ -23,6 +23,12 @@ _sys.modules[__name__ + ".fft"] = fft
 _sys.modules[__name__ + ".linalg"] = linalg
 
 from rill.core import cuda, distributed, fast, metal  # noqa: E402,F401
+from rill.core import _matrix_norms  # noqa: E402
+
+# The matrix norms made of singular values come from svd (see _matrix_norms.py). MLX also
+# offers the same function at the top level, as matrix_norm.
+linalg.norm = _matrix_norms.norm
+matrix_norm = _matrix_norms.norm
 
 # `mx.newaxis` and friends, as MLX and NumPy have them.
 newaxis = None

@@ -795,6 +795,8 @@ def quantized_matmul(x: array, w: array, /, scales: array, biases: Optional[arra
     """``x @ dequantize(w).T`` (``x @ dequantize(w)`` when not ``transpose``)."""
 def gather_qmm(x: array, w: array, /, scales: array, biases: Optional[array] = None, lhs_indices: Optional[array] = None, rhs_indices: Optional[array] = None, transpose: bool = True, group_size: Optional[int] = None, bits: Optional[int] = None, mode: str = "affine", global_scale: Optional[array] = None, *, sorted_indices: bool = False, stream: StreamOrDevice = None) -> array:
     """``gather_mm`` of ``x`` with the quantized matrices of ``w``."""
+def matrix_norm(a: array, /, ord: Union[None, int, float, str] = None, axis: Union[None, int, Sequence[int]] = None, keepdims: bool = False, *, stream: StreamOrDevice = None) -> array:
+    """``linalg.norm`` under the name MLX also gives it at the top level."""
 def qqmm(x: array, w: array, scales: Optional[array] = None, group_size: Optional[int] = None, bits: Optional[int] = None, mode: str = "nvfp4", global_scale_x: Optional[array] = None, global_scale_w: Optional[array] = None, *, stream: StreamOrDevice = None) -> array:
     """``x @ w.T`` with ``x`` quantized on the fly in a float mode (nvfp4, mxfp8, mxfp4) and
     ``w`` packed (with ``scales``) or quantized on the fly; the result has ``x``'s dtype."""
