@@ -7,6 +7,10 @@ depends on it), and ``set_memory_limit`` is a hard limit (``MemoryError``).
 """
 
 import sys as _sys
+import typing as _typing
+from collections import abc as _abc
+
+import numpy as _numpy  # a dependency of the package (pyproject.toml)
 
 from rill._core import *  # noqa: F401,F403
 from rill._core import __version__  # noqa: F401
@@ -29,6 +33,23 @@ from rill.core import _matrix_norms  # noqa: E402
 # offers the same function at the top level, as matrix_norm.
 linalg.norm = _matrix_norms.norm
 matrix_norm = _matrix_norms.norm
+
+# The array members MLX has that the extension's class lacks (real, imag, conj, view).
+from rill.core import _array_methods  # noqa: E402
+
+_array_methods.attach()
+
+# MLX's type for the iterator ``iter(a)`` returns.
+from rill._core import _ArrayIterator as ArrayIterator  # noqa: E402,F401
+
+# MLX's type for the streams new_thread_local_stream makes (a Stream tied to each thread). Every
+# rill stream is usable from any thread, and new_thread_local_stream returns a plain Stream: the
+# name is that class, so annotations and isinstance checks written for MLX hold.
+ThreadLocalStream = Stream  # noqa: F405
+
+# What MLX's functions take where they take an array, for annotations (as the stubs spell it).
+ArrayLike = _typing.Union[array, bool, int, float, complex, _abc.Sequence,  # noqa: F405
+                          _numpy.ndarray]
 
 # `mx.newaxis` and friends, as MLX and NumPy have them.
 newaxis = None

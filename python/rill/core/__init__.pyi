@@ -171,6 +171,13 @@ class Stream:
     def __eq__(self, other: object) -> bool: ...
     def __hash__(self) -> int: ...
 
+class ArrayIterator:
+    """What ``iter(a)`` returns: the arrays along the first axis."""
+    def __iter__(self) -> ArrayIterator: ...
+    def __next__(self) -> array: ...
+
+ThreadLocalStream = Stream
+
 class StreamContext:
     """A context manager made by ``stream(s)`` or ``default_device(d)``; inside the ``with``
     block, ``s`` (and its device) or ``d`` (and its default stream) is this thread's default.
@@ -326,6 +333,16 @@ class array:
     def item(self) -> Scalar:
         """The one element as a Python scalar. Evaluates; ``ValueError`` unless the array has
         exactly one element."""
+    @property
+    def real(self) -> array:
+        """The real part (a copy for real arrays)."""
+    @property
+    def imag(self) -> array:
+        """The imaginary part (zeros for real arrays)."""
+    def conj(self, *, stream: StreamOrDevice = None) -> array:
+        """The complex conjugate."""
+    def view(self, dtype: Dtype, *, stream: StreamOrDevice = None) -> array:
+        """The same bytes read as ``dtype``."""
     def tolist(self) -> Any:
         """The elements as nested lists of Python scalars (a scalar for a 0-d array)."""
     def astype(self, dtype: Dtype, stream: StreamOrDevice = None) -> array:
