@@ -123,3 +123,11 @@ def test_array_members_added_in_python(mlx, rng):
                                   f.view(np.uint8))
     assert isinstance(iter(mx.array(f)), mx.ArrayIterator)
     assert [np.array(r).tolist() for r in mx.array(f)] == f.tolist()
+
+
+def test_array_like_covers_what_array_reads():
+    import numpy as np
+
+    for value in (mx.array([1]), 1, 2.5, True, 1j, [1, 2], (3,), np.ones(2)):
+        assert isinstance(value, mx.ArrayLike), value
+    assert not isinstance(object(), mx.ArrayLike)

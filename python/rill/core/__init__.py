@@ -10,8 +10,6 @@ import sys as _sys
 import typing as _typing
 from collections import abc as _abc
 
-import numpy as _numpy  # a dependency of the package (pyproject.toml)
-
 from rill._core import *  # noqa: F401,F403
 from rill._core import __version__  # noqa: F401
 from rill._core import fft, linalg, random  # noqa: F401
@@ -47,9 +45,19 @@ from rill._core import _ArrayIterator as ArrayIterator  # noqa: E402,F401
 # name is that class, so annotations and isinstance checks written for MLX hold.
 ThreadLocalStream = Stream  # noqa: F405
 
+
+
+@_typing.runtime_checkable
+class _HasArrayInterface(_typing.Protocol):
+    """Anything ``array()`` reads through ``__array__`` (NumPy arrays among them). A protocol,
+    not ``numpy.ndarray``: importing rill.core does not import NumPy."""
+
+    def __array__(self, *args, **kwargs): ...
+
+
 # What MLX's functions take where they take an array, for annotations (as the stubs spell it).
 ArrayLike = _typing.Union[array, bool, int, float, complex, _abc.Sequence,  # noqa: F405
-                          _numpy.ndarray]
+                          _HasArrayInterface]
 
 # `mx.newaxis` and friends, as MLX and NumPy have them.
 newaxis = None
