@@ -325,3 +325,26 @@ def test_qqmm_errors(mlx):
     # MLX accepts the affine mode and fails later; rill names the modes it takes.
     with pytest.raises(ValueError, match="nvfp4"):
         mx.qqmm(x(mx), w(mx), mode="affine")
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_lazy_on_any_stream_and_differentiable_in_x(mlx, rng, mode):
+    """The float modes build lazy graphs on the stream given, and quantized_matmul's gradient
+    with respect to x is MLX's (the dequantized weights, summed over the output axis)."""
+    w = rng.standard_normal((16, 64)).astype(np.float32)
+    x = rng.standard_normal((3, 64)).astype(np.float32)
+    s = mx.new_stream(mx.cpu)
+    w_q, scales = mx.quantize(mx.array(w), mode=mode, stream=s)
+    want_q, want_s = mlx.quantize(mlx.array(w), mode=mode)
+    np.testing.assert_array_equal(np.array(w_q), np.array(want_q))
+    back = mx.dequantize(w_q, scales, mode=mode, dtype=mx.float32, stream=s)
+    np.testing.assert_array_equal(np.array(back), np.array(mlx.dequantize(
+        want_q, want_s, mode=mode, dtype=mlx.float32)))
+
+    def loss(m, q, sc):
+        return lambda xx: m.sum(m.quantized_matmul(xx, q, sc, mode=mode) ** 2)
+
+    got = mx.grad(loss(mx, w_q, scales))(mx.array(x))
+    want = mlx.grad(loss(mlx, want_q, want_s))(mlx.array(x))
+    np.testing.assert_allclose(np.array(got), np.array(want), rtol=1e-4,
+                               atol=1e-4 * np.abs(np.array(want)).max())
