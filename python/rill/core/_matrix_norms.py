@@ -13,8 +13,6 @@ from rill import _core as _mx
 #: The native norm, which handles the vector norms and the other matrix norms.
 _native_norm = _mx.linalg.norm
 
-_SINGULAR_VALUE_ORDS = (2, -2, "nuc")
-
 
 def _is_singular_value_ord(ord):
     if isinstance(ord, str):
