@@ -1291,6 +1291,39 @@ def fast_functions(rng):
 for _n in ("rms_norm", "layer_norm", "rope", "scaled_dot_product_attention", "cross_entropy",
            "metal_kernel"):
     TABLE[f"mx.fast.{_n}"] = fast_functions
+
+
+def gated_delta(rng):
+    """Two steps of the gated delta rule written out in float64 (test_gated_delta.py has the
+    rest)."""
+    q, k = rng.standard_normal((1, 2, 1, 3)), rng.standard_normal((1, 2, 1, 3))
+    v = rng.standard_normal((1, 2, 1, 2))
+    g, b = rng.uniform(0.5, 1, (1, 2, 1)), rng.uniform(0, 1, (1, 2, 1))
+    arrays = [rounded(x, "float32") for x in (q, k, v, g, b)]
+    (qa, qr), (ka, kr), (va, vr), (ga, gr), (ba, br) = arrays
+    s = np.zeros((2, 3))
+    outs = []
+    for t in range(2):
+        s = s * gr[0, t, 0]
+        s = s + np.outer((vr[0, t, 0] - s @ kr[0, t, 0]) * br[0, t, 0], kr[0, t, 0])
+        outs.append(s @ qr[0, t, 0])
+    out, state = mx.fast.gated_delta_update(qa, ka, va, ga, ba)
+    check(out, np.array(outs).reshape(1, 2, 1, 2))
+    check(state, s.reshape(1, 1, 2, 3))
+
+
+TABLE["mx.fast.gated_delta_update"] = gated_delta
+
+
+def matrix_norm(rng):
+    """The largest and smallest singular values and their sum against NumPy's (the top-level
+    name MLX gives linalg.norm; test_matrix_norms.py has the rest)."""
+    x, xr = rounded(rng.standard_normal((2, 4, 3)), "float64")
+    for ord in (2, -2, "nuc"):
+        check(mx.matrix_norm(x, ord, (1, 2)), np.linalg.norm(xr, ord, (1, 2)))
+
+
+TABLE["mx.matrix_norm"] = matrix_norm
 TABLE.update({"mx.minmax": minmax, "mx.slice_update": slice_update, "mx.unique": unique,
               "mx.random.multivariate_normal": random_multivariate_normal})
 TABLE["mx.divide"] = (lambda f: lambda rng: (f(rng), divide_ints(rng)))(TABLE["mx.divide"])
@@ -1396,6 +1429,37 @@ def wired_limits_and_thread_streams(rng):
 
 for _n in ("quantize", "dequantize", "quantized_matmul", "gather_qmm"):
     TABLE[f"mx.{_n}"] = quantization
+
+
+def float_quantized_products(rng):
+    """mxfp8 codes and scales read back by NumPy (e4m3 fields, e8m0 powers of two) give the
+    operands of qqmm and gather_qqmm, against a float64 product (test_microscaling.py has the
+    rest)."""
+
+    def decoded(w_q, scales):
+        codes = np.array(w_q).view(np.uint8).astype(np.int64)
+        e, m = (codes >> 3) & 15, (codes & 7).astype(np.float64)
+        values = np.where(e == 0, m * 2.0 ** -9, (1 + m / 8) * 2.0 ** (e - 7.0))
+        values = np.where(codes & 0x80, -values, values)
+        return values * np.repeat(2.0 ** (np.array(scales).astype(np.float64) - 127), 32, -1)
+
+    w, _ = rounded(rng.standard_normal((3, 6, 64)), "float32")
+    x, _ = rounded(rng.standard_normal((3, 4, 64)), "float32")
+    w_q, scales = mx.quantize(w, mode="mxfp8")
+    x_q, x_scales = mx.quantize(x, mode="mxfp8")
+    dw, dx = decoded(w_q, scales), decoded(x_q, x_scales)
+    check(mx.dequantize(w_q, scales, mode="mxfp8", dtype=mx.float32), dw, "float32")
+    want = dx @ np.swapaxes(dw, -1, -2)
+    np.testing.assert_allclose(np.array(mx.qqmm(x, w_q, scales, mode="mxfp8")), want,
+                               rtol=1e-5, atol=1e-5 * np.abs(want).max())
+    lhs, rhs = np.array([2, 0]), np.array([1, 1])
+    np.testing.assert_allclose(
+        np.array(mx.gather_qqmm(x, w, None, mx.array(lhs), mx.array(rhs), mode="mxfp8")),
+        np.stack([dx[i] @ dw[j].T for i, j in zip(lhs, rhs)]),
+        rtol=1e-5, atol=1e-5 * np.abs(want).max())
+
+
+TABLE["mx.qqmm"] = TABLE["mx.gather_qqmm"] = float_quantized_products
 for _n in ("gather_mm", "segmented_mm", "block_masked_mm"):
     TABLE[f"mx.{_n}"] = gathered_products
 TABLE["mx.hadamard_transform"] = hadamard

@@ -7,6 +7,8 @@ depends on it), and ``set_memory_limit`` is a hard limit (``MemoryError``).
 """
 
 import sys as _sys
+import typing as _typing
+from collections import abc as _abc
 
 from rill._core import *  # noqa: F401,F403
 from rill._core import __version__  # noqa: F401
@@ -23,6 +25,39 @@ _sys.modules[__name__ + ".fft"] = fft
 _sys.modules[__name__ + ".linalg"] = linalg
 
 from rill.core import cuda, distributed, fast, metal  # noqa: E402,F401
+from rill.core import _matrix_norms  # noqa: E402
+
+# The matrix norms made of singular values come from svd (see _matrix_norms.py). MLX also
+# offers the same function at the top level, as matrix_norm.
+linalg.norm = _matrix_norms.norm
+matrix_norm = _matrix_norms.norm
+
+# The array members MLX has that the extension's class lacks (real, imag, conj, view).
+from rill.core import _array_methods  # noqa: E402
+
+_array_methods.attach()
+
+# MLX's type for the iterator ``iter(a)`` returns.
+from rill._core import _ArrayIterator as ArrayIterator  # noqa: E402,F401
+
+# MLX's type for the streams new_thread_local_stream makes (a Stream tied to each thread). Every
+# rill stream is usable from any thread, and new_thread_local_stream returns a plain Stream: the
+# name is that class, so annotations and isinstance checks written for MLX hold.
+ThreadLocalStream = Stream  # noqa: F405
+
+
+
+@_typing.runtime_checkable
+class _HasArrayInterface(_typing.Protocol):
+    """Anything ``array()`` reads through ``__array__`` (NumPy arrays among them). A protocol,
+    not ``numpy.ndarray``: importing rill.core does not import NumPy."""
+
+    def __array__(self, *args, **kwargs): ...
+
+
+# What MLX's functions take where they take an array, for annotations (as the stubs spell it).
+ArrayLike = _typing.Union[array, bool, int, float, complex, _abc.Sequence,  # noqa: F405
+                          _HasArrayInterface]
 
 # `mx.newaxis` and friends, as MLX and NumPy have them.
 newaxis = None
@@ -65,7 +100,8 @@ from rill.core._compile import compile, disable_compile, enable_compile  # noqa:
 from rill.core._vmap import vmap  # noqa: E402,F401
 from rill.core._custom import checkpoint, custom_function  # noqa: E402,F401
 
-# Matmul variants, affine quantization and float8, composed from the ops above.
+# Matmul variants, quantization (affine and the microscaling float modes) and float8,
+# composed from the ops above.
 from rill.core._matmul_variants import (  # noqa: E402,F401
     block_masked_mm,
     dequantize,
@@ -80,6 +116,7 @@ from rill.core._matmul_variants import (  # noqa: E402,F401
     set_wired_limit,
     to_fp8,
 )
+from rill.core._qqmm import gather_qqmm, qqmm  # noqa: E402,F401
 
 class _PrintOptionsContext:
     """What ``printoptions`` returns: sets the options on entry, restores the old ones on exit."""

@@ -171,6 +171,13 @@ class Stream:
     def __eq__(self, other: object) -> bool: ...
     def __hash__(self) -> int: ...
 
+class ArrayIterator:
+    """What ``iter(a)`` returns: the arrays along the first axis."""
+    def __iter__(self) -> ArrayIterator: ...
+    def __next__(self) -> array: ...
+
+ThreadLocalStream = Stream
+
 class StreamContext:
     """A context manager made by ``stream(s)`` or ``default_device(d)``; inside the ``with``
     block, ``s`` (and its device) or ``d`` (and its default stream) is this thread's default.
@@ -326,6 +333,16 @@ class array:
     def item(self) -> Scalar:
         """The one element as a Python scalar. Evaluates; ``ValueError`` unless the array has
         exactly one element."""
+    @property
+    def real(self) -> array:
+        """The real part (a copy for real arrays)."""
+    @property
+    def imag(self) -> array:
+        """The imaginary part (zeros for real arrays)."""
+    def conj(self, *, stream: StreamOrDevice = None) -> array:
+        """The complex conjugate."""
+    def view(self, dtype: Dtype, *, stream: StreamOrDevice = None) -> array:
+        """The same bytes read as ``dtype``."""
     def tolist(self) -> Any:
         """The elements as nested lists of Python scalars (a scalar for a 0-d array)."""
     def astype(self, dtype: Dtype, stream: StreamOrDevice = None) -> array:
@@ -782,16 +799,26 @@ def matmul(a: ArrayLike, b: ArrayLike, /, *, stream: StreamOrDevice = None) -> a
     leading dims broadcast as batch dims. Integer and bool operands raise ``ValueError``."""
 def addmm(c: ArrayLike, a: ArrayLike, b: ArrayLike, /, alpha: float = 1.0, beta: float = 1.0, *, stream: StreamOrDevice = None) -> array:
     """``alpha * (a @ b) + beta * c``, ``c`` broadcast to the product's shape."""
-def quantize(w: array, /, group_size: Optional[int] = None, bits: Optional[int] = None, mode: str = "affine", *, global_scale: Optional[array] = None, stream: StreamOrDevice = None) -> tuple[array, array, array]:
+def quantize(w: array, /, group_size: Optional[int] = None, bits: Optional[int] = None, mode: str = "affine", *, global_scale: Optional[array] = None, stream: StreamOrDevice = None) -> Union[tuple[array, array, array], tuple[array, array]]:
     """Affine quantization by groups of ``group_size`` (32, 64 default, 128) of each row, in
     ``bits`` (1, 2, 3, 4 default, 5, 6, 8): ``(w_q, scales, biases)``, packed as MLX packs them.
-    MLX's float modes (mxfp4, mxfp8, nvfp4) raise ``ValueError``."""
+    The microscaling float modes give ``(w_q, scales)`` with uint8 scales: ``"mxfp4"`` (e2m1
+    elements, groups of 32, e8m0 scales), ``"mxfp8"`` (e4m3, 32, e8m0) and ``"nvfp4"`` (e2m1,
+    16, e4m3 scales over an optional float32 ``global_scale``)."""
 def dequantize(w: array, /, scales: array, biases: Optional[array] = None, group_size: Optional[int] = None, bits: Optional[int] = None, mode: str = "affine", global_scale: Optional[array] = None, dtype: Optional[Dtype] = None, *, stream: StreamOrDevice = None) -> array:
-    """``scales * q + biases`` per group of the packed ``w``, in ``dtype`` (default the scales')."""
+    """``scales * q + biases`` per group of the packed ``w``, in ``dtype`` (default the scales');
+    in the float modes, the element values times the decoded scales (default dtype bfloat16)."""
 def quantized_matmul(x: array, w: array, /, scales: array, biases: Optional[array] = None, transpose: bool = True, group_size: Optional[int] = None, bits: Optional[int] = None, mode: str = "affine", *, stream: StreamOrDevice = None) -> array:
     """``x @ dequantize(w).T`` (``x @ dequantize(w)`` when not ``transpose``)."""
 def gather_qmm(x: array, w: array, /, scales: array, biases: Optional[array] = None, lhs_indices: Optional[array] = None, rhs_indices: Optional[array] = None, transpose: bool = True, group_size: Optional[int] = None, bits: Optional[int] = None, mode: str = "affine", global_scale: Optional[array] = None, *, sorted_indices: bool = False, stream: StreamOrDevice = None) -> array:
     """``gather_mm`` of ``x`` with the quantized matrices of ``w``."""
+def matrix_norm(a: array, /, ord: Union[None, int, float, str] = None, axis: Union[None, int, Sequence[int]] = None, keepdims: bool = False, *, stream: StreamOrDevice = None) -> array:
+    """``linalg.norm`` under the name MLX also gives it at the top level."""
+def qqmm(x: array, w: array, scales: Optional[array] = None, group_size: Optional[int] = None, bits: Optional[int] = None, mode: str = "nvfp4", global_scale_x: Optional[array] = None, global_scale_w: Optional[array] = None, *, stream: StreamOrDevice = None) -> array:
+    """``x @ w.T`` with ``x`` quantized on the fly in a float mode (nvfp4, mxfp8, mxfp4) and
+    ``w`` packed (with ``scales``) or quantized on the fly; the result has ``x``'s dtype."""
+def gather_qqmm(x: array, w: array, /, scales: Optional[array] = None, lhs_indices: Optional[array] = None, rhs_indices: Optional[array] = None, group_size: Optional[int] = None, bits: Optional[int] = None, mode: str = "nvfp4", global_scale_x: Optional[array] = None, global_scale_w: Optional[array] = None, *, sorted_indices: bool = False, stream: StreamOrDevice = None) -> array:
+    """``qqmm`` of the matrices of ``x`` and ``w`` picked by flat batch indices."""
 def gather_mm(a: array, b: array, /, lhs_indices: Optional[array] = None, rhs_indices: Optional[array] = None, *, sorted_indices: bool = False, stream: StreamOrDevice = None) -> array:
     """Matmul of the matrices of ``a`` and ``b`` picked by flat indices into their batch axes;
     the index arrays broadcast together into the result's batch shape."""

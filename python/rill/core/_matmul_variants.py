@@ -1,21 +1,21 @@
-"""MLX's matmul variants and affine quantization, composed from rill's lazy ops.
+"""MLX's matmul variants and quantization, composed from rill's lazy ops.
 
 Everything here builds a graph of existing primitives (reshape, take, matmul, shifts, where...),
 so the results stay lazy, run on whatever stream is given (or the default one), and
 differentiate through ``grad`` wherever the ops they are made of do. Shapes, dtypes and errors
-follow MLX 0.32.4; ``quantize`` reproduces MLX's packed layout bit for bit, and ``to_fp8``
-MLX's float8 (e4m3) encoding.
+follow MLX 0.32.4; ``quantize`` reproduces MLX's packed layout bit for bit in every mode (the
+affine mode here, the microscaling float modes in ``_microscaling.py``).
 """
 
 import math
 import warnings
 
 from rill import _core as _mx
+from rill.core import _microscaling
+from rill.core._float8 import from_fp8, to_fp8  # noqa: F401 (re-exported)
 
 _AFFINE_BITS = (1, 2, 3, 4, 5, 6, 8)
 _AFFINE_GROUP_SIZES = (32, 64, 128)
-# MLX's other modes (microscaling floats): recognised, so that the error says what is missing.
-_FLOAT_MODES = ("mxfp4", "mxfp8", "nvfp4")
 
 
 def _is_float(dtype):
@@ -28,12 +28,8 @@ def _shape_str(shape):
 
 
 def _check_mode(op, mode):
-    if mode == "affine":
-        return
-    if mode in _FLOAT_MODES:
-        raise ValueError(f"[{op}] Quantization mode '{mode}' is not implemented in rill; "
-                         "only 'affine' is.")
-    raise ValueError(f"[{op}] Invalid quantization mode '{mode}'.")
+    if mode != "affine" and mode not in _microscaling.MODES:
+        raise ValueError(f"[{op}] Invalid quantization mode '{mode}'.")
 
 
 def _affine_params(group_size, bits):
@@ -91,12 +87,20 @@ def quantize(w, group_size=None, bits=None, mode="affine", *, global_scale=None,
 
     Returns ``(w_q, scales, biases)``: ``w_q`` packs each element in ``bits`` bits of uint32
     words (the first element in the lowest bits), ``scales`` and ``biases`` (``w``'s dtype) hold
-    one value per group, so that ``w ≈ scales * q + biases``. Only the ``"affine"`` mode exists
-    in rill; MLX's float modes (``mxfp4``, ``mxfp8``, ``nvfp4``) raise ValueError.
+    one value per group, so that ``w ≈ scales * q + biases``.
+
+    The float modes ``"mxfp4"``, ``"mxfp8"`` and ``"nvfp4"`` return ``(w_q, scales)``: small
+    floats packed in uint32 words and one uint8 scale per group (``_microscaling.py``);
+    ``global_scale`` (a float32 scalar) applies to ``"nvfp4"`` only.
     """
     _check_mode("quantize", mode)
-    group_size, bits = _affine_params(group_size, bits)
     w = _as_array(w)
+    if mode != "affine":
+        return _quantize_float(w, group_size, bits, mode, global_scale, stream)
+    if global_scale is not None:
+        raise ValueError("[quantize] Global scale is only supported for 'nvfp4' quantization "
+                         "mode.")
+    group_size, bits = _affine_params(group_size, bits)
     if not _is_float(w.dtype) or w.dtype == _mx.float64:
         # MLX's float64 quantize fails when evaluated; here it is refused up front.
         raise ValueError("[quantize] Only real floating types can be quantized but w has type "
@@ -150,17 +154,41 @@ def quantize(w, group_size=None, bits=None, mode="affine", *, global_scale=None,
     return w_q, scales, biases
 
 
+def _quantize_float(w, group_size, bits, mode, global_scale, stream):
+    """quantize's checks in MLX's order for a microscaling mode, then the mode itself. (MLX
+    quantizes float64 in these modes, so rill does too.)"""
+    group_size, bits = _microscaling.params("quantize", mode, group_size, bits)
+    if not _is_float(w.dtype):
+        raise ValueError("[quantize] Only real floating types can be quantized but w has type "
+                         f"{_dtype_name(w.dtype)}.")
+    if w.ndim < 2:
+        raise ValueError("[quantize] The matrix to be quantized must have at least 2 dimension "
+                         f"but it has only {w.ndim}.")
+    if w.shape[-1] % group_size != 0:
+        raise ValueError("[quantize] The last dimension of the matrix needs to be divisible by "
+                         f"the quantization group size {group_size}. However the provided  "
+                         f"matrix has shape {_shape_str(w.shape)}")
+    return _microscaling.quantize(w, group_size, bits, mode, global_scale, stream)
+
+
 def dequantize(w, scales, biases=None, group_size=None, bits=None, mode="affine",
                global_scale=None, dtype=None, *, stream=None):
     """Expands the packed ``w`` made by ``quantize``: ``scales * q + biases`` per group.
 
     The arithmetic runs in the scales' dtype (as MLX: the code is converted, multiplied by the
     scale, then the bias added, each rounded to that dtype); the result is then converted to
-    ``dtype`` (default: the scales' dtype).
+    ``dtype`` (default: the scales' dtype). The float modes take no biases and compute in
+    ``dtype`` (default bfloat16, as MLX).
     """
     _check_mode("dequantize", mode)
-    group_size, bits = _affine_params(group_size, bits)
     w, scales = _as_array(w), _as_array(scales)
+    if mode != "affine":
+        return _dequantize_float(w, scales, biases, group_size, bits, mode, global_scale, dtype,
+                                 stream)
+    if global_scale is not None:
+        raise ValueError("[dequantize] Global scale is only supported for 'nvfp4' quantization "
+                         "mode.")
+    group_size, bits = _affine_params(group_size, bits)
     if biases is None:
         raise ValueError("[dequantize] Biases must be provided for affine quantization.")
     biases = _as_array(biases)
@@ -195,12 +223,35 @@ def dequantize(w, scales, biases=None, group_size=None, bits=None, mode="affine"
     return out if dtype is None else out.astype(dtype, stream=s)
 
 
-def _dequantized_operand(x, w, scales, biases, transpose, group_size, bits, mode, stream):
+def _dequantize_float(w, scales, biases, group_size, bits, mode, global_scale, dtype, stream):
+    """dequantize's checks in MLX's order for a microscaling mode, then the mode itself."""
+    if dtype is not None and not _is_float(dtype):
+        raise ValueError("[dequantize] Only real floating types are supported but output dtype "
+                         f"== {_dtype_name(dtype)}.")
+    if biases is not None:
+        raise ValueError(f"[dequantize] Biases must be null for quantization mode '{mode}'.")
+    if w.dtype != _mx.uint32:
+        raise ValueError("[dequantize] The matrix should be given as a uint32")
+    if w.ndim < 2:
+        raise ValueError("[dequantize] The matrix to be dequantized must have at least 2 "
+                         f"dimension but it has only {w.ndim}.")
+    return _microscaling.dequantize(w, scales, group_size, bits, mode, global_scale,
+                                    _mx.bfloat16 if dtype is None else dtype, stream)
+
+
+def _dequantized_operand(x, w, scales, biases, transpose, group_size, bits, mode, stream,
+                         global_scale=None):
     """(x, the dense right operand of the product) after MLX's checks of quantized_matmul, both
     in the dtype of the result."""
     _check_mode("quantized_matmul", mode)
-    group_size, bits = _affine_params(group_size, bits)
     x, w, scales = _as_array(x), _as_array(w), _as_array(scales)
+    if mode != "affine":
+        return _float_dequantized_operand(x, w, scales, biases, transpose, group_size, bits,
+                                          mode, global_scale, stream)
+    if global_scale is not None:
+        raise ValueError("[quantized_matmul] Global scale is only supported for 'nvfp4' "
+                         "quantization mode.")
+    group_size, bits = _affine_params(group_size, bits)
     if biases is None:
         raise ValueError("[quantized_matmul] Biases must be provided for affine quantization.")
     biases = _as_array(biases)
@@ -211,6 +262,18 @@ def _dequantized_operand(x, w, scales, biases, transpose, group_size, bits, mode
         raise ValueError("[quantized_matmul] Scales and biases should have the same shape. "
                          f"Received scales with shape {_shape_str(scales.shape)} and biases with "
                          f"{_shape_str(biases.shape)}")
+    _check_product_shapes(x, w, scales, transpose, group_size, bits)
+    dense = dequantize(w, scales, biases, group_size, bits, stream=stream)
+    if transpose:
+        dense = _mx.swapaxes(dense, -1, -2, stream=stream)
+    out_dtype = _mx.result_type(x, scales)
+    if not _is_float(out_dtype):
+        out_dtype = _mx.float32
+    return x.astype(out_dtype, stream=stream), dense.astype(out_dtype, stream=stream)
+
+
+def _check_product_shapes(x, w, scales, transpose, group_size, bits):
+    """MLX's checks of the packed matrix against its scales and against x."""
     if (w.ndim < 2 or scales.ndim != w.ndim or tuple(w.shape[:-1]) != tuple(scales.shape[:-1])
             or w.shape[-1] * 32 != scales.shape[-1] * group_size * bits):
         raise ValueError(
@@ -226,13 +289,33 @@ def _dequantized_operand(x, w, scales, biases, transpose, group_size, bits, mode
             f"match the expanded quantized matrix ({k}, {n}) computed from shape "
             f"{_shape_str(w.shape)} with group_size={group_size}, bits={bits} and "
             f"transpose={'true' if transpose else 'false'}")
-    dense = dequantize(w, scales, biases, group_size, bits, stream=stream)
+
+
+def _float_dequantized_operand(x, w, scales, biases, transpose, group_size, bits, mode,
+                               global_scale, stream):
+    """_dequantized_operand for a microscaling mode: no biases, uint8 scales, and the product
+    in x's dtype (MLX's CPU kernel multiplies in it)."""
+    if biases is not None:
+        raise ValueError(f"[quantized_matmul] Biases must be null for quantization mode "
+                         f"'{mode}'.")
+    group_size, bits = _microscaling.params("quantized_matmul", mode, group_size, bits)
+    _microscaling.check_scales("quantized_matmul", scales)
+    if w.dtype != _mx.uint32:
+        raise ValueError("[quantized_matmul] The weight matrix should be uint32 but received "
+                         f"{_dtype_name(w.dtype)}")
+    _check_product_shapes(x, w, scales, transpose, group_size, bits)
+    if not _is_float(x.dtype):
+        raise ValueError("[quantized_matmul] Only real floating types are supported but "
+                         f"x.dtype() == {_dtype_name(x.dtype)}.")
+    if x.dtype == _mx.float64:
+        # MLX accepts it here and fails when evaluating; rill refuses it up front.
+        raise ValueError("[quantized_matmul] only floating types are supported (float32, "
+                         "float16 and bfloat16), got x.dtype() == float64.")
+    dense = _microscaling.dequantize(w, scales, group_size, bits, mode, global_scale, x.dtype,
+                                     stream)
     if transpose:
         dense = _mx.swapaxes(dense, -1, -2, stream=stream)
-    out_dtype = _mx.result_type(x, scales)
-    if not _is_float(out_dtype):
-        out_dtype = _mx.float32
-    return x.astype(out_dtype, stream=stream), dense.astype(out_dtype, stream=stream)
+    return x, dense
 
 
 def quantized_matmul(x, w, scales, biases=None, transpose=True, group_size=None, bits=None,
@@ -340,7 +423,7 @@ def gather_qmm(x, w, scales, biases=None, lhs_indices=None, rhs_indices=None, tr
         raise ValueError("[gather_qmm] Input must have at least two dimensions but got input "
                          f"with shape ({','.join(str(d) for d in x.shape)}).")
     x, dense = _dequantized_operand(x, w, scales, biases, transpose, group_size, bits,
-                                    mode, stream)
+                                    mode, stream, global_scale)
     return _gathered_matmul(x, dense, lhs_indices, rhs_indices, stream)
 
 
@@ -531,78 +614,6 @@ def hadamard_transform(a, scale=None, stream=None):
         scale = 1.0 / math.sqrt(n)
     x = _mx.multiply(x, float(scale), stream=s)
     return _mx.reshape(x, shape, stream=s).astype(out_dtype, stream=s)
-
-
-# ------------------------------------------------------------------------------------ float8
-
-_F32_BITS_448 = 0x43E00000  # 448.0, the largest finite e4m3 value
-_F32_BITS_MIN_NORMAL = 0x3C800000  # 2^-6, the smallest normal e4m3 value
-
-
-def to_fp8(x, *, stream=None):
-    """Encodes floats as float8 e4m3 (1 sign, 4 exponent bits of bias 7, 3 mantissa bits) in
-    uint8, as MLX does: round to nearest, ties to even; magnitudes above 448, infinities and
-    NaN saturate to +-448 (0x7e / 0xfe, the sign kept), so no NaN code is ever produced.
-
-    Works on the float32 bits (every float16 and bfloat16 value is exact in float32)."""
-    x = _as_array(x)
-    if not _is_float(x.dtype):
-        raise ValueError("[to_fp8] Only real floating types are supported but x.dtype() == "
-                         f"{_dtype_name(x.dtype)}.")
-    s = stream
-    u32 = _mx.uint32
-    bits = _mx.view(x.astype(_mx.float32, stream=s), u32, stream=s)
-    sign = _mx.bitwise_and(_mx.right_shift(bits, 24, stream=s), 0x80, stream=s)
-    magnitude_bits = _mx.bitwise_and(bits, 0x7FFFFFFF, stream=s)
-    # Normal range: move the exponent from bias 127 to bias 7 and round the 23-bit mantissa to
-    # 3 bits, ties to even (add just under half a step, plus one when the kept bit is odd).
-    normal_bits = _mx.maximum(magnitude_bits, _F32_BITS_MIN_NORMAL, stream=s)
-    odd = _mx.bitwise_and(_mx.right_shift(normal_bits, 20, stream=s), 1, stream=s)
-    normal = _mx.right_shift(
-        _mx.add(_mx.subtract(normal_bits, (127 - 7) << 23, stream=s),
-                _mx.add(odd, 0x7FFFF, stream=s), stream=s), 20, stream=s)
-    # Below 2^-6 the codes are multiples of 2^-9: scaling by 2^9 is exact and round() is
-    # ties-to-even; 2^-6 itself rounds up into the first normal code, 8.
-    magnitude = _mx.view(magnitude_bits, _mx.float32, stream=s)
-    subnormal = _mx.round(_mx.multiply(magnitude, 512.0, stream=s), stream=s).astype(u32,
-                                                                                    stream=s)
-    code = _mx.where(_mx.less(magnitude_bits, _F32_BITS_MIN_NORMAL, stream=s), subnormal, normal,
-                     stream=s)
-    # NaN's bits lie above infinity's, so one comparison saturates both.
-    code = _mx.where(_mx.greater(magnitude_bits, _F32_BITS_448, stream=s), 0x7E, code, stream=s)
-    return _mx.bitwise_or(code, sign, stream=s).astype(_mx.uint8, stream=s)
-
-
-def from_fp8(x, dtype=None, *, stream=None):
-    """Decodes float8 e4m3 codes (uint8) to ``dtype`` (default bfloat16): 0x7f and 0xff are
-    NaN, exponent 0 holds the subnormals (multiples of 2^-9). Every e4m3 value is exact in each
-    float dtype, so the result is exact."""
-    if dtype is None:
-        dtype = _mx.bfloat16
-    x = _as_array(x)
-    if x.dtype != _mx.uint8:
-        raise ValueError("[from_fp8] Input must have type uint8 but x.dtype() == "
-                         f"{_dtype_name(x.dtype)}.")
-    if not _is_float(dtype):
-        raise ValueError("[from_fp8] Only real floating types are supported but dtype == "
-                         f"{_dtype_name(dtype)}.")
-    s = stream
-    u32 = _mx.uint32
-    code = x.astype(u32, stream=s)
-    exponent = _mx.bitwise_and(_mx.right_shift(code, 3, stream=s), 0xF, stream=s)
-    mantissa = _mx.bitwise_and(code, 7, stream=s)
-    # Normal: rebias the exponent to float32's and put the mantissa at its top.
-    normal = _mx.bitwise_or(_mx.left_shift(_mx.add(exponent, 127 - 7, stream=s), 23, stream=s),
-                            _mx.left_shift(mantissa, 20, stream=s), stream=s)
-    magnitude = _mx.where(
-        _mx.equal(exponent, 0, stream=s),
-        _mx.multiply(mantissa.astype(_mx.float32, stream=s), 2.0 ** -9, stream=s),
-        _mx.view(normal, _mx.float32, stream=s), stream=s)
-    magnitude = _mx.where(_mx.equal(_mx.bitwise_and(code, 0x7F, stream=s), 0x7F, stream=s),
-                          float("nan"), magnitude, stream=s)
-    negative = _mx.not_equal(_mx.bitwise_and(code, 0x80, stream=s), 0, stream=s)
-    value = _mx.where(negative, _mx.negative(magnitude, stream=s), magnitude, stream=s)
-    return value.astype(dtype, stream=s)
 
 
 # ------------------------------------------------------------------------- streams, memory

@@ -232,6 +232,89 @@ def cross_entropy(logits, targets, *, stream=None):
                        _c.squeeze(picked, -1, stream=stream), stream=stream)
 
 
+def gated_delta_update(q, k, v, gamma, beta, initial_state=None, mask=None, stream=None):
+    """The gated delta rule (a linear-attention recurrence) over the time axis, as MLX's.
+
+    Shapes: ``q`` and ``k`` ``(B, T, Hk, Dk)``, ``v`` ``(B, T, Hv, Dv)`` with ``Hv`` a multiple
+    of ``Hk`` (each key head serves ``Hv / Hk`` value heads), ``gamma`` (the decay, linear
+    space) ``(B, T, Hv)`` or ``(B, T, Hv, Dk)``, ``beta`` (the update rate) ``(B, T, Hv)``,
+    ``initial_state`` ``(B, Hv, Dv, Dk)`` (zeros when None) and ``mask`` ``(B, T)`` (False: the
+    step leaves the state alone and outputs zeros). Per step ``t``::
+
+        S = gamma_t * S
+        S = S + outer((v_t - S @ k_t) * beta_t, k_t)
+        out_t = S @ q_t
+
+    Returns ``(out (B, T, Hv, Dv) in q's dtype, final state in float32)``. rill unrolls the
+    steps into ordinary lazy ops (no chunked kernel yet), the state in float32 as MLX keeps it.
+    """
+    q, k, v = _as_array(q), _as_array(k), _as_array(v)
+    gamma, beta = _as_array(gamma), _as_array(beta)
+    op = "gated_delta_update"
+    if q.ndim != 4 or k.ndim != 4 or v.ndim != 4:
+        raise ValueError(f"[{op}] q, k and v must have 4 dimensions (B, T, H, D), got shapes "
+                         f"{tuple(q.shape)}, {tuple(k.shape)} and {tuple(v.shape)}")
+    b, t, hk, dk = q.shape
+    hv, dv = v.shape[2], v.shape[3]
+    if tuple(k.shape) != tuple(q.shape) or tuple(v.shape[:2]) != (b, t) or hv % hk:
+        raise ValueError(f"[{op}] shapes do not match: q {tuple(q.shape)}, k {tuple(k.shape)}, "
+                         f"v {tuple(v.shape)} (k must have q's shape, v the same B and T and a "
+                         "multiple of its heads)")
+    if tuple(gamma.shape) not in ((b, t, hv), (b, t, hv, dk)):
+        raise ValueError(f"[{op}] gamma must have shape {(b, t, hv)} or {(b, t, hv, dk)}, got "
+                         f"{tuple(gamma.shape)}")
+    if tuple(beta.shape) != (b, t, hv):
+        raise ValueError(f"[{op}] beta must have shape {(b, t, hv)}, got {tuple(beta.shape)}")
+    s = stream
+    f32 = _c.float32
+    if initial_state is None:
+        state = _c.zeros((b, hv, dv, dk), dtype=f32, stream=s)
+    else:
+        state = _as_array(initial_state)
+        if tuple(state.shape) != (b, hv, dv, dk):
+            raise ValueError(f"[{op}] initial_state must have shape {(b, hv, dv, dk)}, got "
+                             f"{tuple(state.shape)}")
+        state = _float32(state, s)
+    if mask is not None:
+        mask = _as_array(mask)
+        if tuple(mask.shape) != (b, t):
+            raise ValueError(f"[{op}] mask must have shape {(b, t)}, got {tuple(mask.shape)}")
+        mask = mask.astype(_c.bool_, stream=s)
+    reps = hv // hk
+    # Each key head repeated for its value heads: (B, T, Hv, Dk).
+    if reps > 1:
+        q = _c.repeat(q, reps, axis=2, stream=s)
+        k = _c.repeat(k, reps, axis=2, stream=s)
+    q32, k32, v32 = _float32(q, s), _float32(k, s), _float32(v, s)
+    decay = _float32(gamma, s)
+    # Broadcast the decay over the state's (Dv, Dk) matrix: per head, or per head and key dim.
+    decay = (_c.reshape(decay, (b, t, hv, 1, 1), stream=s) if decay.ndim == 3
+             else _c.expand_dims(decay, 3, stream=s))
+    rate = _c.reshape(_float32(beta, s), (b, t, hv, 1), stream=s)
+    outs = []
+    for step in range(t):
+        k_t = k32[:, step]  # (B, Hv, Dk)
+        decayed = _c.multiply(state, decay[:, step], stream=s)
+        recalled = _c.squeeze(_c.matmul(decayed, _c.expand_dims(k_t, -1, stream=s), stream=s),
+                              -1, stream=s)  # (B, Hv, Dv)
+        delta = _c.multiply(_c.subtract(v32[:, step], recalled, stream=s), rate[:, step],
+                            stream=s)
+        updated = _c.add(decayed, _c.multiply(_c.expand_dims(delta, -1, stream=s),
+                                              _c.expand_dims(k_t, -2, stream=s), stream=s),
+                         stream=s)
+        out = _c.squeeze(_c.matmul(updated, _c.expand_dims(q32[:, step], -1, stream=s),
+                                   stream=s), -1, stream=s)
+        if mask is not None:
+            keep = mask[:, step]
+            updated = _c.where(_c.reshape(keep, (b, 1, 1, 1), stream=s), updated, state,
+                               stream=s)
+            out = _c.where(_c.reshape(keep, (b, 1, 1), stream=s), out, 0.0, stream=s)
+        state = updated
+        outs.append(out)
+    out = _c.stack(outs, axis=1, stream=s) if outs else _c.zeros((b, 0, hv, dv), stream=s)
+    return [_c.astype(out, q.dtype, stream=s), state]
+
+
 def metal_kernel(*args, **kwargs):
     """MLX's custom Metal kernels: rill has no Metal device (as MLX without Metal)."""
     raise RuntimeError("[metal_kernel] Metal is not available: rill runs on the CPU and on "
