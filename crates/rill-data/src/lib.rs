@@ -14,7 +14,8 @@
 //! samples of similar sizes that way); `source.rs` reads lines and CSV records; `load.rs` loads
 //! the files samples name (raw bytes, `.npy`, members of a tar archive); `image.rs` decodes,
 //! resizes and crops images; `tokenize.rs` cuts text into a vocabulary's tokens; `rng.rs` makes
-//! shuffles and random crops reproducible from a seed.
+//! shuffles and random crops reproducible from a seed. `position.rs` saves where a stream is and
+//! restores it; `progress.rs` draws a progress bar on a terminal.
 //!
 //! Errors ([`Error`]) name the step, the key and the sample's index; a sample that fails is
 //! reported in its place and never dropped. An *empty* sample means "filtered out" (mlx-data's
@@ -34,6 +35,7 @@ mod image;
 mod load;
 mod position;
 mod prefetch;
+mod progress;
 mod rng;
 mod sample;
 mod source;

@@ -253,6 +253,12 @@ impl Stream {
         })
     }
 
+    /// The same samples, counted on a progress bar (with samples per second, and the time left
+    /// when `total` is given), drawn on stderr only when it is a terminal (`progress.rs`).
+    pub fn progress(&self, total: Option<u64>, desc: &str) -> Stream {
+        Self::from_node(crate::progress::Progress::new(self.clone(), total, desc))
+    }
+
     /// Samples `i, i + n, i + 2n, ...` of this stream.
     pub fn partition(&self, n: usize, i: usize) -> Result<Stream> {
         if i >= n {

@@ -609,6 +609,12 @@ impl PyStream {
             raise(py, r)
         })
     }
+    /// The same samples, counted on a progress bar on stderr (samples per second; with `total`,
+    /// a bar and the time left), drawn only when stderr is a terminal.
+    #[pyo3(signature = (total = None, desc = ""))]
+    fn progress(&self, total: Option<u64>, desc: &str) -> Self {
+        PyStream(self.0.progress(total, desc))
+    }
     /// Where the stream is, as a short list of ints (counters, a reader's byte offset; never
     /// samples) to save with a checkpoint. `restore` takes it back on a stream built the same
     /// way. A stream that cannot say where it is (a Python iterable, a stream's shuffle
