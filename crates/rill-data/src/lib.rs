@@ -12,8 +12,10 @@
 //! `prefetch.rs` runs a stream on worker threads (its module doc states the concurrency rules);
 //! `buffered.rs` gathers a stream into buffers that a function reworks (`dynamic_batch.rs` groups
 //! samples of similar sizes that way); `source.rs` reads lines and CSV records; `load.rs` loads
-//! the files samples name (raw bytes, `.npy`, members of a tar archive); `rng.rs` makes shuffles
-//! reproducible from a seed.
+//! the files samples name (raw bytes, `.npy`, members of a tar archive); `image.rs` decodes,
+//! resizes and crops images; `tokenize.rs` cuts text into a vocabulary's tokens; `rng.rs` makes
+//! shuffles and random crops reproducible from a seed. `position.rs` saves where a stream is and
+//! restores it; `progress.rs` draws a progress bar on a terminal.
 //!
 //! Errors ([`Error`]) name the step, the key and the sample's index; a sample that fails is
 //! reported in its place and never dropped. An *empty* sample means "filtered out" (mlx-data's
@@ -29,12 +31,16 @@ mod buffer;
 mod buffered;
 mod dynamic_batch;
 mod error;
+mod image;
 mod load;
+mod position;
 mod prefetch;
+mod progress;
 mod rng;
 mod sample;
 mod source;
 mod stream;
+mod tokenize;
 mod transform;
 
 pub use array::{HostArray, Owner};
@@ -43,8 +49,10 @@ pub use buffer::Buffer;
 pub use buffered::RefillFn;
 pub use error::{BoxError, Error, Result};
 pub use load::TarIndex;
+pub use position::Position;
 pub use rill_core::Dtype;
 pub use sample::Sample;
 pub use source::{csv_reader, csv_reader_from_string, line_reader};
 pub use stream::{Claim, Pending, Stream, StreamNode};
-pub use transform::{KeyFn, SampleFn, Transform, Transforms};
+pub use tokenize::{tokenize, CharTrie};
+pub use transform::{ImageSize, KeyFn, SampleFn, Transform, Transforms};

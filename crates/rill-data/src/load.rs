@@ -43,7 +43,7 @@ pub(crate) fn path_in(
     })
 }
 
-fn read(path: &Path, op: &'static str) -> Result<Vec<u8>> {
+pub(crate) fn read(path: &Path, op: &'static str) -> Result<Vec<u8>> {
     std::fs::read(path).map_err(|e| Error::File {
         op,
         path: path.display().to_string(),

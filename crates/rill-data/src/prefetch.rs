@@ -21,8 +21,15 @@
 //!    exits. Workers own clones of the stream below, so nothing they use is freed under them.
 //! 7. `ordered_prefetch` bounds its reorder buffer: a worker takes ticket `t` only once the
 //!    consumer has taken sample `t - prefetch_size`, waiting on the gate's condition variable.
+//! 8. Positions (`position.rs`): an `ordered_prefetch` worker saves the position of the stream
+//!    below under the gate's lock, just before it claims ticket `t`; that is where the stream
+//!    stands once the consumer has taken the samples before `t`, so `save` gives the one of the
+//!    consumer's next ticket (or, when no worker has claimed it yet, the stream's own, read under
+//!    the same lock). `restore`, like `reset`, first stops the run. An unordered `prefetch` has
+//!    no position: the samples it has handed out are not a prefix of the stream below.
 
 use crate::error::{Error, Result};
+use crate::position::{cannot, tag, take, Position};
 use crate::sample::Sample;
 use crate::stream::{lock, Claim, Stream, StreamNode};
 use crossbeam_channel::{bounded, Receiver, Sender};
@@ -146,6 +153,12 @@ impl StreamNode for Prefetch {
         self.stop(true);
         self.up.reset()
     }
+    fn save(&self, _out: &mut Position) -> Result<()> {
+        Err(cannot(
+            "prefetch",
+            "its threads hand samples out of order; use ordered_prefetch to resume (rule 8)",
+        ))
+    }
 }
 
 impl Drop for Prefetch {
@@ -158,9 +171,11 @@ impl Drop for Prefetch {
 
 type Ticketed = (u64, Result<Option<Sample>>);
 
-/// Tickets handed out and samples the consumer has taken (rule 7).
+/// Tickets handed out and samples the consumer has taken (rule 7), and the positions of the
+/// stream below before each ticket not yet taken (rule 8).
 struct Gate {
     state: Mutex<(u64, u64)>,
+    positions: Mutex<BTreeMap<u64, Position>>,
     cv: Condvar,
 }
 
@@ -197,14 +212,17 @@ impl OrderedPrefetch {
         let stop = Arc::new(AtomicBool::new(false));
         let gate = Arc::new(Gate {
             state: Mutex::new((0, 0)),
+            positions: Mutex::new(BTreeMap::new()),
             cv: Condvar::new(),
         });
+        // Positions are saved only when the stream below has them (one try, not one per sample).
+        let resumable = self.up.state().is_ok();
         let mut handles = Vec::with_capacity(self.threads);
         for i in 0..self.threads {
             let (up, tx, stop, gate) = (self.up.clone(), tx.clone(), stop.clone(), gate.clone());
             let size = self.size as u64;
             handles.push(spawn("ordered_prefetch", i, move || {
-                ordered_worker(up, tx, stop, gate, size)
+                ordered_worker(up, tx, stop, gate, size, resumable)
             })?);
         }
         Ok(OrderedRun {
@@ -241,6 +259,7 @@ fn ordered_worker(
     stop: Arc<AtomicBool>,
     gate: Arc<Gate>,
     size: u64,
+    resumable: bool,
 ) {
     loop {
         let (t, claim) = {
@@ -253,6 +272,12 @@ fn ordered_worker(
             }
             let t = g.0;
             g.0 += 1;
+            if resumable {
+                // Rule 8; the lock order is state, then positions.
+                if let Ok(p) = up.state() {
+                    lock(&gate.positions).insert(t, p);
+                }
+            }
             (
                 t,
                 catch_unwind(AssertUnwindSafe(|| up.claim()))
@@ -283,6 +308,7 @@ impl StreamNode for OrderedPrefetch {
             if let Some(item) = run.pending.remove(&run.want) {
                 run.want += 1;
                 lock(&run.gate.state).1 = run.want;
+                lock(&run.gate.positions).remove(&(run.want - 1));
                 run.gate.cv.notify_all();
                 match item {
                     Ok(Some(s)) if s.is_empty() => continue,
@@ -304,6 +330,27 @@ impl StreamNode for OrderedPrefetch {
     fn reset(&self) -> Result<()> {
         self.stop(true);
         self.up.reset()
+    }
+    fn save(&self, out: &mut Position) -> Result<()> {
+        out.push(tag::ORDERED_PREFETCH);
+        let run = lock(&self.run);
+        let Some(run) = run.as_ref().filter(|r| !r.done) else {
+            return self.up.save_into(out);
+        };
+        let g = lock(&run.gate.state);
+        if let Some(p) = lock(&run.gate.positions).get(&run.want) {
+            out.extend_from_slice(p);
+            return Ok(());
+        }
+        // No worker has claimed the consumer's next ticket: the stream below is there (its
+        // claims happen under the lock held here).
+        debug_assert!(g.0 <= run.want);
+        self.up.save_into(out)
+    }
+    fn restore(&self, input: &mut &[u64]) -> Result<()> {
+        take(input, tag::ORDERED_PREFETCH, 0)?;
+        self.stop(true);
+        self.up.restore_from(input)
     }
 }
 

@@ -2,13 +2,17 @@
 //! (`csv_reader`, from a file or a string), each value a uint8 array of its bytes. Files are
 //! opened when the stream is made (an unreadable file is an error then) and again at `reset`.
 //! A read error is reported with the file and the line, and ends the stream.
+//!
+//! Both save their position as the byte offset of the next record (`position.rs`): a restored
+//! reader seeks there instead of reading the records before it.
 
 use crate::array::HostArray;
 use crate::error::{Error, Result};
+use crate::position::{tag, take, Position};
 use crate::sample::Sample;
 use crate::stream::{lock, Stream, StreamNode};
 use std::fs::File;
-use std::io::{BufRead, BufReader, Cursor, Read};
+use std::io::{BufRead, BufReader, Cursor, Read, Seek, SeekFrom};
 use std::sync::{Arc, Mutex};
 
 fn open(op: &'static str, path: &str) -> Result<File> {
@@ -20,17 +24,33 @@ fn open(op: &'static str, path: &str) -> Result<File> {
     })
 }
 
+/// An open file: the reader, the lines read, and the byte offset of the next line.
+type LinesState = (BufReader<File>, usize, u64);
+
 struct Lines {
     path: String,
     key: String,
-    /// The reader and the number of lines read; None after an error or at the end.
-    state: Mutex<Option<(BufReader<File>, usize)>>,
+    /// None once the file has ended (or failed).
+    state: Mutex<Option<LinesState>>,
+}
+
+impl Lines {
+    fn open_at(&self, offset: u64, lines: usize) -> Result<LinesState> {
+        let mut f = open("stream_line_reader", &self.path)?;
+        f.seek(SeekFrom::Start(offset)).map_err(|e| Error::File {
+            op: "stream_line_reader",
+            path: self.path.clone(),
+            line: Some(lines + 1),
+            detail: e.to_string(),
+        })?;
+        Ok((BufReader::new(f), lines, offset))
+    }
 }
 
 impl StreamNode for Lines {
     fn next(&self) -> Result<Option<Sample>> {
         let mut st = lock(&self.state);
-        let Some((r, n)) = st.as_mut() else {
+        let Some((r, n, offset)) = st.as_mut() else {
             return Ok(None);
         };
         let mut line = Vec::new();
@@ -39,8 +59,9 @@ impl StreamNode for Lines {
                 *st = None;
                 Ok(None)
             }
-            Ok(_) => {
+            Ok(read) => {
                 *n += 1;
+                *offset += read as u64;
                 if line.last() == Some(&b'\n') {
                     line.pop();
                     if line.last() == Some(&b'\r') {
@@ -64,8 +85,23 @@ impl StreamNode for Lines {
         }
     }
     fn reset(&self) -> Result<()> {
-        let f = open("stream_line_reader", &self.path)?;
-        *lock(&self.state) = Some((BufReader::new(f), 0));
+        *lock(&self.state) = Some(self.open_at(0, 0)?);
+        Ok(())
+    }
+    fn save(&self, out: &mut Position) -> Result<()> {
+        let st = lock(&self.state);
+        // (ended, lines, offset)
+        let (ended, n, offset) = st.as_ref().map_or((1, 0, 0), |s| (0, s.1 as u64, s.2));
+        out.extend([tag::LINES, ended, n, offset]);
+        Ok(())
+    }
+    fn restore(&self, input: &mut &[u64]) -> Result<()> {
+        let v = take(input, tag::LINES, 3)?;
+        *lock(&self.state) = if v[0] != 0 {
+            None
+        } else {
+            Some(self.open_at(v[2], v[1] as usize)?)
+        };
         Ok(())
     }
 }
@@ -77,14 +113,16 @@ pub fn line_reader(path: &str, key: &str) -> Result<Stream> {
     Ok(Stream::from_node(Lines {
         path: path.to_string(),
         key: key.to_string(),
-        state: Mutex::new(Some((BufReader::new(f), 0))),
+        state: Mutex::new(Some((BufReader::new(f), 0, 0))),
     }))
 }
 
 /// A CSV reader and the keys its header gave.
-type CsvState = (csv::Reader<Box<dyn Read + Send>>, Vec<String>);
+/// The reader, the keys, and the byte offset where the reader started (a restored reader
+/// starts in the middle; its own positions count from there).
+type CsvState = (csv::Reader<Box<dyn Read + Send>>, Vec<String>, u64);
 
-type Opener = Box<dyn Fn() -> Result<Box<dyn Read + Send>> + Send + Sync>;
+type Opener = Box<dyn Fn(u64) -> Result<Box<dyn Read + Send>> + Send + Sync>;
 
 struct Csv {
     /// The file's path, or "<string>".
@@ -105,26 +143,30 @@ impl Csv {
         }
     }
 
-    fn start(&self) -> Result<CsvState> {
-        let mut r = csv::ReaderBuilder::new()
+    fn reader(&self, headers: bool, at: u64) -> Result<csv::Reader<Box<dyn Read + Send>>> {
+        Ok(csv::ReaderBuilder::new()
             .delimiter(self.sep)
             .quote(self.quote)
-            .has_headers(true)
-            .from_reader((self.open)()?);
+            .has_headers(headers)
+            .from_reader((self.open)(at)?))
+    }
+
+    fn start(&self) -> Result<CsvState> {
+        let mut r = self.reader(true, 0)?;
         let keys = r
             .byte_headers()
             .map_err(|e| self.error(Some(1), e.to_string()))?
             .iter()
             .map(|k| String::from_utf8_lossy(k).into_owned())
             .collect();
-        Ok((r, keys))
+        Ok((r, keys, 0))
     }
 }
 
 impl StreamNode for Csv {
     fn next(&self) -> Result<Option<Sample>> {
         let mut st = lock(&self.state);
-        let Some((r, keys)) = st.as_mut() else {
+        let Some((r, keys, _)) = st.as_mut() else {
             return Ok(None);
         };
         let mut rec = csv::ByteRecord::new();
@@ -151,6 +193,26 @@ impl StreamNode for Csv {
         *lock(&self.state) = Some(s);
         Ok(())
     }
+    fn save(&self, out: &mut Position) -> Result<()> {
+        let st = lock(&self.state);
+        // (ended, the byte offset of the next record)
+        let (ended, offset) = st
+            .as_ref()
+            .map_or((1, 0), |(r, _, base)| (0, base + r.position().byte()));
+        out.extend([tag::CSV, ended, offset]);
+        Ok(())
+    }
+    fn restore(&self, input: &mut &[u64]) -> Result<()> {
+        let v = take(input, tag::CSV, 2)?;
+        *lock(&self.state) = if v[0] != 0 {
+            None
+        } else {
+            // The keys from the header, then a reader of records from the saved offset.
+            let (_, keys, _) = self.start()?;
+            Some((self.reader(false, v[1])?, keys, v[1]))
+        };
+        Ok(())
+    }
 }
 
 fn csv_stream(name: String, open: Opener, sep: u8, quote: u8) -> Result<Stream> {
@@ -171,9 +233,15 @@ pub fn csv_reader(path: &str, sep: u8, quote: u8) -> Result<Stream> {
     let p = path.to_string();
     csv_stream(
         path.to_string(),
-        Box::new(move || {
-            open("stream_csv_reader", &p)
-                .map(|f| Box::new(BufReader::new(f)) as Box<dyn Read + Send>)
+        Box::new(move |at| {
+            let mut f = open("stream_csv_reader", &p)?;
+            f.seek(SeekFrom::Start(at)).map_err(|e| Error::File {
+                op: "stream_csv_reader",
+                path: p.clone(),
+                line: None,
+                detail: e.to_string(),
+            })?;
+            Ok(Box::new(BufReader::new(f)) as Box<dyn Read + Send>)
         }),
         sep,
         quote,
@@ -185,7 +253,11 @@ pub fn csv_reader_from_string(text: &str, sep: u8, quote: u8) -> Result<Stream> 
     let text: Arc<[u8]> = text.as_bytes().into();
     csv_stream(
         "<string>".to_string(),
-        Box::new(move || Ok(Box::new(Cursor::new(text.clone())) as Box<dyn Read + Send>)),
+        Box::new(move |at| {
+            let mut c = Cursor::new(text.clone());
+            c.set_position(at);
+            Ok(Box::new(c) as Box<dyn Read + Send>)
+        }),
         sep,
         quote,
     )

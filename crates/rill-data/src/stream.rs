@@ -16,6 +16,7 @@ use crate::batch::{batch_samples, BatchSpec};
 use crate::buffer::Buffer;
 use crate::buffered::{Buffered, Refill, RefillFn};
 use crate::error::{argument, Error, Result};
+use crate::position::{cannot, cannot_default, same, tag, take, Position};
 use crate::prefetch::{OrderedPrefetch, Prefetch};
 use crate::rng::Rng;
 use crate::sample::{get, Sample};
@@ -45,6 +46,16 @@ pub trait StreamNode: Send + Sync {
     /// The next sample's place in the order, with the work that computes it (see the module doc).
     fn claim(&self) -> Result<Claim> {
         Ok(Claim::Ready(self.next()?))
+    }
+    /// Appends this node's position and the nodes' below it to `out` (`position.rs`): numbers,
+    /// never samples. Called only while nothing pulls from the node.
+    fn save(&self, _out: &mut Position) -> Result<()> {
+        Err(cannot_default())
+    }
+    /// Takes back the position `save` wrote, reading from the front of `input`. Called only while
+    /// nothing pulls from the node.
+    fn restore(&self, _input: &mut &[u64]) -> Result<()> {
+        Err(cannot_default())
     }
 }
 
@@ -82,6 +93,35 @@ impl Stream {
 
     pub fn claim(&self) -> Result<Claim> {
         self.node.claim()
+    }
+
+    /// Where the stream is (`position.rs`): small numbers to save with a checkpoint. Call it
+    /// between samples, while nothing else pulls from the stream.
+    pub fn state(&self) -> Result<Position> {
+        let mut out = Position::new();
+        self.node.save(&mut out)?;
+        Ok(out)
+    }
+
+    pub(crate) fn save_into(&self, out: &mut Position) -> Result<()> {
+        self.node.save(out)
+    }
+    pub(crate) fn restore_from(&self, input: &mut &[u64]) -> Result<()> {
+        self.node.restore(input)
+    }
+
+    /// Moves a stream built the same way as the one that gave `state` to that position; the next
+    /// sample is the one that would have come next there.
+    pub fn restore(&self, state: &[u64]) -> Result<()> {
+        let mut input = state;
+        self.node.restore(&mut input)?;
+        if !input.is_empty() {
+            return Err(Error::Argument {
+                op: "restore",
+                detail: "the position was saved from a pipeline built differently".into(),
+            });
+        }
+        Ok(())
     }
 
     /// Every remaining sample (for tests and small streams).
@@ -213,6 +253,12 @@ impl Stream {
         })
     }
 
+    /// The same samples, counted on a progress bar (with samples per second, and the time left
+    /// when `total` is given), drawn on stderr only when it is a terminal (`progress.rs`).
+    pub fn progress(&self, total: Option<u64>, desc: &str) -> Stream {
+        Self::from_node(crate::progress::Progress::new(self.clone(), total, desc))
+    }
+
     /// Samples `i, i + n, i + 2n, ...` of this stream.
     pub fn partition(&self, n: usize, i: usize) -> Result<Stream> {
         if i >= n {
@@ -267,11 +313,7 @@ fn check_prefetch(op: &'static str, size: usize, threads: usize) -> Result<()> {
 
 impl Transforms for Stream {
     fn transform(&self, t: Transform) -> Self {
-        Self::from_node(Transformed {
-            up: self.clone(),
-            t: Arc::new(t),
-            count: AtomicUsize::new(0),
-        })
+        Self::from_node(Transformed::new(self.clone(), t))
     }
 }
 
@@ -315,6 +357,17 @@ impl StreamNode for BufferStream {
         self.pos.store(0, Ordering::Relaxed);
         Ok(())
     }
+    fn save(&self, out: &mut Position) -> Result<()> {
+        let pos = self.pos.load(Ordering::Relaxed);
+        out.extend([tag::BUFFER, self.buffer.len() as u64, pos as u64]);
+        Ok(())
+    }
+    fn restore(&self, input: &mut &[u64]) -> Result<()> {
+        let v = take(input, tag::BUFFER, 2)?;
+        same("buffer's length", v[0], self.buffer.len() as u64)?;
+        self.pos.store(v[1] as usize, Ordering::Relaxed);
+        Ok(())
+    }
     fn claim(&self) -> Result<Claim> {
         Ok(match self.take() {
             None => Claim::Ready(None),
@@ -329,12 +382,42 @@ impl StreamNode for BufferStream {
 struct Transformed {
     up: Stream,
     t: Arc<Transform>,
-    /// Samples seen, for the index in errors.
+    /// Samples seen: the index in errors, and the one a random step draws from.
     count: AtomicUsize,
+    /// Held while a sample is claimed from below and numbered, for steps whose result depends
+    /// on the index (random crops): with several threads pulling, the number must be the
+    /// sample's place in the stream, not the order in which the threads got to the counter.
+    /// Other steps number without it (their index only names the sample in errors).
+    numbering: Option<Mutex<()>>,
+}
+
+impl Transformed {
+    pub(crate) fn new(up: Stream, t: Transform) -> Self {
+        let numbering = matches!(t, Transform::ImageRandomCrop { .. }).then(|| Mutex::new(()));
+        Transformed {
+            up,
+            t: Arc::new(t),
+            count: AtomicUsize::new(0),
+            numbering,
+        }
+    }
 }
 
 impl StreamNode for Transformed {
     fn next(&self) -> Result<Option<Sample>> {
+        if self.numbering.is_some() {
+            // Claimed and numbered in order, computed outside the lock.
+            loop {
+                let s = match self.claim()? {
+                    Claim::Ready(s) => s,
+                    Claim::Later(f) => f()?,
+                };
+                match s {
+                    Some(s) if s.is_empty() => continue,
+                    s => return Ok(s),
+                }
+            }
+        }
         while let Some(s) = self.up.next()? {
             let i = self.count.fetch_add(1, Ordering::Relaxed);
             let s = self.t.apply(s, i)?;
@@ -348,9 +431,24 @@ impl StreamNode for Transformed {
         self.count.store(0, Ordering::Relaxed);
         self.up.reset()
     }
+    fn save(&self, out: &mut Position) -> Result<()> {
+        out.extend([tag::TRANSFORM, self.count.load(Ordering::Relaxed) as u64]);
+        self.up.node.save(out)
+    }
+    fn restore(&self, input: &mut &[u64]) -> Result<()> {
+        let v = take(input, tag::TRANSFORM, 1)?;
+        self.count.store(v[0] as usize, Ordering::Relaxed);
+        self.up.node.restore(input)
+    }
     fn claim(&self) -> Result<Claim> {
-        let up = self.up.claim()?;
-        let i = self.count.fetch_add(1, Ordering::Relaxed);
+        let (up, i) = {
+            let _numbering = self.numbering.as_ref().map(lock);
+            let up = self.up.claim()?;
+            if matches!(up, Claim::Ready(None)) {
+                return Ok(Claim::Ready(None));
+            }
+            (up, self.count.fetch_add(1, Ordering::Relaxed))
+        };
         let t = self.t.clone();
         Ok(match up {
             Claim::Ready(None) => Claim::Ready(None),
@@ -367,27 +465,50 @@ struct Batched {
     up: Stream,
     size: usize,
     spec: BatchSpec,
-    /// Samples gathered so far: the index of each in errors. Held while a batch is gathered, so
-    /// a batch is `size` consecutive samples of the stream.
+    /// Places claimed so far: the index of each sample in errors. Held while a batch claims its
+    /// places, so that a batch is `size` consecutive places of the stream (with one puller; with
+    /// several, a batch that lost samples to a filter claims its missing ones after the places
+    /// other threads claimed meanwhile).
     position: Mutex<usize>,
 }
 
 impl StreamNode for Batched {
     fn next(&self) -> Result<Option<Sample>> {
-        let samples = {
-            let mut pos = lock(&self.position);
-            let mut v = Vec::with_capacity(self.size);
-            while v.len() < self.size {
-                match self.up.next()? {
-                    Some(s) => {
-                        v.push((*pos, s));
-                        *pos += 1;
+        let mut samples = Vec::with_capacity(self.size);
+        let mut ended = false;
+        while samples.len() < self.size && !ended {
+            // The places are claimed in order under the lock, and the samples computed outside
+            // it: threads that pull batches (`prefetch`) decode and transform in parallel, as
+            // mlx-data's do, instead of queueing behind the one gathering.
+            let claims = {
+                let mut pos = lock(&self.position);
+                let mut v = Vec::with_capacity(self.size - samples.len());
+                while samples.len() + v.len() < self.size {
+                    match self.up.claim()? {
+                        Claim::Ready(None) => {
+                            ended = true;
+                            break;
+                        }
+                        c => {
+                            v.push((*pos, c));
+                            *pos += 1;
+                        }
                     }
-                    None => break,
+                }
+                v
+            };
+            for (i, c) in claims {
+                let s = match c {
+                    Claim::Ready(s) => s,
+                    Claim::Later(f) => f()?,
+                };
+                match s {
+                    Some(s) if !s.is_empty() => samples.push((i, s)),
+                    Some(_) => {} // filtered out: claim another
+                    None => ended = true,
                 }
             }
-            v
-        };
+        }
         if samples.is_empty() {
             return Ok(None);
         }
@@ -397,6 +518,16 @@ impl StreamNode for Batched {
     fn reset(&self) -> Result<()> {
         *lock(&self.position) = 0;
         self.up.reset()
+    }
+    fn save(&self, out: &mut Position) -> Result<()> {
+        out.extend([tag::BATCH, self.size as u64, *lock(&self.position) as u64]);
+        self.up.node.save(out)
+    }
+    fn restore(&self, input: &mut &[u64]) -> Result<()> {
+        let v = take(input, tag::BATCH, 2)?;
+        same("batch size", v[0], self.size as u64)?;
+        *lock(&self.position) = v[1] as usize;
+        self.up.node.restore(input)
     }
 }
 
@@ -436,6 +567,12 @@ impl StreamNode for Shuffled {
         st.rng = Rng::new(self.seed, st.epoch);
         self.up.reset()
     }
+    fn save(&self, _out: &mut Position) -> Result<()> {
+        Err(cannot(
+            "a stream's shuffle(buffer_size)",
+            "its buffer holds samples; shuffle a Buffer (buffer.shuffle(seed)) to resume",
+        ))
+    }
 }
 
 struct Repeated {
@@ -466,6 +603,17 @@ impl StreamNode for Repeated {
         *lock(&self.state) = (0, false);
         self.up.reset()
     }
+    fn save(&self, out: &mut Position) -> Result<()> {
+        let st = lock(&self.state);
+        out.extend([tag::REPEAT, self.n as u64, st.0 as u64, st.1 as u64]);
+        self.up.node.save(out)
+    }
+    fn restore(&self, input: &mut &[u64]) -> Result<()> {
+        let v = take(input, tag::REPEAT, 3)?;
+        same("repeat count", v[0], self.n as u64)?;
+        *lock(&self.state) = (v[1] as i64, v[2] != 0);
+        self.up.node.restore(input)
+    }
 }
 
 struct Partitioned {
@@ -490,6 +638,22 @@ impl StreamNode for Partitioned {
     fn reset(&self) -> Result<()> {
         *lock(&self.position) = 0;
         self.up.reset()
+    }
+    fn save(&self, out: &mut Position) -> Result<()> {
+        out.extend([
+            tag::PARTITION,
+            self.n as u64,
+            self.i as u64,
+            *lock(&self.position) as u64,
+        ]);
+        self.up.node.save(out)
+    }
+    fn restore(&self, input: &mut &[u64]) -> Result<()> {
+        let v = take(input, tag::PARTITION, 3)?;
+        same("number of partitions", v[0], self.n as u64)?;
+        same("partition", v[1], self.i as u64)?;
+        *lock(&self.position) = v[2] as usize;
+        self.up.node.restore(input)
     }
 }
 

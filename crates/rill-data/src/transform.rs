@@ -5,8 +5,11 @@
 
 use crate::array::{filled, normalize_dim, place, HostArray};
 use crate::error::{argument, BoxError, Error, Result};
+use crate::image;
 use crate::load::{load_file, load_numpy, TarIndex};
 use crate::sample::{get, missing, Sample};
+use crate::tokenize::{tokenize, CharTrie};
+use rill_core::Dtype;
 use std::sync::Arc;
 
 /// A user function of one array.
@@ -86,6 +89,47 @@ pub enum Transform {
         from_memory: bool,
         output_key: String,
     },
+    /// `output_key` (or `key`) becomes the pixels (uint8, height x width x channels) of the PNG
+    /// or JPEG file that `key` names, or of the encoded bytes it holds (`from_memory`); with
+    /// `info`, its `[width, height]` (int64) instead.
+    LoadImage {
+        key: String,
+        prefix: String,
+        info: bool,
+        from_memory: bool,
+        output_key: String,
+    },
+    /// `output_key` (or `key`) becomes the image resized (`image.rs` says with which filter).
+    ImageResize {
+        key: String,
+        size: ImageSize,
+        output_key: String,
+    },
+    /// `output_key` (or `key`) becomes the `width` x `height` middle of the image.
+    ImageCenterCrop {
+        key: String,
+        width: usize,
+        height: usize,
+        output_key: String,
+    },
+    /// `output_key` (or `key`) becomes a `width` x `height` crop of the image at a place drawn
+    /// from `seed` and the sample's index.
+    ImageRandomCrop {
+        key: String,
+        width: usize,
+        height: usize,
+        seed: u64,
+        output_key: String,
+    },
+    /// `output_key` (or `key`) becomes the ids (int64) of the tokens of `trie` that cut the bytes
+    /// of `key` most cheaply (`tokenize.rs`).
+    Tokenize {
+        key: String,
+        trie: Arc<CharTrie>,
+        ignore_unk: bool,
+        scores: Arc<Vec<f64>>,
+        output_key: String,
+    },
     /// `output_key` becomes the bytes of the member of `tar` that `key` names, below `prefix`.
     ReadFromTar {
         tar: Arc<TarIndex>,
@@ -93,6 +137,15 @@ pub enum Transform {
         prefix: String,
         output_key: String,
     },
+}
+
+/// The size an image is resized to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ImageSize {
+    /// Exactly `width` x `height`.
+    Exact { width: usize, height: usize },
+    /// The smaller side becomes this, the other keeps the aspect ratio.
+    SmallestSide(usize),
 }
 
 /// `output_key`, or `key` when it is empty (mlx-data's convention: overwrite the input).
@@ -144,6 +197,18 @@ impl Transform {
             Transform::LoadFile { .. } => "load_file",
             Transform::LoadNumpy { .. } => "load_numpy",
             Transform::ReadFromTar { .. } => "read_from_tar",
+            Transform::LoadImage { .. } => "load_image",
+            Transform::Tokenize { .. } => "tokenize",
+            Transform::ImageResize {
+                size: ImageSize::Exact { .. },
+                ..
+            } => "image_resize",
+            Transform::ImageResize {
+                size: ImageSize::SmallestSide(_),
+                ..
+            } => "image_resize_smallest_side",
+            Transform::ImageCenterCrop { .. } => "image_center_crop",
+            Transform::ImageRandomCrop { .. } => "image_random_crop",
         }
     }
 
@@ -306,6 +371,83 @@ impl Transform {
                 let out = tar.read(&name.to_string_lossy(), op, key, index)?;
                 s.insert(out_key(key, output_key).clone(), out);
             }
+            Transform::LoadImage {
+                key,
+                prefix,
+                info,
+                from_memory,
+                output_key,
+            } => {
+                let out = image::load_image(&s, key, prefix, *info, *from_memory, index)?;
+                s.insert(out_key(key, output_key).clone(), out);
+            }
+            Transform::ImageResize {
+                key,
+                size,
+                output_key,
+            } => {
+                let a = get(&s, key, op, index)?;
+                let (w, h) = match *size {
+                    ImageSize::Exact { width, height } => (width, height),
+                    ImageSize::SmallestSide(n) => {
+                        let (ih, iw) = image::extent(a, op, key, index)?;
+                        image::smallest_side(iw, ih, n)
+                    }
+                };
+                let out = image::resize(a, w, h, op, key, index)?;
+                s.insert(out_key(key, output_key).clone(), out);
+            }
+            Transform::Tokenize {
+                key,
+                trie,
+                ignore_unk,
+                scores,
+                output_key,
+            } => {
+                let a = get(&s, key, op, index)?;
+                if !matches!(a.dtype(), Dtype::Uint8 | Dtype::Int8) {
+                    return Err(Error::Sample {
+                        op,
+                        key: key.clone(),
+                        index,
+                        detail: format!(
+                            "tokenizes text held as uint8 or int8 bytes, not a {} array",
+                            a.dtype()
+                        ),
+                    });
+                }
+                let ids = tokenize(trie, a.bytes(), scores, *ignore_unk).map_err(|detail| {
+                    Error::Sample {
+                        op,
+                        key: key.clone(),
+                        index,
+                        detail,
+                    }
+                })?;
+                let out = HostArray::from_slice(&ids, &[ids.len()])?;
+                s.insert(out_key(key, output_key).clone(), out);
+            }
+            Transform::ImageCenterCrop {
+                key,
+                width,
+                height,
+                output_key,
+            } => {
+                let a = get(&s, key, op, index)?;
+                let out = image::center_crop(a, *width, *height, op, key, index)?;
+                s.insert(out_key(key, output_key).clone(), out);
+            }
+            Transform::ImageRandomCrop {
+                key,
+                width,
+                height,
+                seed,
+                output_key,
+            } => {
+                let a = get(&s, key, op, index)?;
+                let out = image::random_crop(a, *width, *height, *seed, op, key, index)?;
+                s.insert(out_key(key, output_key).clone(), out);
+            }
         }
         Ok(s)
     }
@@ -420,6 +562,87 @@ pub trait Transforms: Sized {
             tar,
             key: key.into(),
             prefix: prefix.into(),
+            output_key: output_key.into(),
+        }))
+    }
+    /// Decodes the PNG or JPEG image that `key` names (or holds: `from_memory`) into uint8
+    /// pixels, height x width x channels (3, or 1 for grey); `info`: its `[width, height]`.
+    fn load_image(
+        &self,
+        key: &str,
+        prefix: &str,
+        info: bool,
+        from_memory: bool,
+        output_key: &str,
+    ) -> Self {
+        self.transform(Transform::LoadImage {
+            key: key.into(),
+            prefix: prefix.into(),
+            info,
+            from_memory,
+            output_key: output_key.into(),
+        })
+    }
+    fn image_resize(&self, key: &str, size: ImageSize, output_key: &str) -> Self {
+        self.transform(Transform::ImageResize {
+            key: key.into(),
+            size,
+            output_key: output_key.into(),
+        })
+    }
+    fn image_center_crop(&self, key: &str, width: usize, height: usize, output_key: &str) -> Self {
+        self.transform(Transform::ImageCenterCrop {
+            key: key.into(),
+            width,
+            height,
+            output_key: output_key.into(),
+        })
+    }
+    /// A crop at a place drawn from `seed` and each sample's index: the same crops for the same
+    /// seed whatever the threads. On a stream the index counts from the last `reset` of this
+    /// step, so a crop below a `repeat` repeats its places each pass, and one above it does not.
+    fn image_random_crop(
+        &self,
+        key: &str,
+        width: usize,
+        height: usize,
+        seed: u64,
+        output_key: &str,
+    ) -> Self {
+        self.transform(Transform::ImageRandomCrop {
+            key: key.into(),
+            width,
+            height,
+            seed,
+            output_key: output_key.into(),
+        })
+    }
+    /// Cuts the bytes of `key` into tokens of `trie` (a snapshot of it is taken here), the
+    /// fewest or, with `scores` (one per id), the lightest. `ignore_unk` skips what no token
+    /// covers instead of failing.
+    fn tokenize(
+        &self,
+        key: &str,
+        trie: &CharTrie,
+        ignore_unk: bool,
+        scores: &[f64],
+        output_key: &str,
+    ) -> Result<Self> {
+        if !scores.is_empty() && !trie.ids_below(scores.len()) {
+            return Err(argument(
+                "tokenize",
+                format!(
+                    "{} scores do not cover the vocabulary's ids (each id must be in 0..{})",
+                    scores.len(),
+                    scores.len()
+                ),
+            ));
+        }
+        Ok(self.transform(Transform::Tokenize {
+            key: key.into(),
+            trie: Arc::new(trie.clone()),
+            ignore_unk,
+            scores: Arc::new(scores.to_vec()),
             output_key: output_key.into(),
         }))
     }

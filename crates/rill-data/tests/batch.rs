@@ -7,6 +7,8 @@ use common::*;
 use rill_core::half::{bf16, f16};
 use rill_data::{batch_samples, BatchSpec, Buffer, Dtype, Error, HostArray, Sample};
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 
 /// Reference: stack arrays of rank 2 (shapes given), padding with `pad`.
 fn stack_ref(arrays: &[(Vec<usize>, Vec<f64>)], pad: f64) -> (Vec<usize>, Vec<f64>) {
@@ -234,4 +236,60 @@ fn buffer_batches_are_consecutive_and_the_last_is_short() {
     assert_eq!(vals(&b.get(0).unwrap(), "x"), vec![0, 1, 2, 3]);
     assert_eq!(vals(&b.get(-1).unwrap(), "x"), vec![8, 9]);
     assert_eq!(b.get(-1).unwrap()["x"].shape(), &[2]);
+}
+
+/// `{"x": i}` through a transform that drops the multiples of 3 and records how many of its
+/// calls run at once (each sleeps a little, so calls that can overlap do).
+fn filtered_stream(
+    n: i32,
+    in_flight: Arc<AtomicUsize>,
+    most: Arc<AtomicUsize>,
+) -> rill_data::Stream {
+    use rill_data::Transforms;
+    let f: rill_data::SampleFn = Arc::new(move |s: Sample| {
+        let now = in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        most.fetch_max(now, Ordering::SeqCst);
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        in_flight.fetch_sub(1, Ordering::SeqCst);
+        Ok(if vals(&s, "x")[0] % 3 == 0 {
+            Sample::new()
+        } else {
+            s
+        })
+    });
+    Buffer::from_vec(counting(n))
+        .to_stream()
+        .sample_transform(f)
+}
+
+#[test]
+fn stream_batches_skip_filtered_samples_and_compute_in_parallel_under_prefetch() {
+    let kept: Vec<i32> = (0..100).filter(|i| i % 3 != 0).collect();
+    // One puller: consecutive kept samples, full batches, the last one short.
+    let zero = || Arc::new(AtomicUsize::new(0));
+    let st = filtered_stream(100, zero(), zero())
+        .batch(8, BatchSpec::default())
+        .unwrap();
+    let got: Vec<Vec<i32>> = st.collect().unwrap().iter().map(|b| vals(b, "x")).collect();
+    let want: Vec<Vec<i32>> = kept.chunks(8).map(|c| c.to_vec()).collect();
+    assert_eq!(got, want);
+    // Four pullers: every kept sample exactly once, and the transform's calls overlapping (they
+    // run outside the batch's lock). A batch that lost samples to the filter claims more; at the
+    // end each puller may be left with a short one (mlx-data's batches behave the same way).
+    let most = zero();
+    let st = filtered_stream(100, zero(), most.clone())
+        .batch(8, BatchSpec::default())
+        .unwrap()
+        .prefetch(4, 4)
+        .unwrap();
+    let batches: Vec<Vec<i32>> = st.collect().unwrap().iter().map(|b| vals(b, "x")).collect();
+    let short = batches.iter().filter(|b| b.len() < 8).count();
+    assert!((1..=4).contains(&short), "{short} short batches");
+    let mut all: Vec<i32> = batches.concat();
+    all.sort();
+    assert_eq!(all, kept);
+    assert!(
+        most.load(Ordering::SeqCst) > 1,
+        "the batches' samples were computed one at a time"
+    );
 }

@@ -401,3 +401,43 @@ fn a_pipeline_with_a_seed_gives_the_same_batches_every_time() {
     let all: BTreeSet<i32> = run(3).concat().into_iter().collect();
     assert_eq!(all, (0..64).collect());
 }
+
+#[test]
+fn progress_passes_the_samples_through_and_keeps_the_position() {
+    let make = || {
+        Buffer::from_vec(counting(30))
+            .to_stream()
+            .batch(4, BatchSpec::default())
+            .unwrap()
+            .progress(Some(8), "test")
+    };
+    let got: Vec<Vec<i32>> = make()
+        .collect()
+        .unwrap()
+        .iter()
+        .map(|b| vals(b, "x"))
+        .collect();
+    let want: Vec<Vec<i32>> = (0..30)
+        .collect::<Vec<i32>>()
+        .chunks(4)
+        .map(|c| c.to_vec())
+        .collect();
+    assert_eq!(got, want);
+    let first = make();
+    first.next().unwrap();
+    first.next().unwrap();
+    let second = make();
+    second.restore(&first.state().unwrap()).unwrap();
+    let tail: Vec<Vec<i32>> = second
+        .collect()
+        .unwrap()
+        .iter()
+        .map(|b| vals(b, "x"))
+        .collect();
+    assert_eq!(tail, want[2..]);
+    // Reset starts the count and the stream again.
+    let st = Buffer::from_vec(counting(5)).to_stream().progress(None, "");
+    assert_eq!(xs(&st.collect().unwrap()), vec![0, 1, 2, 3, 4]);
+    st.reset().unwrap();
+    assert_eq!(xs(&st.collect().unwrap()), vec![0, 1, 2, 3, 4]);
+}

@@ -9,6 +9,8 @@ Samples and batches come out as ``Sample``: a dict whose keys are also attribute
 ``batch["labels"]`` (mlx-data's code) and ``batch.labels`` work.
 """
 
+import enum
+
 from rill._core import data as _data
 
 
@@ -32,7 +34,19 @@ class Sample(dict):
         return sorted(set(dir(dict)) | {k for k in self if isinstance(k, str) and k.isidentifier()})
 
 
+class TokenizeMode(enum.IntEnum):
+    """``tokenize``'s modes, as mlx-data names them. Only ``Shortest`` is built: the cut into the
+    fewest tokens (or the lightest, given ``trie_key_scores``); ``Rand`` raises ValueError."""
+
+    Shortest = 0
+    Rand = 1
+
+
+Shortest = TokenizeMode.Shortest
+Rand = TokenizeMode.Rand
+
 Buffer = _data.Buffer
+CharTrie = _data.CharTrie
 Stream = _data.Stream
 buffer_from_vector = _data.buffer_from_vector
 stream_python_iterable = _data.stream_python_iterable
@@ -44,8 +58,10 @@ files_from_tar = _data.files_from_tar
 
 __all__ = [
     "Buffer",
+    "CharTrie",
     "Sample",
     "Stream",
+    "TokenizeMode",
     "buffer_from_vector",
     "files_from_tar",
     "set_state",

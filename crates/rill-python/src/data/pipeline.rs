@@ -10,8 +10,8 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 use rill_core::{Array, DeviceType, StreamOrDevice};
 use rill_data::{
-    BatchSpec, Error, HostArray, KeyFn, RefillFn, Result as DataResult, Sample, SampleFn, Stream,
-    StreamNode, TarIndex, Transforms,
+    BatchSpec, CharTrie, Error, HostArray, ImageSize, KeyFn, RefillFn, Result as DataResult,
+    Sample, SampleFn, Stream, StreamNode, TarIndex, Transforms,
 };
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -39,6 +39,119 @@ fn set_state(seed: u64) {
 
 fn raise<T>(py: Python<'_>, r: DataResult<T>) -> PyResult<T> {
     r.map_err(|e| to_py_err(py, e))
+}
+
+/// `load_image`'s `format`: mlx-data documents it and ignores it; rill takes "RGB" (colour as 3
+/// channels, grey as 1, alpha dropped: what mlx-data does) and refuses the others rather than
+/// ignore them.
+fn image_format(format: &str) -> PyResult<()> {
+    if format == "RGB" {
+        Ok(())
+    } else {
+        Err(pyo3::exceptions::PyValueError::new_err(format!(
+            "load_image: format {format:?} is not supported (only \"RGB\")"
+        )))
+    }
+}
+
+/// A vocabulary for `tokenize` (mlx-data's `CharTrie`): tokens are bytes (a `str` is taken as
+/// its UTF-8 bytes, a list as one byte per character).
+#[pyclass(name = "CharTrie", module = "rill.data")]
+pub struct PyCharTrie(CharTrie);
+
+fn token_bytes(token: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
+    if let Ok(s) = token.extract::<String>() {
+        return Ok(s.into_bytes());
+    }
+    if let Ok(b) = token.extract::<Vec<u8>>() {
+        if token.is_instance_of::<pyo3::types::PyBytes>() {
+            return Ok(b);
+        }
+    }
+    if let Ok(chars) = token.extract::<Vec<char>>() {
+        return chars
+            .iter()
+            .map(|&c| {
+                u8::try_from(c as u32).map_err(|_| {
+                    pyo3::exceptions::PyValueError::new_err(format!(
+                    "a token given as a list holds one byte per character, and {c:?} is not one"
+                ))
+                })
+            })
+            .collect();
+    }
+    Err(PyTypeError::new_err(
+        "a token is a str, bytes or a list of characters",
+    ))
+}
+
+#[pymethods]
+impl PyCharTrie {
+    #[new]
+    fn new() -> Self {
+        PyCharTrie(CharTrie::new())
+    }
+    /// Adds `token` (with `id`, or the number of tokens so far when `id` < 0) and returns its id
+    /// (mlx-data returns a node whose `.id` this is); a token already there keeps its id.
+    #[pyo3(signature = (token, id = -1))]
+    fn insert(&mut self, token: &Bound<'_, PyAny>, id: i64) -> PyResult<i64> {
+        let t = token_bytes(token)?;
+        self.0
+            .insert(&t, (id >= 0).then_some(id))
+            .map_err(|e| pyo3::exceptions::PyValueError::new_err(format!("CharTrie.insert: {e}")))
+    }
+    /// The id of `token`, or None.
+    fn search(&self, token: &Bound<'_, PyAny>) -> PyResult<Option<i64>> {
+        Ok(self.0.search(&token_bytes(token)?))
+    }
+    fn key_bytes<'py>(
+        &self,
+        py: Python<'py>,
+        id: i64,
+    ) -> PyResult<Bound<'py, pyo3::types::PyBytes>> {
+        let k = self.0.key(id).ok_or_else(|| {
+            pyo3::exceptions::PyKeyError::new_err(format!("no token has the id {id}"))
+        })?;
+        Ok(pyo3::types::PyBytes::new(py, k))
+    }
+    /// The token as text (its bytes decoded as UTF-8, invalid bytes replaced).
+    fn key_string(&self, py: Python<'_>, id: i64) -> PyResult<String> {
+        let b = self.key_bytes(py, id)?;
+        Ok(String::from_utf8_lossy(b.as_bytes()).into_owned())
+    }
+    /// The token as a list of one-byte characters (mlx-data's `key`).
+    fn key(&self, py: Python<'_>, id: i64) -> PyResult<Vec<char>> {
+        let b = self.key_bytes(py, id)?;
+        Ok(b.as_bytes().iter().map(|&c| c as char).collect())
+    }
+    fn num_keys(&self) -> usize {
+        self.0.num_keys()
+    }
+}
+
+/// `tokenize`'s `mode`: only the shortest (lightest) cut; mlx-data's random cut is not built.
+fn tokenize_mode(mode: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
+    let Some(m) = mode else { return Ok(()) };
+    let name = if let Ok(s) = m.extract::<String>() {
+        s
+    } else if let Ok(n) = m.getattr("name").and_then(|n| n.extract::<String>()) {
+        n
+    } else {
+        m.extract::<i64>().map(|i| {
+            if i == 0 {
+                "shortest".to_string()
+            } else {
+                i.to_string()
+            }
+        })?
+    };
+    if name.eq_ignore_ascii_case("shortest") {
+        Ok(())
+    } else {
+        Err(pyo3::exceptions::PyValueError::new_err(format!(
+            "tokenize: mode {name:?} is not supported (only TokenizeMode.Shortest)"
+        )))
+    }
 }
 
 fn key_fn(f: Py<PyAny>) -> KeyFn {
@@ -219,6 +332,62 @@ macro_rules! transforms {
                 raise(py, r).map($ty)
             }
 
+            /// `output_key` (or `key`) becomes the pixels (uint8, height x width x channels: 3, or
+            /// 1 for grey) of the PNG or JPEG file `key` names, or of the encoded bytes it holds
+            /// (`from_memory=True`); `info=True`: its `[width, height]` (int64) instead.
+            #[pyo3(signature = (key, prefix = "", info = false, format = "RGB", from_memory = false, output_key = ""))]
+            fn load_image(
+                &self,
+                key: &str,
+                prefix: &str,
+                info: bool,
+                format: &str,
+                from_memory: bool,
+                output_key: &str,
+            ) -> PyResult<Self> {
+                image_format(format)?;
+                Ok($ty(self.0.load_image(key, prefix, info, from_memory, output_key)))
+            }
+            /// The image resized to `w` x `h` (a bilinear filter that averages when shrinking).
+            #[pyo3(signature = (key, w, h, output_key = ""))]
+            fn image_resize(&self, key: &str, w: usize, h: usize, output_key: &str) -> Self {
+                $ty(self.0.image_resize(key, ImageSize::Exact { width: w, height: h }, output_key))
+            }
+            /// The image resized so that its smaller side is `size`, keeping its aspect ratio.
+            #[pyo3(signature = (key, size, output_key = ""))]
+            fn image_resize_smallest_side(&self, key: &str, size: usize, output_key: &str) -> Self {
+                $ty(self.0.image_resize(key, ImageSize::SmallestSide(size), output_key))
+            }
+            /// The `w` x `h` middle of the image.
+            #[pyo3(signature = (key, w, h, output_key = ""))]
+            fn image_center_crop(&self, key: &str, w: usize, h: usize, output_key: &str) -> Self {
+                $ty(self.0.image_center_crop(key, w, h, output_key))
+            }
+            /// A `w` x `h` crop at a random place, drawn from `seed` (or the `set_state`
+            /// sequence) and the sample's index, so the same on any number of threads.
+            #[pyo3(signature = (key, w, h, output_key = "", seed = None))]
+            fn image_random_crop(&self, key: &str, w: usize, h: usize, output_key: &str, seed: Option<u64>) -> Self {
+                $ty(self.0.image_random_crop(key, w, h, seed.unwrap_or_else(next_seed), output_key))
+            }
+
+            /// `output_key` (or `key`) becomes the ids (int64) of the fewest tokens of `trie`
+            /// (or the lightest, with one score per id) that cut the bytes of `key`.
+            #[pyo3(signature = (key, trie, mode = None, ignore_unk = false, trie_key_scores = Vec::new(), output_key = ""))]
+            #[allow(clippy::too_many_arguments)] // mlx-data's signature
+            fn tokenize(
+                &self,
+                py: Python<'_>,
+                key: &str,
+                trie: PyRef<'_, PyCharTrie>,
+                mode: Option<&Bound<'_, PyAny>>,
+                ignore_unk: bool,
+                trie_key_scores: Vec<f64>,
+                output_key: &str,
+            ) -> PyResult<Self> {
+                tokenize_mode(mode)?;
+                raise(py, self.0.tokenize(key, &trie.0, ignore_unk, &trie_key_scores, output_key)).map($ty)
+            }
+
             // mlx-data's `*_if` forms: the step when `cond` is true, the pipeline unchanged
             // otherwise (a condition known when the pipeline is built).
             #[pyo3(signature = (cond, key, func, output_key = ""))]
@@ -274,6 +443,55 @@ macro_rules! transforms {
             #[pyo3(signature = (cond, key, prefix = "", from_memory = false, output_key = ""))]
             fn load_numpy_if(&self, cond: bool, key: &str, prefix: &str, from_memory: bool, output_key: &str) -> Self {
                 if cond { self.load_numpy(key, prefix, from_memory, output_key) } else { $ty(self.0.clone()) }
+            }
+            #[pyo3(signature = (cond, key, prefix = "", info = false, format = "RGB", from_memory = false, output_key = ""))]
+            #[allow(clippy::too_many_arguments)] // mlx-data's signature
+            fn load_image_if(
+                &self,
+                cond: bool,
+                key: &str,
+                prefix: &str,
+                info: bool,
+                format: &str,
+                from_memory: bool,
+                output_key: &str,
+            ) -> PyResult<Self> {
+                if cond { self.load_image(key, prefix, info, format, from_memory, output_key) } else { Ok($ty(self.0.clone())) }
+            }
+            #[pyo3(signature = (cond, key, w, h, output_key = ""))]
+            fn image_resize_if(&self, cond: bool, key: &str, w: usize, h: usize, output_key: &str) -> Self {
+                if cond { self.image_resize(key, w, h, output_key) } else { $ty(self.0.clone()) }
+            }
+            #[pyo3(signature = (cond, key, size, output_key = ""))]
+            fn image_resize_smallest_side_if(&self, cond: bool, key: &str, size: usize, output_key: &str) -> Self {
+                if cond { self.image_resize_smallest_side(key, size, output_key) } else { $ty(self.0.clone()) }
+            }
+            #[pyo3(signature = (cond, key, w, h, output_key = ""))]
+            fn image_center_crop_if(&self, cond: bool, key: &str, w: usize, h: usize, output_key: &str) -> Self {
+                if cond { self.image_center_crop(key, w, h, output_key) } else { $ty(self.0.clone()) }
+            }
+            #[pyo3(signature = (cond, key, w, h, output_key = "", seed = None))]
+            fn image_random_crop_if(&self, cond: bool, key: &str, w: usize, h: usize, output_key: &str, seed: Option<u64>) -> Self {
+                if cond { self.image_random_crop(key, w, h, output_key, seed) } else { $ty(self.0.clone()) }
+            }
+            #[pyo3(signature = (cond, key, trie, mode = None, ignore_unk = false, trie_key_scores = Vec::new(), output_key = ""))]
+            #[allow(clippy::too_many_arguments)] // mlx-data's signature
+            fn tokenize_if(
+                &self,
+                py: Python<'_>,
+                cond: bool,
+                key: &str,
+                trie: PyRef<'_, PyCharTrie>,
+                mode: Option<&Bound<'_, PyAny>>,
+                ignore_unk: bool,
+                trie_key_scores: Vec<f64>,
+                output_key: &str,
+            ) -> PyResult<Self> {
+                if cond {
+                    self.tokenize(py, key, trie, mode, ignore_unk, trie_key_scores, output_key)
+                } else {
+                    Ok($ty(self.0.clone()))
+                }
             }
             #[pyo3(signature = (cond, tarfile, ikey, okey, prefix = "", nested = false, num_threads = 1))]
             #[allow(clippy::too_many_arguments)]
@@ -388,6 +606,28 @@ impl PyStream {
     fn reset(&self, py: Python<'_>) -> PyResult<()> {
         guard(|| {
             let r = py.detach(|| self.0.reset());
+            raise(py, r)
+        })
+    }
+    /// The same samples, counted on a progress bar on stderr (samples per second; with `total`,
+    /// a bar and the time left), drawn only when stderr is a terminal.
+    #[pyo3(signature = (total = None, desc = ""))]
+    fn progress(&self, total: Option<u64>, desc: &str) -> Self {
+        PyStream(self.0.progress(total, desc))
+    }
+    /// Where the stream is, as a short list of ints (counters, a reader's byte offset; never
+    /// samples) to save with a checkpoint. `restore` takes it back on a stream built the same
+    /// way. A stream that cannot say where it is (a Python iterable, a stream's shuffle
+    /// buffer, an unordered `prefetch`) raises ValueError.
+    fn state(&self, py: Python<'_>) -> PyResult<Vec<u64>> {
+        let r = py.detach(|| self.0.state());
+        raise(py, r)
+    }
+    /// Goes to the position `state()` gave on a stream built the same way: the next sample is
+    /// the one that came next there, and the ones before it are not read again.
+    fn restore(&self, py: Python<'_>, state: Vec<u64>) -> PyResult<()> {
+        guard(|| {
+            let r = py.detach(|| self.0.restore(&state));
             raise(py, r)
         })
     }
@@ -706,6 +946,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyBuffer>()?;
     m.add_class::<PyStream>()?;
     m.add_class::<PyPrefetchTo>()?;
+    m.add_class::<PyCharTrie>()?;
     m.add_function(wrap_pyfunction!(buffer_from_vector, m)?)?;
     m.add_function(wrap_pyfunction!(stream_python_iterable, m)?)?;
     m.add_function(wrap_pyfunction!(stream_line_reader, m)?)?;
