@@ -161,6 +161,16 @@ export declare const streaming: {
   ): Response;
 };
 
+/** `[fn(...args), gradients]`: the gradient of fn's one-element result with respect to the
+ * arguments `argnums` (one Array for a number, an array of them for an array of numbers). */
+export declare function valueAndGrad(fn: (...args: Array[]) => Array | Array[], argnums?: number | number[]): (...args: Array[]) => [Array | Array[], Array | Array[]];
+/** The gradient of fn (see valueAndGrad). */
+export declare function grad(fn: (...args: Array[]) => Array | Array[], argnums?: number | number[]): (...args: Array[]) => Array | Array[];
+/** fn mapped over an axis of its arguments (inAxes; null: shared) as one batched computation. */
+export declare function vmap(fn: (...args: Array[]) => Array | Array[], inAxes?: number | null | (number | null)[], outAxes?: number | null | (number | null)[]): (...args: Array[]) => Array | Array[];
+/** fn traced once per signature (shapes, dtypes, default stream) and replayed afterwards. */
+export declare function compile(fn: (...args: Array[]) => Array | Array[]): (...args: Array[]) => Array | Array[];
+
 export declare const core: {
   Array: typeof Array; Stream: typeof Stream; Device: typeof Device;
   array: typeof array; full: typeof full; zeros: typeof zeros; ones: typeof ones; arange: typeof arange;
@@ -182,4 +192,5 @@ export declare const core: {
   setMemoryLimit: typeof setMemoryLimit; setCacheLimit: typeof setCacheLimit;
   save: typeof save; savez: typeof savez; savezCompressed: typeof savezCompressed;
   saveSafetensors: typeof saveSafetensors; load: typeof load;
+  grad: typeof grad; valueAndGrad: typeof valueAndGrad; vmap: typeof vmap; compile: typeof compile;
 };

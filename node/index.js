@@ -741,6 +741,127 @@ export function load(path, format, returnMetadata = false, s) {
   return returnMetadata ? [arrays, { ...f.metadata }] : arrays;
 }
 
+// ------------------------------------------------------------------------- function transforms
+
+// The positions of the arguments to differentiate: one number or an array of them.
+function argnumsOf(op, argnums, nargs) {
+  const nums = typeof argnums === 'number' ? [argnums] : argnums;
+  if (!isList(nums) || nums.length === 0 || !nums.every((i) => Number.isInteger(i) && i >= 0)) {
+    throw new TypeError(`[${op}] argnums must be a non-negative integer or an array of them, got ${describe(argnums)}`);
+  }
+  for (const i of nums) {
+    if (i >= nargs) {
+      throw new RangeError(`[${op}] cannot differentiate argument ${i}: the function was called with ${nargs} arguments`);
+    }
+  }
+  return nums;
+}
+
+function arrayArgs(op, args, which) {
+  for (const i of which) {
+    if (!(args[i] instanceof NativeArray)) {
+      throw new TypeError(`[${op}] argument ${i} must be an Array, got ${describe(args[i])}`);
+    }
+  }
+}
+
+// The function's result as the list the native side expects.
+function resultList(op, out, scalarFirst) {
+  const list = out instanceof NativeArray ? [out] : out;
+  if (!isList(list) || list.length === 0 || !list.every((o) => o instanceof NativeArray)) {
+    throw new TypeError(`[${op}] the function must return an Array${scalarFirst ? '' : ' or an array of Arrays'}, got ${describe(out)}`);
+  }
+  return list;
+}
+
+function differentiate(op, fn, argnums, args) {
+  const nums = argnumsOf(op, argnums, args.length);
+  arrayArgs(op, args, nums);
+  let returned;
+  const out = call(native.valueAndGrad, (xs) => {
+    const a = [...args];
+    nums.forEach((i, k) => { a[i] = xs[k]; });
+    returned = fn(...a);
+    return resultList(op, isList(returned) ? returned : [returned], true);
+  }, nums.map((i) => args[i]));
+  const grads = out.slice(out.length - nums.length);
+  return [returned, typeof argnums === 'number' ? grads[0] : grads];
+}
+
+/**
+ * A function returning `[fn(...args), gradients]`: the gradient of `fn`'s result (an Array of one
+ * element, or an array whose first item is one) with respect to the arguments `argnums` (default
+ * 0): one Array for one number, an array of them for an array of numbers.
+ */
+export function valueAndGrad(fn, argnums = 0) {
+  if (typeof fn !== 'function') throw new TypeError(`[valueAndGrad] fn must be a function, got ${describe(fn)}`);
+  return (...args) => differentiate('valueAndGrad', fn, argnums, args);
+}
+
+/** A function returning the gradient of `fn` (see `valueAndGrad`). */
+export function grad(fn, argnums = 0) {
+  if (typeof fn !== 'function') throw new TypeError(`[grad] fn must be a function, got ${describe(fn)}`);
+  return (...args) => differentiate('grad', fn, argnums, args)[1];
+}
+
+function axesOf(op, axes, count, what) {
+  const list = isList(axes) ? axes : new globalThis.Array(count).fill(axes);
+  if (list.length !== count || !list.every((a) => a === null || Number.isInteger(a))) {
+    throw new TypeError(`[${op}] ${what} must be an integer, null, or an array of them (one per ${what === 'inAxes' ? 'argument' : 'output'}), got ${describe(axes)}`);
+  }
+  return list;
+}
+
+/**
+ * `fn` mapped over an axis of its Array arguments as one batched computation: `inAxes` says
+ * which axis of each argument (null: shared by every example), `outAxes` where the batch goes in
+ * each output. `fn` runs once, on arrays of one example's shape.
+ */
+export function vmap(fn, inAxes = 0, outAxes = 0) {
+  if (typeof fn !== 'function') throw new TypeError(`[vmap] fn must be a function, got ${describe(fn)}`);
+  return (...args) => {
+    arrayArgs('vmap', args, args.keys());
+    const axes = axesOf('vmap', inAxes, args.length, 'inAxes');
+    let single = false;
+    const outs = call(native.vmap, (xs) => {
+      const out = fn(...xs);
+      single = out instanceof NativeArray;
+      return resultList('vmap', out, false);
+    }, args, axes, isList(outAxes) ? outAxes : [outAxes]);
+    return single ? outs[0] : outs;
+  };
+}
+
+/**
+ * `fn` traced once per signature (the shapes and dtypes of its Array arguments and the default
+ * stream) and replayed afterwards without running it. `fn` must be pure and must not read its
+ * results' values.
+ */
+export function compile(fn) {
+  if (typeof fn !== 'function') throw new TypeError(`[compile] fn must be a function, got ${describe(fn)}`);
+  const programs = new Map();
+  return (...args) => {
+    arrayArgs('compile', args, args.keys());
+    // The program replays on the streams it was traced on: the default stream is part of the key.
+    const stream = pick(undefined) ?? defaultStream();
+    const key = JSON.stringify([args.map((a) => [a.shape, a.dtype]), stream.index]);
+    const known = programs.get(key);
+    if (known) {
+      const outs = call(known.program.replay.bind(known.program), args);
+      return known.single ? outs[0] : outs;
+    }
+    let single = false;
+    const program = call(native.compileTrace, (xs) => {
+      const out = fn(...xs);
+      single = out instanceof NativeArray;
+      return resultList('compile', out, false);
+    }, args);
+    programs.set(key, { program, single });
+    const outs = program.takeOutputs();
+    return single ? outs[0] : outs;
+  };
+}
+
 // ------------------------------------------------------------------------------------- core
 
 /** The same API as one namespace object (MLX for Node's `core`). */
@@ -756,4 +877,5 @@ export const core = {
   getActiveMemory, getPeakMemory, resetPeakMemory, getCacheMemory, clearCache,
   getMemoryLimit, setMemoryLimit, setCacheLimit,
   save, savez, savezCompressed, saveSafetensors, load,
+  grad, valueAndGrad, vmap, compile,
 };

@@ -340,6 +340,20 @@ const TABLE = {
   Stream: () => assert.ok(newStream('cpu') instanceof Stream),
   Device: () => assert.ok(defaultStream('cpu').device instanceof Device),
 };
+// The transforms (test/transforms.test.mjs has the rest): each against its derivative or loop.
+function transformsRow() {
+  const rand = prng(77);
+  const xs = randomValues(rand, 6);
+  const x = rill.array(xs, [2, 3], 'float32');
+  const f = (a) => rill.sum(rill.multiply(rill.exp(a), a));
+  const d = xs.map((v) => Math.exp(v) * (v + 1));
+  assertClose(rill.grad(f)(x).tolist(), d, { rtol: 1e-5, atol: 1e-5 });
+  assertClose(rill.valueAndGrad(f)(x)[1].tolist(), d, { rtol: 1e-5, atol: 1e-5 });
+  assertClose(rill.vmap((r) => rill.sum(r))(x).tolist(), [xs[0] + xs[1] + xs[2], xs[3] + xs[4] + xs[5]],
+    { rtol: 1e-5, atol: 1e-5 });
+  assertClose(rill.compile((a) => rill.exp(a))(x).tolist(), xs.map(Math.exp), { rtol: 1e-5, atol: 1e-5 });
+}
+for (const name of ['grad', 'valueAndGrad', 'vmap', 'compile']) TABLE[name] = transformsRow;
 TABLE.eval = () => {
   assert.equal(evalAlias, evaluate);
   const a = subtract(array([1, 2], [2], 'float32'), 3);

@@ -8,6 +8,7 @@
 //! - `device.rs`, `stream.rs`: the `Device` and `Stream` classes and the functions about them;
 //! - `eval.rs`: `eval` (blocking) and `asyncEval` (a Promise the runtime settles when the arrays finish);
 //! - `dtype.rs`: dtype names; `errors.rs`: rill errors and panics as thrown JS errors;
+//! - `transforms.rs`: the native half of `grad`, `valueAndGrad`, `vmap` and `compile`;
 //! - `memory.rs`: the memory counters and limits; `external.rs`: telling V8 how many native bytes
 //!   each `Array` object keeps alive, so its garbage collector frees them in step.
 //!
@@ -40,3 +41,4 @@ mod io;
 mod memory;
 mod ops;
 mod stream;
+mod transforms;
