@@ -16,12 +16,10 @@ import rill.core as mx
 CANNOT_EXIST = {}
 
 #: Names that do not exist yet, with the issue that brings them. Issue 11 (function
-#: transforms) still lacks depends and .at; the CUDA kernel entry points need the GPU backend's runtime
+#: transforms) still lacks depends; the CUDA kernel entry points need the GPU backend's runtime
 #: compilation from Python (issue 9); the function export format and GGUF belong to issue 13.
 NOT_YET = {
     "depends": "issue 11 (function transforms), not built yet",
-    "ArrayAt": "issue 11 (array.at scatter updates), not built yet",
-    "array.at": "issue 11 (array.at scatter updates), not built yet",
     "export_function": "issue 13 (MLX's function export format)",
     "import_function": "issue 13 (MLX's function export format)",
     "exporter": "issue 13 (MLX's function export format)",

@@ -128,11 +128,13 @@ pub enum Op {
     PutAlongAxis {
         axis: usize,
     },
-    /// `a` plus `updates` added at `indices` along `axis`: the transpose of `Gather` (take's
-    /// gradient, and `.at[].add`). `updates` has take's output shape,
-    /// `a.shape[..axis] + indices.shape + a.shape[axis+1..]`; repeated indices add up.
-    ScatterAdd {
+    /// `a` with `updates` combined by `reduce` into it at `indices` along `axis`: with `Add`, the
+    /// transpose of `Gather` (take's gradient), and MLX's `.at[]` updates. `updates` has take's
+    /// output shape, `a.shape[..axis] + indices.shape + a.shape[axis+1..]`; repeated indices all
+    /// combine (in the order of the updates).
+    Scatter {
         axis: usize,
+        reduce: ScatterReduce,
     },
 
     // --- sorting ---
@@ -181,7 +183,7 @@ impl Op {
             Op::TakeAlongAxis { .. } => "take_along_axis",
             Op::SliceUpdate { .. } => "slice_update",
             Op::PutAlongAxis { .. } => "put_along_axis",
-            Op::ScatterAdd { .. } => "scatter_add",
+            Op::Scatter { reduce, .. } => reduce.name(),
             Op::Sort { .. } => "sort",
             Op::ArgSort { .. } => "argsort",
             Op::RandomBits => "random_bits",
@@ -251,6 +253,10 @@ named_enum!(
 
 named_enum!(ReduceOp { Sum => "sum", Prod => "prod", Max => "max", Min => "min", All => "all", Any => "any" });
 named_enum!(ArgReduceOp { ArgMax => "argmax", ArgMin => "argmin" });
+named_enum!(
+    /// How a scatter combines an update with the element it lands on.
+    ScatterReduce { Add => "scatter_add", Prod => "scatter_prod", Max => "scatter_max", Min => "scatter_min" }
+);
 named_enum!(
     /// Running reductions; `LogAddExp` is `logcumsumexp` (`log(exp(a) + exp(b))` carried along).
     ScanOp { Sum => "cumsum", Prod => "cumprod", Max => "cummax", Min => "cummin", LogAddExp => "logcumsumexp" }

@@ -7,6 +7,7 @@ use crate::errors::guard;
 use crate::ops::{arg, out};
 use crate::stream::{sod, StreamArg};
 use pyo3::prelude::*;
+use rill_core::op::ScatterReduce;
 use rill_core::ops;
 
 /// Elements of `a` at `indices` along `axis` (of the flattened `a` when None); the result's shape
@@ -64,6 +65,41 @@ pub fn put_along_axis(
     })
 }
 
+/// A copy of `a` with `updates` combined into it at `indices` along `axis` (of the flattened `a`
+/// when None) by `reduce`: "add", "prod", "max" or "min"; every update at a repeated index
+/// combines. The native half of `array.at[...]` (`python/rill/core/_array_at.py`).
+#[pyfunction]
+#[pyo3(signature = (a, indices, updates, axis, reduce, *, stream = None))]
+pub fn _scatter(
+    a: &Bound<'_, PyAny>,
+    indices: &Bound<'_, PyAny>,
+    updates: &Bound<'_, PyAny>,
+    axis: Option<isize>,
+    reduce: &str,
+    stream: Option<StreamArg>,
+) -> PyResult<PyArray> {
+    guard(|| {
+        let s = sod(stream);
+        let a = arg(a)?;
+        let reduce = match reduce {
+            "add" => ScatterReduce::Add,
+            "prod" => ScatterReduce::Prod,
+            "max" => ScatterReduce::Max,
+            "min" => ScatterReduce::Min,
+            other => {
+                return Err(pyo3::exceptions::PyValueError::new_err(format!(
+                    "[scatter] unknown reduction {other:?}: expected add, prod, max or min"
+                )))
+            }
+        };
+        let updates = match py_scalar(updates)? {
+            Some(v) => crate::convert::weak_scalar(&a, v, s)?,
+            None => arg(updates)?,
+        };
+        out(ops::scatter(&a, &arg(indices)?, &updates, axis, reduce, s))
+    })
+}
+
 /// A copy of `a` with `update` written at the offsets `start_indices` (an integer array, one
 /// per entry of `axes`; the other axes start at 0).
 #[pyfunction]
@@ -88,6 +124,7 @@ pub fn slice_update(
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(slice_update, m)?)?;
+    m.add_function(wrap_pyfunction!(_scatter, m)?)?;
     m.add_function(wrap_pyfunction!(take, m)?)?;
     m.add_function(wrap_pyfunction!(take_along_axis, m)?)?;
     m.add_function(wrap_pyfunction!(put_along_axis, m)?)?;

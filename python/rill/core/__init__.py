@@ -37,6 +37,12 @@ from rill.core import _array_methods  # noqa: E402
 
 _array_methods.attach()
 
+# ``a.at[index].add(v)`` and friends (see _array_at.py).
+from rill.core._array_at import ArrayAt  # noqa: E402,F401
+from rill.core import _array_at  # noqa: E402
+
+_array_at.attach()
+
 # MLX's type for the iterator ``iter(a)`` returns.
 from rill._core import _ArrayIterator as ArrayIterator  # noqa: E402,F401
 

@@ -341,6 +341,9 @@ class array:
         """The imaginary part (zeros for real arrays)."""
     def conj(self, *, stream: StreamOrDevice = None) -> array:
         """The complex conjugate."""
+    @property
+    def at(self) -> "ArrayAt":
+        """Out-of-place updates: ``a.at[index].add(v)``, ``subtract``, ``multiply``, ``divide``, ``maximum``, ``minimum``."""
     def view(self, dtype: Dtype, *, stream: StreamOrDevice = None) -> array:
         """The same bytes read as ``dtype``."""
     def tolist(self) -> Any:
@@ -983,6 +986,17 @@ def compile(fun: Callable[..., Any], inputs: Any = None, outputs: Any = None, sh
     default stream) and replayed for later calls without running it; ``inputs``/``outputs``:
     captured state read on every call and written back after it. ``fun`` must not evaluate its
     own results (``ValueError``)."""
+
+class ArrayAt:
+    """``a.at`` and ``a.at[index]``: out-of-place updates that apply every update at a repeated
+    index."""
+    def __getitem__(self, index: Any) -> "ArrayAt": ...
+    def add(self, values: Any) -> array: ...
+    def subtract(self, values: Any) -> array: ...
+    def multiply(self, values: Any) -> array: ...
+    def divide(self, values: Any) -> array: ...
+    def maximum(self, values: Any) -> array: ...
+    def minimum(self, values: Any) -> array: ...
 
 def vmap(fun: Callable[..., Any], in_axes: Any = 0, out_axes: Any = 0) -> Callable[..., Any]:
     """``fun`` mapped over an axis of its inputs (``in_axes``: an int, None, or a tree of them

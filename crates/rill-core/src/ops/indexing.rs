@@ -6,7 +6,7 @@
 //! on whatever depends on it), not a panic.
 
 use super::{astype, broadcast_to, make, reshape, SliceDim};
-use crate::op::Op;
+use crate::op::{Op, ScatterReduce};
 use crate::shape::{broadcast_shapes, normalize_axis, numel};
 use crate::{Array, Element, Error, Result, Scalar, StreamOrDevice};
 
@@ -293,7 +293,22 @@ pub fn scatter_add(
     axis: Option<isize>,
     s: impl Into<StreamOrDevice>,
 ) -> Result<Array> {
-    let op = "scatter_add";
+    scatter(a, indices, updates, axis, ScatterReduce::Add, s)
+}
+
+/// `a` with `updates` combined into it by `reduce` (add, multiply, maximum, minimum) at
+/// `indices` along `axis` (of the flattened `a` when None): MLX's `a.at[indices]` updates.
+/// `updates` broadcasts to take's output shape and is cast to `a`'s dtype; every update at a
+/// repeated index is combined.
+pub fn scatter(
+    a: &Array,
+    indices: &Array,
+    updates: &Array,
+    axis: Option<isize>,
+    reduce: ScatterReduce,
+    s: impl Into<StreamOrDevice>,
+) -> Result<Array> {
+    let op = reduce.name();
     let stream = s.into().resolve(op)?;
     check_indices(op, indices)?;
     let (flat, ax) = match axis {
@@ -309,7 +324,7 @@ pub fn scatter_add(
         flat.shape().to_vec(),
         a.dtype(),
         stream,
-        Op::ScatterAdd { axis: ax },
+        Op::Scatter { axis: ax, reduce },
         vec![flat, indices.clone(), updates],
     )?;
     match axis {

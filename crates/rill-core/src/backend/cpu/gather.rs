@@ -1,4 +1,4 @@
-//! Indexing kernels: take (`Op::Gather`), take_along_axis, put_along_axis, and scatter_add (take's
+//! Indexing kernels: take (`Op::Gather`), take_along_axis, put_along_axis, and the scatters (take's
 //! transpose).
 //!
 //! Every kernel first turns the indices into element offsets along the axis (checking each one:
@@ -12,6 +12,7 @@ use super::output;
 use super::strided::{for_each_row, gather_to_vec, map1, par_chunks, PAR_CHUNK};
 use crate::backend::{Input, Output};
 use crate::memory::Data;
+use crate::op::ScatterReduce;
 use crate::shape::{contiguous_strides, numel};
 use crate::{dispatch_dtype, Dtype, Element, Error, Result};
 
@@ -227,28 +228,38 @@ fn put_typed<T: Element>(
         .for_each(|(i, c)| run(i * per / out_slab, c));
 }
 
-/// `scatter_add`: a copy of `a` with `updates` (take's output shape for these indices) added at
-/// the indices along `axis`; repeated indices add up, in row-major order of the updates.
-pub fn scatter_add(
+/// A scatter: a copy of `a` with `updates` (take's output shape for these indices) combined by
+/// `reduce` at the indices along `axis`; repeated indices all combine, in row-major order of the
+/// updates.
+pub fn scatter(
     a: &Input,
     idx: &Input,
     updates: &Input,
     axis: usize,
+    reduce: ScatterReduce,
     out: &Output,
 ) -> Result<Data> {
+    let name = reduce.name();
     let out_strides = contiguous_strides(out.shape);
-    let offs = index_offsets("scatter_add", idx, axis, out.shape[axis], out_strides[axis])?;
-    dispatch_dtype!(out.dtype, T => output::<T>("scatter_add", out, |o| {
-        scatter_add_typed::<T>(a, updates, axis, &offs, o);
+    let offs = index_offsets(name, idx, axis, out.shape[axis], out_strides[axis])?;
+    dispatch_dtype!(out.dtype, T => output::<T>(name, out, |o| {
+        let combine: fn(T, T) -> T = match reduce {
+            ScatterReduce::Add => <T as Arith>::add,
+            ScatterReduce::Prod => <T as Arith>::mul,
+            ScatterReduce::Max => <T as Arith>::max,
+            ScatterReduce::Min => <T as Arith>::min,
+        };
+        scatter_typed::<T>(a, updates, axis, &offs, combine, o);
         Ok(())
     }))
 }
 
-fn scatter_add_typed<T: Element + Arith>(
+fn scatter_typed<T: Element + Arith>(
     a: &Input,
     updates: &Input,
     axis: usize,
     offs: &[i64],
+    combine: fn(T, T) -> T,
     o: &mut [T],
 ) {
     let n = o.len();
@@ -265,7 +276,7 @@ fn scatter_add_typed<T: Element + Arith>(
             let dst = p * slab + off as usize;
             let src = (p * k + j) * after;
             for q in 0..after {
-                o[dst + q] = o[dst + q].add(upd[src + q]);
+                o[dst + q] = combine(o[dst + q], upd[src + q]);
             }
         }
     }

@@ -137,8 +137,8 @@ pub fn run(op: &Op, inputs: &[Input], out: &Output) -> Result<Data> {
         Op::PutAlongAxis { axis } => {
             gather::put_along_axis(&inputs[0], &inputs[1], &inputs[2], *axis, out)
         }
-        Op::ScatterAdd { axis } => {
-            gather::scatter_add(&inputs[0], &inputs[1], &inputs[2], *axis, out)
+        Op::Scatter { axis, reduce } => {
+            gather::scatter(&inputs[0], &inputs[1], &inputs[2], *axis, *reduce, out)
         }
         Op::Matmul | Op::AddMm { .. } => matmul::run(op, inputs, out),
         Op::Conv(p) => conv::run(p, &inputs[0], &inputs[1], out),

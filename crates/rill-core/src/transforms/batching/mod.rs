@@ -67,7 +67,7 @@ pub(crate) fn batch(op: &Op, args: &[Arg], out: &Array, n: usize) -> Result<Arra
         | Op::SliceUpdate { .. }
         | Op::PutAlongAxis { .. } => movement::shifted(op, args, out, n, s),
         Op::Gather { axis } => movement::gather(*axis, op, args, out, n, s),
-        Op::ScatterAdd { .. } => movement::scatter_add(op, args, out, n, s),
+        Op::Scatter { .. } => movement::scatter(op, args, out, n, s),
         Op::RandomBits => per_example(op, args, out, n),
     }
 }

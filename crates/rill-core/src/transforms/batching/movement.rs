@@ -69,17 +69,11 @@ pub(super) fn gather(
     }
 }
 
-/// `a` plus `updates` added at `indices`: with shared indices, `a` and `updates` get the batch in
-/// front and the axis shifts; per-example indices take one scatter per example.
-pub(super) fn scatter_add(
-    op: &Op,
-    args: &[Arg],
-    out: &Array,
-    n: usize,
-    s: Stream,
-) -> Result<Array> {
-    let Op::ScatterAdd { axis } = op else {
-        unreachable!("movement::scatter_add is only dispatched ScatterAdd")
+/// `updates` scattered into `a` at `indices`: with shared indices, `a` and `updates` get the batch
+/// in front and the axis shifts; per-example indices take one scatter per example.
+pub(super) fn scatter(op: &Op, args: &[Arg], out: &Array, n: usize, s: Stream) -> Result<Array> {
+    let Op::Scatter { axis, reduce } = op else {
+        unreachable!("movement::scatter is only dispatched Scatter")
     };
     if args[1].batched {
         return per_example(op, args, out, n);
@@ -89,5 +83,14 @@ pub(super) fn scatter_add(
         args[1].array.clone(),
         with_batch(&args[2], n, s)?,
     ];
-    whole(Op::ScatterAdd { axis: shift(*axis) }, inputs, out, n, s)
+    whole(
+        Op::Scatter {
+            axis: shift(*axis),
+            reduce: *reduce,
+        },
+        inputs,
+        out,
+        n,
+        s,
+    )
 }

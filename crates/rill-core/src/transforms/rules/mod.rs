@@ -16,7 +16,7 @@ mod movement;
 mod reduce;
 mod shape;
 
-use crate::op::Op;
+use crate::op::{Op, ScatterReduce};
 use crate::{ops, Array, Dtype, Error, Result, Scalar, Stream};
 
 pub(crate) fn vjp(
@@ -90,14 +90,19 @@ pub(crate) fn vjp(
         Op::PutAlongAxis { axis } => {
             movement::put_along_axis(*axis, &inputs[1], &inputs[2], g, wants, s)
         }
-        Op::ScatterAdd { axis } => Ok(vec![
+        Op::Scatter {
+            axis,
+            reduce: ScatterReduce::Add,
+        } => Ok(vec![
             Some(g.clone()),
             None,
             Some(movement::take_rows(*axis, &inputs[2], g, &inputs[1], s)?),
         ]),
         Op::Sort { axis } => Ok(vec![Some(movement::sort(*axis, &inputs[0], g, s)?)]),
         Op::ArgReduce { .. } | Op::ArgSort { .. } => Ok(vec![None; inputs.len()]),
-        Op::Factor(_) | Op::Fft { .. } | Op::Conv(_) | Op::View => Err(no_rule(op)),
+        Op::Factor(_) | Op::Fft { .. } | Op::Conv(_) | Op::View | Op::Scatter { .. } => {
+            Err(no_rule(op))
+        }
     }
 }
 

@@ -87,7 +87,7 @@ pub(super) fn run(op: &Op, inputs: &[Input], out: &Output) -> Result<Data> {
         Op::RandomBits => sort_random::random_bits(&inputs[0], out, s)?,
         // No GPU kernels yet: transforms, factorizations, scatter-adds (gradients of take),
         // convolutions and bit views run through the CPU's.
-        Op::Factor(_) | Op::Fft { .. } | Op::ScatterAdd { .. } | Op::Conv(_) | Op::View => None,
+        Op::Factor(_) | Op::Fft { .. } | Op::Scatter { .. } | Op::Conv(_) | Op::View => None,
         Op::Transpose(_) | Op::Slice { .. } | Op::BroadcastTo => None,
     };
     match native {
