@@ -25,6 +25,18 @@ thread_local! {
     static RAISED: RefCell<Option<PyErr>> = const { RefCell::new(None) };
 }
 
+/// Keeps a Python exception in `RAISED` (the first one wins: later ones are its consequences) and
+/// returns the rill error that ends the transform in its place.
+fn keep_raised(e: PyErr) -> rill_core::Error {
+    RAISED.with(|r| {
+        r.borrow_mut().get_or_insert(e);
+    });
+    Error::Runtime {
+        op: "transform",
+        msg: "the function raised an exception".into(),
+    }
+}
+
 /// Calls `fun` with `args` (converted by the caller) and reads back the list of arrays it
 /// returns. A Python exception is kept in `RAISED` and stands behind the rill error that ends
 /// the transform.
@@ -36,15 +48,7 @@ fn call_with(
         let out = fun.call1(args(fun.py())?)?;
         arrays(&out)
     };
-    run().map_err(|e| {
-        RAISED.with(|r| {
-            r.borrow_mut().get_or_insert(e);
-        });
-        Error::Runtime {
-            op: "transform",
-            msg: "the function raised an exception".into(),
-        }
-    })
+    run().map_err(keep_raised)
 }
 
 /// Calls `fun` with a list of arrays and reads back the list of arrays it returns.
@@ -306,15 +310,7 @@ fn call_vmap_rule(
         let (outs, out_axes): (Bound<'_, PyAny>, Vec<Option<usize>>) = out.extract()?;
         Ok((arrays(&outs)?, out_axes))
     };
-    run().map_err(|e| {
-        RAISED.with(|r| {
-            r.borrow_mut().get_or_insert(e);
-        });
-        Error::Runtime {
-            op: "transform",
-            msg: "the function raised an exception".into(),
-        }
-    })
+    run().map_err(keep_raised)
 }
 
 /// `fun(list) -> list`, whose gradient recomputes it (MLX's `checkpoint`).
