@@ -27,7 +27,7 @@
 use super::batching::Arg;
 use super::tape;
 use super::vjp;
-use super::vmap::{at_front, vmap_args, Batched};
+use super::vmap::{arg_of, at_front, vmap_args, Batched};
 use crate::op::Op;
 use crate::{ops, Array, Error, Result};
 use std::rc::Rc;
@@ -148,20 +148,7 @@ fn check_count(rule: &str, got: usize, want: usize, what: &str) -> Result<()> {
 /// The call rebuilt over a batch of `n` examples by `vmap` (`batched` maps one-example nodes to
 /// their batched versions and receives the call's outputs).
 pub(crate) fn batch_call(call: &Custom, batched: &mut Batched, n: usize) -> Result<()> {
-    let args: Vec<Arg> = call
-        .primals
-        .iter()
-        .map(|p| match batched.get(&p.id()) {
-            Some(a) => Arg {
-                array: a.clone(),
-                batched: true,
-            },
-            None => Arg {
-                array: p.clone(),
-                batched: false,
-            },
-        })
-        .collect();
+    let args: Vec<Arg> = call.primals.iter().map(|p| arg_of(batched, p)).collect();
     if !args.iter().any(|a| a.batched) {
         return Ok(());
     }

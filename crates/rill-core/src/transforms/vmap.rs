@@ -153,6 +153,20 @@ pub(crate) fn vmap_args(
     Ok(mapped)
 }
 
+/// `x` as a replayed node's input: its batched version when the replay built one, else itself.
+pub(crate) fn arg_of(batched: &Batched, x: &Array) -> Arg {
+    match batched.get(&x.id()) {
+        Some(a) => Arg {
+            array: a.clone(),
+            batched: true,
+        },
+        None => Arg {
+            array: x.clone(),
+            batched: false,
+        },
+    }
+}
+
 /// Rebuilds one traced entry over the batch when it depends on it.
 fn replay(entry: &Entry, batched: &mut Batched, n: usize) -> Result<()> {
     match entry {
@@ -160,20 +174,7 @@ fn replay(entry: &Entry, batched: &mut Batched, n: usize) -> Result<()> {
             if !node.inputs.iter().any(|x| batched.contains_key(&x.id())) {
                 return Ok(());
             }
-            let args: Vec<Arg> = node
-                .inputs
-                .iter()
-                .map(|x| match batched.get(&x.id()) {
-                    Some(a) => Arg {
-                        array: a.clone(),
-                        batched: true,
-                    },
-                    None => Arg {
-                        array: x.clone(),
-                        batched: false,
-                    },
-                })
-                .collect();
+            let args: Vec<Arg> = node.inputs.iter().map(|x| arg_of(batched, x)).collect();
             let build = || batching::batch(&node.op, &args, &node.out, n);
             let out = if node.no_grad {
                 tape::untraced(build)?
