@@ -142,6 +142,13 @@ def test_views_are_saved_row_major_and_alignment_is_kept(tmp_path, rng):
     np.testing.assert_array_equal(np.array(d["b"]), np.arange(5))
 
 
+def test_load_on_a_stream(tmp_path, rng, gpu_stream):
+    x = rng.standard_normal((3, 4)).astype(np.float32)
+    mx.save_gguf(tmp_path / "s.gguf", {"x": mx.array(x)})
+    d = mx.load(tmp_path / "s.gguf", stream=gpu_stream)
+    np.testing.assert_array_equal(np.array(mx.multiply(d["x"], 2, stream=gpu_stream)), x * 2)
+
+
 def test_extension_format_and_return_metadata(tmp_path):
     a = mx.array([1.5, 2.5])
     mx.save_gguf(str(tmp_path / "w"), {"a": a})
