@@ -1,8 +1,8 @@
 //! Saving and loading arrays: `save` (.npy), `savez` / `savezCompressed` (.npz),
-//! `saveSafetensors`, `saveGguf` and `load`, as Python's `mx.save` and friends. The formats, the memory
-//! mapping of loads, the atomic writes and the errors are the core's (`rill_core::io`); this file
-//! only moves names, arrays and metadata across. The file work runs on the JS thread, as Node's
-//! `fs.*Sync` functions do.
+//! `saveSafetensors`, `saveGguf` and `load`, as Python's `mx.save` and friends. The formats, the
+//! memory mapping of loads, the atomic writes and the errors are the core's (`rill_core::io`);
+//! this file only moves names, arrays and metadata across. The file work runs on the JS thread,
+//! as Node's `fs.*Sync` functions do.
 
 use crate::array::JsArray;
 use crate::errors::{guard, type_error, OrThrow};

@@ -1,10 +1,11 @@
-//! `save`, `savez`, `savez_compressed`, `save_safetensors`, `save_gguf` and `load`, with MLX's arguments,
-//! names and return values, on rill-core's `io` (which maps loaded files into memory).
+//! `save`, `savez`, `savez_compressed`, `save_safetensors`, `save_gguf` and `load`, with MLX's
+//! arguments, names and return values, on rill-core's `io` (which maps loaded files into memory).
 //!
 //! Files are named by `str` or `os.PathLike`. As in MLX and NumPy, `save` adds `.npy` to a
-//! path without it, `savez`/`savez_compressed` add `.npz` and `save_safetensors` adds
-//! `.safetensors`, and `save_gguf` adds `.gguf`. Reading and writing run with the GIL released. Python file objects are not
-//! accepted (rill maps files, which a file object cannot offer): a `TypeError` says so.
+//! path without it, `savez`/`savez_compressed` add `.npz`, `save_safetensors` adds
+//! `.safetensors` and `save_gguf` adds `.gguf`. Reading and writing run with the GIL released.
+//! Python file objects are not accepted (rill maps files, which a file object cannot offer): a
+//! `TypeError` says so.
 
 use crate::array::PyArray;
 use crate::errors::{guard, OrRaise};

@@ -223,7 +223,8 @@ impl<'a> Reader<'a> {
             .filter(|&n| n <= left)
             .ok_or_else(|| {
                 self.corrupt(format!(
-                    "truncated: the file ends inside {} (at byte {}: {n} bytes needed, {left} left)",
+                    "truncated: the file ends inside {} (at byte {}: {n} bytes needed, {left} \
+                     left)",
                     what(),
                     self.pos
                 ))

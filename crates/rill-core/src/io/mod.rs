@@ -106,8 +106,8 @@ pub enum Loaded {
     },
 }
 
-/// Loads `path` in `format` (MLX's names: `"npy"`, `"npz"`, `"safetensors"`, `"gguf"`), or in the format
-/// its extension names, for work on `s`.
+/// Loads `path` in `format` (MLX's names: `"npy"`, `"npz"`, `"safetensors"`, `"gguf"`), or in
+/// the format its extension names, for work on `s`.
 pub fn load(
     path: impl AsRef<Path>,
     format: Option<&str>,
