@@ -132,20 +132,30 @@ export declare function savezCompressed(path: string | URL, arrays: Record<strin
 export declare function saveSafetensors(
   path: string | URL, arrays: Record<string, Array>, metadata?: Record<string, string>,
 ): void;
+/** A GGUF metadata value: a string, a list of strings, or an Array (0-d or 1-D). */
+export type GgufValue = string | string[] | Array;
+/** Writes named arrays and optional metadata as a .gguf file (`.gguf` added). */
+export declare function saveGguf(
+  path: string | URL, arrays: Record<string, Array>, metadata?: Record<string, GgufValue>,
+): void;
 /**
- * Loads a .npy, .npz or .safetensors file (format by name, else by extension): an Array for .npy,
- * named Arrays otherwise, `[arrays, metadata]` with `returnMetadata` (safetensors only).
+ * Loads a .npy, .npz, .safetensors or .gguf file (format by name, else by extension): an Array
+ * for .npy, named Arrays otherwise, `[arrays, metadata]` with `returnMetadata` (safetensors and
+ * GGUF).
  */
 export declare function load(path: string | URL, format?: 'npy', returnMetadata?: false, s?: StreamOrDevice): Array;
 export declare function load(
-  path: string | URL, format: 'npz' | 'safetensors', returnMetadata?: false, s?: StreamOrDevice,
+  path: string | URL, format: 'npz' | 'safetensors' | 'gguf', returnMetadata?: false, s?: StreamOrDevice,
 ): Record<string, Array>;
 export declare function load(
   path: string | URL, format: 'safetensors' | undefined, returnMetadata: true, s?: StreamOrDevice,
 ): [Record<string, Array>, Record<string, string>];
 export declare function load(
+  path: string | URL, format: 'gguf', returnMetadata: true, s?: StreamOrDevice,
+): [Record<string, Array>, Record<string, GgufValue>];
+export declare function load(
   path: string | URL, format?: string, returnMetadata?: boolean, s?: StreamOrDevice,
-): Array | Record<string, Array> | [Record<string, Array>, Record<string, string>];
+): Array | Record<string, Array> | [Record<string, Array>, Record<string, string | GgufValue>];
 export interface StreamContext {
   readonly stream: Stream;
   exit(): void;
@@ -191,6 +201,6 @@ export declare const core: {
   clearCache: typeof clearCache; getMemoryLimit: typeof getMemoryLimit;
   setMemoryLimit: typeof setMemoryLimit; setCacheLimit: typeof setCacheLimit;
   save: typeof save; savez: typeof savez; savezCompressed: typeof savezCompressed;
-  saveSafetensors: typeof saveSafetensors; load: typeof load;
+  saveSafetensors: typeof saveSafetensors; saveGguf: typeof saveGguf; load: typeof load;
   grad: typeof grad; valueAndGrad: typeof valueAndGrad; vmap: typeof vmap; compile: typeof compile;
 };

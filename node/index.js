@@ -726,9 +726,38 @@ export function saveSafetensors(path, arrays, metadata) {
 }
 
 /**
- * Loads a .npy, .npz or .safetensors file (the format named by `format`, else by the extension):
- * an Array for .npy, an object of named Arrays otherwise, and with `returnMetadata` (safetensors
- * only) `[arrays, metadata]`. The file is memory-mapped; the arrays are computed on `s`.
+ * Writes named arrays and optional metadata as a .gguf file (`.gguf` is added to a path without
+ * it). Metadata values: a string, a list of strings, or an Array (0-d for a scalar, 1-D for a
+ * GGUF array).
+ */
+export function saveGguf(path, arrays, metadata) {
+  if (isList(arrays)) throw new TypeError('[save_gguf] expected an object of named arrays, got a list');
+  const groups = [[], [], [], [], [], []];
+  const keys = [];
+  if (metadata !== undefined && metadata !== null) {
+    if (typeof metadata !== 'object' || isList(metadata) || metadata instanceof NativeArray) {
+      throw new TypeError(`[save_gguf] metadata must be an object, got ${describe(metadata)}`);
+    }
+    for (const [k, v] of Object.entries(metadata)) {
+      const group = typeof v === 'string' ? 0
+        : isList(v) && v.every((e) => typeof e === 'string') ? 2
+          : v instanceof NativeArray ? 4 : -1;
+      if (group < 0) {
+        throw new TypeError(`[save_gguf] metadata '${k}' must be a string, a list of strings or an Array, got ${describe(v)}`);
+      }
+      keys.push(k);
+      groups[group].push(k);
+      groups[group + 1].push(v);
+    }
+  }
+  call(native.saveGguf, filePath('save_gguf', path), ...namedArrays('save_gguf', arrays), keys, ...groups);
+}
+
+/**
+ * Loads a .npy, .npz, .safetensors or .gguf file (the format named by `format`, else by the
+ * extension): an Array for .npy, an object of named Arrays otherwise, and with `returnMetadata`
+ * (safetensors and GGUF) `[arrays, metadata]`; GGUF metadata values are strings, lists of
+ * strings or Arrays. The file is memory-mapped; the arrays are computed on `s`.
  */
 export function load(path, format, returnMetadata = false, s) {
   if (s === undefined && isStreamArg(returnMetadata)) [returnMetadata, s] = [false, returnMetadata];
@@ -738,7 +767,13 @@ export function load(path, format, returnMetadata = false, s) {
   if (f.array) return f.array;
   const arrays = {};
   f.names.forEach((name, i) => { arrays[name] = f.arrays[i]; });
-  return returnMetadata ? [arrays, { ...f.metadata }] : arrays;
+  if (!returnMetadata) return arrays;
+  if (f.ggufMetadata) {
+    const metadata = {};
+    for (const e of f.ggufMetadata) metadata[e.key] = e.string ?? e.strings ?? e.array;
+    return [arrays, metadata];
+  }
+  return [arrays, { ...f.metadata }];
 }
 
 // ------------------------------------------------------------------------- function transforms
@@ -876,6 +911,6 @@ export const core = {
   defaultStream, newStream, setDefaultStream, synchronize, streamContext, withStream,
   getActiveMemory, getPeakMemory, resetPeakMemory, getCacheMemory, clearCache,
   getMemoryLimit, setMemoryLimit, setCacheLimit,
-  save, savez, savezCompressed, saveSafetensors, load,
+  save, savez, savezCompressed, saveSafetensors, saveGguf, load,
   grad, valueAndGrad, vmap, compile,
 };

@@ -31,8 +31,10 @@ if [ ! -x .venv/bin/python ]; then
     python3 -m venv .venv
 fi
 .venv/bin/python -m pip install --quiet --upgrade pip
-# safetensors: test_io.py reads and writes files with the reference package.
-.venv/bin/python -m pip install --quiet "maturin>=1.16,<2" "numpy>=1.24" "pytest>=8" "safetensors>=0.4" "pillow>=10"
+# safetensors and gguf (llama.cpp's package): test_io.py and test_io_gguf.py read and write files
+# with the reference packages.
+.venv/bin/python -m pip install --quiet "maturin>=1.16,<2" "numpy>=1.24" "pytest>=8" "safetensors>=0.4" \
+    "gguf>=0.19" "pillow>=10"
 # Real MLX, for the tests that compare behaviour with it. Without it those tests skip (pytest -rs
 # lists them) unless RILL_REQUIRE_MLX is set, where its absence fails the run here and in pytest.
 if ! .venv/bin/python -m pip install --quiet "mlx[cpu]==0.32.4"; then

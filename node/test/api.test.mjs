@@ -17,7 +17,7 @@ import {
   device, defaultDevice, setDefaultDevice, isAvailable, deviceCount, defaultStream, newStream,
   setDefaultStream, synchronize, streamContext, withStream, streaming, core,
   getActiveMemory, getPeakMemory, resetPeakMemory, getCacheMemory, clearCache, getMemoryLimit,
-  setMemoryLimit, setCacheLimit, save, savez, savezCompressed, saveSafetensors, load,
+  setMemoryLimit, setCacheLimit, save, savez, savezCompressed, saveSafetensors, saveGguf, load,
   Array as RillArray, Stream, Device,
 } from 'rill';
 import { HAS_GPU, prng, randomValues, assertClose } from './helpers.mjs';
@@ -327,6 +327,7 @@ const TABLE = {
   savez: fileRow('b.npz', (p, a) => savez(p, { w: a }), (p) => load(p).w),
   savezCompressed: fileRow('c.npz', (p, a) => savezCompressed(p, [a]), (p) => load(p).arr_0),
   saveSafetensors: fileRow('d.safetensors', (p, a) => saveSafetensors(p, { w: a }), (p) => load(p).w),
+  saveGguf: fileRow('f', (p, a) => saveGguf(p, { w: a }), (p) => load(`${p}.gguf`).w),
   load: fileRow('e.safetensors', (p, a) => saveSafetensors(p, { w: a }, { k: 'v' }), (p) => {
     const [arrays, metadata] = load(p, 'safetensors', true);
     assert.deepEqual(metadata, { k: 'v' });

@@ -1,6 +1,7 @@
 // Saving and loading from Node: every file rill writes is read here by an independent reader
 // written in this test (the .npy header and data, the zip archive of .npz with Node's own zlib for
-// deflated members, the safetensors header), and files written here by hand load in rill.
+// deflated members, the safetensors header, GGUF's header, metadata and tensor table), and files
+// written here by hand load in rill.
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,7 +10,8 @@ import { after, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { inflateRawSync } from 'node:zlib';
 import {
-  add, array, transpose, zeros, save, savez, savezCompressed, saveSafetensors, load, newStream, setMemoryLimit,
+  add, array, transpose, zeros, save, savez, savezCompressed, saveSafetensors, saveGguf, load, newStream,
+  setMemoryLimit,
   getActiveMemory,
 } from 'rill';
 import { prng, randomValues } from './helpers.mjs';
@@ -53,6 +55,53 @@ function readZip(bytes) {
 function readSafetensors(bytes) {
   const n = Number(bytes.readBigUInt64LE(0));
   return { header: JSON.parse(bytes.subarray(8, 8 + n).toString('utf8')), data: bytes.subarray(8 + n) };
+}
+
+// A GGUF file: its version, metadata ({ key: { type, value } }) and tensors ({ name: { dims
+// (innermost first), type, bytes } }), read by the format's layout (little-endian throughout).
+function readGguf(bytes) {
+  assert.equal(bytes.subarray(0, 4).toString('latin1'), 'GGUF');
+  let at = 4;
+  const u32 = () => { at += 4; return bytes.readUInt32LE(at - 4); };
+  const u64 = () => { at += 8; return Number(bytes.readBigUInt64LE(at - 8)); };
+  const str = () => { const n = u64(); at += n; return bytes.subarray(at - n, at).toString('utf8'); };
+  const scalar = { 0: [1, 'readUInt8'], 1: [1, 'readInt8'], 2: [2, 'readUInt16LE'], 3: [2, 'readInt16LE'],
+    4: [4, 'readUInt32LE'], 5: [4, 'readInt32LE'], 6: [4, 'readFloatLE'], 7: [1, 'readUInt8'],
+    10: [8, 'readBigUInt64LE'], 11: [8, 'readBigInt64LE'], 12: [8, 'readDoubleLE'] };
+  const value = (type) => {
+    if (type === 8) return str();
+    if (type === 9) {
+      const t = u32();
+      return Array.from({ length: u64() }, () => value(t));
+    }
+    const [n, read] = scalar[type];
+    at += n;
+    return bytes[read](at - n);
+  };
+  const version = u32();
+  const nTensors = u64();
+  const nKv = u64();
+  const metadata = {};
+  for (let i = 0; i < nKv; i++) {
+    const key = str();
+    const type = u32();
+    metadata[key] = { type, value: value(type) };
+  }
+  const infos = [];
+  for (let i = 0; i < nTensors; i++) {
+    const name = str();
+    const dims = Array.from({ length: u32() }, u64);
+    infos.push({ name, dims, type: u32(), offset: u64() });
+  }
+  const dataStart = Math.ceil(at / 32) * 32;
+  const size = { 0: 4, 1: 2, 24: 1, 25: 2, 26: 4, 27: 8, 28: 8, 30: 2 };
+  const tensors = {};
+  for (const t of infos) {
+    const start = dataStart + t.offset;
+    const n = t.dims.reduce((a, b) => a * b, 1) * size[t.type];
+    tensors[t.name] = { dims: t.dims, type: t.type, offset: t.offset, bytes: bytes.subarray(start, start + n) };
+  }
+  return { version, metadata, tensors };
 }
 
 // The .npy bytes of a header dict and data, padded as NumPy pads them (to 64 bytes).
@@ -166,6 +215,68 @@ test('load reads a safetensors file written by hand, bfloat16 included', () => {
   const { h } = load(file('bf.safetensors'));
   assert.equal(h.dtype, 'bfloat16');
   assert.deepEqual(h.tolist(), [1.5, -2]);
+});
+
+test('saveGguf writes the header, metadata, tensor table and data a reader expects', () => {
+  const x = randomValues(prng(35), 6);
+  saveGguf(file('g'), { w: array(x, [2, 3], 'float32'), n: array([1, -2, 3], 'int16') }, {
+    name: 'tiny', tokens: ['a', 'bc'], layers: array(4, 'uint32'), ids: array([5, -6], 'int32'),
+  });
+  const { version, metadata, tensors } = readGguf(readFileSync(file('g.gguf')));
+  assert.equal(version, 3);
+  assert.deepEqual(metadata, {
+    name: { type: 8, value: 'tiny' }, tokens: { type: 9, value: ['a', 'bc'] },
+    layers: { type: 4, value: 4 }, ids: { type: 9, value: [5, -6] },
+  });
+  // Dims innermost first: a (2, 3) array is [3, 2].
+  assert.deepEqual([tensors.w.dims, tensors.w.type], [[3, 2], 0]);
+  assert.deepEqual(tensors.w.bytes, f32Bytes(x));
+  assert.deepEqual([tensors.n.dims, tensors.n.type, tensors.n.offset % 32], [[3], 25, 0]);
+  assert.deepEqual([...new Int16Array(tensors.n.bytes.buffer.slice(tensors.n.bytes.byteOffset,
+    tensors.n.bytes.byteOffset + 6))], [1, -2, 3]);
+
+  const [arrays, meta] = load(file('g.gguf'), undefined, true);
+  assert.deepEqual(Object.keys(arrays), ['w', 'n']);
+  assert.deepEqual(arrays.w.tolist(), [x.slice(0, 3), x.slice(3)]);
+  assert.deepEqual(arrays.n.tolist(), [1, -2, 3]);
+  assert.deepEqual(Object.keys(meta), ['name', 'tokens', 'layers', 'ids']);
+  assert.equal(meta.name, 'tiny');
+  assert.deepEqual(meta.tokens, ['a', 'bc']);
+  assert.deepEqual([meta.layers.dtype, meta.layers.shape, meta.layers.item()], ['uint32', [], 4]);
+  assert.deepEqual([meta.ids.dtype, meta.ids.tolist()], ['int32', [5, -6]]);
+  assert.throws(() => saveGguf(file('bad'), { w: array([1], 'float32') }, { k: 1 }), TypeError);
+  assert.throws(() => saveGguf(file('bad'), { w: array([true], 'bool') }), /save_gguf.*dtype bool/);
+});
+
+test('load reads a GGUF file written by hand: reversed dims and a Q8_0 tensor as MLX loads it', () => {
+  const parts = [];
+  const u32 = (v) => { const b = Buffer.alloc(4); b.writeUInt32LE(v); parts.push(b); };
+  const u64 = (v) => { const b = Buffer.alloc(8); b.writeBigUInt64LE(BigInt(v)); parts.push(b); };
+  const str = (s) => { u64(Buffer.byteLength(s)); parts.push(Buffer.from(s)); };
+  parts.push(Buffer.from('GGUF'));
+  u32(3); u64(2); u64(1);
+  str('general.name'); u32(8); str('hand');
+  str('t'); u32(2); u64(3); u64(2); u32(0); u64(0);      // float32, dims [3, 2]: shape (2, 3)
+  str('q.weight'); u32(1); u64(32); u32(8); u64(32);   // Q8_0, one block
+  let head = Buffer.concat(parts);
+  head = Buffer.concat([head, Buffer.alloc((32 - (head.length % 32)) % 32)]);
+  const block = Buffer.alloc(34);
+  block.writeUInt16LE(0x3800, 0);                      // scale 0.5 (float16)
+  for (let j = 0; j < 32; j++) block.writeInt8(j - 16, 2 + j);
+  writeFileSync(file('hand.gguf'), Buffer.concat([head, f32Bytes([1, 2, 3, 4, 5, 6]), Buffer.alloc(8), block]));
+  const [d, meta] = load(file('hand.gguf'), 'gguf', true);
+  assert.deepEqual(meta, { 'general.name': 'hand' });
+  assert.deepEqual(Object.keys(d), ['t', 'q.weight', 'q.scales', 'q.biases']);
+  assert.deepEqual(d.t.tolist(), [[1, 2, 3], [4, 5, 6]]);
+  // Unsigned weights (q + 128), four to a uint32; scale 0.5, bias -128 * 0.5.
+  assert.deepEqual([d['q.weight'].dtype, d['q.weight'].shape], ['uint32', [8]]);
+  const w = d['q.weight'].tolist();
+  const bytesOf = Buffer.alloc(32);
+  w.forEach((v, i) => bytesOf.writeUInt32LE(v, 4 * i));
+  assert.deepEqual([...bytesOf], Array.from({ length: 32 }, (_, j) => j + 112));
+  assert.deepEqual([d['q.scales'].dtype, d['q.scales'].tolist(), d['q.biases'].tolist()], ['float16', [0.5], [-64]]);
+  writeFileSync(file('cut.gguf'), readFileSync(file('hand.gguf')).subarray(0, 60));
+  assert.throws(() => load(file('cut.gguf')), (e) => /\[load\]/.test(e.message) && e.message.includes('cut.gguf'));
 });
 
 test('load puts its arrays on the stream it is given', () => {

@@ -640,6 +640,10 @@ def files(rng):
         w, meta = mx.load(f"{d}/w.safetensors", return_metadata=True)
         assert meta == {"k": "v"}
         check(w["w"], x, "float32")
+        mx.save_gguf(f"{d}/g", {"w": a}, metadata={"k": "v", "n": mx.array(3, dtype=mx.uint32)})
+        g, meta = mx.load(f"{d}/g.gguf", return_metadata=True)
+        assert meta["k"] == "v" and meta["n"].item() == 3
+        check(g["w"], x, "float32")
         np.save(f"{d}/n.npy", x.astype(np.float64))
         check(mx.load(f"{d}/n.npy"), x, "float64")
 
@@ -1223,7 +1227,7 @@ for _n in ("new_stream", "new_thread_local_stream", "default_stream", "set_defau
 for _n in ("get_active_memory", "get_peak_memory", "reset_peak_memory", "get_cache_memory",
            "clear_cache", "set_memory_limit", "get_memory_limit", "set_cache_limit"):
     TABLE[f"mx.{_n}"] = memory
-for _n in ("save", "savez", "savez_compressed", "save_safetensors", "load"):
+for _n in ("save", "savez", "savez_compressed", "save_safetensors", "save_gguf", "load"):
     TABLE[f"mx.{_n}"] = files
 
 

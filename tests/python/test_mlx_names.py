@@ -17,14 +17,13 @@ CANNOT_EXIST = {}
 
 #: Names that do not exist yet, with the issue that brings them. Issue 11 (function
 #: transforms) still lacks depends; the CUDA kernel entry points need the GPU backend's runtime
-#: compilation from Python (issue 9); the function export format and GGUF belong to issue 13.
+#: compilation from Python (issue 9); the function export format belongs to issue 13.
 NOT_YET = {
     "depends": "issue 11 (function transforms), not built yet",
     "export_function": "issue 13 (MLX's function export format)",
     "import_function": "issue 13 (MLX's function export format)",
     "exporter": "issue 13 (MLX's function export format)",
     "FunctionExporter": "issue 13 (MLX's function export format)",
-    "save_gguf": "issue 13 (GGUF files)",
     "get_array_buffer_size": "needs the buffers' identity and allocated sizes from the "
                              "extension (Rust), which the Python package cannot see",
     "export_to_dot": "needs the graph (each array's inputs and primitive) from the extension "

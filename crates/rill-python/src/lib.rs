@@ -17,7 +17,7 @@
 //!   `rill.core.fft` and `rill.core.linalg` submodules; `capture.rs`: timeline capture;
 //! - `dtype.rs`, `device.rs`, `stream.rs`: dtypes, devices, streams and their scopes;
 //! - `eval.rs`, `memory.rs`: evaluation and the memory counters and limits;
-//! - `io.rs`: `save`, `savez`, `save_safetensors`, `load` (files); `pickle.rs`: pickling arrays;
+//! - `io.rs`: `save`, `savez`, `save_safetensors`, `save_gguf`, `load` (files); `pickle.rs`: pickling arrays;
 //! - `data/`: the `rill.data` submodule (mlx-data's buffers and streams, on rill-data);
 //! - `transforms.rs`: `stop_gradient` and the native half of `grad`, `value_and_grad`, `vjp` and
 //!   `jvp` (flat lists of arrays; `python/rill/core/_transforms.py` adds argnums and pytrees);

@@ -238,6 +238,13 @@ def save_safetensors(
 ) -> None:
     """Saves a dict of arrays and optional string metadata in the safetensors format
     (``.safetensors`` is added to a path without it)."""
+def save_gguf(
+    file: FileLike,
+    arrays: dict[str, array],
+    metadata: Optional[dict[str, Union[array, str, list[str]]]] = None,
+) -> None:
+    """Saves a dict of arrays in the GGUF format (``.gguf`` is added to a path without it), with
+    optional metadata: strings, lists of strings, or scalar or 1-D arrays."""
 @overload
 def load(
     file: FileLike,
@@ -253,7 +260,7 @@ def load(
     return_metadata: Literal[True] = ...,
     *,
     stream: StreamOrDevice = None,
-) -> tuple[dict[str, array], dict[str, str]]: ...
+) -> tuple[dict[str, array], dict[str, Union[str, list[str], array]]]: ...
 def load(
     file: FileLike,
     format: Optional[str] = None,
@@ -261,9 +268,10 @@ def load(
     *,
     stream: StreamOrDevice = None,
 ) -> Any:
-    """Loads a ``.npy`` (an array), ``.npz`` or ``.safetensors`` file (a dict of arrays; with
-    ``return_metadata=True``, safetensors only, a ``(dict, metadata)`` pair). ``format`` names the
-    format when the extension does not. The file is memory-mapped and the arrays use its bytes in
+    """Loads a ``.npy`` (an array), ``.npz``, ``.safetensors`` or ``.gguf`` file (a dict of
+    arrays; with ``return_metadata=True``, safetensors and GGUF only, a ``(dict, metadata)``
+    pair). GGUF's Q4_0, Q4_1 and Q8_0 tensors load as MLX's quantized weights, ``scales`` and
+    ``biases``. ``format`` names the format when the extension does not. The file is memory-mapped and the arrays use its bytes in
     place where they can; with ``stream``, they are computed on that stream's device. A missing,
     truncated or corrupt file raises ``RuntimeError`` naming the file and what is wrong
     (``ValueError`` for an ``.npz`` that is not a zip archive, as in MLX)."""

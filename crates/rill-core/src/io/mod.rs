@@ -1,4 +1,4 @@
-//! Saving and loading arrays: NumPy's `.npy` and `.npz`, and safetensors.
+//! Saving and loading arrays: NumPy's `.npy` and `.npz`, safetensors, and GGUF.
 //!
 //! - Saves evaluate their arrays, read them through `Array::host_data` (so arrays on a GPU are
 //!   copied to the host first), and write row-major order whatever the array's layout. A save
@@ -13,10 +13,16 @@
 //!   [`Error::File`] naming the op, the file and what is wrong; nothing in a file can make a load
 //!   panic.
 //!
-//! One file per format: `npy.rs` (with the header parser), `npz.rs`, `safetensors.rs`.
+//! - GGUF loads as MLX loads it: Q4_0, Q4_1 and Q8_0 tensors become MLX's quantized (weights,
+//!   scales, biases) triplets, metadata values become strings, lists of strings or arrays; the
+//!   differences from MLX (bfloat16, int64 and float64 kept exact) are listed in `gguf.rs`.
+//!
+//! One file per format: `npy.rs` (with the header parser), `npz.rs`, `safetensors.rs`,
+//! `gguf.rs` (parsed and written by hand: see its header for why).
 
 mod atomic_write;
 mod file_bytes;
+mod gguf;
 mod host_bytes;
 pub(crate) mod npy;
 mod npz;
@@ -27,6 +33,8 @@ mod safetensors;
 pub use npy::{
     parse_header as parse_npy_header, Header as NpyHeader, HeaderError as NpyHeaderError,
 };
+
+pub use gguf::{GgufMetadata, GgufValue};
 
 use crate::{eval, Array, DeviceType, Error, Result, Stream, StreamOrDevice};
 use host_bytes::HostBytes;
@@ -43,6 +51,7 @@ pub enum Format {
     Npy,
     Npz,
     Safetensors,
+    Gguf,
 }
 
 impl Format {
@@ -52,6 +61,7 @@ impl Format {
             "npy" => Some(Format::Npy),
             "npz" => Some(Format::Npz),
             "safetensors" => Some(Format::Safetensors),
+            "gguf" => Some(Format::Gguf),
             _ => None,
         }
     }
@@ -62,6 +72,7 @@ impl Format {
             Format::Npy => "npy",
             Format::Npz => "npz",
             Format::Safetensors => "safetensors",
+            Format::Gguf => "gguf",
         }
     }
 
@@ -87,10 +98,16 @@ pub enum Loaded {
         arrays: Vec<(String, Array)>,
         metadata: Option<Metadata>,
     },
+    /// The arrays of a GGUF file, in file order (a quantized tensor gives three), and its
+    /// metadata.
+    Gguf {
+        arrays: Vec<(String, Array)>,
+        metadata: GgufMetadata,
+    },
 }
 
-/// Loads `path` in `format` (MLX's names: `"npy"`, `"npz"`, `"safetensors"`), or in the format
-/// its extension names, for work on `s`.
+/// Loads `path` in `format` (MLX's names: `"npy"`, `"npz"`, `"safetensors"`, `"gguf"`), or in
+/// the format its extension names, for work on `s`.
 pub fn load(
     path: impl AsRef<Path>,
     format: Option<&str>,
@@ -124,6 +141,10 @@ pub fn load_as(
                 arrays,
                 metadata: Some(metadata),
             }
+        }
+        Format::Gguf => {
+            let (arrays, metadata) = load_gguf(path, s)?;
+            Loaded::Gguf { arrays, metadata }
         }
     })
 }
@@ -200,6 +221,33 @@ pub fn load_safetensors(
 ) -> Result<(Vec<(String, Array)>, Metadata)> {
     let stream = s.into().resolve("load")?;
     let (arrays, metadata) = safetensors::load(path.as_ref(), stream)?;
+    let arrays = arrays
+        .into_iter()
+        .map(|(name, a)| Ok((name, place(a, stream)?)))
+        .collect::<Result<_>>()?;
+    Ok((arrays, metadata))
+}
+
+/// Writes `arrays` and `metadata` to `path` as a GGUF file (version 3). Names must be distinct.
+/// Tensors may be float32, float16, bfloat16, float64, int8, int16, int32 or int64; metadata
+/// arrays 0-d or 1-D, non-empty, of an integer dtype, bool, float32 or float64.
+pub fn save_gguf<S: AsRef<str>>(
+    path: impl AsRef<Path>,
+    arrays: &[(S, Array)],
+    metadata: &[(String, GgufValue)],
+) -> Result<()> {
+    let named = host_bytes_of("save_gguf", arrays)?;
+    gguf::save(path.as_ref(), &named, metadata)
+}
+
+/// The arrays (in file order; a Q4_0, Q4_1 or Q8_0 tensor gives MLX's quantized weights, scales
+/// and biases) and the metadata of the GGUF file at `path`, for work on `s`.
+pub fn load_gguf(
+    path: impl AsRef<Path>,
+    s: impl Into<StreamOrDevice>,
+) -> Result<(Vec<(String, Array)>, GgufMetadata)> {
+    let stream = s.into().resolve("load")?;
+    let (arrays, metadata) = gguf::load(path.as_ref(), stream)?;
     let arrays = arrays
         .into_iter()
         .map(|(name, a)| Ok((name, place(a, stream)?)))
