@@ -28,6 +28,7 @@ use crate::shape::numel;
 use crate::{Dtype, Error, Result};
 use gemm::Parallelism;
 use half::{bf16, f16};
+use std::ops::Range;
 
 /// Multiply-adds below which a convolution runs on the calling thread.
 const PAR_WORK: usize = 1 << 18;
@@ -155,19 +156,18 @@ impl Geometry<'_> {
         }
     }
 
-    /// `acc` (rows `first..first + count`, `c_out` each) = those rows' patches times the
+    /// `acc` (output rows `rows`, `c_out` values each) = those rows' patches times the
     /// weights, one product per group.
     fn block<A: Acc>(
         &self,
-        first: usize,
-        count: usize,
-        xs: &[A],
-        ws: &[A],
+        rows: Range<usize>,
+        (xs, ws): (&[A], &[A]),
         patches: &mut Vec<A>,
         acc: &mut [A],
         par: Parallelism,
     ) {
-        let (groups, cig, len) = (self.p.groups, self.cig(), self.patch_len());
+        let (first, count) = (rows.start, rows.len());
+        let (groups, len) = (self.p.groups, self.patch_len());
         let cog = self.c_out / groups;
         debug_assert_eq!(acc.len(), count * self.c_out);
         // The patch matrix of the block: the input itself for a pointwise convolution.
@@ -255,7 +255,7 @@ fn typed<T: Num, A: Acc>(p: &ConvParams, x: &Input, w: &Input, out: &Output) -> 
                     par: Parallelism| {
             let count = chunk.len() / c_out;
             acc.resize(chunk.len(), A::default());
-            geometry.block(first, count, &xs, &ws, patches, acc, par);
+            geometry.block(first..first + count, (&xs, &ws), patches, acc, par);
             for (o, &a) in chunk.iter_mut().zip(acc.iter()) {
                 *o = T::from_f64(a.to_f64());
             }
