@@ -78,7 +78,11 @@ fn parse(path: &PathBuf) -> Parsed {
                 // The lane of a stream's ops that ran beside its in-order work.
                 continue;
             }
-            let idx: usize = name.strip_prefix("stream ").unwrap().parse().unwrap();
+            let Some(idx) = name.strip_prefix("stream ") else {
+                // A host lane (a thread's spans of work outside the streams).
+                continue;
+            };
+            let idx: usize = idx.parse().unwrap();
             lanes.insert(
                 idx,
                 (e["pid"].as_u64().unwrap(), e["tid"].as_u64().unwrap()),
@@ -346,6 +350,70 @@ fn the_json_reads_back_to_the_same_timeline_and_summary() {
 }
 
 #[test]
+fn host_spans_get_a_lane_per_thread_and_read_back() {
+    let _g = lock();
+    let s1 = rill_core::new_stream(Device::cpu()).unwrap();
+    let (a, k) = (full(1.5, s1), full(3.0, s1));
+    let steps = calibrated_steps(&a, &k, s1);
+    // Off: no guard, nothing recorded.
+    assert!(trace::host_span("before").is_none());
+    let path = tmp("host_spans.json");
+    trace::start_capture(Some(&path)).unwrap();
+    let x = chain(&a, &k, steps, s1);
+    let _running = rill_core::async_eval(&[&x]);
+    // A named worker thread works while the stream computes (about 100 ms).
+    let worker = std::thread::Builder::new()
+        .name("data-worker-7".into())
+        .spawn(|| {
+            for _ in 0..3 {
+                let _span = trace::host_span("decode").unwrap();
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+        })
+        .unwrap();
+    worker.join().unwrap();
+    x.eval().unwrap();
+    let t = trace::stop_capture_timeline().unwrap();
+    // A span still open when the capture stopped is dropped, not carried into the next capture.
+    let late = trace::host_span("after");
+    assert!(late.is_none());
+    assert_eq!(t.host.len(), 3, "{:?}", t.host);
+    assert!(t
+        .host
+        .iter()
+        .all(|h| h.lane == "data-worker-7" && h.name == "decode"));
+    assert!(
+        t.host.iter().all(|h| h.duration_us() >= 4_000.0),
+        "{:?}",
+        t.host
+    );
+    let s = t.summary();
+    assert_eq!(s.host.len(), 1);
+    let lane = &s.host[0];
+    assert_eq!((lane.lane.as_str(), lane.spans), ("data-worker-7", 3));
+    assert!(lane.busy_us >= 12_000.0, "{lane:?}");
+    // The chain ran from before the worker started to after it ended.
+    assert!(lane.with_streams_us > 0.5 * lane.busy_us, "{lane:?}");
+    let back = Timeline::read_chrome_json(&path).unwrap();
+    assert_eq!(back, t);
+    assert_eq!(back.summary(), s);
+    let p = parse(&path);
+    let host_pid = p
+        .process_names
+        .iter()
+        .find(|(_, n)| n.as_str() == "host")
+        .map(|(pid, _)| *pid)
+        .expect("a host process in the trace");
+    let spans = p
+        .events
+        .iter()
+        .filter(|e| e["cat"] == "host" && e["pid"] == host_pid)
+        .count();
+    assert_eq!(spans, 3);
+    let _ = std::fs::remove_file(&path);
+}
+
+#[test]
 fn failed_ops_are_recorded_with_their_error() {
     let _g = lock();
     let s = rill_core::new_stream(Device::cpu()).unwrap();
@@ -480,6 +548,7 @@ fn summary_arithmetic_on_a_known_timeline() {
             late,
         ],
         memory: vec![],
+        host: vec![],
     };
     let s = t.summary();
     assert_eq!((s.capture_us, s.span_us, s.ops), (100.0, 60.0, 4));

@@ -120,12 +120,15 @@ impl Prefetch {
 
 fn worker(up: Stream, tx: Sender<Item>, stop: Arc<AtomicBool>) {
     while !stop.load(Ordering::Relaxed) {
+        // The pull is this thread's work: a span on its lane of a captured timeline.
+        let span = rill_core::trace::host_span("prefetch");
         let item = match catch_unwind(AssertUnwindSafe(|| up.next())) {
             Ok(Ok(Some(s))) => Ok(s),
             Ok(Ok(None)) => break,
             Ok(Err(e)) => Err(e),
             Err(p) => Err(panic_error("prefetch", p)),
         };
+        drop(span);
         if tx.send(item).is_err() {
             break;
         }
@@ -287,8 +290,11 @@ fn ordered_worker(
         let item = match claim {
             Err(e) => Err(e),
             Ok(Claim::Ready(s)) => Ok(s),
-            Ok(Claim::Later(f)) => catch_unwind(AssertUnwindSafe(f))
-                .unwrap_or_else(|p| Err(panic_error("ordered_prefetch", p))),
+            Ok(Claim::Later(f)) => {
+                let _span = rill_core::trace::host_span("ordered_prefetch");
+                catch_unwind(AssertUnwindSafe(f))
+                    .unwrap_or_else(|p| Err(panic_error("ordered_prefetch", p)))
+            }
         };
         let end = matches!(item, Ok(None));
         if tx.send((t, item)).is_err() || end {

@@ -19,8 +19,9 @@ pub fn start_capture(path: Option<PathBuf>) -> PyResult<()> {
 /// Stops recording, writes the trace file (if `start_capture` was given a path) and returns the
 /// summary: `capture_us`, `span_us`, `ops`, `streams` (one dict per stream: `stream`, `device`,
 /// `ops`, `errors`, `first_us`, `last_us`, `busy_us`, `idle_us`, `wait_us`, `utilization`),
-/// `overlaps` (one per pair: `a`, `b`, `both_busy_us`, `fraction`) and `waits`. Ops still
-/// running are not in it. No capture running raises ValueError.
+/// `overlaps` (one per pair: `a`, `b`, `both_busy_us`, `fraction`), `waits` and `host` (one
+/// per thread that did host work outside the streams, such as rill.data's prefetch workers:
+/// `lane`, `spans`, `busy_us`, `with_streams_us`). Ops still running are not in it. No capture running raises ValueError.
 #[pyfunction]
 pub fn stop_capture(py: Python<'_>) -> PyResult<Py<PyDict>> {
     guard(|| {
@@ -75,6 +76,16 @@ fn summary_dict<'py>(py: Python<'py>, s: &Summary) -> PyResult<Bound<'py, PyDict
         waits.append(e)?;
     }
     d.set_item("waits", waits)?;
+    let host = PyList::empty(py);
+    for h in &s.host {
+        let e = PyDict::new(py);
+        e.set_item("lane", &h.lane)?;
+        e.set_item("spans", h.spans)?;
+        e.set_item("busy_us", h.busy_us)?;
+        e.set_item("with_streams_us", h.with_streams_us)?;
+        host.append(e)?;
+    }
+    d.set_item("host", host)?;
     Ok(d)
 }
 

@@ -10,7 +10,7 @@
 
 use crate::axis;
 use crate::palette::{self, Palette};
-use rill_core::trace::{device_label, OpRecord, Summary, Timeline};
+use rill_core::trace::{device_label, LaneSummary, OpRecord, Summary, Timeline};
 use rill_core::Device;
 use std::collections::HashMap;
 use std::fmt::Write;
@@ -41,6 +41,8 @@ const BOX_H: f64 = 24.0;
 const DEVICE_H: f64 = 24.0;
 const MEM_H: f64 = 46.0;
 const FONT: &str = "DejaVu Sans, Helvetica, Arial, sans-serif";
+/// Host spans are one neutral colour: their names are few and the ops' colours stay distinct.
+const HOST_FILL: &str = "#8c96a8";
 
 fn esc(s: &str) -> String {
     let mut o = String::with_capacity(s.len());
@@ -102,6 +104,9 @@ pub fn render_svg(t: &Timeline, opts: &RenderOptions) -> String {
     let summary = t.summary();
     let width = opts.width.max(LABEL_W + RIGHT + 200.0);
     let (t0, t1) = t.active_span().unwrap_or((0.0, t.duration_us.max(1.0)));
+    // Host spans (data threads) widen the picture when they start before or end after the ops.
+    let t0 = t.host.iter().map(|h| h.start_us).fold(t0, f64::min);
+    let t1 = t.host.iter().map(|h| h.end_us).fold(t1, f64::max);
     let sc = Scale {
         t0,
         t1: if t1 > t0 { t1 } else { t0 + 1.0 },
@@ -150,6 +155,19 @@ pub fn render_svg(t: &Timeline, opts: &RenderOptions) -> String {
         if t.memory.iter().any(|m| m.device == device) {
             memory_track(&mut lanes, t, &sc, device, y, width);
             y += MEM_H;
+        }
+    }
+    if !t.host.is_empty() {
+        let _ = write!(
+            lanes,
+            r##"<g class="device" data-device="host"><rect x="0" y="{y:.1}" width="{width:.1}" height="{DEVICE_H}" fill="#dde3ea"/><text x="10" y="{ty:.1}" font-size="13" font-weight="bold" fill="#24313f">host threads</text></g>"##,
+            ty = y + 16.5
+        );
+        y += DEVICE_H;
+        for (i, l) in summary.host.iter().enumerate() {
+            host_lane(&mut lanes, t, &sc, l, y, i, width);
+            grid_rows.push((y, y + LANE_H));
+            y += LANE_H;
         }
     }
     let plot_bottom = y;
@@ -486,6 +504,44 @@ fn lane(
                 c = palette::text_on(fill)
             );
         }
+    }
+    out.push_str("</g>\n");
+}
+
+/// One thread's spans of host work (a data pipeline's worker), `LaneSummary` `l`.
+fn host_lane(
+    out: &mut String,
+    t: &Timeline,
+    sc: &Scale,
+    l: &LaneSummary,
+    y: f64,
+    i: usize,
+    width: f64,
+) {
+    let bg = if i.is_multiple_of(2) {
+        "#f7f8fa"
+    } else {
+        "#eef0f3"
+    };
+    let _ = write!(
+        out,
+        r##"<g class="host-lane" data-lane="{name}" data-y="{y:.1}" data-height="{LANE_H}"><rect x="0" y="{y:.1}" width="{width:.1}" height="{LANE_H}" fill="{bg}"/><text class="lane-label" x="14" y="{y1:.1}" font-size="12" font-weight="bold" fill="#111">{name}</text><text x="14" y="{y2:.1}" font-size="10" fill="#555">{n} spans · busy {b} ms</text>"##,
+        name = esc(&l.lane),
+        n = l.spans,
+        b = ms(l.busy_us),
+        y1 = y + 16.0,
+        y2 = y + 30.0
+    );
+    let by = y + (LANE_H - BOX_H) / 2.0;
+    for h in t.host.iter().filter(|h| h.lane == l.lane) {
+        let (x1, x2) = (sc.x(h.start_us), sc.x(h.end_us));
+        let _ = write!(
+            out,
+            r##"<rect class="host-span" x="{x1:.2}" y="{by:.1}" width="{w:.2}" height="{BOX_H}" fill="{HOST_FILL}"><title>{name}: {d} ms</title></rect>"##,
+            w = (x2 - x1).max(0.6),
+            name = esc(&h.name),
+            d = ms(h.duration_us())
+        );
     }
     out.push_str("</g>\n");
 }

@@ -1,7 +1,7 @@
 //! The SVG of a two-stream trace, parsed as XML: lanes, ops where the axis says their times are,
 //! the wait, the arrow, the legend; and the command line on a real capture.
 
-use rill_core::trace::{MemorySample, OpRecord, Timeline};
+use rill_core::trace::{HostSpan, MemorySample, OpRecord, Timeline};
 use rill_core::{ops, trace, Device, Dtype};
 use rill_trace::{render_svg, RenderOptions};
 use roxmltree::{Document, Node};
@@ -56,6 +56,7 @@ fn two_streams() -> Timeline {
                 bytes: 12288,
             },
         ],
+        host: vec![],
     }
 }
 
@@ -284,12 +285,60 @@ fn an_empty_trace_renders_without_lanes() {
             duration_us: 10.0,
             ops: vec![],
             memory: vec![],
+            host: vec![],
         },
         &RenderOptions::default(),
     );
     let doc = Document::parse(&svg).unwrap();
     assert!(class(&doc, "lane").is_empty() && class(&doc, "op").is_empty());
     assert!(text(doc.root_element()).contains("0 ops on 0 stream(s)"));
+}
+
+#[test]
+fn host_threads_get_lanes_of_their_own_with_their_spans() {
+    let mut t = two_streams();
+    let span = |lane: &str, start: f64, end: f64| HostSpan {
+        lane: lane.into(),
+        name: "prefetch".into(),
+        start_us: start,
+        end_us: end,
+    };
+    t.host = vec![
+        span("rill-data-prefetch-0", 200.0, 600.0),
+        span("rill-data-prefetch-0", 800.0, 1000.0),
+        span("rill-data-prefetch-1", 300.0, 500.0),
+    ];
+    let svg = render_svg(&t, &RenderOptions::default());
+    let doc = Document::parse(&svg).unwrap();
+    let lanes = class(&doc, "host-lane");
+    let names: Vec<&str> = lanes
+        .iter()
+        .filter_map(|n| n.attribute("data-lane"))
+        .collect();
+    assert_eq!(names, ["rill-data-prefetch-0", "rill-data-prefetch-1"]);
+    let spans = class(&doc, "host-span");
+    assert_eq!(spans.len(), 3);
+    // Each span sits inside its lane, at the same x as an op of the same time would.
+    let y_of = |n: &Node| n.attribute("y").unwrap().parse::<f64>().unwrap();
+    let lane_y = lanes[0]
+        .attribute("data-y")
+        .unwrap()
+        .parse::<f64>()
+        .unwrap();
+    assert!(y_of(&spans[0]) > lane_y && y_of(&spans[0]) < lane_y + 38.0);
+    let op_at_0 = class(&doc, "op")
+        .into_iter()
+        .find(|n| n.attribute("data-id") == Some("1"))
+        .unwrap();
+    let x = |n: &Node, k: &str| n.attribute(k).unwrap().parse::<f64>().unwrap();
+    let per_us = x(&op_at_0, "width") / 400.0;
+    let expect = x(&op_at_0, "x") + 200.0 * per_us;
+    assert!(
+        (x(&spans[0], "x") - expect).abs() < 0.05,
+        "{} vs {expect}",
+        x(&spans[0], "x")
+    );
+    assert!(text(lanes[0]).contains("2 spans"));
 }
 
 fn rill_trace(args: &[&str]) -> std::process::Output {

@@ -980,7 +980,10 @@ def stop_capture() -> dict[str, Any]:
     ``device`` like ``"cpu:0"``, ``ops``, ``errors``, ``first_us``, ``last_us``, ``busy_us``,
     ``idle_us``, ``wait_us``, ``utilization``); ``overlaps``: a dict per pair of streams (``a``,
     ``b``, ``both_busy_us``, ``fraction`` of the shorter busy time); ``waits``: every
-    cross-stream wait. Ops still running are not in it. ``ValueError`` if none is running."""
+    cross-stream wait; ``host``: a dict per thread that worked outside the streams, such as
+    ``rill.data``'s prefetch workers (``lane``, the thread's name; ``spans``; ``busy_us``;
+    ``with_streams_us``, the part of it while a stream was busy too). Ops still running are not
+    in it. ``ValueError`` if none is running."""
 
 def grad(fun: Callable[..., Any], argnums: Union[int, Sequence[int], None] = None, argnames: Union[str, Sequence[str]] = []) -> Callable[..., Any]:
     """A function returning the gradient of ``fun`` (which returns a scalar array) with respect to

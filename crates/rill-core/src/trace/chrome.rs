@@ -7,17 +7,23 @@
 //! named `wait` (category `wait`, drawn red by chrome://tracing) on the waiting stream's lane; each
 //! cross-stream dependency is a flow (`"ph":"s"` inside the producer, `"ph":"f"` with `"bp":"e"`
 //! inside the consumer). Active memory is a counter (`"ph":"C"`, `active memory`) per device.
+//! Host work outside the streams is one more process, `host` (`pid` 10000), with a thread per
+//! lane (the worker thread's name) and a complete event per span (category `host`).
 //! Timestamps are microseconds since `start_capture`, with three decimals. Waits and flows are
 //! derived data: reading a trace recomputes them from the op events.
 
 use super::timeline::round_ns;
-use super::{device_label, parse_device_label, MemorySample, OpRecord, Timeline};
+use super::timeline::sort_host;
+use super::{device_label, parse_device_label, HostSpan, MemorySample, OpRecord, Timeline};
 use crate::{Device, DeviceType, Error, Result};
 use serde_json::{json, Map, Value};
 use std::collections::HashMap;
 use std::path::Path;
 
 const MEMORY_COUNTER: &str = "active memory";
+
+/// The process of host lanes: above every device's (CPUs from 1, GPUs from 101).
+const HOST_PID: u64 = 10_000;
 
 fn pid(d: Device) -> u64 {
     match d.kind {
@@ -152,6 +158,31 @@ impl Timeline {
                            "ts": inside(c.start_us, c.end_us, false)}),
             );
         }
+        let mut lanes: Vec<&str> = self.host.iter().map(|h| h.lane.as_str()).collect();
+        lanes.dedup(); // `host` is sorted by lane
+        if !lanes.is_empty() {
+            ev.push(
+                json!({"ph": "M", "name": "process_name", "pid": HOST_PID, "tid": 0,
+                           "args": {"name": "host"}}),
+            );
+            ev.push(
+                json!({"ph": "M", "name": "process_sort_index", "pid": HOST_PID, "tid": 0,
+                           "args": {"sort_index": HOST_PID}}),
+            );
+        }
+        for (i, lane) in lanes.iter().enumerate() {
+            ev.push(
+                json!({"ph": "M", "name": "thread_name", "pid": HOST_PID, "tid": i + 1,
+                           "args": {"name": lane}}),
+            );
+        }
+        for h in &self.host {
+            let tid = lanes.iter().position(|l| *l == h.lane).unwrap_or(0) + 1;
+            ev.push(json!({
+                "ph": "X", "cat": "host", "name": h.name, "pid": HOST_PID, "tid": tid,
+                "ts": h.start_us, "dur": round_ns(h.duration_us()), "args": {"lane": h.lane},
+            }));
+        }
         for m in &self.memory {
             ev.push(
                 json!({"ph": "C", "name": MEMORY_COUNTER, "pid": pid(m.device), "tid": 0,
@@ -206,10 +237,29 @@ impl Timeline {
         }
         let mut ops = Vec::new();
         let mut memory = Vec::new();
+        let mut host = Vec::new();
         for (i, e) in events.iter().enumerate() {
             match (str_of(e, "ph"), str_of(e, "cat"), str_of(e, "name")) {
                 (Some("X"), Some("op"), _) => {
                     ops.push(parse_op(e).map_err(|m| bad(format!("event {i}: {m}")))?)
+                }
+                (Some("X"), Some("host"), Some(name)) => {
+                    let lane = e.pointer("/args/lane").and_then(Value::as_str);
+                    let ts = e.get("ts").and_then(Value::as_f64);
+                    let dur = e.get("dur").and_then(Value::as_f64);
+                    match (lane, ts, dur) {
+                        (Some(lane), Some(start_us), Some(dur)) => host.push(HostSpan {
+                            lane: lane.to_string(),
+                            name: name.to_string(),
+                            start_us,
+                            end_us: round_ns(start_us + dur),
+                        }),
+                        _ => {
+                            return Err(bad(format!(
+                                "event {i}: a host span without `args.lane`, `ts` or `dur`"
+                            )))
+                        }
+                    }
                 }
                 (Some("C"), _, Some(MEMORY_COUNTER)) => {
                     let device = e
@@ -235,6 +285,7 @@ impl Timeline {
                 .then(a.stream.cmp(&b.stream))
         });
         memory.sort_by(|a, b| a.t_us.total_cmp(&b.t_us));
+        sort_host(&mut host);
         let last_end = ops.iter().map(|o| o.end_us).fold(0.0, f64::max);
         let duration_us = root
             .pointer("/otherData/capture_us")
@@ -244,6 +295,7 @@ impl Timeline {
             duration_us,
             ops,
             memory,
+            host,
         })
     }
 

@@ -14,17 +14,22 @@
 //! to the device that an op needed are inside its span. Allocations appear as a counter of active
 //! memory per device, sampled when each op ends, not as individual events.
 //!
+//! Host work outside the streams (a data pipeline's threads) is recorded as spans on lanes of
+//! their own (`host_span.rs`), so the timeline shows it beside the streams.
+//!
 //! Rules: capturing is one relaxed atomic load on the hot path when off. When on, each task's
 //! record is pushed under one mutex after the task ran (never while it runs).
 
 mod chrome;
 mod edges;
+mod host_span;
 mod summary;
 mod timeline;
 
 pub use edges::{Flow, Wait};
-pub use summary::{Overlap, StreamSummary, Summary};
-pub use timeline::{device_label, parse_device_label, MemorySample, OpRecord, Timeline};
+pub use host_span::{host_span, HostSpanGuard, HostSpanRecord};
+pub use summary::{LaneSummary, Overlap, StreamSummary, Summary};
+pub use timeline::{device_label, parse_device_label, HostSpan, MemorySample, OpRecord, Timeline};
 
 use crate::scheduler::Task;
 use crate::{backend, Dtype, Error, Stream};
@@ -81,6 +86,7 @@ pub(crate) struct Capture {
     pub(crate) origin: Instant,
     pub(crate) path: Option<std::path::PathBuf>,
     pub(crate) tasks: Vec<TaskRecord>,
+    pub(crate) host: Vec<HostSpanRecord>,
 }
 
 pub(crate) static CAPTURE: Mutex<Option<Capture>> = Mutex::new(None);
@@ -112,15 +118,23 @@ pub fn start_capture(path: Option<&std::path::Path>) -> crate::Result<()> {
         origin: Instant::now(),
         path: path.map(|p| p.to_path_buf()),
         tasks: Vec::new(),
+        host: Vec::new(),
     });
     CAPTURING.store(true, Ordering::SeqCst);
     Ok(())
 }
 
-/// Stops recording and returns what was recorded, raw: the capture's start, the path given to
-/// `start_capture`, and the records in the order the tasks finished. Writes nothing.
-pub fn stop_capture_records(
-) -> crate::Result<(Instant, Option<std::path::PathBuf>, Vec<TaskRecord>)> {
+/// What a capture recorded, raw: its start, the path given to `start_capture`, the ops' records
+/// in the order the tasks finished, and the spans of host work.
+pub struct Records {
+    pub origin: Instant,
+    pub path: Option<std::path::PathBuf>,
+    pub tasks: Vec<TaskRecord>,
+    pub host: Vec<HostSpanRecord>,
+}
+
+/// Stops recording and returns what was recorded, raw. Writes nothing.
+pub fn stop_capture_records() -> crate::Result<Records> {
     CAPTURING.store(false, Ordering::SeqCst);
     let c = CAPTURE
         .lock()
@@ -137,16 +151,21 @@ pub fn stop_capture_records(
         }
     }
     tasks.sort_by_key(|r| r.end);
-    Ok((c.origin, c.path, tasks))
+    Ok(Records {
+        origin: c.origin,
+        path: c.path,
+        tasks,
+        host: c.host,
+    })
 }
 
 /// Stops recording, writes the Chrome trace-event JSON to the path given to `start_capture` (if
 /// any) and returns the timeline. Ops still running when it is called are not in it.
 pub fn stop_capture_timeline() -> crate::Result<Timeline> {
     let stopped = Instant::now();
-    let (origin, path, records) = stop_capture_records()?;
-    let timeline = Timeline::from_records(origin, stopped, &records);
-    if let Some(path) = path {
+    let r = stop_capture_records()?;
+    let timeline = Timeline::from_records(r.origin, stopped, &r.tasks, &r.host);
+    if let Some(path) = r.path {
         timeline.write_chrome_json(&path)?;
     }
     Ok(timeline)

@@ -11,7 +11,9 @@
 //!   rest of idle is time it had no work submitted, or scheduling latency;
 //! - the *overlap* of two streams is the time both were busy at once; its `fraction` divides that by
 //!   the shorter of the two busy times, so 1.0 means "the shorter stream ran entirely in parallel
-//!   with the other".
+//!   with the other";
+//! - a host lane (a thread's spans of work outside the streams) is *busy* while one of its spans
+//!   runs; its `with_streams_us` is the time it was busy while at least one stream was too.
 
 #![allow(clippy::type_complexity)]
 
@@ -57,6 +59,16 @@ pub struct Overlap {
     pub fraction: f64,
 }
 
+/// A host lane: one thread's work outside the streams (a data pipeline's worker).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LaneSummary {
+    pub lane: String,
+    pub spans: usize,
+    pub busy_us: f64,
+    /// Time the lane was busy while at least one stream was busy too.
+    pub with_streams_us: f64,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Summary {
     /// From `start_capture` to `stop_capture`.
@@ -70,6 +82,8 @@ pub struct Summary {
     pub overlaps: Vec<Overlap>,
     /// Every cross-stream wait, in time order.
     pub waits: Vec<Wait>,
+    /// One per host lane, sorted by lane.
+    pub host: Vec<LaneSummary>,
 }
 
 fn ratio(a: f64, b: f64) -> f64 {
@@ -175,6 +189,27 @@ impl Timeline {
             }
         }
         overlaps.sort_by_key(|o| (o.a, o.b));
+        let any_stream = merge(merged.iter().flat_map(|(_, iv)| iv.clone()).collect());
+        let mut lanes: BTreeMap<&str, Vec<(f64, f64)>> = BTreeMap::new();
+        for h in &self.host {
+            lanes
+                .entry(h.lane.as_str())
+                .or_default()
+                .push((h.start_us, h.end_us));
+        }
+        let host = lanes
+            .into_iter()
+            .map(|(lane, spans)| {
+                let count = spans.len();
+                let busy = merge(spans);
+                LaneSummary {
+                    lane: lane.to_string(),
+                    spans: count,
+                    busy_us: total(&busy),
+                    with_streams_us: intersection(&busy, &any_stream),
+                }
+            })
+            .collect();
         let span_us = self.active_span().map_or(0.0, |(a, b)| b - a);
         Summary {
             capture_us: self.duration_us,
@@ -183,6 +218,7 @@ impl Timeline {
             streams: streams.into_values().collect(),
             overlaps,
             waits,
+            host,
         }
     }
 }
@@ -263,6 +299,16 @@ impl fmt::Display for Summary {
                     100.0 * o.fraction
                 )?;
             }
+        }
+        for h in &self.host {
+            writeln!(
+                f,
+                "host lane {}: {} spans, busy {:.3} ms, {:.3} ms of it beside busy streams",
+                h.lane,
+                h.spans,
+                ms(h.busy_us),
+                ms(h.with_streams_us)
+            )?;
         }
         writeln!(
             f,

@@ -1,7 +1,7 @@
 //! A captured timeline as plain data: what the JSON holds and what summaries and pictures are
 //! computed from, in this process or offline from a trace file.
 
-use super::TaskRecord;
+use super::{HostSpanRecord, TaskRecord};
 use crate::{Device, DeviceType};
 use std::time::Instant;
 
@@ -46,6 +46,21 @@ pub struct MemorySample {
     pub bytes: u64,
 }
 
+/// A span of host work outside the streams (`host_span.rs`), on the lane of the thread it ran on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HostSpan {
+    pub lane: String,
+    pub name: String,
+    pub start_us: f64,
+    pub end_us: f64,
+}
+
+impl HostSpan {
+    pub fn duration_us(&self) -> f64 {
+        self.end_us - self.start_us
+    }
+}
+
 /// Everything a capture recorded.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Timeline {
@@ -55,6 +70,8 @@ pub struct Timeline {
     pub ops: Vec<OpRecord>,
     /// Sorted by time.
     pub memory: Vec<MemorySample>,
+    /// Host work outside the streams, sorted by lane then start time.
+    pub host: Vec<HostSpan>,
 }
 
 /// Microseconds from `origin` to `t`, negative when `t` is earlier, rounded to the nanosecond
@@ -73,7 +90,12 @@ pub(crate) fn round_ns(us: f64) -> f64 {
 
 impl Timeline {
     /// Converts raw records (in any order) taken between `origin` and `stopped`.
-    pub fn from_records(origin: Instant, stopped: Instant, records: &[TaskRecord]) -> Timeline {
+    pub fn from_records(
+        origin: Instant,
+        stopped: Instant,
+        records: &[TaskRecord],
+        host: &[HostSpanRecord],
+    ) -> Timeline {
         let mut ops: Vec<OpRecord> = records
             .iter()
             .map(|r| OpRecord {
@@ -111,10 +133,21 @@ impl Timeline {
                 .then(a.stream.cmp(&b.stream))
         });
         memory.sort_by(|a, b| a.t_us.total_cmp(&b.t_us));
+        let mut host: Vec<HostSpan> = host
+            .iter()
+            .map(|h| HostSpan {
+                lane: h.lane.clone(),
+                name: h.name.to_string(),
+                start_us: micros(origin, h.start),
+                end_us: micros(origin, h.end),
+            })
+            .collect();
+        sort_host(&mut host);
         Timeline {
             duration_us: micros(origin, stopped),
             ops,
             memory,
+            host,
         }
     }
 
@@ -146,6 +179,11 @@ impl Timeline {
         let last = self.ops.iter().map(|o| o.end_us).max_by(f64::total_cmp)?;
         Some((first_op.min(first_wait), last))
     }
+}
+
+/// Host spans in the timeline's order: by lane, then start time.
+pub(crate) fn sort_host(host: &mut [HostSpan]) {
+    host.sort_by(|a, b| a.lane.cmp(&b.lane).then(a.start_us.total_cmp(&b.start_us)));
 }
 
 /// The short name of a device used in traces: `cpu:0`, `gpu:1`.
