@@ -410,6 +410,15 @@ fn tooltip(o: &OpRecord) -> String {
     esc(&s)
 }
 
+/// The background of the `i`th lane of a group: alternating greys, so neighbours stay apart.
+fn lane_fill(i: usize) -> &'static str {
+    if i.is_multiple_of(2) {
+        "#f7f8fa"
+    } else {
+        "#eef0f3"
+    }
+}
+
 #[allow(clippy::too_many_arguments)]
 fn lane(
     out: &mut String,
@@ -423,11 +432,7 @@ fn lane(
     i: usize,
     width: f64,
 ) {
-    let bg = if i.is_multiple_of(2) {
-        "#f7f8fa"
-    } else {
-        "#eef0f3"
-    };
+    let bg = lane_fill(i);
     let _ = write!(
         out,
         r##"<g class="lane" data-stream="{stream}" data-device="{d}" data-y="{y:.1}" data-height="{LANE_H}"><rect x="0" y="{y:.1}" width="{width:.1}" height="{LANE_H}" fill="{bg}"/>"##,
@@ -518,11 +523,7 @@ fn host_lane(
     i: usize,
     width: f64,
 ) {
-    let bg = if i.is_multiple_of(2) {
-        "#f7f8fa"
-    } else {
-        "#eef0f3"
-    };
+    let bg = lane_fill(i);
     let _ = write!(
         out,
         r##"<g class="host-lane" data-lane="{name}" data-y="{y:.1}" data-height="{LANE_H}"><rect x="0" y="{y:.1}" width="{width:.1}" height="{LANE_H}" fill="{bg}"/><text class="lane-label" x="14" y="{y1:.1}" font-size="12" font-weight="bold" fill="#111">{name}</text><text x="14" y="{y2:.1}" font-size="10" fill="#555">{n} spans · busy {b} ms</text>"##,
