@@ -384,48 +384,38 @@ struct Transformed {
     t: Arc<Transform>,
     /// Samples seen: the index in errors, and the one a random step draws from.
     count: AtomicUsize,
-    /// Held while a sample is claimed from below and numbered, for steps whose result depends
-    /// on the index (random crops): with several threads pulling, the number must be the
-    /// sample's place in the stream, not the order in which the threads got to the counter.
-    /// Other steps number without it (their index only names the sample in errors).
-    numbering: Option<Mutex<()>>,
+    /// Held while a sample is claimed from below and numbered: with several threads pulling,
+    /// the number must be the sample's place in the stream, not the order in which the threads
+    /// got to the counter, both for steps whose result depends on it (random crops) and for
+    /// errors, which name the sample by it. Claims are cheap (the work is in the `Later`
+    /// closure, run outside this lock), so numbering every step in order costs little.
+    numbering: Mutex<()>,
 }
 
 impl Transformed {
     pub(crate) fn new(up: Stream, t: Transform) -> Self {
-        let numbering = matches!(t, Transform::ImageRandomCrop { .. }).then(|| Mutex::new(()));
         Transformed {
             up,
             t: Arc::new(t),
             count: AtomicUsize::new(0),
-            numbering,
+            numbering: Mutex::new(()),
         }
     }
 }
 
 impl StreamNode for Transformed {
     fn next(&self) -> Result<Option<Sample>> {
-        if self.numbering.is_some() {
-            // Claimed and numbered in order, computed outside the lock.
-            loop {
-                let s = match self.claim()? {
-                    Claim::Ready(s) => s,
-                    Claim::Later(f) => f()?,
-                };
-                match s {
-                    Some(s) if s.is_empty() => continue,
-                    s => return Ok(s),
-                }
+        // Claimed and numbered in order, computed outside the lock.
+        loop {
+            let s = match self.claim()? {
+                Claim::Ready(s) => s,
+                Claim::Later(f) => f()?,
+            };
+            match s {
+                Some(s) if s.is_empty() => continue,
+                s => return Ok(s),
             }
         }
-        while let Some(s) = self.up.next()? {
-            let i = self.count.fetch_add(1, Ordering::Relaxed);
-            let s = self.t.apply(s, i)?;
-            if !s.is_empty() {
-                return Ok(Some(s));
-            }
-        }
-        Ok(None)
     }
     fn reset(&self) -> Result<()> {
         self.count.store(0, Ordering::Relaxed);
@@ -442,7 +432,7 @@ impl StreamNode for Transformed {
     }
     fn claim(&self) -> Result<Claim> {
         let (up, i) = {
-            let _numbering = self.numbering.as_ref().map(lock);
+            let _numbering = lock(&self.numbering);
             let up = self.up.claim()?;
             if matches!(up, Claim::Ready(None)) {
                 return Ok(Claim::Ready(None));
