@@ -22,6 +22,7 @@ pub mod dtype;
 pub mod element;
 pub mod error;
 mod float_to_int;
+pub mod fusion;
 #[doc(hidden)]
 pub mod internals;
 pub mod interop;

@@ -148,6 +148,12 @@ pub enum Op {
     // --- random ---
     /// Uniformly random bits from a threefry key (`uint32[2]`), one uint32 per output element.
     RandomBits,
+
+    // --- built by compile ---
+    /// Several elementwise float ops (and a reduction after them) in one pass (`fusion.rs`). Only
+    /// `compile` builds it, for replays outside any transform, so no gradient or batching rule
+    /// ever meets it.
+    Fused(std::sync::Arc<crate::fusion::FusedKernel>),
 }
 
 impl Op {
@@ -187,6 +193,7 @@ impl Op {
             Op::Sort { .. } => "sort",
             Op::ArgSort { .. } => "argsort",
             Op::RandomBits => "random_bits",
+            Op::Fused(_) => "fused",
         }
     }
 }

@@ -8,8 +8,10 @@
 //! in one loop, with no call into the function (from Python: no Python at all).
 //!
 //! While a program is built, identical steps (same op, same inputs, same shape, dtype and stream)
-//! are merged: common subexpressions are computed once. Nothing is fused yet: a replayed program
-//! costs its nodes.
+//! are merged: common subexpressions are computed once. Then chains of elementwise float ops on
+//! CPU streams, and a reduction after them, are fused into single nodes (`fuse.rs`): a replay
+//! outside any transform builds the fused program, a replay inside one (grad of a compiled
+//! function, say) builds the unfused steps, whose ops have rules.
 //!
 //! # Rules
 //! 1. The function must be pure in rill's arrays: a replay repeats its ops, not its side effects
@@ -31,14 +33,14 @@ use std::collections::{HashMap, HashSet};
 
 /// Where a step's input (or a program's output) comes from.
 #[derive(Clone, Debug)]
-enum Source {
+pub(super) enum Source {
     Input(usize),
     Step(usize),
     Const(Array),
 }
 
 impl Source {
-    fn key(&self) -> (u8, u64) {
+    pub(super) fn key(&self) -> (u8, u64) {
         match self {
             Source::Input(i) => (0, *i as u64),
             Source::Step(i) => (1, *i as u64),
@@ -49,26 +51,28 @@ impl Source {
 
 /// What a replay builds, in order: a node, or a call of a custom function (written on the tape
 /// again, so that transforms of the replay still use its rules: `custom.rs`).
-enum Step {
+pub(super) enum Step {
     Node(NodeStep),
     Custom(CustomStep),
 }
 
-struct CustomStep {
-    fun: Fun,
-    rules: CustomRules,
-    primals: Vec<Source>,
-    outputs: Vec<Source>,
+#[derive(Clone)]
+pub(super) struct CustomStep {
+    pub(super) fun: Fun,
+    pub(super) rules: CustomRules,
+    pub(super) primals: Vec<Source>,
+    pub(super) outputs: Vec<Source>,
 }
 
-struct NodeStep {
-    op: Op,
-    inputs: Vec<Source>,
-    shape: Vec<usize>,
-    dtype: Dtype,
-    stream: Stream,
+#[derive(Clone)]
+pub(super) struct NodeStep {
+    pub(super) op: Op,
+    pub(super) inputs: Vec<Source>,
+    pub(super) shape: Vec<usize>,
+    pub(super) dtype: Dtype,
+    pub(super) stream: Stream,
     /// Built under `stop_gradient`: replayed the same way, so that gradients stop there too.
-    no_grad: bool,
+    pub(super) no_grad: bool,
 }
 
 /// A traced function: what replaying it builds.
@@ -77,6 +81,9 @@ pub struct Program {
     steps: Vec<Step>,
     outputs: Vec<Source>,
     merged: usize,
+    /// The steps and outputs with groups fused (`fuse.rs`), and the nodes that saved; None when
+    /// nothing fused.
+    fused: Option<(Vec<Step>, Vec<Source>, usize)>,
 }
 
 thread_local! {
@@ -207,14 +214,17 @@ impl Program {
         }
         let outs: Vec<Source> = outputs.iter().map(|o| source(&known, o)).collect();
         drop(rec);
+        let input_meta: Vec<(Vec<usize>, Dtype)> = inputs
+            .iter()
+            .map(|x| (x.shape().to_vec(), x.dtype()))
+            .collect();
+        let fused = super::fuse::fuse(&steps, &outs, &input_meta);
         let program = Program {
-            inputs: inputs
-                .iter()
-                .map(|x| (x.shape().to_vec(), x.dtype()))
-                .collect(),
+            inputs: input_meta,
             steps,
             outputs: outs,
             merged,
+            fused,
         };
         Ok((program, outputs))
     }
@@ -240,8 +250,13 @@ impl Program {
                 ),
             ));
         }
+        // Transforms need the steps that have rules (`fuse.rs`, rule 2).
+        let (steps, outputs) = match &self.fused {
+            Some((steps, outputs, _)) if !tape::recording() => (steps, outputs),
+            _ => (&self.steps, &self.outputs),
+        };
         // One slot per step; a custom call's slot stays empty (its outputs are node steps).
-        let mut built: Vec<Option<Array>> = Vec::with_capacity(self.steps.len());
+        let mut built: Vec<Option<Array>> = Vec::with_capacity(steps.len());
         let get = |built: &[Option<Array>], s: &Source| match s {
             Source::Input(i) => inputs[*i].clone(),
             Source::Step(i) => built[*i]
@@ -249,7 +264,7 @@ impl Program {
                 .expect("a source names a node step built before it"),
             Source::Const(a) => a.clone(),
         };
-        for step in &self.steps {
+        for step in steps {
             match step {
                 Step::Node(step) => {
                     let ins = step.inputs.iter().map(|s| get(&built, s)).collect();
@@ -279,7 +294,7 @@ impl Program {
                 }
             }
         }
-        Ok(self.outputs.iter().map(|s| get(&built, s)).collect())
+        Ok(outputs.iter().map(|s| get(&built, s)).collect())
     }
 
     /// Nodes a replay builds.
@@ -298,5 +313,10 @@ impl Program {
     /// Steps merged into an identical earlier one while tracing.
     pub fn merged(&self) -> usize {
         self.merged
+    }
+
+    /// Nodes a replay outside transforms saves by fusing (0 when nothing fused).
+    pub fn fused_away(&self) -> usize {
+        self.fused.as_ref().map_or(0, |f| f.2)
     }
 }

@@ -30,6 +30,7 @@
 pub(crate) mod batching;
 mod compile;
 mod custom;
+mod fuse;
 pub(crate) mod rules;
 pub(crate) mod tape;
 mod vjp;

@@ -14,6 +14,7 @@ mod copy;
 mod creation;
 mod factor;
 mod fft;
+mod fused;
 pub(crate) use creation::scalar_to;
 mod gather;
 mod info;
@@ -127,6 +128,7 @@ pub fn run(op: &Op, inputs: &[Input], out: &Output) -> Result<Data> {
         Op::LogSumExp { axis } => softmax::logsumexp(*axis, &inputs[0], out),
         Op::Sort { .. } | Op::ArgSort { .. } => sort::run(op, &inputs[0], out),
         Op::RandomBits => random::run(&inputs[0], out),
+        Op::Fused(k) => fused::run(k, inputs, out),
         Op::Concatenate { axis } => movement::concatenate(inputs, *axis, out),
         Op::Pad { low, value } => movement::pad(&inputs[0], low, *value, out),
         Op::SliceUpdate { start, step } => {

@@ -110,7 +110,7 @@ impl UnaryKernel for bool {
 }
 
 /// Real math in the type a float kernel computes in (f32 for f32 and the half types, f64 for f64).
-trait Real: Copy + Send + Sync + 'static {
+pub(super) trait FloatFns: Copy + Send + Sync + 'static {
     fn load<T: Num>(t: T) -> Self;
     fn store<T: Num>(self) -> T;
     fn is_nan(self) -> bool;
@@ -151,7 +151,7 @@ trait Real: Copy + Send + Sync + 'static {
 
 macro_rules! real {
     ($t:ident, $to:ident, $from:ident, $erf:path, $erfinv:path, $tanh:path) => {
-        impl Real for $t {
+        impl FloatFns for $t {
             #[inline(always)]
             fn load<T: Num>(t: T) -> Self {
                 t.$to()
@@ -322,52 +322,82 @@ macro_rules! real {
 real!(f32, to_f32, from_f32, libm::erff, erfinv_f32, tanh_f32);
 real!(f64, to_f64, from_f64, libm::erf, erfinv_f64, f64::tanh);
 
-/// The kernels of a float type `T` that computes in `C`.
-fn float_unary<T: Num, C: Real>(op: UnaryOp, a: &Input, out: &Output) -> Result<Data> {
-    use UnaryOp::*;
-    macro_rules! k {
-        ($f:ident) => {
-            apply(op, a, out, |x: T| C::store::<T>(C::$f(C::load(x))))
-        };
-    }
-    match op {
-        Abs => k!(abs),
-        Negative => k!(neg),
-        Sign => k!(sign),
-        Exp => k!(exp),
-        Expm1 => k!(expm1),
-        Log => k!(ln),
-        Log1p => k!(ln1p),
-        Log2 => k!(log2),
-        Log10 => k!(log10),
-        Sqrt => k!(sqrt),
-        Rsqrt => k!(rsqrt),
-        Square => k!(square),
-        Reciprocal => k!(recip),
-        Sin => k!(sin),
-        Cos => k!(cos),
-        Tan => k!(tan),
-        ArcSin => k!(asin),
-        ArcCos => k!(acos),
-        ArcTan => k!(atan),
-        Sinh => k!(sinh),
-        Cosh => k!(cosh),
-        Tanh => k!(tanh),
-        ArcSinh => k!(asinh),
-        ArcCosh => k!(acosh),
-        ArcTanh => k!(atanh),
-        Trunc => k!(trunc),
-        Sigmoid => k!(sigmoid),
-        Erf => k!(erf),
-        ErfInv => k!(erfinv),
-        Floor => k!(floor),
-        Ceil => k!(ceil),
-        Round => k!(round),
-        LogicalNot | IsNan | IsInf | BitwiseInvert => unsupported(op, a),
-    }
+/// Something to do with the element function of a float op (`with_float_fn`): one call per op,
+/// each with its own function type, so every use is monomorphized and its loop vectorizes.
+pub(super) trait WithFloatFn<C> {
+    type Out;
+    fn call<F: Fn(C) -> C + Copy + Send + Sync>(self, f: F) -> Self::Out;
 }
 
-fn float_classify<T: Num, C: Real>(op: UnaryOp, a: &Input, out: &Output) -> Result<Data> {
+/// `k.call(f)` with the function `op` computes on values of `C`; None for the ops that are not
+/// float functions (logical, bitwise, classifications). The one table of what each float op
+/// computes: the unary kernels and the fused kernels (`fused.rs`) both read it, so a fused chain
+/// computes exactly what the ops one by one compute.
+pub(super) fn with_float_fn<C: FloatFns, K: WithFloatFn<C>>(op: UnaryOp, k: K) -> Option<K::Out> {
+    use UnaryOp::*;
+    Some(match op {
+        Abs => k.call(C::abs),
+        Negative => k.call(C::neg),
+        Sign => k.call(C::sign),
+        Exp => k.call(C::exp),
+        Expm1 => k.call(C::expm1),
+        Log => k.call(C::ln),
+        Log1p => k.call(C::ln1p),
+        Log2 => k.call(C::log2),
+        Log10 => k.call(C::log10),
+        Sqrt => k.call(C::sqrt),
+        Rsqrt => k.call(C::rsqrt),
+        Square => k.call(C::square),
+        Reciprocal => k.call(C::recip),
+        Sin => k.call(C::sin),
+        Cos => k.call(C::cos),
+        Tan => k.call(C::tan),
+        ArcSin => k.call(C::asin),
+        ArcCos => k.call(C::acos),
+        ArcTan => k.call(C::atan),
+        Sinh => k.call(C::sinh),
+        Cosh => k.call(C::cosh),
+        Tanh => k.call(C::tanh),
+        ArcSinh => k.call(C::asinh),
+        ArcCosh => k.call(C::acosh),
+        ArcTanh => k.call(C::atanh),
+        Trunc => k.call(C::trunc),
+        Sigmoid => k.call(C::sigmoid),
+        Erf => k.call(C::erf),
+        ErfInv => k.call(C::erfinv),
+        Floor => k.call(C::floor),
+        Ceil => k.call(C::ceil),
+        Round => k.call(C::round),
+        LogicalNot | IsNan | IsInf | BitwiseInvert => return None,
+    })
+}
+
+/// The kernels of a float type `T` that computes in `C`.
+fn float_unary<T: Num, C: FloatFns>(op: UnaryOp, a: &Input, out: &Output) -> Result<Data> {
+    struct Kernel<'a, T> {
+        op: UnaryOp,
+        a: &'a Input<'a>,
+        out: &'a Output<'a>,
+        t: std::marker::PhantomData<T>,
+    }
+    impl<T: Num, C: FloatFns> WithFloatFn<C> for Kernel<'_, T> {
+        type Out = Result<Data>;
+        fn call<F: Fn(C) -> C + Copy + Send + Sync>(self, f: F) -> Result<Data> {
+            apply(self.op, self.a, self.out, move |x: T| {
+                C::store::<T>(f(C::load(x)))
+            })
+        }
+    }
+    let kernel = Kernel::<T> {
+        op,
+        a,
+        out,
+        t: std::marker::PhantomData,
+    };
+    with_float_fn::<C, _>(op, kernel).unwrap_or_else(|| unsupported(op, a))
+}
+
+fn float_classify<T: Num, C: FloatFns>(op: UnaryOp, a: &Input, out: &Output) -> Result<Data> {
     if op == UnaryOp::IsNan {
         apply(op, a, out, |x: T| C::load(x).is_nan())
     } else {

@@ -42,7 +42,7 @@ mod timing;
 mod transfer;
 
 pub use compile::nvrtc_present;
-pub use kernels::{all_modules, compile_all_kernels};
+pub use kernels::{all_modules, compile_all_kernels, compile_kernels};
 pub use matmul::set_allow_tf32;
 
 use crate::backend::{Backend, DeviceSpan, Input, Output, ReadyFn};

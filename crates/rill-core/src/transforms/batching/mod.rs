@@ -21,7 +21,7 @@ mod reduce;
 mod shape;
 
 use crate::op::Op;
-use crate::{ops, Array, Result, Stream};
+use crate::{ops, Array, Error, Result, Stream};
 
 /// An input of a replayed node.
 #[derive(Clone)]
@@ -69,6 +69,11 @@ pub(crate) fn batch(op: &Op, args: &[Arg], out: &Array, n: usize) -> Result<Arra
         Op::Gather { axis } => movement::gather(*axis, op, args, out, n, s),
         Op::Scatter { .. } => movement::scatter(op, args, out, n, s),
         Op::RandomBits => per_example(op, args, out, n),
+        // compile builds fused nodes only for replays outside every transform (`fuse.rs`).
+        Op::Fused(_) => Err(Error::runtime(
+            "fused",
+            "a fused node was met while batching; compile builds them only outside transforms",
+        )),
     }
 }
 

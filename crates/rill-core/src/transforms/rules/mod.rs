@@ -103,6 +103,12 @@ pub(crate) fn vjp(
         Op::Factor(_) | Op::Fft { .. } | Op::Conv(_) | Op::View | Op::Scatter { .. } => {
             Err(no_rule(op))
         }
+        // compile builds fused nodes only for replays outside every transform (`fuse.rs`).
+        Op::Fused(_) => Err(Error::runtime(
+            "fused",
+            "a fused node was met while differentiating; compile builds them only outside \
+             transforms",
+        )),
     }
 }
 

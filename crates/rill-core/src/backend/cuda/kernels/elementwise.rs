@@ -103,7 +103,7 @@ pub(super) fn run(
 
 /// The bits of a one-element host input (at most 8 bytes), which the kernels take by value; None
 /// for device data.
-fn host_scalar_bits(i: &Input) -> Option<u64> {
+pub(super) fn host_scalar_bits(i: &Input) -> Option<u64> {
     if !i.data.is_host() {
         return None;
     }
@@ -311,7 +311,7 @@ fn launch_elementwise(
 }
 
 /// `struct F` for a unary op on `d` giving `o`, or None when the GPU has no kernel for it.
-fn unary_functor(u: UnaryOp, d: Dtype, o: Dtype) -> Option<String> {
+pub(super) fn unary_functor(u: UnaryOp, d: Dtype, o: Dtype) -> Option<String> {
     use UnaryOp::*;
     let (t, ot) = (ctype(d), ctype(o));
     let body: String = match d.kind() {
@@ -396,7 +396,7 @@ fn functor2(o: &str, a: &str, body: &str) -> String {
 }
 
 /// `struct F` for a binary op on `d` (both inputs) giving `o`, or None without a GPU kernel.
-fn binary_functor(b: BinaryOp, d: Dtype, o: Dtype) -> Option<String> {
+pub(super) fn binary_functor(b: BinaryOp, d: Dtype, o: Dtype) -> Option<String> {
     use BinaryOp::*;
     let (t, ot) = (ctype(d), ctype(o));
     let kind = d.kind();

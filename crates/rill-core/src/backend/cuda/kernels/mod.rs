@@ -6,6 +6,7 @@
 
 mod common;
 mod elementwise;
+mod fused;
 mod lines;
 mod movement;
 mod reduce;
@@ -29,7 +30,7 @@ use smallvec::SmallVec;
 ///
 /// One-element host inputs may arrive here (the scheduler does not copy scalars to the device,
 /// `Backend::run`'s contract): unary, binary and `where` kernels take them by value in their
-/// parameters, every other op gets them copied to the GPU first.
+/// parameters (fused programs too), every other op gets them copied to the GPU first.
 pub(super) fn run(op: &Op, inputs: &[Input], out: &Output) -> Result<Data> {
     let s = stream::get(op.name(), out.stream)?;
     make_current(s.gpu.ctx)?;
@@ -38,7 +39,7 @@ pub(super) fn run(op: &Op, inputs: &[Input], out: &Output) -> Result<Data> {
             b.used_on(s)?;
         }
     }
-    let by_value = matches!(op, Op::Unary(_) | Op::Binary(_) | Op::Where);
+    let by_value = matches!(op, Op::Unary(_) | Op::Binary(_) | Op::Where | Op::Fused(_));
     let uploaded: SmallVec<[Data; 4]>;
     let moved: SmallVec<[Input; 4]>;
     let inputs = if by_value || inputs.iter().all(|i| !i.data.is_host()) {
@@ -88,6 +89,7 @@ pub(super) fn run(op: &Op, inputs: &[Input], out: &Output) -> Result<Data> {
         // No GPU kernels yet: transforms, factorizations, scatter-adds (gradients of take),
         // convolutions and bit views run through the CPU's.
         Op::Factor(_) | Op::Fft { .. } | Op::Scatter { .. } | Op::Conv(_) | Op::View => None,
+        Op::Fused(k) => fused::run(k, inputs, out, s)?,
         Op::Transpose(_) | Op::Slice { .. } | Op::BroadcastTo => None,
     };
     match native {
@@ -103,15 +105,23 @@ pub fn all_modules() -> Vec<(String, String)> {
     v.extend(lines::all_modules());
     v.extend(movement::all_modules());
     v.extend(sort_random::all_modules());
+    v.extend(fused::sample_modules());
     v
 }
 
 /// Compiles every kernel module for `arch` (`sm_90`) with NVRTC, which needs no GPU, and returns
 /// the modules that failed, with NVRTC's log. Compiled modules land in the disk cache.
 pub fn compile_all_kernels(arch: &str) -> Vec<(String, String)> {
+    compile_kernels(arch, |_| true)
+}
+
+/// As `compile_all_kernels`, for the modules whose names `wanted` accepts (`fused/`, say, while
+/// working on one family: all of them take minutes on two cores).
+pub fn compile_kernels(arch: &str, wanted: impl Fn(&str) -> bool + Sync) -> Vec<(String, String)> {
     use rayon::prelude::*;
     all_modules()
         .par_iter()
+        .filter(|(name, _)| wanted(name))
         .filter_map(|(name, src)| {
             super::compile::cubin(src, arch, name)
                 .err()

@@ -21,7 +21,7 @@ use crate::op::ReduceOp;
 use crate::shape::numel;
 use crate::{Dtype, DtypeKind, Result};
 
-const SOURCE: &str = include_str!("reduce.cu");
+pub(super) const SOURCE: &str = include_str!("reduce.cu");
 
 /// `struct Red` in reduce.cu.
 #[repr(C)]
@@ -45,7 +45,7 @@ pub(super) struct Params {
 const SPLIT_CHUNK: usize = 1 << 15;
 
 /// The accumulator's C type for `op` producing `out`.
-fn acc_type(op: ReduceOp, out: Dtype) -> &'static str {
+pub(super) fn acc_type(op: ReduceOp, out: Dtype) -> &'static str {
     match op {
         ReduceOp::Sum | ReduceOp::Prod => match out {
             Dtype::Float32 | Dtype::Float64 => "double",
@@ -214,6 +214,54 @@ fn merge(dims: Vec<(usize, isize)>) -> Vec<(usize, isize)> {
     out
 }
 
+/// How a block reduction covers `n_out` outputs of `n_red` elements each: `grid_x` blocks over
+/// the outputs and, for long rows, `chunks` chunks of `chunk` elements over grid.y (each writes a
+/// partial accumulator; `k_partials` combines them). Fused reductions (fused.rs) use the same
+/// split, so they combine in the same order.
+pub(super) struct Split {
+    pub(super) grid_x: u32,
+    pub(super) chunks: usize,
+    pub(super) chunk: usize,
+}
+
+pub(super) fn split(n_out: usize, n_red: usize, sm: i32) -> Split {
+    // Split long reductions when there are too few outputs to keep every multiprocessor busy.
+    // Eight blocks of 256 threads fill a multiprocessor (2048 threads on Hopper and Ampere).
+    let want_blocks = 8 * sm as usize;
+    let chunks = if n_out < want_blocks && n_red >= 2 * SPLIT_CHUNK {
+        (n_red.div_ceil(SPLIT_CHUNK))
+            .min(want_blocks.div_ceil(n_out))
+            .min(65535)
+    } else {
+        1
+    };
+    let grid_x = n_out.min(65535 * 32) as u32;
+    if chunks <= 1 {
+        return Split {
+            grid_x,
+            chunks: 1,
+            chunk: n_red.max(1),
+        };
+    }
+    // A multiple of 4 keeps every chunk of an aligned run aligned for the kernel's 16-byte loads.
+    let chunk = n_red.div_ceil(chunks).next_multiple_of(4);
+    Split {
+        grid_x,
+        chunks: n_red.div_ceil(chunk),
+        chunk,
+    }
+}
+
+/// The size of an accumulator of C type `a` (`acc_type`).
+pub(super) fn acc_size(a: &str) -> usize {
+    match a {
+        "double" | "i64" | "u64" | "c64" => 8,
+        "float" | "i32" | "u32" => 4,
+        "i16" | "u16" => 2,
+        _ => 1,
+    }
+}
+
 /// Runs `op` over `axes` natively, or returns None.
 pub(super) fn run(
     op: ReduceOp,
@@ -289,31 +337,17 @@ pub(super) fn run(
         launch(op.name(), f, s, (grid, 1, 1), BLOCK, 0, &p)?;
         return Ok(Some(data));
     }
-    // Split long reductions when there are too few outputs to keep every multiprocessor busy.
-    // Eight blocks of 256 threads fill a multiprocessor (2048 threads on Hopper and Ampere).
-    let want_blocks = 8 * sm as usize;
-    let chunks = if n_out < want_blocks && n_red >= 2 * SPLIT_CHUNK {
-        (n_red.div_ceil(SPLIT_CHUNK))
-            .min(want_blocks.div_ceil(n_out))
-            .min(65535)
-    } else {
-        1
-    };
-    let grid_x = n_out.min(65535 * 32) as u32;
+    let Split {
+        grid_x,
+        chunks,
+        chunk,
+    } = split(n_out, n_red, sm);
     if chunks <= 1 {
         let f = function(s, &module, &format!("k_block{bits}"), src)?;
         launch(op.name(), f, s, (grid_x, 1, 1), BLOCK, 0, &p)?;
         return Ok(Some(data));
     }
-    // A multiple of 4 keeps every chunk of an aligned run aligned for the kernel's 16-byte loads.
-    let chunk = n_red.div_ceil(chunks).next_multiple_of(4);
-    let chunks = n_red.div_ceil(chunk);
-    let acc_size = match a {
-        "double" | "i64" | "u64" | "c64" => 8,
-        "float" | "i32" | "u32" => 4,
-        "i16" | "u16" => 2,
-        _ => 1,
-    };
+    let acc_size = acc_size(a);
     let tmp = s
         .gpu
         .memory

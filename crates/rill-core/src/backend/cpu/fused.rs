@@ -1,0 +1,326 @@
+//! `Op::Fused` on the CPU: a fused elementwise program (`fusion.rs`), a block of elements at a
+//! time, and the reduction after it.
+//!
+//! Each instruction runs over a block of [`BLOCK`] elements into a buffer of its own, with the
+//! element function its own kernel uses (`unary::with_float_fn`, `binary::Arith`), so a block's
+//! values stay in the L1 cache from the first op to the last and only the inputs and the result
+//! travel through memory. The loops are the unfused kernels' loops over slices, so they vectorize
+//! the same way. The last instruction writes straight into the output (or, with a reduction, into
+//! a row buffer that the reduction kernel's own `reduce_contig` then reduces, chunked exactly as
+//! `reduce.rs` chunks a row, so a fused sum is the unfused sum bit for bit).
+
+use super::accum::{Accumulate, Extremum};
+use super::binary::Arith;
+use super::output;
+use super::reduce::{reduce_contig, Cascade, Max, Min, Prod, Reducer, Sum, FEW, RED_CHUNK};
+use super::strided::{map1, par_chunks, PAR_CHUNK};
+use super::unary::{with_float_fn, FloatFns, WithFloatFn};
+use crate::backend::{Input, Output};
+use crate::fusion::{leading_broadcast, FusedKernel, Inst, Operand};
+use crate::memory::Data;
+use crate::op::{BinaryOp, ReduceOp};
+use crate::shape::numel;
+use crate::{Dtype, Element, Error, Result};
+use rayon::prelude::*;
+
+/// Elements an instruction computes at a time: its buffer (4 KiB of f32) and its operands' stay in
+/// the L1 cache, and the per-block dispatch over instructions is amortized over this many.
+const BLOCK: usize = 1024;
+
+/// The float types a fused kernel computes in.
+trait FusedFloat: FloatFns + Arith + Accumulate<A = Self> + Extremum + Element {}
+impl FusedFloat for f32 {}
+impl FusedFloat for f64 {}
+
+pub fn run(k: &FusedKernel, inputs: &[Input], out: &Output) -> Result<Data> {
+    k.check(inputs.iter().map(|x| x.dtype), out.shape, out.dtype)?;
+    match k.dtype {
+        Dtype::Float32 => typed::<f32>(k, inputs, out),
+        Dtype::Float64 => typed::<f64>(k, inputs, out),
+        d => Err(Error::runtime(
+            "fused",
+            format!("no fused CPU kernel computes in {d}"),
+        )),
+    }
+}
+
+/// An input as a block reads it.
+enum Source<'a, T> {
+    /// One value for every element.
+    Splat(T),
+    /// `values[i]` for element `i`.
+    Whole(&'a [T]),
+    /// `values[i % len]` (broadcast along leading dims).
+    Periodic(&'a [T]),
+}
+
+/// A value an instruction reads for the current block.
+#[derive(Clone, Copy)]
+enum Val<'a, T> {
+    Splat(T),
+    Block(&'a [T]),
+}
+
+fn typed<T: FusedFloat>(k: &FusedKernel, inputs: &[Input], out: &Output) -> Result<Data> {
+    let n = numel(&k.shape);
+    // Inputs that are not row-contiguous (views) are copied first; so are broadcasts that are not
+    // along leading dims (the fusion pass does not build those, but the kernel stays general).
+    let mut copies: Vec<Option<Vec<T>>> = Vec::with_capacity(inputs.len());
+    for x in inputs {
+        let len = numel(x.shape);
+        let contiguous = x.data.layout.is_row_contiguous(x.shape);
+        copies.push(
+            if len == 1 || (contiguous && leading_broadcast(x.shape, &k.shape)) {
+                None
+            } else if leading_broadcast(x.shape, &k.shape) {
+                let mut v = vec![T::default(); len];
+                map1::<T, T>(x, x.shape, &mut v, |e| e);
+                Some(v)
+            } else {
+                let mut v = vec![T::default(); n];
+                map1::<T, T>(x, &k.shape, &mut v, |e| e);
+                Some(v)
+            },
+        );
+    }
+    let sources: Vec<Source<T>> = inputs
+        .iter()
+        .zip(&copies)
+        .map(|(x, copy)| {
+            let values: &[T] = match copy {
+                Some(v) => v,
+                None => {
+                    let all: &[T] = x.data.buffer.as_slice();
+                    &all[x.data.layout.offset..x.data.layout.offset + numel(x.shape)]
+                }
+            };
+            match values.len() {
+                1 => Source::Splat(values[0]),
+                l if l == n => Source::Whole(values),
+                _ => Source::Periodic(values),
+            }
+        })
+        .collect();
+    let program = Program {
+        k,
+        sources: &sources,
+    };
+    match k.reduce {
+        None => output::<T>("fused", out, |o| {
+            par_chunks(o, |range, chunk| program.fill(range.start, chunk));
+            Ok(())
+        }),
+        Some(r) => match r.op {
+            ReduceOp::Sum => reduce(&program, &Sum::<T, T>::default(), r.row, out),
+            ReduceOp::Prod => reduce(&program, &Prod::<T, T>::default(), r.row, out),
+            ReduceOp::Max => reduce(&program, &Max::<T>::default(), r.row, out),
+            ReduceOp::Min => reduce(&program, &Min::<T>::default(), r.row, out),
+            op => Err(Error::runtime(
+                "fused",
+                format!("a fused kernel cannot end with {}", op.name()),
+            )),
+        },
+    }
+}
+
+/// A fused kernel with its inputs resolved.
+struct Program<'a, T> {
+    k: &'a FusedKernel,
+    sources: &'a [Source<'a, T>],
+}
+
+/// Per-thread buffers: one block per instruction, one per periodic input.
+struct Scratch<T> {
+    regs: Vec<T>,
+    gathered: Vec<Vec<T>>,
+}
+
+impl<T: FusedFloat> Program<'_, T> {
+    fn scratch(&self) -> Scratch<T> {
+        Scratch {
+            regs: vec![T::default(); self.k.insts.len() * BLOCK],
+            gathered: self
+                .sources
+                .iter()
+                .map(|s| match s {
+                    Source::Periodic(_) => vec![T::default(); BLOCK],
+                    _ => Vec::new(),
+                })
+                .collect(),
+        }
+    }
+
+    /// The results of elements `start..start + dst.len()` into `dst`.
+    fn fill(&self, start: usize, dst: &mut [T]) {
+        let mut scratch = self.scratch();
+        for (b, block) in dst.chunks_mut(BLOCK).enumerate() {
+            self.block(start + b * BLOCK, block, &mut scratch);
+        }
+    }
+
+    /// One block (`dst.len() <= BLOCK`) from element `start`.
+    fn block(&self, start: usize, dst: &mut [T], scratch: &mut Scratch<T>) {
+        let len = dst.len();
+        for (s, g) in self.sources.iter().zip(&mut scratch.gathered) {
+            if let Source::Periodic(v) = s {
+                for (j, x) in g[..len].iter_mut().enumerate() {
+                    *x = v[(start + j) % v.len()];
+                }
+            }
+        }
+        let last = self.k.insts.len() - 1;
+        for (i, inst) in self.k.insts.iter().enumerate() {
+            let (done, rest) = scratch.regs.split_at_mut(i * BLOCK);
+            let target: &mut [T] = if i == last { dst } else { &mut rest[..len] };
+            let val = |o: Operand| -> Val<T> {
+                match o {
+                    Operand::Inst(j) => Val::Block(&done[j * BLOCK..j * BLOCK + len]),
+                    Operand::Input(x) => match &self.sources[x] {
+                        Source::Splat(v) => Val::Splat(*v),
+                        Source::Whole(v) => Val::Block(&v[start..start + len]),
+                        Source::Periodic(_) => Val::Block(&scratch.gathered[x][..len]),
+                    },
+                }
+            };
+            match *inst {
+                Inst::Unary(op, a) => {
+                    // `check` let only float functions through.
+                    let _ = with_float_fn::<T, _>(
+                        op,
+                        UnaryBlock {
+                            x: val(a),
+                            out: target,
+                        },
+                    );
+                }
+                Inst::Binary(op, a, b) => binary(op, val(a), val(b), target),
+            }
+            if i == last {
+                return;
+            }
+        }
+    }
+}
+
+/// A unary op over one block.
+struct UnaryBlock<'a, 'o, T> {
+    x: Val<'a, T>,
+    out: &'o mut [T],
+}
+
+impl<T: FusedFloat> WithFloatFn<T> for UnaryBlock<'_, '_, T> {
+    type Out = ();
+    #[inline(always)]
+    fn call<F: Fn(T) -> T + Copy + Send + Sync>(self, f: F) {
+        match self.x {
+            Val::Block(x) => {
+                for (o, &v) in self.out.iter_mut().zip(x) {
+                    *o = f(v);
+                }
+            }
+            Val::Splat(v) => self.out.fill(f(v)),
+        }
+    }
+}
+
+/// A binary op over one block, with the element function `Arith` gives the binary kernels.
+fn binary<T: FusedFloat>(op: BinaryOp, a: Val<T>, b: Val<T>, out: &mut [T]) {
+    use BinaryOp::*;
+    match op {
+        Add => zip(T::add, a, b, out),
+        Subtract => zip(T::sub, a, b, out),
+        Multiply => zip(T::mul, a, b, out),
+        Divide => zip(T::div, a, b, out),
+        FloorDivide => zip(T::floor_div, a, b, out),
+        Remainder => zip(T::rem, a, b, out),
+        Power => zip(T::pow, a, b, out),
+        Maximum => zip(<T as Arith>::max, a, b, out),
+        Minimum => zip(<T as Arith>::min, a, b, out),
+        ArcTan2 => zip(T::atan2, a, b, out),
+        LogAddExp => zip(T::logaddexp, a, b, out),
+        // `check` let only the ops above through.
+        _ => {}
+    }
+}
+
+#[inline(always)]
+fn zip<T: Copy>(f: impl Fn(T, T) -> T, a: Val<T>, b: Val<T>, out: &mut [T]) {
+    match (a, b) {
+        (Val::Block(a), Val::Block(b)) => {
+            let (a, b) = (&a[..out.len()], &b[..out.len()]);
+            for i in 0..out.len() {
+                out[i] = f(a[i], b[i]);
+            }
+        }
+        (Val::Block(a), Val::Splat(y)) => {
+            for (o, &x) in out.iter_mut().zip(a) {
+                *o = f(x, y);
+            }
+        }
+        (Val::Splat(x), Val::Block(b)) => {
+            for (o, &y) in out.iter_mut().zip(b) {
+                *o = f(x, y);
+            }
+        }
+        (Val::Splat(x), Val::Splat(y)) => out.fill(f(x, y)),
+    }
+}
+
+/// The program's results reduced over rows of `row` elements, split as `reduce.rs`'s `rows` splits
+/// a contiguous input reduced over its last dims (so the order of every combination is the same).
+fn reduce<T: FusedFloat, R: Reducer<In = T, A = T, Out = T>>(
+    p: &Program<T>,
+    r: &R,
+    row: usize,
+    out: &Output,
+) -> Result<Data> {
+    let rows = numel(&p.k.shape) / row;
+    output::<T>("fused", out, |o| {
+        if o.is_empty() {
+            return Ok(());
+        }
+        let reduce_range = |from: usize, len: usize, buf: &mut Vec<T>| -> T {
+            buf.resize(len, T::default());
+            p.fill(from, buf);
+            reduce_contig(r, buf)
+        };
+        if rows < FEW && row >= 2 * RED_CHUNK {
+            for (i, y) in o.iter_mut().enumerate() {
+                let parts: Vec<T> = (0..row.div_ceil(RED_CHUNK))
+                    .into_par_iter()
+                    .map(|c| {
+                        let len = RED_CHUNK.min(row - c * RED_CHUNK);
+                        reduce_range(i * row + c * RED_CHUNK, len, &mut Vec::new())
+                    })
+                    .collect();
+                let mut cascade = Cascade::new();
+                for a in parts {
+                    cascade.push(a, |a, b| r.combine(a, b));
+                }
+                *y = r.finish(
+                    cascade
+                        .finish(|a, b| r.combine(a, b))
+                        .unwrap_or_else(|| r.init()),
+                );
+            }
+            return Ok(());
+        }
+        let fill = |first: usize, chunk: &mut [T]| {
+            let mut buf = Vec::new();
+            for (i, y) in chunk.iter_mut().enumerate() {
+                *y = r.finish(reduce_range((first + i) * row, row, &mut buf));
+            }
+        };
+        if rows.saturating_mul(row) < 2 * PAR_CHUNK {
+            fill(0, o);
+        } else {
+            let per_task = (PAR_CHUNK / row)
+                .max(1)
+                .max(rows.div_ceil(4 * rayon::current_num_threads()));
+            o.par_chunks_mut(per_task)
+                .enumerate()
+                .for_each(|(i, c)| fill(i * per_task, c));
+        }
+        Ok(())
+    })
+}
