@@ -353,3 +353,23 @@ def test_crops_of_decoded_images_and_other_dtypes_are_numpy_slices(rng, stream):
         np.testing.assert_array_equal(got, arr[4:9, 5:11])
         whole = dx.buffer_from_vector([{"x": arr}]).image_center_crop("x", 17, 13)[0]["x"]
         np.testing.assert_array_equal(whole, arr)
+
+
+def test_a_header_claiming_a_huge_image_is_an_error_not_an_allocation():
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    # 30000 x 30000 RGB would be 2.7 GB of pixels; the data holds one row.
+    ihdr = struct.pack(">IIBBBBB", 30000, 30000, 8, 2, 0, 0, 0)
+    data = (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", ihdr)
+        + chunk(b"IDAT", zlib.compress(b"\x00" * (1 + 3 * 30000)))
+        + chunk(b"IEND", b"")
+    )
+    b = dx.buffer_from_vector([{"f": data}])
+    with pytest.raises(ValueError, match=r"key 'f' of sample 0: .*30000x30000.*512 MiB"):
+        b.load_image("f", from_memory=True)[0]

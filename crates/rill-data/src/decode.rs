@@ -22,6 +22,10 @@ use zune_core::options::DecoderOptions;
 
 const PNG_SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
 const JPEG_SOI: &[u8] = &[0xFF, 0xD8, 0xFF];
+/// The most a decoded image may take: the `image` crate's default allocation limit, which the
+/// decoding through it had. A header claiming a huge size is an error here, not an allocation
+/// that aborts the process.
+const MAX_BYTES: usize = 512 * 1024 * 1024;
 
 /// What the direct path made of the bytes.
 enum Direct {
@@ -29,6 +33,8 @@ enum Direct {
     Pixels(usize, usize, usize, Vec<u8>),
     /// A valid image of a kind the direct path leaves to the `image` crate.
     Unsupported,
+    /// A header whose (width, height) would decode to more than `MAX_BYTES`.
+    TooLarge(usize, usize),
 }
 
 /// The pixels of encoded PNG or JPEG bytes (see the module doc), or why there are none.
@@ -51,11 +57,16 @@ fn decode_pixels(bytes: &[u8]) -> Result<(usize, usize, usize, Vec<u8>), String>
     match direct {
         Direct::Pixels(h, w, c, data) => Ok((h, w, c, data)),
         Direct::Unsupported => through_image_crate(bytes),
+        Direct::TooLarge(w, h) => Err(format!(
+            "cannot decode the image: {w}x{h} (width x height) decodes to more than {} MiB",
+            MAX_BYTES >> 20
+        )),
     }
 }
 
 /// JPEG through zune-jpeg with the options the `image` crate gives it (lenient about recoverable
-/// stream errors, no size limit), colour converted to RGB by the decoder itself.
+/// stream errors, no width or height limit: the size is held to `MAX_BYTES`), colour converted
+/// to RGB by the decoder itself.
 fn jpeg(bytes: &[u8]) -> Result<Direct, zune_jpeg::errors::DecodeErrors> {
     let options = DecoderOptions::default()
         .set_strict_mode(false)
@@ -77,6 +88,9 @@ fn jpeg(bytes: &[u8]) -> Result<Direct, zune_jpeg::errors::DecodeErrors> {
     let Some(n) = d.output_buffer_size() else {
         return Ok(Direct::Unsupported);
     };
+    if n > MAX_BYTES {
+        return Ok(Direct::TooLarge(w, h));
+    }
     let mut data = vec![0; n];
     d.decode_into(&mut data)?;
     Ok(Direct::Pixels(h, w, c, data))
@@ -86,9 +100,9 @@ fn jpeg(bytes: &[u8]) -> Result<Direct, zune_jpeg::errors::DecodeErrors> {
 /// transparency become colours and alpha, 16-bit samples keep their high byte), then the alpha
 /// channel dropped in place.
 fn png(bytes: &[u8]) -> Result<Direct, png::DecodingError> {
-    // The `image` crate lifts the png crate's 64 MiB default: so does this, so that an image
-    // that decoded before still decodes.
-    let limits = png::Limits { bytes: usize::MAX };
+    // The limit the `image` crate gave the png crate (above the png crate's own 64 MiB), so that
+    // an image that decoded before still decodes.
+    let limits = png::Limits { bytes: MAX_BYTES };
     let mut d = png::Decoder::new_with_limits(Cursor::new(bytes), limits);
     d.set_transformations(png::Transformations::EXPAND | png::Transformations::STRIP_16);
     // Text and colour-profile chunks are metadata that a sample's pixels do not use.
@@ -111,6 +125,9 @@ fn png(bytes: &[u8]) -> Result<Direct, png::DecodingError> {
     }
     let (w, h) = r.info().size();
     let (w, h) = (w as usize, h as usize);
+    if n > MAX_BYTES {
+        return Ok(Direct::TooLarge(w, h));
+    }
     let mut data = vec![0; n];
     r.next_frame(&mut data)?;
     if stored != kept {
