@@ -198,3 +198,178 @@ def test_image_if_forms(rng):
     on = b.image_random_crop_if(True, "x", 5, 5, seed=3)[0]["x"]
     np.testing.assert_array_equal(on, b.image_random_crop("x", 5, 5, seed=3)[0]["x"])
     np.testing.assert_array_equal(b.to_stream().image_random_crop_if(False, "x", 5, 5).__next__()["x"], img)
+
+
+def png_by_hand(pixels, bit_depth, colour_type):
+    """A PNG with the given IHDR bit depth and colour type (0 grey, 2 RGB, 4 grey+alpha, 6 RGBA),
+    unfiltered rows: Pillow cannot write 16-bit colour, grey+alpha or RGBA PNGs."""
+    import struct
+    import zlib
+
+    h, w = pixels.shape[:2]
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    raw = pixels.astype(">u2" if bit_depth == 16 else np.uint8).reshape(h, -1)
+    rows = b"".join(b"\x00" + r.tobytes() for r in raw)
+    ihdr = struct.pack(">IIBBBBB", w, h, bit_depth, colour_type, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", ihdr)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
+
+
+def decode_one(data):
+    return dx.buffer_from_vector([{"f": data}]).load_image("f", from_memory=True)[0]["f"]
+
+
+@pytest.mark.parametrize("channels,colour_type", [(1, 0), (2, 4), (3, 2), (4, 6)])
+@pytest.mark.parametrize("bit_depth", [8, 16])
+def test_png_colour_types_and_depths_match_pillow(rng, channels, colour_type, bit_depth):
+    shape = (23, 31, channels) if channels > 1 else (23, 31)
+    px = rng.integers(0, 2**bit_depth, shape)
+    data = png_by_hand(px, bit_depth, colour_type)
+    got = decode_one(data)
+    pil = np.asarray(Image.open(io.BytesIO(data)))
+    if pil.dtype == np.uint16:
+        # Pillow keeps 16-bit grey as 16 bits (mode I;16); every 8-bit reading of 16-bit PNG
+        # samples (Pillow's own for RGB and RGBA, libpng's strip, stb_image's, so mlx-data's)
+        # keeps the high byte.
+        pil = (pil >> 8).astype(np.uint8)
+    if bit_depth == 16:
+        # Pillow's reading equals the high byte wherever it gives 8 bits (checked, not assumed).
+        first = pil if pil.ndim == 2 else pil[:, :, 0]
+        np.testing.assert_array_equal(first, (px if px.ndim == 2 else px[:, :, 0]) >> 8)
+    # Grey (with or without alpha) is one channel; colour is RGB; alpha is dropped.
+    want = (pil if pil.ndim == 2 else pil[:, :, 0])[:, :, None] if channels <= 2 else pil[:, :, :3]
+    assert got.dtype == np.uint8 and got.shape == want.shape, (got.shape, want.shape)
+    np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("mode", ["1", "P", "RGB-tRNS", "L-tRNS"])
+def test_png_palette_low_bit_and_transparency_match_pillow(rng, mode):
+    if mode == "1":
+        img = Image.fromarray(rng.integers(0, 2, (19, 26)).astype(bool))
+        want = np.asarray(img.convert("L"))[:, :, None]
+    elif mode == "P":
+        img = Image.fromarray(rng.integers(0, 256, (19, 26, 3), dtype=np.uint8)).quantize(40)
+        want = np.asarray(img.convert("RGB"))
+    elif mode == "RGB-tRNS":
+        img = Image.fromarray(rng.integers(0, 256, (19, 26, 3), dtype=np.uint8))
+        img.info["transparency"] = (1, 2, 3)
+        want = np.asarray(img)
+    else:
+        img = Image.fromarray(rng.integers(0, 256, (19, 26), dtype=np.uint8))
+        img.info["transparency"] = 7
+        want = np.asarray(img)[:, :, None]
+    data = encode_pil(img, "PNG")
+    got = decode_one(data)
+    assert got.dtype == np.uint8 and got.shape == want.shape
+    np.testing.assert_array_equal(got, want)
+
+
+def encode_pil(img, fmt, **kw):
+    out = io.BytesIO()
+    img.save(out, format=fmt, **kw)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    "kind,kw",
+    [
+        ("L", {}),
+        ("RGB", {"subsampling": 0}),  # 4:4:4
+        ("RGB", {"subsampling": 1}),  # 4:2:2
+        ("RGB", {"subsampling": 2}),  # 4:2:0
+        ("RGB", {"progressive": True}),
+    ],
+)
+def test_jpeg_grey_and_colour_match_pillow_within_tolerance(rng, kind, kw):
+    rgb = smooth_image(rng, 45, 67)  # sizes that are not multiples of the 8 or 16 px blocks
+    img = Image.fromarray(rgb).convert(kind)
+    data = encode_pil(img, "JPEG", quality=90, **kw)
+    got = decode_one(data)
+    want = np.asarray(Image.open(io.BytesIO(data)))
+    if want.ndim == 2:
+        want = want[:, :, None]
+    assert got.dtype == np.uint8 and got.shape == want.shape, (got.shape, want.shape)
+    diff = np.abs(got.astype(int) - want)
+    # The tolerance: both decoders are correct but differ in IDCT rounding (libjpeg-turbo's
+    # integer IDCT against zune-jpeg's) and, with subsampled chroma, in how they upsample it; a
+    # level or two on most pixels, a few near sharp chroma edges. 8 levels at most and under one
+    # on average (the source pixels are farther from either: quality 90 moves them by ~2-4).
+    assert diff.max() <= 8 and diff.mean() < 1.0, (diff.max(), diff.mean())
+
+
+def test_cmyk_jpeg_still_decodes_to_rgb(rng):
+    # CMYK is left to the image crate's conversions: the same shape as any colour image.
+    img = Image.fromarray(smooth_image(rng, 24, 40)).convert("CMYK")
+    got = decode_one(encode_pil(img, "JPEG", quality=95))
+    assert got.dtype == np.uint8 and got.shape == (24, 40, 3)
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_corrupt_images_raise_naming_the_key_and_the_sample(rng, stream):
+    good = encode(smooth_image(rng, 32, 32), "PNG")
+    png = bytearray(encode(rng.integers(0, 256, (32, 32, 3), dtype=np.uint8), "PNG"))
+    idat = png.index(b"IDAT")
+    png[idat + 40] ^= 0xFF  # compressed data no longer matches the chunk's CRC
+    jpg = encode(smooth_image(rng, 32, 32), "JPEG")
+    cases = [
+        ("PNG with a damaged IDAT", bytes(png)),
+        ("PNG cut short", good[: len(good) // 2]),
+        ("JPEG cut inside its headers", jpg[:60]),
+        ("not an image", b"GIF89a but not really"),
+    ]
+    for what, bad in cases:
+        samples = [{"img": good}, {"img": good}, {"img": bad}, {"img": good}]
+        b = dx.buffer_from_vector(samples)
+        with pytest.raises(ValueError, match=r"load_image: key 'img' of sample 2: .*decode") as e:
+            if stream:
+                list(b.to_stream().load_image("img", from_memory=True).prefetch(2, 2))
+            else:
+                b.load_image("img", from_memory=True)[2]
+        assert "sample 2" in str(e.value), (what, str(e.value))
+        # The samples around it still decode.
+        np.testing.assert_array_equal(b.load_image("img", from_memory=True)[1]["img"], decode_one(good))
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_crops_of_decoded_images_and_other_dtypes_are_numpy_slices(rng, stream):
+    imgs = [smooth_image(rng, 70 + i, 90 - 3 * i) for i in range(5)]
+    b = dx.buffer_from_vector([{"f": encode(im, "PNG")} for im in imgs])
+    p = b.to_stream() if stream else b
+    crops = list(p.load_image("f", from_memory=True).image_center_crop("f", 64, 64, output_key="c").batch(5))
+    assert len(crops) == 1 and crops[0]["c"].shape == (5, 64, 64, 3)
+    for im, c in zip(imgs, crops[0]["c"]):
+        y0, x0 = (im.shape[0] - 64) // 2, (im.shape[1] - 64) // 2
+        np.testing.assert_array_equal(c, im[y0 : y0 + 64, x0 : x0 + 64])
+    # 2-d and wider element types: the window is cut by pixel, not by byte.
+    for arr in (rng.normal(size=(13, 17)).astype(np.float32), rng.integers(0, 9, (13, 17, 2)).astype(np.int64)):
+        got = dx.buffer_from_vector([{"x": arr}]).image_center_crop("x", 6, 5)[0]["x"]
+        np.testing.assert_array_equal(got, arr[4:9, 5:11])
+        whole = dx.buffer_from_vector([{"x": arr}]).image_center_crop("x", 17, 13)[0]["x"]
+        np.testing.assert_array_equal(whole, arr)
+
+
+def test_a_header_claiming_a_huge_image_is_an_error_not_an_allocation():
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    # 30000 x 30000 RGB would be 2.7 GB of pixels; the data holds one row.
+    ihdr = struct.pack(">IIBBBBB", 30000, 30000, 8, 2, 0, 0, 0)
+    data = (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", ihdr)
+        + chunk(b"IDAT", zlib.compress(b"\x00" * (1 + 3 * 30000)))
+        + chunk(b"IEND", b"")
+    )
+    b = dx.buffer_from_vector([{"f": data}])
+    with pytest.raises(ValueError, match=r"key 'f' of sample 0: .*30000x30000.*512 MiB"):
+        b.load_image("f", from_memory=True)[0]

@@ -3,22 +3,23 @@
 //! mlx-data's: 3 channels for colour, 1 for grey (the alpha channel is dropped, as mlx-data drops
 //! it).
 //!
-//! Decoding and resampling are the `image` crate's (PNG and JPEG only, see Cargo.toml); this file
-//! only moves pixels between its buffers and sample arrays. Crops are plain slices, exact for any
-//! dtype. Resizing is a triangle (bilinear) filter widened by the scale when shrinking, so a
-//! smaller image averages the pixels it covers instead of skipping them; that is Pillow's
-//! `BILINEAR` (mlx-data's own filter differs from it by a few levels when shrinking).
+//! Decoding is `decode.rs`'s; resampling is the `image` crate's, and this file only moves pixels
+//! between its buffers and sample arrays. Crops are plain slices, exact for any dtype. Resizing
+//! is a triangle (bilinear) filter widened by the scale when shrinking, so a smaller image
+//! averages the pixels it covers instead of skipping them; that is Pillow's `BILINEAR`
+//! (mlx-data's own filter differs from it by a few levels when shrinking).
 //!
 //! A random crop draws its place from the step's seed and the sample's index (ChaCha8, `rng.rs`),
 //! not from a generator shared by threads: the same pipeline gives the same crops whatever the
 //! number of threads or the order they run in.
 
-use crate::array::{slice_dim, HostArray};
+use crate::array::HostArray;
+use crate::decode::decode;
 use crate::error::{Error, Result};
 use crate::load::{path_in, read};
 use crate::rng::Rng;
 use crate::sample::{get, Sample};
-use image::{imageops, ColorType, ImageBuffer, Luma, LumaA, Pixel, Rgb, Rgba};
+use image::{imageops, ImageBuffer, Luma, LumaA, Pixel, Rgb, Rgba};
 use rill_core::Dtype;
 use std::io::Cursor;
 
@@ -32,24 +33,6 @@ fn fail(op: &'static str, key: &str, index: usize, detail: String) -> Error {
     }
 }
 
-/// The pixels of encoded PNG or JPEG bytes: (height, width, 3) for colour, (height, width, 1)
-/// for grey. 16-bit images are scaled to 8 bits.
-pub(crate) fn decode(bytes: &[u8]) -> std::result::Result<HostArray, String> {
-    let img =
-        image::load_from_memory(bytes).map_err(|e| format!("cannot decode the image: {e}"))?;
-    let (w, h) = (img.width() as usize, img.height() as usize);
-    let grey = matches!(
-        img.color(),
-        ColorType::L8 | ColorType::La8 | ColorType::L16 | ColorType::La16
-    );
-    let (c, data) = if grey {
-        (1, img.into_luma8().into_raw())
-    } else {
-        (3, img.into_rgb8().into_raw())
-    };
-    HostArray::new(Dtype::Uint8, vec![h, w, c], data).map_err(|e| e.to_string())
-}
-
 /// `load_image`: the pixels of the image file that `key` names (below `prefix`), or of the encoded
 /// bytes it holds (`from_memory`); with `info`, its `[width, height]` instead.
 pub(crate) fn load_image(
@@ -61,19 +44,29 @@ pub(crate) fn load_image(
     index: usize,
 ) -> Result<HostArray> {
     const OP: &str = "load_image";
-    let (bytes, what) = if from_memory {
+    let pixels = |bytes: &[u8]| {
+        if info {
+            dimensions(bytes)
+        } else {
+            decode(bytes)
+        }
+    };
+    if from_memory {
+        // Decoded where the sample holds them: no copy of the encoded bytes.
         let a = get(s, key, OP, index)?;
-        (a.bytes().to_vec(), format!("the bytes of key '{key}'"))
+        pixels(a.bytes()).map_err(|detail| {
+            fail(
+                OP,
+                key,
+                index,
+                format!("the bytes of key '{key}': {detail}"),
+            )
+        })
     } else {
         let path = path_in(s, key, prefix, OP, index)?;
-        (read(&path, OP)?, path.display().to_string())
-    };
-    let r = if info {
-        dimensions(&bytes)
-    } else {
-        decode(&bytes)
-    };
-    r.map_err(|detail| fail(OP, key, index, format!("{what}: {detail}")))
+        pixels(&read(&path, OP)?)
+            .map_err(|detail| fail(OP, key, index, format!("{}: {detail}", path.display())))
+    }
 }
 
 /// `[width, height]` (int64) of encoded bytes, from the header alone (mlx-data's `info=True`).
@@ -105,8 +98,27 @@ pub(crate) fn extent(
     }
 }
 
-fn crop_at(a: &HostArray, y: usize, x: usize, w: usize, h: usize) -> HostArray {
-    slice_dim(&slice_dim(a, 0, y, h), 1, x, w)
+/// The `w` x `h` window of `a` at row `y`, column `x` (the caller checks that it fits), copied
+/// row by row straight from the image: one pass over the window's bytes, none over the rest.
+fn crop_at(a: &HostArray, y: usize, x: usize, w: usize, h: usize) -> Result<HostArray> {
+    let shape = a.shape();
+    if (h, w) == (shape[0], shape[1]) {
+        // The whole image: the same bytes, shared.
+        return Ok(a.clone());
+    }
+    // Bytes per pixel: the channels (if any) times the element size.
+    let px = shape[2..].iter().product::<usize>() * a.dtype().size();
+    let row = shape[1] * px;
+    let b = a.bytes();
+    let mut out = Vec::with_capacity(h * w * px);
+    for r in y..y + h {
+        let at = r * row + x * px;
+        out.extend_from_slice(&b[at..at + w * px]);
+    }
+    let mut cropped = shape.to_vec();
+    cropped[0] = h;
+    cropped[1] = w;
+    HostArray::new(a.dtype(), cropped, out)
 }
 
 /// Checks that a `w` x `h` crop fits in `a`, returning `a`'s (height, width).
@@ -140,7 +152,7 @@ pub(crate) fn center_crop(
     index: usize,
 ) -> Result<HostArray> {
     let (ih, iw) = fits(a, w, h, op, key, index)?;
-    Ok(crop_at(a, (ih - h) / 2, (iw - w) / 2, w, h))
+    crop_at(a, (ih - h) / 2, (iw - w) / 2, w, h)
 }
 
 /// A `w` x `h` crop at a place drawn uniformly from `seed` and the sample's `index`.
@@ -157,7 +169,7 @@ pub(crate) fn random_crop(
     let mut rng = Rng::new(seed, index as u64);
     let y = rng.below(ih - h + 1);
     let x = rng.below(iw - w + 1);
-    Ok(crop_at(a, y, x, w, h))
+    crop_at(a, y, x, w, h)
 }
 
 /// The (width, height) that makes the image's smaller side `size`, keeping its aspect (the other

@@ -12,10 +12,11 @@
 //! `prefetch.rs` runs a stream on worker threads (its module doc states the concurrency rules);
 //! `buffered.rs` gathers a stream into buffers that a function reworks (`dynamic_batch.rs` groups
 //! samples of similar sizes that way); `source.rs` reads lines and CSV records; `load.rs` loads
-//! the files samples name (raw bytes, `.npy`, members of a tar archive); `image.rs` decodes,
-//! resizes and crops images; `tokenize.rs` cuts text into a vocabulary's tokens; `rng.rs` makes
-//! shuffles and random crops reproducible from a seed. `position.rs` saves where a stream is and
-//! restores it; `progress.rs` draws a progress bar on a terminal.
+//! the files samples name (raw bytes, `.npy`, members of a tar archive); `decode.rs` decodes
+//! PNG and JPEG bytes into pixels and `image.rs` loads, resizes and crops images; `tokenize.rs`
+//! cuts text into a vocabulary's tokens; `rng.rs` makes shuffles and random crops reproducible
+//! from a seed. `position.rs` saves where a stream is and restores it; `progress.rs` draws a
+//! progress bar on a terminal.
 //!
 //! Errors ([`Error`]) name the step, the key and the sample's index; a sample that fails is
 //! reported in its place and never dropped. An *empty* sample means "filtered out" (mlx-data's
@@ -29,6 +30,7 @@ mod array;
 mod batch;
 mod buffer;
 mod buffered;
+mod decode;
 mod dynamic_batch;
 mod error;
 mod image;
