@@ -1028,6 +1028,43 @@ fn where_broadcasts_and_promotes() {
         }
     });
     assert_eq!(got, want);
+    // A random contiguous mask with each branch contiguous or one value broadcast (the kernel's
+    // slice loops: both arrays, array and value, value and array, two values), longer than one
+    // thread's chunk.
+    let n = 70_000;
+    let cv: Vec<f64> = (0..n).map(|_| rng.random_range(0..2) as f64).collect();
+    let (av, bv) = (grid(&mut rng, n, 20, 4), grid(&mut rng, n, 20, 4));
+    let cond = arr(Dtype::Bool, &cv, &[n]);
+    let (a, b) = (
+        arr(Dtype::Float32, &av, &[n]),
+        arr(Dtype::Float32, &bv, &[n]),
+    );
+    let (sa, sb) = (
+        arr(Dtype::Float32, &[2.5], &[]),
+        arr(Dtype::Float32, &[-7.0], &[]),
+    );
+    for (x, y, xs, ys) in [
+        (&a, &b, Some(&av), Some(&bv)),
+        (&a, &sb, Some(&av), None),
+        (&sa, &b, None, Some(&bv)),
+        (&sa, &sb, None, None),
+    ] {
+        let got = f64s(&ops::where_(&cond, x, y, ()).unwrap());
+        for i in 0..n {
+            let want = if cv[i] != 0.0 {
+                xs.map_or(2.5, |v| v[i])
+            } else {
+                ys.map_or(-7.0, |v| v[i])
+            };
+            assert_eq!(
+                got[i],
+                want,
+                "element {i} of where({:?}, {:?})",
+                x.shape(),
+                y.shape()
+            );
+        }
+    }
     // Shapes that do not broadcast name `where`.
     let bad = ops::where_(&arr(Dtype::Bool, &[1.0, 0.0], &[2]), &x, &y, ());
     assert!(
