@@ -9,7 +9,7 @@
 //!
 //! While a program is built, identical steps (same op, same inputs, same shape, dtype and stream)
 //! are merged: common subexpressions are computed once. Then chains of elementwise float ops on
-//! CPU streams, and a reduction after them, are fused into single nodes (`fuse.rs`): a replay
+//! one stream (CPU or GPU), and a reduction after them, are fused into single nodes (`fuse.rs`): a replay
 //! outside any transform builds the fused program, a replay inside one (grad of a compiled
 //! function, say) builds the unfused steps, whose ops have rules.
 //!
