@@ -16,8 +16,7 @@ import rill.core as mx
 CANNOT_EXIST = {}
 
 #: Names that do not exist yet, with the issue that brings them. Issue 11 (function
-#: transforms) still lacks depends; the CUDA kernel entry points need the GPU backend's runtime
-#: compilation from Python (issue 9); the function export format belongs to issue 13.
+#: transforms) still lacks depends; the function export format belongs to issue 13.
 NOT_YET = {
     "depends": "issue 11 (function transforms), not built yet",
     "export_function": "issue 13 (MLX's function export format)",
@@ -28,9 +27,6 @@ NOT_YET = {
                              "extension (Rust), which the Python package cannot see",
     "export_to_dot": "needs the graph (each array's inputs and primitive) from the extension "
                      "(Rust), which the Python package cannot see",
-    "fast.cuda_kernel": "issue 9 (user CUDA kernels compiled at run time from Python)",
-    "fast.precompiled_cuda_kernel": "issue 9 (user CUDA kernels compiled at run time from "
-                                    "Python)",
 }
 
 NAMESPACES = ["", "linalg", "fft", "fast", "random", "metal", "cuda", "distributed", "array"]

@@ -38,6 +38,7 @@ pub mod shape;
 pub mod stream;
 pub mod trace;
 pub mod transforms;
+pub mod user_kernel;
 
 pub use array::Array;
 pub use device::{

@@ -154,6 +154,10 @@ pub enum Op {
     /// `compile` builds it, for replays outside any transform, so no gradient or batching rule
     /// ever meets it.
     Fused(std::sync::Arc<crate::fusion::FusedKernel>),
+
+    // --- the user's own ---
+    /// A user's CUDA kernel (`user_kernel.rs`); GPU streams only.
+    CudaKernel(std::sync::Arc<crate::user_kernel::UserKernel>),
 }
 
 impl Op {
@@ -194,6 +198,7 @@ impl Op {
             Op::ArgSort { .. } => "argsort",
             Op::RandomBits => "random_bits",
             Op::Fused(_) => "fused",
+            Op::CudaKernel(_) => "cuda_kernel",
         }
     }
 }

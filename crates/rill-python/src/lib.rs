@@ -35,6 +35,7 @@ mod complex;
 mod conv;
 mod convert;
 mod creation;
+mod cuda_kernel;
 mod data;
 mod device;
 mod dlpack;
@@ -95,6 +96,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     printoptions::register(m)?;
     random::register(m)?;
     fft::register(m)?;
+    cuda_kernel::register(m)?;
     linalg_ns::register(m)?;
     capture::register(m)?;
     eval::register(m)?;

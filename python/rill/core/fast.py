@@ -4,7 +4,9 @@ in float32 whatever the input's precision, and results come back in the input's 
 
 Each function is built from rill's primitives, so it runs on every device and stream, is lazy,
 and differentiates with ``grad``/``vjp`` like any other composition. They are not single fused
-kernels yet (issue 10): they cost what their parts cost.
+kernels yet (issue 10): they cost what their parts cost. ``cuda_kernel`` and
+``precompiled_cuda_kernel`` run a user's own CUDA kernel on a GPU stream (the core's
+``ops/cuda_kernel.rs``).
 """
 
 import math
@@ -319,3 +321,80 @@ def metal_kernel(*args, **kwargs):
     """MLX's custom Metal kernels: rill has no Metal device (as MLX without Metal)."""
     raise RuntimeError("[metal_kernel] Metal is not available: rill runs on the CPU and on "
                        "NVIDIA GPUs through CUDA")
+
+
+_include_dirs_added = False
+
+
+def _add_pip_cuda_headers():
+    """Lets NVRTC find CUDA's headers where pip put them (the ``nvidia-cuda-runtime`` wheels that
+    PyTorch and CuPy install): ``nvidia/cu13/include`` or, for CUDA 12, ``nvidia/cuda_runtime``
+    and ``nvidia/cuda_cccl``. The core also looks in the toolkit's usual places."""
+    global _include_dirs_added
+    if _include_dirs_added:
+        return
+    _include_dirs_added = True
+    import importlib.util
+    import os
+
+    try:
+        spec = importlib.util.find_spec("nvidia")
+    except (ImportError, ValueError):
+        return
+    for root in (spec.submodule_search_locations or []) if spec else []:
+        for sub in ("cu13", "cuda_runtime", "cuda_cccl"):
+            inc = os.path.join(root, sub, "include")
+            if os.path.isdir(inc):
+                _c._add_cuda_include_dir(inc)
+
+
+class _CudaKernelFunction:
+    """The callable ``cuda_kernel`` returns: each call is one launch, lazily, on a GPU stream."""
+
+    def __init__(self, kernel, name):
+        self._kernel = kernel
+        self._name = name
+
+    def __call__(self, *, inputs, output_shapes, output_dtypes, grid, threadgroup, template=None,
+                 init_value=None, verbose=False, stream=None):
+        template = [(str(n), v) for n, v in (template or [])]
+        inputs = list(inputs)
+        output_dtypes = list(output_dtypes)
+        if verbose:
+            src = self._kernel.source(inputs, output_dtypes, template)
+            print(f"Generated source code for `{self._name}`:\n```\n{src}\n```")
+        return self._kernel.launch(inputs, list(output_shapes), output_dtypes, tuple(grid),
+                                   tuple(threadgroup), template,
+                                   None if init_value is None else float(init_value), stream)
+
+    def __repr__(self):
+        return f"<cuda_kernel {self._name}>"
+
+
+def cuda_kernel(name, input_names, output_names, source, header="", ensure_row_contiguous=True,
+                shared_memory=0):
+    """A custom CUDA kernel compiled at run time by NVRTC from the body ``source``; its signature
+    is generated from ``input_names`` and ``output_names`` as MLX generates it (each input
+    ``const T*``, with ``<input>_shape``/``_strides``/``_ndim`` when the body names them; each
+    output ``T*``). Call the result with ``inputs``, ``output_shapes``, ``output_dtypes``,
+    ``grid`` (in threads), ``threadgroup`` and optionally ``template``, ``init_value``,
+    ``verbose`` and ``stream``; it returns the list of outputs."""
+    _add_pip_cuda_headers()
+    kernel = _c._CudaKernel(name, list(input_names), list(output_names), source, header,
+                            bool(ensure_row_contiguous), int(shared_memory))
+    return _CudaKernelFunction(kernel, name)
+
+
+def precompiled_cuda_kernel(*, name, compiled_source, inputs, output_shapes, output_dtypes,
+                            scalars, grid, threadgroup, shared_memory=0, init_value=None,
+                            ensure_row_contiguous=False, stream=None):
+    """Runs the kernel ``name`` of ``compiled_source`` (PTX or a CUBIN, as bytes) with the
+    inputs' pointers, the outputs' pointers and then ``scalars`` (bool, int or float) as its
+    parameters; ``grid`` counts threads, as in ``cuda_kernel``."""
+    if isinstance(compiled_source, str):
+        compiled_source = compiled_source.encode()
+    return _c._precompiled_cuda_kernel(name, bytes(compiled_source), list(inputs),
+                                       list(output_shapes), list(output_dtypes), list(scalars),
+                                       tuple(grid), tuple(threadgroup), int(shared_memory),
+                                       None if init_value is None else float(init_value),
+                                       bool(ensure_row_contiguous), stream)

@@ -129,6 +129,11 @@ pub fn run(op: &Op, inputs: &[Input], out: &Output) -> Result<Data> {
         Op::Sort { .. } | Op::ArgSort { .. } => sort::run(op, &inputs[0], out),
         Op::RandomBits => random::run(&inputs[0], out),
         Op::Fused(k) => fused::run(k, inputs, out),
+        // The builder refuses CPU streams (`ops/cuda_kernel.rs`); this is the backstop.
+        Op::CudaKernel(_) => Err(crate::Error::device(
+            "cuda_kernel",
+            "user CUDA kernels run on GPU streams only",
+        )),
         Op::Concatenate { axis } => movement::concatenate(inputs, *axis, out),
         Op::Pad { low, value } => movement::pad(&inputs[0], low, *value, out),
         Op::SliceUpdate { start, step } => {

@@ -95,6 +95,18 @@ impl Kernels {
         name: &str,
         source: impl FnOnce() -> String,
     ) -> Result<Function> {
+        self.function_from(gpu, module, name, |arch| cubin(&source(), arch, module))
+    }
+
+    /// The kernel `name` of the module `module`, whose image (a CUBIN, or PTX text ending in a
+    /// NUL byte) `image` makes for the GPU's architecture on first use.
+    pub(super) fn function_from(
+        &self,
+        gpu: &Gpu,
+        module: &str,
+        name: &str,
+        image: impl FnOnce(&str) -> Result<Vec<u8>>,
+    ) -> Result<Function> {
         {
             let modules = self.modules.lock().unwrap();
             if let Some(m) = modules.get(module) {
@@ -108,8 +120,7 @@ impl Kernels {
         let raw = match loaded {
             Some(raw) => raw,
             None => {
-                let src = source();
-                let image = cubin(&src, &gpu.arch(), module)?;
+                let image = image(&gpu.arch())?;
                 let mut raw = std::ptr::null_mut();
                 // SAFETY: `image` is a complete CUBIN for this GPU's architecture; the context is
                 // current.
@@ -126,7 +137,8 @@ impl Kernels {
                     .raw
             }
         };
-        let cname = CString::new(name).expect("kernel names have no NUL");
+        let cname = CString::new(name)
+            .map_err(|_| Error::arg("cuda", format!("kernel name {name:?} contains a NUL byte")))?;
         let mut f = std::ptr::null_mut();
         // SAFETY: `raw` is a loaded module; `cname` is NUL-terminated.
         check("cuda", "cuModuleGetFunction", unsafe {
@@ -153,24 +165,30 @@ fn cache_dir() -> Option<PathBuf> {
     Some(base.join("rill").join("kernels"))
 }
 
-fn cache_key(src: &str, arch: &str) -> String {
+fn cache_key(src: &str, arch: &str, extra: &[String]) -> String {
     // SipHash with fixed keys: the same in every run of the same build.
     let mut h = std::collections::hash_map::DefaultHasher::new();
     src.hash(&mut h);
     arch.hash(&mut h);
     OPTIONS.hash(&mut h);
+    extra.hash(&mut h);
     format!("{:016x}", h.finish())
 }
 
 /// The CUBIN of `src` for `arch` (`sm_90`): from the disk cache, or compiled by NVRTC (and cached).
 pub(super) fn cubin(src: &str, arch: &str, module: &str) -> Result<Vec<u8>> {
-    let path = cache_dir().map(|d| d.join(format!("{}-{arch}.cubin", cache_key(src, arch))));
+    cubin_with(src, arch, module, &[])
+}
+
+/// As `cubin`, with NVRTC options beyond rill's own (include directories of user kernels).
+pub(super) fn cubin_with(src: &str, arch: &str, module: &str, extra: &[String]) -> Result<Vec<u8>> {
+    let path = cache_dir().map(|d| d.join(format!("{}-{arch}.cubin", cache_key(src, arch, extra))));
     if let Some(p) = &path {
         if let Ok(bytes) = std::fs::read(p) {
             return Ok(bytes);
         }
     }
-    let bytes = compile(src, arch, module)?;
+    let bytes = compile(src, arch, module, extra)?;
     if let Some(p) = &path {
         if let Some(dir) = p.parent() {
             if std::fs::create_dir_all(dir).is_ok() {
@@ -198,9 +216,16 @@ fn nvrtc_check(module: &str, what: &str, status: nvrtc::nvrtcResult) -> Result<(
 
 /// Compiles `src` to a CUBIN for `arch` with NVRTC (which must be loadable: the backend checks
 /// that before it registers a GPU).
-pub(super) fn compile(src: &str, arch: &str, module: &str) -> Result<Vec<u8>> {
-    let csrc = CString::new(src).expect("kernel source has no NUL");
-    let cname = CString::new(format!("{}.cu", module.replace('/', "_"))).expect("no NUL");
+pub(super) fn compile(src: &str, arch: &str, module: &str, extra: &[String]) -> Result<Vec<u8>> {
+    let nul = |what: &str| {
+        Error::arg(
+            "cuda",
+            format!("the {what} of kernel module {module} contains a NUL byte"),
+        )
+    };
+    let csrc = CString::new(src).map_err(|_| nul("source"))?;
+    let cname =
+        CString::new(format!("{}.cu", module.replace('/', "_"))).map_err(|_| nul("name"))?;
     let mut prog: nvrtc::nvrtcProgram = std::ptr::null_mut();
     // SAFETY: valid out-pointer and NUL-terminated strings that outlive the program.
     nvrtc_check(module, "create", unsafe {
@@ -215,7 +240,13 @@ pub(super) fn compile(src: &str, arch: &str, module: &str) -> Result<Vec<u8>> {
     })?;
     let result = (|| {
         let arch_opt = CString::new(format!("--gpu-architecture={arch}")).unwrap();
-        let opts: Vec<CString> = OPTIONS.iter().map(|o| CString::new(*o).unwrap()).collect();
+        let opts: Vec<CString> = OPTIONS
+            .iter()
+            .copied()
+            .chain(extra.iter().map(String::as_str))
+            .map(CString::new)
+            .collect::<std::result::Result<_, _>>()
+            .map_err(|_| nul("options"))?;
         let mut ptrs: Vec<*const std::ffi::c_char> = opts.iter().map(|o| o.as_ptr()).collect();
         ptrs.push(arch_opt.as_ptr());
         // SAFETY: `prog` is a live program; the option pointers are NUL-terminated strings alive

@@ -68,7 +68,8 @@ pub(crate) fn batch(op: &Op, args: &[Arg], out: &Array, n: usize) -> Result<Arra
         | Op::PutAlongAxis { .. } => movement::shifted(op, args, out, n, s),
         Op::Gather { axis } => movement::gather(*axis, op, args, out, n, s),
         Op::Scatter { .. } => movement::scatter(op, args, out, n, s),
-        Op::RandomBits => per_example(op, args, out, n),
+        // A user kernel knows nothing of a batch: it runs once per example.
+        Op::RandomBits | Op::CudaKernel(_) => per_example(op, args, out, n),
         // compile builds fused nodes only for replays outside every transform (`fuse.rs`).
         Op::Fused(_) => Err(Error::runtime(
             "fused",

@@ -100,9 +100,12 @@ pub(crate) fn vjp(
         ]),
         Op::Sort { axis } => Ok(vec![Some(movement::sort(*axis, &inputs[0], g, s)?)]),
         Op::ArgReduce { .. } | Op::ArgSort { .. } => Ok(vec![None; inputs.len()]),
-        Op::Factor(_) | Op::Fft { .. } | Op::Conv(_) | Op::View | Op::Scatter { .. } => {
-            Err(no_rule(op))
-        }
+        Op::Factor(_)
+        | Op::Fft { .. }
+        | Op::Conv(_)
+        | Op::View
+        | Op::Scatter { .. }
+        | Op::CudaKernel(_) => Err(no_rule(op)),
         // compile builds fused nodes only for replays outside every transform (`fuse.rs`).
         Op::Fused(_) => Err(Error::runtime(
             "fused",

@@ -4,8 +4,9 @@
 //!
 //! The program becomes C source here: each instruction's op is the functor its own elementwise
 //! kernel uses (`elementwise::{unary_functor, binary_functor}`), in a namespace of its own, and
-//! `fz_value` strings them together. Modules are cached by the program's text, so a compiled
-//! function replayed again finds its kernel by a hash without formatting anything. Kernels are
+//! `fz_value` strings them together. Kernels are found by a hash of the program's structure (its
+//! dtype, instructions and reduction), so a compiled function replayed again finds its kernel
+//! without formatting any text; the text is built on a miss only. Kernels are
 //! compiled with `--fmad=false` (compile.rs), so a multiply followed by an add stays two roundings,
 //! as in the unfused ops; a fused reduction follows `reduce.cu`'s order (fused.cu), so a fused
 //! program gives the unfused results bit for bit on the GPU too.
@@ -58,12 +59,29 @@ pub(super) fn run(
     if inputs.len() > MAXIN || !matches!(k.dtype, Dtype::Float32 | Dtype::Float64) {
         return Ok(None);
     }
-    let Some(program) = program_source(k) else {
-        return Ok(None);
-    };
     let n = numel(&k.shape);
-    let data = output("fused", out, s)?;
     let n_out = numel(out.shape);
+    let key = program_key(k);
+    let module = || format!("fused/{key:016x}");
+    // The program's text, made once and only when a kernel of it is not loaded yet.
+    let program = std::cell::OnceCell::new();
+    let text = || program.get_or_init(|| program_source(k));
+    let bits = if n > i32::MAX as usize / 2 { 64 } else { 32 };
+    let sm = s.gpu.sm_count;
+    let kernels = &s.gpu.kernels;
+    // Keys of other families stay below 2^46 (elementwise.rs); the top bit sets these apart.
+    let key_of = |variant: u64| (1u64 << 63) | ((key << 3 | variant) & !(1u64 << 63));
+    // A program is known to have a GPU form once one of its kernels is loaded; otherwise its
+    // text says (None: an op without a GPU functor, which then runs on the CPU).
+    let first_variant = match k.reduce {
+        None => 0,
+        Some(r) if n_out == 0 || split(n_out, r.row, sm).chunks <= 1 => 2,
+        Some(_) => 4,
+    } + u64::from(bits == 64);
+    if kernels.lookup(key_of(first_variant)).is_none() && text().is_none() {
+        return Ok(None);
+    }
+    let data = output("fused", out, s)?;
     if n == 0 || n_out == 0 {
         return Ok(Some(data));
     }
@@ -127,14 +145,11 @@ pub(super) fn run(
         p.input[slot] = address;
         p.period[slot] = period as i64;
     }
-    let key = program_key(&program);
-    let module = || format!("fused/{key:016x}");
-    let source = || module_source(k, &program);
-    let bits = if n > i32::MAX as usize / 2 { 64 } else { 32 };
-    let sm = s.gpu.sm_count;
-    let kernels = &s.gpu.kernels;
-    // Keys of other families stay below 2^46 (elementwise.rs); the top bit sets these apart.
-    let key_of = |variant: u64| (1u64 << 63) | ((key << 3 | variant) & !(1u64 << 63));
+    let source = || match text() {
+        Some(program) => module_source(k, program),
+        // Unreachable: checked above; an empty module fails to compile with a clear error.
+        None => String::new(),
+    };
     match k.reduce {
         None => {
             let (name, variant) = if bits == 32 {
@@ -241,10 +256,18 @@ fn program_source(k: &FusedKernel) -> Option<(String, String)> {
     Some((head, body))
 }
 
-fn program_key((head, body): &(String, String)) -> u64 {
+/// What the module's text depends on, hashed: the dtype, each instruction (op and operands) and
+/// the reduction's op. The shape and the row length are parameters, not part of the text.
+fn program_key(k: &FusedKernel) -> u64 {
     let mut h = std::collections::hash_map::DefaultHasher::new();
-    head.hash(&mut h);
-    body.hash(&mut h);
+    k.dtype.hash(&mut h);
+    for inst in &k.insts {
+        match *inst {
+            Inst::Unary(u, a) => (0u8, u, a).hash(&mut h),
+            Inst::Binary(b, x, y) => (1u8, b, x, y).hash(&mut h),
+        }
+    }
+    k.reduce.map(|r| r.op).hash(&mut h);
     h.finish()
 }
 
@@ -320,7 +343,7 @@ pub(super) fn sample_modules() -> Vec<(String, String)> {
             };
             let program = program_source(&k)?;
             Some((
-                format!("fused/{:016x}", program_key(&program)),
+                format!("fused/{:016x}", program_key(&k)),
                 module_source(&k, &program),
             ))
         })

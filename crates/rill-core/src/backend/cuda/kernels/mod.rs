@@ -11,6 +11,7 @@ mod lines;
 mod movement;
 mod reduce;
 mod sort_random;
+mod user;
 
 pub(super) use common::collapse as collapse_dims;
 pub(super) use common::output as output_buffer;
@@ -86,10 +87,13 @@ pub(super) fn run(op: &Op, inputs: &[Input], out: &Output) -> Result<Data> {
         Op::Sort { axis } => sort_random::sort(false, *axis, &inputs[0], out, s)?,
         Op::ArgSort { axis } => sort_random::sort(true, *axis, &inputs[0], out, s)?,
         Op::RandomBits => sort_random::random_bits(&inputs[0], out, s)?,
-        // No GPU kernels yet: transforms, factorizations, scatter-adds (gradients of take),
-        // convolutions and bit views run through the CPU's.
-        Op::Factor(_) | Op::Fft { .. } | Op::Scatter { .. } | Op::Conv(_) | Op::View => None,
+        Op::View => movement::view(&inputs[0], out, s)?,
+        // No GPU kernels yet: transforms, factorizations, scatter-adds (gradients of take) and
+        // convolutions run through the CPU's.
+        Op::Factor(_) | Op::Fft { .. } | Op::Scatter { .. } | Op::Conv(_) => None,
         Op::Fused(k) => fused::run(k, inputs, out, s)?,
+        // A user's kernel has no CPU form to fall back to.
+        Op::CudaKernel(k) => return user::run(k, inputs, out, s),
         Op::Transpose(_) | Op::Slice { .. } | Op::BroadcastTo => None,
     };
     match native {

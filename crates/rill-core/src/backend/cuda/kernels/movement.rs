@@ -584,3 +584,27 @@ pub(in crate::backend::cuda) fn zero(
         sys::cuMemsetD8Async(data.buffer.as_ptr() as u64, 0, data.buffer.len(), s.raw)
     })
 }
+
+/// `view`: `x`'s bytes as `out`'s dtype. A row-contiguous input whose start is aligned for the
+/// new dtype is shared, not copied (as a slice or reshape shares it); any other is laid out
+/// contiguously first. Views as bool run on the CPU's kernel, which turns each nonzero byte into
+/// `true`.
+pub(super) fn view(x: &Input, out: &Output, s: &'static GpuStream) -> Result<Option<Data>> {
+    if out.dtype == Dtype::Bool {
+        return Ok(None);
+    }
+    let start = x.data.layout.offset * x.dtype.size();
+    let (buffer, start) =
+        if x.data.layout.is_row_contiguous(x.shape) && start.is_multiple_of(out.dtype.size()) {
+            (x.data.buffer.clone(), start)
+        } else {
+            (copy_contiguous("view", x, s)?.buffer, 0)
+        };
+    Ok(Some(Data {
+        buffer,
+        layout: crate::shape::Layout {
+            strides: contiguous_strides(out.shape),
+            offset: start / out.dtype.size(),
+        },
+    }))
+}
