@@ -52,3 +52,6 @@ pub mod scheduler {
         crate::scheduler::wait(a)
     }
 }
+
+/// Runs chunks of a kernel on the caller and on idle pool threads (kernel_threads.rs rule 4).
+pub use crate::kernel_threads::run_chunks;

@@ -10,6 +10,7 @@ mod erfinv;
 mod exp;
 mod layout;
 mod npy_header;
+mod run_chunks;
 mod slices;
 mod strided;
 mod tanh;

@@ -514,6 +514,52 @@ fn large_products_take_the_parallel_paths() {
 }
 
 #[test]
+fn products_on_a_shared_pool_split_into_blocks_of_rows() {
+    // Products on several streams at once: each starts while the others' drainers hold part of
+    // the pool, so it runs as blocks of rows that idle threads take (kernel_threads.rs rule 4).
+    // Row counts that blocks do not divide, a transposed left operand (rows strided by 1) and
+    // batches, each against the float64 reference.
+    let mut rng = StdRng::seed_from_u64(61);
+    let streams: Vec<_> = (0..3)
+        .map(|_| rill_core::new_stream(rill_core::Device::cpu()).unwrap())
+        .collect();
+    let mut cases = Vec::new();
+    for (i, s) in streams.iter().enumerate() {
+        let (x, vx) = random::<f32>(&mut rng, &[3, 203 + i, 96]);
+        let (y, vy) = random::<f32>(&mut rng, &[3, 96, 110]);
+        let got = ops::matmul(&x, &y, *s).unwrap();
+        let want = reference(
+            &Dense {
+                v: vx,
+                shape: vec![3, 203 + i, 96],
+            },
+            &Dense {
+                v: vy,
+                shape: vec![3, 96, 110],
+            },
+        );
+        cases.push(("f32 batches on a busy pool", got, want));
+        let (xs, vx) = random::<f32>(&mut rng, &[96, 250]);
+        let (x, dx) = permuted(&xs, &vx, &[96, 250], &[1, 0]);
+        let (y, vy) = random::<f32>(&mut rng, &[96, 130]);
+        let got = ops::matmul(&x, &y, *s).unwrap();
+        let want = reference(
+            &dx,
+            &Dense {
+                v: vy,
+                shape: vec![96, 130],
+            },
+        );
+        cases.push(("transposed f32 on a busy pool", got, want));
+    }
+    let outs: Vec<&Array> = cases.iter().map(|(_, g, _)| g).collect();
+    rill_core::eval(&outs).unwrap();
+    for (what, got, (w, mag, k)) in &cases {
+        check::<f32>(what, got, w, mag, *k);
+    }
+}
+
+#[test]
 fn empty_inner_dim_gives_zeros() {
     let a = ops::ones(&[3, 0], Dtype::Float32, ()).unwrap();
     let b = ops::ones(&[0, 4], Dtype::Float32, ()).unwrap();

@@ -31,6 +31,10 @@ use std::borrow::Cow;
 /// synchronization costs more than the work it shares.
 const PAR_WORK: usize = 96 * 96 * 96;
 
+/// The fewest rows of a block that idle threads take from a product (`product`): below this,
+/// gemm's packing of the right-hand matrix for every block costs more than sharing gains.
+const CHUNK_ROWS: usize = 32;
+
 pub fn run(op: &Op, inputs: &[Input], out: &Output) -> Result<Data> {
     let name = op.name();
     let (c, a, b, alpha, beta) = match (op, inputs) {
@@ -296,16 +300,20 @@ fn product<T: Arith>(dst: &mut [T], d: &Dims, a: &Mat<T>, b: &Mat<T>, keep: Opti
 
     let work = m * n * k;
     let dst_ptr = DstPtr(dst.as_mut_ptr());
-    let one = |i: usize, par: Parallelism| {
+    // Rows `rows` of batch `i`'s product.
+    let block = |i: usize, rows: std::ops::Range<usize>, par: Parallelism| {
         let (oa, ob) = if batch.is_empty() {
             (a.offset as isize, b.offset as isize)
         } else {
             (a.batch_offset(i, batch), b.batch_offset(i, batch))
         };
+        let oa = oa + rows.start as isize * a_rs;
         // SAFETY:
         // - dst: batch `i` owns `dst[i*m*n .. (i+1)*m*n]` (in bounds: `dst.len() == count*m*n`), written
-        //   row-major (rs = n, cs = 1); gemm touches only those `m*n` elements. Batches are
-        //   disjoint, so concurrent tasks never write the same element, and `dst` is a fresh
+        //   row-major (rs = n, cs = 1); rows `rows` (within `0..m`) of it are
+        //   `dst[i*m*n + rows.start*n ..][..rows.len()*n]`, the only elements gemm touches.
+        //   Batches and row blocks are disjoint, so concurrent tasks never write the same
+        //   element, and `dst` is a fresh
         //   buffer that no input aliases. `read_dst` is set only when `keep` is, and then every
         //   element was written first (c broadcast into dst, or the widened accumulator).
         // - lhs/rhs: `Mat` describes a valid view of its `data` (an evaluated array's layout,
@@ -318,10 +326,10 @@ fn product<T: Arith>(dst: &mut [T], d: &Dims, a: &Mat<T>, b: &Mat<T>, keep: Opti
         //   implements; conj flags are false, so complex values are used as they are.
         unsafe {
             gemm::gemm(
-                m,
+                rows.len(),
                 n,
                 k,
-                dst_ptr.add(i * m * n),
+                dst_ptr.add(i * m * n + rows.start * n),
                 1,
                 n as isize,
                 keep.is_some(),
@@ -342,8 +350,22 @@ fn product<T: Arith>(dst: &mut [T], d: &Dims, a: &Mat<T>, b: &Mat<T>, keep: Opti
     };
     // This product's share of the pool: all of it while no other stream runs, one thread when
     // every thread already drains a stream of its own (kernel_threads.rs).
+    let one = |i: usize, par: Parallelism| block(i, 0..m, par);
     let threads = crate::kernel_threads::kernel_threads();
-    if threads == 1 {
+    let pool = rayon::current_num_threads();
+    if threads < pool && work >= PAR_WORK && m >= 2 * CHUNK_ROWS {
+        // Another stream or a task beside this one holds part of the pool now, perhaps not for
+        // long: blocks of rows that threads take as they become idle (kernel_threads.rs rule 4).
+        let per = (m / (pool * 4))
+            .clamp(CHUNK_ROWS, m)
+            .next_multiple_of(8)
+            .min(m);
+        let blocks = m.div_ceil(per);
+        crate::kernel_threads::run_chunks(count * blocks, |c| {
+            let (i, r) = (c / blocks, (c % blocks) * per);
+            block(i, r..(r + per).min(m), Parallelism::None)
+        });
+    } else if threads == 1 {
         (0..count).for_each(|i| one(i, Parallelism::None));
     } else if work >= PAR_WORK {
         // With the whole pool this is what `Rayon(0)` gives (on 2 cores, explicit counts of 1 to
