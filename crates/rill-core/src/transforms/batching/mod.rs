@@ -69,6 +69,13 @@ pub(crate) fn batch(op: &Op, args: &[Arg], out: &Array, n: usize) -> Result<Arra
         Op::Gather { axis } => movement::gather(*axis, op, args, out, n, s),
         Op::Scatter { .. } => movement::scatter(op, args, out, n, s),
         Op::RandomBits => per_example(op, args, out, n),
+        // The value (input 0) gets the batch; the dependencies are kept as they are, batched or
+        // not: they are only waited for. (MLX has no batching rule for depends.)
+        Op::Depends => {
+            let mut inputs = vec![with_batch(&args[0], n, s)?];
+            inputs.extend(args[1..].iter().map(|a| a.array.clone()));
+            whole(Op::Depends, inputs, out, n, s)
+        }
         // compile builds fused nodes only for replays outside every transform (`fuse.rs`).
         Op::Fused(_) => Err(Error::runtime(
             "fused",
