@@ -981,6 +981,28 @@ def transforms(rng):
     check(jv, ct * d)
     check(mx.grad(lambda a: (mx.stop_gradient(mx.sin(a)) * a).sum())(x), np.sin(x_np))
 
+
+def graph_names(rng):
+    """depends gives its inputs' values (NumPy), get_array_buffer_size counts a buffer and its
+    views once (float32 (16, 4): 256 bytes, a power of two, which the allocator reserves as it
+    is), export_to_dot writes a digraph naming the arrays it is told (test_graph_names.py
+    compares all three with MLX)."""
+    import io
+
+    x_np = rng.standard_normal((16, 4)).astype(np.float32)
+    x = mx.array(x_np)
+    y, z = mx.depends([mx.exp(x), -x], mx.sin(x))
+    check(y, np.exp(x_np.astype(np.float64)))
+    check(mx.depends(x, [y]), x_np)
+    views = [x.T, {"k": x[1:]}]
+    mx.eval(z, views)
+    assert mx.get_array_buffer_size(x, views, 3) == 256
+    out = io.StringIO()
+    mx.export_to_dot(out, x * 2 + 1, x=x)
+    text = out.getvalue()
+    assert text.startswith("digraph {") and '"x"' in text and text.count("shape=rectangle") == 2
+
+
 # ---------------------------------------------------------------- issue 10: convolutions, einsum, views
 
 
@@ -1170,6 +1192,9 @@ TABLE.update({
     "mx.vjp": transforms,
     "mx.jvp": transforms,
     "mx.stop_gradient": transforms,
+    "mx.depends": graph_names,
+    "mx.get_array_buffer_size": graph_names,
+    "mx.export_to_dot": graph_names,
     "mx.start_capture": capture,
     "mx.stop_capture": capture,
     "mx.random.seed": random_keys,

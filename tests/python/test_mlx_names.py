@@ -15,18 +15,13 @@ import rill.core as mx
 #: exist here and say that Metal is not available, as MLX's own builds without Metal do.)
 CANNOT_EXIST = {}
 
-#: Names that do not exist yet, with the issue that brings them. Issue 11 (function
-#: transforms) still lacks depends; the function export format belongs to issue 13.
+#: Names that do not exist yet: MLX's function export format (`.mlxfn` files of traced graphs),
+#: which issue 13 (interop) left out.
 NOT_YET = {
-    "depends": "issue 11 (function transforms), not built yet",
     "export_function": "issue 13 (MLX's function export format)",
     "import_function": "issue 13 (MLX's function export format)",
     "exporter": "issue 13 (MLX's function export format)",
     "FunctionExporter": "issue 13 (MLX's function export format)",
-    "get_array_buffer_size": "needs the buffers' identity and allocated sizes from the "
-                             "extension (Rust), which the Python package cannot see",
-    "export_to_dot": "needs the graph (each array's inputs and primitive) from the extension "
-                     "(Rust), which the Python package cannot see",
 }
 
 NAMESPACES = ["", "linalg", "fft", "fast", "random", "metal", "cuda", "distributed", "array"]

@@ -10,6 +10,8 @@
 //! - A task calls its device's backend (`backend/`), which allocates the output from the device's
 //!   allocator (`memory/`) and runs a kernel. Failures become errors stored on the array and
 //!   passed to its dependents.
+//! - `graph/` reads the lazy graph without changing it (the arrays an output is computed from,
+//!   the buffers behind evaluated arrays), for tools that show or measure it.
 //! - `trace/` records what ran where when a capture is on.
 //! - `transforms/` differentiates functions (`grad`, `vjp`, `jvp`) by recording the nodes they
 //!   build on a per-thread tape and walking it backwards.
@@ -23,6 +25,7 @@ pub mod element;
 pub mod error;
 mod float_to_int;
 pub mod fusion;
+pub mod graph;
 #[doc(hidden)]
 pub mod internals;
 pub mod interop;

@@ -149,6 +149,12 @@ pub enum Op {
     /// Uniformly random bits from a threefry key (`uint32[2]`), one uint32 per output element.
     RandomBits,
 
+    // --- graph order ---
+    /// Input 0's value, computed only after the other inputs (the dependencies) are
+    /// (`ops::depends`): the output shares input 0's buffer and layout, nothing is copied, and the
+    /// dependencies are only waited for, never read nor moved to the output's device.
+    Depends,
+
     // --- built by compile ---
     /// Several elementwise float ops (and a reduction after them) in one pass (`fusion.rs`). Only
     /// `compile` builds it, for replays outside any transform, so no gradient or batching rule
@@ -197,6 +203,7 @@ impl Op {
             Op::Sort { .. } => "sort",
             Op::ArgSort { .. } => "argsort",
             Op::RandomBits => "random_bits",
+            Op::Depends => "depends",
             Op::Fused(_) => "fused",
             Op::CudaKernel(_) => "cuda_kernel",
         }

@@ -10,7 +10,32 @@ use rill_core::Array;
 /// Iterative, and each container is visited once: a tree 10 000 deep does not overflow the stack,
 /// and a list that contains itself (`l.append(l)`) ends instead of looping (its arrays are those
 /// found the first time through).
-fn collect(root: &Bound<'_, PyAny>, out: &mut Vec<Array>) {
+pub(crate) fn collect(root: &Bound<'_, PyAny>, out: &mut Vec<Array>) {
+    walk_tree(root, out, &mut |_| Ok(()))
+        .expect("a leaf that is not an array is skipped, never an error");
+}
+
+/// As [`collect`], for a caller that takes only arrays (MLX's `tree_flatten` as `export_to_dot`
+/// uses it): a leaf that is not an array is a `ValueError` naming `op`.
+pub(crate) fn collect_only_arrays(
+    op: &str,
+    root: &Bound<'_, PyAny>,
+    out: &mut Vec<Array>,
+) -> PyResult<()> {
+    walk_tree(root, out, &mut |leaf| {
+        Err(pyo3::exceptions::PyValueError::new_err(format!(
+            "[{op}] the arguments should contain only arrays (and lists, tuples and dicts of \
+             them), found {}",
+            leaf.get_type().name()?
+        )))
+    })
+}
+
+fn walk_tree(
+    root: &Bound<'_, PyAny>,
+    out: &mut Vec<Array>,
+    other_leaf: &mut dyn FnMut(&Bound<'_, PyAny>) -> PyResult<()>,
+) -> PyResult<()> {
     let mut seen = std::collections::HashSet::new();
     let mut todo = vec![root.clone()];
     while let Some(obj) = todo.pop() {
@@ -25,6 +50,7 @@ fn collect(root: &Bound<'_, PyAny>, out: &mut Vec<Array>) {
         } else if let Ok(d) = obj.cast::<PyDict>() {
             d.values().iter().collect()
         } else {
+            other_leaf(&obj)?;
             continue;
         };
         if seen.insert(obj.as_ptr() as usize) {
@@ -32,6 +58,7 @@ fn collect(root: &Bound<'_, PyAny>, out: &mut Vec<Array>) {
             todo.extend(children.into_iter().rev());
         }
     }
+    Ok(())
 }
 
 /// Evaluates every array in the arguments (each a tree of lists, tuples and dicts; other leaves

@@ -16,7 +16,8 @@
 //! - `random.rs`: the `rill.core.random` submodule; `fft.rs` and `linalg_ns.rs`: the
 //!   `rill.core.fft` and `rill.core.linalg` submodules; `capture.rs`: timeline capture;
 //! - `dtype.rs`, `device.rs`, `stream.rs`: dtypes, devices, streams and their scopes;
-//! - `eval.rs`, `memory.rs`: evaluation and the memory counters and limits;
+//! - `eval.rs`, `memory.rs`: evaluation and the memory counters and limits; `graph.rs`:
+//!   `depends`, `export_to_dot` and `get_array_buffer_size`;
 //! - `io.rs`: `save`, `savez`, `save_safetensors`, `save_gguf`, `load` (files); `pickle.rs`: pickling arrays;
 //! - `data/`: the `rill.data` submodule (mlx-data's buffers and streams, on rill-data);
 //! - `transforms.rs`: `stop_gradient` and the native half of `grad`, `value_and_grad`, `vjp` and
@@ -46,6 +47,7 @@ mod eval;
 mod fft;
 mod format;
 mod gather;
+mod graph;
 mod indexing;
 mod io;
 mod linalg;
@@ -100,6 +102,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     linalg_ns::register(m)?;
     capture::register(m)?;
     eval::register(m)?;
+    graph::register(m)?;
     memory::register(m)?;
     io::register(m)?;
     data::register(m)?;

@@ -220,6 +220,26 @@ def async_eval(*args: Any) -> None:
     """Starts evaluating every array in the arguments and returns at once; reading an array later
     waits for it, and its error (if any) surfaces then."""
 
+# -------------------------------------------------------------------------------------- graph
+
+@overload
+def depends(inputs: array, dependencies: Union[array, Sequence[array]]) -> array: ...
+@overload
+def depends(inputs: Sequence[array], dependencies: Union[array, Sequence[array]]) -> list[array]:
+    """Arrays with the values (and shapes and dtypes) of ``inputs`` that are computed only after
+    ``dependencies``: evaluating an output evaluates the dependencies first, and a dependency
+    that fails makes the outputs fail. One array for one array, a list for a list or tuple.
+    Nothing is copied (an output shares its input's buffer). Gradients flow to ``inputs``
+    unchanged and are zero for the dependencies; vmap, jvp and compile go through it."""
+def export_to_dot(file: Any, *args: Any, **kwargs: array) -> None:
+    """Writes the graph of the output arrays in ``args`` (arrays, or lists, tuples and dicts of
+    them) in Graphviz's DOT to ``file`` (a path, or an object with ``write(str)``): every
+    unevaluated array they need and the evaluated arrays those read; ``kwargs`` name arrays."""
+def get_array_buffer_size(*args: Any) -> int:
+    """Bytes the allocator reserved for the distinct buffers behind the arrays in ``args`` (trees
+    of lists, tuples and dicts; other leaves are ignored), each buffer counted once however many
+    views see it. The arrays must have been evaluated (``ValueError`` otherwise)."""
+
 # -------------------------------------------------------------------------------------- files
 
 FileLike = Union[str, os.PathLike[str]]

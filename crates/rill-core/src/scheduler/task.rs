@@ -3,6 +3,7 @@
 use super::Waiter;
 use crate::array::{NodeState, Recipe};
 use crate::memory::Data;
+use crate::op::Op;
 use crate::{backend, trace, Array, DeviceType, Error, Result, Stream};
 use smallvec::SmallVec;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -78,6 +79,9 @@ impl Task {
     }
 
     fn compute(&self) -> Result<crate::memory::Data> {
+        if matches!(self.recipe.op, Op::Depends) {
+            return depends_result(&self.recipe.inputs);
+        }
         let stream = self.out.stream();
         let device = stream.device();
         // Inputs computed on another device (or made from host data, for a device op) are copied
@@ -124,6 +128,21 @@ impl Task {
             ))
         })
     }
+}
+
+/// The result of an `Op::Depends` node (`ops::depends`): input 0's data itself, shared (no copy,
+/// no kernel, and no move to the node's device: the data stays where it was computed, as the
+/// input's own does), once the scheduler has counted every input as available. A dependency
+/// is only waited for: its data is never read nor moved, but its error is the output's.
+fn depends_result(inputs: &[Array]) -> Result<Data> {
+    let value = |a: &Array| match a.0.result.get() {
+        Some(r) => r.clone(),
+        None => unreachable!("a task ran before its input {a:?} was available"),
+    };
+    for dep in &inputs[1..] {
+        value(dep)?;
+    }
+    value(&inputs[0])
 }
 
 /// Publishes `result` on `a` and wakes whoever waits for it (rule 4). Tasks on another device

@@ -13,6 +13,7 @@ mod binary;
 mod compare;
 mod conv_einsum;
 mod creation_and_views;
+mod depends_graph;
 mod dtype_promotion;
 mod indexing;
 mod matmul;

@@ -156,5 +156,10 @@ pub fn run(op: &Op, inputs: &[Input], out: &Output) -> Result<Data> {
             op.name(),
             "internal error: a view reached the CPU backend",
         )),
+        // The scheduler completes it with its first input's data (`scheduler/task.rs`).
+        Op::Depends => Err(Error::runtime(
+            op.name(),
+            "internal error: a depends node reached the CPU backend",
+        )),
     }
 }

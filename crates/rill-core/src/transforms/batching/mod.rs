@@ -70,6 +70,13 @@ pub(crate) fn batch(op: &Op, args: &[Arg], out: &Array, n: usize) -> Result<Arra
         Op::Scatter { .. } => movement::scatter(op, args, out, n, s),
         // A user kernel knows nothing of a batch: it runs once per example.
         Op::RandomBits | Op::CudaKernel(_) => per_example(op, args, out, n),
+        // The value (input 0) gets the batch; the dependencies are kept as they are, batched or
+        // not: they are only waited for. (MLX has no batching rule for depends.)
+        Op::Depends => {
+            let mut inputs = vec![with_batch(&args[0], n, s)?];
+            inputs.extend(args[1..].iter().map(|a| a.array.clone()));
+            whole(Op::Depends, inputs, out, n, s)
+        }
         // compile builds fused nodes only for replays outside every transform (`fuse.rs`).
         Op::Fused(_) => Err(Error::runtime(
             "fused",

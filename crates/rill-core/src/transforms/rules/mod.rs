@@ -35,6 +35,12 @@ pub(crate) fn vjp(
         Op::Binary(b) => elementwise::binary(*b, &inputs[0], &inputs[1], out, g, wants, s),
         Op::Where => elementwise::where_rule(&inputs[0], g, s),
         Op::AsType | Op::Copy => Ok(vec![Some(g.clone())]),
+        // The value is input 0's; the dependencies only order work (MLX gives them zeros).
+        Op::Depends => {
+            let mut r = vec![None; inputs.len()];
+            r[0] = Some(g.clone());
+            Ok(r)
+        }
         Op::Reshape | Op::Transpose(_) | Op::Slice { .. } | Op::BroadcastTo => {
             Ok(vec![Some(shape::view(op, &inputs[0], g, s)?)])
         }

@@ -24,7 +24,7 @@ use super::stream;
 use crate::backend::{Input, Output};
 use crate::memory::Data;
 use crate::op::Op;
-use crate::Result;
+use crate::{Error, Result};
 use smallvec::SmallVec;
 
 /// Runs `op` on its GPU stream: natively when a kernel exists, else through the CPU's.
@@ -95,6 +95,14 @@ pub(super) fn run(op: &Op, inputs: &[Input], out: &Output) -> Result<Data> {
         // A user's kernel has no CPU form to fall back to.
         Op::CudaKernel(k) => return user::run(k, inputs, out, s),
         Op::Transpose(_) | Op::Slice { .. } | Op::BroadcastTo => None,
+        // The scheduler completes it with its first input's data (`scheduler/task.rs`): it never
+        // reaches a backend.
+        Op::Depends => {
+            return Err(Error::runtime(
+                op.name(),
+                "internal error: a depends node reached the CUDA backend",
+            ))
+        }
     };
     match native {
         Some(data) => Ok(data),
