@@ -994,9 +994,13 @@ def graph_names(rng):
     y, z = mx.depends([mx.exp(x), -x], mx.sin(x))
     check(y, np.exp(x_np.astype(np.float64)))
     check(mx.depends(x, [y]), x_np)
-    views = [x.T, {"k": x[1:]}]
-    mx.eval(z, views)
-    assert mx.get_array_buffer_size(x, views, 3) == 256
+    # On a CPU stream: there the sizes are the host allocator's (a GPU's pool rounds blocks up,
+    # and host data viewed on a GPU stream is copied there first).
+    with mx.stream(mx.cpu):
+        xc = mx.array(x_np)
+        views = [xc.T, {"k": xc[1:]}]
+        mx.eval(z, views)
+        assert mx.get_array_buffer_size(xc, views, 3) == 256
     out = io.StringIO()
     mx.export_to_dot(out, x * 2 + 1, x=x)
     text = out.getvalue()
@@ -1342,6 +1346,28 @@ def gated_delta(rng):
 
 
 TABLE["mx.fast.gated_delta_update"] = gated_delta
+
+
+def cuda_kernels(rng):
+    """A user kernel (test_cuda_kernel.py has the rest): doubles a random array on the GPU
+    against NumPy; without a GPU, a CPU stream is refused naming the op."""
+    x, xr = rounded(rng.standard_normal(300), "float32")
+    k = mx.fast.cuda_kernel(name="double", input_names=["x"], output_names=["y"], source="""
+        int i = blockIdx.x * blockDim.x + threadIdx.x;
+        if (i < 300) y[i] = 2.0f * x[i];""")
+    args = dict(inputs=[x], output_shapes=[(300,)], output_dtypes=[mx.float32],
+                grid=(300, 1, 1), threadgroup=(128, 1, 1))
+    if HAS_GPU:
+        (y,) = k(**args, stream=mx.gpu)
+        check(y, 2 * xr)
+    with pytest.raises(ValueError, match="cuda_kernel.*GPU streams only"):
+        k(**args, stream=mx.cpu)
+    with pytest.raises(ValueError, match="GPU streams only"):
+        mx.fast.precompiled_cuda_kernel(name="double", compiled_source=b".version 8.0", scalars=[],
+                                        stream=mx.cpu, **args)
+
+
+TABLE["mx.fast.cuda_kernel"] = TABLE["mx.fast.precompiled_cuda_kernel"] = cuda_kernels
 
 
 def matrix_norm(rng):

@@ -69,14 +69,17 @@ pub(crate) fn reset_in_child() {
 /// Runs `f(i)` for every `i < chunks`, on the calling thread and on whichever pool threads are
 /// idle while it runs (rules 4 and 5).
 ///
-/// The caller takes chunks one at a time; every other pool thread is invited with a job of its
-/// own, which takes chunks too if it starts while some are left and returns at once otherwise.
+/// The caller takes chunks one at a time; the threads idle now, and one more, are invited with a
+/// job each, which takes chunks too if it starts while some are left and returns at once
+/// otherwise.
 /// So a kernel that starts while another stream's task holds a thread still gets that thread
 /// when the task ends, and never waits for a busy one: the caller waits only for chunks already
 /// taken, without entering rayon (it cannot pick up another stream's work while it waits).
 pub fn run_chunks(chunks: usize, f: impl Fn(usize) + Sync) {
-    let helpers = rayon::current_num_threads()
-        .saturating_sub(1)
+    // One invitation per thread idle now, and one more for a thread that becomes idle soon: with
+    // every thread busy (many streams), the kernel then costs one spawn, not one per thread.
+    let helpers = (idle_threads() + 1)
+        .min(rayon::current_num_threads().saturating_sub(1))
         .min(chunks.saturating_sub(1));
     if helpers == 0 {
         (0..chunks).for_each(f);
