@@ -52,6 +52,19 @@ struct Args {
     output_dtypes: Vec<Dtype>,
 }
 
+impl Args {
+    fn launch(&self, grid: [i64; 3], threadgroup: [i64; 3], init_value: Option<f64>) -> Launch<'_> {
+        Launch {
+            inputs: &self.inputs,
+            output_shapes: &self.output_shapes,
+            output_dtypes: &self.output_dtypes,
+            grid,
+            threadgroup,
+            init_value,
+        }
+    }
+}
+
 fn args(
     inputs: &[Bound<'_, PyAny>],
     output_shapes: &[Bound<'_, PyAny>],
@@ -134,14 +147,7 @@ impl PyCudaKernel {
     ) -> PyResult<Vec<PyArray>> {
         guard(|| {
             let a = args(&inputs, &output_shapes, output_dtypes)?;
-            let launch = Launch {
-                inputs: &a.inputs,
-                output_shapes: &a.output_shapes,
-                output_dtypes: &a.output_dtypes,
-                grid,
-                threadgroup,
-                init_value,
-            };
+            let launch = a.launch(grid, threadgroup, init_value);
             wrap(self.0.call(&launch, &template_args(template)?, sod(stream)))
         })
     }
@@ -186,14 +192,7 @@ pub fn _precompiled_cuda_kernel(
     guard(|| {
         let a = args(&inputs, &output_shapes, output_dtypes)?;
         let scalars = scalars.iter().map(scalar).collect::<PyResult<Vec<_>>>()?;
-        let launch = Launch {
-            inputs: &a.inputs,
-            output_shapes: &a.output_shapes,
-            output_dtypes: &a.output_dtypes,
-            grid,
-            threadgroup,
-            init_value,
-        };
+        let launch = a.launch(grid, threadgroup, init_value);
         wrap(ops::precompiled_cuda_kernel(
             name,
             &compiled_source,
