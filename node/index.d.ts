@@ -97,6 +97,9 @@ export declare function astype(a: ArrayLike, dtype: Dtype, stream?: StreamOrDevi
 export declare function evaluate(...trees: unknown[]): void;
 export { evaluate as eval };
 export declare function asyncEval(...trees: unknown[]): Promise<void>;
+/** MLX's `depends`: `inputs`' values, computed only after every array of `dependencies`. */
+export declare function depends(inputs: Array, dependencies: Array | Array[]): Array;
+export declare function depends(inputs: Array[], dependencies: Array | Array[]): Array[];
 
 export declare function device(type: DeviceType, index?: number): Device;
 export declare function defaultDevice(): Device;
@@ -190,7 +193,7 @@ export declare const core: {
   minimum: Binary; equal: Binary; less: Binary; greater: Binary; matmul: Binary; logicalNot: Unary;
   sum: Reduction; mean: Reduction; max: Reduction; min: Reduction; prod: Reduction;
   reshape: typeof reshape; transpose: typeof transpose; astype: typeof astype;
-  eval: typeof evaluate; asyncEval: typeof asyncEval;
+  eval: typeof evaluate; asyncEval: typeof asyncEval; depends: typeof depends;
   device: typeof device; defaultDevice: typeof defaultDevice; setDefaultDevice: typeof setDefaultDevice;
   isAvailable: typeof isAvailable; deviceCount: typeof deviceCount;
   defaultStream: typeof defaultStream; newStream: typeof newStream;

@@ -458,6 +458,25 @@ export function asyncEval(...trees) {
   });
 }
 
+/**
+ * MLX's `depends`: arrays with the values of `inputs` that are computed only after every array
+ * of `dependencies` (e.g. a write that must finish first). Each argument is one Array or a list
+ * of them; the result has the form of `inputs`.
+ */
+export function depends(inputs, dependencies) {
+  const list = (x, name) => {
+    const xs = isList(x) ? x : [x];
+    for (const a of xs) {
+      if (!(a instanceof NativeArray)) {
+        throw new TypeError(`[depends] ${name} must be an Array or a list of Arrays, got ${describe(a)}`);
+      }
+    }
+    return xs;
+  };
+  const outs = call(native.depends, list(inputs, 'inputs'), list(dependencies, 'dependencies'));
+  return isList(inputs) ? outs : outs[0];
+}
+
 // ------------------------------------------------------------------ reading arrays back
 
 const HOST = {
@@ -906,7 +925,7 @@ export const core = {
   negative, abs, exp, log, sqrt, sin, cos, tanh, sigmoid, square, reciprocal,
   add, subtract, multiply, divide, power, maximum, minimum, equal, less, greater, matmul,
   logicalNot, sum, mean, max, min, prod, reshape, transpose, astype,
-  eval: evaluate, asyncEval,
+  eval: evaluate, asyncEval, depends,
   device, defaultDevice, setDefaultDevice, isAvailable, deviceCount,
   defaultStream, newStream, setDefaultStream, synchronize, streamContext, withStream,
   getActiveMemory, getPeakMemory, resetPeakMemory, getCacheMemory, clearCache,

@@ -90,6 +90,13 @@ pub enum Op {
     /// `(batch, out_spatial..., c_out)` (`ops::conv_general`).
     Conv(ConvParams),
 
+    /// Scaled dot-product attention, `softmax(scale * q @ k^T + mask) @ v` with the softmax in
+    /// float32 (float64 for float64), over inputs `q (B, N_q, T_q, D)`, `k (B, N_kv, T_kv, D)`,
+    /// `v (B, N_kv, T_kv, D_v)` of one float dtype (query head `h` reads key/value head
+    /// `h / (N_q / N_kv)`), plus the mask as input 3 when `mask` names one (broadcast to
+    /// `(B, N_q, T_q, T_kv)`). Output `(B, N_q, T_q, D_v)` (`ops::scaled_dot_product_attention`).
+    Attention(AttentionParams),
+
     // --- spectral ---
     /// A one-dimensional discrete Fourier transform along `axis`, of length `n` (the input's
     /// length along `axis`, except for `RealInverse`, whose `n` is the output's and whose input
@@ -191,6 +198,7 @@ impl Op {
             Op::Matmul => "matmul",
             Op::AddMm { .. } => "addmm",
             Op::Conv(_) => "conv",
+            Op::Attention(_) => "scaled_dot_product_attention",
             Op::Factor(f) => f.name(),
             Op::Fft { kind, .. } => kind.name(),
             Op::Concatenate { .. } => "concatenate",
@@ -207,6 +215,36 @@ impl Op {
             Op::Fused(_) => "fused",
             Op::CudaKernel(_) => "cuda_kernel",
         }
+    }
+}
+
+/// What `Op::Attention` multiplies and masks the scores with.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AttentionParams {
+    pub scale: f64,
+    pub mask: AttentionMask,
+}
+
+/// The mask of `Op::Attention`. A masked score becomes [`AttentionMask::MASKED`] (MLX's
+/// `finfo(float32).min`, not `-inf`: a row masked everywhere averages all values instead of
+/// turning into NaN).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AttentionMask {
+    None,
+    /// Query `i` sees keys `j <= i + T_kv - T_q` (aligned to the lower right, as MLX).
+    Causal,
+    /// Input 3 (the scores' float type) is added to the scores.
+    Additive,
+    /// Input 3 (bool): false masks the score out.
+    Boolean,
+}
+
+impl AttentionMask {
+    pub const MASKED: f64 = f32::MIN as f64;
+
+    /// Whether the op has the mask as input 3.
+    pub fn is_input(self) -> bool {
+        matches!(self, AttentionMask::Additive | AttentionMask::Boolean)
     }
 }
 

@@ -32,6 +32,7 @@
 
 mod array;
 mod convert;
+mod depends;
 mod device;
 mod dtype;
 mod errors;

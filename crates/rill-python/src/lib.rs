@@ -29,6 +29,7 @@
 //! threads run while rill works and never deadlock against it (rill never calls into Python).
 
 mod array;
+mod attention;
 mod buffer_protocol;
 mod capture;
 mod compare;
@@ -95,6 +96,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     reinterpret::register(m)?;
     einsum::register(m)?;
     conv::register(m)?;
+    attention::register(m)?;
     printoptions::register(m)?;
     random::register(m)?;
     fft::register(m)?;

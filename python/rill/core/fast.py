@@ -148,9 +148,9 @@ def scaled_dot_product_attention(q, k, v, *, scale, mask=None, sinks=None, force
     out) or an additive one, broadcastable to ``(B, N_q, T_q, T_kv)``. ``sinks``: one extra
     logit per query head that takes part in the softmax. The softmax runs in float32."""
     q, k, v = _as_array(q), _as_array(k), _as_array(v)
-    if force_fused:
-        raise ValueError("[scaled_dot_product_attention] force_fused: rill has no fused "
-                         "attention kernel yet; call it without force_fused")
+    if force_fused and sinks is not None:
+        raise ValueError("[scaled_dot_product_attention] force_fused=True but there is no "
+                         "fused kernel with sinks")
     for name, x in (("q", q), ("k", k), ("v", v)):
         if x.ndim != 4:
             raise ValueError(f"[scaled_dot_product_attention] {name} must have 4 dimensions "
@@ -165,6 +165,9 @@ def scaled_dot_product_attention(q, k, v, *, scale, mask=None, sinks=None, force
         raise ValueError(f"[scaled_dot_product_attention] the number of query heads ({nq}) must "
                          f"be a multiple of the number of key/value heads ({nkv})")
     reps = nq // nkv
+    if sinks is None:
+        # The core: one fused node on a CPU stream, the same composition as below elsewhere.
+        return _c._scaled_dot_product_attention(q, k, v, scale, mask, force_fused, stream=stream)
     dtype = _c.result_type(q, k, v)
     qs = _c.multiply(q, _c.array(scale, dtype=dtype), stream=stream)
     if reps > 1:

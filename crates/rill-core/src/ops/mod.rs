@@ -5,6 +5,7 @@
 //! axes and dtypes at once and return an error naming the op and the shapes; nothing they accept
 //! can fail later for those reasons. They never evaluate anything.
 
+mod attention;
 mod binary;
 mod compare;
 mod complex;
@@ -30,6 +31,7 @@ mod unary;
 mod unique;
 mod view;
 
+pub use attention::*;
 pub use binary::*;
 pub use compare::*;
 pub use complex::*;

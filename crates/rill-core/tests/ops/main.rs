@@ -9,6 +9,7 @@ mod common;
 mod reduce_support;
 
 mod astype;
+mod attention;
 mod binary;
 mod compare;
 mod conv_einsum;

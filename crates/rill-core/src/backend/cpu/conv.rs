@@ -28,6 +28,7 @@ use crate::shape::numel;
 use crate::{Dtype, Error, Result};
 use gemm::Parallelism;
 use half::{bf16, f16};
+use std::borrow::Cow;
 use std::ops::Range;
 
 /// Multiply-adds below which a convolution runs on the calling thread.
@@ -220,6 +221,22 @@ impl Geometry<'_> {
     }
 }
 
+/// `x`'s elements in row-major order as `A`: its own buffer when it already is that (a float32
+/// or float64 input, row-contiguous), a converted copy otherwise. The copy of a ResNet layer's
+/// input (6.4 MB) took ~2 ms on one thread before the parallel part started.
+fn row_major<'a, T: Num, A: Acc>(x: &'a Input<'a>) -> Cow<'a, [A]> {
+    if T::DTYPE == A::DTYPE && x.data.layout.is_row_contiguous(x.shape) {
+        let start = x.data.layout.offset;
+        return Cow::Borrowed(&x.data.buffer.as_slice::<A>()[start..start + numel(x.shape)]);
+    }
+    Cow::Owned(
+        gather_to_vec::<T>(x.data, x.shape)
+            .into_iter()
+            .map(|e| A::from_f64(e.to_f64()))
+            .collect(),
+    )
+}
+
 fn typed<T: Num, A: Acc>(p: &ConvParams, x: &Input, w: &Input, out: &Output) -> Result<Data> {
     let d = x.shape.len() - 2;
     let geometry = Geometry {
@@ -230,9 +247,9 @@ fn typed<T: Num, A: Acc>(p: &ConvParams, x: &Input, w: &Input, out: &Output) -> 
         c_in: x.shape[d + 1],
         c_out: out.shape[d + 1],
     };
-    let widen = |v: Vec<T>| -> Vec<A> { v.into_iter().map(|e| A::from_f64(e.to_f64())).collect() };
-    let xs = widen(gather_to_vec::<T>(x.data, x.shape));
-    let ws = widen(gather_to_vec::<T>(w.data, w.shape));
+    let xs = row_major::<T, A>(x);
+    let ws = row_major::<T, A>(w);
+    let (xs, ws) = (&xs[..], &ws[..]);
     let c_out = geometry.c_out;
     let rows = numel(out.shape) / c_out.max(1);
     let len = geometry.patch_len();
@@ -255,7 +272,7 @@ fn typed<T: Num, A: Acc>(p: &ConvParams, x: &Input, w: &Input, out: &Output) -> 
                     par: Parallelism| {
             let count = chunk.len() / c_out;
             acc.resize(chunk.len(), A::default());
-            geometry.block(first..first + count, (&xs, &ws), patches, acc, par);
+            geometry.block(first..first + count, (xs, ws), patches, acc, par);
             for (o, &a) in chunk.iter_mut().zip(acc.iter()) {
                 *o = T::from_f64(a.to_f64());
             }

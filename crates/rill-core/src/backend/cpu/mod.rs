@@ -8,6 +8,7 @@
 
 pub(crate) mod accum;
 mod argreduce;
+mod attention;
 mod binary;
 mod conv;
 mod copy;
@@ -15,6 +16,7 @@ mod creation;
 mod factor;
 mod fft;
 mod fused;
+mod simd;
 pub(crate) use creation::scalar_to;
 mod gather;
 mod info;
@@ -149,6 +151,7 @@ pub fn run(op: &Op, inputs: &[Input], out: &Output) -> Result<Data> {
         }
         Op::Matmul | Op::AddMm { .. } => matmul::run(op, inputs, out),
         Op::Conv(p) => conv::run(p, &inputs[0], &inputs[1], out),
+        Op::Attention(p) => attention::run(p, inputs, out),
         Op::Factor(f) => factor::run(*f, inputs, out),
         Op::Fft { axis, kind, norm } => fft::run(*axis, *kind, *norm, &inputs[0], out),
         // Views never reach a backend: `backend::views` resolves them first.

@@ -12,6 +12,7 @@ use super::lines::{for_units_with, lines, Lines, SharedOut};
 use super::num::cast;
 use super::output;
 use super::reduce::Cascade;
+use super::simd;
 use crate::backend::{Input, Output};
 use crate::memory::Data;
 use crate::{Dtype, Element, Error, Result};
@@ -61,8 +62,24 @@ const LANES: usize = 8;
 /// Longest run summed by the lanes directly; longer runs are halved recursively.
 const PAIR_BLOCK: usize = 1024;
 
-/// The max of `xs` (NaN wins).
-fn max_of<C: Real>(xs: &[C]) -> C {
+/// The max of `xs` (NaN wins). AVX2 code where the CPU has it (`simd.rs`).
+pub(super) fn max_of<C: Real>(xs: &[C]) -> C {
+    #[cfg(target_arch = "x86_64")]
+    if simd::has_avx2_fma() {
+        // SAFETY: the CPU has AVX2 and FMA, checked just above.
+        return unsafe { max_of_avx2(xs) };
+    }
+    max_of_body(xs)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn max_of_avx2<C: Real>(xs: &[C]) -> C {
+    max_of_body(xs)
+}
+
+#[inline(always)]
+fn max_of_body<C: Real>(xs: &[C]) -> C {
     let mut acc = [C::lowest(); LANES];
     let mut chunks = xs.chunks_exact(LANES);
     for c in &mut chunks {
@@ -76,12 +93,38 @@ fn max_of<C: Real>(xs: &[C]) -> C {
     acc.iter().fold(C::lowest(), |m, &a| m.max(a))
 }
 
-/// Replaces every `x` by `exp(x - m)` and returns their sum, pairwise.
-fn exp_sum<C: Real>(xs: &mut [C], m: C) -> C {
+/// Replaces every `x` by `exp(x - m)` and returns their sum, pairwise. AVX2 code where the CPU
+/// has it (`simd.rs`): the same operations in the same order, so the same result.
+pub(super) fn exp_sum<C: Real>(xs: &mut [C], m: C) -> C {
+    #[cfg(target_arch = "x86_64")]
+    if simd::has_avx2_fma() {
+        // SAFETY: the CPU has AVX2 and FMA, checked just above.
+        return unsafe { exp_sum_avx2(xs, m) };
+    }
+    exp_sum_portable(xs, m)
+}
+
+fn exp_sum_portable<C: Real>(xs: &mut [C], m: C) -> C {
     if xs.len() > PAIR_BLOCK {
         let (a, b) = xs.split_at_mut(xs.len() / 2 / LANES * LANES);
-        return exp_sum(a, m).add(exp_sum(b, m));
+        return exp_sum_portable(a, m).add(exp_sum_portable(b, m));
     }
+    exp_sum_block(xs, m)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn exp_sum_avx2<C: Real>(xs: &mut [C], m: C) -> C {
+    if xs.len() > PAIR_BLOCK {
+        let (a, b) = xs.split_at_mut(xs.len() / 2 / LANES * LANES);
+        return exp_sum_avx2(a, m).add(exp_sum_avx2(b, m));
+    }
+    exp_sum_block(xs, m)
+}
+
+/// [`exp_sum`] of at most [`PAIR_BLOCK`] elements, with [`LANES`] accumulators.
+#[inline(always)]
+fn exp_sum_block<C: Real>(xs: &mut [C], m: C) -> C {
     let mut acc = [C::zero(); LANES];
     let mut chunks = xs.chunks_exact_mut(LANES);
     for c in &mut chunks {

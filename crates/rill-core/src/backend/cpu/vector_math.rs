@@ -21,7 +21,8 @@ pub fn exp_f32(x: f32) -> f32 {
     // Beyond these the result is 0 (below 2^-150) or infinite; clamping keeps `n` small (and
     // turns infinities into ordinary arguments).
     let c = x.clamp(-110.0, 89.0);
-    let n = (c * LOG2E + ROUND) - ROUND;
+    let t = c * LOG2E + ROUND;
+    let n = t - ROUND;
     let r = (c - n * LN2_HI) - n * LN2_LO;
     let mut p = 1.987_569_1e-4f32;
     p = p * r + 1.398_199_9e-3;
@@ -30,7 +31,11 @@ pub fn exp_f32(x: f32) -> f32 {
     p = p * r + 1.666_666_5e-1;
     p = p * r + 0.5; // Cephes: 5.0000001e-1, which is 0.5 in f32
     let e = p * r * r + r + 1.0;
-    let n = n as i32;
+    // `n` as an integer: `t`'s low mantissa bits hold it (its exponent is that of 1.5 * 2^23),
+    // so the difference of the bit patterns is `n`, exactly. A float-to-int conversion
+    // (`n as i32`, which Rust makes saturating) kept the loops around this from vectorizing
+    // well: 2.2 ns an element against 1.6 this way, 0.7 with AVX2 (backend/cpu/simd.rs).
+    let n = (t.to_bits() as i32).wrapping_sub(ROUND.to_bits() as i32);
     let (n1, n2) = (n >> 1, n - (n >> 1));
     let scale = |k: i32| f32::from_bits(((k + 127) as u32) << 23);
     let y = e * scale(n1) * scale(n2);

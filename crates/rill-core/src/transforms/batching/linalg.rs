@@ -69,3 +69,26 @@ pub(super) fn conv(op: &Op, args: &[Arg], out: &Array, n: usize, s: Stream) -> R
         .collect();
     ops::reshape(&y, &shape, s)
 }
+
+/// Attention over a batch: the batch folds into the attention's own batch dim (every input,
+/// the mask included, has it first), one node for all examples.
+pub(super) fn attention(op: &Op, args: &[Arg], out: &Array, n: usize, s: Stream) -> Result<Array> {
+    if n == 0 {
+        return per_example(op, args, out, n);
+    }
+    let fold = |arg: &Arg| -> Result<Array> {
+        let a = with_batch(arg, n, s)?;
+        let mut merged: Vec<isize> = a.shape()[1..].iter().map(|&d| d as isize).collect();
+        merged[0] *= n as isize;
+        ops::reshape(&a, &merged, s)
+    };
+    let inputs = args.iter().map(fold).collect::<Result<Vec<_>>>()?;
+    let mut flat_out = out.shape().to_vec();
+    flat_out[0] *= n;
+    let y = ops::make(op.name(), flat_out, out.dtype(), s, op.clone(), inputs)?;
+    let shape: Vec<isize> = batched_shape(n, out.shape())
+        .iter()
+        .map(|&d| d as isize)
+        .collect();
+    ops::reshape(&y, &shape, s)
+}

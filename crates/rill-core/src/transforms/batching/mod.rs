@@ -61,6 +61,7 @@ pub(crate) fn batch(op: &Op, args: &[Arg], out: &Array, n: usize) -> Result<Arra
         Op::Matmul | Op::AddMm { .. } => linalg::product(op, args, out, n, s),
         Op::Factor(_) => linalg::factor(op, args, out, n, s),
         Op::Conv(_) => linalg::conv(op, args, out, n, s),
+        Op::Attention(_) => linalg::attention(op, args, out, n, s),
         Op::Concatenate { .. }
         | Op::Pad { .. }
         | Op::TakeAlongAxis { .. }

@@ -106,6 +106,7 @@ pub(crate) fn vjp(
         ]),
         Op::Sort { axis } => Ok(vec![Some(movement::sort(*axis, &inputs[0], g, s)?)]),
         Op::ArgReduce { .. } | Op::ArgSort { .. } => Ok(vec![None; inputs.len()]),
+        Op::Attention(p) => linalg::attention(p, inputs, g, wants, s),
         Op::Factor(_)
         | Op::Fft { .. }
         | Op::Conv(_)

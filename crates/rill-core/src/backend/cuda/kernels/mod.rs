@@ -89,8 +89,11 @@ pub(super) fn run(op: &Op, inputs: &[Input], out: &Output) -> Result<Data> {
         Op::RandomBits => sort_random::random_bits(&inputs[0], out, s)?,
         Op::View => movement::view(&inputs[0], out, s)?,
         // No GPU kernels yet: transforms, factorizations, scatter-adds (gradients of take) and
-        // convolutions run through the CPU's.
-        Op::Factor(_) | Op::Fft { .. } | Op::Scatter { .. } | Op::Conv(_) => None,
+        // convolutions run through the CPU's. Attention is built from primitives on a GPU
+        // stream (`ops/attention.rs`); a node of it only meets this backend if made elsewhere.
+        Op::Factor(_) | Op::Fft { .. } | Op::Scatter { .. } | Op::Conv(_) | Op::Attention(_) => {
+            None
+        }
         Op::Fused(k) => fused::run(k, inputs, out, s)?,
         // A user's kernel has no CPU form to fall back to.
         Op::CudaKernel(k) => return user::run(k, inputs, out, s),
