@@ -290,7 +290,7 @@ fn constants_of_every_dtype_round_trip() {
             out.extend(consts.iter().cloned());
             Ok(out)
         },
-        &[x.clone()],
+        std::slice::from_ref(&x),
     )
     .unwrap();
     FunctionExporter::new(&path, false, "")

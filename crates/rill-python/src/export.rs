@@ -64,6 +64,9 @@ impl PyFunctionExporter {
     }
 }
 
+/// `(positional count, keyword names, [(shape, dtype name)])` of one trace.
+type TraceSignature = (usize, Vec<String>, Vec<(Vec<usize>, &'static str)>);
+
 /// A function read from an export file.
 #[pyclass(name = "_ImportedFunction", module = "rill.core", frozen)]
 pub struct PyImportedFunction(ImportedFunction);
@@ -99,7 +102,7 @@ impl PyImportedFunction {
 
     /// `(positional count, keyword names, [(shape, dtype name)])` of each trace.
     #[getter]
-    fn signatures(&self) -> Vec<(usize, Vec<String>, Vec<(Vec<usize>, &'static str)>)> {
+    fn signatures(&self) -> Vec<TraceSignature> {
         self.0
             .signatures()
             .into_iter()

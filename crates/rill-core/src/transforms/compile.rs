@@ -75,6 +75,9 @@ pub(super) struct NodeStep {
     pub(super) no_grad: bool,
 }
 
+/// The shape and dtype of one input of a program.
+pub type InputMeta = (Vec<usize>, Dtype);
+
 /// A traced function: what replaying it builds.
 pub struct Program {
     inputs: Vec<(Vec<usize>, Dtype)>,
@@ -315,12 +318,12 @@ impl Program {
 
     /// The inputs' shapes and dtypes, the unfused steps and the outputs (what `export.rs`
     /// writes).
-    pub(super) fn parts(&self) -> (&[(Vec<usize>, Dtype)], &[Step], &[Source]) {
+    pub(super) fn parts(&self) -> (&[InputMeta], &[Step], &[Source]) {
         (&self.inputs, &self.steps, &self.outputs)
     }
 
     /// The shape and dtype of each input the program replays.
-    pub fn input_meta(&self) -> &[(Vec<usize>, Dtype)] {
+    pub fn input_meta(&self) -> &[InputMeta] {
         &self.inputs
     }
 

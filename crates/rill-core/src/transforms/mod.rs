@@ -40,7 +40,7 @@ mod vjp;
 mod vmap;
 
 pub(crate) use compile::check_eval;
-pub use compile::Program;
+pub use compile::{InputMeta, Program};
 pub use custom::{checkpoint, custom_function, CustomRules, Fun, JvpRule, VjpRule, VmapRule};
 pub use export::{
     FunctionExporter, ImportedFunction, Signature, FORMAT_VERSION as EXPORT_FORMAT_VERSION,

@@ -52,7 +52,7 @@
 mod codec;
 mod op_codec;
 
-use super::compile::{NodeStep, Program, Source, Step};
+use super::compile::{InputMeta, NodeStep, Program, Source, Step};
 use crate::io::atomic_write::write_atomically;
 use crate::io::host_bytes::HostBytes;
 use crate::{Array, Device, DeviceType, Dtype, Error, Result, Stream};
@@ -235,7 +235,7 @@ impl ImportedFunction {
             .chain(kw.iter().map(|(_, a)| a))
             .cloned()
             .collect();
-        let meta: Vec<(Vec<usize>, Dtype)> = inputs
+        let meta: Vec<InputMeta> = inputs
             .iter()
             .map(|x| (x.shape().to_vec(), x.dtype()))
             .collect();
@@ -249,7 +249,7 @@ impl ImportedFunction {
         }
     }
 
-    fn no_match(&self, signature: &Signature, meta: &[(Vec<usize>, Dtype)]) -> Error {
+    fn no_match(&self, signature: &Signature, meta: &[InputMeta]) -> Error {
         let mut msg = format!(
             "no function exported to {} takes these inputs. The file holds:\n",
             self.path
@@ -287,7 +287,7 @@ impl ImportedFunction {
     }
 
     /// The signatures of the traces, with their inputs' shapes and dtypes.
-    pub fn signatures(&self) -> Vec<(Signature, Vec<(Vec<usize>, Dtype)>)> {
+    pub fn signatures(&self) -> Vec<(Signature, Vec<InputMeta>)> {
         self.traces
             .iter()
             .map(|(s, p)| (s.clone(), p.input_meta().to_vec()))
@@ -296,7 +296,7 @@ impl ImportedFunction {
 }
 
 /// `2 positional inputs and 1 keyword input: (2, 3) float32, (2,) int32, "w": (3,) float32`.
-fn describe(s: &Signature, meta: &[(Vec<usize>, Dtype)]) -> String {
+fn describe(s: &Signature, meta: &[InputMeta]) -> String {
     let plural = |n: usize| if n == 1 { "" } else { "s" };
     let mut out = format!(
         "{} positional input{} and {} keyword input{}",
@@ -592,7 +592,7 @@ struct ReadStep {
 
 struct ReadTrace {
     signature: Signature,
-    inputs: Vec<(Vec<usize>, Dtype)>,
+    inputs: Vec<InputMeta>,
     steps: Vec<ReadStep>,
     outputs: Vec<ReadSource>,
 }
