@@ -1007,6 +1007,28 @@ def graph_names(rng):
     assert text.startswith("digraph {") and '"x"' in text and text.count("shape=rectangle") == 2
 
 
+def function_export(rng):
+    """export_function/exporter write traces that import_function replays: values against
+    NumPy (test_export_function.py checks the conventions, files and errors, and MLX)."""
+    import pathlib
+    import tempfile
+
+    x_np = rng.standard_normal((3, 4)).astype(np.float32)
+    w_np = rng.standard_normal((4, 2)).astype(np.float32)
+    w = mx.array(w_np)
+    with tempfile.TemporaryDirectory() as d:
+        path = pathlib.Path(d) / "f.fn"
+        mx.export_function(path, lambda x: mx.exp(x) @ w, mx.array(x_np))
+        (out,) = mx.import_function(path)(mx.array(x_np))
+        check(out, np.exp(x_np.astype(np.float64)) @ w_np)
+        with mx.exporter(path, lambda x, y: x * y) as ex:
+            ex(mx.array(x_np), mx.array(x_np))
+            ex(mx.array(x_np[0]), mx.array(x_np[1]))
+        g = mx.import_function(path)
+        check(g(mx.array(x_np[2]), mx.array(x_np[1]))[0],
+              x_np[2].astype(np.float64) * x_np[1])
+
+
 # ---------------------------------------------------------------- issue 10: convolutions, einsum, views
 
 
@@ -1199,6 +1221,9 @@ TABLE.update({
     "mx.depends": graph_names,
     "mx.get_array_buffer_size": graph_names,
     "mx.export_to_dot": graph_names,
+    "mx.export_function": function_export,
+    "mx.exporter": function_export,
+    "mx.import_function": function_export,
     "mx.start_capture": capture,
     "mx.stop_capture": capture,
     "mx.random.seed": random_keys,

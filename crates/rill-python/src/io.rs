@@ -19,7 +19,11 @@ use std::path::PathBuf;
 
 /// The path a `file` argument names (`str` or `os.PathLike`), with `extension` added when it
 /// does not already end with it.
-fn path_arg(op: &str, file: &Bound<'_, PyAny>, extension: Option<&str>) -> PyResult<PathBuf> {
+pub(crate) fn path_arg(
+    op: &str,
+    file: &Bound<'_, PyAny>,
+    extension: Option<&str>,
+) -> PyResult<PathBuf> {
     let path: PathBuf = file.extract().map_err(|_| {
         PyTypeError::new_err(format!(
             "[{op}] file must be a str or an os.PathLike, not {} (file objects are not supported)",

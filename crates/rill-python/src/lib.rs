@@ -22,6 +22,7 @@
 //! - `data/`: the `rill.data` submodule (mlx-data's buffers and streams, on rill-data);
 //! - `transforms.rs`: `stop_gradient` and the native half of `grad`, `value_and_grad`, `vjp` and
 //!   `jvp` (flat lists of arrays; `python/rill/core/_transforms.py` adds argnums and pytrees);
+//! - `export.rs`: the native half of `export_function`, `exporter` and `import_function`;
 //! - `format.rs`: `repr` in MLX's format, with `printoptions.rs` setting its precision; `errors.rs`: rill errors and panics as Python exceptions.
 //!
 //! Rules: every entry point runs its body in [`errors::guard`], so no Rust panic reaches
@@ -45,6 +46,7 @@ mod dtype;
 mod einsum;
 mod errors;
 mod eval;
+mod export;
 mod fft;
 mod format;
 mod gather;
@@ -110,5 +112,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     data::register(m)?;
     m.add_function(wrap_pyfunction!(dlpack::from_dlpack, m)?)?;
     transforms::register(m)?;
+    export::register(m)?;
     Ok(())
 }

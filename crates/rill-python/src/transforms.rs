@@ -52,7 +52,7 @@ fn call_with(
 }
 
 /// Calls `fun` with a list of arrays and reads back the list of arrays it returns.
-fn call(fun: &Bound<'_, PyAny>, xs: &[Array]) -> rill_core::Result<Vec<Array>> {
+pub(crate) fn call(fun: &Bound<'_, PyAny>, xs: &[Array]) -> rill_core::Result<Vec<Array>> {
     call_with(fun, |py| {
         pyo3::types::PyTuple::new(py, [to_list(py, xs.to_vec())?])
     })
@@ -60,7 +60,7 @@ fn call(fun: &Bound<'_, PyAny>, xs: &[Array]) -> rill_core::Result<Vec<Array>> {
 
 /// Runs a transform, raising again the exception a Python function raised inside it (the first
 /// one: later ones are consequences).
-fn transform<T>(t: impl FnOnce() -> rill_core::Result<T>) -> PyResult<T> {
+pub(crate) fn transform<T>(t: impl FnOnce() -> rill_core::Result<T>) -> PyResult<T> {
     RAISED.with(|r| r.borrow_mut().take());
     let result = t();
     if let Some(e) = RAISED.with(|r| r.borrow_mut().take()) {
@@ -69,13 +69,13 @@ fn transform<T>(t: impl FnOnce() -> rill_core::Result<T>) -> PyResult<T> {
     result.or_raise()
 }
 
-fn arrays(list: &Bound<'_, PyAny>) -> PyResult<Vec<Array>> {
+pub(crate) fn arrays(list: &Bound<'_, PyAny>) -> PyResult<Vec<Array>> {
     list.try_iter()?
         .map(|item| Ok(item?.cast::<PyArray>()?.borrow().get()))
         .collect()
 }
 
-fn to_list(py: Python<'_>, xs: Vec<Array>) -> PyResult<Bound<'_, PyList>> {
+pub(crate) fn to_list(py: Python<'_>, xs: Vec<Array>) -> PyResult<Bound<'_, PyList>> {
     let items = xs
         .into_iter()
         .map(|a| Bound::new(py, PyArray::new(a)))

@@ -105,6 +105,12 @@ from rill.core._transforms import grad, jvp, value_and_grad, vjp  # noqa: E402,F
 from rill.core._compile import compile, disable_compile, enable_compile  # noqa: E402,F401
 from rill.core._vmap import vmap  # noqa: E402,F401
 from rill.core._custom import checkpoint, custom_function  # noqa: E402,F401
+from rill.core._export import (  # noqa: E402,F401
+    FunctionExporter,
+    export_function,
+    exporter,
+    import_function,
+)
 
 # Matmul variants, quantization (affine and the microscaling float modes) and float8,
 # composed from the ops above.

@@ -1045,6 +1045,30 @@ class custom_function:
 def checkpoint(fun: Callable[..., Any]) -> Callable[..., Any]:
     """``fun``, whose gradient recomputes it instead of keeping its intermediate arrays."""
 
+def export_function(file_or_callback: Union[str, "os.PathLike[str]"], fun: Callable[..., Any], *args: array, shapeless: bool = False, metadata: Optional[str] = None, **kwargs: array) -> None:
+    """Traces ``fun`` at the example arrays (positional and keyword arrays, or one tuple and/or
+    dict of them) and writes it to the file, in rill's own format (MLX cannot read it, nor rill
+    MLX's ``.mlxfn``). The file name is used as given. Steps holding host code
+    (``custom_function``, ``checkpoint``) or a CUDA kernel cannot be exported (``ValueError``).
+    ``shapeless=True`` is stored, but a trace replays only at its own shapes."""
+
+def import_function(file: Union[str, "os.PathLike[str]"], return_metadata: bool = False) -> Union[Callable[..., tuple[array, ...]], tuple[Callable[..., tuple[array, ...]], str]]:
+    """The function exported to ``file``; calling it with arrays of an exported signature
+    returns a tuple of arrays (another signature: ``ValueError`` listing the file's traces).
+    A file that is missing, not rill's, truncated, corrupt or from a newer rill:
+    ``RuntimeError`` naming it. With ``return_metadata``, ``(function, metadata string)``."""
+
+class FunctionExporter:
+    """Exports several traces of one function to a file (make one with ``exporter``); each
+    call adds a trace and rewrites the file; a context manager, closed on exit."""
+    def __call__(self, *args: array, **kwargs: array) -> None: ...
+    def close(self) -> None: ...
+    def __enter__(self) -> "FunctionExporter": ...
+    def __exit__(self, *exc: Any) -> None: ...
+
+def exporter(file: Union[str, "os.PathLike[str]"], fun: Callable[..., Any], *, shapeless: bool = False, metadata: Optional[str] = None) -> FunctionExporter:
+    """A ``FunctionExporter`` writing the traces of ``fun`` to ``file``."""
+
 def disable_compile() -> None:
     """Makes compiled functions run their Python function on every call, until ``enable_compile``."""
 

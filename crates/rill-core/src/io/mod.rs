@@ -20,10 +20,10 @@
 //! One file per format: `npy.rs` (with the header parser), `npz.rs`, `safetensors.rs`,
 //! `gguf.rs` (parsed and written by hand: see its header for why).
 
-mod atomic_write;
+pub(crate) mod atomic_write;
 mod file_bytes;
 mod gguf;
-mod host_bytes;
+pub(crate) mod host_bytes;
 pub(crate) mod npy;
 mod npz;
 mod safetensors;

@@ -75,6 +75,9 @@ pub(super) struct NodeStep {
     pub(super) no_grad: bool,
 }
 
+/// The shape and dtype of one input of a program.
+pub type InputMeta = (Vec<usize>, Dtype);
+
 /// A traced function: what replaying it builds.
 pub struct Program {
     inputs: Vec<(Vec<usize>, Dtype)>,
@@ -295,6 +298,33 @@ impl Program {
             }
         }
         Ok(outputs.iter().map(|s| get(&built, s)).collect())
+    }
+
+    /// A program from its unfused parts (what `export.rs` reads), fused as a trace's would be.
+    pub(super) fn from_parts(
+        inputs: Vec<(Vec<usize>, Dtype)>,
+        steps: Vec<Step>,
+        outputs: Vec<Source>,
+    ) -> Program {
+        let fused = super::fuse::fuse(&steps, &outputs, &inputs);
+        Program {
+            inputs,
+            steps,
+            outputs,
+            merged: 0,
+            fused,
+        }
+    }
+
+    /// The inputs' shapes and dtypes, the unfused steps and the outputs (what `export.rs`
+    /// writes).
+    pub(super) fn parts(&self) -> (&[InputMeta], &[Step], &[Source]) {
+        (&self.inputs, &self.steps, &self.outputs)
+    }
+
+    /// The shape and dtype of each input the program replays.
+    pub fn input_meta(&self) -> &[InputMeta] {
+        &self.inputs
     }
 
     /// Nodes a replay builds.

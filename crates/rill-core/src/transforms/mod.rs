@@ -1,7 +1,9 @@
 //! Function transforms: reverse-mode differentiation (`vjp`, `grad`, `value_and_grad`), `jvp`
 //! through it, `stop_gradient`, `compile` (trace once, replay: `compile.rs`), `vmap` (trace one
 //! example, replay over the batch with each op's batching rule: `vmap.rs`, `batching/`), and
-//! functions with their own rules, `custom_function` and `checkpoint` (`custom.rs`).
+//! functions with their own rules, `custom_function` and `checkpoint` (`custom.rs`), and
+//! compile's programs written to files and read back (`export/`: MLX's `export_function` and
+//! `import_function`, in rill's own format).
 //!
 //! How it works: a transform gives its inputs fresh node identities, opens a recording on the
 //! calling thread's tape (`tape.rs`), and calls the function; every lazy node the function builds
@@ -30,6 +32,7 @@
 pub(crate) mod batching;
 mod compile;
 mod custom;
+mod export;
 mod fuse;
 pub(crate) mod rules;
 pub(crate) mod tape;
@@ -37,8 +40,11 @@ mod vjp;
 mod vmap;
 
 pub(crate) use compile::check_eval;
-pub use compile::Program;
+pub use compile::{InputMeta, Program};
 pub use custom::{checkpoint, custom_function, CustomRules, Fun, JvpRule, VjpRule, VmapRule};
+pub use export::{
+    FunctionExporter, ImportedFunction, Signature, FORMAT_VERSION as EXPORT_FORMAT_VERSION,
+};
 pub use vmap::{place, vmap, Mapped};
 
 use crate::op::Op;
