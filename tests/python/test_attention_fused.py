@@ -201,3 +201,16 @@ def test_force_fused_refuses_what_it_cannot_fuse():
     with pytest.raises(ValueError, match="does not broadcast"):
         mx.fast.scaled_dot_product_attention(q, q, q, scale=1.0,
                                              mask=mx.array(np.ones((3, 4), bool)))
+
+
+def test_an_exported_function_keeps_the_fused_attention(tmp_path):
+    q, k, v = normal(1, 4, 70, 16), normal(1, 2, 90, 16), normal(1, 2, 90, 8)
+    path = str(tmp_path / "attention.mlxfn")
+
+    def f(q, k, v):
+        return fused(q, k, v, scale=0.3, mask="causal")
+
+    mx.export_function(path, f, mx.array(q), mx.array(k), mx.array(v))
+    (got,) = mx.import_function(path)(mx.array(q), mx.array(k), mx.array(v))
+    np.testing.assert_allclose(np.array(got), ref(q, k, v, 0.3, causal=True), rtol=2e-5,
+                               atol=2e-5)

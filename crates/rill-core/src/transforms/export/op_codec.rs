@@ -11,8 +11,8 @@
 
 use super::codec::{Bad, Reader, Writer};
 use crate::op::{
-    ArgReduceOp, BinaryOp, ConvParams, FactorOp, FftKind, FftNorm, Op, ReduceOp, ScanOp,
-    ScatterReduce, UnaryOp,
+    ArgReduceOp, AttentionMask, AttentionParams, BinaryOp, ConvParams, FactorOp, FftKind, FftNorm,
+    Op, ReduceOp, ScanOp, ScatterReduce, UnaryOp,
 };
 use crate::Scalar;
 
@@ -245,6 +245,16 @@ pub(super) fn write_op(w: &mut Writer, op: &Op) -> Result<(), String> {
         }
         Op::RandomBits => w.u8(32),
         Op::Depends => w.u8(33),
+        Op::Attention(p) => {
+            w.u8(34);
+            w.f64(p.scale);
+            w.str(match p.mask {
+                AttentionMask::None => "none",
+                AttentionMask::Causal => "causal",
+                AttentionMask::Additive => "additive",
+                AttentionMask::Boolean => "boolean",
+            });
+        }
         Op::Fused(_) => {
             return Err("a fused kernel (only compile's own replays build one)".into());
         }
@@ -354,6 +364,20 @@ pub(super) fn read_op(r: &mut Reader<'_>) -> Result<Op, Bad> {
         },
         32 => Op::RandomBits,
         33 => Op::Depends,
+        34 => Op::Attention(AttentionParams {
+            scale: r.f64("attention's scale")?,
+            mask: match r.str("attention's mask")?.as_str() {
+                "none" => AttentionMask::None,
+                "causal" => AttentionMask::Causal,
+                "additive" => AttentionMask::Additive,
+                "boolean" => AttentionMask::Boolean,
+                m => {
+                    return Err(format!(
+                        "attention's mask is {m:?}, not one this rill knows"
+                    ))
+                }
+            },
+        }),
         t => return Err(format!("an op's tag is {t}, not one this rill knows")),
     })
 }
