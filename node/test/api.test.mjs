@@ -187,6 +187,12 @@ const TABLE = {
     assert.equal(a.isAvailable, true);
     assert.deepEqual(a.tolist(), [2, 3]);
   },
+  depends: () => {
+    // test/depends.test.mjs has the rest (lists, other streams, errors).
+    const a = multiply(array([1, -2], [2], 'float32'), 3);
+    const d = rill.depends(a, rill.exp(a));
+    assert.deepEqual(d.tolist(), [3, -6]);
+  },
   asyncEval: async () => {
     const a = multiply(array([1, -2], [2], 'float32'), 3);
     await asyncEval(a);
