@@ -119,7 +119,49 @@ fn reference(
 
 #[test]
 fn conv_general_matches_a_direct_loop_for_every_parameter() {
+    // Unit strides and dilations with one group run as shifted products over a padded input
+    // (`conv_shifted.rs`): the first four cases, with blocks of 256 extended rows that end
+    // inside and across images, asymmetric padding and flipped kernels, in 1, 2 and 3 dims.
     let cases: Vec<(Vec<usize>, Vec<usize>, Geometry)> = vec![
+        (
+            vec![3, 20, 17, 5],
+            vec![7, 3, 4, 5],
+            Geometry {
+                stride: vec![1, 1],
+                lo: vec![1, 2],
+                hi: vec![2, 0],
+                kdil: vec![1, 1],
+                idil: vec![1, 1],
+                groups: 1,
+                flip: true,
+            },
+        ),
+        (
+            vec![2, 6, 5, 7, 3],
+            vec![4, 2, 3, 2, 3],
+            Geometry {
+                stride: vec![1, 1, 1],
+                lo: vec![0, 1, 1],
+                hi: vec![1, 1, 0],
+                kdil: vec![1, 1, 1],
+                idil: vec![1, 1, 1],
+                groups: 1,
+                flip: false,
+            },
+        ),
+        (
+            vec![2, 600, 3],
+            vec![5, 7, 3],
+            Geometry {
+                stride: vec![1],
+                lo: vec![3],
+                hi: vec![3],
+                kdil: vec![1],
+                idil: vec![1],
+                groups: 1,
+                flip: true,
+            },
+        ),
         (
             vec![2, 9, 4],
             vec![6, 3, 4],

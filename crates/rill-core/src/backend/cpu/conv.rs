@@ -14,10 +14,15 @@
 //! GFLOP/s it was 20x slower than PyTorch's oneDNN on a 3x3 layer (docs/benchmarks.md), while
 //! `gemm`'s register-tiled micro-kernel is what makes rill's matmul match OpenBLAS.
 //!
+//! Convolutions with unit strides and dilations and one group (most layers: ResNet's 3x3s) take
+//! another path, `conv_shifted.rs`: one product per tap over a padded copy of the input, with no
+//! patches gathered.
+//!
 //! float16 and bfloat16 accumulate in float32, float32 in float32, float64 in float64.
 //! Parallelism: blocks of rows split across the pool when there are enough of them; a
 //! convolution with few rows but long patches gives the pool to `gemm` instead.
 
+use super::conv_shifted::{ShiftAcc, Shifted};
 use super::num::Num;
 use super::output;
 use super::strided::gather_to_vec;
@@ -52,7 +57,7 @@ pub fn run(p: &ConvParams, x: &Input, w: &Input, out: &Output) -> Result<Data> {
 }
 
 /// The accumulation types: those `gemm` multiplies natively.
-trait Acc: Num + Copy + Default + Send + Sync + 'static {}
+trait Acc: ShiftAcc {}
 impl Acc for f32 {}
 impl Acc for f64 {}
 
@@ -86,6 +91,18 @@ impl Geometry<'_> {
             && p.stride.iter().all(|&s| s == 1)
             && p.padding_lo.iter().all(|&s| s == 0)
             && p.input_dilation.iter().all(|&s| s == 1)
+    }
+
+    /// Whether `conv_shifted.rs` runs it: unit strides and dilations, one group, more than a
+    /// pointwise product (which needs no patches at all).
+    fn is_shiftable(&self) -> bool {
+        let p = self.p;
+        let ones = |v: &[usize]| v.iter().all(|&s| s == 1);
+        p.groups == 1
+            && ones(&p.stride)
+            && ones(&p.kernel_dilation)
+            && ones(&p.input_dilation)
+            && !self.is_pointwise()
     }
 
     /// For output row `row` (batch index times output positions), every tap that reads a real
@@ -265,6 +282,22 @@ fn typed<T: Num, A: Acc>(p: &ConvParams, x: &Input, w: &Input, out: &Output) -> 
         let block_rows = (BLOCK_ELEMENTS / (p.groups * len)).clamp(1, rows);
         let work = rows * c_out * len;
         let threads = crate::kernel_threads::kernel_threads();
+        if geometry.is_shiftable() {
+            let shifted = Shifted {
+                batch: x.shape[0],
+                in_spatial: geometry.in_spatial,
+                kernel: geometry.kernel,
+                out_spatial: geometry.out_spatial,
+                padding_lo: &p.padding_lo,
+                padding_hi: &p.padding_hi,
+                flip: p.flip,
+                c_in: geometry.c_in,
+                c_out,
+            };
+            let parallel = work >= PAR_WORK && threads > 1;
+            shifted.run(xs, ws, o, |a: A| T::from_f64(a.to_f64()), parallel);
+            return Ok(());
+        }
         let fill = |first: usize,
                     chunk: &mut [T],
                     patches: &mut Vec<A>,

@@ -11,6 +11,7 @@ mod argreduce;
 mod attention;
 mod binary;
 mod conv;
+mod conv_shifted;
 mod copy;
 mod creation;
 mod factor;
