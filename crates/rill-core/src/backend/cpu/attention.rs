@@ -17,13 +17,14 @@
 //! for float64). Parallelism: blocks across the pool, each block's products on its own thread.
 
 use super::accum::Real;
-use super::num::Num;
+use super::num::{GemmNative, Num};
 use super::output;
 use super::softmax::{exp_sum, max_of};
 use super::strided::gather_to_vec;
 use crate::backend::{Input, Output};
 use crate::memory::Data;
 use crate::op::{AttentionMask, AttentionParams};
+use crate::shape::contiguous_strides;
 use crate::{Dtype, Error, Result};
 use gemm::Parallelism;
 use half::{bf16, f16};
@@ -54,8 +55,8 @@ pub fn run(p: &AttentionParams, inputs: &[Input], out: &Output) -> Result<Data> 
     }
 }
 
-/// The score types: those `gemm` multiplies natively.
-trait Score: Num + Real + Default + Send + Sync + 'static {}
+/// The score types: those `gemm` multiplies natively, with softmax's arithmetic.
+trait Score: GemmNative + Real {}
 impl Score for f32 {}
 impl Score for f64 {}
 
@@ -81,13 +82,11 @@ impl<'a, A: Score> Operand<'a, A> {
             .into_iter()
             .map(|e| A::from_f32(e.to_f32()))
             .collect();
-        let s = x.shape;
-        let (s3, s2) = (1, s[3] as isize);
-        let s1 = s2 * s[2] as isize;
+        let st = contiguous_strides(x.shape);
         Operand {
             data: Cow::Owned(data),
             offset: 0,
-            strides: [s1 * s[1] as isize, s1, s2, s3],
+            strides: [st[0], st[1], st[2], st[3]],
         }
     }
 

@@ -22,8 +22,8 @@
 //! Parallelism: blocks of rows split across the pool when there are enough of them; a
 //! convolution with few rows but long patches gives the pool to `gemm` instead.
 
-use super::conv_shifted::{ShiftAcc, Shifted};
-use super::num::Num;
+use super::conv_shifted::Shifted;
+use super::num::{GemmNative, Num};
 use super::output;
 use super::strided::gather_to_vec;
 use crate::backend::{Input, Output};
@@ -55,11 +55,6 @@ pub fn run(p: &ConvParams, x: &Input, w: &Input, out: &Output) -> Result<Data> {
         )),
     }
 }
-
-/// The accumulation types: those `gemm` multiplies natively.
-trait Acc: ShiftAcc {}
-impl Acc for f32 {}
-impl Acc for f64 {}
 
 /// The sizes a convolution row needs, all per spatial dim except the channel counts.
 struct Geometry<'a> {
@@ -148,7 +143,13 @@ impl Geometry<'_> {
 
     /// Writes the patches of rows `first..first + count` into `patches`, row-major, each row
     /// holding every group's patch in turn (every element written, whatever `patches` held).
-    fn gather_patches<A: Acc>(&self, first: usize, count: usize, xs: &[A], patches: &mut [A]) {
+    fn gather_patches<A: GemmNative>(
+        &self,
+        first: usize,
+        count: usize,
+        xs: &[A],
+        patches: &mut [A],
+    ) {
         let (groups, cig, len) = (self.p.groups, self.cig(), self.patch_len());
         let mut o = vec![0usize; self.in_spatial.len()];
         let kernel_taps = numel(self.kernel);
@@ -176,7 +177,7 @@ impl Geometry<'_> {
 
     /// `acc` (output rows `rows`, `c_out` values each) = those rows' patches times the
     /// weights, one product per group.
-    fn block<A: Acc>(
+    fn block<A: GemmNative>(
         &self,
         rows: Range<usize>,
         (xs, ws): (&[A], &[A]),
@@ -241,7 +242,7 @@ impl Geometry<'_> {
 /// `x`'s elements in row-major order as `A`: its own buffer when it already is that (a float32
 /// or float64 input, row-contiguous), a converted copy otherwise. The copy of a ResNet layer's
 /// input (6.4 MB) took ~2 ms on one thread before the parallel part started.
-fn row_major<'a, T: Num, A: Acc>(x: &'a Input<'a>) -> Cow<'a, [A]> {
+fn row_major<'a, T: Num, A: GemmNative>(x: &'a Input<'a>) -> Cow<'a, [A]> {
     if T::DTYPE == A::DTYPE && x.data.layout.is_row_contiguous(x.shape) {
         let start = x.data.layout.offset;
         return Cow::Borrowed(&x.data.buffer.as_slice::<A>()[start..start + numel(x.shape)]);
@@ -254,7 +255,12 @@ fn row_major<'a, T: Num, A: Acc>(x: &'a Input<'a>) -> Cow<'a, [A]> {
     )
 }
 
-fn typed<T: Num, A: Acc>(p: &ConvParams, x: &Input, w: &Input, out: &Output) -> Result<Data> {
+fn typed<T: Num, A: GemmNative>(
+    p: &ConvParams,
+    x: &Input,
+    w: &Input,
+    out: &Output,
+) -> Result<Data> {
     let d = x.shape.len() - 2;
     let geometry = Geometry {
         p,

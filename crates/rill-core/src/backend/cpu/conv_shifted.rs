@@ -15,7 +15,7 @@
 //! input once (padded, 7 MB) and runs products with `k = c_in` instead of `taps * c_in`, which
 //! `gemm` runs at 107 GFLOP/s against 112 (one thread of this machine's EPYC, measured alone).
 
-use super::num::Num;
+use super::num::GemmNative;
 use crate::shape::numel;
 use gemm::Parallelism;
 
@@ -35,11 +35,6 @@ pub(super) struct Shifted<'a> {
     pub c_in: usize,
     pub c_out: usize,
 }
-
-/// The accumulation types: those `gemm` multiplies natively.
-pub(super) trait ShiftAcc: Num + Copy + Default + Send + Sync + 'static {}
-impl ShiftAcc for f32 {}
-impl ShiftAcc for f64 {}
 
 impl Shifted<'_> {
     fn padded(&self) -> Vec<usize> {
@@ -79,7 +74,7 @@ impl Shifted<'_> {
 
     /// The input padded with zeros, `(batch, P..., c_in)` row-major, followed by enough zero rows
     /// that the last image's dropped extended rows read inside the buffer.
-    fn pad<A: ShiftAcc>(&self, xs: &[A], padded: &[usize], tail_rows: usize) -> Vec<A> {
+    fn pad<A: GemmNative>(&self, xs: &[A], padded: &[usize], tail_rows: usize) -> Vec<A> {
         let d = padded.len();
         let image = numel(padded) * self.c_in;
         let mut out = vec![A::default(); self.batch * image + tail_rows * self.c_in];
@@ -115,7 +110,7 @@ impl Shifted<'_> {
     /// The convolution of `xs` (`(batch, In..., c_in)` row-major) with `ws` (`(c_out, K...,
     /// c_in)` row-major) into `out` (`(batch, Out..., c_out)`), converting each result with
     /// `store`. `parallel`: blocks across the pool.
-    pub(super) fn run<A: ShiftAcc, T: Send>(
+    pub(super) fn run<A: GemmNative, T: Send>(
         &self,
         xs: &[A],
         ws: &[A],

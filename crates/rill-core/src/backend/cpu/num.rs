@@ -10,6 +10,12 @@ use crate::{DtypeKind, Element};
 use half::{bf16, f16};
 use num_complex::Complex32;
 
+/// The element types `gemm` multiplies natively (f32, f64): what convolutions and attention
+/// accumulate in (half types are widened to f32 first).
+pub(super) trait GemmNative: Num {}
+impl GemmNative for f32 {}
+impl GemmNative for f64 {}
+
 pub trait Num: Element {
     fn to_f64(self) -> f64;
     fn from_f64(v: f64) -> Self;
