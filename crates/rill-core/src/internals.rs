@@ -6,6 +6,8 @@
 //! CI's time (docs/ci.md). `Cargo.toml` therefore sets `test = false` for the library, and the
 //! tests that need private pieces reach them through here.
 
+#[cfg(target_arch = "x86_64")]
+pub use crate::backend::cpu::exp_avx512::exp_in_place as exp_avx512_in_place;
 pub use crate::backend::cpu::num::cast;
 pub use crate::backend::cpu::special::{erfinv_f32, erfinv_f64};
 pub use crate::backend::cpu::strided::{collapse, for_each_row};

@@ -120,9 +120,38 @@ fn reference(
 #[test]
 fn conv_general_matches_a_direct_loop_for_every_parameter() {
     // Unit strides and dilations with one group run as shifted products over a padded input
-    // (`conv_shifted.rs`): the first four cases, with blocks of 256 extended rows that end
-    // inside and across images, asymmetric padding and flipped kernels, in 1, 2 and 3 dims.
+    // (`conv_shifted.rs`): the first six cases, with blocks of 256 extended rows that end
+    // inside and across images, asymmetric padding and flipped kernels, in 1, 2 and 3 dims. The
+    // first two, 3x3s in two dims with 16 or more channels in and out, run Winograd's F(2x2,
+    // 3x3) instead in float32 and the half types (`conv_winograd.rs`): odd output sizes (tiles
+    // half outside), padding on one side only, a flip, and blocks of several tile rows.
     let cases: Vec<(Vec<usize>, Vec<usize>, Geometry)> = vec![
+        (
+            vec![2, 12, 11, 17],
+            vec![19, 3, 3, 17],
+            Geometry {
+                stride: vec![1, 1],
+                lo: vec![1, 0],
+                hi: vec![2, 1],
+                kdil: vec![1, 1],
+                idil: vec![1, 1],
+                groups: 1,
+                flip: true,
+            },
+        ),
+        (
+            vec![1, 21, 70, 16],
+            vec![24, 3, 3, 16],
+            Geometry {
+                stride: vec![1, 1],
+                lo: vec![1, 1],
+                hi: vec![1, 1],
+                kdil: vec![1, 1],
+                idil: vec![1, 1],
+                groups: 1,
+                flip: false,
+            },
+        ),
         (
             vec![3, 20, 17, 5],
             vec![7, 3, 4, 5],

@@ -130,7 +130,7 @@ impl<A: Score> MaskData<'_, A> {
             MaskData::Additive(m, off, st) => {
                 let base = at(*off, st);
                 for (j, s) in row.iter_mut().enumerate() {
-                    *s = s.add(m[(base + j as isize * st[3]) as usize]);
+                    *s = *s + m[(base + j as isize * st[3]) as usize];
                 }
             }
             MaskData::Boolean(m, off, st) => {
@@ -382,7 +382,7 @@ impl Block<'_> {
         {
             let inv = A::one().div(sum);
             for (o, &a) in o.iter_mut().zip(a) {
-                *o = T::from_f64(a.mul(inv).to_f64());
+                *o = T::from_f64((a * inv).to_f64());
             }
         }
     }

@@ -16,13 +16,15 @@
 //!
 //! Convolutions with unit strides and dilations and one group (most layers: ResNet's 3x3s) take
 //! another path, `conv_shifted.rs`: one product per tap over a padded copy of the input, with no
-//! patches gathered.
+//! patches gathered. Among them, float32 3x3s in two dims with at least 16 channels in and out
+//! take `conv_winograd.rs`, which needs 2.25x fewer multiplications.
 //!
 //! float16 and bfloat16 accumulate in float32, float32 in float32, float64 in float64.
 //! Parallelism: blocks of rows split across the pool when there are enough of them; a
 //! convolution with few rows but long patches gives the pool to `gemm` instead.
 
 use super::conv_shifted::Shifted;
+use super::conv_winograd::{self, Winograd};
 use super::num::{GemmNative, Num};
 use super::output;
 use super::strided::gather_to_vec;
@@ -98,6 +100,15 @@ impl Geometry<'_> {
             && ones(&p.kernel_dilation)
             && ones(&p.input_dilation)
             && !self.is_pointwise()
+    }
+
+    /// Whether `conv_winograd.rs` runs it (for float32): a shiftable 3x3 in two dims, with enough
+    /// channels on both sides.
+    fn is_winograd(&self) -> bool {
+        self.in_spatial.len() == 2
+            && self.kernel == [3, 3]
+            && self.is_shiftable()
+            && conv_winograd::worth_it(self.c_in, self.c_out)
     }
 
     /// For output row `row` (batch index times output positions), every tap that reads a real
@@ -288,6 +299,20 @@ fn typed<T: Num, A: GemmNative>(
         let block_rows = (BLOCK_ELEMENTS / (p.groups * len)).clamp(1, rows);
         let work = rows * c_out * len;
         let threads = crate::kernel_threads::kernel_threads();
+        if A::DTYPE == Dtype::Float32 && geometry.is_winograd() {
+            let winograd = Winograd {
+                batch: x.shape[0],
+                input: [geometry.in_spatial[0], geometry.in_spatial[1]],
+                output: [geometry.out_spatial[0], geometry.out_spatial[1]],
+                padding_lo: [p.padding_lo[0], p.padding_lo[1]],
+                flip: p.flip,
+                c_in: geometry.c_in,
+                c_out,
+            };
+            let parallel = work >= PAR_WORK && threads > 1;
+            winograd.run(xs, ws, o, |a: A| T::from_f64(a.to_f64()), parallel);
+            return Ok(());
+        }
         if geometry.is_shiftable() {
             let shifted = Shifted {
                 batch: x.shape[0],

@@ -12,8 +12,11 @@ mod attention;
 mod binary;
 mod conv;
 mod conv_shifted;
+mod conv_winograd;
 mod copy;
 mod creation;
+#[cfg(target_arch = "x86_64")]
+pub(crate) mod exp_avx512;
 mod factor;
 mod fft;
 mod fused;

@@ -12,7 +12,10 @@ use num_complex::Complex32;
 
 /// The element types `gemm` multiplies natively (f32, f64): what convolutions and attention
 /// accumulate in (half types are widened to f32 first).
-pub(super) trait GemmNative: Num {}
+pub(super) trait GemmNative:
+    Num + std::ops::Add<Output = Self> + std::ops::Sub<Output = Self> + std::ops::Mul<Output = Self>
+{
+}
 impl GemmNative for f32 {}
 impl GemmNative for f64 {}
 

@@ -93,9 +93,21 @@ fn max_of_body<C: Real>(xs: &[C]) -> C {
     acc.iter().fold(C::lowest(), |m, &a| m.max(a))
 }
 
-/// Replaces every `x` by `exp(x - m)` and returns their sum, pairwise. AVX2 code where the CPU
-/// has it (`simd.rs`): the same operations in the same order, so the same result.
+/// Replaces every `x` by `exp(x - m)` and returns their sum, pairwise. For f32 on a CPU with
+/// AVX-512, `exp_avx512.rs` (within the same 2 ulp, not always the same last bit); otherwise AVX2
+/// code where the CPU has it (`simd.rs`): the same operations in the same order as the portable
+/// code, so the same result.
 pub(super) fn exp_sum<C: Real>(xs: &mut [C], m: C) -> C {
+    #[cfg(target_arch = "x86_64")]
+    if C::DTYPE == Dtype::Float32 && simd::has_avx512f() {
+        // SAFETY: `Element::DTYPE` names the type, and only f32 has Float32, so `C` is f32 and
+        // the slice is reinterpreted as itself; the CPU has AVX-512F, checked just above.
+        let sum = unsafe {
+            let xs = &mut *(xs as *mut [C] as *mut [f32]);
+            super::exp_avx512::exp_sum(xs, m.to_f32())
+        };
+        return C::from_f32(sum);
+    }
     #[cfg(target_arch = "x86_64")]
     if simd::has_avx2_fma() {
         // SAFETY: the CPU has AVX2 and FMA, checked just above.
