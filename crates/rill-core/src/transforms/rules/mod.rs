@@ -10,6 +10,7 @@
 //! Ops without a rule (`Factor`, `Fft`, the scans other than cumsum) fail with an error naming
 //! the op, when a gradient has to go through them.
 
+mod conv;
 mod elementwise;
 mod linalg;
 mod movement;
@@ -107,12 +108,10 @@ pub(crate) fn vjp(
         Op::Sort { axis } => Ok(vec![Some(movement::sort(*axis, &inputs[0], g, s)?)]),
         Op::ArgReduce { .. } | Op::ArgSort { .. } => Ok(vec![None; inputs.len()]),
         Op::Attention(p) => linalg::attention(p, inputs, g, wants, s),
-        Op::Factor(_)
-        | Op::Fft { .. }
-        | Op::Conv(_)
-        | Op::View
-        | Op::Scatter { .. }
-        | Op::CudaKernel(_) => Err(no_rule(op)),
+        Op::Conv(p) => conv::conv(p, &inputs[0], &inputs[1], g, wants, s),
+        Op::Factor(_) | Op::Fft { .. } | Op::View | Op::Scatter { .. } | Op::CudaKernel(_) => {
+            Err(no_rule(op))
+        }
         // compile builds fused nodes only for replays outside every transform (`fuse.rs`).
         Op::Fused(_) => Err(Error::runtime(
             "fused",
