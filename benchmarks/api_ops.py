@@ -106,6 +106,8 @@ def worker(engine, iters, warmup):
     """Times every op in this process and prints {op: {"ms": median, "sum": checksum}}."""
     if engine == "rill":
         import rill.core as mx
+        # The CPU comparison, also on a machine with a GPU (rill's default device there).
+        mx.set_default_device(mx.cpu)
         ops = mlx_like_ops(mx)
         version = f"rill {mx.__version__}"
     elif engine == "mlx":
