@@ -12,7 +12,7 @@ use super::num::Num;
 use super::output;
 use super::special::{erfinv_f32, erfinv_f64};
 use super::strided::map1;
-use super::vector_math::tanh_f32;
+use super::vector_math::{exp_f32, tanh_f32};
 use crate::backend::{Input, Output};
 use crate::memory::Data;
 use crate::op::UnaryOp;
@@ -150,7 +150,7 @@ pub(super) trait FloatFns: Copy + Send + Sync + 'static {
 }
 
 macro_rules! real {
-    ($t:ident, $to:ident, $from:ident, $erf:path, $erfinv:path, $tanh:path) => {
+    ($t:ident, $to:ident, $from:ident, $exp:path, $erf:path, $erfinv:path, $tanh:path) => {
         impl FloatFns for $t {
             #[inline(always)]
             fn load<T: Num>(t: T) -> Self {
@@ -191,7 +191,7 @@ macro_rules! real {
             }
             #[inline(always)]
             fn exp(self) -> Self {
-                $t::exp(self)
+                $exp(self)
             }
             #[inline(always)]
             fn expm1(self) -> Self {
@@ -288,7 +288,7 @@ macro_rules! real {
             fn sigmoid(self) -> Self {
                 // exp of a non-positive number never overflows: 1/(1+e^-x) for x >= 0, and
                 // e^x/(1+e^x) for x < 0, both from e = e^-|x|.
-                let e = $t::exp(-$t::abs(self));
+                let e = $exp(-$t::abs(self));
                 let s = 1.0 / (1.0 + e);
                 if self >= 0.0 {
                     s
@@ -319,8 +319,27 @@ macro_rules! real {
         }
     };
 }
-real!(f32, to_f32, from_f32, libm::erff, erfinv_f32, tanh_f32);
-real!(f64, to_f64, from_f64, libm::erf, erfinv_f64, f64::tanh);
+// f32's `exp` (and `sigmoid`, built on it) is `vector_math::exp_f32` (within 2 ulp) rather than
+// the C library's: a call per element kept the loop from vectorizing, 2.5x slower than NumPy on
+// 4 Mi elements (docs/benchmarks.md).
+real!(
+    f32,
+    to_f32,
+    from_f32,
+    exp_f32,
+    libm::erff,
+    erfinv_f32,
+    tanh_f32
+);
+real!(
+    f64,
+    to_f64,
+    from_f64,
+    f64::exp,
+    libm::erf,
+    erfinv_f64,
+    f64::tanh
+);
 
 /// Something to do with the element function of a float op (`with_float_fn`): one call per op,
 /// each with its own function type, so every use is monomorphized and its loop vectorizes.
