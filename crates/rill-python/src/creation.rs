@@ -1,4 +1,4 @@
-//! Creation functions beyond `ops.rs`'s fills and ranges: `asarray`, `tri`, the window functions
+//! Creation functions beyond `ops/creation.rs`'s fills and ranges: `asarray`, `tri`, the window functions
 //! (`bartlett`, `blackman`, `hamming`, `hanning`), and `empty`/`empty_like` (MLX's names for
 //! `zeros`/`zeros_like`: rill has no uninitialized memory to hand out).
 

@@ -6,7 +6,8 @@
 //! - `array.rs`: the `array` class (properties, operators, conversion, methods);
 //! - `convert.rs`: Python values to arrays and back (scalars, nested lists, NumPy both ways);
 //! - `indexing.rs`: `a[...]` and `a[...] = v` with ints, slices, None, Ellipsis and integer arrays;
-//! - `ops.rs`: the elementwise, creation and shape functions, each with MLX's arguments and
+//! - `ops/`: the creation, elementwise and shape functions (a file each, with the argument
+//!   handling they share in `ops/mod.rs`), each with MLX's arguments and
 //!   `stream=`; `reduce.rs` (reductions, scans, softmax), `linalg.rs` (matmul, `@`),
 //!   `compare.rs` (isclose, clip), `movement.rs` (concatenate, pad, ...), `gather.rs` (take),
 //!   `sort.rs` (sort, partition, searchsorted), `creation.rs` (asarray, tri, windows),
