@@ -26,9 +26,11 @@
 use super::num::GemmNative;
 use gemm::Parallelism;
 
-/// Tiles per block, aimed at: a block's `V` and `M` (16 x 128 x 64 float32 each, 512 KiB both,
-/// for 64 channels) stay in a core's L2 cache between the transforms and the products. A block
-/// is a whole number of rows of tiles of one image, so its outputs are one contiguous run.
+/// Tiles per block, aimed at: a block's `V` and `M` (16 x 128 x 64 float32, 512 KiB each for 64
+/// channels) stay in or near a core's L2 cache (1 MiB here) between the transforms and the
+/// products. On the ResNet layer (rows of 28 tiles, so blocks of 112) blocks of 64/128/256 tiles
+/// took 5.3/5.3/5.6 ms. A block is a whole number of rows of tiles of one image, so its outputs
+/// are one contiguous run.
 const BLOCK_TILES: usize = 128;
 
 /// The sizes of a Winograd convolution.
