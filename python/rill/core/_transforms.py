@@ -83,12 +83,12 @@ def _differentiate(name, fun, argnums, argnames, args, kwargs, check_output):
     for k in argnames:
         structures.append(_flatten(kwargs[k], leaves, (name, f"keyword argument '{k}'")))
     for pos, leaf in enumerate(leaves):
-        if not _core.issubdtype(leaf.dtype, _core.floating):
+        if not _core.issubdtype(leaf.dtype, _core.inexact):
             where = _leaf_owner(argnums, argnames, structures, pos)
             raise ValueError(
                 f"[{name}] cannot differentiate with respect to {where}: it holds an array of "
-                f"dtype {leaf.dtype} (shape {tuple(leaf.shape)}); only floating point arrays "
-                "have gradients"
+                f"dtype {leaf.dtype} (shape {tuple(leaf.shape)}); only floating point and "
+                "complex arrays have gradients"
             )
     by_target = dict(zip(list(argnums) + list(argnames), structures))
     result = {}

@@ -83,7 +83,7 @@ fn fit(a: &Array, shape: &[usize], stream: Stream) -> Result<Array> {
 }
 
 /// One pass along `axis`; `n` is the logical length (the output's for `RealInverse`).
-fn pass(
+pub(crate) fn fft_pass(
     x: &Array,
     axis: usize,
     kind: FftKind,
@@ -210,20 +210,20 @@ pub fn fft_general(
     match kind {
         FftKind::Forward | FftKind::Inverse => {
             for (&ax, &len) in axes.iter().zip(&lens) {
-                x = pass(&x, ax, kind, len, norm, stream)?;
+                x = fft_pass(&x, ax, kind, len, norm, stream)?;
             }
         }
         FftKind::RealForward => {
-            x = pass(&x, last, kind, last_len, norm, stream)?;
+            x = fft_pass(&x, last, kind, last_len, norm, stream)?;
             for (&ax, &len) in others {
-                x = pass(&x, ax, FftKind::Forward, len, norm, stream)?;
+                x = fft_pass(&x, ax, FftKind::Forward, len, norm, stream)?;
             }
         }
         FftKind::RealInverse => {
             for (&ax, &len) in others {
-                x = pass(&x, ax, FftKind::Inverse, len, norm, stream)?;
+                x = fft_pass(&x, ax, FftKind::Inverse, len, norm, stream)?;
             }
-            x = pass(&x, last, kind, last_len, norm, stream)?;
+            x = fft_pass(&x, last, kind, last_len, norm, stream)?;
         }
     }
     debug_assert!(real || x.dtype() == Dtype::Complex64);

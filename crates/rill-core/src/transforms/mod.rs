@@ -73,12 +73,12 @@ fn fresh(primals: &[Array]) -> Result<Vec<Array>> {
 /// Refuses a primal that cannot have a gradient.
 fn check_primals(op: &'static str, primals: &[Array]) -> Result<()> {
     for (i, x) in primals.iter().enumerate() {
-        if !x.dtype().is_float() {
+        if !x.dtype().is_inexact() {
             return Err(Error::dtype(
                 op,
                 format!(
                     "cannot differentiate with respect to argument {i}: it has dtype {} (shape {:?}); \
-                     only floating point arrays have gradients",
+                     only floating point and complex arrays have gradients",
                     x.dtype(),
                     x.shape()
                 ),

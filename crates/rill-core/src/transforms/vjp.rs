@@ -73,17 +73,6 @@ pub(crate) fn backward(
         if !wants.iter().any(|&w| w) || !e.out.dtype().is_inexact() {
             continue;
         }
-        if e.out.dtype().is_complex() {
-            return Err(Error::arg(
-                e.op.name(),
-                format!(
-                    "cannot differentiate through {} with a complex64 result (shape {:?}): \
-                     complex gradients are not supported yet",
-                    e.op.name(),
-                    e.out.shape()
-                ),
-            ));
-        }
         // The backward op runs where the forward op ran (issue 11: streams stay honoured).
         let s = e.out.stream();
         let grads = rules::vjp(&e.op, &e.inputs, &e.out, &g, &wants, s)?;

@@ -22,6 +22,16 @@ pub(super) fn unary(
     let mul = |a: &Array, b: &Array| multiply(a, b, s);
     let one = c(1.0)?;
     Ok(Some(match op {
+        // For a complex `z`, `sign(z) = z / |z|` is no constant: written out so that second
+        // derivatives see it (`sign`'s own rule gives zeros, right for real inputs only).
+        Abs if x.dtype().is_complex() => {
+            let r = out.clone();
+            let zero = constant(0.0, r.dtype(), s)?;
+            let at_zero = crate::ops::equal(&r, &zero, s)?;
+            let safe = where_(&at_zero, &constant(1.0, r.dtype(), s)?, &r, s)?;
+            let unit = divide(x, &safe, s)?;
+            mul(g, &unit)?
+        }
         Abs => mul(g, &sign(x, s)?)?,
         Negative => negative(g, s)?,
         // Piecewise constant: zero almost everywhere (MLX gives zeros too).

@@ -7,20 +7,51 @@
 //! their results with the op builders, so a backward pass is an ordinary lazy graph: recorded by
 //! an enclosing transform (grad of grad) and run on the forward node's stream.
 //!
-//! Ops without a rule (`Factor`, `Fft`, the scans other than cumsum) fail with an error naming
-//! the op, when a gradient has to go through them.
+//! Complex arrays follow `complex.rs`'s convention. Ops without a rule (`Factor`, `View`, users'
+//! CUDA kernels) fail with an error naming the op, when a gradient has to go through them.
 
+mod complex;
 mod conv;
 mod elementwise;
+mod fft;
 mod linalg;
 mod movement;
 mod reduce;
+mod scan;
+mod scatter;
 mod shape;
 
-use crate::op::{Op, ScatterReduce};
+use crate::op::Op;
 use crate::{ops, Array, Dtype, Error, Result, Scalar, Stream};
 
 pub(crate) fn vjp(
+    op: &Op,
+    inputs: &[Array],
+    out: &Array,
+    g: &Array,
+    wants: &[bool],
+    s: Stream,
+) -> Result<Vec<Option<Array>>> {
+    if let Op::Fft { axis, kind, norm } = op {
+        return Ok(vec![Some(fft::fft(
+            *axis, *kind, *norm, &inputs[0], out, g, s,
+        )?)]);
+    }
+    if out.dtype().is_complex() {
+        return complex::holomorphic(op, inputs, out, g, wants, s);
+    }
+    if inputs
+        .iter()
+        .zip(wants)
+        .any(|(x, &w)| w && x.dtype().is_complex())
+    {
+        complex::check_real_of_complex(op, inputs, out)?;
+    }
+    transposed(op, inputs, out, g, wants, s)
+}
+
+/// The rules as written for real numbers: the transposed Jacobian applied to `g`.
+fn transposed(
     op: &Op,
     inputs: &[Array],
     out: &Array,
@@ -46,14 +77,7 @@ pub(crate) fn vjp(
             Ok(vec![Some(shape::view(op, &inputs[0], g, s)?)])
         }
         Op::Reduce { op: r, axes } => Ok(vec![reduce::reduce(*r, axes, &inputs[0], out, g, s)?]),
-        Op::Scan {
-            op: r,
-            axis,
-            reverse,
-            inclusive,
-        } => Ok(vec![Some(reduce::scan(
-            op, *r, *axis, *reverse, *inclusive, g, s,
-        )?)]),
+        Op::Scan { .. } => Ok(vec![Some(scan::scan(op, &inputs[0], out, g, s)?)]),
         Op::Softmax { axis } => Ok(vec![Some(reduce::softmax(*axis, out, g, s)?)]),
         Op::LogSumExp { .. } => Ok(vec![Some(reduce::logsumexp(&inputs[0], out, g, s)?)]),
         Op::Matmul => linalg::matmul(&inputs[0], &inputs[1], g, 1.0, wants, s),
@@ -97,21 +121,13 @@ pub(crate) fn vjp(
         Op::PutAlongAxis { axis } => {
             movement::put_along_axis(*axis, &inputs[1], &inputs[2], g, wants, s)
         }
-        Op::Scatter {
-            axis,
-            reduce: ScatterReduce::Add,
-        } => Ok(vec![
-            Some(g.clone()),
-            None,
-            Some(movement::take_rows(*axis, &inputs[2], g, &inputs[1], s)?),
-        ]),
+        Op::Scatter { axis, reduce } => scatter::scatter(*reduce, *axis, inputs, out, g, s),
         Op::Sort { axis } => Ok(vec![Some(movement::sort(*axis, &inputs[0], g, s)?)]),
         Op::ArgReduce { .. } | Op::ArgSort { .. } => Ok(vec![None; inputs.len()]),
         Op::Attention(p) => linalg::attention(p, inputs, g, wants, s),
         Op::Conv(p) => conv::conv(p, &inputs[0], &inputs[1], g, wants, s),
-        Op::Factor(_) | Op::Fft { .. } | Op::View | Op::Scatter { .. } | Op::CudaKernel(_) => {
-            Err(no_rule(op))
-        }
+        Op::Fft { .. } => unreachable!("`vjp` takes the transforms first"),
+        Op::Factor(_) | Op::View | Op::CudaKernel(_) => Err(no_rule(op)),
         // compile builds fused nodes only for replays outside every transform (`fuse.rs`).
         Op::Fused(_) => Err(Error::runtime(
             "fused",

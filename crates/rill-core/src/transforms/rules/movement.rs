@@ -176,24 +176,6 @@ pub(super) fn put_along_axis(
     Ok(vec![ga, None, gv])
 }
 
-/// `scatter_add(a, idx, updates)`'s cotangent for `updates`: the rows of `g` at the indices.
-pub(super) fn take_rows(
-    axis: usize,
-    updates: &Array,
-    g: &Array,
-    idx: &Array,
-    s: Stream,
-) -> Result<Array> {
-    make(
-        "take",
-        updates.shape().to_vec(),
-        g.dtype(),
-        s,
-        Op::Gather { axis },
-        vec![g.clone(), idx.clone()],
-    )
-}
-
 /// `sort(x)` is `x` permuted by `argsort(x)`; the cotangent goes back through the permutation.
 pub(super) fn sort(axis: usize, x: &Array, g: &Array, s: Stream) -> Result<Array> {
     let order = argsort(x, Some(axis as isize), s)?;

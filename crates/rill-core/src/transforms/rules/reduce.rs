@@ -1,11 +1,11 @@
-//! Rules of the reductions, scans, softmax and logsumexp. A reduction node keeps its reduced dims
+//! Rules of the reductions, softmax and logsumexp. A reduction node keeps its reduced dims
 //! as size 1, so its cotangent broadcasts against the input directly.
 
-use super::{dims, no_rule};
-use crate::op::{Op, ReduceOp, ScanOp};
+use super::dims;
+use crate::op::ReduceOp;
 use crate::ops::{
-    astype, axes_last, broadcast_to, cumprod, cumsum, divide, equal, exp, multiply, reshape,
-    subtract, sum, transpose,
+    astype, axes_last, broadcast_to, cumprod, divide, equal, exp, multiply, reshape, subtract, sum,
+    transpose,
 };
 use crate::{Array, Result, Stream};
 
@@ -51,22 +51,6 @@ fn prod(axes: &[usize], x: &Array, g: &Array, s: Stream) -> Result<Array> {
         inverse[d] = j as isize;
     }
     transpose(&r, Some(&inverse), s)
-}
-
-pub(super) fn scan(
-    op: &Op,
-    r: ScanOp,
-    axis: usize,
-    reverse: bool,
-    inclusive: bool,
-    g: &Array,
-    s: Stream,
-) -> Result<Array> {
-    match r {
-        // Each input reaches the outputs after it (before it, reversed): the opposite scan.
-        ScanOp::Sum => cumsum(g, Some(axis as isize), !reverse, inclusive, s),
-        ScanOp::Prod | ScanOp::Max | ScanOp::Min | ScanOp::LogAddExp => Err(no_rule(op)),
-    }
 }
 
 /// `y = softmax(x)`: `dx = y * (g - sum(g * y))` along the axis.
