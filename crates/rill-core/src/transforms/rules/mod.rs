@@ -12,6 +12,7 @@
 
 mod conv;
 mod elementwise;
+mod factor;
 mod linalg;
 mod movement;
 mod reduce;
@@ -109,9 +110,8 @@ pub(crate) fn vjp(
         Op::ArgReduce { .. } | Op::ArgSort { .. } => Ok(vec![None; inputs.len()]),
         Op::Attention(p) => linalg::attention(p, inputs, g, wants, s),
         Op::Conv(p) => conv::conv(p, &inputs[0], &inputs[1], g, wants, s),
-        Op::Factor(_) | Op::Fft { .. } | Op::View | Op::Scatter { .. } | Op::CudaKernel(_) => {
-            Err(no_rule(op))
-        }
+        Op::Factor(f) => factor::factor(*f, inputs, out, g, wants, s),
+        Op::Fft { .. } | Op::View | Op::Scatter { .. } | Op::CudaKernel(_) => Err(no_rule(op)),
         // compile builds fused nodes only for replays outside every transform (`fuse.rs`).
         Op::Fused(_) => Err(Error::runtime(
             "fused",
