@@ -409,6 +409,348 @@ fn matrix_products_match_finite_differences() {
     );
 }
 
+/// A well-conditioned random matrix: entries in [-1, 1] plus `shift` on the diagonal.
+fn conditioned(rng: &mut StdRng, shape: &[usize], shift: f64) -> Array {
+    let n = shape[shape.len() - 1];
+    let x = rand_in(rng, shape, -1.0, 1.0);
+    let i = ops::eye(n, None, 0, rill_core::Dtype::Float64, ()).unwrap();
+    ops::add(
+        &x,
+        &ops::multiply(&i, &Array::scalar(shift), ()).unwrap(),
+        (),
+    )
+    .unwrap()
+}
+
+/// Symmetric positive definite matrices `M Mᵀ + n I`, with random values (never read) written
+/// over the triangle above (or, `upper`, below) the diagonal: a gradient there must be zero.
+fn spd_one_triangle(rng: &mut StdRng, shape: &[usize], upper: bool) -> Array {
+    let n = shape[shape.len() - 1];
+    let m = rand_in(rng, shape, -1.0, 1.0);
+    let spd = ops::matmul(&m, &ops::swapaxes(&m, -1, -2, ()).unwrap(), ()).unwrap();
+    let i = ops::eye(n, None, 0, rill_core::Dtype::Float64, ()).unwrap();
+    let spd = ops::add(
+        &spd,
+        &ops::multiply(&i, &Array::scalar(n as f64), ()).unwrap(),
+        (),
+    )
+    .unwrap();
+    let junk = rand_in(rng, shape, -1.0, 1.0);
+    let a = if upper {
+        ops::add(
+            &ops::triu(&spd, 0, ()).unwrap(),
+            &ops::tril(&junk, -1, ()).unwrap(),
+            (),
+        )
+    } else {
+        ops::add(
+            &ops::tril(&spd, 0, ()).unwrap(),
+            &ops::triu(&junk, 1, ()).unwrap(),
+            (),
+        )
+    };
+    a.unwrap()
+}
+
+/// The parts flattened and joined, so one check covers several results of one factorization.
+fn joined(parts: &[Array]) -> Result<Array> {
+    let flat = parts
+        .iter()
+        .map(|p| ops::reshape(p, &[-1], ()))
+        .collect::<Result<Vec<_>>>()?;
+    ops::concatenate(&flat, Some(0), ())
+}
+
+fn sq(x: &Array) -> Result<Array> {
+    ops::multiply(x, x, ())
+}
+
+/// The jvp of `f` along random tangents against central differences of `f` along them.
+fn check_jvp(what: &str, f: &F, xs: &[Array]) {
+    let mut rng = StdRng::seed_from_u64(what.len() as u64 * 104729);
+    let ts: Vec<Array> = xs
+        .iter()
+        .map(|x| rand_in(&mut rng, x.shape(), -1.0, 1.0))
+        .collect();
+    let (_, jv) = jvp(|v: &[Array]| Ok(vec![f(v)?]), xs, &ts).unwrap();
+    let h = 1e-6;
+    let at = |d: f64| {
+        let ys: Vec<Array> = xs
+            .iter()
+            .zip(&ts)
+            .map(|(x, t)| {
+                ops::add(x, &ops::multiply(t, &Array::scalar(d), ()).unwrap(), ()).unwrap()
+            })
+            .collect();
+        values(&f(&ys).unwrap())
+    };
+    let (p, m) = (at(h), at(-h));
+    let fd: Vec<f64> = p.iter().zip(&m).map(|(p, m)| (p - m) / (2.0 * h)).collect();
+    assert_close(&format!("{what}: jvp"), &values(&jv[0]), &fd);
+}
+
+#[test]
+fn factorizations_match_finite_differences() {
+    let mut r = rng();
+    let a = conditioned(&mut r, &[3, 3], 2.0);
+    let ab = conditioned(&mut r, &[2, 3, 3], 2.0);
+    let b = rand_in(&mut r, &[3, 2], -1.0, 1.0);
+    let v = rand_in(&mut r, &[3], -1.0, 1.0);
+    // A negative determinant too: the sign is constant, log|det| still differentiable.
+    let neg = ops::multiply(
+        &conditioned(&mut r, &[2, 3, 3], 2.0),
+        &Array::from_slice(&[1.0f64, 1.0, 1.0, -1.0, 1.0, 1.0], &[2, 3, 1]).unwrap(),
+        (),
+    )
+    .unwrap();
+    let general = rand_in(&mut r, &[2, 4, 4], -1.0, 1.0);
+    let cases: Vec<(&str, Box<F>, Vec<Array>)> = vec![
+        (
+            "inv",
+            Box::new(|x: &[Array]| ops::inv(&x[0], ())),
+            vec![a.clone()],
+        ),
+        (
+            "inv batched",
+            Box::new(|x: &[Array]| ops::inv(&x[0], ())),
+            vec![ab.clone()],
+        ),
+        (
+            "solve batched, b broadcast",
+            Box::new(|x: &[Array]| ops::solve(&x[0], &x[1], ())),
+            vec![ab.clone(), b.clone()],
+        ),
+        (
+            "solve vector",
+            Box::new(|x: &[Array]| ops::solve(&x[0], &x[1], ())),
+            vec![a.clone(), v.clone()],
+        ),
+        (
+            "solve_triangular lower",
+            Box::new(|x: &[Array]| ops::solve_triangular(&x[0], &x[1], false, ())),
+            vec![ab.clone(), b.clone()],
+        ),
+        (
+            "solve_triangular upper vector",
+            Box::new(|x: &[Array]| ops::solve_triangular(&x[0], &x[1], true, ())),
+            vec![a.clone(), v.clone()],
+        ),
+        (
+            "tri_inv lower",
+            Box::new(|x: &[Array]| ops::tri_inv(&x[0], false, ())),
+            vec![ab.clone()],
+        ),
+        (
+            "tri_inv upper",
+            Box::new(|x: &[Array]| ops::tri_inv(&x[0], true, ())),
+            vec![a.clone()],
+        ),
+        (
+            "slogdet",
+            Box::new(|x: &[Array]| {
+                let (sign, logabs) = ops::slogdet(&x[0], ())?;
+                ops::add(&logabs, &sign, ())
+            }),
+            vec![neg.clone()],
+        ),
+        (
+            "det",
+            Box::new(|x: &[Array]| ops::det(&x[0], ())),
+            vec![neg.clone()],
+        ),
+        (
+            "cholesky lower batched",
+            Box::new(|x: &[Array]| ops::cholesky(&x[0], false, ())),
+            vec![spd_one_triangle(&mut r, &[2, 3, 3], false)],
+        ),
+        (
+            "cholesky upper",
+            Box::new(|x: &[Array]| ops::cholesky(&x[0], true, ())),
+            vec![spd_one_triangle(&mut r, &[4, 4], true)],
+        ),
+        (
+            "cholesky_inv of cholesky",
+            Box::new(|x: &[Array]| ops::cholesky_inv(&ops::cholesky(&x[0], false, ())?, false, ())),
+            vec![spd_one_triangle(&mut r, &[3, 3], false)],
+        ),
+        (
+            "eigvalsh lower batched",
+            Box::new(|x: &[Array]| ops::eigvalsh(&x[0], "L", ())),
+            vec![general.clone()],
+        ),
+        (
+            "eigh upper, values and squared vectors",
+            Box::new(|x: &[Array]| {
+                let (w, vec) = ops::eigh(&x[0], "U", ())?;
+                // Weighted by the values too, so both cotangents meet in one product.
+                ops::multiply(&sq(&vec)?, &ops::expand_dims(&w, &[-2], ())?, ())
+            }),
+            vec![general.clone()],
+        ),
+        (
+            "eigh lower, |V| batched",
+            Box::new(|x: &[Array]| ops::abs(&ops::eigh(&x[0], "L", ())?.1, ())),
+            vec![general.clone()],
+        ),
+        (
+            "svd values wide",
+            Box::new(|x: &[Array]| Ok(ops::svd(&x[0], false, ())?.remove(0))),
+            vec![rand_in(&mut r, &[3, 5], -1.0, 1.0)],
+        ),
+        (
+            "svd square batched, values and squared vectors",
+            Box::new(|x: &[Array]| {
+                let p = ops::svd(&x[0], true, ())?;
+                joined(&[sq(&p[0])?, p[1].clone(), sq(&p[2])?])
+            }),
+            vec![rand_in(&mut r, &[2, 3, 3], -1.0, 1.0)],
+        ),
+        (
+            "svd tall, U's first columns",
+            Box::new(|x: &[Array]| {
+                let p = ops::svd(&x[0], true, ())?;
+                let uk = ops::slice(&p[0], &[0, 0], &[5, 3], &[1, 1], ())?;
+                // U diag(s²) Vt: signs cancel in each u_i v_iᵀ.
+                let us = ops::multiply(&uk, &ops::expand_dims(&sq(&p[1])?, &[0], ())?, ())?;
+                joined(&[sq(&uk)?, ops::matmul(&us, &p[2], ())?, sq(&p[2])?])
+            }),
+            vec![rand_in(&mut r, &[5, 3], -1.0, 1.0)],
+        ),
+        (
+            "svd wide, Vt's first rows",
+            Box::new(|x: &[Array]| {
+                let p = ops::svd(&x[0], true, ())?;
+                let vk = ops::slice(&p[2], &[0, 0], &[2, 4], &[1, 1], ())?;
+                let su = ops::multiply(&p[0], &ops::expand_dims(&p[1], &[0], ())?, ())?;
+                joined(&[
+                    sq(&p[0])?,
+                    ops::matmul(&su, &ops::sin(&vk, ())?, ())?,
+                    sq(&vk)?,
+                ])
+            }),
+            vec![rand_in(&mut r, &[2, 4], -1.0, 1.0)],
+        ),
+        (
+            "pinv tall batched",
+            Box::new(|x: &[Array]| ops::pinv(&x[0], ())),
+            vec![rand_in(&mut r, &[2, 4, 3], -1.0, 1.0)],
+        ),
+        (
+            "pinv wide",
+            Box::new(|x: &[Array]| ops::pinv(&x[0], ())),
+            vec![rand_in(&mut r, &[2, 3], -1.0, 1.0)],
+        ),
+        (
+            "qr tall batched",
+            Box::new(|x: &[Array]| {
+                let (q, rr) = ops::qr(&x[0], ())?;
+                joined(&[q, rr])
+            }),
+            vec![rand_in(&mut r, &[2, 4, 3], -1.0, 1.0)],
+        ),
+        (
+            "qr square",
+            Box::new(|x: &[Array]| {
+                let (q, rr) = ops::qr(&x[0], ())?;
+                joined(&[q, rr])
+            }),
+            vec![rand_in(&mut r, &[3, 3], -1.0, 1.0)],
+        ),
+        (
+            "qr wide",
+            Box::new(|x: &[Array]| {
+                let (q, rr) = ops::qr(&x[0], ())?;
+                joined(&[q, rr])
+            }),
+            vec![rand_in(&mut r, &[3, 5], -1.0, 1.0)],
+        ),
+        (
+            "norm 2 and nuc",
+            Box::new(|x: &[Array]| {
+                let two = ops::norm(
+                    &x[0],
+                    Some(ops::NormOrd::P(2.0)),
+                    Some(&[-2, -1]),
+                    false,
+                    (),
+                )?;
+                let nuc = ops::norm(&x[0], Some(ops::NormOrd::Nuc), Some(&[-2, -1]), false, ())?;
+                ops::stack(&[two, nuc], 0, ())
+            }),
+            vec![rand_in(&mut r, &[2, 3, 4], -1.0, 1.0)],
+        ),
+    ];
+    for (what, f, xs) in &cases {
+        check(what, f.as_ref(), xs);
+        // jvp transposes each rule, so it needs a rule for every op the rule applies to `g`.
+        check_jvp(what, f.as_ref(), xs);
+    }
+}
+
+#[test]
+fn grad_of_grad_through_factorizations() {
+    let mut r = rng();
+    let a = conditioned(&mut r, &[2, 3, 3], 2.0);
+    let w0 = rand_in(&mut r, &[2, 3, 3], 0.5, 1.5);
+    let outer = |f: fn(&Array) -> Result<Array>, w0: Array| {
+        move |v: &[Array]| -> Result<Array> {
+            let g = grad(
+                |u: &[Array]| ops::sum(&ops::multiply(&f(&u[0])?, &w0, ())?, None, false, ()),
+                v,
+            )?;
+            // Squared, so the second derivative also sees the first's cotangent-free parts.
+            sq(&g[0])
+        }
+    };
+    let inv: fn(&Array) -> Result<Array> = |x| ops::inv(x, ());
+    check(
+        "grad of grad inv",
+        &outer(inv, w0.clone()),
+        std::slice::from_ref(&a),
+    );
+    let chol: fn(&Array) -> Result<Array> = |x| ops::cholesky(x, false, ());
+    let spd = spd_one_triangle(&mut r, &[2, 3, 3], false);
+    check(
+        "grad of grad cholesky",
+        &outer(chol, w0.clone()),
+        std::slice::from_ref(&spd),
+    );
+    let solve_t: fn(&Array) -> Result<Array> = |x| ops::tri_inv(x, true, ());
+    check(
+        "grad of grad tri_inv",
+        &outer(solve_t, w0.clone()),
+        std::slice::from_ref(&a),
+    );
+    let eig: fn(&Array) -> Result<Array> = |x| {
+        let (w, v) = ops::eigh(x, "L", ())?;
+        ops::multiply(&sq(&v)?, &ops::expand_dims(&w, &[-2], ())?, ())
+    };
+    let general = rand_in(&mut r, &[2, 3, 3], -1.0, 1.0);
+    check(
+        "grad of grad eigh",
+        &outer(eig, w0.clone()),
+        std::slice::from_ref(&general),
+    );
+    let qr: fn(&Array) -> Result<Array> = |x| {
+        let (q, rr) = ops::qr(x, ())?;
+        ops::add(&q, &rr, ())
+    };
+    check(
+        "grad of grad qr",
+        &outer(qr, w0.clone()),
+        std::slice::from_ref(&general),
+    );
+    let sv: fn(&Array) -> Result<Array> = |x| {
+        let s = ops::svd(x, false, ())?.remove(0);
+        ops::expand_dims(&s, &[-1], ())
+    };
+    check(
+        "grad of grad svd values",
+        &outer(sv, w0),
+        std::slice::from_ref(&general),
+    );
+}
+
 #[test]
 fn an_array_passed_twice_gets_two_gradients() {
     let x = rand_in(&mut rng(), &[3], 0.5, 1.5);
@@ -656,14 +998,25 @@ fn backward_ops_run_on_the_forward_ops_streams() {
 fn errors_name_the_op_or_the_argument() {
     let x = Array::from_slice(&[2.0f64, 1.0, 1.0, 3.0], &[2, 2]).unwrap();
     let e = grad(
-        |v: &[Array]| ops::sum(&ops::inv(&v[0], ())?, None, false, ()),
+        |v: &[Array]| ops::sum(&ops::lu_factor(&v[0], ())?.0, None, false, ()),
         std::slice::from_ref(&x),
     )
     .unwrap_err();
-    assert!(e.to_string().contains("inv"), "{e}");
+    assert!(
+        e.to_string()
+            .contains("cannot differentiate through lu_factor"),
+        "{e}"
+    );
     // No rule, but no gradient goes through it: fine.
     let ok = grad(
-        |v: &[Array]| ops::sum(&ops::add(&v[0], &ops::inv(&x, ())?, ())?, None, false, ()),
+        |v: &[Array]| {
+            ops::sum(
+                &ops::add(&v[0], &ops::lu_factor(&x, ())?.0, ())?,
+                None,
+                false,
+                (),
+            )
+        },
         std::slice::from_ref(&x),
     );
     assert!(ok.is_ok());

@@ -61,8 +61,14 @@ fn factor(op: FactorOp, inputs: Vec<Array>, per: usize, stream: Stream) -> Resul
     make(op.name(), shape, dtype, stream, Op::Factor(op), inputs)
 }
 
-/// The packed values `[offset, offset + prod(tail))` of every matrix, shaped `batch + tail`.
-fn piece(packed: &Array, offset: usize, tail: &[usize], stream: Stream) -> Result<Array> {
+/// The packed values `[offset, offset + prod(tail))` of every matrix, shaped `batch + tail`
+/// (also how the rules of `transforms/rules/factor.rs` unpack an output and its cotangent).
+pub(crate) fn piece(
+    packed: &Array,
+    offset: usize,
+    tail: &[usize],
+    stream: Stream,
+) -> Result<Array> {
     let nd = packed.ndim();
     let len: usize = tail.iter().product();
     let mut start = vec![0isize; nd];

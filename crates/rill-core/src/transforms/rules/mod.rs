@@ -7,12 +7,14 @@
 //! their results with the op builders, so a backward pass is an ordinary lazy graph: recorded by
 //! an enclosing transform (grad of grad) and run on the forward node's stream.
 //!
-//! Complex arrays follow `complex.rs`'s convention. Ops without a rule (`Factor`, `View`, users'
-//! CUDA kernels) fail with an error naming the op, when a gradient has to go through them.
+//! Complex arrays follow `complex.rs`'s convention. Ops without a rule (`lu_factor`, `eig`,
+//! `View`, users' CUDA kernels) fail with an error naming the op, when a gradient has to go
+//! through them.
 
 mod complex;
 mod conv;
 mod elementwise;
+mod factor;
 mod fft;
 mod linalg;
 mod movement;
@@ -127,7 +129,8 @@ fn transposed(
         Op::Attention(p) => linalg::attention(p, inputs, g, wants, s),
         Op::Conv(p) => conv::conv(p, &inputs[0], &inputs[1], g, wants, s),
         Op::Fft { .. } => unreachable!("`vjp` takes the transforms first"),
-        Op::Factor(_) | Op::View | Op::CudaKernel(_) => Err(no_rule(op)),
+        Op::Factor(f) => factor::factor(*f, inputs, out, g, wants, s),
+        Op::View | Op::CudaKernel(_) => Err(no_rule(op)),
         // compile builds fused nodes only for replays outside every transform (`fuse.rs`).
         Op::Fused(_) => Err(Error::runtime(
             "fused",
