@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 import rill.core as mx
+from finite_differences import finite_differences
 
 L = mx.linalg
 
@@ -137,25 +138,6 @@ def grads(f, xs, w, dtype):
     wa = mx.array(w, dtype=dtype)
     g = mx.grad(lambda *a: (f(*a) * wa).sum(), argnums=tuple(range(len(xs))))(*arrays)
     return [g] if len(xs) == 1 else list(g)
-
-
-def value(f, xs, w):
-    return (f(*[mx.array(x, dtype=mx.float64) for x in xs]) * mx.array(w, dtype=mx.float64)
-            ).sum().item()
-
-
-def finite_differences(f, xs, w, h=1e-6):
-    out = []
-    for i, x in enumerate(xs):
-        g = np.zeros_like(x)
-        for j in np.ndindex(x.shape):
-            hi = [v.copy() for v in xs]
-            lo = [v.copy() for v in xs]
-            hi[i][j] += h
-            lo[i][j] -= h
-            g[j] = (value(f, hi, w) - value(f, lo, w)) / (2 * h)
-        out.append(g)
-    return out
 
 
 @pytest.mark.parametrize("name", sorted(CASES))

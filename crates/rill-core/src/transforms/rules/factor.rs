@@ -25,11 +25,11 @@
 //! input one can differentiate: their cotangent is dropped. `lu_factor`/`lu` and
 //! `eig`/`eigvals` have no rule.
 
-use super::{constant, no_rule};
+use super::{constant, cut, no_rule};
 use crate::op::{FactorOp, Op};
 use crate::ops::{
-    add, concatenate, expand_dims, eye, matmul, multiply, negative, piece, reciprocal, slice,
-    subtract, swapaxes, tri, tril, triu,
+    add, concatenate, expand_dims, eye, matmul, multiply, negative, piece, reciprocal, subtract,
+    swapaxes, tri, tril, triu,
 };
 use crate::{ops, Array, Result, Stream};
 
@@ -99,27 +99,17 @@ fn diag_embed(v: &Array, s: Stream) -> Result<Array> {
 
 /// The first `k` columns of `x`.
 fn first_cols(x: &Array, k: usize, s: Stream) -> Result<Array> {
-    let nd = x.ndim();
-    let mut stop: Vec<isize> = x.shape().iter().map(|&d| d as isize).collect();
-    stop[nd - 1] = k as isize;
-    slice(x, &vec![0; nd], &stop, &vec![1; nd], s)
+    cut(x, x.ndim() - 1, 0, k, s)
 }
 
 /// Columns `k..` of `x`.
 fn last_cols(x: &Array, k: usize, s: Stream) -> Result<Array> {
-    let nd = x.ndim();
-    let mut start = vec![0isize; nd];
-    start[nd - 1] = k as isize;
-    let stop: Vec<isize> = x.shape().iter().map(|&d| d as isize).collect();
-    slice(x, &start, &stop, &vec![1; nd], s)
+    cut(x, x.ndim() - 1, k, x.shape()[x.ndim() - 1], s)
 }
 
 /// The first `k` rows of `x`.
 fn first_rows(x: &Array, k: usize, s: Stream) -> Result<Array> {
-    let nd = x.ndim();
-    let mut stop: Vec<isize> = x.shape().iter().map(|&d| d as isize).collect();
-    stop[nd - 2] = k as isize;
-    slice(x, &vec![0; nd], &stop, &vec![1; nd], s)
+    cut(x, x.ndim() - 2, 0, k, s)
 }
 
 /// `Φ`: the lower (or `upper`) triangle of `x` with its diagonal halved. It is its own adjoint

@@ -165,3 +165,12 @@ pub(super) fn zeros(shape: &[usize], dtype: Dtype, s: Stream) -> Result<Array> {
 pub(super) fn dims(shape: &[usize]) -> Vec<isize> {
     shape.iter().map(|&d| d as isize).collect()
 }
+
+/// `a[from..to]` along `axis`, every other dim whole.
+pub(super) fn cut(a: &Array, axis: usize, from: usize, to: usize, s: Stream) -> Result<Array> {
+    let mut start = vec![0isize; a.ndim()];
+    let mut stop = dims(a.shape());
+    start[axis] = from as isize;
+    stop[axis] = to as isize;
+    ops::slice(a, &start, &stop, &vec![1; a.ndim()], s)
+}

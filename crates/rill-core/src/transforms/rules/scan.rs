@@ -6,12 +6,12 @@
 //! scan's output `j` is the inclusive scan's output one step earlier (the identity first), so its
 //! rule moves the cotangent one step later and applies the inclusive rule.
 
-use super::{constant, dims};
+use super::{constant, cut};
 use crate::op::{Op, ScanOp};
 use crate::ops::{
     abs, add, arange, astype, cummax, cummin, cumprod, cumsum, divide, equal, exp, greater, less,
-    logcumsumexp, max, maximum, min, minimum, multiply, pad, reshape, slice, subtract,
-    take_along_axis, where_,
+    logcumsumexp, max, maximum, min, minimum, multiply, pad, reshape, subtract, take_along_axis,
+    where_,
 };
 use crate::{Array, Dtype, Result, Scalar, Stream};
 
@@ -57,7 +57,7 @@ pub(super) fn scan(op: &Op, x: &Array, out: &Array, g: &Array, s: Stream) -> Res
 /// The cotangent of an exclusive scan as the inclusive scan's: entry `k` takes the exclusive
 /// output `k + 1`'s (in scan order), the last one nothing.
 fn one_step_later(g: &Array, axis: usize, reverse: bool, s: Stream) -> Result<Array> {
-    let n = g.shape()[axis] as isize;
+    let n = g.shape()[axis];
     if n == 0 {
         return Ok(g.clone());
     }
@@ -66,19 +66,10 @@ fn one_step_later(g: &Array, axis: usize, reverse: bool, s: Stream) -> Result<Ar
     } else {
         (1, n, (0, 1))
     };
-    let kept = along(g, axis, from, to, s)?;
+    let kept = cut(g, axis, from, to, s)?;
     let mut w = vec![(0, 0); g.ndim()];
     w[axis] = widths;
     pad(&kept, &w, Scalar::Int(0), s)
-}
-
-/// `a[from..to]` along `axis`.
-fn along(a: &Array, axis: usize, from: isize, to: isize, s: Stream) -> Result<Array> {
-    let mut start = vec![0isize; a.ndim()];
-    let mut stop = dims(a.shape());
-    start[axis] = from;
-    stop[axis] = to;
-    slice(a, &start, &stop, &vec![1; a.ndim()], s)
 }
 
 /// Sums of `v` from each position to the end of the scan.
