@@ -1,5 +1,5 @@
-"""conv2d, fast.scaled_dot_product_attention and fast.rms_norm: rill against real MLX and
-PyTorch on the CPU (issue 10's benchmark).
+"""conv2d, fast.scaled_dot_product_attention, fast.rms_norm and a 2048 matmul: rill against real
+MLX and PyTorch on the CPU (issue 10's benchmark; the matmul is issue 14's).
 
 Each engine runs in a process of its own (an OpenBLAS or OpenMP pool keeps spinning after a
 call and would slow whatever runs next in a shared process), and the engines take turns: one
@@ -10,9 +10,11 @@ round's median, and the ratios. The outputs' sums are compared across engines fi
 engines are seen to compute the same thing.
 
     python benchmarks/api_ops.py --rill PY --mlx PY --torch PY [--rounds 5] [--iters 10]
+        [--ops conv2d,sdpa,rms_norm,matmul]
 
 Each PY is the interpreter that has that engine (rill on its PYTHONPATH); leave one out to skip
-that engine.
+that engine. `--ops` picks the ops (default: the first three; MLX's CPU matmul is a reference
+BLAS, seconds per 2048 product, so leave MLX out when timing `matmul`).
 """
 
 import argparse
@@ -32,7 +34,9 @@ OPS = [
     ("conv2d", "conv2d, 3x3, batch 8, 56x56, 64->64 channels, padding 1"),
     ("sdpa", "fast.scaled_dot_product_attention, 1x8 heads x 1024 x 64"),
     ("rms_norm", "fast.rms_norm, 4096x4096"),
+    ("matmul", "matmul, 2048x2048 float32"),
 ]
+DEFAULT_OPS = "conv2d,sdpa,rms_norm"
 
 
 def inputs():
@@ -47,6 +51,9 @@ def inputs():
         "v": rng.standard_normal((1, 8, 1024, 64)).astype(f),
         "norm_x": rng.standard_normal((4096, 4096)).astype(f),
         "norm_w": rng.standard_normal(4096).astype(f),
+        # Positive, so the checksum (a sum of 4 Mi products) is far from zero.
+        "mm_a": rng.random((2048, 2048)).astype(f),
+        "mm_b": rng.random((2048, 2048)).astype(f),
     }
 
 
@@ -71,7 +78,12 @@ def mlx_like_ops(mx):
         mx.eval(out)
         return out
 
-    return {"conv2d": conv2d, "sdpa": sdpa, "rms_norm": rms_norm}
+    def matmul():
+        out = data["mm_a"] @ data["mm_b"]
+        mx.eval(out)
+        return out
+
+    return {"conv2d": conv2d, "sdpa": sdpa, "rms_norm": rms_norm, "matmul": matmul}
 
 
 def torch_ops():
@@ -99,10 +111,14 @@ def torch_ops():
             xx = data["norm_x"]
             return xx * torch.rsqrt(xx.pow(2).mean(-1, keepdim=True) + 1e-5) * data["norm_w"]
 
-    return {"conv2d": conv2d, "sdpa": sdpa, "rms_norm": rms_norm}
+    def matmul():
+        with torch.inference_mode():
+            return data["mm_a"] @ data["mm_b"]
+
+    return {"conv2d": conv2d, "sdpa": sdpa, "rms_norm": rms_norm, "matmul": matmul}
 
 
-def worker(engine, iters, warmup):
+def worker(engine, iters, warmup, wanted):
     """Times every op in this process and prints {op: {"ms": median, "sum": checksum}}."""
     if engine == "rill":
         import rill.core as mx
@@ -121,6 +137,8 @@ def worker(engine, iters, warmup):
         version = f"PyTorch {torch.__version__} ({torch.get_num_threads()} threads)"
     result = {"version": version}
     for name, f in ops.items():
+        if name not in wanted:
+            continue
         out = None
         for _ in range(warmup):
             out = f()
@@ -134,11 +152,11 @@ def worker(engine, iters, warmup):
     print(json.dumps(result))
 
 
-def run_round(interpreters, order, iters, warmup):
+def run_round(interpreters, order, iters, warmup, wanted):
     out = {}
     for engine in order:
         cmd = [interpreters[engine], os.path.abspath(__file__), "--worker", engine,
-               "--iters", str(iters), "--warmup", str(warmup)]
+               "--iters", str(iters), "--warmup", str(warmup), "--ops", ",".join(wanted)]
         done = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if done.returncode != 0:
             sys.exit(f"{engine} failed:\n{done.stderr}")
@@ -154,38 +172,44 @@ def main():
     p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--iters", type=int, default=10)
     p.add_argument("--warmup", type=int, default=2)
+    p.add_argument("--ops", default=DEFAULT_OPS)
     p.add_argument("--worker", choices=["rill", "mlx", "torch"])
     args = p.parse_args()
+    known = [op for op, _ in OPS]
+    wanted = args.ops.split(",")
+    if any(op not in known for op in wanted):
+        p.error(f"--ops: each of {wanted} should be one of {known}")
     if args.worker:
-        worker(args.worker, args.iters, args.warmup)
+        worker(args.worker, args.iters, args.warmup, wanted)
         return
+    selected = [(op, d) for op, d in OPS if op in wanted]
     interpreters = {e: getattr(args, e) for e in ("rill", "mlx", "torch") if getattr(args, e)}
     engines = list(interpreters)
-    per_round = {e: {op: [] for op, _ in OPS} for e in engines}
+    per_round = {e: {op: [] for op, _ in selected} for e in engines}
     sums, versions = {}, {}
     for r in range(args.rounds):
         order = engines[r % len(engines):] + engines[:r % len(engines)]
-        result = run_round(interpreters, order, args.iters, args.warmup)
+        result = run_round(interpreters, order, args.iters, args.warmup, wanted)
         for e in engines:
             versions[e] = result[e]["version"]
-            for op, _ in OPS:
+            for op, _ in selected:
                 per_round[e][op].append(result[e][op]["ms"])
                 sums.setdefault(op, {})[e] = result[e][op]["sum"]
         print(f"round {r + 1}/{args.rounds}: " + ", ".join(
-            f"{e} " + "/".join(f"{result[e][op]['ms']:.1f}" for op, _ in OPS) for e in order),
+            f"{e} " + "/".join(f"{result[e][op]['ms']:.1f}" for op, _ in selected) for e in order),
             file=sys.stderr)
     for op, by_engine in sums.items():
         values = list(by_engine.values())
         scale = max(abs(v) for v in values) or 1.0
         if max(values) - min(values) > 1e-3 * scale:
             sys.exit(f"the engines disagree on {op}: {by_engine}")
-    ms = {e: {op: statistics.median(per_round[e][op]) for op, _ in OPS} for e in engines}
+    ms = {e: {op: statistics.median(per_round[e][op]) for op, _ in selected} for e in engines}
     header = "| op | " + " | ".join(f"{versions[e]} ms" for e in engines)
     ratios = [e for e in engines if e != "rill"] if "rill" in engines else []
     header += "".join(f" | rill / {versions[e].split()[0]}" for e in ratios) + " |"
     print(header)
     print("|" + "---|" * (1 + len(engines) + len(ratios)))
-    for op, description in OPS:
+    for op, description in selected:
         row = f"| {description} | " + " | ".join(f"{ms[e][op]:.2f}" for e in engines)
         row += "".join(f" | {ms['rill'][op] / ms[e][op]:.2f}x" for e in ratios) + " |"
         print(row)
