@@ -10,8 +10,8 @@ use super::{constant, cut};
 use crate::op::{Op, ScanOp};
 use crate::ops::{
     abs, add, arange, astype, cummax, cummin, cumprod, cumsum, divide, equal, exp, greater, less,
-    logcumsumexp, max, maximum, min, minimum, multiply, pad, reshape, subtract, take_along_axis,
-    where_,
+    logcumsumexp, logical_and, max, maximum, min, minimum, multiply, pad, reshape, subtract,
+    take_along_axis, where_,
 };
 use crate::{Array, Dtype, Result, Scalar, Stream};
 
@@ -87,7 +87,7 @@ fn prod(axis: usize, reverse: bool, x: &Array, y: &Array, g: &Array, s: Stream) 
     let is_zero = equal(x, &zero, s)?;
     let seen = cumsum(&astype(&is_zero, Dtype::Int32, s)?, ax, reverse, true, s)?;
     let none_yet = equal(&seen, &constant(0.0, Dtype::Int32, s)?, s)?;
-    let first = crate::ops::logical_and(
+    let first = logical_and(
         &is_zero,
         &equal(&seen, &constant(1.0, Dtype::Int32, s)?, s)?,
         s,
@@ -207,11 +207,6 @@ fn log_add_exp(
     let (dx, _) = best.expect("three shifts");
     // An input of -inf reaches no output: its cotangent is 0, also where every earlier input was
     // -inf too (there `x - y` is NaN).
-    let dx = where_(&finite_input(&x, s)?, &dx, &c(0.0)?, s)?;
-    astype(&dx, dt, s)
-}
-
-/// `x > -inf`.
-fn finite_input(x: &Array, s: Stream) -> Result<Array> {
-    greater(x, &constant(f64::NEG_INFINITY, Dtype::Float64, s)?, s)
+    let reaches = greater(&x, &c(f64::NEG_INFINITY)?, s)?;
+    astype(&where_(&reaches, &dx, &c(0.0)?, s)?, dt, s)
 }
