@@ -15,6 +15,7 @@
 //! input once (padded, 7 MB) and runs products with `k = c_in` instead of `taps * c_in`, which
 //! `gemm` runs at 107 GFLOP/s against 112 (one thread of this machine's EPYC, measured alone).
 
+use super::jobs;
 use super::num::GemmNative;
 use crate::shape::numel;
 use gemm::Parallelism;
@@ -218,15 +219,6 @@ impl Shifted<'_> {
             }
             debug_assert_eq!(written * c_out, dst.len());
         };
-        if parallel {
-            use rayon::prelude::*;
-            jobs.into_par_iter()
-                .for_each_init(Vec::new, |acc, job| block(job, acc));
-        } else {
-            let mut acc = Vec::new();
-            for job in jobs {
-                block(job, &mut acc);
-            }
-        }
+        jobs::each_with_scratch(jobs, parallel, Vec::new, block);
     }
 }

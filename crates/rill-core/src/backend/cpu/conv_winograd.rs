@@ -23,6 +23,7 @@
 //! through strides. `gemm` computes `Mᵀ = Uᵀ Vᵀ` (its micro-kernel wants a column-major
 //! destination), which with these layouts it reads without packing either operand.
 
+use super::jobs;
 use super::num::GemmNative;
 use gemm::Parallelism;
 
@@ -261,16 +262,7 @@ impl Winograd {
                 }
             }
         };
-        if parallel {
-            use rayon::prelude::*;
-            jobs.into_par_iter()
-                .for_each_init(Scratch::default, |s, job| block(job, s));
-        } else {
-            let mut s = Scratch::default();
-            for job in jobs {
-                block(job, &mut s);
-            }
-        }
+        jobs::each_with_scratch(jobs, parallel, Scratch::default, block);
     }
 }
 

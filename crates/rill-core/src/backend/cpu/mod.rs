@@ -24,6 +24,7 @@ mod simd;
 pub(crate) use creation::scalar_to;
 mod gather;
 mod info;
+mod jobs;
 mod lines;
 mod matmul;
 mod movement;
