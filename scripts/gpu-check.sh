@@ -102,7 +102,8 @@ run() {
     nproc >>"$OUT/gpu.txt"
     cat "$OUT/gpu.txt"
     # What the caller put on the path (real MLX, for the comparisons) stays after the wheel.
-    export PYTHONPATH=$B/site${PYTHONPATH:+:$PYTHONPATH}
+    # RILL_SITE: a Python package built after the bundle (an unpacked wheel), used instead of its own.
+    export PYTHONPATH=${RILL_SITE:-$B/site}${PYTHONPATH:+:$PYTHONPATH}
     # `tests` is `rust` then `python`: two calls of their own where one call's time is short.
     if [ "$what" = all ] || [ "$what" = tests ] || [ "$what" = rust ]; then
         step gpu-tests "$B/bin/test-gpu" --test-threads=4

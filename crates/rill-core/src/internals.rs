@@ -11,6 +11,9 @@ pub use crate::backend::cpu::exp_avx512::exp_in_place as exp_avx512_in_place;
 pub use crate::backend::cpu::num::cast;
 pub use crate::backend::cpu::special::{erfinv_f32, erfinv_f64};
 pub use crate::backend::cpu::strided::{collapse, for_each_row};
+pub use crate::backend::cpu::trig_f32::{
+    cos_f32, cos_near, is_near, sin_f32, sin_near, tan_f32, tan_near, NEAR,
+};
 pub use crate::backend::cpu::vector_math::{exp_f32, tanh_f32};
 pub use crate::io::npy::{header_bytes, parse_header, HeaderError, DATA_ALIGN, MAGIC};
 pub use crate::memory::allocator::{home_shard, SHARDS};

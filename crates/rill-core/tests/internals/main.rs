@@ -14,3 +14,4 @@ mod run_chunks;
 mod slices;
 mod strided;
 mod tanh;
+mod trig;

@@ -14,7 +14,7 @@ use super::binary::Arith;
 use super::output;
 use super::reduce::{reduce_contig, Cascade, Max, Min, Prod, Reducer, Sum, FEW, RED_CHUNK};
 use super::strided::{map1, par_chunks, PAR_CHUNK};
-use super::unary::{with_float_fn, FloatFns, WithFloatFn};
+use super::unary::{fix_far, with_float_fn, FloatFns, WithFloatFn};
 use crate::backend::{Input, Output};
 use crate::fusion::{leading_broadcast, FusedKernel, Inst, Operand};
 use crate::memory::Data;
@@ -150,8 +150,38 @@ impl<T: FusedFloat> Program<'_, T> {
         }
     }
 
-    /// The results of elements `start..start + dst.len()` into `dst`.
+    /// The results of elements `start..start + dst.len()` into `dst`, the loops compiled for the
+    /// widest vector instructions the CPU has (`simd.rs`; the unfused kernels' unit-stride loops
+    /// make the same choice in `strided::map_unit`): the same operations each way, so the same
+    /// bits.
     fn fill(&self, start: usize, dst: &mut [T]) {
+        #[cfg(target_arch = "x86_64")]
+        if super::simd::has_avx512() {
+            // SAFETY: the CPU has the AVX-512 subsets, AVX2 and FMA, checked just above.
+            return unsafe { self.fill_avx512(start, dst) };
+        }
+        #[cfg(target_arch = "x86_64")]
+        if super::simd::has_avx2_fma() {
+            // SAFETY: the CPU has AVX2 and FMA, checked just above.
+            return unsafe { self.fill_avx2(start, dst) };
+        }
+        self.fill_body(start, dst)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f,avx512vl,avx512dq,avx512bw,avx2,fma")]
+    unsafe fn fill_avx512(&self, start: usize, dst: &mut [T]) {
+        self.fill_body(start, dst)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn fill_avx2(&self, start: usize, dst: &mut [T]) {
+        self.fill_body(start, dst)
+    }
+
+    #[inline(always)]
+    fn fill_body(&self, start: usize, dst: &mut [T]) {
         let mut scratch = self.scratch();
         for (b, block) in dst.chunks_mut(BLOCK).enumerate() {
             self.block(start + b * BLOCK, block, &mut scratch);
@@ -159,6 +189,7 @@ impl<T: FusedFloat> Program<'_, T> {
     }
 
     /// One block (`dst.len() <= BLOCK`) from element `start`.
+    #[inline(always)]
     fn block(&self, start: usize, dst: &mut [T], scratch: &mut Scratch<T>) {
         let len = dst.len();
         for (s, g) in self.sources.iter().zip(&mut scratch.gathered) {
@@ -221,9 +252,28 @@ impl<T: FusedFloat> WithFloatFn<T> for UnaryBlock<'_, '_, T> {
             Val::Splat(v) => self.out.fill(f(v)),
         }
     }
+    #[inline(always)]
+    fn call_split<F, G, P>(self, fast: F, exact: G, near: P)
+    where
+        F: Fn(T) -> T + Copy + Send + Sync,
+        G: Fn(T) -> T + Copy + Send + Sync,
+        P: Fn(T) -> bool + Copy + Send + Sync,
+    {
+        match self.x {
+            Val::Block(x) => {
+                let x = &x[..self.out.len()];
+                for (o, &v) in self.out.iter_mut().zip(x) {
+                    *o = fast(v);
+                }
+                fix_far(x, self.out, |v| v, |v| v, exact, near);
+            }
+            Val::Splat(v) => self.out.fill(if near(v) { fast(v) } else { exact(v) }),
+        }
+    }
 }
 
 /// A binary op over one block, with the element function `Arith` gives the binary kernels.
+#[inline(always)]
 fn binary<T: FusedFloat>(op: BinaryOp, a: Val<T>, b: Val<T>, out: &mut [T]) {
     use BinaryOp::*;
     match op {

@@ -37,6 +37,7 @@ mod sort;
 pub(crate) mod special;
 mod spectral;
 pub mod strided;
+pub(crate) mod trig_f32;
 mod unary;
 pub(crate) mod vector_math;
 

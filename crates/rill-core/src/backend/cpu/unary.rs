@@ -11,7 +11,8 @@
 use super::num::Num;
 use super::output;
 use super::special::{erfinv_f32, erfinv_f64};
-use super::strided::map1;
+use super::strided::{map1, map_unit, par_chunks};
+use super::trig_f32::{cos_f32, cos_near, is_near, sin_f32, sin_near, tan_f32, tan_near};
 use super::vector_math::{exp_f32, tanh_f32};
 use crate::backend::{Input, Output};
 use crate::memory::Data;
@@ -131,6 +132,13 @@ pub(super) trait FloatFns: Copy + Send + Sync + 'static {
     fn sin(self) -> Self;
     fn cos(self) -> Self;
     fn tan(self) -> Self;
+    /// `sin`, `cos` and `tan` where [`FloatFns::trig_near`] holds (most arguments), anything
+    /// elsewhere: loops over these vectorize; kernels take the exact ones only where needed
+    /// ([`WithFloatFn::call_split`]).
+    fn sin_near(self) -> Self;
+    fn cos_near(self) -> Self;
+    fn tan_near(self) -> Self;
+    fn trig_near(self) -> bool;
     fn asin(self) -> Self;
     fn acos(self) -> Self;
     fn atan(self) -> Self;
@@ -150,7 +158,10 @@ pub(super) trait FloatFns: Copy + Send + Sync + 'static {
 }
 
 macro_rules! real {
-    ($t:ident, $to:ident, $from:ident, $exp:path, $erf:path, $erfinv:path, $tanh:path) => {
+    (
+        $t:ident, $to:ident, $from:ident, $exp:path, $erf:path, $erfinv:path, $tanh:path,
+        [$sin:path, $cos:path, $tan:path], [$sin_near:path, $cos_near:path, $tan_near:path, $near:path]
+    ) => {
         impl FloatFns for $t {
             #[inline(always)]
             fn load<T: Num>(t: T) -> Self {
@@ -231,15 +242,31 @@ macro_rules! real {
             }
             #[inline(always)]
             fn sin(self) -> Self {
-                $t::sin(self)
+                $sin(self)
             }
             #[inline(always)]
             fn cos(self) -> Self {
-                $t::cos(self)
+                $cos(self)
             }
             #[inline(always)]
             fn tan(self) -> Self {
-                $t::tan(self)
+                $tan(self)
+            }
+            #[inline(always)]
+            fn sin_near(self) -> Self {
+                $sin_near(self)
+            }
+            #[inline(always)]
+            fn cos_near(self) -> Self {
+                $cos_near(self)
+            }
+            #[inline(always)]
+            fn tan_near(self) -> Self {
+                $tan_near(self)
+            }
+            #[inline(always)]
+            fn trig_near(self) -> bool {
+                $near(self)
             }
             #[inline(always)]
             fn asin(self) -> Self {
@@ -321,7 +348,7 @@ macro_rules! real {
 }
 // f32's `exp` (and `sigmoid`, built on it) is `vector_math::exp_f32` (within 2 ulp) rather than
 // the C library's: a call per element kept the loop from vectorizing, 2.5x slower than NumPy on
-// 4 Mi elements (docs/benchmarks.md).
+// 4 Mi elements (docs/benchmarks.md). `tanh`, `sin`, `cos` and `tan` likewise.
 real!(
     f32,
     to_f32,
@@ -329,7 +356,9 @@ real!(
     exp_f32,
     libm::erff,
     erfinv_f32,
-    tanh_f32
+    tanh_f32,
+    [sin_f32, cos_f32, tan_f32],
+    [sin_near, cos_near, tan_near, is_near]
 );
 real!(
     f64,
@@ -338,20 +367,66 @@ real!(
     f64::exp,
     libm::erf,
     erfinv_f64,
-    f64::tanh
+    f64::tanh,
+    [f64::sin, f64::cos, f64::tan],
+    [f64::sin, f64::cos, f64::tan, everywhere]
 );
+
+/// f64's trigonometric functions are the C library's, exact everywhere.
+#[inline(always)]
+fn everywhere(_: f64) -> bool {
+    true
+}
 
 /// Something to do with the element function of a float op (`with_float_fn`): one call per op,
 /// each with its own function type, so every use is monomorphized and its loop vectorizes.
-pub(super) trait WithFloatFn<C> {
+pub(super) trait WithFloatFn<C: Copy> {
     type Out;
     fn call<F: Fn(C) -> C + Copy + Send + Sync>(self, f: F) -> Self::Out;
+
+    /// `exact`, computed as `fast` wherever `near` holds and as `exact` elsewhere. A kernel whose
+    /// loop allows it runs `fast` over everything and `exact` again at the few far arguments
+    /// ([`fix_far`]); this default branches per element, with the same results.
+    fn call_split<F, G, P>(self, fast: F, exact: G, near: P) -> Self::Out
+    where
+        Self: Sized,
+        F: Fn(C) -> C + Copy + Send + Sync,
+        G: Fn(C) -> C + Copy + Send + Sync,
+        P: Fn(C) -> bool + Copy + Send + Sync,
+    {
+        self.call(move |x| if near(x) { fast(x) } else { exact(x) })
+    }
+}
+
+/// The second pass of [`WithFloatFn::call_split`]: `out[i] = exact(src[i])` where `near(src[i])`
+/// fails. The first loop only looks (it vectorizes, and finds nothing in the usual case).
+#[inline(always)]
+pub(super) fn fix_far<A: Copy, C: Copy>(
+    src: &[A],
+    out: &mut [A],
+    load: impl Fn(A) -> C,
+    store: impl Fn(C) -> A,
+    exact: impl Fn(C) -> C,
+    near: impl Fn(C) -> bool,
+) {
+    if src.iter().fold(true, |all, &x| all & near(load(x))) {
+        return;
+    }
+    for (o, &x) in out.iter_mut().zip(src) {
+        let c = load(x);
+        if !near(c) {
+            *o = store(exact(c));
+        }
+    }
 }
 
 /// `k.call(f)` with the function `op` computes on values of `C`; None for the ops that are not
 /// float functions (logical, bitwise, classifications). The one table of what each float op
 /// computes: the unary kernels and the fused kernels (`fused.rs`) both read it, so a fused chain
 /// computes exactly what the ops one by one compute.
+// Inlined into its callers: the fused kernel's block loop is compiled for AVX2 and AVX-512 too,
+// and only code inlined into those copies gets the wider instructions.
+#[inline(always)]
 pub(super) fn with_float_fn<C: FloatFns, K: WithFloatFn<C>>(op: UnaryOp, k: K) -> Option<K::Out> {
     use UnaryOp::*;
     Some(match op {
@@ -368,9 +443,9 @@ pub(super) fn with_float_fn<C: FloatFns, K: WithFloatFn<C>>(op: UnaryOp, k: K) -
         Rsqrt => k.call(C::rsqrt),
         Square => k.call(C::square),
         Reciprocal => k.call(C::recip),
-        Sin => k.call(C::sin),
-        Cos => k.call(C::cos),
-        Tan => k.call(C::tan),
+        Sin => k.call_split(C::sin_near, C::sin, C::trig_near),
+        Cos => k.call_split(C::cos_near, C::cos, C::trig_near),
+        Tan => k.call_split(C::tan_near, C::tan, C::trig_near),
         ArcSin => k.call(C::asin),
         ArcCos => k.call(C::acos),
         ArcTan => k.call(C::atan),
@@ -404,6 +479,28 @@ fn float_unary<T: Num, C: FloatFns>(op: UnaryOp, a: &Input, out: &Output) -> Res
         fn call<F: Fn(C) -> C + Copy + Send + Sync>(self, f: F) -> Result<Data> {
             apply(self.op, self.a, self.out, move |x: T| {
                 C::store::<T>(f(C::load(x)))
+            })
+        }
+        fn call_split<F, G, P>(self, fast: F, exact: G, near: P) -> Result<Data>
+        where
+            F: Fn(C) -> C + Copy + Send + Sync,
+            G: Fn(C) -> C + Copy + Send + Sync,
+            P: Fn(C) -> bool + Copy + Send + Sync,
+        {
+            let (a, out) = (self.a, self.out);
+            let layout = &a.data.layout;
+            if a.shape != out.shape || !layout.is_row_contiguous(a.shape) {
+                // Strided or broadcast: one pass, branching per element.
+                return self.call(move |x| if near(x) { fast(x) } else { exact(x) });
+            }
+            let src: &[T] = &a.data.buffer.as_slice()[layout.offset..];
+            output::<T>(self.op.name(), out, |o| {
+                par_chunks(o, |range, chunk| {
+                    let src = &src[range];
+                    map_unit(chunk, src, &move |x: T| C::store::<T>(fast(C::load(x))));
+                    fix_far(src, chunk, C::load, C::store::<T>, exact, near);
+                });
+                Ok(())
             })
         }
     }
