@@ -1,17 +1,8 @@
 //! The vectorisable exp of softmax and logsumexp, portable and AVX-512: within 2 ulp, and their
 //! special values.
 
+use super::ulp::ulps;
 use rill_core::internals::exp_f32;
-
-/// Distance in units in the last place between `got` and the correctly rounded `exact`.
-fn ulps(got: f32, exact: f64) -> f64 {
-    let want = exact as f32;
-    if got == want {
-        return 0.0;
-    }
-    let ulp = (f32::from_bits(want.abs().to_bits() + 1) - want.abs()) as f64;
-    ((got as f64 - exact) / ulp).abs()
-}
 
 #[test]
 fn exp_f32_is_within_two_ulp_everywhere() {

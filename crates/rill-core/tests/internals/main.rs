@@ -15,3 +15,4 @@ mod slices;
 mod strided;
 mod tanh;
 mod trig;
+mod ulp;

@@ -1,16 +1,7 @@
 //! The vectorisable tanh of the unary op: within 1.5 ulp everywhere, odd, and its special values.
 
+use super::ulp::ulps;
 use rill_core::internals::tanh_f32;
-
-/// Distance in units in the last place between `got` and the correctly rounded `exact`.
-fn ulps(got: f32, exact: f64) -> f64 {
-    let want = exact as f32;
-    if got == want {
-        return 0.0;
-    }
-    let ulp = (f32::from_bits(want.abs().to_bits() + 1) - want.abs()) as f64;
-    ((got as f64 - exact) / ulp).abs()
-}
 
 #[test]
 fn tanh_f32_is_within_one_and_a_half_ulp_everywhere() {

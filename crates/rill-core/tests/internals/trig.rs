@@ -2,20 +2,10 @@
 //! functions (which reduce huge arguments exactly): within half an ulp and a hair everywhere,
 //! correctly rounded almost everywhere, and their special values.
 
+use super::ulp::ulps;
 use rill_core::internals::{
     cos_f32, cos_near, is_near, sin_f32, sin_near, tan_f32, tan_near, NEAR,
 };
-
-/// Distance in units in the last place between `got` and the exact value (the ulp of the
-/// correctly rounded result's binade, the larger one at a power of two).
-fn ulps(got: f32, exact: f64) -> f64 {
-    let want = exact as f32;
-    if got == want {
-        return 0.0;
-    }
-    let ulp = (f32::from_bits(want.abs().to_bits() + 1) - want.abs()) as f64;
-    ((got as f64 - exact) / ulp).abs()
-}
 
 type Pair = (fn(f32) -> f32, fn(f64) -> f64, &'static str);
 const FUNCTIONS: [Pair; 3] = [
