@@ -4,6 +4,7 @@ spinning worker threads distort a shared process). Prints a table and one JSON l
 
     .venv/bin/python benchmarks/streams.py                       # N = 1, 2, 4, 8, 16
     .venv/bin/python benchmarks/streams.py --n 1,2 --kinds mm64,ew --rounds 3 --json out.json
+    .venv/bin/python benchmarks/streams.py --n 16 --kinds ew --engines rill --profile
     python benchmarks/streams.py --engines old,new,mlx --path old=/tmp/a --path new=/tmp/b
 
 An engine whose name starts with "mlx" is real MLX (mlx.core), any other is rill (rill.core);
@@ -28,7 +29,7 @@ import time
 KINDS = {"ew": 200, "mm64": 300, "mm128": 200, "mm512": 40, "br128": 100}
 
 
-def child(engine, kind, n, runs):
+def child(engine, kind, n, runs, profile=False):
     import importlib
 
     mx = importlib.import_module("mlx.core" if engine.startswith("mlx") else "rill.core")
@@ -81,15 +82,31 @@ def child(engine, kind, n, runs):
 
     one = median_ms(lambda: mx.eval(*[chain(streams[0]) for _ in range(n)]))
     many = median_ms(lambda: mx.eval(*[chain(s) for s in streams]))
-    print(json.dumps({"one": one, "many": many}))
+    out = {"one": one, "many": many}
+    if profile and not engine.startswith("mlx"):
+        # One more run of each under rill's timeline capture: the mean time an op took on its
+        # stream's thread and the share of the span each stream was busy. Ops that get slower on
+        # N streams point at shared hardware (memory, caches); streams that sit idle point at
+        # the runtime.
+        for name, run in (("one", lambda: [chain(streams[0]) for _ in range(n)]),
+                          ("many", lambda: [chain(s) for s in streams])):
+            ys = run()  # the graph is built before the capture starts
+            mx.start_capture()
+            mx.eval(*ys)
+            summary = mx.stop_capture()
+            st = [x for x in summary["streams"] if x["ops"]]
+            out[name + "_op_us"] = sum(x["busy_us"] for x in st) / sum(x["ops"] for x in st)
+            out[name + "_busy"] = statistics.mean(x["utilization"] for x in st)
+    print(json.dumps(out))
 
 
-def measure(engine, kind, n, runs, paths):
+def measure(engine, kind, n, runs, paths, profile):
     env = dict(os.environ)
     if engine in paths:
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [paths[engine], env.get("PYTHONPATH")]))
     out = subprocess.run(
-        [sys.executable, __file__, "--child", engine, kind, str(n), str(runs)],
+        [sys.executable, __file__, "--child", engine, kind, str(n), str(runs)]
+        + (["--profile"] if profile else []),
         check=True,
         capture_output=True,
         text=True,
@@ -108,10 +125,13 @@ def main():
     p.add_argument("--path", action="append", default=[], metavar="ENGINE=DIR")
     p.add_argument("--json")
     p.add_argument("--child", nargs=4)
+    p.add_argument("--profile", action="store_true",
+                   help="rill: also capture a run of each and print the mean op time and how busy "
+                        "the streams were")
     args = p.parse_args()
     if args.child:
         engine, kind, n, runs = args.child
-        return child(engine, kind, int(n), int(runs))
+        return child(engine, kind, int(n), int(runs), args.profile)
     engines = args.engines.split(",")
     paths = dict(x.split("=", 1) for x in args.path)
     rows = []
@@ -121,7 +141,7 @@ def main():
             got = {e: [] for e in engines}
             for _ in range(args.rounds):
                 for e in engines:
-                    got[e].append(measure(e, kind, n, args.runs, paths))
+                    got[e].append(measure(e, kind, n, args.runs, paths, args.profile))
             row = {"kind": kind, "n": n}
             text = f"{kind:6s} N={n:2d}"
             for e in engines:
@@ -129,6 +149,12 @@ def main():
                 many = statistics.median(r["many"] for r in got[e])
                 row[e] = {"one_ms": round(one, 2), "many_ms": round(many, 2), "speedup": round(one / many, 2)}
                 text += f"  {e} {one:8.1f} / {many:8.1f} ({one / many:4.2f}x)"
+                if "one_op_us" in got[e][0]:
+                    prof = {k: statistics.median(r[k] for r in got[e])
+                            for k in ("one_op_us", "one_busy", "many_op_us", "many_busy")}
+                    row[e].update({k: round(v, 3) for k, v in prof.items()})
+                    text += (f" [op {prof['one_op_us']:.1f} / {prof['many_op_us']:.1f} us,"
+                             f" busy {prof['one_busy']:.0%} / {prof['many_busy']:.0%}]")
             rows.append(row)
             print(text, flush=True)
     result = {"cores": os.cpu_count(), "rows": rows}
