@@ -14,7 +14,7 @@ use super::binary::Arith;
 use super::output;
 use super::reduce::{reduce_contig, Cascade, Max, Min, Prod, Reducer, Sum, FEW, RED_CHUNK};
 use super::strided::{map1, par_chunks, PAR_CHUNK};
-use super::unary::{fix_far, with_float_fn, FloatFns, WithFloatFn};
+use super::unary::{fix_far, near_or_exact, with_float_fn, FloatFns, WithFloatFn};
 use crate::backend::{Input, Output};
 use crate::fusion::{leading_broadcast, FusedKernel, Inst, Operand};
 use crate::memory::Data;
@@ -267,7 +267,7 @@ impl<T: FusedFloat> WithFloatFn<T> for UnaryBlock<'_, '_, T> {
                 }
                 fix_far(x, self.out, |v| v, |v| v, exact, near);
             }
-            Val::Splat(v) => self.out.fill(if near(v) { fast(v) } else { exact(v) }),
+            Val::Splat(v) => self.out.fill(near_or_exact(fast, exact, near)(v)),
         }
     }
 }

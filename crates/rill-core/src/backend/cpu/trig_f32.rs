@@ -74,13 +74,14 @@ const fn reduction_table() -> [[f64; 3]; 256] {
     t
 }
 
+/// Adding and subtracting 1.5 * 2^52 rounds an f64 below 2^51 to an integer (SSE2 has no rounding
+/// instruction), and leaves that integer in the sum's low mantissa bits (the quadrant: its last two).
+const ROUND: f64 = 6_755_399_441_055_744.0;
+
 /// `|x|` reduced: `(y, q)` with `|x| = (q + 4j) π/2 + y` for some integer `j`, `|y| <= π/4`
 /// (to within 2^-50), and `y` accurate to about 2^-52 of itself.
 #[inline(always)]
 fn reduce(x: f32) -> (f64, u32) {
-    // Adding and subtracting 1.5 * 2^52 rounds an f64 below 2^51 to an integer (SSE2 has no
-    // rounding instruction), and leaves that integer in the sum's low mantissa bits.
-    const ROUND: f64 = 6_755_399_441_055_744.0;
     const PI_2: f64 = std::f64::consts::FRAC_PI_2;
     let b = x.to_bits() & 0x7fff_ffff;
     let field = b >> 23;
@@ -112,7 +113,6 @@ pub fn is_near(x: f32) -> bool {
 /// `|x|` reduced as [`reduce`] does, for `|x| <` [`NEAR`] only.
 #[inline(always)]
 fn reduce_near(x: f32) -> (f64, u32) {
-    const ROUND: f64 = 6_755_399_441_055_744.0;
     // π/2 = PI_2_A + PI_2_B + PI_2_C, the first two of 33 significant bits.
     const PI_2_A: f64 = 1.570_796_326_734_125_6;
     const PI_2_B: f64 = 6.077_100_506_303_966e-11;

@@ -386,16 +386,23 @@ pub(super) trait WithFloatFn<C: Copy> {
 
     /// `exact`, computed as `fast` wherever `near` holds and as `exact` elsewhere. A kernel whose
     /// loop allows it runs `fast` over everything and `exact` again at the few far arguments
-    /// ([`fix_far`]); this default branches per element, with the same results.
+    /// ([`fix_far`]); elsewhere it branches per element ([`near_or_exact`]), with the same results.
     fn call_split<F, G, P>(self, fast: F, exact: G, near: P) -> Self::Out
     where
-        Self: Sized,
         F: Fn(C) -> C + Copy + Send + Sync,
         G: Fn(C) -> C + Copy + Send + Sync,
-        P: Fn(C) -> bool + Copy + Send + Sync,
-    {
-        self.call(move |x| if near(x) { fast(x) } else { exact(x) })
-    }
+        P: Fn(C) -> bool + Copy + Send + Sync;
+}
+
+/// [`WithFloatFn::call_split`]'s function one element at a time, for loops that cannot take two
+/// passes (strided inputs, a splat).
+#[inline(always)]
+pub(super) fn near_or_exact<C: Copy>(
+    fast: impl Fn(C) -> C + Copy + Send + Sync,
+    exact: impl Fn(C) -> C + Copy + Send + Sync,
+    near: impl Fn(C) -> bool + Copy + Send + Sync,
+) -> impl Fn(C) -> C + Copy + Send + Sync {
+    move |x| if near(x) { fast(x) } else { exact(x) }
 }
 
 /// The second pass of [`WithFloatFn::call_split`]: `out[i] = exact(src[i])` where `near(src[i])`
@@ -491,7 +498,7 @@ fn float_unary<T: Num, C: FloatFns>(op: UnaryOp, a: &Input, out: &Output) -> Res
             let layout = &a.data.layout;
             if a.shape != out.shape || !layout.is_row_contiguous(a.shape) {
                 // Strided or broadcast: one pass, branching per element.
-                return self.call(move |x| if near(x) { fast(x) } else { exact(x) });
+                return self.call(near_or_exact(fast, exact, near));
             }
             let src: &[T] = &a.data.buffer.as_slice()[layout.offset..];
             output::<T>(self.op.name(), out, |o| {
