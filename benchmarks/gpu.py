@@ -166,7 +166,15 @@ def bench_rill(out_dir):
             y = y + 1
         mx.eval(y)
 
+    # The first evaluation of a new chain runs its ops one by one while the fused program's kernel
+    # compiles in the background (scheduler/auto_fuse.rs); later ones run fused nodes of 32 ops.
+    t = time.perf_counter()
+    chain()
+    R["tiny_chain_first_us"] = (time.perf_counter() - t) / 10000 * 1e6
     R["tiny_chain_us"] = med(chain, 5) / 10000 * 1e6
+    old = mx.set_auto_fusion("off")
+    R["tiny_chain_unfused_us"] = med(chain, 5) / 10000 * 1e6
+    mx.set_auto_fusion(old)
 
     def each():
         y = x

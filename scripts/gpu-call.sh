@@ -2,8 +2,8 @@
 # One call on a lent GPU machine, around scripts/gpu-check.sh: bash scripts/gpu-call.sh DEADLINE_S tests|bench
 #
 # Carried beside the working tree (all ignored by git): .device/bundle.tar.xz (gpu-check.sh build),
-# .device/newsite.tar.xz (a release wheel built after the bundle, unpacked under site/ and packed
-# with xz: the Python package the run uses), and .whl/ (real MLX, safetensors and gguf wheels for
+# optionally .device/newsite.tar.xz (a release wheel built after the bundle, unpacked under site/
+# and packed with xz: the Python package the run uses instead of the bundle's), and .whl/ (real MLX, safetensors and gguf wheels for
 # Python 3.12, `pip download` as the device README says). Installs the wheels, runs the tests (or
 # the CPU and GPU benchmarks), and stops by the deadline whatever happens, the logs packed under
 # $OUT (a lent machine returns at most 8 files).
@@ -16,22 +16,45 @@ export NCCL_NVLS_ENABLE=0 TORCH_SYMM_MEM_DISABLE_MULTICAST=1 NVSHMEM_DISABLE_NVL
 mkdir -p "$OUT"
 if [ "$what" = tests ]; then
     job() {
-        mkdir -p /tmp/new && tar -C /tmp/new -xJf .device/newsite.tar.xz
-        RILL_SITE=/tmp/new/site STEP_TIMEOUT=240 PYTEST_TIMEOUT=300 bash scripts/gpu-check.sh run tests
+        if [ -f .device/newsite.tar.xz ]; then
+            mkdir -p /tmp/new && tar -C /tmp/new -xJf .device/newsite.tar.xz
+            export RILL_SITE=/tmp/new/site
+        fi
+        STEP_TIMEOUT=240 PYTEST_TIMEOUT=300 bash scripts/gpu-check.sh run tests
     }
 else
     job() {
         # The many-core CPU figures first (issue 14), then the GPU benchmarks (issue 9), all with
         # the working tree's wheel (newsite.tar.xz, which has the CUDA backend too).
-        mkdir -p /tmp/new && tar -C /tmp/new -xJf .device/newsite.tar.xz
+        if [ -f .device/newsite.tar.xz ]; then
+            mkdir -p /tmp/new && tar -C /tmp/new -xJf .device/newsite.tar.xz
+        else
+            mkdir -p /tmp/new && tar -C /tmp/new -xJf .device/bundle.tar.xz && mv /tmp/new/bundle/site /tmp/new/site
+        fi
         export PYTHONPATH=/tmp/new/site:/tmp/site
         nproc
-        echo "== api_ops matmul (16 cores)"
-        timeout 100 python3 benchmarks/api_ops.py --rill python3 --torch python3 --ops matmul --rounds 5 --iters 7 2>&1
-        echo "== streams (16 cores)"
-        timeout 170 python3 benchmarks/streams.py --n 1,2,4,8,16 --kinds ew,mm128 --rounds 1 --runs 3 --profile --json "$OUT/streams.json" 2>&1
-        echo "== unary (16 cores)"
-        timeout 90 python3 benchmarks/unary.py --rill python3 --numpy python3 --torch python3 --rounds 3 2>&1
+        # PARTS picks what runs (default: everything), e.g. PARTS="gpu streams-fused".
+        local parts=" ${PARTS:-matmul streams unary gpu} "
+        if [[ $parts == *" matmul "* ]]; then
+            echo "== api_ops matmul (16 cores)"
+            timeout 100 python3 benchmarks/api_ops.py --rill python3 --torch python3 --ops matmul --rounds 5 --iters 7 2>&1
+        fi
+        if [[ $parts == *" streams "* ]]; then
+            echo "== streams (16 cores)"
+            timeout 170 python3 benchmarks/streams.py --n 1,2,4,8,16 --kinds ew,mm128 --rounds 1 --runs 3 --profile --json "$OUT/streams.json" 2>&1
+        fi
+        if [[ $parts == *" streams-fused "* ]]; then
+            # rill alone, its lazy chains fused on the CPU too (RILL_AUTO_FUSE=all), then not.
+            echo "== streams, CPU auto-fusion on (16 cores)"
+            RILL_AUTO_FUSE=all timeout 80 python3 benchmarks/streams.py --engines rill --n 1,4,16 --kinds ew,mm128 --rounds 1 --runs 3 2>&1
+            echo "== streams, CPU auto-fusion off (16 cores)"
+            RILL_AUTO_FUSE=off timeout 80 python3 benchmarks/streams.py --engines rill --n 1,4,16 --kinds ew,mm128 --rounds 1 --runs 3 2>&1
+        fi
+        if [[ $parts == *" unary "* ]]; then
+            echo "== unary (16 cores)"
+            timeout 90 python3 benchmarks/unary.py --rill python3 --numpy python3 --torch python3 --rounds 3 2>&1
+        fi
+        [[ $parts == *" gpu "* ]] || return 0
         echo "== gpu.py"
         timeout 240 python3 benchmarks/gpu.py --out "$OUT/gpu_bench.json" 2>&1
     }

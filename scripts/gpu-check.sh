@@ -109,7 +109,7 @@ run() {
         step gpu-tests "$B/bin/test-gpu" --test-threads=4
         step gpu-memory "$B/bin/test-gpu_memory"
         step ops-on-gpu env RILL_DEFAULT_DEVICE=gpu "$B/bin/test-ops" --test-threads=8
-        for t in scheduler graph_property errors memory trace stress_threads transforms fusion; do
+        for t in scheduler graph_property errors memory trace stress_threads transforms fusion auto_fusion; do
             [ -x "$B/bin/test-$t" ] && step "$t-on-gpu" env RILL_DEFAULT_DEVICE=gpu "$B/bin/test-$t"
         done
         local node_bin

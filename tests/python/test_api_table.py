@@ -578,6 +578,25 @@ def streams(rng):
     check(mx.multiply(z, -1.0, stream=s), -(got.astype(np.float64)), "float32")
 
 
+def auto_fusion(rng):
+    # rill's own: the same lazy chain fused on a CPU stream ("all") and op by op ("off").
+    x = rng.standard_normal(1000).astype(np.float32)
+
+    def run(mode):
+        old = mx.set_auto_fusion(mode)
+        try:
+            with mx.stream(mx.cpu):
+                y = mx.tanh(mx.array(x) * 1.5 + 0.25) * 2.0 - 1.0
+            return np.array(y)
+        finally:
+            mx.set_auto_fusion(old)
+
+    fused, plain = run("all"), run("off")
+    assert np.array_equal(fused.view(np.uint32), plain.view(np.uint32))
+    want = np.tanh(x.astype(np.float64) * 1.5 + 0.25) * 2.0 - 1.0
+    np.testing.assert_allclose(fused, want, rtol=1e-6, atol=1e-6)
+
+
 def evaluation(rng):
     x = rng.standard_normal(1000)
     a = mx.array(x) * 3
@@ -1213,6 +1232,7 @@ TABLE.update({
     "mx.eval": evaluation,
     "mx.async_eval": evaluation,
     "mx.synchronize": evaluation,
+    "mx.set_auto_fusion": auto_fusion,
     "mx.grad": transforms,
     "mx.value_and_grad": transforms,
     "mx.vjp": transforms,

@@ -7,6 +7,14 @@ import pytest
 import rill.core as mx
 
 
+@pytest.fixture(autouse=True)
+def ops_one_by_one():
+    """These tests count the ops of their chains: the scheduler must not fuse them."""
+    old = mx.set_auto_fusion("off")
+    yield
+    mx.set_auto_fusion(old)
+
+
 def two_chains(s1, s2, n=40):
     a = mx.full((256, 256), 1.0)
     b = mx.full((256, 256), 2.0)

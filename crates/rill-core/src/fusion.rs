@@ -1,7 +1,8 @@
 //! What a fused kernel computes: a chain (any DAG) of elementwise float ops over one shape, and
 //! optionally a reduction of its result over trailing axes, in one pass over memory.
 //!
-//! `compile`'s fusion pass (`transforms/fuse.rs`) builds these from a traced program. The CPU
+//! `compile`'s fusion pass (`transforms/fuse.rs`) builds these from a traced program, and the
+//! scheduler (`scheduler/auto_fuse.rs`) from lazy graphs as they are evaluated. The CPU
 //! backend runs them a block of elements at a time (`backend/cpu/fused.rs`), so the values between
 //! the ops stay in the cache instead of making a round trip through memory per op; the GPU backend
 //! compiles each program into one kernel that keeps them in registers

@@ -51,7 +51,10 @@ pub use device::{
 pub use dtype::{promote_types, Dtype, DtypeKind, FloatInfo};
 pub use element::{Element, Scalar};
 pub use error::{Error, Result};
-pub use scheduler::{async_eval, eval, lazy_nodes_exceed, synchronize, synchronize_all, AsyncEval};
+pub use scheduler::{
+    async_eval, auto_fusion, eval, lazy_nodes_exceed, set_auto_fusion, synchronize,
+    synchronize_all, AsyncEval, AutoFusion,
+};
 pub use stream::{
     default_stream, new_stream, set_default_stream, with_stream, Stream, StreamOrDevice,
     StreamScope,

@@ -5,16 +5,25 @@
 //! random inputs, for chains with broadcasts, constants, repeated and shared values, reductions
 //! over trailing axes (split across threads or not), views as inputs, float64, and under grad and
 //! vmap (which replay the unfused steps).
+//!
+//! The scheduler's own fusion of lazy chains (`tests/auto_fusion.rs`) is turned off here: the
+//! unfused side of each comparison must run op by op.
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use rill_core::memory::{active_memory, peak_memory, reset_peak_memory};
 use rill_core::transforms::{grad, vmap, Program};
-use rill_core::{ops, Array, Dtype, Result, Scalar};
+use rill_core::{ops, set_auto_fusion, Array, AutoFusion, Dtype, Result, Scalar};
 use std::sync::Mutex;
 
 /// The memory test reads the process's peak; the other tests must not allocate meanwhile.
 static SERIAL: Mutex<()> = Mutex::new(());
+
+/// Every test starts with this: the plain (unfused) evaluations must not be fused by the
+/// scheduler either.
+fn plain_ops() {
+    set_auto_fusion(AutoFusion::Off);
+}
 
 fn random(rng: &mut StdRng, shape: &[usize], lo: f64, hi: f64, dtype: Dtype) -> Array {
     let n: usize = shape.iter().product();
@@ -97,6 +106,7 @@ fn chain_f64(v: f64) -> f64 {
 
 #[test]
 fn a_chain_and_its_sum_fuse_and_equal_the_ops_one_by_one() {
+    plain_ops();
     let _alone = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let mut rng = StdRng::seed_from_u64(1);
     // 300 x 517: blocks that do not divide the rows, and enough elements to split over threads.
@@ -130,6 +140,7 @@ fn a_chain_and_its_sum_fuse_and_equal_the_ops_one_by_one() {
 
 #[test]
 fn long_rows_split_across_threads_sum_as_the_reduction_kernel_sums() {
+    plain_ops();
     let _alone = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let mut rng = StdRng::seed_from_u64(2);
     // Rows of 150 000 (> 2 x 65 536): each row's sum is split into chunks, as `reduce.rs` does.
@@ -165,6 +176,7 @@ fn long_rows_split_across_threads_sum_as_the_reduction_kernel_sums() {
 
 #[test]
 fn broadcasts_constants_repeated_and_shared_values_fuse() {
+    plain_ops();
     let _alone = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let mut rng = StdRng::seed_from_u64(3);
     let (n, m) = (257, 129);
@@ -216,6 +228,7 @@ fn broadcasts_constants_repeated_and_shared_values_fuse() {
 
 #[test]
 fn views_and_float64_inputs_and_unfusable_reductions() {
+    plain_ops();
     let _alone = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let mut rng = StdRng::seed_from_u64(4);
     let f = |xs: &[Array]| -> Result<Vec<Array>> {
@@ -247,6 +260,7 @@ fn views_and_float64_inputs_and_unfusable_reductions() {
 
 #[test]
 fn integer_chains_are_left_alone_and_still_correct() {
+    plain_ops();
     let _alone = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let f = |xs: &[Array]| -> Result<Vec<Array>> {
         let y = ops::add(&ops::multiply(&xs[0], &xs[0], ())?, &xs[0], ())?;
@@ -269,6 +283,7 @@ fn integer_chains_are_left_alone_and_still_correct() {
 
 #[test]
 fn grad_and_vmap_of_a_compiled_function_use_the_unfused_steps() {
+    plain_ops();
     let _alone = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let mut rng = StdRng::seed_from_u64(5);
     let f = |xs: &[Array]| -> Result<Vec<Array>> {
@@ -318,6 +333,7 @@ fn grad_and_vmap_of_a_compiled_function_use_the_unfused_steps() {
 
 #[test]
 fn a_fused_chain_allocates_no_intermediate_values() {
+    plain_ops();
     let _alone = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let mut rng = StdRng::seed_from_u64(6);
     let x = random(&mut rng, &[1024, 1024], -2.0, 2.0, Dtype::Float32);

@@ -12,7 +12,11 @@ use std::sync::Mutex;
 
 static LOCK: Mutex<()> = Mutex::new(());
 
+/// Also turns off the scheduler's fusion of lazy chains (`tests/auto_fusion.rs`): these tests
+/// count and name the ops of their chains, which must run one by one (on a GPU stream they would
+/// otherwise fuse once their kernel is compiled).
 fn lock() -> std::sync::MutexGuard<'static, ()> {
+    rill_core::set_auto_fusion(rill_core::AutoFusion::Off);
     LOCK.lock().unwrap_or_else(|e| e.into_inner())
 }
 

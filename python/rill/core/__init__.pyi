@@ -216,6 +216,10 @@ def eval(*args: Any) -> None:
     are ignored) and waits, with the GIL released. Raises the first failed array's error:
     ``MemoryError`` past the memory limit, ``RuntimeError`` (or ``ValueError`` for an op the device
     cannot run) for failures found while running."""
+def set_auto_fusion(mode: str) -> str:
+    """Which streams run lazy elementwise chains as fused nodes when evaluated: ``"all"`` (the
+    default), ``"gpu"`` (GPU streams only) or ``"off"``. Returns the previous setting. (rill's own:
+    MLX fuses only under ``compile``.)"""
 def async_eval(*args: Any) -> None:
     """Starts evaluating every array in the arguments and returns at once; reading an array later
     waits for it, and its error (if any) surfaces then."""

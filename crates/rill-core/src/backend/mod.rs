@@ -87,6 +87,16 @@ pub trait Backend: Send + Sync {
     }
     /// Blocks until the device work queued on `stream` so far has finished.
     fn synchronize(&self, stream: Stream) -> Result<()>;
+    /// Whether the scheduler may run `kernel` on `stream` now in place of the lazy ops it
+    /// computes (`scheduler/auto_fuse.rs`). A backend that must prepare a program first (compile
+    /// a kernel) says no until it has, and prepares it meanwhile without blocking the caller.
+    fn fusion_ready(
+        &self,
+        _kernel: &std::sync::Arc<crate::fusion::FusedKernel>,
+        _stream: Stream,
+    ) -> bool {
+        false
+    }
 
     // Interop with other libraries' queues and memory (`crate::interop`, DLPack). A queue is a
     // raw handle of the device's own API (CUDA: a `CUstream`, or 1 and 2 for the legacy and

@@ -36,7 +36,11 @@
 //! 9. **A callback can stand in for a waiting thread.** `AsyncEval::on_done` registers one
 //!    callback for several arrays as a waiter of each (`on_done.rs`); the thread that finishes
 //!    the last one calls it. Front-ends that must not block a thread use it.
+//! 10. **Lazy elementwise chains may run as one node.** While submitting, a node whose
+//!     lazy elementwise inputs nobody else holds may take them into one fused node
+//!     (`auto_fuse.rs`); only unobservable values disappear, and results are unchanged.
 
+mod auto_fuse;
 mod beside;
 mod fork;
 mod on_done;
@@ -44,6 +48,10 @@ mod pool;
 mod stream_queue;
 mod task;
 
+pub use auto_fuse::{
+    auto_fusion, set_auto_fusion, AutoFusion, MAX_INPUTS as AUTO_FUSE_MAX_INPUTS,
+    MAX_OPS as AUTO_FUSE_MAX_OPS,
+};
 pub(crate) use stream_queue::StreamQueue;
 pub(crate) use task::Task;
 
@@ -305,6 +313,8 @@ pub(crate) fn submit(roots: &[&Array]) -> Vec<Arc<StreamQueue>> {
             continue;
         };
         if !expanded {
+            // Dropped once the lock is released: it frees the nodes fused away.
+            let fused_away = auto_fuse::fuse(&a, recipe);
             let inputs: Vec<Array> = recipe
                 .inputs
                 .iter()
@@ -312,6 +322,7 @@ pub(crate) fn submit(roots: &[&Array]) -> Vec<Arc<StreamQueue>> {
                 .cloned()
                 .collect();
             drop(state);
+            drop(fused_away);
             stack.push((a, true));
             stack.extend(inputs.into_iter().rev().map(|i| (i, false)));
             continue;

@@ -129,21 +129,25 @@ struct Program<'a, T> {
     sources: &'a [Source<'a, T>],
 }
 
-/// Per-thread buffers: one block per instruction, one per periodic input.
+/// Per-thread buffers: one block per instruction, one per periodic input, each `width` elements
+/// (a block, or fewer for a shorter range: a fused chain over a handful of elements must not
+/// allocate and clear a block per instruction).
 struct Scratch<T> {
+    width: usize,
     regs: Vec<T>,
     gathered: Vec<Vec<T>>,
 }
 
 impl<T: FusedFloat> Program<'_, T> {
-    fn scratch(&self) -> Scratch<T> {
+    fn scratch(&self, width: usize) -> Scratch<T> {
         Scratch {
-            regs: vec![T::default(); self.k.insts.len() * BLOCK],
+            width,
+            regs: vec![T::default(); self.k.insts.len() * width],
             gathered: self
                 .sources
                 .iter()
                 .map(|s| match s {
-                    Source::Periodic(_) => vec![T::default(); BLOCK],
+                    Source::Periodic(_) => vec![T::default(); width],
                     _ => Vec::new(),
                 })
                 .collect(),
@@ -182,30 +186,36 @@ impl<T: FusedFloat> Program<'_, T> {
 
     #[inline(always)]
     fn fill_body(&self, start: usize, dst: &mut [T]) {
-        let mut scratch = self.scratch();
+        let mut scratch = self.scratch(dst.len().min(BLOCK));
         for (b, block) in dst.chunks_mut(BLOCK).enumerate() {
             self.block(start + b * BLOCK, block, &mut scratch);
         }
     }
 
-    /// One block (`dst.len() <= BLOCK`) from element `start`.
+    /// One block (`dst.len() <= scratch.width`) from element `start`.
     #[inline(always)]
     fn block(&self, start: usize, dst: &mut [T], scratch: &mut Scratch<T>) {
         let len = dst.len();
         for (s, g) in self.sources.iter().zip(&mut scratch.gathered) {
             if let Source::Periodic(v) = s {
-                for (j, x) in g[..len].iter_mut().enumerate() {
-                    *x = v[(start + j) % v.len()];
+                // Runs of the period copied whole (a division per element cost more than the op).
+                let (mut filled, mut k) = (0, start % v.len());
+                while filled < len {
+                    let run = (len - filled).min(v.len() - k);
+                    g[filled..filled + run].copy_from_slice(&v[k..k + run]);
+                    filled += run;
+                    k = 0;
                 }
             }
         }
         let last = self.k.insts.len() - 1;
         for (i, inst) in self.k.insts.iter().enumerate() {
-            let (done, rest) = scratch.regs.split_at_mut(i * BLOCK);
+            let w = scratch.width;
+            let (done, rest) = scratch.regs.split_at_mut(i * w);
             let target: &mut [T] = if i == last { dst } else { &mut rest[..len] };
             let val = |o: Operand| -> Val<T> {
                 match o {
-                    Operand::Inst(j) => Val::Block(&done[j * BLOCK..j * BLOCK + len]),
+                    Operand::Inst(j) => Val::Block(&done[j * w..j * w + len]),
                     Operand::Input(x) => match &self.sources[x] {
                         Source::Splat(v) => Val::Splat(*v),
                         Source::Whole(v) => Val::Block(&v[start..start + len]),

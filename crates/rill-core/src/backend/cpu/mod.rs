@@ -91,6 +91,14 @@ impl Backend for Cpu {
     fn synchronize(&self, _stream: Stream) -> Result<()> {
         Ok(())
     }
+    /// The CPU runs any fused program at once (`fused.rs` interprets it).
+    fn fusion_ready(
+        &self,
+        _kernel: &std::sync::Arc<crate::fusion::FusedKernel>,
+        _stream: Stream,
+    ) -> bool {
+        true
+    }
 }
 
 /// The host allocator. Defaults: a hard limit of 90% of physical memory, and a cache of up to a

@@ -27,6 +27,7 @@
 //!    NVRTC and cuBLASLt libraries are looked for first; a GPU is registered only when all three
 //!    load and the driver reports a device. `RILL_DISABLE_GPU=1` hides every GPU.
 
+mod background;
 pub(crate) mod block_cache;
 mod compile;
 mod driver;
@@ -197,6 +198,9 @@ impl Backend for Cuda {
     }
     fn synchronize(&self, s: Stream) -> Result<()> {
         stream::get("synchronize", s)?.synchronize("synchronize")
+    }
+    fn fusion_ready(&self, kernel: &std::sync::Arc<crate::fusion::FusedKernel>, s: Stream) -> bool {
+        stream::get("eval", s).is_ok_and(|s| kernels::fused::ready(kernel, s.gpu))
     }
     fn raw_queue(&self, s: Stream) -> Option<usize> {
         stream::get("interop", s).ok().map(|g| g.raw as usize)

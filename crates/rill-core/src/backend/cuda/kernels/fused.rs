@@ -11,6 +11,8 @@
 //! as in the unfused ops; a fused reduction follows `reduce.cu`'s order (fused.cu), so a fused
 //! program gives the unfused results bit for bit on the GPU too.
 
+use super::super::background;
+use super::super::gpu::Gpu;
 use super::super::launch::{grid_for, launch, BLOCK};
 use super::super::stream::GpuStream;
 use super::super::transfer::upload;
@@ -26,6 +28,7 @@ use crate::{Dtype, Result};
 use smallvec::SmallVec;
 use std::fmt::Write as _;
 use std::hash::{Hash, Hasher};
+use std::sync::Arc;
 
 const SOURCE: &str = include_str!("fused.cu");
 
@@ -69,8 +72,7 @@ pub(super) fn run(
     let bits = if n > i32::MAX as usize / 2 { 64 } else { 32 };
     let sm = s.gpu.sm_count;
     let kernels = &s.gpu.kernels;
-    // Keys of other families stay below 2^46 (elementwise.rs); the top bit sets these apart.
-    let key_of = |variant: u64| (1u64 << 63) | ((key << 3 | variant) & !(1u64 << 63));
+    let key_of = |variant: u64| kernel_key(key, variant);
     // A program is known to have a GPU form once one of its kernels is loaded; otherwise its
     // text says (None: an op without a GPU functor, which then runs on the CPU).
     let first_variant = match k.reduce {
@@ -216,6 +218,51 @@ pub(super) fn run(
     // The copies, too, are released in stream order after the kernel.
     drop(copies);
     Ok(Some(data))
+}
+
+/// The number under which `Kernels` holds the kernel `variant` (k_map32 0, k_map64 1, k_reduce 2
+/// and 3, k_partial 4 and 5, k_partials 6) of the program whose structure hashes to `program`.
+/// Keys of other families stay below 2^46 (elementwise.rs); the top bit sets these apart.
+fn kernel_key(program: u64, variant: u64) -> u64 {
+    (1u64 << 63) | ((program << 3 | variant) & !(1u64 << 63))
+}
+
+/// Whether `run` would launch `k` (an elementwise program, as the scheduler's auto-fusion builds)
+/// with a kernel already loaded. When not, the kernel is compiled and loaded in the background
+/// (once per process, `background.rs`) and the answer is no: the caller runs the program's ops
+/// one by one until it is there, never waiting for NVRTC.
+pub(in super::super) fn ready(k: &Arc<FusedKernel>, gpu: &'static Gpu) -> bool {
+    if k.reduce.is_some()
+        || k.input_count() > MAXIN
+        || !matches!(k.dtype, Dtype::Float32 | Dtype::Float64)
+    {
+        return false;
+    }
+    let program = program_key(k);
+    let (name, variant) = if numel(&k.shape) > i32::MAX as usize / 2 {
+        ("k_map64", 1)
+    } else {
+        ("k_map32", 0)
+    };
+    let key = kernel_key(program, variant);
+    if gpu.kernels.lookup(key).is_some() {
+        return true;
+    }
+    let k = k.clone();
+    background::request(key, move || {
+        // None: an op without a GPU form; the program is then never fused.
+        if let Some(text) = program_source(&k) {
+            // An error here is a bug in a generated kernel; the ops keep running one by one.
+            let _ = gpu.kernels.function_by_key(
+                gpu,
+                key,
+                || format!("fused/{program:016x}"),
+                name,
+                || module_source(&k, &text),
+            );
+        }
+    });
+    false
 }
 
 /// The program's own parts of the module: first its types, functors and reducer (before

@@ -6,7 +6,7 @@
 
 mod common;
 mod elementwise;
-mod fused;
+pub(super) mod fused;
 mod lines;
 mod movement;
 mod reduce;
