@@ -1,5 +1,5 @@
 """`mx.set_auto_fusion`: lazy elementwise chains whose intermediate values nobody holds run as
-fused nodes when evaluated (on every stream by default; "gpu" limits it to GPU streams), with the values
+fused nodes when evaluated (on CPU streams by default, GPU streams with "gpu" or "all"), with the values
 of the ops run one by one, bit for bit, and close to a float64 NumPy reference. The details (held
 values, input limits, errors, memory, threads) are tested in Rust: crates/rill-core/tests/auto_fusion.rs."""
 
@@ -111,7 +111,8 @@ def test_a_held_value_is_computed_and_kept(tmp_path, restore_mode):
 
 
 def test_modes_are_checked(restore_mode):
-    assert mx.set_auto_fusion("off") in ("off", "gpu", "all")
-    assert mx.set_auto_fusion("gpu") == "off"
+    assert mx.set_auto_fusion("off") in ("off", "cpu", "gpu", "all")
+    assert mx.set_auto_fusion("cpu") == "off"
+    assert mx.set_auto_fusion("gpu") == "cpu"
     with pytest.raises(ValueError, match="set_auto_fusion"):
         mx.set_auto_fusion("sometimes")

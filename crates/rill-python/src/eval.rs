@@ -102,23 +102,25 @@ pub fn async_eval(py: Python<'_>, args: &Bound<'_, PyTuple>) -> PyResult<()> {
 }
 
 /// Which streams run lazy elementwise chains as fused nodes when evaluated (rill's own; MLX fuses
-/// only under `compile`): `"all"` (the default), `"gpu"` (GPU streams only) or `"off"`. Returns
-/// the previous setting.
+/// only under `compile`): `"cpu"` (the default), `"gpu"`, `"all"` or `"off"`. Returns the previous
+/// setting.
 #[pyfunction]
 pub fn set_auto_fusion(mode: &str) -> PyResult<&'static str> {
     use rill_core::AutoFusion;
     let new = match mode {
         "off" => AutoFusion::Off,
+        "cpu" => AutoFusion::Cpu,
         "gpu" => AutoFusion::Gpu,
         "all" => AutoFusion::All,
         other => {
             return Err(pyo3::exceptions::PyValueError::new_err(format!(
-                "[set_auto_fusion] mode must be \"off\", \"gpu\" or \"all\", not {other:?}"
+                "[set_auto_fusion] mode must be \"off\", \"cpu\", \"gpu\" or \"all\", not {other:?}"
             )))
         }
     };
     let old = match rill_core::auto_fusion() {
         AutoFusion::Off => "off",
+        AutoFusion::Cpu => "cpu",
         AutoFusion::Gpu => "gpu",
         AutoFusion::All => "all",
     };

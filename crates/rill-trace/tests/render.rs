@@ -360,6 +360,8 @@ fn the_command_renders_and_summarizes_a_real_capture() {
     let a = ops::full(&[n], 1.5f32, Some(Dtype::Float32), s1).unwrap();
     let b = ops::full(&[n], 2.5f32, Some(Dtype::Float32), s2).unwrap();
     rill_core::eval(&[&a, &b]).unwrap();
+    // The 13 ops must run one by one (the scheduler would otherwise fuse each chain into one).
+    rill_core::set_auto_fusion(rill_core::AutoFusion::Off);
     trace::start_capture(Some(&json)).unwrap();
     let (mut x, mut y) = (a.clone(), b.clone());
     for _ in 0..6 {

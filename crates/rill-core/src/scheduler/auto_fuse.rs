@@ -26,10 +26,13 @@
 //!    are locked one at a time after it (parent before input, as everywhere).
 //!
 //! Which devices fuse is a process-wide setting ([`set_auto_fusion`], or `RILL_AUTO_FUSE` =
-//! `off` / `gpu` / `all` at start-up), every stream by default: on a GPU a launch costs far more
-//! than a small op, and on the CPU a fused chain makes one pass over memory instead of one per op
-//! (a chain of 8 ops over 4 Mi floats: 48 -> 29 ms on 2 cores) and fewer tasks (a lazy chain of
-//! tiny ops: 0.5 -> 0.3 µs per op). Timelines then name the fused node (`fused`), not its ops;
+//! `off` / `cpu` / `gpu` / `all` at start-up). The default is CPU streams only, where a fused
+//! chain makes one pass over memory instead of one per op (a chain of 24 ops over 4 Mi floats:
+//! 19.2 -> 15.1 ms on 2 cores) and fewer tasks (a lazy chain of tiny ops: 0.50 -> 0.32 µs per op
+//! in Rust). GPU streams fuse when asked (`gpu`, `all`): there a launch costs far more than a
+//! small op, but the first run on a GPU (2026-12-05) crashed processes at exit while the
+//! background compiler was still working; the fix (`backend/cuda/background.rs`) awaits a run on
+//! a GPU before GPU streams fuse by default. Timelines name a fused node `fused`, not its ops;
 //! `off` brings the ops back one by one.
 
 use crate::array::{Array, NodeState, Recipe};
@@ -57,9 +60,11 @@ pub const MAX_INPUTS: usize = 8;
 pub enum AutoFusion {
     /// None: every op runs as its own node.
     Off,
+    /// CPU streams (the default).
+    Cpu,
     /// Streams of devices other than the CPU.
     Gpu,
-    /// Every stream (the default).
+    /// Every stream.
     All,
 }
 
@@ -73,17 +78,19 @@ pub fn set_auto_fusion(mode: AutoFusion) {
 }
 
 /// The current setting: [`set_auto_fusion`]'s, else `RILL_AUTO_FUSE`'s (`off`, `gpu`, `all`),
-/// else [`AutoFusion::All`].
+/// else [`AutoFusion::Cpu`].
 pub fn auto_fusion() -> AutoFusion {
     match MODE.load(Ordering::Relaxed) {
         1 => AutoFusion::Off,
-        2 => AutoFusion::Gpu,
-        3 => AutoFusion::All,
+        2 => AutoFusion::Cpu,
+        3 => AutoFusion::Gpu,
+        4 => AutoFusion::All,
         _ => {
             let mode = match std::env::var("RILL_AUTO_FUSE").as_deref() {
                 Ok("off") | Ok("0") => AutoFusion::Off,
                 Ok("gpu") => AutoFusion::Gpu,
-                _ => AutoFusion::All,
+                Ok("all") => AutoFusion::All,
+                _ => AutoFusion::Cpu,
             };
             // A concurrent `set_auto_fusion` wins over the environment.
             let _ = MODE.compare_exchange(0, mode as u8 + 1, Ordering::Relaxed, Ordering::Relaxed);
@@ -100,6 +107,7 @@ pub(super) fn fuse(root: &Array, recipe: &mut Recipe) -> Option<Recipe> {
     let stream = root.stream();
     let device_fuses = match auto_fusion() {
         AutoFusion::Off => false,
+        AutoFusion::Cpu => stream.device().kind == DeviceType::Cpu,
         AutoFusion::Gpu => stream.device().kind != DeviceType::Cpu,
         AutoFusion::All => true,
     };
