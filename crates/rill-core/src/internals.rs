@@ -24,6 +24,10 @@ pub mod block_cache {
     pub use crate::backend::cuda::block_cache::{class_of, BlockCache, CLASSES, MAX};
 }
 
+/// The CUDA backend's background compiler (its queue and its exit rule: no GPU needed).
+#[cfg(feature = "cuda")]
+pub use crate::backend::cuda::background::request as background_request;
+
 /// The scheduler's submission and waiting, as `eval` uses them.
 pub mod scheduler {
     use crate::scheduler::StreamQueue;

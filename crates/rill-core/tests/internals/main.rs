@@ -3,6 +3,8 @@
 
 mod allocator_shards;
 #[cfg(feature = "cuda")]
+mod background_compile;
+#[cfg(feature = "cuda")]
 mod block_cache;
 mod casts;
 mod early_start;

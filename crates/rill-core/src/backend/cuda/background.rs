@@ -13,6 +13,7 @@
 //! down crashed the process as it exited).
 
 use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{channel, Sender};
 use std::sync::{Mutex, OnceLock};
 
@@ -24,15 +25,20 @@ static QUEUE: OnceLock<Option<Mutex<Sender<Job>>>> = OnceLock::new();
 /// Keys already requested.
 static REQUESTED: Mutex<Option<HashSet<u64>>> = Mutex::new(None);
 
-/// Held while a job runs; true once the process is exiting (no job starts after that).
-static CLOSED: Mutex<bool> = Mutex::new(false);
+/// Set when the process starts exiting: no job starts after that.
+static CLOSING: AtomicBool = AtomicBool::new(false);
+
+/// Held while a job runs.
+static RUNNING: Mutex<()> = Mutex::new(());
 
 extern "C" fn close_at_exit() {
-    *CLOSED.lock().unwrap_or_else(|e| e.into_inner()) = true;
+    // First the flag (the worker checks it before each job), then wait for the job in progress.
+    CLOSING.store(true, Ordering::SeqCst);
+    drop(RUNNING.lock());
 }
 
 /// Runs `job` on the compiling thread unless `key` was requested before.
-pub(super) fn request(key: u64, job: impl FnOnce() + Send + 'static) {
+pub fn request(key: u64, job: impl FnOnce() + Send + 'static) {
     {
         let mut requested = REQUESTED.lock().unwrap_or_else(|e| e.into_inner());
         if !requested.get_or_insert_with(HashSet::new).insert(key) {
@@ -45,8 +51,8 @@ pub(super) fn request(key: u64, job: impl FnOnce() + Send + 'static) {
             .name("rill-kernel-compile".into())
             .spawn(move || {
                 for job in receive {
-                    let closed = CLOSED.lock().unwrap_or_else(|e| e.into_inner());
-                    if *closed {
+                    let _running = RUNNING.lock().unwrap_or_else(|e| e.into_inner());
+                    if CLOSING.load(Ordering::SeqCst) {
                         return;
                     }
                     job();

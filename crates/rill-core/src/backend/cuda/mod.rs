@@ -27,7 +27,7 @@
 //!    NVRTC and cuBLASLt libraries are looked for first; a GPU is registered only when all three
 //!    load and the driver reports a device. `RILL_DISABLE_GPU=1` hides every GPU.
 
-mod background;
+pub(crate) mod background;
 pub(crate) mod block_cache;
 mod compile;
 mod driver;
