@@ -48,6 +48,10 @@ fn main() -> std::result::Result<(), Box<dyn std::error::Error>> {
         "rill demo on {device} (cores: {})",
         rill_core::backend::cpu::cores()
     );
+    // The demo shows streams running many ops side by side and a join between them; with the
+    // scheduler's fusion of lazy chains each chain would be two or three fused nodes, too few to
+    // show it (benchmarks/eager_chains.py measures fusion itself).
+    rill_core::set_auto_fusion(rill_core::AutoFusion::Off);
     let s1 = rill_core::new_stream(device)?;
     let s2 = rill_core::new_stream(device)?;
     let n = 1 << 20;
