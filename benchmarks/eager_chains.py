@@ -8,7 +8,8 @@ chains when they are evaluated, against rill with that off (RILL_AUTO_FUSE=off),
 Cases: `tiny` (10 000 chained `y + 1` on one element, one eval: µs per op), `tanh8` (8 steps
 of tanh(0.9 y + 0.1) over 4 Mi float32, 24 ops), `trig` (sin(1.5 x + 0.5) * exp(-x^2) over 4 Mi),
 `bias` (maximum(x + b, 0) * 2 over 2048 x 2048 with b one row), `small` (200 steps of
-sin(1.01 y + A) over 256 x 256). Prints the median over rounds of each round's median, and rill's
+sin(1.01 y + A) over 256 x 256), `rowsq` (((x - b)^2).sum(-1) over 2048 x 2048, b one row),
+`tanhsum` ((tanh(0.5 x) * x).sum() over 4 Mi: a chain ending in a reduction). Prints the median over rounds of each round's median, and rill's
 ratio to each other engine (below 1: rill is faster). Results are checked against float64 NumPy.
 """
 import argparse
@@ -21,7 +22,7 @@ import time
 
 import numpy as np
 
-CASES = ["tiny", "tanh8", "trig", "bias", "small"]
+CASES = ["tiny", "tanh8", "trig", "bias", "small", "rowsq", "tanhsum"]
 ENGINES = ["rill", "rill_off", "mlx", "numpy", "torch"]
 
 
@@ -66,6 +67,8 @@ def cases(lib, arr, done, d):
         "trig": lambda: done(lib.sin(x * 1.5 + 0.5) * lib.exp(-x * x)),
         "bias": lambda: done(lib.maximum(m + b, zero) * 2),
         "small": small,
+        "rowsq": lambda: done(((m - b) ** 2).sum(-1)),
+        "tanhsum": lambda: done((lib.tanh(x * 0.5) * x).sum()),
     }
 
 
@@ -79,7 +82,9 @@ def reference(d):
         s = np.sin(s * np.float32(1.01) + f["a"])
     return {"tiny": np.full(1, 10001.0), "tanh8": y,
             "trig": np.sin(f["x"] * 1.5 + 0.5) * np.exp(-f["x"] * f["x"]),
-            "bias": np.maximum(f["m"] + f["b"], 0) * 2, "small": s}
+            "bias": np.maximum(f["m"] + f["b"], 0) * 2, "small": s,
+            "rowsq": ((f["m"] - f["b"]) ** 2).sum(-1),
+            "tanhsum": (np.tanh(f["x"] * 0.5) * f["x"]).sum()}
 
 
 def worker(engine, names):
@@ -160,9 +165,12 @@ def main():
             info[e] = res
             for c in names:
                 got[e][c].append(res[c]["value"])
+    # MLX's float32 sum of 4 Mi elements is off by ~4e-3 relative (rill's, NumPy's and PyTorch's
+    # by < 1e-6): it is timed all the same, and its error printed below the table.
+    tol = {"tanhsum": 1e-2}
     for e in engines:
         for c in names:
-            if info[e][c]["err"] > 1e-4:
+            if info[e][c]["err"] > tol.get(c, 1e-4):
                 sys.exit(f"{e} {c}: error {info[e][c]['err']:.2e} against float64")
     med = {e: {c: statistics.median(got[e][c]) for c in names} for e in engines}
     refs = [e for e in engines if e != "rill"]

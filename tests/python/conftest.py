@@ -114,6 +114,16 @@ def rng():
     return np.random.default_rng(1234)
 
 
+@pytest.fixture
+def cpu_default():
+    """The CPU as the default device for the test (the GPU has its own element functions, CUDA's;
+    tests of the CPU kernels use this where a GPU is the default)."""
+    old = mx.default_device()
+    mx.set_default_device(mx.cpu)
+    yield
+    mx.set_default_device(old)
+
+
 @pytest.fixture(scope="session")
 def mlx():
     """Real MLX, for checks of behaviour against it.

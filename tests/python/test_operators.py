@@ -312,3 +312,69 @@ def test_where_with_scalars():
     assert r.dtype == mx.int8
     with pytest.raises(ValueError):
         mx.where(mx.array([True, False]), mx.zeros((3,)), 1)
+
+
+@pytest.mark.parametrize("dt", ["float32", "float64"])
+@pytest.mark.parametrize("fusion", ["off", "cpu"])
+def test_power_by_two_and_by_a_half_are_correctly_rounded(dt, fusion):
+    # `x ** 2` is computed as `x * x` and `x ** 0.5` as a square root (the CPU's fast paths):
+    # both correctly rounded, so equal to float64/NumPy's own square and root bit for bit, with
+    # pow's special values (-0 ** 0.5 is +0, -inf ** 0.5 is +inf, negatives give NaN), whether the
+    # exponent is a scalar, an array, or the op is fused into a chain.
+    old = mx.set_auto_fusion(fusion)
+    try:
+        rng = np.random.default_rng(11)
+        x = np.concatenate([
+            rng.standard_normal(5000) * np.exp(rng.uniform(-30, 30, 5000)),
+            [0.0, -0.0, np.inf, -np.inf, np.nan, 1e-40, -1e-40, 3e38, -2.5],
+        ]).astype(dt)
+        a = mx.array(x, dtype=getattr(mx, dt))
+        with np.errstate(all="ignore"):
+            square = np.square(x)
+            root = np.where(x == -np.inf, np.inf, np.sqrt(x) + 0.0).astype(dt)
+        exps = np.where(np.arange(x.size) % 2 == 0, 2.0, 0.5).astype(dt)
+        mixed = np.where(exps == 2.0, square, root)
+        cases = {
+            "x ** 2": (a ** 2, square),
+            "power(x, 0.5)": (mx.power(a, 0.5), root),
+            "x ** [2, 0.5, ...]": (a ** mx.array(exps), mixed),
+            "fused chain": ((a * 1.0 + 0.0) ** 2 * 1.0, square),
+        }
+        for what, (got, want) in cases.items():
+            got = np.array(got)
+            assert got.dtype == want.dtype, what
+            same = (got == want) | (np.isnan(got) & np.isnan(want))
+            assert same.all(), (what, x[~same][:5], got[~same][:5], want[~same][:5])
+            assert np.array_equal(np.signbit(got[~np.isnan(got)]),
+                                  np.signbit(want[~np.isnan(want)])), what
+    finally:
+        mx.set_auto_fusion(old)
+
+
+@pytest.mark.parametrize("fusion", ["off", "cpu"])
+def test_float32_power_by_a_whole_number_matches_float64(fusion):
+    # Whole exponents up to 15 are float64 products on the CPU; against NumPy's float64 power
+    # rounded to float32 they agree exactly on these inputs (both are within far less than half
+    # a float32 ulp of the exact value), special values included, scalar or array exponent.
+    old = mx.set_auto_fusion(fusion)
+    try:
+        rng = np.random.default_rng(12)
+        x = np.concatenate([
+            rng.standard_normal(4000) * np.exp(rng.uniform(-12, 12, 4000)),
+            [0.0, -0.0, np.inf, -np.inf, np.nan, 1.0, -1.0, 1e-30, -3e30, 2.0 ** -70],
+        ]).astype(np.float32)
+        a = mx.array(x)
+        x64 = x.astype(np.float64)
+        for n in [3, -1, -2, 0, 1, 4, 7, 15, -15, 16, 2.5, -3]:
+            with np.errstate(all="ignore"):
+                want = (x64 ** n).astype(np.float32)
+            for what, got in [("scalar", a ** n), ("array", a ** mx.array(np.full(x.size, n, np.float32))),
+                              ("fused", (a * 1.0) ** n * 1.0)]:
+                got = np.array(got)
+                if n in (16, 2.5):  # powf: within an ulp or two of the rounded value
+                    ok = np.isclose(got, want, rtol=3e-7, atol=0, equal_nan=True) | (got == want)
+                else:
+                    ok = (got == want) | (np.isnan(got) & np.isnan(want))
+                assert ok.all(), (n, what, x[~ok][:4], got[~ok][:4], want[~ok][:4])
+    finally:
+        mx.set_auto_fusion(old)

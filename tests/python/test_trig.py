@@ -11,13 +11,7 @@ import rill.core as mx
 FUNCS = {"sin": np.sin, "cos": np.cos, "tan": np.tan}
 
 
-@pytest.fixture(autouse=True)
-def on_cpu():
-    # The GPU has its own functions (CUDA's); these are the CPU kernels.
-    old = mx.default_device()
-    mx.set_default_device(mx.cpu)
-    yield
-    mx.set_default_device(old)
+pytestmark = pytest.mark.usefixtures("cpu_default")
 
 
 def ulp_error(got, x, name):

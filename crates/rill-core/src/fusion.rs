@@ -49,6 +49,24 @@ pub enum Inst {
 }
 
 impl FusedKernel {
+    /// What a timeline calls the node: its ops in order, then its reduction, e.g.
+    /// `fused(subtract,square;sum)`. A fused node replaces several ops; naming them keeps a
+    /// captured timeline readable.
+    pub fn label(&self) -> String {
+        let ops: Vec<&str> = self
+            .insts
+            .iter()
+            .map(|i| match *i {
+                Inst::Unary(u, _) => u.name(),
+                Inst::Binary(b, _, _) => b.name(),
+            })
+            .collect();
+        match self.reduce {
+            Some(r) => format!("fused({};{})", ops.join(","), r.op.name()),
+            None => format!("fused({})", ops.join(",")),
+        }
+    }
+
     /// The number of inputs the instructions read.
     pub fn input_count(&self) -> usize {
         self.insts

@@ -14,7 +14,7 @@ pub use crate::backend::cpu::strided::{collapse, for_each_row};
 pub use crate::backend::cpu::trig_f32::{
     cos_f32, cos_near, is_near, sin_f32, sin_near, tan_f32, tan_near, NEAR,
 };
-pub use crate::backend::cpu::vector_math::{exp_f32, tanh_f32};
+pub use crate::backend::cpu::vector_math::{erf_f32, exp_f32, log_f32, tanh_f32};
 pub use crate::io::npy::{header_bytes, parse_header, HeaderError, DATA_ALIGN, MAGIC};
 pub use crate::memory::allocator::{home_shard, SHARDS};
 

@@ -61,7 +61,7 @@ fn run_fused(build: &dyn Fn() -> Vec<Array>, want_fused: usize) -> (Vec<Array>, 
     loop {
         let roots = build();
         let ops = evaluated(&roots);
-        let fused = ops.iter().filter(|o| o.op == "fused").count();
+        let fused = ops.iter().filter(|o| is_fused(o)).count();
         if fused >= want_fused || start.elapsed() > Duration::from_secs(60) {
             return (roots, ops);
         }
@@ -75,12 +75,20 @@ fn unfused_bits(build: &dyn Fn() -> Vec<Array>) -> Vec<Vec<u32>> {
     let roots = build();
     let ops = evaluated(&roots);
     set_auto_fusion(AutoFusion::All);
-    assert!(ops.iter().all(|o| o.op != "fused"), "fused with fusion off");
+    assert!(ops.iter().all(|o| !is_fused(o)), "fused with fusion off");
     roots.iter().map(bits).collect()
 }
 
+/// A fused node's record names the ops it replaced: `fused(add,tanh)`.
+fn is_fused(o: &OpRecord) -> bool {
+    o.op.starts_with("fused(") && o.op.ends_with(')')
+}
+
+/// The ops that ran, a fused node as `fused`.
 fn op_names(ops: &[OpRecord]) -> Vec<&str> {
-    ops.iter().map(|o| o.op.as_str()).collect()
+    ops.iter()
+        .map(|o| if is_fused(o) { "fused" } else { o.op.as_str() })
+        .collect()
 }
 
 /// Step `i` of a contractive chain over `y` reading `w` (broadcast along rows).
@@ -121,6 +129,9 @@ fn a_lazy_chain_runs_as_fused_nodes_with_the_ops_values() {
     let (roots, ops) = run_fused(&build, 4);
     // 100 ops in groups of at most 32, from the root down: 32, 32, 32 and 4.
     assert_eq!(op_names(&ops), vec!["fused"; 4], "the ops that ran");
+    // The first group (the chain's first 4 ops) runs first and names its ops in order.
+    assert_eq!(ops[0].op, "fused(multiply,add,tanh,subtract)");
+    assert_eq!(ops[3].op.matches(',').count(), 31, "{}", ops[3].op);
     assert_eq!(
         bits(&roots[0]),
         unfused_bits(&build)[0],
@@ -290,7 +301,7 @@ fn off_runs_every_op_as_its_own_node() {
     let ops = evaluated(&[y]);
     set_auto_fusion(AutoFusion::All);
     assert_eq!(ops.len(), 12, "{:?}", op_names(&ops));
-    assert!(ops.iter().all(|o| o.op != "fused"));
+    assert!(ops.iter().all(|o| !is_fused(o)));
 }
 
 #[test]
@@ -389,4 +400,118 @@ fn concurrent_evaluations_of_chains_sharing_a_prefix_agree() {
         });
         assert!(p.is_available(), "the shared prefix was fused away");
     }
+}
+
+/// `x` as float32 on `s`, and its values as float64.
+fn random_on(rng: &mut StdRng, shape: &[usize], s: rill_core::Stream) -> (Array, Vec<f64>) {
+    let n: usize = shape.iter().product();
+    let v: Vec<f32> = (0..n).map(|_| rng.random_range(-1.5..1.5) as f32).collect();
+    let a = Array::from_slice_on(&v, shape, s).unwrap();
+    a.eval().unwrap();
+    (a, v.iter().map(|&x| x as f64).collect())
+}
+
+/// A reduction over trailing axes of a lazy chain ends the chain's fused node on a CPU stream (a
+/// GPU fuses reductions only through `compile`): one node, the ops' values bit for bit (the
+/// fused reduction combines in the reduce kernel's order), the float64 reference's within
+/// rounding. A reduction over a leading axis, or of a value someone holds, stays its own node.
+#[test]
+fn a_reduction_over_trailing_axes_ends_the_fused_node_on_the_cpu() {
+    let _alone = alone();
+    set_auto_fusion(AutoFusion::All);
+    let s = rill_core::new_stream(rill_core::Device::cpu()).unwrap();
+    let mut rng = StdRng::seed_from_u64(10);
+    let (a, b, c) = (37, 3, 1000);
+    let (x, xv) = random_on(&mut rng, &[a, b, c], s);
+    let (w, wv) = random_on(&mut rng, &[c], s);
+    let k = ops::scalar_array(Scalar::Float(1.5), Dtype::Float32, s).unwrap();
+    // y = tanh(x * 1.5 - w)^2, reduced by `op` over `axes`.
+    let chain = |op: &str, axes: &[isize]| {
+        let y = ops::subtract(&ops::multiply(&x, &k, s).unwrap(), &w, s).unwrap();
+        let t = ops::tanh(&y, s).unwrap();
+        let sq = ops::multiply(&t, &t, s).unwrap();
+        match op {
+            "sum" => ops::sum(&sq, Some(axes), false, s),
+            "max" => ops::max(&sq, Some(axes), true, s),
+            _ => ops::prod(&sq, Some(axes), false, s),
+        }
+        .unwrap()
+    };
+    // x * 1.5 - w rounds as float32 does (near zero the difference is all rounding; the test is
+    // about what follows it), then tanh and the rest in float64.
+    let y64 = |e: usize| {
+        let t = ((xv[e] as f32 * 1.5 - wv[e % c] as f32) as f64).tanh();
+        t * t
+    };
+    for (op, axes, label, rows) in [
+        (
+            "sum",
+            vec![-1],
+            "fused(multiply,subtract,tanh,multiply;sum)",
+            c,
+        ),
+        (
+            "max",
+            vec![1, 2],
+            "fused(multiply,subtract,tanh,multiply;max)",
+            b * c,
+        ),
+    ] {
+        let ops_ran = evaluated(&[chain(op, &axes)]);
+        let fused: Vec<&str> = ops_ran
+            .iter()
+            .filter(|o| is_fused(o))
+            .map(|o| o.op.as_str())
+            .collect();
+        assert_eq!(fused, vec![label], "{op}: {:?}", op_names(&ops_ran));
+        assert!(
+            !op_names(&ops_ran).contains(&op),
+            "{op} ran on its own: {:?}",
+            op_names(&ops_ran)
+        );
+        let got = chain(op, &axes);
+        got.eval().unwrap();
+        set_auto_fusion(AutoFusion::Off);
+        let plain = chain(op, &axes);
+        let plain_ops = evaluated(std::slice::from_ref(&plain));
+        set_auto_fusion(AutoFusion::All);
+        assert!(op_names(&plain_ops).contains(&op));
+        assert_eq!(bits(&got), bits(&plain), "{op}: fused against one by one");
+        for (r, g) in got.to_vec::<f32>().unwrap().iter().enumerate() {
+            let vals = (r * rows..(r + 1) * rows).map(y64);
+            let want = if op == "sum" {
+                vals.sum::<f64>()
+            } else {
+                vals.fold(f64::MIN, f64::max)
+            };
+            assert!(
+                (*g as f64 - want).abs() <= 1e-5 * want.abs().max(1.0),
+                "{op} row {r}: {g} against {want}"
+            );
+        }
+    }
+    // Over the leading axis: the chain fuses, the product runs after it.
+    let p = chain("prod", &[0]);
+    let names: Vec<String> = evaluated(std::slice::from_ref(&p))
+        .into_iter()
+        .map(|o| o.op)
+        .collect();
+    assert!(names.contains(&"prod".to_string()), "{names:?}");
+    assert!(names.iter().all(|n| !n.contains(';')), "{names:?}");
+    for (col, g) in p.to_vec::<f32>().unwrap().iter().enumerate().step_by(97) {
+        let want: f64 = (0..a).map(|r| y64(r * b * c + col)).product();
+        assert!(
+            (*g as f64 - want).abs() <= 1e-5 * want.abs() + 1e-30,
+            "{g} against {want}"
+        );
+    }
+    // The reduced value is the user's: it is computed and kept, the sum reads it.
+    let held = ops::tanh(&ops::multiply(&x, &k, s).unwrap(), s).unwrap();
+    let total = ops::sum(&held, Some(&[-1]), false, s).unwrap();
+    let names: Vec<String> = evaluated(std::slice::from_ref(&total))
+        .into_iter()
+        .map(|o| o.op)
+        .collect();
+    assert!(names.contains(&"sum".to_string()), "{names:?}");
+    assert!(held.is_available(), "a held value was fused away");
 }

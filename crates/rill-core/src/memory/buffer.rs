@@ -236,6 +236,20 @@ impl Data {
         self.buffer.is_host()
     }
 
+    /// The bits of the first element a host array of `elem_size`-byte elements sees through this
+    /// layout, zero-extended to 64 (little-endian): a one-element host input read as a scalar
+    /// (a GPU kernel takes it by value; auto-fusion shares one slot among equal constants).
+    pub fn first_element_bits(&self, elem_size: usize) -> u64 {
+        assert!(
+            elem_size <= 8,
+            "an element of {elem_size} bytes has no 64-bit scalar"
+        );
+        let start = self.layout.offset * elem_size;
+        let mut bits = [0u8; 8];
+        bits[..elem_size].copy_from_slice(&self.buffer.as_bytes()[start..start + elem_size]);
+        u64::from_le_bytes(bits)
+    }
+
     /// The range of elements, `[lo, hi)` from the buffer's start, that an array of `shape` seen
     /// through this layout touches (an empty range for an empty array). A copy of a view need
     /// only move these.

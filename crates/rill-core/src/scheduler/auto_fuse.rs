@@ -1,8 +1,11 @@
 //! Fusing lazy elementwise chains when they are submitted ("auto-fusion"): a group of elementwise
 //! float ops on one stream whose intermediate values nobody else holds runs as one `Op::Fused`
 //! node (`fusion.rs`), so a GPU launches one kernel for `y + 1 + 1 + ...` instead of one per op,
-//! and no intermediate is allocated. `compile` fuses a traced function the same way
-//! (`transforms/fuse.rs`); this pass fuses the lazy graphs users build without it.
+//! and no intermediate is allocated. A sum, prod, max or min over trailing axes of such a chain
+//! (`((x - y) ** 2).sum(-1)`) ends the same node: the chain's values are combined as they are
+//! computed, never stored (CPU streams; a GPU runs fused reductions only through `compile`).
+//! `compile` fuses a traced function the same way (`transforms/fuse.rs`); this pass fuses the
+//! lazy graphs users build without it.
 //!
 //! # Rules
 //!
@@ -32,13 +35,13 @@
 //! in Rust). GPU streams fuse when asked (`gpu`, `all`): there a launch costs far more than a
 //! small op, but the first run on a GPU (2026-12-05) crashed processes at exit while the
 //! background compiler was still working; the fix (`backend/cuda/background.rs`) awaits a run on
-//! a GPU before GPU streams fuse by default. Timelines name a fused node `fused`, not its ops;
-//! `off` brings the ops back one by one.
+//! a GPU before GPU streams fuse by default. Timelines name a fused node by the ops it replaced
+//! (`fused(multiply,add,tanh)`, `fused(subtract,square;sum)`); `off` brings the ops back one by
+//! one.
 
 use crate::array::{Array, NodeState, Recipe};
-use crate::fusion::{fusible_binary, fusible_unary, leading_broadcast};
-use crate::fusion::{FusedKernel, Inst, Operand};
-use crate::memory::Data;
+use crate::fusion::{fusible_binary, fusible_reduce, fusible_unary, leading_broadcast};
+use crate::fusion::{FusedKernel, FusedReduce, Inst, Operand};
 use crate::op::{BinaryOp, Op, UnaryOp};
 use crate::shape::numel;
 use crate::{backend, DeviceType, Dtype};
@@ -111,16 +114,36 @@ pub(super) fn fuse(root: &Array, recipe: &mut Recipe) -> Option<Recipe> {
         AutoFusion::Gpu => stream.device().kind != DeviceType::Cpu,
         AutoFusion::All => true,
     };
-    if !device_fuses || !elementwise(&recipe.op, root, &recipe.inputs) {
+    if !device_fuses {
         return None;
     }
-    // Most roots read nothing fusible (an op after an eval, a matmul's scale): leave at once.
-    if !recipe.inputs.iter().any(|x| candidate(x, root)) {
-        return None;
-    }
-    let mut group = Group::new(root, recipe)?;
-    group.grow(root);
-    let (kernel, inputs) = group.program(root)?;
+    let kernel = if let Some(reduce) = fusible_reduction(root, recipe) {
+        // The reduced value (checked by `fusible_reduction`: lazy, held by this recipe alone)
+        // roots the elementwise group; the reduction combines its results.
+        let top = &recipe.inputs[0];
+        let state = top.0.state.lock().unwrap_or_else(|e| e.into_inner());
+        let NodeState::Lazy(top_recipe) = &*state else {
+            return None;
+        };
+        if !elementwise(&top_recipe.op, top, &top_recipe.inputs) {
+            return None;
+        }
+        let mut group = Group::new(top, top_recipe)?;
+        group.grow(top);
+        group.program(top, Some(reduce))
+    } else {
+        if !elementwise(&recipe.op, root, &recipe.inputs) {
+            return None;
+        }
+        // Most roots read nothing fusible (an op after an eval, a matmul's scale): leave at once.
+        if !recipe.inputs.iter().any(|x| candidate(x, root)) {
+            return None;
+        }
+        let mut group = Group::new(root, recipe)?;
+        group.grow(root);
+        group.program(root, None)
+    };
+    let (kernel, inputs) = kernel?;
     let kernel = Arc::new(kernel);
     if !backend::of("eval", stream.device())
         .ok()?
@@ -133,6 +156,31 @@ pub(super) fn fuse(root: &Array, recipe: &mut Recipe) -> Option<Recipe> {
         inputs,
     };
     Some(std::mem::replace(recipe, fused))
+}
+
+/// For a reduction a fused kernel can end with (sum, prod, max, min over trailing axes, keeping
+/// the input's float dtype) of a lazy value of the same stream that this recipe alone holds: what
+/// the fused node reduces, per output element.
+fn fusible_reduction(root: &Array, recipe: &Recipe) -> Option<FusedReduce> {
+    let Op::Reduce { op, ref axes } = recipe.op else {
+        return None;
+    };
+    let x = recipe.inputs.first()?;
+    let ndim = x.shape().len();
+    let mut sorted = axes.clone();
+    sorted.sort_unstable();
+    let trailing = !axes.is_empty() && sorted.iter().copied().eq(ndim - axes.len()..ndim);
+    // Rule 1 for the reduced value: the recipe's handle is the only one.
+    let ok = fusible_reduce(op)
+        && trailing
+        && !x.is_available()
+        && x.dtype() == root.dtype()
+        && x.stream() == root.stream()
+        && Arc::strong_count(&x.0) == 1;
+    ok.then(|| FusedReduce {
+        op,
+        row: numel(&x.shape()[ndim - axes.len()..]),
+    })
 }
 
 /// True for an op a fused kernel computes, producing `out`'s dtype (float32 or float64) from
@@ -171,18 +219,10 @@ enum Key {
 fn key(x: &Array) -> Key {
     match x.0.result.get() {
         Some(Ok(d)) if numel(x.shape()) == 1 && d.is_host() && x.dtype().size() <= 8 => {
-            Key::Constant(x.dtype(), constant_bits(d, x.dtype()))
+            Key::Constant(x.dtype(), d.first_element_bits(x.dtype().size()))
         }
         _ => Key::Node(x.id()),
     }
-}
-
-fn constant_bits(d: &Data, dtype: Dtype) -> u64 {
-    let size = dtype.size();
-    let start = d.layout.offset * size;
-    let mut bits = [0u8; 8];
-    bits[..size].copy_from_slice(&d.buffer.as_bytes()[start..start + size]);
-    u64::from_le_bytes(bits)
 }
 
 /// A member's op, as an instruction will name it.
@@ -335,9 +375,14 @@ impl Group {
         count + new.len() <= MAX_INPUTS
     }
 
-    /// The fused program and its inputs, when the group has more than its root.
-    fn program(mut self, root: &Array) -> Option<(FusedKernel, Vec<Array>)> {
-        if self.members.len() < 2 {
+    /// The fused program and its inputs, ending with `reduce` when given; None when it would
+    /// replace a single op.
+    fn program(
+        mut self,
+        root: &Array,
+        reduce: Option<FusedReduce>,
+    ) -> Option<(FusedKernel, Vec<Array>)> {
+        if self.members.len() < 2 && reduce.is_none() {
             return None;
         }
         // Ascending ids are an order in which every member comes after the members it reads.
@@ -375,7 +420,7 @@ impl Group {
             dtype: root.dtype(),
             shape: root.shape().to_vec(),
             insts,
-            reduce: None,
+            reduce,
         };
         Some((kernel, inputs))
     }

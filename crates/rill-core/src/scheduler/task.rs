@@ -45,8 +45,12 @@ impl Task {
         &self.recipe.inputs
     }
 
-    pub(crate) fn op_name(&self) -> &'static str {
-        self.recipe.op.name()
+    /// The op's name in a timeline: a fused node lists the ops it replaced.
+    pub(crate) fn op_label(&self) -> std::borrow::Cow<'static, str> {
+        match &self.recipe.op {
+            Op::Fused(k) => k.label().into(),
+            op => op.name().into(),
+        }
     }
 
     pub(crate) fn stream(&self) -> Stream {

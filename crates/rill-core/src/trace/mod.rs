@@ -43,7 +43,8 @@ static CAPTURING: AtomicBool = AtomicBool::new(false);
 #[derive(Debug, Clone)]
 pub struct TaskRecord {
     pub id: u64,
-    pub op: &'static str,
+    /// The op's name; a fused node's lists the ops it replaced (`fused(add,sin)`).
+    pub op: std::borrow::Cow<'static, str>,
     pub stream: Stream,
     pub shape: Vec<usize>,
     pub dtype: Dtype,
@@ -191,7 +192,7 @@ pub(crate) fn record_task(
     let out = &task.out;
     let rec = TaskRecord {
         id: out.id(),
-        op: task.op_name(),
+        op: task.op_label(),
         stream: out.stream(),
         shape: out.shape().to_vec(),
         dtype: out.dtype(),

@@ -13,15 +13,30 @@ use super::output;
 use super::special::{erfinv_f32, erfinv_f64};
 use super::strided::{map1, map_unit, par_chunks};
 use super::trig_f32::{cos_f32, cos_near, is_near, sin_f32, sin_near, tan_f32, tan_near};
-use super::vector_math::{exp_f32, tanh_f32};
+use super::vector_math::{erf_f32, erf_f32_slice, exp_f32, log_f32, tanh_f32};
 use crate::backend::{Input, Output};
 use crate::memory::Data;
 use crate::op::UnaryOp;
-use crate::{dispatch_dtype, Error, Result};
+use crate::shape::numel;
+use crate::{dispatch_dtype, Dtype, Error, Result};
 use half::{bf16, f16};
 use num_complex::{Complex32, Complex64};
 
 pub fn run(op: UnaryOp, a: &Input, out: &Output) -> Result<Data> {
+    // float32 erf of a contiguous array: a loop with `erf_f32` written out in it (through the
+    // generic maps below it is called per element, 10x slower); the same values.
+    if op == UnaryOp::Erf
+        && a.dtype == Dtype::Float32
+        && a.shape == out.shape
+        && a.data.layout.is_row_contiguous(a.shape)
+    {
+        let start = a.data.layout.offset;
+        let src = &a.data.buffer.as_slice::<f32>()[start..start + numel(a.shape)];
+        return output::<f32>(op.name(), out, |o| {
+            par_chunks(o, |r, chunk| erf_f32_slice(chunk, &src[r]));
+            Ok(())
+        });
+    }
     match op {
         UnaryOp::IsNan | UnaryOp::IsInf => {
             dispatch_dtype!(a.dtype, T => <T as UnaryKernel>::classify(op, a, out))
@@ -159,7 +174,7 @@ pub(super) trait FloatFns: Copy + Send + Sync + 'static {
 
 macro_rules! real {
     (
-        $t:ident, $to:ident, $from:ident, $exp:path, $erf:path, $erfinv:path, $tanh:path,
+        $t:ident, $to:ident, $from:ident, $exp:path, $ln:path, $erf:path, $erfinv:path, $tanh:path,
         [$sin:path, $cos:path, $tan:path], [$sin_near:path, $cos_near:path, $tan_near:path, $near:path]
     ) => {
         impl FloatFns for $t {
@@ -210,7 +225,7 @@ macro_rules! real {
             }
             #[inline(always)]
             fn ln(self) -> Self {
-                $t::ln(self)
+                $ln(self)
             }
             #[inline(always)]
             fn ln1p(self) -> Self {
@@ -348,13 +363,14 @@ macro_rules! real {
 }
 // f32's `exp` (and `sigmoid`, built on it) is `vector_math::exp_f32` (within 2 ulp) rather than
 // the C library's: a call per element kept the loop from vectorizing, 2.5x slower than NumPy on
-// 4 Mi elements (docs/benchmarks.md). `tanh`, `sin`, `cos` and `tan` likewise.
+// 4 Mi elements (docs/benchmarks.md). `ln`, `erf`, `tanh`, `sin`, `cos` and `tan` likewise.
 real!(
     f32,
     to_f32,
     from_f32,
     exp_f32,
-    libm::erff,
+    log_f32,
+    erf_f32,
     erfinv_f32,
     tanh_f32,
     [sin_f32, cos_f32, tan_f32],
@@ -365,6 +381,7 @@ real!(
     to_f64,
     from_f64,
     f64::exp,
+    f64::ln,
     libm::erf,
     erfinv_f64,
     f64::tanh,

@@ -112,10 +112,7 @@ pub(super) fn host_scalar_bits(i: &Input) -> Option<u64> {
         size <= 8 && numel(i.shape) == 1,
         "only one-element host inputs reach a GPU kernel"
     );
-    let start = i.data.layout.offset * size;
-    let mut bits = [0u8; 8];
-    bits[..size].copy_from_slice(&i.data.buffer.as_bytes()[start..start + size]);
-    Some(u64::from_le_bytes(bits))
+    Some(i.data.first_element_bits(size))
 }
 
 /// Every elementwise module: (name, source). For compiling all kernels ahead of time.

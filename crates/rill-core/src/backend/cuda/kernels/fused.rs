@@ -65,7 +65,7 @@ pub(super) fn run(
     let n = numel(&k.shape);
     let n_out = numel(out.shape);
     let key = program_key(k);
-    let module = || format!("fused/{key:016x}");
+    let module = || module_name(key);
     // The program's text, made once and only when a kernel of it is not loaded yet.
     let program = std::cell::OnceCell::new();
     let text = || program.get_or_init(|| program_source(k));
@@ -256,13 +256,19 @@ pub(in super::super) fn ready(k: &Arc<FusedKernel>, gpu: &'static Gpu) -> bool {
             let _ = gpu.kernels.function_by_key(
                 gpu,
                 key,
-                || format!("fused/{program:016x}"),
+                || module_name(program),
                 name,
                 || module_source(&k, &text),
             );
         }
     });
     false
+}
+
+/// The name a program's module is cached under (in memory and on disk): one for every path that
+/// loads it, so that the background compiler, `run` and the ahead-of-time list meet.
+fn module_name(program: u64) -> String {
+    format!("fused/{program:016x}")
 }
 
 /// The program's own parts of the module: first its types, functors and reducer (before
@@ -389,10 +395,7 @@ pub(super) fn sample_modules() -> Vec<(String, String)> {
                 reduce,
             };
             let program = program_source(&k)?;
-            Some((
-                format!("fused/{:016x}", program_key(&k)),
-                module_source(&k, &program),
-            ))
+            Some((module_name(program_key(&k)), module_source(&k, &program)))
         })
         .collect()
 }
