@@ -149,6 +149,9 @@ pub fn map1<A: Element, O: Element>(
 ) {
     let a: &[A] = x.data.buffer.as_slice();
     let sx = broadcast_strides(x, shape);
+    if map1_transposed(a, shape, &sx, x.data.layout.offset, out, &f) {
+        return;
+    }
     let strides = [&sx[..]];
     let base = [x.data.layout.offset];
     par_chunks(out, |range, chunk| {
@@ -166,6 +169,71 @@ pub fn map1<A: Element, O: Element>(
             }
         });
     });
+}
+
+/// Output rows per tile of [`map1_transposed`], and columns per tile: 32 x 32 float32 is 4 KiB
+/// of input, 32 cache lines each read once per tile.
+const TILE: usize = 32;
+
+/// `map1` for an input whose last two (collapsed) dims are swapped in memory: the output's rows
+/// run across the input with a stride `ld` while the dim before them is the input's contiguous
+/// one (a transpose, `x.T` or `swapaxes(-1, -2)` made contiguous). Walked row by row, every
+/// output element reads another cache line (2048 x 2048 float32: 10.7 ms on 2 cores, PyTorch
+/// 3.9); walked in tiles of `TILE` rows by `TILE` columns, each line read serves `TILE` outputs.
+/// Returns false, doing nothing, for any other layout.
+fn map1_transposed<A: Element, O: Element>(
+    a: &[A],
+    shape: &[usize],
+    strides: &[isize],
+    base: usize,
+    out: &mut [O],
+    f: &(impl Fn(A) -> O + Sync + Send),
+) -> bool {
+    let (dims, [st]) = collapse(shape, [strides]);
+    let nd = dims.len();
+    if nd < 2 || st[nd - 2] != 1 || st[nd - 1].unsigned_abs() <= 1 {
+        return false;
+    }
+    let (rows, cols, ld) = (dims[nd - 2], dims[nd - 1], st[nd - 1]);
+    if rows < TILE || cols < TILE {
+        return false;
+    }
+    // The input offset of output row `g` (over the outer dims and the row dim), column 0.
+    let row_offset = |g: usize| -> isize {
+        let (mut outer, i) = (g / rows, g % rows);
+        let mut off = base as isize + i as isize;
+        for d in (0..nd - 2).rev() {
+            off += (outer % dims[d]) as isize * st[d];
+            outer /= dims[d];
+        }
+        off
+    };
+    // Rows g0.. of the output into `block` (whole rows).
+    let fill = |g0: usize, block: &mut [O]| {
+        let n_rows = block.len() / cols;
+        let offsets: Dims<isize> = (g0..g0 + n_rows).map(row_offset).collect();
+        for j0 in (0..cols).step_by(TILE) {
+            let j1 = (j0 + TILE).min(cols);
+            for (r, &off) in offsets.iter().enumerate() {
+                let o = &mut block[r * cols + j0..r * cols + j1];
+                for (k, o) in o.iter_mut().enumerate() {
+                    *o = f(a[(off + (j0 + k) as isize * ld) as usize]);
+                }
+            }
+        }
+    };
+    let threads = crate::kernel_threads::kernel_threads();
+    if out.len() < 2 * PAR_CHUNK || threads == 1 {
+        for (t, block) in out.chunks_mut(TILE * cols).enumerate() {
+            fill(t * TILE, block);
+        }
+    } else {
+        use rayon::prelude::*;
+        out.par_chunks_mut(TILE * cols)
+            .enumerate()
+            .for_each(|(t, block)| fill(t * TILE, block));
+    }
+    true
 }
 
 /// `o[i] = f(src[i])`, compiled a second time for AVX2 + FMA and a third for AVX-512, and chosen
