@@ -189,6 +189,11 @@ fn map1_transposed<A: Element, O: Element>(
     out: &mut [O],
     f: &(impl Fn(A) -> O + Sync + Send),
 ) -> bool {
+    // Smaller outputs have no two dims of a tile each; leave before collapsing (small ops run
+    // this check on every call).
+    if out.len() < TILE * TILE {
+        return false;
+    }
     let (dims, [st]) = collapse(shape, [strides]);
     let nd = dims.len();
     if nd < 2 || st[nd - 2] != 1 || st[nd - 1].unsigned_abs() <= 1 {
