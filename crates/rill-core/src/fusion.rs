@@ -176,6 +176,22 @@ pub fn fusible_binary(op: BinaryOp) -> bool {
     )
 }
 
+/// The reduction a fused kernel can end with for `op` over `axes` of an input of `shape`: a
+/// fusible op over a non-empty set of trailing axes, `row` elements reduced per output element.
+/// Both fusion passes (`compile`'s and the scheduler's) ask this.
+pub fn trailing_reduce(op: ReduceOp, axes: &[usize], shape: &[usize]) -> Option<FusedReduce> {
+    let ndim = shape.len();
+    let mut sorted = axes.to_vec();
+    sorted.sort_unstable();
+    let trailing = !axes.is_empty()
+        && axes.len() <= ndim
+        && sorted.iter().copied().eq(ndim - axes.len()..ndim);
+    (fusible_reduce(op) && trailing).then(|| FusedReduce {
+        op,
+        row: numel(&shape[ndim - axes.len()..]),
+    })
+}
+
 /// Reductions a fused kernel ends with (the ones whose float result has the input's dtype).
 pub fn fusible_reduce(op: ReduceOp) -> bool {
     matches!(

@@ -40,7 +40,7 @@
 //! one.
 
 use crate::array::{Array, NodeState, Recipe};
-use crate::fusion::{fusible_binary, fusible_reduce, fusible_unary, leading_broadcast};
+use crate::fusion::{fusible_binary, fusible_unary, leading_broadcast, trailing_reduce};
 use crate::fusion::{FusedKernel, FusedReduce, Inst, Operand};
 use crate::op::{BinaryOp, Op, UnaryOp};
 use crate::shape::numel;
@@ -166,21 +166,12 @@ fn fusible_reduction(root: &Array, recipe: &Recipe) -> Option<FusedReduce> {
         return None;
     };
     let x = recipe.inputs.first()?;
-    let ndim = x.shape().len();
-    let mut sorted = axes.clone();
-    sorted.sort_unstable();
-    let trailing = !axes.is_empty() && sorted.iter().copied().eq(ndim - axes.len()..ndim);
     // Rule 1 for the reduced value: the recipe's handle is the only one.
-    let ok = fusible_reduce(op)
-        && trailing
-        && !x.is_available()
+    let ok = !x.is_available()
         && x.dtype() == root.dtype()
         && x.stream() == root.stream()
         && Arc::strong_count(&x.0) == 1;
-    ok.then(|| FusedReduce {
-        op,
-        row: numel(&x.shape()[ndim - axes.len()..]),
-    })
+    ok.then(|| trailing_reduce(op, axes, x.shape())).flatten()
 }
 
 /// True for an op a fused kernel computes, producing `out`'s dtype (float32 or float64) from

@@ -21,8 +21,8 @@
 //!    and a fused reduction combines in its kernel's order, on either device.
 
 use super::compile::{CustomStep, NodeStep, Source, Step};
-use crate::fusion::{fusible_binary, fusible_reduce, fusible_unary, leading_broadcast};
-use crate::fusion::{FusedKernel, FusedReduce, Inst, Operand};
+use crate::fusion::{fusible_binary, fusible_unary, leading_broadcast, trailing_reduce};
+use crate::fusion::{FusedKernel, Inst, Operand};
 use crate::op::Op;
 use crate::shape::numel;
 use crate::Dtype;
@@ -176,18 +176,13 @@ impl<'a> Graph<'a> {
         let node = self.node(root)?;
         // The elementwise step on top and, for a reduction root, what it reduces.
         let (top, reduce) = match &node.op {
-            Op::Reduce { op, axes } if fusible_reduce(*op) => {
+            Op::Reduce { op, axes } => {
                 let Source::Step(top) = node.inputs[0] else {
                     return None;
                 };
                 let t = self.node(top)?;
-                let ndim = t.shape.len();
-                let mut sorted = axes.clone();
-                sorted.sort_unstable();
-                let trailing = sorted.iter().copied().eq(ndim - axes.len()..ndim);
-                let ok = trailing
-                    && !axes.is_empty()
-                    && !taken[top]
+                let reduce = trailing_reduce(*op, axes, &t.shape)?;
+                let ok = !taken[top]
                     && !self.pinned[top]
                     && self.readers[top].iter().all(|&r| r == root)
                     && self.elementwise(top)
@@ -196,8 +191,7 @@ impl<'a> Graph<'a> {
                 if !ok {
                     return None;
                 }
-                let row = numel(&t.shape[ndim - axes.len()..]);
-                (top, Some(FusedReduce { op: *op, row }))
+                (top, Some(reduce))
             }
             _ if self.elementwise(root) => (root, None),
             _ => return None,
