@@ -15,6 +15,9 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 DEV=.device
+# The test binaries `run` runs with the GPU as the default device (after test-gpu, test-gpu_memory
+# and test-ops); `build` packs only these (the bundle and the wheels must fit in one carry).
+GPU_SUITES="scheduler graph_property errors memory trace stress_threads transforms fusion auto_fusion"
 
 build() {
     set -e
@@ -38,7 +41,7 @@ for line in sys.stdin:
         shutil.copy(m["executable"], ".device/bundle/bin/test-" + m["target"]["name"])
 '
     cargo build --release --target "$host" --workspace --exclude rill-python --lib --bins --examples
-    cp "$rel/rill-bench" "$rel/rill-demo" "$rel/rill-trace" "$DEV/bundle/bin/"
+    cp "$rel/rill-demo" "$rel/rill-trace" "$DEV/bundle/bin/"
     # The driver's own per-call costs beside a rill op's (docs/benchmarks.md, the GPU section),
     # and a fork during the first matmuls, in fresh processes (issue 8: only many cores showed a
     # hang).
@@ -48,6 +51,7 @@ for line in sys.stdin:
     cp "$rel/librill_c.so" "$DEV/bundle/bin/"
     cc -std=c11 -O1 -Wall -Wextra -Werror -Iinclude crates/rill-c/tests/c/seed000.c \
         -o "$DEV/bundle/bin/c-seed000" -L"$rel" -lrill_c -Wl,-rpath,'$ORIGIN' -lm -pthread
+    rm -rf "$DEV/unstripped" && cp -r "$DEV/bundle/bin" "$DEV/unstripped"
     strip "$DEV"/bundle/bin/*
     # The Python wheel (abi3: imports on the GPU machine's Python 3.12), carried unpacked, its
     # extension stripped (the GPU machine puts it on PYTHONPATH).
@@ -63,6 +67,12 @@ for line in sys.stdin:
         LD_LIBRARY_PATH="$RILL_NVRTC_DIR" RILL_KERNEL_CACHE="$PWD/$DEV/bundle/kernels" \
             "$DEV"/bundle/bin/test-gpu_kernels_compile --nocapture
     fi
+    # Only what `run` runs travels (unstripped copies stay in $DEV/unstripped, for reading a
+    # crash's addresses with addr2line).
+    local keep=" gpu gpu_memory ops $GPU_SUITES "
+    for t in "$DEV"/bundle/bin/test-*; do
+        [[ $keep == *" ${t##*/test-} "* ]] || rm "$t"
+    done
     # One stream with a large window: the test binaries share most of their bytes.
     tar -C "$DEV" -cf - bundle | xz -9 -T2 --lzma2=preset=9,dict=256MiB >"$DEV/bundle.tar.xz"
     rm -rf "$DEV/bundle"
@@ -109,7 +119,7 @@ run() {
         step gpu-tests "$B/bin/test-gpu" --test-threads=4
         step gpu-memory "$B/bin/test-gpu_memory"
         step ops-on-gpu env RILL_DEFAULT_DEVICE=gpu "$B/bin/test-ops" --test-threads=8
-        for t in scheduler graph_property errors memory trace stress_threads transforms fusion auto_fusion; do
+        for t in $GPU_SUITES; do
             [ -x "$B/bin/test-$t" ] && step "$t-on-gpu" env RILL_DEFAULT_DEVICE=gpu "$B/bin/test-$t"
         done
         local node_bin

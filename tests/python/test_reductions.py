@@ -74,6 +74,37 @@ def test_argmax_argmin_vs_numpy(axis, keepdims):
         assert_array(getattr(mx.array(X), name)(axis, keepdims), ref)
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64", "float16", "int8", "uint16", "int64"])
+@pytest.mark.parametrize("length", [5, 31, 64, 100, 2048, 4099])
+def test_argmax_argmin_over_long_rows_find_the_first_extreme(dtype, length):
+    """Rows long enough for the lane-parallel search, with the extreme repeated (the first one
+    counts), NaNs in some rows (the first NaN counts), and rows of signed zeros."""
+    rng = np.random.default_rng(length)
+    rows = 40
+    if dtype.startswith("float"):
+        x = rng.standard_normal((rows, length)).astype(dtype)
+        x[:, ::7] = x[:, :1]  # ties everywhere
+        top = rng.integers(0, length, (rows, 3))
+        for r in range(rows):
+            x[r, top[r]] = x[r].max() + 1  # the maximum three times
+            x[r, top[r][::-1][:2]] = x[r].min() - 1
+        for r in range(0, rows, 5):
+            x[r, rng.integers(0, length, 2)] = np.nan
+        x[1] = 0.0
+        x[1, rng.integers(0, length, length // 2)] = -0.0
+        x[2, length - 1] = np.nan  # a NaN in the tail
+    else:
+        info = np.iinfo(dtype)
+        x = rng.integers(info.min, info.max, (rows, length), dtype=dtype, endpoint=True)
+        x[:, rng.integers(0, length, 3)] = info.max
+        x[:, rng.integers(0, length, 3)] = info.min
+    a = mx.array(x, dtype=getattr(mx, dtype))
+    for name in ("argmax", "argmin"):
+        np.testing.assert_array_equal(np.array(getattr(mx, name)(a, axis=-1)), getattr(np, name)(x, axis=-1))
+        np.testing.assert_array_equal(np.array(getattr(mx, name)(a[:, ::-1], axis=-1)),
+                                      getattr(np, name)(x[:, ::-1], axis=-1))
+
+
 @pytest.mark.parametrize("axis", [None, 0, 1, 2, -1])
 def test_cumsum_cumprod_vs_numpy(axis):
     x = (X / 2 + 1).astype(np.float32)

@@ -1,6 +1,7 @@
 //! The CUDA backend's background compiler (`backend/cuda/background.rs`): a process that exits
 //! while a job runs waits for that job, and starts no other. Run I's GPU processes crashed at
-//! exit when a compile was still going. No GPU needed: these jobs only sleep and write files.
+//! exit when a compile was still going. A forked child exits at once, whatever the parent's
+//! compiler is doing. No GPU needed: these jobs only sleep and write files.
 
 use rill_core::internals::background_request;
 use std::path::{Path, PathBuf};
@@ -9,6 +10,8 @@ use std::time::{Duration, Instant};
 
 const CHILD: &str = "RILL_TEST_BACKGROUND_CHILD";
 const NAME: &str = "background_compile::exit_waits_for_the_job_in_progress_and_starts_no_other";
+const FORK_CHILD: &str = "RILL_TEST_BACKGROUND_FORK_CHILD";
+const FORK_NAME: &str = "background_compile::a_forked_child_exits_while_the_parent_compiles";
 
 fn touch(path: &Path) {
     std::fs::write(path, b"").unwrap();
@@ -49,4 +52,86 @@ fn exit_waits_for_the_job_in_progress_and_starts_no_other() {
     assert!(started, "the first job never started");
     assert!(done, "the process exited in the middle of a job");
     assert!(!second, "a job started after exit began");
+}
+
+/// In the child: a job of two seconds, a fork while it runs, and the forked process's `exit`
+/// (which runs the exit handlers) timed by the child: it must not wait for the parent's job, nor
+/// hang on a lock the job's thread held at the fork.
+#[cfg(unix)]
+fn fork_child(dir: PathBuf) -> ! {
+    let d1 = dir.clone();
+    background_request(u64::MAX - 3, move || {
+        touch(&d1.join("started"));
+        std::thread::sleep(Duration::from_secs(2));
+    });
+    let start = Instant::now();
+    while !dir.join("started").exists() && start.elapsed() < Duration::from_secs(20) {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    // A request in flight in the parent when the child starts: the child queues it, never runs it.
+    // SAFETY: the forked process only calls `exit` (async-signal-unsafe work in a child of a
+    // multi-threaded process is exactly what this test puts the exit handler through).
+    let pid = unsafe { libc::fork() };
+    if pid == 0 {
+        background_request(u64::MAX - 4, || std::process::abort());
+        // SAFETY: ends the forked process through the exit handlers, as `sys.exit` in a forked
+        // Python worker does.
+        unsafe { libc::exit(0) };
+    }
+    let forked = Instant::now();
+    let mut status = 0;
+    let waited = loop {
+        // SAFETY: waits for the process forked above, without blocking.
+        let r = unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) };
+        if r == pid {
+            break true;
+        }
+        if forked.elapsed() > Duration::from_secs(10) {
+            // SAFETY: ends and reaps the hung process forked above, so it outlives no test.
+            unsafe {
+                libc::kill(pid, libc::SIGKILL);
+                libc::waitpid(pid, &mut status, 0);
+            }
+            break false;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    let report = format!(
+        "{} {} {}",
+        waited,
+        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+        forked.elapsed().as_millis()
+    );
+    std::fs::write(dir.join("report"), report).unwrap();
+    std::process::exit(0)
+}
+
+#[cfg(unix)]
+#[test]
+fn a_forked_child_exits_while_the_parent_compiles() {
+    if let Some(dir) = std::env::var_os(FORK_CHILD) {
+        fork_child(PathBuf::from(dir));
+    }
+    let dir = std::env::temp_dir().join(format!("rill-background-fork-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let status = Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", FORK_NAME, "--nocapture", "--test-threads=1"])
+        .env(FORK_CHILD, &dir)
+        .status()
+        .unwrap();
+    let report = std::fs::read_to_string(dir.join("report")).unwrap_or_default();
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert!(status.success(), "the child exited with {status}");
+    let parts: Vec<&str> = report.split(' ').collect();
+    assert_eq!(parts.len(), 3, "no report from the child: {report:?}");
+    assert_eq!(
+        parts[0], "true",
+        "the forked process had not exited after 10 s (it hung at exit)"
+    );
+    assert_eq!(parts[1], "true", "the forked process failed: {report}");
+    let ms: u64 = parts[2].parse().unwrap();
+    assert!(
+        ms < 1500,
+        "the forked process waited {ms} ms at exit (the parent's job takes 2000)"
+    );
 }

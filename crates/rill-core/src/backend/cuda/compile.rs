@@ -291,3 +291,14 @@ pub fn nvrtc_present() -> bool {
     // SAFETY: only tries to open the library.
     unsafe { nvrtc::is_culib_present() }
 }
+
+/// Loads NVRTC's library for the rest of the process, when it is present (cudarc loads it on the
+/// first call otherwise, and panics where it is missing).
+pub(super) fn load_nvrtc() {
+    if nvrtc_present() {
+        // SAFETY: the library is present (checked above); loading it has no other effect.
+        unsafe {
+            nvrtc::culib();
+        }
+    }
+}
