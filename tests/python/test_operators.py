@@ -316,7 +316,7 @@ def test_where_with_scalars():
 
 @pytest.mark.parametrize("dt", ["float32", "float64"])
 @pytest.mark.parametrize("fusion", ["off", "cpu"])
-def test_power_by_two_and_by_a_half_are_correctly_rounded(dt, fusion):
+def test_power_by_two_and_by_a_half_are_correctly_rounded(dt, fusion, cpu_default):
     # `x ** 2` is computed as `x * x` and `x ** 0.5` as a square root (the CPU's fast paths):
     # both correctly rounded, so equal to float64/NumPy's own square and root bit for bit, with
     # pow's special values (-0 ** 0.5 is +0, -inf ** 0.5 is +inf, negatives give NaN), whether the
@@ -352,7 +352,7 @@ def test_power_by_two_and_by_a_half_are_correctly_rounded(dt, fusion):
 
 
 @pytest.mark.parametrize("fusion", ["off", "cpu"])
-def test_float32_power_by_a_whole_number_matches_float64(fusion):
+def test_float32_power_by_a_whole_number_matches_float64(fusion, cpu_default):
     # Whole exponents up to 15 are float64 products on the CPU; against NumPy's float64 power
     # rounded to float32 they agree exactly on these inputs (both are within far less than half
     # a float32 ulp of the exact value), special values included, scalar or array exponent.

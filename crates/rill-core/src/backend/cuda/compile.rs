@@ -4,8 +4,8 @@
 //!
 //! The disk cache lives in `$RILL_KERNEL_CACHE`, else `$XDG_CACHE_HOME/rill/kernels`, else
 //! `~/.cache/rill/kernels`; a cache that cannot be written is skipped silently (the kernel is
-//! still compiled and used). Files are written to a temporary name and renamed, so a concurrent
-//! process never reads half a file.
+//! still compiled and used). Each write goes to a temporary name of its own and is renamed, so no
+//! reader, in this process or another, ever reads half a file.
 //!
 //! Rules: `Kernels::function` holds the GPU's module map lock only to look up or insert; two
 //! threads that miss at once may both compile the same module (the second result is dropped),
@@ -20,6 +20,7 @@ use std::collections::HashMap;
 use std::ffi::{CStr, CString};
 use std::hash::{Hash, Hasher};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 /// The modules one GPU has loaded, by name, with their functions.
@@ -192,7 +193,13 @@ pub(super) fn cubin_with(src: &str, arch: &str, module: &str, extra: &[String]) 
     if let Some(p) = &path {
         if let Some(dir) = p.parent() {
             if std::fs::create_dir_all(dir).is_ok() {
-                let tmp = p.with_extension(format!("tmp{}", std::process::id()));
+                // A name of this write's own: two threads of one process that compile the same
+                // module at once each write a whole file and rename it (with one name per
+                // process, one thread's `write` could truncate the file the other had just
+                // renamed into place, and a reader could load a truncated CUBIN).
+                static WRITES: AtomicU64 = AtomicU64::new(0);
+                let nth = WRITES.fetch_add(1, Ordering::Relaxed);
+                let tmp = p.with_extension(format!("tmp{}-{nth}", std::process::id()));
                 if std::fs::write(&tmp, &bytes).is_ok() {
                     let _ = std::fs::rename(&tmp, p);
                 }
