@@ -32,10 +32,10 @@
 //! `off` / `cpu` / `gpu` / `all` at start-up). The default is CPU streams only, where a fused
 //! chain makes one pass over memory instead of one per op (a chain of 24 ops over 4 Mi floats:
 //! 19.2 -> 15.1 ms on 2 cores) and fewer tasks (a lazy chain of tiny ops: 0.50 -> 0.32 µs per op
-//! in Rust). GPU streams fuse when asked (`gpu`, `all`): there a launch costs far more than a
-//! small op, but the first run on a GPU (2026-12-05) crashed processes at exit while the
-//! background compiler was still working; the fix (`backend/cuda/background.rs`) awaits a run on
-//! a GPU before GPU streams fuse by default. Timelines name a fused node by the ops it replaced
+//! in Rust). GPU streams fuse when asked (`gpu`, `all`; a lazy chain of tiny ops on the H200:
+//! 5.67 -> 1.93 µs per op), not by default: with GPU fusion on, processes that ran `linalg`
+//! factorizations on GPU streams (through the CPU fallback) crashed or hung, seen at exit
+//! (docs/benchmarks.md, runs K-N). Timelines name a fused node by the ops it replaced
 //! (`fused(multiply,add,tanh)`, `fused(subtract,square;sum)`); `off` brings the ops back one by
 //! one.
 
