@@ -276,8 +276,10 @@ impl<T: SortKey, P: Copy + Default> Scratch<T, P> {
             row.copy_from_slice(&self.vals);
         } else {
             self.pairs.clear();
-            self.pairs
-                .extend((0..geo.len).map(|k| (geo.get(src, r, k), payload(geo.get(src, r, k), k))));
+            self.pairs.extend((0..geo.len).map(|k| {
+                let v = geo.get(src, r, k);
+                (v, payload(v, k))
+            }));
             self.pairs.sort_by(|a, b| T::order(&a.0, &b.0));
             for (o, p) in row.iter_mut().zip(&self.pairs) {
                 *o = p.1;
