@@ -75,6 +75,17 @@ cargo test "${shared[@]}" --workspace --exclude rill-python --timings
 # compiled rill-core a second time (about 7 minutes of CI's CPU, docs/ci.md).
 cargo test -q "${shared[@]}" --workspace --exclude rill-python --test gpu --test gpu_memory --test gpu_kernels_compile -- --nocapture 2>&1 |
     grep -E "SKIPPED|test result" || true
+# NVRTC needs no GPU: with PyPI's copy of the library, the background compiler's exit while NVRTC
+# compiles (backend/cuda/background.rs, rule 6) and the compile of the fused kernels' modules run
+# here instead of being skipped.
+if .venv/bin/python -m pip install --quiet "nvidia-cuda-nvrtc==13.0.88"; then
+    nvrtc_lib="$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/nvidia/cu13/lib"
+    LD_LIBRARY_PATH="$nvrtc_lib" RILL_KERNEL_ONLY=fused/ cargo test -q "${shared[@]}" --workspace \
+        --exclude rill-python --test internals --test gpu_kernels_compile -- background_compile \
+        every_kernel_module_compiles
+else
+    echo "SKIPPED: nvidia-cuda-nvrtc could not be installed; the NVRTC tests above were skipped"
+fi
 
 section "C API: the C test program, linked against rill-c from the test build, and under valgrind"
 # Builds nothing: the library came with the test build above (same profile, same features).

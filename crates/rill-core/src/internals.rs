@@ -28,6 +28,10 @@ pub mod block_cache {
 #[cfg(feature = "cuda")]
 pub use crate::backend::cuda::background::request as background_request;
 
+/// The background compiler running NVRTC as auto-fusion makes it (compiles, no GPU needed).
+#[cfg(feature = "cuda")]
+pub use crate::backend::cuda::background::compile_unloaded as background_compile;
+
 /// The scheduler's submission and waiting, as `eval` uses them.
 pub mod scheduler {
     use crate::scheduler::StreamQueue;

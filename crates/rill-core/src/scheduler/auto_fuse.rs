@@ -33,9 +33,9 @@
 //! chain makes one pass over memory instead of one per op (a chain of 24 ops over 4 Mi floats:
 //! 19.2 -> 15.1 ms on 2 cores) and fewer tasks (a lazy chain of tiny ops: 0.50 -> 0.32 µs per op
 //! in Rust). GPU streams fuse when asked (`gpu`, `all`; a lazy chain of tiny ops on the H200:
-//! 5.67 -> 1.93 µs per op), not by default: with GPU fusion on, processes that ran `linalg`
-//! factorizations on GPU streams (through the CPU fallback) crashed or hung, seen at exit
-//! (docs/benchmarks.md, runs K-N). Timelines name a fused node by the ops it replaced
+//! 5.67 -> 1.93 µs per op), not by default: with GPU fusion on, processes that exit while the
+//! background compiler is inside NVRTC crash or hang (`backend/cuda/background.rs`, rule 6; runs
+//! K-P in docs/benchmarks.md). Timelines name a fused node by the ops it replaced
 //! (`fused(multiply,add,tanh)`, `fused(subtract,square;sum)`); `off` brings the ops back one by
 //! one.
 
@@ -91,6 +91,7 @@ pub fn auto_fusion() -> AutoFusion {
         _ => {
             let mode = match std::env::var("RILL_AUTO_FUSE").as_deref() {
                 Ok("off") | Ok("0") => AutoFusion::Off,
+                Ok("cpu") => AutoFusion::Cpu,
                 Ok("gpu") => AutoFusion::Gpu,
                 Ok("all") => AutoFusion::All,
                 _ => AutoFusion::Cpu,

@@ -3,7 +3,7 @@
 //! exit when a compile was still going. A forked child exits at once, whatever the parent's
 //! compiler is doing. No GPU needed: these jobs only sleep and write files.
 
-use rill_core::internals::background_request;
+use rill_core::internals::{background_compile, background_request};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -134,4 +134,89 @@ fn a_forked_child_exits_while_the_parent_compiles() {
         ms < 1500,
         "the forked process waited {ms} ms at exit (the parent's job takes 2000)"
     );
+}
+
+const NVRTC_CHILD: &str = "RILL_TEST_BACKGROUND_NVRTC_CHILD";
+const NVRTC_DELAY: &str = "RILL_TEST_BACKGROUND_NVRTC_DELAY_MS";
+const NVRTC_NAME: &str = "background_compile::exit_while_nvrtc_compiles_in_the_background";
+
+/// In the child: the largest kernel modules queued for the background compiler with an empty
+/// disk cache (so NVRTC compiles each, and has compiled nothing in this process before), and an
+/// exit while the worker is inside NVRTC.
+fn nvrtc_child(dir: PathBuf) -> ! {
+    std::env::set_var("RILL_KERNEL_CACHE", dir.join("cache"));
+    let mut modules = rill_core::backend::cuda::all_modules();
+    modules.sort_by_key(|(_, src)| std::cmp::Reverse(src.len()));
+    let marker = dir.clone();
+    background_request(u64::MAX - 5, move || touch(&marker.join("started")));
+    for (i, (_, src)) in modules.into_iter().take(8).enumerate() {
+        background_compile(u64::MAX - 100 - i as u64, "sm_90", src);
+    }
+    let start = Instant::now();
+    while !dir.join("started").exists() && start.elapsed() < Duration::from_secs(20) {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    // Somewhere inside the first compile after the marker (NVRTC's first compile registers its
+    // destructors well into the compile: exits 40-80 ms in broke the process, 0-20 ms did not).
+    let ms: u64 = std::env::var(NVRTC_DELAY).unwrap().parse().unwrap();
+    std::thread::sleep(Duration::from_millis(ms));
+    std::process::exit(0)
+}
+
+/// NVRTC registers destructors during its first compile in a process; exiting while the
+/// background compiler is inside NVRTC crashed or hung the process (run O on the H200) until
+/// NVRTC's first compile was made before the exit handler's last registration.
+#[test]
+fn exit_while_nvrtc_compiles_in_the_background() {
+    if let Some(dir) = std::env::var_os(NVRTC_CHILD) {
+        nvrtc_child(PathBuf::from(dir));
+    }
+    if !rill_core::backend::cuda::nvrtc_present() {
+        eprintln!("SKIPPED: the NVRTC library cannot be loaded here; nothing was compiled");
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("rill-background-nvrtc-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for (round, delay_ms) in [10, 40, 60, 80, 120, 200].into_iter().enumerate() {
+        let mut child = Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", NVRTC_NAME, "--nocapture", "--test-threads=1"])
+            .env(NVRTC_CHILD, &dir)
+            .env(NVRTC_DELAY, delay_ms.to_string())
+            .spawn()
+            .unwrap();
+        let start = Instant::now();
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break Some(status);
+            }
+            if start.elapsed() > Duration::from_secs(30) {
+                let _ = child.kill();
+                let _ = child.wait();
+                break None;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        let started = dir.join("started").exists();
+        let _ = std::fs::remove_dir_all(dir.join("cache"));
+        let _ = std::fs::remove_file(dir.join("started"));
+        let status = match status {
+            Some(s) => s,
+            None => {
+                let _ = std::fs::remove_dir_all(&dir);
+                panic!("round {round}: the child had not exited after 30 s (it hung at exit)");
+            }
+        };
+        if !status.success() || !started {
+            let _ = std::fs::remove_dir_all(&dir);
+        }
+        assert!(
+            started,
+            "round {round}: the background compiler never started"
+        );
+        assert!(
+            status.success(),
+            "round {round}: the child, exiting {delay_ms} ms into a compile, exited with {status}"
+        );
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
 }

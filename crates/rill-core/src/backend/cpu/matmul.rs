@@ -7,9 +7,10 @@
 //! complex64 run natively in `gemm`; bfloat16 is widened to float32, multiplied, and rounded
 //! once.
 //!
-//! Parallelism: one big product uses `gemm`'s own rayon split; many small ones (a batch) run one
-//! per rayon task; small work stays on the calling thread, where spawning would cost more than it
-//! saves.
+//! Parallelism: a large product is cut into tiles that threads compute with single-threaded
+//! `gemm` calls (`tile_grid`), a mid-sized one uses `gemm`'s own rayon split; many small ones (a
+//! batch) run one per rayon task; small work stays on the calling thread, where spawning would
+//! cost more than it saves.
 
 use super::binary::Arith;
 use super::num::{cast, Num};
@@ -241,6 +242,31 @@ fn plain(rows: usize, cols: usize, mut rs: isize, mut cs: isize) -> Option<(isiz
     (row_major || col_major).then_some((rs, cs))
 }
 
+/// Tiles (rows of tiles, columns of tiles) that `threads` threads cut an `m x n` output into,
+/// when it holds at least four tiles of `MIN_TILE`^2 a thread; None for smaller outputs.
+///
+/// About four tiles a thread, so threads that finish early take more, and near-square, so the
+/// panels each tile packs (its rows of a, its columns of b) are small next to its work. A large
+/// product split this way ran faster than `gemm`'s own parallel split (`Parallelism::Rayon`),
+/// which shares the packed panels but makes all threads wait for each other at every block of
+/// `k`: 2048^3 float32 on 16 cores, 10.8-12.0 ms against 13.9-17.1 (PyTorch: 11.8-12.6), 1024^3
+/// on 2 cores 8.9-9.6 ms against 10.3. Below that size the tiles' packing costs more than the
+/// waits (512^3 on 2 cores: 1.14-1.23 ms against 1.06), so `gemm` splits those
+/// (`examples/gemm_split.rs`).
+fn tile_grid(m: usize, n: usize, threads: usize) -> Option<(usize, usize)> {
+    const MIN_TILE: usize = 256;
+    let want = 4 * threads.max(1);
+    if m.saturating_mul(n) < want * MIN_TILE * MIN_TILE {
+        return None;
+    }
+    // Rows of tiles: a power of two near sqrt(want * m / n) (near-square tiles), so that with a
+    // power-of-two thread count the tiles divide evenly among the threads.
+    let ideal = (want as f64 * m as f64 / n as f64).sqrt().max(1.0);
+    let tr = (1usize << ideal.log2().round() as u32).clamp(1, m.div_ceil(MIN_TILE).max(1));
+    let tc = want.div_ceil(tr).clamp(1, n.div_ceil(MIN_TILE).max(1));
+    Some((tr, tc))
+}
+
 /// A raw output pointer that rayon tasks may carry; each task writes a disjoint part.
 #[derive(Clone, Copy)]
 struct DstPtr<T>(*mut T);
@@ -300,54 +326,58 @@ fn product<T: Arith>(dst: &mut [T], d: &Dims, a: &Mat<T>, b: &Mat<T>, keep: Opti
 
     let work = m * n * k;
     let dst_ptr = DstPtr(dst.as_mut_ptr());
-    // Rows `rows` of batch `i`'s product.
-    let block = |i: usize, rows: std::ops::Range<usize>, par: Parallelism| {
-        let (oa, ob) = if batch.is_empty() {
-            (a.offset as isize, b.offset as isize)
-        } else {
-            (a.batch_offset(i, batch), b.batch_offset(i, batch))
+    // Rows `rows` and columns `cols` of batch `i`'s product.
+    let tile =
+        |i: usize, rows: std::ops::Range<usize>, cols: std::ops::Range<usize>, par: Parallelism| {
+            let (oa, ob) = if batch.is_empty() {
+                (a.offset as isize, b.offset as isize)
+            } else {
+                (a.batch_offset(i, batch), b.batch_offset(i, batch))
+            };
+            let oa = oa + rows.start as isize * a_rs;
+            let ob = ob + cols.start as isize * b.cs;
+            // SAFETY:
+            // - dst: batch `i` owns `dst[i*m*n .. (i+1)*m*n]` (in bounds: `dst.len() == count*m*n`),
+            //   written row-major (rs = n, cs = 1); the tile `rows` x `cols` (within `0..m` x `0..n`)
+            //   of it is the elements `i*m*n + r*n + c` for r in `rows`, c in `cols`, the only ones
+            //   gemm touches. Batches and tiles are disjoint, so concurrent tasks never write the
+            //   same element, and `dst` is a fresh buffer that no input aliases. `read_dst` is set
+            //   only when `keep` is, and then every element was written first (c broadcast into
+            //   dst, or the widened accumulator).
+            // - lhs/rhs: `Mat` describes a valid view of its `data` (an evaluated array's layout,
+            //   broadcast with stride 0, or a contiguous copy), so `offset + batch strides + r*rs +
+            //   c*cs` is in bounds of `data` for every `r < m`, `c < k` (`c < n` for rhs); the tile
+            //   reads a's rows `rows` and b's columns `cols`, a subset. When the batch was folded
+            //   into rows, a's rows are equally spaced by `a_rs` (that is what `collapse` checked),
+            //   so the folded rows are the same elements. The data outlives the call and is only
+            //   read.
+            // - T is f32, f64, f16 (half's, the type gemm re-exports) or Complex32: all types gemm
+            //   implements; conj flags are false, so complex values are used as they are.
+            unsafe {
+                gemm::gemm(
+                    rows.len(),
+                    cols.len(),
+                    k,
+                    dst_ptr.add(i * m * n + rows.start * n + cols.start),
+                    1,
+                    n as isize,
+                    keep.is_some(),
+                    a.data.as_ptr().offset(oa),
+                    a_cs,
+                    a_rs,
+                    b.data.as_ptr().offset(ob),
+                    b.cs,
+                    b.rs,
+                    keep.unwrap_or_default(),
+                    alpha,
+                    false,
+                    false,
+                    false,
+                    par,
+                )
+            }
         };
-        let oa = oa + rows.start as isize * a_rs;
-        // SAFETY:
-        // - dst: batch `i` owns `dst[i*m*n .. (i+1)*m*n]` (in bounds: `dst.len() == count*m*n`), written
-        //   row-major (rs = n, cs = 1); rows `rows` (within `0..m`) of it are
-        //   `dst[i*m*n + rows.start*n ..][..rows.len()*n]`, the only elements gemm touches.
-        //   Batches and row blocks are disjoint, so concurrent tasks never write the same
-        //   element, and `dst` is a fresh
-        //   buffer that no input aliases. `read_dst` is set only when `keep` is, and then every
-        //   element was written first (c broadcast into dst, or the widened accumulator).
-        // - lhs/rhs: `Mat` describes a valid view of its `data` (an evaluated array's layout,
-        //   broadcast with stride 0, or a contiguous copy), so `offset + batch strides + r*rs +
-        //   c*cs` is in bounds of `data` for every `r < m`, `c < k` (`c < n` for rhs); when the
-        //   batch was folded into rows, a's rows are equally spaced by `a_rs` (that is what
-        //   `collapse` checked), so the folded rows are the same elements. The data outlives
-        //   the call and is only read.
-        // - T is f32, f64, f16 (half's, the type gemm re-exports) or Complex32: all types gemm
-        //   implements; conj flags are false, so complex values are used as they are.
-        unsafe {
-            gemm::gemm(
-                rows.len(),
-                n,
-                k,
-                dst_ptr.add(i * m * n + rows.start * n),
-                1,
-                n as isize,
-                keep.is_some(),
-                a.data.as_ptr().offset(oa),
-                a_cs,
-                a_rs,
-                b.data.as_ptr().offset(ob),
-                b.cs,
-                b.rs,
-                keep.unwrap_or_default(),
-                alpha,
-                false,
-                false,
-                false,
-                par,
-            )
-        }
-    };
+    let block = |i: usize, rows: std::ops::Range<usize>, par: Parallelism| tile(i, rows, 0..n, par);
     // This product's share of the pool: all of it while no other stream runs, one thread when
     // every thread already drains a stream of its own (kernel_threads.rs).
     let one = |i: usize, par: Parallelism| block(i, 0..m, par);
@@ -368,10 +398,26 @@ fn product<T: Arith>(dst: &mut [T], d: &Dims, a: &Mat<T>, b: &Mat<T>, keep: Opti
     } else if threads == 1 {
         (0..count).for_each(|i| one(i, Parallelism::None));
     } else if work >= PAR_WORK {
-        // With the whole pool this is what `Rayon(0)` gives (on 2 cores, explicit counts of 1 to
-        // 4 measured no better; see examples/matmul_bench.rs).
-        let par = Parallelism::Rayon(threads);
-        (0..count).for_each(|i| one(i, par));
+        match tile_grid(m, n, threads) {
+            // A large output with the whole pool: cut into tiles that threads compute with
+            // single-threaded products, each packing its own panels.
+            Some((tr, tc)) => {
+                let (th, tw) = (m.div_ceil(tr), n.div_ceil(tc));
+                let tiles = tr * tc;
+                crate::kernel_threads::run_chunks(count * tiles, |c| {
+                    let (i, t) = (c / tiles, c % tiles);
+                    let (r, col) = ((t / tc) * th, (t % tc) * tw);
+                    tile(
+                        i,
+                        r..(r + th).min(m),
+                        col..(col + tw).min(n),
+                        Parallelism::None,
+                    )
+                });
+            }
+            // Smaller ones: `gemm`'s own split, as `Rayon(0)` would with the whole pool.
+            None => (0..count).for_each(|i| one(i, Parallelism::Rayon(threads))),
+        }
     } else if count > 1 && count * work >= PAR_WORK {
         use rayon::prelude::*;
         // Enough batches per task that scheduling stays cheap next to the products, and no more

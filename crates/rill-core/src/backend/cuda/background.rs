@@ -22,6 +22,18 @@
 //! 5. A forked child has no worker (threads do not survive `fork`) and may hold a copy of a lock
 //!    that no thread will release: its exit handler touches nothing, and its requests are queued
 //!    but never run (a child cannot use the parent's GPU context anyway).
+//! 6. NVRTC builds part of its state during its first compile in a process and registers that
+//!    state's destructors then; exit runs handlers in the reverse order of registration, so a
+//!    handler registered before that first compile runs after those destructors, and a worker
+//!    still compiling then used freed state (crashes in `nvrtcCompileProgram` at exit, or hangs,
+//!    run O on the H200). So NVRTC's first compile is a tiny one made on the requesting thread
+//!    (`compile::warm_up`, from `compile` below) before any job can compile, and the handler is
+//!    registered again after it. A request whose kernel is already in the disk cache leaves
+//!    NVRTC alone. (`tests/internals/background_compile.rs` crashes or hangs without this, with
+//!    PyPI's NVRTC and no GPU. On the GPU machine, processes with a GPU context still crashed in
+//!    NVRTC at exit while the main thread was inside this handler, joining the worker, run P:
+//!    something else destroys NVRTC's state there first; not found yet, so GPU streams do not
+//!    fuse by default, `scheduler/auto_fuse.rs`.)
 
 use std::collections::{BTreeSet, VecDeque};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -59,12 +71,58 @@ fn state() -> MutexGuard<'static, State> {
 
 /// Runs `job` on the compiling thread unless `key` was requested before.
 pub fn request(key: u64, job: impl FnOnce() + Send + 'static) {
+    request_with(key, || Some(Box::new(job)));
+}
+
+/// The first time `key` is requested: makes the module's source (`source`; None: nothing to
+/// compile) on the calling thread, then compiles it for `arch` and hands it to `load` on the
+/// compiling thread (`load` gets the source and makes the CUBIN through `compile::cubin`, which
+/// reads the disk cache first). When the CUBIN is not on disk and NVRTC has not compiled in this
+/// process yet, its first compile is made here, on the calling thread (rule 6).
+pub(super) fn compile(
+    key: u64,
+    arch: String,
+    source: impl FnOnce() -> Option<String>,
+    load: impl FnOnce(String) + Send + 'static,
+) {
+    request_with(key, || {
+        let src = source()?;
+        if super::compile::needs_nvrtc(&src, &arch) {
+            super::compile::warm_up(&arch);
+        }
+        Some(Box::new(move || load(src)))
+    });
+}
+
+/// `compile` for a module that is compiled and dropped, not loaded (no GPU needed): how the
+/// tests of these rules put NVRTC to work in the background (`internals::background_compile`).
+pub fn compile_unloaded(key: u64, arch: &str, src: String) {
+    let target = arch.to_string();
+    compile(
+        key,
+        arch.to_string(),
+        || Some(src),
+        move |src| {
+            let _ = super::compile::cubin(&src, &target, "background");
+        },
+    );
+}
+
+/// The first time `key` is requested, runs `prepare` on the calling thread and then the job it
+/// returns (if any) on the compiling thread; later requests of `key` do nothing.
+fn request_with(key: u64, prepare: impl FnOnce() -> Option<Job>) {
     register_exit_handler();
-    let mut st = state();
-    if st.closing || !st.requested.insert(key) {
+    if !state().requested.insert(key) {
         return;
     }
-    st.jobs.push_back(Box::new(job));
+    let Some(job) = prepare() else {
+        return;
+    };
+    let mut st = state();
+    if st.closing {
+        return;
+    }
+    st.jobs.push_back(job);
     if st.draining || OWNER.load(Ordering::Relaxed) != std::process::id() {
         return;
     }
@@ -117,6 +175,18 @@ fn register_exit_handler() {
             libc::atexit(close_at_exit);
         }
     });
+}
+
+/// Registers the exit handler again, after NVRTC's first compile in this process (rule 6).
+pub(super) fn nvrtc_warmed_up() {
+    if OWNER.load(Ordering::Relaxed) == std::process::id() {
+        #[cfg(unix)]
+        // SAFETY: as in `register_exit_handler`; the handler may run twice (the second run finds
+        // no worker).
+        unsafe {
+            libc::atexit(close_at_exit);
+        }
+    }
 }
 
 extern "C" fn close_at_exit() {

@@ -181,9 +181,38 @@ pub(super) fn cubin(src: &str, arch: &str, module: &str) -> Result<Vec<u8>> {
     cubin_with(src, arch, module, &[])
 }
 
+/// Where `src`'s CUBIN for `arch` is cached on disk (None: no cache directory).
+fn cache_path(src: &str, arch: &str, extra: &[String]) -> Option<PathBuf> {
+    cache_dir().map(|d| d.join(format!("{}-{arch}.cubin", cache_key(src, arch, extra))))
+}
+
+/// Whether making `src`'s CUBIN for `arch` would run NVRTC (it is not in the disk cache).
+pub(super) fn needs_nvrtc(src: &str, arch: &str) -> bool {
+    cache_path(src, arch, &[]).is_none_or(|p| !p.is_file())
+}
+
+/// NVRTC's first compile in this process: a kernel that does nothing, compiled once, before any
+/// other (by `compile` on the thread that needs NVRTC first, or by a thread about to hand a
+/// compile to the background compiler). NVRTC registers the destructors of state it builds
+/// during its first compile; the background compiler's exit handler must be registered after
+/// those (background.rs, rule 6), which is done here.
+pub(super) fn warm_up(arch: &str) {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // A failure here shows again, with its message, in the compile that follows.
+        let _ = nvrtc_compile(
+            "extern \"C\" __global__ void rill_warm_up() {}\n",
+            arch,
+            "warm_up",
+            &[],
+        );
+        super::background::nvrtc_warmed_up();
+    });
+}
+
 /// As `cubin`, with NVRTC options beyond rill's own (include directories of user kernels).
 pub(super) fn cubin_with(src: &str, arch: &str, module: &str, extra: &[String]) -> Result<Vec<u8>> {
-    let path = cache_dir().map(|d| d.join(format!("{}-{arch}.cubin", cache_key(src, arch, extra))));
+    let path = cache_path(src, arch, extra);
     if let Some(p) = &path {
         if let Ok(bytes) = std::fs::read(p) {
             return Ok(bytes);
@@ -224,6 +253,11 @@ fn nvrtc_check(module: &str, what: &str, status: nvrtc::nvrtcResult) -> Result<(
 /// Compiles `src` to a CUBIN for `arch` with NVRTC (which must be loadable: the backend checks
 /// that before it registers a GPU).
 pub(super) fn compile(src: &str, arch: &str, module: &str, extra: &[String]) -> Result<Vec<u8>> {
+    warm_up(arch);
+    nvrtc_compile(src, arch, module, extra)
+}
+
+fn nvrtc_compile(src: &str, arch: &str, module: &str, extra: &[String]) -> Result<Vec<u8>> {
     let nul = |what: &str| {
         Error::arg(
             "cuda",

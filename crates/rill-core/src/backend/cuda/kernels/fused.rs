@@ -230,7 +230,9 @@ fn kernel_key(program: u64, variant: u64) -> u64 {
 /// Whether `run` would launch `k` (an elementwise program, as the scheduler's auto-fusion builds)
 /// with a kernel already loaded. When not, the kernel is compiled and loaded in the background
 /// (once per process, `background.rs`) and the answer is no: the caller runs the program's ops
-/// one by one until it is there, never waiting for NVRTC.
+/// one by one until it is there, never waiting for NVRTC (but for NVRTC's very first compile in
+/// the process, a tiny one made on this thread when the kernel is not in the disk cache:
+/// `background.rs`, rule 6).
 pub(in super::super) fn ready(k: &Arc<FusedKernel>, gpu: &'static Gpu) -> bool {
     if k.reduce.is_some()
         || k.input_count() > MAXIN
@@ -248,20 +250,18 @@ pub(in super::super) fn ready(k: &Arc<FusedKernel>, gpu: &'static Gpu) -> bool {
     if gpu.kernels.lookup(key).is_some() {
         return true;
     }
-    let k = k.clone();
-    background::request(key, move || {
+    background::compile(
+        key,
+        gpu.arch(),
         // None: an op without a GPU form; the program is then never fused.
-        if let Some(text) = program_source(&k) {
+        || Some(module_source(k, &program_source(k)?)),
+        move |src| {
             // An error here is a bug in a generated kernel; the ops keep running one by one.
-            let _ = gpu.kernels.function_by_key(
-                gpu,
-                key,
-                || module_name(program),
-                name,
-                || module_source(&k, &text),
-            );
-        }
-    });
+            let _ = gpu
+                .kernels
+                .function_by_key(gpu, key, || module_name(program), name, || src);
+        },
+    );
     false
 }
 
