@@ -30,10 +30,12 @@
 //!    (`compile::warm_up`, from `compile` below) before any job can compile, and the handler is
 //!    registered again after it. A request whose kernel is already in the disk cache leaves
 //!    NVRTC alone. (`tests/internals/background_compile.rs` crashes or hangs without this, with
-//!    PyPI's NVRTC and no GPU. On the GPU machine, processes with a GPU context still crashed in
-//!    NVRTC at exit while the main thread was inside this handler, joining the worker, run P:
-//!    something else destroys NVRTC's state there first; not found yet, so GPU streams do not
-//!    fuse by default, `scheduler/auto_fuse.rs`.)
+//!    PyPI's NVRTC and no GPU.) Other libraries register exit handlers when they are first used
+//!    too: on the GPU machine, cuBLASLt registered thousands at the process's first matmul, after
+//!    rill's handler, and processes still crashed in NVRTC at exit with the main thread inside
+//!    rill's handler, joining the worker (run P). So the handler is registered again before each
+//!    job, after whatever was loaded since. (Not yet checked on a GPU: GPU streams do not fuse by
+//!    default until it is, `scheduler/auto_fuse.rs`.)
 
 use std::collections::{BTreeSet, VecDeque};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -158,6 +160,9 @@ fn drain() {
                 }
             }
         };
+        // Libraries loaded since the last job (cuBLASLt at a process's first matmul, run P)
+        // registered exit handlers of their own; ours must come after them (rule 6).
+        register_again();
         job();
     }
 }
@@ -177,12 +182,13 @@ fn register_exit_handler() {
     });
 }
 
-/// Registers the exit handler again, after NVRTC's first compile in this process (rule 6).
-pub(super) fn nvrtc_warmed_up() {
+/// Registers the exit handler again (rule 6): after NVRTC's first compile in this process, and
+/// before each job. Each registration is one entry in libc's list; the handler runs once per
+/// entry at exit, and every run after the first finds no worker.
+pub(super) fn register_again() {
     if OWNER.load(Ordering::Relaxed) == std::process::id() {
         #[cfg(unix)]
-        // SAFETY: as in `register_exit_handler`; the handler may run twice (the second run finds
-        // no worker).
+        // SAFETY: as in `register_exit_handler`.
         unsafe {
             libc::atexit(close_at_exit);
         }

@@ -206,7 +206,7 @@ pub(super) fn warm_up(arch: &str) {
             "warm_up",
             &[],
         );
-        super::background::nvrtc_warmed_up();
+        super::background::register_again();
     });
 }
 
