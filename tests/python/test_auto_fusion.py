@@ -1,5 +1,5 @@
 """`mx.set_auto_fusion`: lazy elementwise chains whose intermediate values nobody holds run as
-fused nodes when evaluated (on CPU streams by default, GPU streams with "gpu" or "all"), with the values
+fused nodes when evaluated (on every stream by default; "cpu" or "gpu" keep it to one kind), with the values
 of the ops run one by one, bit for bit, and close to a float64 NumPy reference. The details (held
 values, input limits, errors, memory, threads) are tested in Rust: crates/rill-core/tests/auto_fusion.rs."""
 

@@ -102,7 +102,7 @@ pub fn async_eval(py: Python<'_>, args: &Bound<'_, PyTuple>) -> PyResult<()> {
 }
 
 /// Which streams run lazy elementwise chains as fused nodes when evaluated (rill's own; MLX fuses
-/// only under `compile`): `"cpu"` (the default), `"gpu"`, `"all"` or `"off"`. Returns the previous
+/// only under `compile`): `"all"` (the default), `"cpu"`, `"gpu"` or `"off"`. Returns the previous
 /// setting.
 #[pyfunction]
 pub fn set_auto_fusion(mode: &str) -> PyResult<&'static str> {

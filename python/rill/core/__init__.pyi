@@ -217,8 +217,8 @@ def eval(*args: Any) -> None:
     ``MemoryError`` past the memory limit, ``RuntimeError`` (or ``ValueError`` for an op the device
     cannot run) for failures found while running."""
 def set_auto_fusion(mode: str) -> str:
-    """Which streams run lazy elementwise chains as fused nodes when evaluated: ``"cpu"`` (the
-    default), ``"gpu"``, ``"all"`` or ``"off"``. Returns the previous setting. (rill's own:
+    """Which streams run lazy elementwise chains as fused nodes when evaluated: ``"all"`` (the
+    default), ``"cpu"``, ``"gpu"`` or ``"off"``. Returns the previous setting. (rill's own:
     MLX fuses only under ``compile``.)"""
 def async_eval(*args: Any) -> None:
     """Starts evaluating every array in the arguments and returns at once; reading an array later

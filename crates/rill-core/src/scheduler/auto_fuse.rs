@@ -29,13 +29,13 @@
 //!    are locked one at a time after it (parent before input, as everywhere).
 //!
 //! Which devices fuse is a process-wide setting ([`set_auto_fusion`], or `RILL_AUTO_FUSE` =
-//! `off` / `cpu` / `gpu` / `all` at start-up). The default is CPU streams only, where a fused
+//! `off` / `cpu` / `gpu` / `all` at start-up). The default is every stream: on the CPU a fused
 //! chain makes one pass over memory instead of one per op (a chain of 24 ops over 4 Mi floats:
 //! 19.2 -> 15.1 ms on 2 cores) and fewer tasks (a lazy chain of tiny ops: 0.50 -> 0.32 µs per op
-//! in Rust). GPU streams fuse when asked (`gpu`, `all`; a lazy chain of tiny ops on the H200:
-//! 5.67 -> 1.93 µs per op), not by default: with GPU fusion on, processes that exit while the
-//! background compiler is inside NVRTC crash or hang (`backend/cuda/background.rs`, rule 6; runs
-//! K-P in docs/benchmarks.md). Timelines name a fused node by the ops it replaced
+//! in Rust); on a GPU one launch instead of one per op (a lazy chain of tiny ops on the H200:
+//! 5.67 -> 1.93 µs per op). A process may exit while the background compiler is inside NVRTC:
+//! the compiler's exit handler runs before NVRTC's and cuBLASLt's own and waits for it
+//! (`backend/cuda/background.rs`, rule 6; runs K-Q in docs/benchmarks.md). Timelines name a fused node by the ops it replaced
 //! (`fused(multiply,add,tanh)`, `fused(subtract,square;sum)`); `off` brings the ops back one by
 //! one.
 
@@ -63,11 +63,11 @@ pub const MAX_INPUTS: usize = 8;
 pub enum AutoFusion {
     /// None: every op runs as its own node.
     Off,
-    /// CPU streams (the default).
+    /// CPU streams only.
     Cpu,
     /// Streams of devices other than the CPU.
     Gpu,
-    /// Every stream.
+    /// Every stream (the default).
     All,
 }
 
@@ -81,7 +81,7 @@ pub fn set_auto_fusion(mode: AutoFusion) {
 }
 
 /// The current setting: [`set_auto_fusion`]'s, else `RILL_AUTO_FUSE`'s (`off`, `gpu`, `all`),
-/// else [`AutoFusion::Cpu`].
+/// else [`AutoFusion::All`].
 pub fn auto_fusion() -> AutoFusion {
     match MODE.load(Ordering::Relaxed) {
         1 => AutoFusion::Off,
@@ -94,7 +94,7 @@ pub fn auto_fusion() -> AutoFusion {
                 Ok("cpu") => AutoFusion::Cpu,
                 Ok("gpu") => AutoFusion::Gpu,
                 Ok("all") => AutoFusion::All,
-                _ => AutoFusion::Cpu,
+                _ => AutoFusion::All,
             };
             // A concurrent `set_auto_fusion` wins over the environment.
             let _ = MODE.compare_exchange(0, mode as u8 + 1, Ordering::Relaxed, Ordering::Relaxed);

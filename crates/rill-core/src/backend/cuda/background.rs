@@ -34,8 +34,10 @@
 //!    too: on the GPU machine, cuBLASLt registered thousands at the process's first matmul, after
 //!    rill's handler, and processes still crashed in NVRTC at exit with the main thread inside
 //!    rill's handler, joining the worker (run P). So the handler is registered again before each
-//!    job, after whatever was loaded since. (Not yet checked on a GPU: GPU streams do not fuse by
-//!    default until it is, `scheduler/auto_fuse.rs`.)
+//!    job, after whatever was loaded since. On the GPU machine (run Q, an `__cxa_atexit` trace
+//!    of every process): nothing registered after rill's last registration, and every one of 11
+//!    runs exited cleanly (test-transforms 6, test-auto_fusion 3, pytest 2; in run P, before
+//!    this, 3 of 8, 1 of 5 and 2 of 2 crashed or hung), so GPU streams fuse by default.
 
 use std::collections::{BTreeSet, VecDeque};
 use std::sync::atomic::{AtomicU32, Ordering};
