@@ -27,6 +27,48 @@ impl Out {
     }
 }
 
+/// `c[r0.., c0..] = a[r0.., :] @ b[:, c0..]` for a `rows x cols` block of the n x n row-major
+/// product, on `par`'s threads.
+///
+/// # Safety
+/// `c`, `a` and `b` point at n x n row-major buffers; the block lies inside them; no other thread
+/// writes the block meanwhile.
+unsafe fn product(
+    c: Out,
+    a: &[f32],
+    b: &[f32],
+    n: usize,
+    (r0, c0): (usize, usize),
+    (rows, cols): (usize, usize),
+    par: Parallelism,
+) {
+    // SAFETY: the caller's contract: the block is in bounds of all three and written by no
+    // other thread; a's rows r0.. and b's columns c0.. are only read.
+    unsafe {
+        gemm::gemm(
+            rows,
+            cols,
+            n,
+            c.at(r0 * n + c0),
+            1,
+            n as isize,
+            false,
+            a.as_ptr().add(r0 * n),
+            1,
+            n as isize,
+            b.as_ptr().add(c0),
+            1,
+            n as isize,
+            0.0,
+            1.0,
+            false,
+            false,
+            false,
+            par,
+        )
+    }
+}
+
 /// `c = a @ b` (all n x n, row-major), the output cut into `tr x tc` tiles.
 fn tiled(c: &mut [f32], a: &[f32], b: &[f32], n: usize, tr: usize, tc: usize) {
     let out = Out(c.as_mut_ptr());
@@ -38,55 +80,22 @@ fn tiled(c: &mut [f32], a: &[f32], b: &[f32], n: usize, tr: usize, tc: usize) {
             return;
         }
         // SAFETY: the tile [r0, r0+rows) x [c0, c0+cols) is inside c and written by this task
-        // only; a's rows r0.. and b's columns c0.. are in bounds and only read.
-        unsafe {
-            gemm::gemm(
-                rows,
-                cols,
-                n,
-                out.at(r0 * n + c0),
-                1,
-                n as isize,
-                false,
-                a.as_ptr().add(r0 * n),
-                1,
-                n as isize,
-                b.as_ptr().add(c0),
-                1,
-                n as isize,
-                0.0,
-                1.0,
-                false,
-                false,
-                false,
-                Parallelism::None,
-            )
-        }
+        // only.
+        unsafe { product(out, a, b, n, (r0, c0), (rows, cols), Parallelism::None) }
     });
 }
 
+/// `c = a @ b` (all n x n, row-major) in one call, split by `gemm` over rayon's threads.
 fn whole(c: &mut [f32], a: &[f32], b: &[f32], n: usize) {
-    // SAFETY: all three are n x n row-major buffers; c is written, a and b read.
+    // SAFETY: all three are n x n; the block is the whole of c, which this call borrows mutably.
     unsafe {
-        gemm::gemm(
+        product(
+            Out(c.as_mut_ptr()),
+            a,
+            b,
             n,
-            n,
-            n,
-            c.as_mut_ptr(),
-            1,
-            n as isize,
-            false,
-            a.as_ptr(),
-            1,
-            n as isize,
-            b.as_ptr(),
-            1,
-            n as isize,
-            0.0,
-            1.0,
-            false,
-            false,
-            false,
+            (0, 0),
+            (n, n),
             Parallelism::Rayon(0),
         )
     }
