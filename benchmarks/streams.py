@@ -5,6 +5,7 @@ spinning worker threads distort a shared process). Prints a table and one JSON l
     .venv/bin/python benchmarks/streams.py                       # N = 1, 2, 4, 8, 16
     .venv/bin/python benchmarks/streams.py --n 1,2 --kinds mm64,ew --rounds 3 --json out.json
     .venv/bin/python benchmarks/streams.py --n 16 --kinds ew --engines rill --profile
+    .venv/bin/python benchmarks/streams.py --engines rill --per-core    # N streams in chains' work
     python benchmarks/streams.py --engines old,new,mlx --path old=/tmp/a --path new=/tmp/b
 
 An engine whose name starts with "mlx" is real MLX (mlx.core), any other is rill (rill.core);
@@ -100,8 +101,8 @@ def child(engine, kind, n, runs, profile=False):
     print(json.dumps(out))
 
 
-def measure(engine, kind, n, runs, paths, profile):
-    env = dict(os.environ)
+def measure(engine, kind, n, runs, paths, profile, extra_env=None):
+    env = dict(os.environ, **(extra_env or {}))
     if engine in paths:
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [paths[engine], env.get("PYTHONPATH")]))
     out = subprocess.run(
@@ -125,6 +126,10 @@ def main():
     p.add_argument("--path", action="append", default=[], metavar="ENGINE=DIR")
     p.add_argument("--json")
     p.add_argument("--child", nargs=4)
+    p.add_argument("--per-core", action="store_true",
+                   help="rill: also time one chain on one stream with a pool of one thread (its "
+                        "own process), and print how many such chains' work N streams do at once "
+                        "(N x that time / the N-stream time; ideal N up to the core count)")
     p.add_argument("--profile", action="store_true",
                    help="rill: also capture a run of each and print the mean op time and how busy "
                         "the streams were")
@@ -137,6 +142,16 @@ def main():
     rows = []
     print(f"{os.cpu_count()} cores; ms for N chains on one stream / on N streams (speed-up)")
     for kind in args.kinds.split(","):
+        # One chain on one thread: the work unit N streams are measured in (`--per-core`). rill's
+        # one-stream column is no such unit: it splits large ops over the pool and runs a
+        # stream's independent chains beside one another, so it already uses several cores.
+        core = {}
+        if args.per_core:
+            for e in engines:
+                if not e.startswith("mlx"):
+                    core[e] = statistics.median(
+                        measure(e, kind, 1, args.runs, paths, False, {"RAYON_NUM_THREADS": "1"})["one"]
+                        for _ in range(args.rounds))
         for n in [int(x) for x in args.n.split(",")]:
             got = {e: [] for e in engines}
             for _ in range(args.rounds):
@@ -149,6 +164,10 @@ def main():
                 many = statistics.median(r["many"] for r in got[e])
                 row[e] = {"one_ms": round(one, 2), "many_ms": round(many, 2), "speedup": round(one / many, 2)}
                 text += f"  {e} {one:8.1f} / {many:8.1f} ({one / many:4.2f}x)"
+                if e in core:
+                    row[e].update({"one_chain_one_thread_ms": round(core[e], 2),
+                                   "chains_at_once": round(n * core[e] / many, 2)})
+                    text += f" {{{n * core[e] / many:4.1f} chains at once}}"
                 if "one_op_us" in got[e][0]:
                     prof = {k: statistics.median(r[k] for r in got[e])
                             for k in ("one_op_us", "one_busy", "many_op_us", "many_busy")}
