@@ -37,9 +37,9 @@
 //! the compiler's exit handler runs before NVRTC's and cuBLASLt's own and waits for it
 //! (`backend/cuda/background.rs`, rule 6; runs K-Q in docs/benchmarks.md). The Node addon sets
 //! `cpu` when it loads unless `RILL_AUTO_FUSE` is set (Node processes with GPU fusion still
-//! crashed or hung at exit, run Q; `crates/rill-node/src/lib.rs`). Timelines name a fused node by the ops it replaced
-//! (`fused(multiply,add,tanh)`, `fused(subtract,square;sum)`); `off` brings the ops back one by
-//! one.
+//! crashed or hung at exit, run Q; `crates/rill-node/src/lib.rs`). Timelines name a fused node
+//! by the ops it replaced (`fused(multiply,add,tanh)`, `fused(subtract,square;sum)`); `off`
+//! brings the ops back one by one.
 
 use crate::array::{Array, NodeState, Recipe};
 use crate::fusion::{fusible_binary, fusible_unary, leading_broadcast, trailing_reduce};
