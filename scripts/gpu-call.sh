@@ -50,6 +50,11 @@ else
             echo "== streams, CPU auto-fusion off (16 cores)"
             RILL_AUTO_FUSE=off timeout 80 python3 benchmarks/streams.py --engines rill --n 1,4,16 --kinds ew,mm128 --rounds 1 --runs 3 2>&1
         fi
+        if [[ $parts == *" streams-per-core "* ]]; then
+            # N streams counted in chains of one thread each (issue 14's 0.8 N; streams.py doc).
+            echo "== streams, per core (16 cores)"
+            timeout 300 python3 benchmarks/streams.py --n 1,2,4,8,16 --kinds ew,mm128 --rounds 1 --runs 3 --per-core --json "$OUT/streams_per_core.json" 2>&1
+        fi
         if [[ $parts == *" unary "* ]]; then
             echo "== unary (16 cores)"
             timeout 90 python3 benchmarks/unary.py --rill python3 --numpy python3 --torch python3 --rounds 3 2>&1

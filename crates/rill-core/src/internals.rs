@@ -24,6 +24,10 @@ pub mod block_cache {
     pub use crate::backend::cuda::block_cache::{class_of, BlockCache, CLASSES, MAX};
 }
 
+/// The background compiler's guard on a thread's end (rule 7), on any thread (the public form,
+/// `backend::cuda::watch_main_thread_exit`, sets it on the main thread only).
+#[cfg(feature = "cuda")]
+pub use crate::backend::cuda::background::close_when_this_thread_ends as background_close_at_thread_end;
 /// The CUDA backend's background compiler (its queue and its exit rule: no GPU needed).
 #[cfg(feature = "cuda")]
 pub use crate::backend::cuda::background::request as background_request;

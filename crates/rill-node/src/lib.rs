@@ -44,16 +44,11 @@ mod ops;
 mod stream;
 mod transforms;
 
-/// GPU streams of a Node process fuse lazy chains only when `RILL_AUTO_FUSE` asks (`gpu`, `all`);
-/// CPU streams fuse as everywhere. Rust and Python processes fuse on every stream by default, but
-/// on the GPU machine (run Q, docs/benchmarks.md) `node --test` of the whole suite with GPU fusion
-/// on failed in 7 runs of 9, each time after the tests of a file had passed: `transforms.test.mjs`
-/// (once `api.test.mjs`) died with SIGSEGV or never exited, while 13 test processes shared 16
-/// cores; with CPU-only fusion 2 runs of 2 passed, and the files run one at a time passed 23 of
-/// 23. The cause is not found yet, so Node keeps the setting that passed.
+/// The thread that loads the addon is the process's main thread in the main environment: the
+/// GPU backend's compiler closes when that thread begins `exit`, before any exit handler runs
+/// (`backend/cuda/background.rs`, rule 7: Node processes exiting while a fused kernel compiled in
+/// the background crashed or hung in NVRTC, run R). On a Worker's thread this does nothing.
 #[napi_derive::module_init]
-fn cpu_streams_fuse_unless_asked() {
-    if std::env::var_os("RILL_AUTO_FUSE").is_none() {
-        rill_core::set_auto_fusion(rill_core::AutoFusion::Cpu);
-    }
+fn close_kernel_compiler_at_exit() {
+    rill_core::backend::cuda::watch_main_thread_exit();
 }

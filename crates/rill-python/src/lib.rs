@@ -78,6 +78,9 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    // Imported on the main thread (as it almost always is), the GPU backend's compiler closes
+    // when that thread begins `exit`, before any exit handler runs (background.rs, rule 7).
+    rill_core::backend::cuda::watch_main_thread_exit();
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_class::<array::PyArray>()?;
     m.add_class::<array::ArrayIterator>()?;

@@ -35,10 +35,9 @@
 //! in Rust); on a GPU one launch instead of one per op (a lazy chain of tiny ops on the H200:
 //! 5.67 -> 1.93 µs per op). A process may exit while the background compiler is inside NVRTC:
 //! the compiler's exit handler runs before NVRTC's and cuBLASLt's own and waits for it
-//! (`backend/cuda/background.rs`, rule 6; runs K-Q in docs/benchmarks.md). The Node addon sets
-//! `cpu` when it loads unless `RILL_AUTO_FUSE` is set (Node processes with GPU fusion still
-//! crashed or hung at exit, run Q; `crates/rill-node/src/lib.rs`). Timelines name a fused node
-//! by the ops it replaced (`fused(multiply,add,tanh)`, `fused(subtract,square;sum)`); `off`
+//! (`backend/cuda/background.rs`, rules 6-7; runs K-R in docs/benchmarks.md). Timelines name a
+//! fused node by the ops it replaced (`fused(multiply,add,tanh)`, `fused(subtract,square;sum)`);
+//! `off`
 //! brings the ops back one by one.
 
 use crate::array::{Array, NodeState, Recipe};

@@ -3,7 +3,9 @@
 //! exit when a compile was still going. A forked child exits at once, whatever the parent's
 //! compiler is doing. No GPU needed: these jobs only sleep and write files.
 
-use rill_core::internals::{background_compile, background_request};
+use rill_core::internals::{
+    background_close_at_thread_end, background_compile, background_request,
+};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -52,6 +54,73 @@ fn exit_waits_for_the_job_in_progress_and_starts_no_other() {
     assert!(started, "the first job never started");
     assert!(done, "the process exited in the middle of a job");
     assert!(!second, "a job started after exit began");
+}
+
+const LATE_CHILD: &str = "RILL_TEST_BACKGROUND_LATE_CHILD";
+const LATE_NAME: &str =
+    "background_compile::an_exit_handler_registered_during_a_job_runs_after_the_job";
+
+static LATE_DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+static JOB_DONE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// What NVRTC does in the middle of a compile: an exit handler registered by the job itself.
+extern "C" fn late_handler() {
+    if !JOB_DONE.load(std::sync::atomic::Ordering::SeqCst) {
+        touch(&LATE_DIR.get().unwrap().join("late-handler-ran-first"));
+    }
+}
+
+/// In the child: the exiting thread carries the guard (as the main thread does in Node and
+/// Python), a job registers an exit handler and works on for 400 ms, and the thread exits while
+/// it runs.
+fn late_child(dir: PathBuf) -> ! {
+    background_close_at_thread_end();
+    LATE_DIR.set(dir.clone()).unwrap();
+    let d1 = dir.clone();
+    background_request(u64::MAX - 6, move || {
+        // SAFETY: registers a plain function.
+        unsafe { libc::atexit(late_handler) };
+        touch(&d1.join("started"));
+        std::thread::sleep(Duration::from_millis(400));
+        JOB_DONE.store(true, std::sync::atomic::Ordering::SeqCst);
+        touch(&d1.join("done"));
+    });
+    let start = Instant::now();
+    while !dir.join("started").exists() && start.elapsed() < Duration::from_secs(20) {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    std::process::exit(0)
+}
+
+/// Rule 7: an exit handler that a job registered (after the compiler's own last registration)
+/// runs at exit before the compiler's handler; the guard on the exiting thread closes the
+/// compiler first, so that handler finds the job finished (Node's exit crash, run R).
+#[test]
+fn an_exit_handler_registered_during_a_job_runs_after_the_job() {
+    if let Some(dir) = std::env::var_os(LATE_CHILD) {
+        late_child(PathBuf::from(dir));
+    }
+    let dir = std::env::temp_dir().join(format!("rill-background-late-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let status = Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", LATE_NAME, "--nocapture", "--test-threads=1"])
+        .env(LATE_CHILD, &dir)
+        .status()
+        .unwrap();
+    let exists = |f: &str| dir.join(f).exists();
+    let (started, done, late) = (
+        exists("started"),
+        exists("done"),
+        exists("late-handler-ran-first"),
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert!(status.success(), "the child exited with {status}");
+    assert!(started, "the job never started");
+    assert!(done, "the process exited in the middle of the job");
+    assert!(
+        !late,
+        "an exit handler registered by the job ran while the job was still running"
+    );
 }
 
 /// In the child: a job of two seconds, a fork while it runs, and the forked process's `exit`

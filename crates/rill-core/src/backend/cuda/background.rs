@@ -38,6 +38,18 @@
 //!    of every process): nothing registered after rill's last registration, and every one of 11
 //!    runs exited cleanly (test-transforms 6, test-auto_fusion 3, pytest 2; in run P, before
 //!    this, 3 of 8, 1 of 5 and 2 of 2 crashed or hung), so GPU streams fuse by default.
+//! 7. A library may register an exit handler in the middle of a job (NVRTC does, for state a
+//!    compile builds on first need), and that handler runs before ours: Node processes crashed
+//!    in `nvrtcCompileProgram` at exit with the main thread inside our handler, joining the
+//!    worker (run R on the H200: `node --test` of the suite with GPU fusion). `exit` destroys the
+//!    exiting thread's thread-locals before it runs any exit handler, so the process's main
+//!    thread carries a thread-local guard whose destructor closes the queue and joins the
+//!    worker, as the handler does ([`watch_main_thread_exit`]). It is set on the main thread
+//!    only: another thread's thread-locals are also destroyed when that thread ends, and the
+//!    compiler must outlive it. The front-ends set it when they load (on the thread that loads
+//!    them), and any request made on the main thread sets it; a process that exits from another
+//!    thread still has the handler. (A main thread that leaves by `pthread_exit` while others go
+//!    on closes the compiler for good: later new chains then run op by op, unfused.)
 
 use std::collections::{BTreeSet, VecDeque};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -170,6 +182,7 @@ fn drain() {
 }
 
 fn register_exit_handler() {
+    watch_main_thread_exit();
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         // NVRTC first: libraries loaded after the handler is registered are torn down before it
@@ -195,6 +208,40 @@ pub(super) fn register_again() {
             libc::atexit(close_at_exit);
         }
     }
+}
+
+/// Closes the compiler at the exit of the process's main thread, before any exit handler runs
+/// (rule 7), when called on that thread; does nothing on any other thread.
+pub fn watch_main_thread_exit() {
+    thread_local! {
+        static CHECKED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    }
+    if CHECKED.try_with(|c| c.replace(true)) != Ok(false) {
+        return;
+    }
+    #[cfg(target_os = "linux")]
+    // SAFETY: plain system calls without arguments.
+    let main = unsafe { libc::gettid() == libc::getpid() };
+    #[cfg(not(target_os = "linux"))]
+    let main = false;
+    if main {
+        close_when_this_thread_ends();
+    }
+}
+
+/// Closes the compiler (as the exit handler does) when this thread's thread-locals are
+/// destroyed: at its end, or first thing in `exit` when this thread calls it (rule 7).
+pub fn close_when_this_thread_ends() {
+    struct CloseOnDrop;
+    impl Drop for CloseOnDrop {
+        fn drop(&mut self) {
+            close_at_exit();
+        }
+    }
+    thread_local! {
+        static GUARD: CloseOnDrop = const { CloseOnDrop };
+    }
+    let _ = GUARD.try_with(|_| ());
 }
 
 extern "C" fn close_at_exit() {

@@ -42,6 +42,7 @@ mod stream;
 mod timing;
 mod transfer;
 
+pub use background::watch_main_thread_exit;
 pub use compile::nvrtc_present;
 pub use kernels::{all_modules, compile_all_kernels, compile_kernels};
 pub use matmul::set_allow_tf32;
