@@ -13,9 +13,19 @@ use smallvec::SmallVec;
 use std::collections::VecDeque;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
 
 /// How many tasks a pool thread runs from one stream before giving other streams a turn.
 pub(crate) const POOL_BUDGET: usize = 64;
+
+/// How long a pool thread runs one stream's tasks before it passes the claim back to the pool.
+/// A pool thread may be draining inside another kernel's parallel loop: a rayon loop waiting for a
+/// chunk that another thread took lets the waiting thread run other pool jobs, and that chunk's
+/// thread may take a drain. The kernel waits until that thread returns to its loop; the slice
+/// bounds the wait, where the budget of tasks does not when they are long. (Two fused
+/// elementwise chains on two streams, 2 cores: a stream's first op, split over both threads,
+/// waited 13 ms for the other stream's whole chain, run by the thread that owed it a chunk.)
+pub(crate) const POOL_SLICE: Duration = Duration::from_millis(1);
 
 pub(crate) struct StreamQueue {
     pub(crate) stream: Stream,
@@ -80,15 +90,21 @@ impl StreamQueue {
 
     /// Drains a claimed queue on the pool.
     pub(crate) fn spawn_drain(q: Arc<StreamQueue>) {
-        super::pool::spawn(move || q.drain(None, POOL_BUDGET));
+        super::pool::spawn(move || q.drain_for(None, POOL_BUDGET, Some(POOL_SLICE)));
     }
 
     /// Runs ready tasks from the front of a claimed queue, until the queue is empty or its front
     /// is waiting, until `until` is available, or after `budget` tasks; then hands any remaining
     /// ready work to the pool or gives up the claim.
     pub(crate) fn drain(self: &Arc<Self>, until: Option<&Array>, budget: usize) {
+        self.drain_for(until, budget, None)
+    }
+
+    /// `drain`, stopping also once `slice` has passed (checked after each task).
+    fn drain_for(self: &Arc<Self>, until: Option<&Array>, budget: usize, slice: Option<Duration>) {
         // Kernels split themselves less while more streams are being drained (kernel_threads.rs).
         let _draining = crate::kernel_threads::Draining::start();
+        let deadline = slice.map(|d| Instant::now() + d);
         let mut ran = 0;
         loop {
             let mut inner = self.inner.lock().unwrap();
@@ -127,7 +143,9 @@ impl StreamQueue {
             task.run();
             drop(task);
             ran += 1;
-            let stop = ran >= budget || until.is_some_and(|a| a.is_available());
+            let stop = ran >= budget
+                || until.is_some_and(|a| a.is_available())
+                || deadline.is_some_and(|d| Instant::now() >= d);
             let mut inner = self.inner.lock().unwrap();
             self.count_completed(&mut inner);
             if stop {
