@@ -44,6 +44,23 @@ def med(f, sync, n=7):
     return ts[n // 2]
 
 
+def replay_pair(torch, graphs, streams):
+    """Two recorded chains replayed one after the other on one stream, then on a stream each."""
+
+    def one_stream():
+        graphs[0].replay()
+        graphs[1].replay()
+
+    def two_streams():
+        for g, s in zip(graphs, streams):
+            with torch.cuda.stream(s):
+                g.replay()
+
+    sync = torch.cuda.synchronize
+    t1, t2 = med(one_stream, sync), med(two_streams, sync)
+    return {"one_stream_ms": t1 * 1e3, "two_streams_ms": t2 * 1e3, "speedup": t1 / t2}
+
+
 def bench_torch():
     import torch
 
@@ -72,18 +89,7 @@ def bench_torch():
                     chain(a, STEPS)
                 graphs.append(g)
 
-            def one_stream():
-                graphs[0].replay()
-                graphs[1].replay()
-
-            def two_streams():
-                for g, s in zip(graphs, streams):
-                    with torch.cuda.stream(s):
-                        g.replay()
-
-            t1, t2 = med(one_stream, sync), med(two_streams, sync)
-            R[f"{lib} {n} {dt}"] = {"one_stream_ms": t1 * 1e3, "two_streams_ms": t2 * 1e3,
-                                    "speedup": t1 / t2}
+            R[f"{lib} {n} {dt}"] = replay_pair(torch, graphs, streams)
     return R
 
 
@@ -196,18 +202,7 @@ def bench_lt(top=8):
                         y = product(y, s, ws) * 0.01
                 graphs.append(g)
 
-            def one_stream():
-                graphs[0].replay()
-                graphs[1].replay()
-
-            def two_streams():
-                for g, s in zip(graphs, streams):
-                    with torch.cuda.stream(s):
-                        g.replay()
-
-            t1, t2 = med(one_stream, sync), med(two_streams, sync)
-            return {"one_stream_ms": t1 * 1e3, "two_streams_ms": t2 * 1e3, "speedup": t1 / t2,
-                    **config(h)}
+            return {**replay_pair(torch, graphs, streams), **config(h)}
 
         plain = desc_with(0)
         rows = {}
