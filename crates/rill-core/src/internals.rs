@@ -10,7 +10,7 @@
 pub use crate::backend::cpu::exp_avx512::exp_in_place as exp_avx512_in_place;
 pub use crate::backend::cpu::num::cast;
 pub use crate::backend::cpu::special::{erfinv_f32, erfinv_f64};
-pub use crate::backend::cpu::strided::{collapse, for_each_row};
+pub use crate::backend::cpu::strided::{collapse, for_each_row, par_chunks};
 pub use crate::backend::cpu::trig_f32::{
     cos_f32, cos_near, is_near, sin_f32, sin_near, tan_f32, tan_near, NEAR,
 };

@@ -15,7 +15,7 @@
 use super::binary::Arith;
 use super::num::{cast, Num};
 use super::output;
-use super::strided::{broadcast_strides, collapse, map1, par_chunks};
+use super::strided::{broadcast_strides, collapse, map1, par_chunks, DstPtr};
 use crate::backend::{Input, Output};
 use crate::memory::Data;
 use crate::op::Op;
@@ -265,23 +265,6 @@ fn tile_grid(m: usize, n: usize, threads: usize) -> Option<(usize, usize)> {
     let tr = (1usize << ideal.log2().round() as u32).clamp(1, m.div_ceil(MIN_TILE).max(1));
     let tc = want.div_ceil(tr).clamp(1, n.div_ceil(MIN_TILE).max(1));
     Some((tr, tc))
-}
-
-/// A raw output pointer that rayon tasks may carry; each task writes a disjoint part.
-#[derive(Clone, Copy)]
-struct DstPtr<T>(*mut T);
-// SAFETY: only used to hand disjoint output ranges to rayon tasks (see `product`); `T` is an
-// element type, which is itself `Send + Sync`.
-unsafe impl<T: Send> Send for DstPtr<T> {}
-// SAFETY: as above.
-unsafe impl<T: Sync> Sync for DstPtr<T> {}
-
-impl<T> DstPtr<T> {
-    /// The pointer `i` elements on (a method, so closures capture the `Send` wrapper, not the
-    /// raw pointer field).
-    fn add(self, i: usize) -> *mut T {
-        self.0.wrapping_add(i)
-    }
 }
 
 /// `dst = alpha * (a @ b) + keep * dst` for every batch (`dst` is row-major, batch dims then

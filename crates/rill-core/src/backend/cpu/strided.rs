@@ -123,13 +123,56 @@ pub fn broadcast_strides(x: &Input, shape: &[usize]) -> Dims<isize> {
 /// than it saves for small arrays).
 pub const PAR_CHUNK: usize = 1 << 15;
 
-/// Runs `f(range, out_chunk)` over `out` in parallel chunks when it is large and this kernel's
-/// share of the pool is more than one thread (`kernel_threads.rs`).
+/// A raw output pointer that parallel chunks may carry; each chunk writes a disjoint part.
+pub(super) struct DstPtr<T>(pub(super) *mut T);
+// Copy for every `T` (a derive would ask `T: Copy`).
+impl<T> Clone for DstPtr<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<T> Copy for DstPtr<T> {}
+// SAFETY: only used to hand disjoint output ranges to pool threads (`par_chunks`, matmul's
+// `product`): each thread makes a `&mut` to its own range, as splitting a `&mut [T]` would, which
+// needs only `T: Send`.
+unsafe impl<T: Send> Send for DstPtr<T> {}
+// SAFETY: as above (shared between the threads, it only yields disjoint ranges).
+unsafe impl<T: Send> Sync for DstPtr<T> {}
+
+impl<T> DstPtr<T> {
+    /// The pointer `i` elements on (a method, so closures capture the `Send` wrapper, not the
+    /// raw pointer field).
+    pub(super) fn add(self, i: usize) -> *mut T {
+        self.0.wrapping_add(i)
+    }
+}
+
+/// Runs `f(range, out_chunk)` over `out` in parallel chunks when it is large.
+///
+/// With more than one thread as this kernel's share of the pool (`kernel_threads.rs`), rayon's
+/// loop splits it. With one (other streams are draining, or tasks run beside this one), it still
+/// cuts `out` into chunks that threads idle later may join (`run_chunks`, kernel_threads.rs rule
+/// 4): a kernel started beside a shorter one otherwise kept one thread after the other finished
+/// (two chains on one stream, 2 cores: the second core idled half of the time).
 pub fn par_chunks<O: Send>(out: &mut [O], f: impl Fn(Range<usize>, &mut [O]) + Sync + Send) {
     let n = out.len();
-    let threads = crate::kernel_threads::kernel_threads();
-    if n < 2 * PAR_CHUNK || threads == 1 {
+    if n < 2 * PAR_CHUNK {
         f(0..n, out);
+        return;
+    }
+    let threads = crate::kernel_threads::kernel_threads();
+    if threads == 1 {
+        let chunk = (n / 8).max(PAR_CHUNK / 4);
+        let dst = DstPtr(out.as_mut_ptr());
+        crate::kernel_threads::run_chunks(n.div_ceil(chunk), |c| {
+            let start = c * chunk;
+            let len = chunk.min(n - start);
+            // SAFETY: chunk `c` is `out[start..start + len]`, inside `out` and disjoint from
+            // every other chunk; `run_chunks` returns only after every chunk is done, while
+            // `out` is still borrowed here.
+            let part = unsafe { std::slice::from_raw_parts_mut(dst.add(start), len) };
+            f(start..start + len, part)
+        });
         return;
     }
     let chunk = (n / (threads * 4)).max(PAR_CHUNK);
