@@ -37,8 +37,7 @@
 //! the compiler's exit handler runs before NVRTC's and cuBLASLt's own and waits for it
 //! (`backend/cuda/background.rs`, rules 6-7; runs K-R in docs/benchmarks.md). Timelines name a
 //! fused node by the ops it replaced (`fused(multiply,add,tanh)`, `fused(subtract,square;sum)`);
-//! `off`
-//! brings the ops back one by one.
+//! `off` brings the ops back one by one.
 
 use crate::array::{Array, NodeState, Recipe};
 use crate::fusion::{fusible_binary, fusible_unary, leading_broadcast, trailing_reduce};
