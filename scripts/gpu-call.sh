@@ -6,7 +6,7 @@
 # and packed with xz: the Python package the run uses instead of the bundle's), and .whl/ (real MLX, safetensors and gguf wheels for
 # Python 3.12, `pip download` as the device README says). Installs the wheels, runs the tests (or
 # the CPU and GPU benchmarks), and stops by the deadline whatever happens, the logs packed under
-# $OUT (a lent machine returns at most 8 files).
+# $OUT (a lent machine returns at most 8 files). NODE_RUNS=n (tests): the Node suite n more times.
 set -u
 deadline=$1 what=$2
 T0=$SECONDS
@@ -21,6 +21,25 @@ if [ "$what" = tests ]; then
             export RILL_SITE=/tmp/new/site
         fi
         STEP_TIMEOUT=240 PYTEST_TIMEOUT=300 bash scripts/gpu-check.sh run tests
+        # NODE_RUNS=n: the Node suite n more times as CI runs it (`node --test`), each with a
+        # fresh copy of the bundle's own kernel cache (the suite above filled the shared one), so
+        # fused kernels compile in the background again: how Node's exit crash showed (runs Q-R).
+        # With scripts/debug/crashbt.so carried in .device/, a crashing or killed child leaves
+        # every thread's stack in the archive.
+        local r nl=/tmp/node-runs node
+        node=$(command -v node || echo /tmp/node)
+        [ "${NODE_RUNS:-0}" -gt 0 ] || return 0
+        mkdir -p $nl /tmp/kb && tar -C /tmp/kb -xJf .device/bundle.tar.xz bundle/kernels
+        local pre=()
+        [ -f .device/crashbt.so ] && pre=(env CRASHBT_DIR=$nl CRASHBT_KEEP=1
+            NODE_OPTIONS=--disable-wasm-trap-handler LD_PRELOAD=$PWD/.device/crashbt.so)
+        for r in $(seq "$NODE_RUNS"); do
+            rm -rf /tmp/kn && cp -r /tmp/kb/bundle/kernels /tmp/kn
+            RILL_KERNEL_CACHE=/tmp/kn timeout -s KILL 90 "${pre[@]}" "$node" --test \
+                node/test/*.test.mjs >$nl/node$r.log 2>&1
+            echo "node run $r: rc=$? $(grep -E '^# (pass|fail)' $nl/node$r.log | tr '\n' ' ')"
+        done
+        tar -C $nl -czf "$OUT/node_runs.tar.gz" .
     }
 else
     job() {
