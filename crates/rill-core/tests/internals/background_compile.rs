@@ -19,6 +19,20 @@ fn touch(path: &Path) {
     std::fs::write(path, b"").unwrap();
 }
 
+/// Runs the test `name` of this binary in a child process, with `var` naming a fresh directory
+/// (`rill-background<tag>-<pid>`) for the child's marker files; returns the directory and how the
+/// child exited.
+fn run_in_child(tag: &str, name: &str, var: &str) -> (PathBuf, std::process::ExitStatus) {
+    let dir = std::env::temp_dir().join(format!("rill-background{tag}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let status = Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", name, "--nocapture", "--test-threads=1"])
+        .env(var, &dir)
+        .status()
+        .unwrap();
+    (dir, status)
+}
+
 /// In the child: a slow job, a second one queued behind it, and an exit while the first runs.
 fn child(dir: PathBuf) -> ! {
     let (d1, d2) = (dir.clone(), dir.clone());
@@ -40,13 +54,7 @@ fn exit_waits_for_the_job_in_progress_and_starts_no_other() {
     if let Some(dir) = std::env::var_os(CHILD) {
         child(PathBuf::from(dir));
     }
-    let dir = std::env::temp_dir().join(format!("rill-background-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let status = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", NAME, "--nocapture", "--test-threads=1"])
-        .env(CHILD, &dir)
-        .status()
-        .unwrap();
+    let (dir, status) = run_in_child("", NAME, CHILD);
     let exists = |f: &str| dir.join(f).exists();
     let (started, done, second) = (exists("started"), exists("done"), exists("second"));
     std::fs::remove_dir_all(&dir).unwrap();
@@ -100,13 +108,7 @@ fn an_exit_handler_registered_during_a_job_runs_after_the_job() {
     if let Some(dir) = std::env::var_os(LATE_CHILD) {
         late_child(PathBuf::from(dir));
     }
-    let dir = std::env::temp_dir().join(format!("rill-background-late-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let status = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", LATE_NAME, "--nocapture", "--test-threads=1"])
-        .env(LATE_CHILD, &dir)
-        .status()
-        .unwrap();
+    let (dir, status) = run_in_child("-late", LATE_NAME, LATE_CHILD);
     let exists = |f: &str| dir.join(f).exists();
     let (started, done, late) = (
         exists("started"),
@@ -181,13 +183,7 @@ fn a_forked_child_exits_while_the_parent_compiles() {
     if let Some(dir) = std::env::var_os(FORK_CHILD) {
         fork_child(PathBuf::from(dir));
     }
-    let dir = std::env::temp_dir().join(format!("rill-background-fork-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let status = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", FORK_NAME, "--nocapture", "--test-threads=1"])
-        .env(FORK_CHILD, &dir)
-        .status()
-        .unwrap();
+    let (dir, status) = run_in_child("-fork", FORK_NAME, FORK_CHILD);
     let report = std::fs::read_to_string(dir.join("report")).unwrap_or_default();
     std::fs::remove_dir_all(&dir).unwrap();
     assert!(status.success(), "the child exited with {status}");
