@@ -6,6 +6,7 @@ spinning worker threads distort a shared process). Prints a table and one JSON l
     .venv/bin/python benchmarks/streams.py --n 1,2 --kinds mm64,ew --rounds 3 --json out.json
     .venv/bin/python benchmarks/streams.py --n 16 --kinds ew --engines rill --profile
     .venv/bin/python benchmarks/streams.py --engines rill --per-core    # N streams in chains' work
+    .venv/bin/python benchmarks/streams.py --engines rill --per-core --ceiling   # and N processes
     python benchmarks/streams.py --engines old,new,mlx --path old=/tmp/a --path new=/tmp/b
 
 An engine whose name starts with "mlx" is real MLX (mlx.core), any other is rill (rill.core);
@@ -30,7 +31,7 @@ import time
 KINDS = {"ew": 200, "mm64": 300, "mm128": 200, "mm512": 40, "br128": 100}
 
 
-def child(engine, kind, n, runs, profile=False):
+def child(engine, kind, n, runs, profile=False, lockstep=False, overlap=False):
     import importlib
 
     mx = importlib.import_module("mlx.core" if engine.startswith("mlx") else "rill.core")
@@ -81,8 +82,32 @@ def child(engine, kind, n, runs, profile=False):
             ts.append(time.perf_counter() - t)
         return statistics.median(ts) * 1e3
 
-    one = median_ms(lambda: mx.eval(*[chain(streams[0]) for _ in range(n)]))
-    many = median_ms(lambda: mx.eval(*[chain(s) for s in streams]))
+    if lockstep:
+        # One chain per process; every run's time, for the parent to take the slowest process's.
+        mx.eval(chain(streams[0]))
+        times = []
+        for _ in range(runs):
+            print("ready", flush=True)
+            sys.stdin.readline()
+            t = time.perf_counter()
+            mx.eval(chain(streams[0]))
+            times.append((time.perf_counter() - t) * 1e3)
+        print(json.dumps({"runs": times}))
+        return
+
+    def evaluate(ss):
+        if not overlap:
+            return mx.eval(*[chain(s) for s in ss])
+        # `--async-eval`: start each chain as soon as it is built, so the streams compute while
+        # Python builds the next chain (what MLX's `async_eval` is for); then wait for all.
+        ys = []
+        for s in ss:
+            ys.append(chain(s))
+            mx.async_eval(ys[-1])
+        mx.eval(*ys)
+
+    one = median_ms(lambda: evaluate([streams[0]] * n))
+    many = median_ms(lambda: evaluate(streams))
     out = {"one": one, "many": many}
     if profile and not engine.startswith("mlx"):
         # One more run of each under rill's timeline capture: the mean time an op took on its
@@ -91,7 +116,9 @@ def child(engine, kind, n, runs, profile=False):
         # the runtime.
         for name, run in (("one", lambda: [chain(streams[0]) for _ in range(n)]),
                           ("many", lambda: [chain(s) for s in streams])):
+            t = time.perf_counter()
             ys = run()  # the graph is built before the capture starts
+            out[name + "_build_ms"] = (time.perf_counter() - t) * 1e3
             mx.start_capture()
             mx.eval(*ys)
             summary = mx.stop_capture()
@@ -101,13 +128,42 @@ def child(engine, kind, n, runs, profile=False):
     print(json.dumps(out))
 
 
-def measure(engine, kind, n, runs, paths, profile, extra_env=None):
+def ceiling(engine, kind, n, runs, paths):
+    """N processes, each one chain on a pool of one thread, their runs started together: how many
+    one-thread chains this machine runs at once with no runtime shared between them (clock
+    speed under load, memory bandwidth and caches are what is left). The bound N streams in one
+    process are read against."""
+    env = dict(os.environ, RAYON_NUM_THREADS="1")
+    if engine in paths:
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [paths[engine], env.get("PYTHONPATH")]))
+    cmd = [sys.executable, __file__, "--child", engine, kind, "1", str(runs), "--lockstep"]
+    procs = [subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
+             for _ in range(n)]
+    try:
+        for _ in range(runs):
+            for p in procs:
+                if p.stdout.readline().strip() != "ready":
+                    raise RuntimeError(f"a --lockstep child of {engine} {kind} failed")
+            for p in procs:
+                p.stdin.write("go\n")
+                p.stdin.flush()
+        got = [json.loads(p.stdout.readline())["runs"] for p in procs]
+    finally:
+        for p in procs:
+            p.stdin.close()
+            p.wait()
+    # Each run's slowest process: the time the group took to do N chains at once.
+    return statistics.median(max(r[i] for r in got) for i in range(runs))
+
+
+def measure(engine, kind, n, runs, paths, profile, extra_env=None, overlap=False):
     env = dict(os.environ, **(extra_env or {}))
     if engine in paths:
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [paths[engine], env.get("PYTHONPATH")]))
     out = subprocess.run(
         [sys.executable, __file__, "--child", engine, kind, str(n), str(runs)]
-        + (["--profile"] if profile else []),
+        + (["--profile"] if profile else [])
+        + (["--async-eval"] if overlap else []),
         check=True,
         capture_output=True,
         text=True,
@@ -130,13 +186,21 @@ def main():
                    help="rill: also time one chain on one stream with a pool of one thread (its "
                         "own process), and print how many such chains' work N streams do at once "
                         "(N x that time / the N-stream time; ideal N up to the core count)")
+    p.add_argument("--ceiling", action="store_true",
+                   help="with --per-core: also run N processes of one chain on one thread each, "
+                        "started together, and print how many chains' work they do at once (the "
+                        "machine's bound for N streams, no runtime shared)")
+    p.add_argument("--lockstep", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--async-eval", action="store_true",
+                   help="start each chain with async_eval as soon as it is built (both engines), "
+                        "so graph building in Python overlaps the streams' work")
     p.add_argument("--profile", action="store_true",
                    help="rill: also capture a run of each and print the mean op time and how busy "
                         "the streams were")
     args = p.parse_args()
     if args.child:
         engine, kind, n, runs = args.child
-        return child(engine, kind, int(n), int(runs), args.profile)
+        return child(engine, kind, int(n), int(runs), args.profile, args.lockstep, args.async_eval)
     engines = args.engines.split(",")
     paths = dict(x.split("=", 1) for x in args.path)
     rows = []
@@ -156,7 +220,8 @@ def main():
             got = {e: [] for e in engines}
             for _ in range(args.rounds):
                 for e in engines:
-                    got[e].append(measure(e, kind, n, args.runs, paths, args.profile))
+                    got[e].append(measure(e, kind, n, args.runs, paths, args.profile,
+                                          overlap=args.async_eval))
             row = {"kind": kind, "n": n}
             text = f"{kind:6s} N={n:2d}"
             for e in engines:
@@ -167,16 +232,24 @@ def main():
                 if e in core:
                     row[e].update({"one_chain_one_thread_ms": round(core[e], 2),
                                    "chains_at_once": round(n * core[e] / many, 2)})
-                    text += f" {{{n * core[e] / many:4.1f} chains at once}}"
+                    text += f" {{{n * core[e] / many:4.1f} chains at once"
+                    if args.ceiling:
+                        bound = statistics.median(ceiling(e, kind, n, args.runs, paths)
+                                                  for _ in range(args.rounds))
+                        row[e]["processes_at_once"] = round(n * core[e] / bound, 2)
+                        text += f"; {n} processes {n * core[e] / bound:4.1f}"
+                    text += "}"
                 if "one_op_us" in got[e][0]:
                     prof = {k: statistics.median(r[k] for r in got[e])
-                            for k in ("one_op_us", "one_busy", "many_op_us", "many_busy")}
+                            for k in ("one_op_us", "one_busy", "many_op_us", "many_busy",
+                                      "many_build_ms")}
                     row[e].update({k: round(v, 3) for k, v in prof.items()})
                     text += (f" [op {prof['one_op_us']:.1f} / {prof['many_op_us']:.1f} us,"
-                             f" busy {prof['one_busy']:.0%} / {prof['many_busy']:.0%}]")
+                             f" busy {prof['one_busy']:.0%} / {prof['many_busy']:.0%},"
+                             f" graph built in {prof['many_build_ms']:.1f} ms]")
             rows.append(row)
             print(text, flush=True)
-    result = {"cores": os.cpu_count(), "rows": rows}
+    result = {"cores": os.cpu_count(), "async_eval": args.async_eval, "rows": rows}
     print(json.dumps(result))
     if args.json:
         with open(args.json, "w") as f:

@@ -4,8 +4,9 @@
 //!
 //! 1. **Submission is serialized.** Moving nodes from `Lazy` to `Scheduled` and pushing their tasks
 //!    onto stream queues happens under one process-wide lock, [`SUBMIT`], in post-order (inputs
-//!    first). Hence: *a node that is `Scheduled` is already in its stream's queue*, and on one
-//!    stream a consumer is always queued behind its producers. Submission is cheap (a few hundred
+//!    first; the graphs of roots on different streams in turns, `submit`). Hence: *a node that is
+//!    `Scheduled` is already in its stream's queue*, and on one stream a consumer is always queued
+//!    behind its producers. Submission is cheap (a few hundred
 //!    nanoseconds per node), so the lock is held briefly; it is never held while a kernel runs.
 //! 2. **One drainer per stream.** A stream's queue is run by at most one thread at a time (the
 //!    `draining` flag, read and written under the queue's mutex), so its tasks run in submission
@@ -298,97 +299,44 @@ pub(crate) fn wait(a: &Array) {
 
 /// Moves every lazy node reachable from `roots` onto its stream's queue (rule 1) and returns the
 /// queues this call claimed for draining (rule 2): the caller must drain or spawn each one.
+///
+/// Roots on different streams are walked in turns, [`SUBMIT_TURN`] tasks at a time, so every
+/// stream gets its first tasks (and starts draining, rule 2) early instead of after the graphs of
+/// the roots before it (sixteen chains of 400 tasks on sixteen streams: the last stream waited for
+/// the other fifteen chains' submission, ~9 ms on 16 cores). Each walk is a complete post-order
+/// walk of what is still lazy when it gets there, so a node two walks reach is queued by the
+/// first that finishes its inputs, after them; the other walk then finds it scheduled.
 pub(crate) fn submit(roots: &[&Array]) -> Vec<Arc<StreamQueue>> {
     let _submit = SUBMIT.lock().unwrap_or_else(|e| e.into_inner());
     let mut targets: Vec<Target> = Vec::new();
-    // Iterative post-order walk: (node, inputs already pushed).
-    let mut stack: Vec<(Array, bool)> = roots.iter().map(|a| ((*a).clone(), false)).collect();
-    stack.reverse();
-    while let Some((a, expanded)) = stack.pop() {
-        if a.is_available() {
-            continue;
+    // One iterative post-order walk per root stream: stacks of (node, inputs already pushed),
+    // roots in order within each.
+    let mut walks: Vec<(Stream, Vec<(Array, bool)>)> = Vec::new();
+    for a in roots {
+        match walks.iter_mut().find(|(s, _)| *s == a.stream()) {
+            Some((_, stack)) => stack.push(((*a).clone(), false)),
+            None => walks.push((a.stream(), vec![((*a).clone(), false)])),
         }
-        let mut state = a.0.state.lock().unwrap();
-        let NodeState::Lazy(recipe) = &mut *state else {
-            continue;
-        };
-        if !expanded {
-            // Dropped once the lock is released: it frees the nodes fused away.
-            let fused_away = auto_fuse::fuse(&a, recipe);
-            let inputs: Vec<Array> = recipe
-                .inputs
-                .iter()
-                .filter(|i| !i.is_available())
-                .cloned()
-                .collect();
-            drop(state);
-            drop(fused_away);
-            stack.push((a, true));
-            stack.extend(inputs.into_iter().rev().map(|i| (i, false)));
-            continue;
+    }
+    for (_, stack) in &mut walks {
+        stack.reverse();
+    }
+    let mut turn = 0;
+    while !walks.is_empty() {
+        let i = turn % walks.len();
+        let stack = &mut walks[i].1;
+        let mut queued = 0;
+        while queued < SUBMIT_TURN {
+            let Some((a, expanded)) = stack.pop() else {
+                break;
+            };
+            queued += usize::from(visit(a, expanded, stack, &mut targets));
         }
-        let NodeState::Lazy(recipe) = std::mem::replace(
-            &mut *state,
-            NodeState::Scheduled {
-                waiters: Vec::new(),
-                generation: fork::generation(),
-            },
-        ) else {
-            unreachable!()
-        };
-        drop(state);
-        let task = Task::new(a.clone(), recipe);
-        // Cross-stream inputs that are still pending: count them and ask to be told (rule 3);
-        // device data still in flight that this task must see finished, likewise (rule 7).
-        for input in task.inputs() {
-            if input.0.result.get().is_none() && fork::is_orphan(&input.0.state.lock().unwrap()) {
-                fork::fail_orphan(input);
-            }
-            if let Some(result) = input.0.result.get() {
-                if let Ok(d) = result {
-                    if !d.is_host() && !d.buffer.is_ready() && task::needs_finished_data(&task, d) {
-                        task.deps.fetch_add(1, Ordering::AcqRel);
-                        task::when_finished(d, task.clone());
-                    }
-                }
-                continue;
-            }
-            if input.stream() == a.stream() {
-                continue;
-            }
-            let mut s = input.0.state.lock().unwrap();
-            if let NodeState::Scheduled { waiters, .. } = &mut *s {
-                task.deps.fetch_add(1, Ordering::AcqRel);
-                waiters.push(Waiter::Task(task.clone()));
-            } else if let Some(Ok(d)) = input.0.result.get() {
-                // Completed since the check above: only its device work may still be in flight.
-                if !d.is_host() && !d.buffer.is_ready() && task::needs_finished_data(&task, d) {
-                    task.deps.fetch_add(1, Ordering::AcqRel);
-                    task::when_finished(d, task.clone());
-                }
-            }
-        }
-        let target = match targets.iter().position(|t| t.queue.stream == a.stream()) {
-            Some(i) => &mut targets[i],
-            None => {
-                targets.push(Target {
-                    queue: queue(a.stream()),
-                    queued: 0,
-                    any_ready: false,
-                });
-                targets.last_mut().unwrap()
-            }
-        };
-        target.queued += 1;
-        // The claim can only come from an earlier task at the front: this one still holds its
-        // guard count, which is released only once it is queued (else an input finishing in
-        // between would find it in no queue and start nothing).
-        if target.queue.push(task.clone(), target.queued > EARLY_START) {
-            StreamQueue::spawn_drain(target.queue.clone());
-        }
-        // Release the guard count that kept the task from looking ready while it was being wired.
-        if task.deps.fetch_sub(1, Ordering::AcqRel) == 1 {
-            target.any_ready = true;
+        if stack.is_empty() {
+            walks.remove(i);
+            turn = i;
+        } else {
+            turn = i + 1;
         }
     }
     drop(_submit);
@@ -397,6 +345,107 @@ pub(crate) fn submit(roots: &[&Array]) -> Vec<Arc<StreamQueue>> {
         .filter(|t| t.any_ready && t.queue.try_claim())
         .map(|t| t.queue)
         .collect()
+}
+
+/// Tasks one walk of `submit` queues before the next root stream's walk takes a turn: enough for
+/// its stream to start draining in its first turn ([`EARLY_START`]).
+const SUBMIT_TURN: usize = EARLY_START + 1;
+
+/// One step of a post-order walk: expands a lazy node not yet `expanded` (fusing what it can,
+/// pushing its pending inputs), or queues an expanded one on its stream. Returns whether a task
+/// was queued.
+fn visit(
+    a: Array,
+    expanded: bool,
+    stack: &mut Vec<(Array, bool)>,
+    targets: &mut Vec<Target>,
+) -> bool {
+    if a.is_available() {
+        return false;
+    }
+    let mut state = a.0.state.lock().unwrap();
+    let NodeState::Lazy(recipe) = &mut *state else {
+        return false;
+    };
+    if !expanded {
+        // Dropped once the lock is released: it frees the nodes fused away.
+        let fused_away = auto_fuse::fuse(&a, recipe);
+        let inputs: Vec<Array> = recipe
+            .inputs
+            .iter()
+            .filter(|i| !i.is_available())
+            .cloned()
+            .collect();
+        drop(state);
+        drop(fused_away);
+        stack.push((a, true));
+        stack.extend(inputs.into_iter().rev().map(|i| (i, false)));
+        return false;
+    }
+    let NodeState::Lazy(recipe) = std::mem::replace(
+        &mut *state,
+        NodeState::Scheduled {
+            waiters: Vec::new(),
+            generation: fork::generation(),
+        },
+    ) else {
+        unreachable!()
+    };
+    drop(state);
+    let task = Task::new(a.clone(), recipe);
+    // Cross-stream inputs that are still pending: count them and ask to be told (rule 3);
+    // device data still in flight that this task must see finished, likewise (rule 7).
+    for input in task.inputs() {
+        if input.0.result.get().is_none() && fork::is_orphan(&input.0.state.lock().unwrap()) {
+            fork::fail_orphan(input);
+        }
+        if let Some(result) = input.0.result.get() {
+            if let Ok(d) = result {
+                if !d.is_host() && !d.buffer.is_ready() && task::needs_finished_data(&task, d) {
+                    task.deps.fetch_add(1, Ordering::AcqRel);
+                    task::when_finished(d, task.clone());
+                }
+            }
+            continue;
+        }
+        if input.stream() == a.stream() {
+            continue;
+        }
+        let mut s = input.0.state.lock().unwrap();
+        if let NodeState::Scheduled { waiters, .. } = &mut *s {
+            task.deps.fetch_add(1, Ordering::AcqRel);
+            waiters.push(Waiter::Task(task.clone()));
+        } else if let Some(Ok(d)) = input.0.result.get() {
+            // Completed since the check above: only its device work may still be in flight.
+            if !d.is_host() && !d.buffer.is_ready() && task::needs_finished_data(&task, d) {
+                task.deps.fetch_add(1, Ordering::AcqRel);
+                task::when_finished(d, task.clone());
+            }
+        }
+    }
+    let target = match targets.iter().position(|t| t.queue.stream == a.stream()) {
+        Some(i) => &mut targets[i],
+        None => {
+            targets.push(Target {
+                queue: queue(a.stream()),
+                queued: 0,
+                any_ready: false,
+            });
+            targets.last_mut().unwrap()
+        }
+    };
+    target.queued += 1;
+    // The claim can only come from an earlier task at the front: this one still holds its
+    // guard count, which is released only once it is queued (else an input finishing in
+    // between would find it in no queue and start nothing).
+    if target.queue.push(task.clone(), target.queued > EARLY_START) {
+        StreamQueue::spawn_drain(target.queue.clone());
+    }
+    // Release the guard count that kept the task from looking ready while it was being wired.
+    if task.deps.fetch_sub(1, Ordering::AcqRel) == 1 {
+        target.any_ready = true;
+    }
+    true
 }
 
 /// A stream's queue as one `submit` call sees it.

@@ -40,3 +40,48 @@ fn a_small_graph_is_left_to_the_caller() {
     claimed[0].drain(Some(&y), usize::MAX);
     assert_eq!(y.item::<f32>().unwrap(), expect);
 }
+
+#[test]
+fn roots_on_different_streams_are_submitted_in_turns() {
+    let (a, b) = (
+        rill_core::new_stream(Device::cpu()).unwrap(),
+        rill_core::new_stream(Device::cpu()).unwrap(),
+    );
+    let (x, ex) = chain(4 * EARLY_START, a);
+    let (y, ey) = chain(4 * EARLY_START, b);
+    let (z, ez) = chain(2 * EARLY_START, a);
+    rill_core::trace::start_capture(None).unwrap();
+    let evaluated = rill_core::eval(&[&x, &z, &y]);
+    let t = rill_core::trace::stop_capture_timeline().unwrap();
+    evaluated.unwrap();
+    assert_eq!(x.item::<f32>().unwrap(), ex);
+    assert_eq!(y.item::<f32>().unwrap(), ey);
+    assert_eq!(z.item::<f32>().unwrap(), ez);
+    // The ops of one stream, in the order they were submitted (other tests' ops are not on it).
+    let submitted = |s: Stream| {
+        let mut ops: Vec<(f64, u64)> = t
+            .ops
+            .iter()
+            .filter(|o| o.stream == s.index())
+            .map(|o| (o.submitted_us, o.id))
+            .collect();
+        ops.sort_by(|p, q| p.0.total_cmp(&q.0));
+        ops
+    };
+    let (on_a, on_b) = (submitted(a), submitted(b));
+    assert_eq!((on_a.len(), on_b.len()), (6 * EARLY_START, 4 * EARLY_START));
+    // y's stream got its first tasks while x's were still being submitted (before: after x's and
+    // z's 384 tasks), ...
+    assert!(
+        on_b[0].0 < on_a[2 * EARLY_START].0,
+        "b's first task was submitted at {} us, a's 129th at {} us",
+        on_b[0].0,
+        on_a[2 * EARLY_START].0
+    );
+    // ... while one stream's roots keep their order: every op of x (made first) before z's, each
+    // chain inputs first, so the ids rise in submission order.
+    assert!(
+        on_a.windows(2).all(|w| w[0].1 < w[1].1),
+        "a's ops were not submitted in the order they were made"
+    );
+}
