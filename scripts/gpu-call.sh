@@ -42,6 +42,7 @@ if [ "$what" = tests ]; then
             export RILL_SITE=/tmp/new/site
         fi
         STEP_TIMEOUT=240 PYTEST_TIMEOUT=300 bash scripts/gpu-check.sh run tests
+        [ "${NODE_RUNS:-0}" -gt 0 ] || return 0
         mkdir -p /tmp/kb && tar -C /tmp/kb -xJf .device/bundle.tar.xz bundle/kernels
         node_runs /tmp/kb
     }
