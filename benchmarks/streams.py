@@ -133,9 +133,7 @@ def ceiling(engine, kind, n, runs, paths):
     one-thread chains this machine runs at once with no runtime shared between them (clock
     speed under load, memory bandwidth and caches are what is left). The bound N streams in one
     process are read against."""
-    env = dict(os.environ, RAYON_NUM_THREADS="1")
-    if engine in paths:
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [paths[engine], env.get("PYTHONPATH")]))
+    env = engine_env(engine, paths, {"RAYON_NUM_THREADS": "1"})
     cmd = [sys.executable, __file__, "--child", engine, kind, "1", str(runs), "--lockstep"]
     procs = [subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
              for _ in range(n)]
@@ -156,10 +154,16 @@ def ceiling(engine, kind, n, runs, paths):
     return statistics.median(max(r[i] for r in got) for i in range(runs))
 
 
-def measure(engine, kind, n, runs, paths, profile, extra_env=None, overlap=False):
+def engine_env(engine, paths, extra_env=None):
+    """The environment of an engine's child process: `--path` first on its PYTHONPATH."""
     env = dict(os.environ, **(extra_env or {}))
     if engine in paths:
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [paths[engine], env.get("PYTHONPATH")]))
+    return env
+
+
+def measure(engine, kind, n, runs, paths, profile, extra_env=None, overlap=False):
+    env = engine_env(engine, paths, extra_env)
     out = subprocess.run(
         [sys.executable, __file__, "--child", engine, kind, str(n), str(runs)]
         + (["--profile"] if profile else [])
