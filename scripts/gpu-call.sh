@@ -102,6 +102,18 @@ else
             echo "== streams, per core, async_eval per chain (16 cores)"
             timeout 300 python3 benchmarks/streams.py --n 1,2,4,8,16 --kinds ew,mm128 --rounds 1 --runs 3 --per-core --async-eval --json "$OUT/streams_async.json" 2>&1
         fi
+        if [[ $parts == *" streams-ab "* ]]; then
+            # An older wheel (.device/oldsite.tar.xz, packed like newsite) against this run's,
+            # alternating in one run: the machine's speed drifts between calls, so a change to
+            # the per-op cost is read only side by side. Eval at the end, then async_eval.
+            mkdir -p /tmp/old && tar -C /tmp/old -xJf .device/oldsite.tar.xz
+            local ab=(--engines old,new --path old=/tmp/old/site --path new=/tmp/new/site
+                --n 1,4,16 --kinds ew,mm128 --rounds 3 --runs 3 --per-core)
+            echo "== streams, old and new wheels, per core (16 cores)"
+            timeout 200 python3 benchmarks/streams.py "${ab[@]}" --profile --json "$OUT/streams_ab.json" 2>&1
+            echo "== streams, old and new wheels, async_eval per chain (16 cores)"
+            timeout 200 python3 benchmarks/streams.py "${ab[@]}" --async-eval --json "$OUT/streams_ab_async.json" 2>&1
+        fi
         if [[ $parts == *" unary "* ]]; then
             echo "== unary (16 cores)"
             timeout 90 python3 benchmarks/unary.py --rill python3 --numpy python3 --torch python3 --rounds 3 2>&1

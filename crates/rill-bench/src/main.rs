@@ -180,6 +180,66 @@ fn main() -> Result<()> {
         r.insert("two_sin_chains_two_streams_ms".into(), json!(two * 1e3));
         r.insert("two_sin_streams_speedup".into(), json!(speedup));
     }
+    if want("submit") {
+        // The main thread's share of many streams' work (issue 14): building 16 chains of
+        // `tanh(x @ w + b)` (200 steps each, 9600 ops) and submitting them, per op. While these
+        // costs add up on one thread, the sixteenth stream starts late.
+        let streams: Vec<Stream> = (0..16)
+            .map(|_| rill_core::new_stream(Device::cpu()))
+            .collect::<Result<_>>()?;
+        let w = random(&[128, 128], 8)?;
+        let b = random(&[128], 9)?;
+        let x0 = random(&[128, 128], 10)?;
+        let steps = 200;
+        let ops_total = (streams.len() * steps * 3) as f64;
+        let (mut build, mut submit) = (vec![], vec![]);
+        for _ in 0..7 {
+            let s = Instant::now();
+            let ys: Vec<Array> = streams
+                .iter()
+                .map(|&st| {
+                    let mut y = x0.clone();
+                    for _ in 0..steps {
+                        y = ops::tanh(&ops::add(&ops::matmul(&y, &w, st)?, &b, st)?, st)?;
+                    }
+                    Ok(y)
+                })
+                .collect::<Result<_>>()?;
+            build.push(s.elapsed().as_secs_f64());
+            let s = Instant::now();
+            let pending = rill_core::async_eval(&ys.iter().collect::<Vec<_>>());
+            submit.push(s.elapsed().as_secs_f64());
+            pending.wait()?;
+        }
+        let middle = |mut v: Vec<f64>| {
+            v.sort_by(|p, q| p.partial_cmp(q).unwrap());
+            v[v.len() / 2]
+        };
+        // Each op's share of the build: 9600 nodes of one kind, nothing evaluated.
+        let y = random(&[128, 128], 11)?;
+        let st = streams[0];
+        let kinds: [(&str, &dyn Fn() -> Result<Array>); 3] = [
+            ("matmul", &|| ops::matmul(&y, &w, st)),
+            ("add", &|| ops::add(&y, &b, st)),
+            ("tanh", &|| ops::tanh(&y, st)),
+        ];
+        for (name, make) in kinds {
+            let t = median(1, 7, || {
+                let nodes: Vec<Array> = (0..9600).map(|_| make()).collect::<Result<_>>()?;
+                drop(nodes);
+                Ok(())
+            })?;
+            r.insert(format!("build_{name}_us"), json!(t / 9600.0 * 1e6));
+        }
+        r.insert(
+            "build_us_per_op".into(),
+            json!(middle(build) / ops_total * 1e6),
+        );
+        r.insert(
+            "submit_us_per_op".into(),
+            json!(middle(submit) / ops_total * 1e6),
+        );
+    }
     r.insert("threads".into(), json!(rill_core::backend::cpu::cores()));
     let allocator = if cfg!(feature = "mimalloc") {
         "mimalloc"

@@ -8,7 +8,8 @@ use crate::scope::{self, Scoped};
 use crate::{backend, Error, Result};
 use std::collections::BTreeMap;
 use std::fmt;
-use std::sync::{OnceLock, RwLock};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::OnceLock;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum DeviceType {
@@ -109,7 +110,27 @@ pub fn device_info(device: Device) -> Result<BTreeMap<String, InfoValue>> {
     backend::of("device_info", device)?.info(device.index)
 }
 
-static DEFAULT_DEVICE: RwLock<Option<Device>> = RwLock::new(None);
+/// The device `set_default_device` chose, as [`encode`] writes it (0: none yet). An atomic
+/// rather than a lock: every op given neither a stream nor a device reads it, from every thread
+/// building a graph, and a lock's shared counter made those threads write one cache line.
+static DEFAULT_DEVICE: AtomicU64 = AtomicU64::new(0);
+
+fn encode(d: Device) -> u64 {
+    (((d.index as u64) << 1) | u64::from(d.kind == DeviceType::Gpu)) + 1
+}
+
+fn decode(v: u64) -> Option<Device> {
+    let v = v.checked_sub(1)?;
+    let kind = if v & 1 == 1 {
+        DeviceType::Gpu
+    } else {
+        DeviceType::Cpu
+    };
+    Some(Device {
+        kind,
+        index: (v >> 1) as usize,
+    })
+}
 
 /// The device ops use when given neither a stream nor a device: the innermost scope of this
 /// thread, else the global default (the first GPU when there is one, else the CPU; the
@@ -126,7 +147,7 @@ pub fn default_device() -> Device {
 }
 
 pub(crate) fn global_default_device() -> Device {
-    if let Some(d) = *DEFAULT_DEVICE.read().unwrap() {
+    if let Some(d) = decode(DEFAULT_DEVICE.load(Ordering::Acquire)) {
         return d;
     }
     *INITIAL_DEFAULT.get_or_init(|| {
@@ -150,7 +171,7 @@ static INITIAL_DEFAULT: OnceLock<Device> = OnceLock::new();
 /// Sets the process-wide default device. Fails for a device that does not exist.
 pub fn set_default_device(device: Device) -> Result<()> {
     device.check_available("set_default_device")?;
-    *DEFAULT_DEVICE.write().unwrap() = Some(device);
+    DEFAULT_DEVICE.store(encode(device), Ordering::Release);
     Ok(())
 }
 

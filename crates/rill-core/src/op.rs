@@ -87,8 +87,9 @@ pub enum Op {
 
     /// An N-dimensional convolution (cross-correlation) of a channels-last input
     /// `(batch, spatial..., c_in)` with weights `(c_out, kernel..., c_in / groups)`, to
-    /// `(batch, out_spatial..., c_out)` (`ops::conv_general`).
-    Conv(ConvParams),
+    /// `(batch, out_spatial..., c_out)` (`ops::conv_general`). Boxed: its five vectors made
+    /// every `Op`, and so every graph node, 80 bytes larger.
+    Conv(Box<ConvParams>),
 
     /// Scaled dot-product attention, `softmax(scale * q @ k^T + mask) @ v` with the softmax in
     /// float32 (float64 for float64), over inputs `q (B, N_q, T_q, D)`, `k (B, N_kv, T_kv, D)`,

@@ -58,10 +58,19 @@ pub fn too_large(op: &'static str, shape: &[usize], dtype: crate::Dtype) -> Erro
     )
 }
 
+/// A shape held inline up to six dims, as graph nodes hold theirs: builders that run once per op
+/// work out shapes in it without touching the heap.
+pub(crate) type Dims = smallvec::SmallVec<[usize; 6]>;
+
 /// The shape two shapes broadcast to, NumPy's rule: align on the right, a 1 stretches.
 pub fn broadcast_shapes(op: &'static str, a: &[usize], b: &[usize]) -> Result<Vec<usize>> {
+    broadcast_dims(op, a, b).map(Dims::into_vec)
+}
+
+/// [`broadcast_shapes`], inline.
+pub(crate) fn broadcast_dims(op: &'static str, a: &[usize], b: &[usize]) -> Result<Dims> {
     let n = a.len().max(b.len());
-    let mut out = vec![0; n];
+    let mut out: Dims = smallvec::smallvec![0; n];
     for i in 0..n {
         let da = if i + a.len() >= n {
             a[i + a.len() - n]

@@ -7,12 +7,17 @@
 //!
 //! Rules: the default stream of each device is process-wide (`set_default_stream`); `with_stream`
 //! and [`StreamScope`] override the default stream (and with it the default device) for the
-//! current thread only.
+//! current thread only. A thread remembers its last answer from the process-wide table with the
+//! table's version; every change to the table bumps the version after making it, under the
+//! table's lock, and a remembered answer is used only while the version is the one read before
+//! the table was (so it is never older than a change another thread finished).
 
 use crate::scope::{self, Scoped};
 use crate::{scheduler, Device, DeviceType, Error, Result};
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
 
 /// A handle to a stream. Cheap to copy; equal handles are the same queue.
@@ -116,14 +121,39 @@ fn default_stream_for(op: &'static str, device: Device) -> Result<Stream> {
     if let Some(s) = scope::innermost_stream_on(device) {
         return Ok(s);
     }
-    let mut map = defaults().lock().unwrap();
-    if let Some(s) = map.get(&device) {
-        return Ok(*s);
+    // Read before the table: a change made after this read bumps the version, so the answer
+    // cached below is refreshed by the next call instead of trusted.
+    let version = DEFAULTS_VERSION.load(Ordering::Acquire);
+    if let Some((v, d, s)) = LAST_DEFAULT.with(Cell::get) {
+        if v == version && d == device {
+            return Ok(s);
+        }
     }
-    device.check_available(op)?;
-    let s = scheduler::create_stream(device)?;
-    map.insert(device, s);
+    let mut map = defaults().lock().unwrap();
+    let s = match map.get(&device) {
+        Some(s) => *s,
+        None => {
+            device.check_available(op)?;
+            let s = scheduler::create_stream(device)?;
+            map.insert(device, s);
+            DEFAULTS_VERSION.fetch_add(1, Ordering::Release);
+            s
+        }
+    };
+    LAST_DEFAULT.with(|c| c.set(Some((version, device, s))));
     Ok(s)
+}
+
+/// Bumped (under the table's lock, after the change) whenever the table of default streams
+/// changes.
+static DEFAULTS_VERSION: AtomicU64 = AtomicU64::new(1);
+
+thread_local! {
+    /// This thread's last answer from the table of default streams, with the version it was read
+    /// at. Every op given neither a stream nor a device asks for its device's default stream
+    /// (scalar operands too): from the table that was a lock and a hash per op, and threads
+    /// building graphs at once took turns on the lock.
+    static LAST_DEFAULT: Cell<Option<(u64, Device, Stream)>> = const { Cell::new(None) };
 }
 
 /// The default stream of `device` for this thread: the stream of the innermost `with_stream` /
@@ -135,7 +165,9 @@ pub fn default_stream(device: Device) -> Result<Stream> {
 /// Makes `stream` the default stream of its device, for every thread.
 pub fn set_default_stream(stream: Stream) -> Result<()> {
     scheduler::check_stream("set_default_stream", stream)?;
-    defaults().lock().unwrap().insert(stream.device, stream);
+    let mut map = defaults().lock().unwrap();
+    map.insert(stream.device, stream);
+    DEFAULTS_VERSION.fetch_add(1, Ordering::Release);
     Ok(())
 }
 

@@ -111,3 +111,43 @@ fn thread_count() -> usize {
         .map(|d| d.count())
         .unwrap_or(0)
 }
+
+/// Each thread remembers its last default stream (`stream.rs`): a new default set by another
+/// thread must still reach its very next op, not an op some time later. (The only test in this
+/// binary that changes the default; the others' ops run on whichever CPU stream it is.)
+#[test]
+fn a_default_stream_set_on_one_thread_reaches_the_next_op_of_every_thread() {
+    let cpu = Device::cpu();
+    let old = rill_core::default_stream(cpu).unwrap();
+    let x = Array::from_slice(&[1.5f32, -2.0], &[2]).unwrap();
+    let turn = Arc::new(Barrier::new(2));
+    let worker = {
+        let (turn, x) = (turn.clone(), x.clone());
+        std::thread::spawn(move || {
+            // Ops on the old default first, so the thread remembers it.
+            let before: Vec<_> = (0..3)
+                .map(|_| ops::add(&x, &x, ()).unwrap().stream())
+                .collect();
+            turn.wait();
+            turn.wait();
+            let after = ops::multiply(&x, &x, ()).unwrap();
+            (before, after.stream(), after.to_vec::<f32>().unwrap())
+        })
+    };
+    turn.wait();
+    let new = rill_core::new_stream(cpu).unwrap();
+    rill_core::set_default_stream(new).unwrap();
+    let here = ops::add(&x, &x, ()).unwrap().stream();
+    turn.wait();
+    let (before, after, values) = worker.join().unwrap();
+    rill_core::set_default_stream(old).unwrap();
+    assert_eq!(before, vec![old; 3]);
+    assert_eq!(here, new, "the thread that set the default");
+    assert_eq!(after, new, "another thread's next op");
+    assert_eq!(values, vec![2.25, 4.0]);
+    assert_eq!(
+        ops::add(&x, &x, ()).unwrap().stream(),
+        old,
+        "the default restored"
+    );
+}

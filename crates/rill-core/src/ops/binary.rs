@@ -2,7 +2,7 @@
 
 use super::{astype, make};
 use crate::op::{BinaryOp, Op};
-use crate::shape::broadcast_shapes;
+use crate::shape::{broadcast_dims, broadcast_shapes};
 use crate::{promote_types, Array, Dtype, Error, Result, StreamOrDevice};
 
 /// The dtype `op` computes in and the dtype it returns, given the promoted input dtype; an error
@@ -60,7 +60,7 @@ fn binary_dtypes(op: BinaryOp, dt: Dtype) -> std::result::Result<(Dtype, Dtype),
 pub fn binary(op: BinaryOp, a: &Array, b: &Array, s: impl Into<StreamOrDevice>) -> Result<Array> {
     let name = op.name();
     let stream = s.into().resolve(name)?;
-    let shape = broadcast_shapes(name, a.shape(), b.shape())?;
+    let shape = broadcast_dims(name, a.shape(), b.shape())?;
     let promoted = promote_types(a.dtype(), b.dtype());
     let (compute, out) = binary_dtypes(op, promoted).map_err(|msg| {
         Error::dtype(

@@ -137,7 +137,14 @@ pub fn conv_general(
     let dtype = promote_types(input.dtype(), weight.dtype());
     let x = astype(input, dtype, stream)?;
     let w = astype(weight, dtype, stream)?;
-    make(name, out_shape, dtype, stream, Op::Conv(p), vec![x, w])
+    make(
+        name,
+        out_shape,
+        dtype,
+        stream,
+        Op::Conv(Box::new(p)),
+        vec![x, w],
+    )
 }
 
 fn check_rank(name: &'static str, d: usize, input: &Array, weight: &Array) -> Result<()> {

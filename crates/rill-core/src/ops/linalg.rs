@@ -8,19 +8,20 @@
 
 use super::{astype, broadcast_to, make, reshape};
 use crate::op::Op;
-use crate::shape::broadcast_shapes;
+use crate::shape::{broadcast_dims, broadcast_shapes, Dims};
 use crate::{promote_types, Array, Dtype, Error, Result, Stream, StreamOrDevice};
 
-/// The shapes of one product, worked out once for both builders.
+/// The shapes of one product, worked out once for both builders. Inline (`Dims`): a product is
+/// often one op of a hot loop, and these were seven allocations per product.
 struct Plan {
     /// Broadcast batch dims, then `m, k` for the left operand.
-    a_shape: Vec<usize>,
+    a_shape: Dims,
     /// Broadcast batch dims, then `k, n` for the right operand.
-    b_shape: Vec<usize>,
+    b_shape: Dims,
     /// What the kernel writes: batch dims, then `m, n`.
-    inner: Vec<usize>,
+    inner: Dims,
     /// What the user gets: `inner` without the dims a 1-D operand added.
-    result: Vec<usize>,
+    result: Dims,
 }
 
 fn plan(op: &'static str, a: &[usize], b: &[usize]) -> Result<Plan> {
@@ -31,15 +32,15 @@ fn plan(op: &'static str, a: &[usize], b: &[usize]) -> Result<Plan> {
         ));
     }
     // NumPy: a 1-D left operand is a row (1, k), a 1-D right operand a column (k, 1).
-    let a2: Vec<usize> = if a.len() == 1 {
-        vec![1, a[0]]
+    let a2: Dims = if a.len() == 1 {
+        smallvec::smallvec![1, a[0]]
     } else {
-        a.to_vec()
+        Dims::from_slice(a)
     };
-    let b2: Vec<usize> = if b.len() == 1 {
-        vec![b[0], 1]
+    let b2: Dims = if b.len() == 1 {
+        smallvec::smallvec![b[0], 1]
     } else {
-        b.to_vec()
+        Dims::from_slice(b)
     };
     let (m, k) = (a2[a2.len() - 2], a2[a2.len() - 1]);
     let (kb, n) = (b2[b2.len() - 2], b2[b2.len() - 1]);
@@ -52,13 +53,13 @@ fn plan(op: &'static str, a: &[usize], b: &[usize]) -> Result<Plan> {
             ),
         ));
     }
-    let batch = broadcast_shapes(op, &a2[..a2.len() - 2], &b2[..b2.len() - 2]).map_err(|_| {
+    let batch = broadcast_dims(op, &a2[..a2.len() - 2], &b2[..b2.len() - 2]).map_err(|_| {
         Error::shape(
             op,
             format!("the batch dimensions of shapes {a:?} and {b:?} cannot be broadcast together"),
         )
     })?;
-    let with = |x: usize, y: usize| batch.iter().copied().chain([x, y]).collect::<Vec<_>>();
+    let with = |x: usize, y: usize| batch.iter().copied().chain([x, y]).collect::<Dims>();
     let mut result = batch.clone();
     if a.len() > 1 {
         result.push(m);
@@ -110,7 +111,19 @@ fn prepare(x: &Array, dt: Dtype, shape: &[usize], stream: Stream) -> Result<Arra
     } else {
         x
     };
+    if x.shape() == shape {
+        return Ok(x);
+    }
     broadcast_to(&x, shape, stream)
+}
+
+/// `out` (the kernel's shape, `p.inner`) as the user sees it: without the dims a 1-D operand
+/// added, if any.
+fn finish(out: Array, p: &Plan, stream: Stream) -> Result<Array> {
+    if p.inner == p.result {
+        return Ok(out);
+    }
+    reshape(&out, &as_isize(&p.result), stream)
 }
 
 /// The matrix product of `a` and `b`, with NumPy/MLX semantics: a 1-D `a` is a row vector and a
@@ -123,8 +136,15 @@ pub fn matmul(a: &Array, b: &Array, s: impl Into<StreamOrDevice>) -> Result<Arra
     let dt = product_dtype("matmul", &[a, b])?;
     let a = prepare(a, dt, &p.a_shape, stream)?;
     let b = prepare(b, dt, &p.b_shape, stream)?;
-    let out = make("matmul", p.inner, dt, stream, Op::Matmul, vec![a, b])?;
-    reshape(&out, &as_isize(&p.result), stream)
+    let out = make(
+        "matmul",
+        p.inner.clone(),
+        dt,
+        stream,
+        Op::Matmul,
+        vec![a, b],
+    )?;
+    finish(out, &p, stream)
 }
 
 /// `alpha * (a @ b) + beta * c`, with `a @ b` as [`matmul`] computes it and `c` broadcast to its
@@ -143,7 +163,7 @@ pub fn addmm(
     let p = plan("addmm", a.shape(), b.shape())?;
     let dt = product_dtype("addmm", &[c, a, b])?;
     match broadcast_shapes("addmm", c.shape(), &p.result) {
-        Ok(shape) if shape == p.result => {}
+        Ok(shape) if shape[..] == p.result[..] => {}
         _ => {
             return Err(Error::shape(
                 "addmm",
@@ -170,11 +190,11 @@ pub fn addmm(
     let b = prepare(b, dt, &p.b_shape, stream)?;
     let out = make(
         "addmm",
-        p.inner,
+        p.inner.clone(),
         dt,
         stream,
         Op::AddMm { alpha, beta },
         vec![c, a, b],
     )?;
-    reshape(&out, &as_isize(&p.result), stream)
+    finish(out, &p, stream)
 }

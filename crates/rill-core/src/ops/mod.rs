@@ -57,18 +57,22 @@ pub use unique::*;
 pub use view::*;
 
 use crate::op::Op;
+use crate::shape::Dims;
 use crate::{Array, Dtype, Result, Stream};
 
 /// A lazy array on `stream`; the shared tail of every builder, named `name` in errors. It refuses
 /// a shape too large to exist (see [`crate::shape::check_size`]), so no builder can make one.
+/// The shape is a `Vec` or, in the builders that run once per op of a hot loop, an inline
+/// [`Dims`], which spares an allocation per node.
 pub(crate) fn make(
     name: &'static str,
-    shape: Vec<usize>,
+    shape: impl Into<Dims>,
     dtype: Dtype,
     stream: Stream,
     op: Op,
     inputs: Vec<Array>,
 ) -> Result<Array> {
+    let shape = shape.into();
     crate::shape::check_size(name, &shape, dtype)?;
     Ok(Array::lazy(shape, dtype, stream, op, inputs))
 }

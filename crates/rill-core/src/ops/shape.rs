@@ -133,7 +133,7 @@ pub fn transpose(a: &Array, axes: Option<&[isize]>, s: impl Into<StreamOrDevice>
     if perm.iter().enumerate().all(|(i, &p)| i == p) {
         return Ok(a.clone());
     }
-    let shape = perm.iter().map(|&p| a.shape()[p]).collect();
+    let shape: Vec<usize> = perm.iter().map(|&p| a.shape()[p]).collect();
     make(
         "transpose",
         shape,

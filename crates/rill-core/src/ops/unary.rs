@@ -4,6 +4,7 @@ use super::{
     astype, divide, equal, full, greater, less, logical_and, logical_or, make, multiply, where_,
 };
 use crate::op::{Op, UnaryOp};
+use crate::shape::Dims;
 use crate::{Array, Dtype, Error, Result, StreamOrDevice};
 
 /// The dtype `op` computes in and returns for an input of dtype `dt`, or why it cannot.
@@ -64,7 +65,7 @@ pub fn unary(op: UnaryOp, a: &Array, s: impl Into<StreamOrDevice>) -> Result<Arr
     let a = astype(a, compute, stream)?;
     make(
         name,
-        a.shape().to_vec(),
+        Dims::from_slice(a.shape()),
         out,
         stream,
         Op::Unary(op),

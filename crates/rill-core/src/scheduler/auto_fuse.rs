@@ -46,7 +46,6 @@ use crate::op::{BinaryOp, Op, UnaryOp};
 use crate::shape::numel;
 use crate::{backend, DeviceType, Dtype};
 use smallvec::SmallVec;
-use std::collections::BinaryHeap;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
 
@@ -129,7 +128,8 @@ pub(super) fn fuse(root: &Array, recipe: &mut Recipe) -> Option<Recipe> {
         if !elementwise(&top_recipe.op, top, &top_recipe.inputs) {
             return None;
         }
-        let mut group = Group::new(top, top_recipe)?;
+        let mut group = Group::default();
+        group.start(top, top_recipe)?;
         group.grow(top);
         group.program(top, Some(reduce))
     } else {
@@ -140,7 +140,8 @@ pub(super) fn fuse(root: &Array, recipe: &mut Recipe) -> Option<Recipe> {
         if !recipe.inputs.iter().any(|x| candidate(x, root)) {
             return None;
         }
-        let mut group = Group::new(root, recipe)?;
+        let mut group = Group::default();
+        group.start(root, recipe)?;
         group.grow(root);
         group.program(root, None)
     };
@@ -238,7 +239,9 @@ struct Read {
 
 /// A group being grown backwards from its root. Groups are small (at most `MAX_OPS` members,
 /// a few reads each), so lookups are linear scans of short vectors: cheaper than hashing here,
-/// where the pass runs once per submitted op.
+/// where the pass runs once per submitted op. It is large (~900 bytes inline) and never moved:
+/// built in place and used by reference (moving it cost a copy per submitted op).
+#[derive(Default)]
 struct Group {
     /// The root first, then members in the order they joined.
     members: SmallVec<[Member; 8]>,
@@ -247,8 +250,8 @@ struct Group {
     /// Inputs of the group as it stands (read nodes that are not members), by key, with how
     /// many read nodes share the key.
     outside: SmallVec<[(Key, usize); MAX_INPUTS]>,
-    /// Read nodes that may still join, highest id first.
-    pending: BinaryHeap<u64>,
+    /// Read nodes that may still join; the highest id is taken first.
+    pending: SmallVec<[u64; 8]>,
 }
 
 fn member_op(op: &Op) -> Option<MemberOp> {
@@ -260,15 +263,16 @@ fn member_op(op: &Op) -> Option<MemberOp> {
 }
 
 impl Group {
-    fn new(root: &Array, recipe: &Recipe) -> Option<Group> {
-        let mut g = Group {
-            members: SmallVec::new(),
-            read: SmallVec::new(),
-            outside: SmallVec::new(),
-            pending: BinaryHeap::new(),
-        };
-        g.join(root.id(), member_op(&recipe.op)?, &recipe.inputs, root);
-        Some(g)
+    /// Makes `root` (whose recipe is `recipe`) the first member; None if its op cannot be one.
+    fn start(&mut self, root: &Array, recipe: &Recipe) -> Option<()> {
+        self.join(root.id(), member_op(&recipe.op)?, &recipe.inputs, root);
+        Some(())
+    }
+
+    /// Removes and returns the highest pending id.
+    fn pop_pending(&mut self) -> Option<u64> {
+        let (at, _) = self.pending.iter().enumerate().max_by_key(|(_, &id)| id)?;
+        Some(self.pending.swap_remove(at))
     }
 
     fn read_index(&self, id: u64) -> Option<usize> {
@@ -310,7 +314,7 @@ impl Group {
     /// have higher ids than it (a recipe names existing nodes), so when a node is looked at, every
     /// member that will ever read it has joined: its count of reads is final.
     fn grow(&mut self, root: &Array) {
-        while let Some(id) = self.pending.pop() {
+        while let Some(id) = self.pop_pending() {
             if self.members.len() == MAX_OPS {
                 return;
             }
@@ -370,7 +374,7 @@ impl Group {
     /// The fused program and its inputs, ending with `reduce` when given; None when it would
     /// replace a single op.
     fn program(
-        mut self,
+        &mut self,
         root: &Array,
         reduce: Option<FusedReduce>,
     ) -> Option<(FusedKernel, Vec<Array>)> {

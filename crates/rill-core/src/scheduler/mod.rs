@@ -370,16 +370,17 @@ fn visit(
     if !expanded {
         // Dropped once the lock is released: it frees the nodes fused away.
         let fused_away = auto_fuse::fuse(&a, recipe);
-        let inputs: Vec<Array> = recipe
-            .inputs
-            .iter()
-            .filter(|i| !i.is_available())
-            .cloned()
-            .collect();
+        stack.push((a.clone(), true));
+        stack.extend(
+            recipe
+                .inputs
+                .iter()
+                .rev()
+                .filter(|i| !i.is_available())
+                .map(|i| (i.clone(), false)),
+        );
         drop(state);
         drop(fused_away);
-        stack.push((a, true));
-        stack.extend(inputs.into_iter().rev().map(|i| (i, false)));
         return false;
     }
     let NodeState::Lazy(recipe) = std::mem::replace(

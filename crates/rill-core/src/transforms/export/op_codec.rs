@@ -318,7 +318,7 @@ pub(super) fn read_op(r: &mut Reader<'_>) -> Result<Op, Bad> {
             beta: r.f64("addmm's beta")?,
         },
         20 => Op::Factor(read_factor(r)?),
-        21 => Op::Conv(ConvParams {
+        21 => Op::Conv(Box::new(ConvParams {
             stride: r.usizes("conv's stride")?,
             padding_lo: r.usizes("conv's padding")?,
             padding_hi: r.usizes("conv's padding")?,
@@ -326,7 +326,7 @@ pub(super) fn read_op(r: &mut Reader<'_>) -> Result<Op, Bad> {
             input_dilation: r.usizes("conv's input dilation")?,
             groups: r.len("conv's groups")?,
             flip: r.bool("conv's flip")?,
-        }),
+        })),
         22 => Op::Fft {
             axis: r.len("an axis")?,
             kind: named(r, FftKind::ALL, FftKind::name, "an fft kind")?,
