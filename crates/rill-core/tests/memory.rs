@@ -3,7 +3,7 @@
 //! is process-wide, so the steps run in order rather than as parallel tests.
 
 use rill_core::memory::*;
-use rill_core::{ops, Array, Device, Dtype, Error};
+use rill_core::{ops, Array, Device, Dtype, Error, Scalar};
 
 #[test]
 fn counters_cache_and_hard_limit() {
@@ -19,6 +19,16 @@ fn counters_cache_and_hard_limit() {
     drop(a);
     assert_eq!(active_memory(cpu), start);
     assert!(cache_memory(cpu) >= 4 << 20);
+
+    // 0-d arrays of host numbers keep their bytes outside the allocator (`memory/constants.rs`),
+    // like nodes and shapes: not counted.
+    let counted = active_memory(cpu);
+    let numbers: Vec<Array> = (0..100)
+        .map(|i| ops::scalar_array(Scalar::Float(i as f64), Dtype::Float32, Device::cpu()).unwrap())
+        .collect();
+    assert_eq!(numbers[99].item::<f32>().unwrap(), 99.0);
+    assert_eq!(active_memory(cpu), counted);
+    drop(numbers);
 
     // A buffer of the same size is served from the cache.
     let cached = cache_memory(cpu);

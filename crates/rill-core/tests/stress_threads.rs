@@ -117,8 +117,10 @@ fn thread_count() -> usize {
 /// binary that changes the default; the others' ops run on whichever CPU stream it is.)
 #[test]
 fn a_default_stream_set_on_one_thread_reaches_the_next_op_of_every_thread() {
-    let cpu = Device::cpu();
-    let old = rill_core::default_stream(cpu).unwrap();
+    // `()` is the default device's default stream: the GPU's where the suite runs with the GPU
+    // as default device (scripts/gpu-check.sh), so the streams compared are that device's.
+    let dev = rill_core::default_device();
+    let old = rill_core::default_stream(dev).unwrap();
     let x = Array::from_slice(&[1.5f32, -2.0], &[2]).unwrap();
     let turn = Arc::new(Barrier::new(2));
     let worker = {
@@ -135,7 +137,7 @@ fn a_default_stream_set_on_one_thread_reaches_the_next_op_of_every_thread() {
         })
     };
     turn.wait();
-    let new = rill_core::new_stream(cpu).unwrap();
+    let new = rill_core::new_stream(dev).unwrap();
     rill_core::set_default_stream(new).unwrap();
     let here = ops::add(&x, &x, ()).unwrap().stream();
     turn.wait();

@@ -7,11 +7,13 @@
 
 pub(crate) mod allocator;
 mod buffer;
+mod constants;
 mod counters;
 
 pub use allocator::Allocator;
 pub(crate) use allocator::ForkGuard;
 pub use buffer::{Buffer, Data, DeviceBlock};
+pub(crate) use constants::constant;
 pub use counters::Counters;
 
 use crate::{backend, Device};

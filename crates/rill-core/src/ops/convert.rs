@@ -62,8 +62,10 @@ pub fn weak_scalar(other: &Array, value: Scalar, s: impl Into<StreamOrDevice>) -
     scalar_array(value, dtype, s)
 }
 
-/// A 0-d array holding `value` converted to `dtype`, made at once on the host.
+/// A 0-d array holding `value` converted to `dtype`, made at once on the host. Its bytes are a
+/// constant shared with the thread's other 0-d arrays of that value and dtype (`memory/constants.rs`).
 pub fn scalar_array(value: Scalar, dtype: Dtype, s: impl Into<StreamOrDevice>) -> Result<Array> {
-    let s = s.into();
-    crate::dispatch_dtype!(dtype, T => Array::from_slice_on(&[T::from_scalar(value)], &[], s))
+    let stream = s.into().resolve("array")?;
+    let data = crate::dispatch_dtype!(dtype, T => crate::memory::constant(T::from_scalar(value)));
+    Ok(Array::evaluated(Vec::new(), dtype, stream, data))
 }

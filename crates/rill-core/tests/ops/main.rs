@@ -21,6 +21,7 @@ mod matmul;
 mod movement;
 mod random;
 mod reduce;
+mod scalars;
 mod scan;
 mod shape_overflow;
 mod softmax;

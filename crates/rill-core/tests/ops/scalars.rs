@@ -1,0 +1,158 @@
+//! Host numbers as 0-d arrays (`ops::scalar_array`, `ops::weak_scalar`, what `a + 1.0` makes in
+//! Python and Node). Each thread shares the bytes of equal constants between arrays
+//! (`memory/constants.rs`): every array must still read back its own value, exactly, whatever
+//! the table held before, and stay an array of its own for transforms.
+
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use rill_core::half::{bf16, f16};
+use rill_core::num_complex::Complex32;
+use rill_core::transforms::grad;
+use rill_core::{ops, Array, Device, Dtype, Element, Scalar};
+use std::sync::Arc;
+
+/// A random value of `dtype` (exactly representable in it) and the scalar that makes it.
+fn random_value(rng: &mut StdRng, dtype: Dtype) -> Scalar {
+    match dtype {
+        Dtype::Bool => Scalar::Bool(rng.random()),
+        Dtype::Uint8 => Scalar::UInt(rng.random::<u8>() as u64),
+        Dtype::Uint16 => Scalar::UInt(rng.random::<u16>() as u64),
+        Dtype::Uint32 => Scalar::UInt(rng.random::<u32>() as u64),
+        Dtype::Uint64 => Scalar::UInt(rng.random::<u64>()),
+        Dtype::Int8 => Scalar::Int(rng.random::<i8>() as i64),
+        Dtype::Int16 => Scalar::Int(rng.random::<i16>() as i64),
+        Dtype::Int32 => Scalar::Int(rng.random::<i32>() as i64),
+        Dtype::Int64 => Scalar::Int(rng.random::<i64>()),
+        Dtype::Float16 => Scalar::Float(f16::from_f64(rng.random_range(-6e4..6e4)).to_f64()),
+        Dtype::Bfloat16 => Scalar::Float(bf16::from_f64(rng.random_range(-1e30..1e30)).to_f64()),
+        Dtype::Float32 => Scalar::Float(rng.random_range(-1e30f32..1e30) as f64),
+        Dtype::Float64 => Scalar::Float(rng.random_range(-1e300..1e300)),
+        Dtype::Complex64 => {
+            Scalar::Complex(rng.random_range(-1e6..1e6), rng.random_range(-1e6..1e6))
+        }
+    }
+}
+
+/// The value `a` holds, as the scalar it was made from would be written.
+fn read(a: &Array) -> Scalar {
+    fn one<T: Element>(a: &Array) -> Scalar {
+        let v = a.to_vec::<T>().unwrap();
+        assert_eq!(v.len(), 1);
+        v[0].to_scalar()
+    }
+    rill_core::dispatch_dtype!(a.dtype(), T => one::<T>(a))
+}
+
+const DTYPES: [Dtype; 14] = [
+    Dtype::Bool,
+    Dtype::Uint8,
+    Dtype::Uint16,
+    Dtype::Uint32,
+    Dtype::Uint64,
+    Dtype::Int8,
+    Dtype::Int16,
+    Dtype::Int32,
+    Dtype::Int64,
+    Dtype::Float16,
+    Dtype::Bfloat16,
+    Dtype::Float32,
+    Dtype::Float64,
+    Dtype::Complex64,
+];
+
+#[test]
+fn constants_read_back_exactly_while_the_table_turns_over() {
+    let mut rng = StdRng::seed_from_u64(14);
+    // Far more distinct constants than a thread's table holds, interleaved with repeats of
+    // earlier ones, all kept alive and read at the end: a slot reused for a new value must never
+    // change what an older array holds.
+    let mut made: Vec<(Scalar, Array)> = Vec::new();
+    for round in 0..400 {
+        let (value, dtype) = if round % 3 == 2 && !made.is_empty() {
+            let (v, a) = &made[rng.random_range(0..made.len())];
+            (*v, a.dtype())
+        } else {
+            let dtype = DTYPES[rng.random_range(0..DTYPES.len())];
+            (random_value(&mut rng, dtype), dtype)
+        };
+        let a = ops::scalar_array(value, dtype, Device::cpu()).unwrap();
+        assert_eq!((a.shape(), a.dtype()), (&[][..], dtype));
+        made.push((value, a));
+    }
+    for (value, a) in &made {
+        assert_eq!(read(a), *value, "a {} constant", a.dtype());
+    }
+}
+
+#[test]
+fn signed_zeros_and_nans_are_different_constants() {
+    let cpu = Device::cpu();
+    let pos = ops::scalar_array(Scalar::Float(0.0), Dtype::Float32, cpu).unwrap();
+    let neg = ops::scalar_array(Scalar::Float(-0.0), Dtype::Float32, cpu).unwrap();
+    let pos2 = ops::scalar_array(Scalar::Float(0.0), Dtype::Float32, cpu).unwrap();
+    // 1 / x tells the zeros apart: +inf and -inf.
+    let one = ops::scalar_array(Scalar::Float(1.0), Dtype::Float32, cpu).unwrap();
+    let inv = |x: &Array| ops::divide(&one, x, cpu).unwrap().item::<f32>().unwrap();
+    assert_eq!(inv(&pos), f32::INFINITY);
+    assert_eq!(inv(&neg), f32::NEG_INFINITY);
+    assert_eq!(inv(&pos2), f32::INFINITY);
+    let nan = ops::scalar_array(Scalar::Float(f64::NAN), Dtype::Float64, cpu).unwrap();
+    assert!(nan.item::<f64>().unwrap().is_nan());
+    // The same value in two dtypes: two constants of their own sizes.
+    let w = ops::scalar_array(Scalar::Int(-1), Dtype::Int64, cpu).unwrap();
+    let b = ops::scalar_array(Scalar::Int(-1), Dtype::Int8, cpu).unwrap();
+    assert_eq!((w.item::<i64>().unwrap(), w.nbytes()), (-1, 8));
+    assert_eq!((b.item::<i8>().unwrap(), b.nbytes()), (-1, 1));
+    let c = ops::scalar_array(Scalar::Complex(1.5, -2.0), Dtype::Complex64, cpu).unwrap();
+    assert_eq!(c.item::<Complex32>().unwrap(), Complex32::new(1.5, -2.0));
+}
+
+#[test]
+fn equal_constants_share_bytes_but_stay_arrays_of_their_own() {
+    let cpu = Device::cpu();
+    let x = ops::scalar_array(Scalar::Float(2.0), Dtype::Float32, cpu).unwrap();
+    let y = ops::scalar_array(Scalar::Float(2.0), Dtype::Float32, cpu).unwrap();
+    assert!(Arc::ptr_eq(
+        &x.data().unwrap().buffer,
+        &y.data().unwrap().buffer
+    ));
+    assert_ne!(x.id(), y.id());
+    // f(x, y) = x * y + x: df/dx = y + 1 = 3, df/dy = x = 2. Were the two one array, the product
+    // would be a square and df/dx would read 2x + 1 = 5.
+    let g = grad(
+        |v| {
+            let p = ops::multiply(&v[0], &v[1], cpu)?;
+            ops::add(&p, &v[0], cpu)
+        },
+        &[x, y],
+    )
+    .unwrap();
+    assert_eq!(g[0].item::<f32>().unwrap(), 3.0);
+    assert_eq!(g[1].item::<f32>().unwrap(), 2.0);
+}
+
+#[test]
+fn constants_made_on_other_threads_keep_their_values() {
+    // Each thread has a table of its own; arrays outlive the threads that made them.
+    let handles: Vec<_> = (0..4)
+        .map(|t| {
+            std::thread::spawn(move || {
+                (0..64)
+                    .map(|i| {
+                        let v = (t * 1000 + i) as f64 + 0.25;
+                        (
+                            v,
+                            ops::scalar_array(Scalar::Float(v), Dtype::Float64, Device::cpu())
+                                .unwrap(),
+                        )
+                    })
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    for h in handles {
+        for (v, a) in h.join().unwrap() {
+            assert_eq!(a.item::<f64>().unwrap(), v);
+        }
+    }
+}
