@@ -8,7 +8,7 @@
 
 use super::{astype, broadcast_to, make, reshape};
 use crate::op::Op;
-use crate::shape::{broadcast_dims, broadcast_shapes, Dims};
+use crate::shape::{broadcast_dims, Dims};
 use crate::{promote_types, Array, Dtype, Error, Result, Stream, StreamOrDevice};
 
 /// The shapes of one product, worked out once for both builders. Inline (`Dims`): a product is
@@ -169,7 +169,7 @@ pub fn addmm(
     let stream = s.into().resolve("addmm")?;
     let p = plan("addmm", a.shape(), b.shape())?;
     let dt = product_dtype("addmm", &[c, a, b])?;
-    match broadcast_shapes("addmm", c.shape(), &p.result) {
+    match broadcast_dims("addmm", c.shape(), &p.result) {
         Ok(shape) if shape[..] == p.result[..] => {}
         _ => {
             return Err(Error::shape(
