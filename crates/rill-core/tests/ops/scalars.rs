@@ -43,23 +43,6 @@ fn read(a: &Array) -> Scalar {
     rill_core::dispatch_dtype!(a.dtype(), T => one::<T>(a))
 }
 
-const DTYPES: [Dtype; 14] = [
-    Dtype::Bool,
-    Dtype::Uint8,
-    Dtype::Uint16,
-    Dtype::Uint32,
-    Dtype::Uint64,
-    Dtype::Int8,
-    Dtype::Int16,
-    Dtype::Int32,
-    Dtype::Int64,
-    Dtype::Float16,
-    Dtype::Bfloat16,
-    Dtype::Float32,
-    Dtype::Float64,
-    Dtype::Complex64,
-];
-
 #[test]
 fn constants_read_back_exactly_while_the_table_turns_over() {
     let mut rng = StdRng::seed_from_u64(14);
@@ -72,7 +55,7 @@ fn constants_read_back_exactly_while_the_table_turns_over() {
             let (v, a) = &made[rng.random_range(0..made.len())];
             (*v, a.dtype())
         } else {
-            let dtype = DTYPES[rng.random_range(0..DTYPES.len())];
+            let dtype = Dtype::ALL[rng.random_range(0..Dtype::ALL.len())];
             (random_value(&mut rng, dtype), dtype)
         };
         let a = ops::scalar_array(value, dtype, Device::cpu()).unwrap();
