@@ -20,15 +20,22 @@ fn counters_cache_and_hard_limit() {
     assert_eq!(active_memory(cpu), start);
     assert!(cache_memory(cpu) >= 4 << 20);
 
-    // 0-d arrays of host numbers keep their bytes outside the allocator (`memory/constants.rs`),
-    // like nodes and shapes: not counted.
+    // The 0-d operands of host numbers (`a + 1.0`) keep their bytes outside the allocator
+    // (`memory/constants.rs`), like nodes and shapes: not counted. A user's own 0-d array is.
     let counted = active_memory(cpu);
+    let x = Array::from_slice(&[0.5f32], &[1]).unwrap();
+    let with_x = active_memory(cpu);
+    assert!(with_x >= counted + 4);
     let numbers: Vec<Array> = (0..100)
-        .map(|i| ops::scalar_array(Scalar::Float(i as f64), Dtype::Float32, Device::cpu()).unwrap())
+        .map(|i| ops::weak_operand(&x, Scalar::Float(i as f64), Device::cpu()).unwrap())
         .collect();
     assert_eq!(numbers[99].item::<f32>().unwrap(), 99.0);
-    assert_eq!(active_memory(cpu), counted);
+    assert_eq!(active_memory(cpu), with_x);
     drop(numbers);
+    let mine = ops::scalar_array(Scalar::Float(1.0), Dtype::Float32, Device::cpu()).unwrap();
+    assert!(active_memory(cpu) >= with_x + 4);
+    drop((mine, x));
+    assert_eq!(active_memory(cpu), counted);
 
     // A buffer of the same size is served from the cache.
     let cached = cache_memory(cpu);

@@ -66,7 +66,8 @@ fn int_scalar(value: f64) -> napi::Result<Scalar> {
 
 /// A 0-d array for a JS number or boolean beside `other`, typed as MLX types Python scalars: it
 /// takes `other`'s dtype unless its kind ('bool' < 'int' < 'float') is greater, and an integer
-/// that dtype cannot hold throws (`uint8 + 300`): the core's rule, shared with Python.
+/// that dtype cannot hold throws (`uint8 + 300`): the core's rule, shared with Python. Only
+/// `node/index.js`'s `operand` calls it, for an op's operand (`ops::weak_operand`: shared bytes).
 #[napi]
 pub fn weak_scalar(
     other: &JsArray,
@@ -81,7 +82,7 @@ pub fn weak_scalar(
             "float" => Scalar::Float(value),
             _ => return Err(type_error(format!("[scalar] unknown scalar kind '{kind}'"))),
         };
-        Ok(ops::weak_scalar(&other.inner, s, sod(stream))
+        Ok(ops::weak_operand(&other.inner, s, sod(stream))
             .or_throw()?
             .into())
     })

@@ -111,6 +111,12 @@ pub fn weak_scalar(other: &Array, s: Scalar, stream: StreamOrDevice) -> PyResult
     rill_core::ops::weak_scalar(other, s, stream).or_raise()
 }
 
+/// [`weak_scalar`] for an operand an op consumes at once (`ops::weak_operand`: bytes shared per
+/// thread).
+pub fn weak_operand(other: &Array, s: Scalar, stream: StreamOrDevice) -> PyResult<Array> {
+    rill_core::ops::weak_operand(other, s, stream).or_raise()
+}
+
 /// An array from any value `array()` accepts, converted to `dtype` when given.
 pub fn to_array(obj: &Bound<'_, PyAny>, dtype: Option<Dtype>) -> PyResult<Array> {
     if let Ok(a) = obj.cast::<PyArray>() {

@@ -1,9 +1,10 @@
-//! One-element host constants: the buffers of the 0-d arrays that numbers become.
+//! One-element host constants: the buffers of the 0-d operands that numbers become in ops.
 //!
 //! Every Python or JavaScript number that meets an array becomes a 0-d array (`a + 1.0`,
-//! `mx.multiply(x, 0.5)`), so a chain of small ops makes one per op. Taking its few bytes from the
-//! caching allocator (a shard's lock, a search of its sizes, the counters) and handing them back
-//! cost about as much as the op's own node (a profile of `mx.add(a, 1.0)`: ~15% of the call).
+//! `mx.multiply(x, 0.5)`: `ops::weak_operand`), so a chain of small ops makes one per op. Taking
+//! its few bytes from the caching allocator (a shard's lock, a search of its sizes, the counters)
+//! and handing them back cost about as much as the op's own node (a profile of `mx.add(a, 1.0)`:
+//! ~15% of the call).
 //! A constant's bytes never change once written, so each thread keeps the buffers of the last
 //! constants it made in a small table and gives every new 0-d array of the same value and dtype
 //! the same buffer. Each array still gets a node of its own: transforms tell arrays apart by their
@@ -15,6 +16,10 @@
 //! - These bytes (at most eight per constant) live outside the allocator and are not counted by
 //!   the memory functions, like the nodes and shapes of arrays; a buffer is external host memory
 //!   to the rest of rill, which never writes those.
+//! - Only operands that an op consumes at once share (`ops::weak_operand`): an array a user can
+//!   hold (`mx.array(2.0)`, a value assigned into an array: `ops::scalar_array`,
+//!   `ops::weak_scalar`) has bytes of its own, since it may leave rill (DLPack) for a library
+//!   that writes into it.
 
 use super::{Buffer, Data};
 use crate::shape::Layout;

@@ -55,17 +55,29 @@ pub fn weak_dtype(other: Dtype, value: Scalar) -> Dtype {
 /// A 0-d array holding a host scalar that meets the array `other` in a binary op, of
 /// [`weak_dtype`]; an integer that the dtype cannot hold is an [`crate::Error::Overflow`]
 /// (`uint8_array + 300`), as in MLX. The one place this rule lives: Python's and Node's operators
-/// both call it. The array is made at once on the host (a scalar needs no op to run later).
+/// both call it. The array is made at once on the host (a scalar needs no op to run later), with
+/// bytes of its own (a value assigned into an array, `a[0] = 1.0`, is one).
 pub fn weak_scalar(other: &Array, value: Scalar, s: impl Into<StreamOrDevice>) -> Result<Array> {
     let dtype = weak_dtype(other.dtype(), value);
     value.check_fits(dtype, "scalar")?;
     scalar_array(value, dtype, s)
 }
 
-/// A 0-d array holding `value` converted to `dtype`, made at once on the host. Its bytes are a
-/// constant shared with the thread's other 0-d arrays of that value and dtype (`memory/constants.rs`).
-pub fn scalar_array(value: Scalar, dtype: Dtype, s: impl Into<StreamOrDevice>) -> Result<Array> {
+/// [`weak_scalar`] for an operand that goes straight into an op which builds a new array from it
+/// (`a + 1.0`, `mx.multiply(x, 0.5)`): its bytes are shared with the thread's other operands of
+/// that value and dtype (`memory/constants.rs`), which saves the allocator's round trip once per
+/// op. Never for an array that could reach a user unchanged: a user's array may leave rill
+/// (DLPack) for a library that writes into it.
+pub fn weak_operand(other: &Array, value: Scalar, s: impl Into<StreamOrDevice>) -> Result<Array> {
+    let dtype = weak_dtype(other.dtype(), value);
+    value.check_fits(dtype, "scalar")?;
     let stream = s.into().resolve("array")?;
     let data = crate::dispatch_dtype!(dtype, T => crate::memory::constant(T::from_scalar(value)));
     Ok(Array::evaluated(Vec::new(), dtype, stream, data))
+}
+
+/// A 0-d array holding `value` converted to `dtype`, made at once on the host.
+pub fn scalar_array(value: Scalar, dtype: Dtype, s: impl Into<StreamOrDevice>) -> Result<Array> {
+    let s = s.into();
+    crate::dispatch_dtype!(dtype, T => Array::from_slice_on(&[T::from_scalar(value)], &[], s))
 }

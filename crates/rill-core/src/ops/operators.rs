@@ -24,7 +24,7 @@ macro_rules! binary_operator {
         impl<T: Element> $tr<T> for &Array {
             type Output = Array;
             fn $m(self, rhs: T) -> Array {
-                let rhs = expect(ops::weak_scalar(self, rhs.to_scalar(), ()));
+                let rhs = expect(ops::weak_operand(self, rhs.to_scalar(), ()));
                 expect(ops::$f(self, &rhs, ()))
             }
         }

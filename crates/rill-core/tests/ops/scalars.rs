@@ -1,7 +1,8 @@
-//! Host numbers as 0-d arrays (`ops::scalar_array`, `ops::weak_scalar`, what `a + 1.0` makes in
-//! Python and Node). Each thread shares the bytes of equal constants between arrays
-//! (`memory/constants.rs`): every array must still read back its own value, exactly, whatever
-//! the table held before, and stay an array of its own for transforms.
+//! Host numbers as 0-d operands (`ops::weak_operand`, what `a + 1.0` makes in Python and Node).
+//! Each thread shares the bytes of equal operands between arrays (`memory/constants.rs`): every
+//! array must still read back its own value, exactly, whatever the table held before, and stay an
+//! array of its own for transforms; arrays users can hold (`ops::scalar_array`, `ops::weak_scalar`)
+//! share nothing.
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -33,6 +34,15 @@ fn random_value(rng: &mut StdRng, dtype: Dtype) -> Scalar {
     }
 }
 
+/// The 0-d operand that `value` becomes beside an array of `dtype` (`a + value`).
+fn operand(value: Scalar, dtype: Dtype) -> Array {
+    let other =
+        rill_core::dispatch_dtype!(dtype, T => Array::from_slice(&[T::default()], &[1]).unwrap());
+    let a = ops::weak_operand(&other, value, Device::cpu()).unwrap();
+    assert_eq!(a.dtype(), dtype);
+    a
+}
+
 /// The value `a` holds, as the scalar it was made from would be written.
 fn read(a: &Array) -> Scalar {
     fn one<T: Element>(a: &Array) -> Scalar {
@@ -58,7 +68,7 @@ fn constants_read_back_exactly_while_the_table_turns_over() {
             let dtype = Dtype::ALL[rng.random_range(0..Dtype::ALL.len())];
             (random_value(&mut rng, dtype), dtype)
         };
-        let a = ops::scalar_array(value, dtype, Device::cpu()).unwrap();
+        let a = operand(value, dtype);
         assert_eq!((a.shape(), a.dtype()), (&[][..], dtype));
         made.push((value, a));
     }
@@ -70,36 +80,43 @@ fn constants_read_back_exactly_while_the_table_turns_over() {
 #[test]
 fn signed_zeros_and_nans_are_different_constants() {
     let cpu = Device::cpu();
-    let pos = ops::scalar_array(Scalar::Float(0.0), Dtype::Float32, cpu).unwrap();
-    let neg = ops::scalar_array(Scalar::Float(-0.0), Dtype::Float32, cpu).unwrap();
-    let pos2 = ops::scalar_array(Scalar::Float(0.0), Dtype::Float32, cpu).unwrap();
+    let pos = operand(Scalar::Float(0.0), Dtype::Float32);
+    let neg = operand(Scalar::Float(-0.0), Dtype::Float32);
+    let pos2 = operand(Scalar::Float(0.0), Dtype::Float32);
     // 1 / x tells the zeros apart: +inf and -inf.
-    let one = ops::scalar_array(Scalar::Float(1.0), Dtype::Float32, cpu).unwrap();
+    let one = operand(Scalar::Float(1.0), Dtype::Float32);
     let inv = |x: &Array| ops::divide(&one, x, cpu).unwrap().item::<f32>().unwrap();
     assert_eq!(inv(&pos), f32::INFINITY);
     assert_eq!(inv(&neg), f32::NEG_INFINITY);
     assert_eq!(inv(&pos2), f32::INFINITY);
-    let nan = ops::scalar_array(Scalar::Float(f64::NAN), Dtype::Float64, cpu).unwrap();
+    let nan = operand(Scalar::Float(f64::NAN), Dtype::Float64);
     assert!(nan.item::<f64>().unwrap().is_nan());
     // The same value in two dtypes: two constants of their own sizes.
-    let w = ops::scalar_array(Scalar::Int(-1), Dtype::Int64, cpu).unwrap();
-    let b = ops::scalar_array(Scalar::Int(-1), Dtype::Int8, cpu).unwrap();
+    let w = operand(Scalar::Int(-1), Dtype::Int64);
+    let b = operand(Scalar::Int(-1), Dtype::Int8);
     assert_eq!((w.item::<i64>().unwrap(), w.nbytes()), (-1, 8));
     assert_eq!((b.item::<i8>().unwrap(), b.nbytes()), (-1, 1));
-    let c = ops::scalar_array(Scalar::Complex(1.5, -2.0), Dtype::Complex64, cpu).unwrap();
+    let c = operand(Scalar::Complex(1.5, -2.0), Dtype::Complex64);
     assert_eq!(c.item::<Complex32>().unwrap(), Complex32::new(1.5, -2.0));
 }
 
 #[test]
 fn equal_constants_share_bytes_but_stay_arrays_of_their_own() {
     let cpu = Device::cpu();
-    let x = ops::scalar_array(Scalar::Float(2.0), Dtype::Float32, cpu).unwrap();
-    let y = ops::scalar_array(Scalar::Float(2.0), Dtype::Float32, cpu).unwrap();
-    assert!(Arc::ptr_eq(
-        &x.data().unwrap().buffer,
-        &y.data().unwrap().buffer
-    ));
+    let x = operand(Scalar::Float(2.0), Dtype::Float32);
+    let y = operand(Scalar::Float(2.0), Dtype::Float32);
+    let bytes = |a: &Array| a.data().unwrap().buffer.clone();
+    assert!(Arc::ptr_eq(&bytes(&x), &bytes(&y)));
     assert_ne!(x.id(), y.id());
+    // A user's own 0-d arrays share nothing: they may leave rill (DLPack) for a library that
+    // writes into them.
+    let mine = ops::scalar_array(Scalar::Float(2.0), Dtype::Float32, cpu).unwrap();
+    let mine2 = ops::scalar_array(Scalar::Float(2.0), Dtype::Float32, cpu).unwrap();
+    let assigned = ops::weak_scalar(&x, Scalar::Float(2.0), cpu).unwrap();
+    assert!(!Arc::ptr_eq(&bytes(&mine), &bytes(&mine2)));
+    assert!(!Arc::ptr_eq(&bytes(&mine), &bytes(&x)));
+    assert!(!Arc::ptr_eq(&bytes(&assigned), &bytes(&x)));
+    assert_eq!(mine.item::<f32>().unwrap(), 2.0);
     // f(x, y) = x * y + x: df/dx = y + 1 = 3, df/dy = x = 2. Were the two one array, the product
     // would be a square and df/dx would read 2x + 1 = 5.
     let g = grad(
@@ -123,11 +140,7 @@ fn constants_made_on_other_threads_keep_their_values() {
                 (0..64)
                     .map(|i| {
                         let v = (t * 1000 + i) as f64 + 0.25;
-                        (
-                            v,
-                            ops::scalar_array(Scalar::Float(v), Dtype::Float64, Device::cpu())
-                                .unwrap(),
-                        )
+                        (v, operand(Scalar::Float(v), Dtype::Float64))
                     })
                     .collect::<Vec<_>>()
             })

@@ -19,7 +19,7 @@ pub use elementwise::*;
 pub use shape::*;
 
 use crate::array::PyArray;
-use crate::convert::{self, from_numpy, py_scalar, scalar_array, to_array, weak_scalar};
+use crate::convert::{self, from_numpy, py_scalar, scalar_array, to_array, weak_operand};
 use crate::dtype::PyDtype;
 use crate::errors::{guard, OrRaise};
 use crate::stream::{sod, StreamArg};
@@ -69,10 +69,10 @@ fn pair(a: Operand<'_>, b: Operand<'_>, s: StreamOrDevice) -> PyResult<(Array, A
     Ok(match (strong(a)?, strong(b)?) {
         (Array(x), Array(y)) => (x, y),
         (Array(x), Scalar(v)) => {
-            let y = weak_scalar(&x, v, s)?;
+            let y = weak_operand(&x, v, s)?;
             (x, y)
         }
-        (Scalar(v), Array(y)) => (weak_scalar(&y, v, s)?, y),
+        (Scalar(v), Array(y)) => (weak_operand(&y, v, s)?, y),
         (Scalar(v), Scalar(w)) => (
             scalar_array(v, v.lone_dtype(), s)?,
             scalar_array(w, w.lone_dtype(), s)?,
@@ -84,12 +84,12 @@ fn pair(a: Operand<'_>, b: Operand<'_>, s: StreamOrDevice) -> PyResult<(Array, A
         (Numpy(n), Array(y)) => (from_numpy(&n, None, Some(y.dtype()))?, y),
         (Numpy(n), Scalar(v)) => {
             let x = from_numpy(&n, None, None)?;
-            let y = weak_scalar(&x, v, s)?;
+            let y = weak_operand(&x, v, s)?;
             (x, y)
         }
         (Scalar(v), Numpy(n)) => {
             let y = from_numpy(&n, None, None)?;
-            (weak_scalar(&y, v, s)?, y)
+            (weak_operand(&y, v, s)?, y)
         }
         (Numpy(n), Numpy(m)) => (from_numpy(&n, None, None)?, from_numpy(&m, None, None)?),
         (Other(_), _) | (_, Other(_)) => unreachable!("made strong above"),
