@@ -54,13 +54,12 @@ pub fn weak_dtype(other: Dtype, value: Scalar) -> Dtype {
 
 /// A 0-d array holding a host scalar that meets the array `other` in a binary op, of
 /// [`weak_dtype`]; an integer that the dtype cannot hold is an [`crate::Error::Overflow`]
-/// (`uint8_array + 300`), as in MLX. The one place this rule lives: Python's and Node's operators
-/// both call it. The array is made at once on the host (a scalar needs no op to run later), with
-/// bytes of its own (a value assigned into an array, `a[0] = 1.0`, is one).
+/// (`uint8_array + 300`), as in MLX. The one place this rule lives (`checked_weak_dtype`):
+/// Python's and Node's operators reach it through [`weak_operand`], assignments through this.
+/// The array is made at once on the host (a scalar needs no op to run later), with bytes of its
+/// own (a value assigned into an array, `a[0] = 1.0`, is one).
 pub fn weak_scalar(other: &Array, value: Scalar, s: impl Into<StreamOrDevice>) -> Result<Array> {
-    let dtype = weak_dtype(other.dtype(), value);
-    value.check_fits(dtype, "scalar")?;
-    scalar_array(value, dtype, s)
+    scalar_array(value, checked_weak_dtype(other, value)?, s)
 }
 
 /// [`weak_scalar`] for an operand that goes straight into an op which builds a new array from it
@@ -69,11 +68,17 @@ pub fn weak_scalar(other: &Array, value: Scalar, s: impl Into<StreamOrDevice>) -
 /// op. Never for an array that could reach a user unchanged: a user's array may leave rill
 /// (DLPack) for a library that writes into it.
 pub fn weak_operand(other: &Array, value: Scalar, s: impl Into<StreamOrDevice>) -> Result<Array> {
-    let dtype = weak_dtype(other.dtype(), value);
-    value.check_fits(dtype, "scalar")?;
+    let dtype = checked_weak_dtype(other, value)?;
     let stream = s.into().resolve("array")?;
     let data = crate::dispatch_dtype!(dtype, T => crate::memory::constant(T::from_scalar(value)));
     Ok(Array::evaluated(Vec::new(), dtype, stream, data))
+}
+
+/// [`weak_dtype`], or the overflow error when that integer dtype cannot hold `value`.
+fn checked_weak_dtype(other: &Array, value: Scalar) -> Result<Dtype> {
+    let dtype = weak_dtype(other.dtype(), value);
+    value.check_fits(dtype, "scalar")?;
+    Ok(dtype)
 }
 
 /// A 0-d array holding `value` converted to `dtype`, made at once on the host.
