@@ -25,7 +25,7 @@ test('a loop of large results, one alive at a time, stays within a few of them',
     // A server turns its event loop between requests: Node runs the finalizers of collected
     // objects there, not inside a synchronous loop. Each turn lasts at least 2 ms: V8 finishes
     // the collection that the native-memory reports start from a task it delays by ~10 ms
-    // (`--trace-gc`: "finalize incremental marking via task", 8-12 ms after marking began), so
+    // (`--trace-gc`: "finalize incremental marking via task", 3-12 ms after marking began), so
     // a loop of sub-millisecond turns (an add on a GPU) leaves ~10 ms of results behind whatever
     // the addon reports (18-23 of them on an H100). What this test checks is the reports: without
     // them V8 collects none of the 48.
