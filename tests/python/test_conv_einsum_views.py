@@ -224,6 +224,37 @@ def test_complex_parts_match_numpy_and_mlx(mlx):
                  getattr(mlx, f)(mlx.array(x).astype(getattr(mlx, dt))))
 
 
+def test_complex_parts_are_exact_for_every_value(mlx):
+    # Infinities, NaNs and signed zeros in either part, numpy's values (an earlier imag and conj
+    # multiplied by -i, which made `inf + 0j` NaNs and lost the sign of zeros), on a transposed
+    # view and a 0-d array too.
+    parts = np.array([0.0, -0.0, 1.5, -2.25, np.inf, -np.inf, np.nan, 3e38, 1e-45], np.float32)
+    re, im = np.meshgrid(parts, parts)
+    z = np.empty(re.shape, np.complex64)
+    z.real, z.imag = re, im
+
+    def check(got, ref):
+        got = np.array(got)
+        assert got.dtype == ref.dtype and got.shape == ref.shape
+        for part in ((np.real, np.imag) if ref.dtype == np.complex64 else (lambda v: v,)):
+            g, r = part(got), part(ref)
+            np.testing.assert_array_equal(np.isnan(g), np.isnan(r))
+            keep = ~np.isnan(r)
+            np.testing.assert_array_equal(g[keep], r[keep])
+            np.testing.assert_array_equal(np.signbit(g[keep]), np.signbit(r[keep]))
+
+    for f, ref in [("real", np.real), ("imag", np.imag), ("conj", np.conj),
+                   ("conjugate", np.conjugate)]:
+        check(getattr(mx, f)(mx.array(z)), ref(z))
+        check(getattr(mx, f)(mx.array(z).T), ref(z.T))
+        check(getattr(mx, f)(mx.array(z[4, 1])), ref(z[4, 1]))
+        check(getattr(mx, f)(mx.array(z)[1::2, ::-3]), ref(z[1::2, ::-3]))
+    # The properties and MLX agree too (MLX's conj keeps these values as well).
+    check(mx.array(z).imag, z.imag)
+    check(mx.array(z).real, z.real)
+    same(mx.conj(mx.array(z[:3, :3])), mlx.conj(mlx.array(z[:3, :3])))
+
+
 @pytest.mark.parametrize("src", ["float32", "int16", "uint8", "float16", "int64", "complex64"])
 @pytest.mark.parametrize("dst", ["uint8", "int16", "float32", "uint32", "float64", "bool_"])
 def test_view_matches_numpy_and_mlx(src, dst, mlx):

@@ -1,21 +1,25 @@
 //! The parts of complex numbers: `real`, `imag` and `conjugate`.
 //!
-//! None has a kernel. A cast from complex64 to float32 keeps the real part (MLX's and NumPy's
-//! rule), and multiplying by `-i` moves the imaginary part into the real one
-//! (`(x + iy)(-i) = y - ix`), so both parts are a multiply and a cast. Real inputs follow MLX:
-//! `real` and `conjugate` return them unchanged (their dtype kept), `imag` returns zeros of their
-//! dtype.
+//! None has a kernel of its own. A cast from complex64 to float32 keeps the real part (MLX's and
+//! NumPy's rule). The imaginary part and the conjugate read a complex64 array's bytes as float32
+//! pairs (`view`, real part first): `imag` slices the second of each pair and `conjugate`
+//! multiplies the pairs by `[1, -1]` and reads them back as complex64. Both are exact for every
+//! value, infinities, NaNs and signed zeros included (an earlier version multiplied by `-i`,
+//! which turned `inf + 0j` into NaNs), and differentiable (`view`'s rule in
+//! `transforms/rules/complex.rs`). Real inputs follow MLX: `real` and `conjugate` return them
+//! unchanged (their dtype kept), `imag` returns zeros of their dtype.
 
-use super::{add, astype, full, multiply, zeros_like};
-use crate::{Array, Dtype, Result, Scalar, Stream, StreamOrDevice};
+use super::{astype, expand_dims, multiply, reshape, slice, view, zeros_like};
+use crate::{Array, Dtype, Result, Stream, StreamOrDevice};
 
-fn minus_i(stream: Stream) -> Result<Array> {
-    full(
-        &[],
-        Scalar::Complex(0.0, -1.0),
-        Some(Dtype::Complex64),
-        stream,
-    )
+/// A complex64 `a` of shape `s` as float32 pairs of shape `s + [2]`, the real part first.
+fn pairs(a: &Array, stream: Stream) -> Result<Array> {
+    view(&expand_dims(a, &[-1], stream)?, Dtype::Float32, stream)
+}
+
+/// `a`'s shape as `reshape` takes it.
+fn dims(a: &Array) -> Vec<isize> {
+    a.shape().iter().map(|&d| d as isize).collect()
 }
 
 /// The real part of `a`: float32 for complex64, `a` itself otherwise.
@@ -33,21 +37,24 @@ pub fn imag(a: &Array, s: impl Into<StreamOrDevice>) -> Result<Array> {
     if !a.dtype().is_complex() {
         return zeros_like(a, stream);
     }
-    astype(
-        &multiply(a, &minus_i(stream)?, stream)?,
-        Dtype::Float32,
-        stream,
-    )
+    let p = pairs(a, stream)?;
+    let last = p.ndim() - 1;
+    let mut start = vec![0isize; last + 1];
+    let mut stop: Vec<isize> = p.shape().iter().map(|&d| d as isize).collect();
+    start[last] = 1;
+    stop[last] = 2;
+    let step = vec![1isize; last + 1];
+    reshape(&slice(&p, &start, &stop, &step, stream)?, &dims(a), stream)
 }
 
-/// The complex conjugate of `a` (`re - i im`); real arrays are returned unchanged. Exact for
-/// finite values.
+/// The complex conjugate of `a` (`re - i im`, exact for every value); real arrays are returned
+/// unchanged.
 pub fn conjugate(a: &Array, s: impl Into<StreamOrDevice>) -> Result<Array> {
     let stream = s.into().resolve("conjugate")?;
     if !a.dtype().is_complex() {
         return Ok(a.clone());
     }
-    let re = astype(&real(a, stream)?, Dtype::Complex64, stream)?;
-    let im = astype(&imag(a, stream)?, Dtype::Complex64, stream)?;
-    add(&re, &multiply(&minus_i(stream)?, &im, stream)?, stream)
+    let signs = Array::from_slice_on(&[1.0f32, -1.0], &[2], stream)?;
+    let flipped = multiply(&pairs(a, stream)?, &signs, stream)?;
+    reshape(&view(&flipped, Dtype::Complex64, stream)?, &dims(a), stream)
 }

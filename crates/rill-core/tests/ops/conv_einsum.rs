@@ -690,6 +690,38 @@ fn complex_parts_and_conjugate() {
             .unwrap(),
         z.iter().map(|c| c.conj()).collect::<Vec<_>>()
     );
+    // Infinities, NaNs and signed zeros keep their values in both parts (products with -i, as an
+    // earlier version computed them, made `inf + 0i` NaNs and `-0` zeros positive).
+    let parts = [
+        0.0f32,
+        -0.0,
+        2.5,
+        f32::INFINITY,
+        f32::NEG_INFINITY,
+        f32::NAN,
+    ];
+    let odd: Vec<Complex32> = parts
+        .iter()
+        .flat_map(|&re| parts.iter().map(move |&im| Complex32::new(re, im)))
+        .collect();
+    let o = Array::from_slice(&odd, &[6, 6]).unwrap();
+    let same = |x: f32, y: f32| (x.is_nan() && y.is_nan()) || x.to_bits() == y.to_bits();
+    let im = ops::imag(&o, ()).unwrap().to_vec::<f32>().unwrap();
+    assert!(odd.iter().zip(&im).all(|(z, &v)| same(z.im, v)), "{im:?}");
+    let cj = ops::conjugate(&o, ())
+        .unwrap()
+        .to_vec::<Complex32>()
+        .unwrap();
+    assert!(
+        odd.iter()
+            .zip(&cj)
+            .all(|(z, c)| same(z.re, c.re) && same(-z.im, c.im)),
+        "{cj:?}"
+    );
+    // A transposed view reads the same numbers.
+    let t = ops::transpose(&o, None, ()).unwrap();
+    let imt = ops::imag(&t, ()).unwrap().to_vec::<f32>().unwrap();
+    assert!((0..36).all(|k| same(imt[k], odd[(k % 6) * 6 + k / 6].im)));
     let i = arr(Dtype::Int16, &[3.0, -4.0], &[2]);
     assert_eq!(ops::real(&i, ()).unwrap().dtype(), Dtype::Int16);
     assert_eq!(

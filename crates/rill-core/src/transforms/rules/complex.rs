@@ -8,16 +8,17 @@
 //! they only ever multiply `g` by functions of the primals that are themselves holomorphic
 //! (`f'(z)`, the other operand of a product, the selection masks of maximum and sort), so
 //! `conj(Jᵀ conj(g)) = Jᴴ g` reuses every one of them: this file conjugates on the way in and on
-//! the way out. The parts of complex numbers need nothing special: `real` is a cast, and `imag`
-//! and `conjugate` are built from casts and products with `±i` (`ops/complex.rs`), which this
-//! convention differentiates correctly. The two real functions of a complex input that have a
-//! gradient are the cast (the real part) and `abs`, whose real-number rule `g sign(z) = g z/|z|`
-//! is already the right one.
+//! the way out. The parts of complex numbers need one rule: `real` is a cast, and `imag` and
+//! `conjugate` read complex64 values as float32 pairs (`ops/complex.rs`), a `view` whose
+//! cotangent is the opposite view (the pair `(∂L/∂Re z, ∂L/∂Im z)` *is* `∂L/∂Re z + i ∂L/∂Im z`
+//! read as complex64). The real functions of a complex input that have a gradient are the cast
+//! (the real part), that view, and `abs`, whose real-number rule `g sign(z) = g z/|z|` is already
+//! the right one.
 
-use super::transposed;
+use super::{no_rule, transposed};
 use crate::op::{Op, UnaryOp};
 use crate::ops::conjugate;
-use crate::{Array, Error, Result, Stream};
+use crate::{Array, Dtype, Error, Result, Stream};
 
 /// `conj(Jᵀ conj(g))` for a node with a complex output.
 pub(super) fn holomorphic(
@@ -54,4 +55,16 @@ pub(super) fn check_real_of_complex(op: &Op, inputs: &[Array], out: &Array) -> R
             out.dtype()
         ),
     ))
+}
+
+/// `view` between complex64 and float32 pairs relabels the same numbers, so under this file's
+/// convention a cotangent goes back through the opposite view, exactly. Other views (one dtype's
+/// bits read as another's) have no gradient.
+pub(super) fn view(x: &Array, out: &Array, g: &Array, s: Stream) -> Result<Array> {
+    match (x.dtype(), out.dtype()) {
+        (Dtype::Complex64, Dtype::Float32) | (Dtype::Float32, Dtype::Complex64) => {
+            crate::ops::view(g, x.dtype(), s)
+        }
+        _ => Err(no_rule(&Op::View)),
+    }
 }

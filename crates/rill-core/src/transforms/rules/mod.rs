@@ -8,8 +8,8 @@
 //! an enclosing transform (grad of grad) and run on the forward node's stream.
 //!
 //! Complex arrays follow `complex.rs`'s convention. Ops without a rule (`lu_factor`, `eig`,
-//! `View`, users' CUDA kernels) fail with an error naming the op, when a gradient has to go
-//! through them.
+//! `View` other than between complex64 and float32 pairs, users' CUDA kernels) fail with an
+//! error naming the op, when a gradient has to go through them.
 
 mod complex;
 mod conv;
@@ -38,6 +38,9 @@ pub(crate) fn vjp(
         return Ok(vec![Some(fft::fft(
             *axis, *kind, *norm, &inputs[0], out, g, s,
         )?)]);
+    }
+    if let (Op::View, [x]) = (op, inputs) {
+        return Ok(vec![Some(complex::view(x, out, g, s)?)]);
     }
     if out.dtype().is_complex() {
         return complex::holomorphic(op, inputs, out, g, wants, s);
