@@ -65,6 +65,41 @@ def test_unary_match_mlx_and_float64(name, dtype, mlx):
             same(getattr(mx, alias)(a), got)
 
 
+def test_complex_functions_keep_infinities_and_large_values(mlx):
+    # Values where the textbook formulas overflow to NaN: tanh past |Re z| = 355 (sinh 2z and
+    # cosh 2z both infinite), sinh and cosh of infinite reals (inf * sin 0), and division by
+    # zero: an infinity in each nonzero part, signed by the zero's real part as in MLX and C99
+    # (NumPy ignores that sign; its `reciprocal` even gives NaN for 0j).
+    z = np.array([400 + 2j, -400 + 0.5j, 30 - 1j, -25 + 0j, 1000 + 0j, 3 - 0j, np.inf + 0j,
+                  complex(-np.inf, 0), complex(-0.0, 0.0), 0.5 + 0.25j], np.complex64)
+    wide = z.astype(np.complex128)
+
+    def check(got, want):
+        got, want = np.array(got).astype(np.complex128), want.astype(np.complex64).astype(np.complex128)
+        for part in (np.real, np.imag):
+            g, w = part(got), part(want)
+            np.testing.assert_array_equal(np.isnan(g), np.isnan(w))
+            keep = ~np.isnan(w)
+            np.testing.assert_allclose(g[keep], w[keep], rtol=2e-6, atol=1e-30)
+
+    with np.errstate(all="ignore"):
+        check(mx.tanh(mx.array(z)), np.tanh(wide))
+        check(mx.sinh(mx.array(z)), np.sinh(wide))
+        check(mx.cosh(mx.array(z)), np.cosh(wide))
+        inf, nan = np.inf, np.nan
+        zeros = np.array([0j, complex(-0.0, 0), 1 + 1j], np.complex64)
+        r = mx.reciprocal(mx.array(zeros))
+        check(r, np.array([complex(inf, nan), complex(-inf, nan), 1 / (1 + 1j)]))
+        check(r, np.array(mlx.reciprocal(mlx.array(zeros))))
+        num = np.array([1 + 1j, -2 + 0j, 0 + 3j, 1 + 1j, 1 + 1j], np.complex64)
+        den = np.array([0j, 0j, complex(-0.0, 0), complex(-0.0, -0.0), 2 - 1j], np.complex64)
+        q = mx.array(num) / mx.array(den)
+        check(q, np.array([complex(inf, inf), complex(-inf, nan), complex(nan, -inf),
+                           complex(-inf, -inf), (1 + 1j) / (2 - 1j)]))
+        check(q, np.array(mlx.array(num) / mlx.array(den)))
+
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_classification_and_nan_to_num_match_mlx(dtype, mlx):
     v = sample(RNG, (12,), dtype)

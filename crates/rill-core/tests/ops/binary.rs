@@ -234,8 +234,17 @@ fn maximum_and_minimum_propagate_nan() {
 fn logaddexp_keeps_tiny_terms_and_handles_infinities() {
     let inf = f64::INFINITY;
     for dtype in FLOATS {
-        let a = arr(dtype, &[0.0, -inf, inf, -inf, f64::NAN, 2.0], &[6]);
-        let b = arr(dtype, &[-15.0, -inf, 1.0, 3.0, 0.0, inf], &[6]);
+        let nan = f64::NAN;
+        let a = arr(
+            dtype,
+            &[0.0, -inf, inf, -inf, nan, 2.0, nan, nan, inf, -inf],
+            &[10],
+        );
+        let b = arr(
+            dtype,
+            &[-15.0, -inf, 1.0, 3.0, 0.0, inf, inf, -inf, nan, nan],
+            &[10],
+        );
         let got = f64s(&ops::logaddexp(&a, &b, ()).unwrap());
         // ln(1 + e^-15): the 1 must not swallow the tiny term.
         check_close(
@@ -247,6 +256,8 @@ fn logaddexp_keeps_tiny_terms_and_handles_infinities() {
         );
         assert_eq!(&got[1..4], &[-inf, inf, 3.0], "{dtype}");
         assert!(got[4].is_nan() && got[5] == inf, "{dtype}: {got:?}");
+        // NaN beside an infinity is still NaN (NumPy, MLX).
+        assert!(got[6..].iter().all(|v| v.is_nan()), "{dtype}: {got:?}");
     }
 }
 

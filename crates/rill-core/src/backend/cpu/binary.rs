@@ -214,6 +214,8 @@ macro_rules! float_arith {
             #[inline] fn min(self, o: Self) -> Self { if self.is_nan() || self <= o { self } else { o } }
             #[inline] fn atan2(self, o: Self) -> Self { self.atan2(o) }
             #[inline] fn logaddexp(self, o: Self) -> Self {
+                // A NaN operand gives NaN even beside an infinity (which `m` would return).
+                if self.is_nan() || o.is_nan() { return self + o; }
                 let m = if self > o { self } else { o };
                 if m == <$t>::NEG_INFINITY { return m; }
                 if m == <$t>::INFINITY { return m; }
@@ -348,6 +350,12 @@ impl Arith for Complex32 {
     }
     #[inline]
     fn div(self, o: Self) -> Self {
+        if o.re == 0.0 && o.im == 0.0 && !(self.re.is_nan() && self.im.is_nan()) {
+            // By zero: an infinity in each part that is not zero (C99 Annex G, NumPy, MLX),
+            // where the quotient's formula would give NaNs.
+            let inf = f32::INFINITY.copysign(o.re);
+            return Complex32::new(inf * self.re, inf * self.im);
+        }
         self / o
     }
     fn floor_div(self, _: Self) -> Self {

@@ -594,6 +594,43 @@ fn c_sigmoid(z: Complex64) -> Complex64 {
     }
 }
 
+/// `1 / z`, with `1 / 0` an infinity (`inf + nan i`, as NumPy's and C99's division by zero)
+/// where the quotient's formula gives NaNs.
+fn c_recip(z: Complex64) -> Complex64 {
+    if z.re == 0.0 && z.im == 0.0 {
+        return Complex64::new(f64::INFINITY.copysign(z.re), f64::NAN);
+    }
+    Complex64::new(1.0, 0.0) / z
+}
+
+/// `tanh z`: past |Re z| = 20 it is `±1` to double precision, where the quotient of `sinh 2z`
+/// and `cosh 2z + cos 2y` overflows to NaN (|Re z| > 355); the imaginary part there is
+/// `2 sin 2y e^{-2|x|}`.
+fn c_tanh(z: Complex64) -> Complex64 {
+    let (x, y) = (z.re, z.im);
+    if x.abs() > 20.0 {
+        let im = 2.0 * (2.0 * y).sin() * (-2.0 * x.abs()).exp();
+        return Complex64::new(1f64.copysign(x), if y == 0.0 { y } else { im });
+    }
+    z.tanh()
+}
+
+/// `sinh z` and `cosh z` of a real `z` (`y = ±0`) are real: `sinh(inf) * sin(0)` would make the
+/// imaginary part NaN.
+fn c_sinh(z: Complex64) -> Complex64 {
+    if z.im == 0.0 {
+        return Complex64::new(z.re.sinh(), z.im);
+    }
+    z.sinh()
+}
+
+fn c_cosh(z: Complex64) -> Complex64 {
+    if z.im == 0.0 {
+        return Complex64::new(z.re.cosh(), z.im * z.re.signum());
+    }
+    z.cosh()
+}
+
 /// `z / |z|`, in f64 so that `|z|` neither overflows (past f32's range) nor loses digits
 /// (subnormal parts); 0 for 0.
 fn c_sign(z: Complex32) -> Complex32 {
@@ -634,7 +671,7 @@ impl UnaryKernel for Complex32 {
             Negative => apply(op, a, out, |z: Complex32| -z),
             Sign => apply(op, a, out, c_sign),
             Square => k!(|z: Complex64| z * z),
-            Reciprocal => k!(|z: Complex64| Complex64::new(1.0, 0.0) / z),
+            Reciprocal => k!(c_recip),
             Exp => k!(Complex64::exp),
             Expm1 => k!(c_expm1),
             Log => k!(Complex64::ln),
@@ -642,16 +679,16 @@ impl UnaryKernel for Complex32 {
             Log2 => k!(|z: Complex64| z.ln() / std::f64::consts::LN_2),
             Log10 => k!(|z: Complex64| z.ln() / std::f64::consts::LN_10),
             Sqrt => k!(Complex64::sqrt),
-            Rsqrt => k!(|z: Complex64| Complex64::new(1.0, 0.0) / z.sqrt()),
+            Rsqrt => k!(|z: Complex64| c_recip(z.sqrt())),
             Sin => k!(Complex64::sin),
             Cos => k!(Complex64::cos),
             Tan => k!(Complex64::tan),
             ArcSin => k!(Complex64::asin),
             ArcCos => k!(Complex64::acos),
             ArcTan => k!(Complex64::atan),
-            Sinh => k!(Complex64::sinh),
-            Cosh => k!(Complex64::cosh),
-            Tanh => k!(Complex64::tanh),
+            Sinh => k!(c_sinh),
+            Cosh => k!(c_cosh),
+            Tanh => k!(c_tanh),
             ArcSinh => k!(Complex64::asinh),
             ArcCosh => k!(Complex64::acosh),
             ArcTanh => k!(Complex64::atanh),

@@ -102,6 +102,11 @@ INLINE c64 cadd(c64 a, c64 b) { return cmk(a.re + b.re, a.im + b.im); }
 INLINE c64 csub(c64 a, c64 b) { return cmk(a.re - b.re, a.im - b.im); }
 INLINE c64 cmul(c64 a, c64 b) { return cmk(a.re * b.re - a.im * b.im, a.re * b.im + a.im * b.re); }
 INLINE c64 cdiv(c64 a, c64 b) {
+    // By zero: an infinity in each part that is not zero, as the CPU's (C99 Annex G).
+    if (b.re == 0.f && b.im == 0.f && !(isnan(a.re) && isnan(a.im))) {
+        float inf = copysignf(INFINITY, b.re);
+        return cmk(inf * a.re, inf * a.im);
+    }
     float d = b.re * b.re + b.im * b.im;
     return cmk((a.re * b.re + a.im * b.im) / d, (a.im * b.re - a.re * b.im) / d);
 }

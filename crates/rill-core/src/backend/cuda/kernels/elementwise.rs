@@ -477,7 +477,7 @@ pub(super) fn binary_functor(b: BinaryOp, d: Dtype, o: Dtype) -> Option<String> 
                 Minimum => "(isnan(x) || x <= y) ? x : y".into(),
                 ArcTan2 => format!("atan2{f}(x, y)"),
                 LogAddExp => format!(
-                    "[&]() {{ {c} m = x > y ? x : y; if (isinf(m)) return m; return m + log1p{f}(exp{f}(-fabs{f}(x - y))); }}()"
+                    "[&]() {{ if (isnan(x) || isnan(y)) return x + y; {c} m = x > y ? x : y; if (isinf(m)) return m; return m + log1p{f}(exp{f}(-fabs{f}(x - y))); }}()"
                 ),
                 _ => return None,
             };
