@@ -52,6 +52,13 @@ def test_like_functions():
         ((2**31, 2**31 + 2), {}),
         ((1.0, 2.0), {"dtype": "int32"}),
         ((0, 10, 3, "float32"), {}),
+        # Integer ranges with fractional bounds or steps step by whole numbers (NumPy's rule).
+        ((1, -1, -0.25), {"dtype": "int32"}),
+        ((5, 1, -1.5), {"dtype": "int32"}),
+        ((0, 5, 0.5), {"dtype": "int32"}),
+        ((0.7, 9.2, 2.6), {"dtype": "int64"}),
+        ((-2.5, 4, 1.5), {"dtype": "int16"}),
+        ((0.5, 4.5, 1.25), {"dtype": "uint8"}),
     ],
 )
 def test_arange_matches_mlx(args, kwargs, mlx):
@@ -63,6 +70,8 @@ def test_arange_matches_mlx(args, kwargs, mlx):
     ours, theirs = call(mx), call(mlx)
     assert repr(ours.dtype).split(".")[-1] == str(theirs.dtype).split(".")[-1]
     np.testing.assert_allclose(np.array(ours).astype(np.float64), np.array(theirs).astype(np.float64))
+    if "dtype" in kwargs:
+        np.testing.assert_array_equal(np.array(ours), np.arange(*args, dtype=kwargs["dtype"]))
 
 
 def test_arange_errors():

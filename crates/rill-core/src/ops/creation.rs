@@ -74,6 +74,14 @@ pub fn arange(
     if dtype == Dtype::Bool {
         return Err(Error::dtype("arange", "arange cannot make bool arrays"));
     }
+    // An integer range steps by whole numbers, as NumPy's and MLX's do: the length comes from the
+    // float bounds, the values from `int(start)` by `int(start + step) - int(start)` (so
+    // `arange(1, -1, -0.25, int32)` counts down by one, and `arange(0, 5, 0.5, int32)` is zeros).
+    let (start, step) = if dtype.is_integer() {
+        (start.trunc(), (start + step).trunc() - start.trunc())
+    } else {
+        (start, step)
+    };
     make(
         "arange",
         vec![n],
