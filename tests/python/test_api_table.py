@@ -912,6 +912,11 @@ def fft_functions(rng):
         (mx.fft.ifft2(c, s=(4, 7)), np.fft.ifft2(zr, s=(4, 7))),
         (mx.fft.rfft2(a, axes=(0, 2)), np.fft.rfft2(xr, axes=(0, 2))),
         (mx.fft.irfft2(c, norm="forward"), np.fft.irfft2(zr, norm="forward")),
+        # `axes=None` given explicitly: every axis, as NumPy (and MLX).
+        (mx.fft.fft2(c, axes=None), np.fft.fft2(zr, axes=None)),
+        (mx.fft.ifft2(c, axes=None), np.fft.ifft2(zr, axes=None)),
+        (mx.fft.rfft2(a, axes=None), np.fft.rfft2(xr, axes=None)),
+        (mx.fft.irfft2(c, axes=None), np.fft.irfft2(zr, axes=None)),
         (mx.fft.fftn(c), np.fft.fftn(zr)),
         (mx.fft.ifftn(c, (2, 3), (2, 0)), np.fft.ifftn(zr, (2, 3), (2, 0))),
         (mx.fft.rfftn(a), np.fft.rfftn(xr)),
@@ -920,6 +925,8 @@ def fft_functions(rng):
     for got, want in pairs:
         assert got.shape == want.shape, (got.shape, want.shape)
         np.testing.assert_allclose(np.array(got), want, rtol=1e-5, atol=1e-5 * scale)
+    with pytest.raises(ValueError, match="axes"):  # MLX refuses sizes without axes
+        mx.fft.fft2(c, s=(2, 2), axes=None)
     np.testing.assert_array_equal(np.array(mx.fft.fftshift(a, 1)), np.fft.fftshift(xr, 1))
     np.testing.assert_array_equal(np.array(mx.fft.ifftshift(a)), np.fft.ifftshift(xr))
     np.testing.assert_allclose(np.array(mx.fft.fftfreq(9, 0.3)), np.fft.fftfreq(9, 0.3), rtol=1e-6)

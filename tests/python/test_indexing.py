@@ -185,14 +185,22 @@ def test_setitem_with_an_integer_array():
     ref = x.copy()
     ref[[1, 3]] = 0.0
     assert_array(a, ref)
+    # Beside a slice that is not whole (MLX allows it too).
+    a[1:, [1, 2]] = 1.0
+    ref[1:, [1, 2]] = 1.0
+    assert_array(a, ref)
     with pytest.raises(ValueError, match="setitem"):
-        a[1:, [1, 2]] = 1.0
+        a[None, [1, 2]] = 1.0
 
 
 SET_ADVANCED = [
     (0, [1, 2]), ([1, 0], 2), (slice(None), [0, 2], [4, -1]), ([[1], [0]], slice(None), [0, 3]),
     (Ellipsis, [1, 3]), (1, Ellipsis, [0, 2, 3]), ([0, 1], [2, 0], [4, 1], [3, 3]),
     (-1, slice(None), np.array([[0, 1], [2, 3]]), 1), (slice(None), 2, slice(None), [-1, 0]),
+    # Slices that are not whole beside the arrays.
+    (slice(1, None), [0, 2]), ([1, 0], slice(None, None, -2)),
+    (slice(None), slice(0, 3, 2), [4, 0, 1], slice(1, 3)), ([0, 1], slice(1, None), [3, 2]),
+    (Ellipsis, slice(None, None, -1), [1, 3]), (slice(1, 2), [[2], [0]], slice(4, 0, -2), [0, 3]),
 ]
 
 
@@ -262,3 +270,70 @@ def test_failed_assignment_of_the_issue_leaves_the_array_readable():
     with pytest.raises(IndexError, match="index 10"):
         b[lazy] = 1
     assert (b + 0).tolist() == [0, 1, 2, 3, 4, 5]
+
+
+# ---------------------------------------------------------------- assignment through a boolean mask
+
+
+def np_masked(x, mask, value):
+    y = x.copy()
+    y[mask] = value
+    return y
+
+
+@pytest.mark.parametrize(
+    "shape, mask_dims, value",
+    [
+        ((6,), 1, 7.5),                       # one value everywhere
+        ((6, 2), 1, [1.0, 2.0]),              # one row everywhere
+        ((6, 2), 1, [[1.0, 2.0]]),            # the same with a leading 1
+        ((2, 3), 2, -3),
+        ((3, 4, 2), 2, [5.0, 6.0]),
+        ((4,), 1, "rows"),                    # one value per true element, in order
+        ((5, 3), 1, "rows"),
+        ((2, 3, 2), 2, "rows"),
+        ((4, 3), 2, "rows"),
+        ((4, 3), 0, 9.0),                     # a 0-d mask: all or nothing
+    ],
+)
+def test_setitem_through_a_boolean_mask_matches_numpy(shape, mask_dims, value, rng):
+    x = rng.standard_normal(shape).astype(np.float32)
+    for trial in range(3):
+        mask = rng.random(shape[:mask_dims]) < 0.5
+        if mask_dims == 0:
+            mask = np.array(trial != 1)
+        if isinstance(value, str):
+            n = int(mask.sum())
+            v = rng.standard_normal((n,) + shape[mask_dims:]).astype(np.float32)
+        else:
+            v = np.array(value, np.float32)
+        want = np_masked(x, mask, v)
+        forms = (mx.array(mask), mask) + ((mask.tolist(),) if mask.ndim else ())
+        for m in forms:  # rill, NumPy and list masks
+            a = mx.array(x)
+            alias = a
+            a[m] = mx.array(v) if isinstance(value, str) else value
+            assert alias is a
+            assert_array(a, want)
+
+
+def test_setitem_through_a_boolean_mask_casts_and_checks_counts(mlx):
+    a = mx.arange(6)
+    a[a > 2] = 0.7  # the value takes the array's dtype, as MLX's
+    assert a.dtype == mx.int32 and a.tolist() == [0, 1, 2, 0, 0, 0]
+    b = mlx.arange(6)
+    b[b > 2] = 0.7
+    assert b.tolist() == a.tolist()
+    x = mx.zeros((4, 2))
+    before = x
+    with pytest.raises(ValueError, match="2 true elements"):
+        x[mx.array([True, False, True, False])] = mx.ones((3, 2))  # NumPy refuses too
+    with pytest.raises(IndexError, match="boolean mask"):
+        x[mx.array([True, False])] = 1.0
+    assert before.tolist() == [[0.0, 0.0]] * 4
+    none = mx.zeros((3,))
+    none[mx.array([False, False, False])] = mx.zeros((0,))
+    assert none.tolist() == [0.0, 0.0, 0.0]
+    # Reading through a mask is refused, as in MLX (the shape would depend on the values).
+    with pytest.raises(ValueError, match="a\\[mask\\] = v"):
+        x[mx.array([True, False, True, False])]

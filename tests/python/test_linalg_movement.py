@@ -153,8 +153,38 @@ def test_pad_errors_and_array_constant():
         mx.pad(mx.array(x), [(1, 1), (1, 1), (1, 1)])
     with pytest.raises(ValueError, match="pad"):
         mx.pad(mx.array(x), -1)
-    with pytest.raises(ValueError, match="edge"):
-        mx.pad(mx.array(x), 1, mode="edge")
+    with pytest.raises(ValueError, match="wrap"):
+        mx.pad(mx.array(x), 1, mode="wrap")
+    with pytest.raises(ValueError, match="pad"):  # NumPy: nothing to repeat on an empty dim
+        mx.pad(mx.zeros((0, 3)), 1, mode="edge")
+
+
+@pytest.mark.parametrize("mode", ["edge", "reflect", "symmetric"])
+@pytest.mark.parametrize(
+    "shape, width",
+    [((5,), 2), ((2, 3), ((1, 2), (0, 4))), ((3, 1, 4), ((2, 0), (3, 3), (1, 9))),
+     ((2, 2), 7), ((4,), ((0, 0),))],
+)
+def test_pad_modes_vs_numpy_and_mlx(mode, shape, width, mlx):
+    # Widths past the dim's length repeat the pattern as NumPy does; a dim of one element too.
+    x = rand(*shape)
+    got = mx.pad(mx.array(x), width, mode=mode)
+    assert_array(got, np.pad(x, width, mode=mode))
+    assert_array(got, np.array(mlx.pad(mlx.array(x), width, mode=mode)))
+    ints = RNG.integers(-50, 50, shape).astype(np.int16)
+    out = mx.pad(mx.array(ints), width, mode=mode)
+    assert out.dtype == mx.int16
+    np.testing.assert_array_equal(np.array(out), np.pad(ints, width, mode=mode))
+
+
+def test_pad_mode_gradient_sums_the_copies():
+    # Each padded element reads one input element: the cotangent of an input element is the sum
+    # over every place it was copied to.
+    x = rand(5)
+    w = rand(11)
+    g = mx.grad(lambda a: (mx.pad(a, 3, mode="reflect") * mx.array(w)).sum())(mx.array(x))
+    idx = np.pad(np.arange(5), 3, mode="reflect")
+    assert_array(g, np.bincount(idx, weights=w, minlength=5))
 
 
 def test_tile_repeat_vs_numpy():

@@ -146,6 +146,25 @@ def test_inplace_operators_update_the_object():
         a += "x"
 
 
+def test_inplace_true_division_of_integers_is_refused(mlx):
+    # `/=` would make the integer array a float one under every name bound to it: MLX refuses,
+    # and the array is left as it was; `+= 1.5` promotes in both.
+    for m in (mx, mlx):
+        a = m.array([1, 2, 3])
+        alias = a
+        with pytest.raises(ValueError, match="In place division"):
+            a /= 2
+        assert alias.dtype == m.int32 and alias.tolist() == [1, 2, 3]
+        a += 1.5
+        assert alias.dtype == m.float32 and alias.tolist() == [2.5, 3.5, 4.5]
+    b = mx.array([True, False])
+    with pytest.raises(ValueError, match="In place division"):
+        b /= 2
+    h = mx.array([1.0, 3.0], dtype=mx.float16)
+    h /= 2
+    assert h.dtype == mx.float16 and h.tolist() == [0.5, 1.5]
+
+
 def test_unsupported_operands():
     a = mx.array([1, 2])
     with pytest.raises(TypeError):

@@ -79,7 +79,19 @@ fn operator(
 }
 
 /// `self op= other`: replaces the array this object holds.
-fn inplace(slf: &Bound<'_, PyArray>, other: &Bound<'_, PyAny>, f: BinaryFn) -> PyResult<()> {
+/// `division`: `/=`, which would turn an integer array into a float one under every name bound to
+/// it; MLX refuses it (and NumPy), while `+= 1.5` promotes as `+` does in both.
+fn inplace(
+    slf: &Bound<'_, PyArray>,
+    other: &Bound<'_, PyAny>,
+    f: BinaryFn,
+    division: bool,
+) -> PyResult<()> {
+    if division && !slf.get().get().dtype().is_inexact() {
+        return Err(PyValueError::new_err(
+            "In place division cannot cast to non-floating point type.",
+        ));
+    }
     guard(|| match pyops::operator_operands(slf.as_any(), other)? {
         Some((x, y)) => {
             slf.get()
@@ -97,8 +109,18 @@ fn inplace(slf: &Bound<'_, PyArray>, other: &Bound<'_, PyAny>, f: BinaryFn) -> P
     })
 }
 
+/// Whether an `operators!` entry is marked `division`.
+macro_rules! is_division {
+    () => {
+        false
+    };
+    (division) => {
+        true
+    };
+}
+
 macro_rules! operators {
-    ($($fwd:ident, $rev:ident, $inp:ident => $f:path);* $(;)?) => {
+    ($($fwd:ident, $rev:ident, $inp:ident => $f:path $(, $division:ident)?);* $(;)?) => {
         #[pymethods]
         impl PyArray {
             $(
@@ -109,7 +131,7 @@ macro_rules! operators {
                     operator(slf.py(), other, slf.as_any(), $f)
                 }
                 fn $inp(slf: &Bound<'_, Self>, other: &Bound<'_, PyAny>) -> PyResult<()> {
-                    inplace(slf, other, $f)
+                    inplace(slf, other, $f, is_division!($($division)?))
                 }
             )*
         }
@@ -120,7 +142,7 @@ operators!(
     __add__, __radd__, __iadd__ => ops::add;
     __sub__, __rsub__, __isub__ => ops::subtract;
     __mul__, __rmul__, __imul__ => ops::multiply;
-    __truediv__, __rtruediv__, __itruediv__ => ops::divide;
+    __truediv__, __rtruediv__, __itruediv__ => ops::divide, division;
     __floordiv__, __rfloordiv__, __ifloordiv__ => ops::floor_divide;
     __mod__, __rmod__, __imod__ => ops::remainder;
     __and__, __rand__, __iand__ => ops::bitwise_and;
@@ -394,7 +416,7 @@ impl PyArray {
         other: &Bound<'_, PyAny>,
         _modulo: &Bound<'_, PyAny>,
     ) -> PyResult<()> {
-        inplace(slf, other, ops::power)
+        inplace(slf, other, ops::power, false)
     }
 
     // --- unary operators ---

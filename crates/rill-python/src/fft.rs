@@ -94,8 +94,10 @@ fft_1d!(
     irfft,
 );
 
+// `axes=None` given explicitly means every axis, as in NumPy and MLX (the n-dimensional
+// transform), and is refused beside `s`, as MLX refuses it.
 macro_rules! fft_2d {
-    ($($(#[$m:meta])* $name:ident),* $(,)?) => {$(
+    ($($(#[$m:meta])* $name:ident / $all:ident),* $(,)?) => {$(
         $(#[$m])*
         #[pyfunction]
         #[pyo3(signature = (a, s = None, axes = Some(vec![-2, -1]), norm = "backward", stream = None))]
@@ -108,7 +110,18 @@ macro_rules! fft_2d {
         ) -> PyResult<PyArray> {
             guard(|| {
                 let s = ints_or_none(s)?;
-                out(ops::$name(
+                let f: FftN = match (&axes, &s) {
+                    (Some(_), _) => ops::$name,
+                    (None, None) => ops::$all,
+                    (None, Some(_)) => {
+                        return Err(pyo3::exceptions::PyValueError::new_err(concat!(
+                            "[",
+                            stringify!($name),
+                            "] `axes` should not be `None` if `s` is not `None`."
+                        )))
+                    }
+                };
+                out(f(
                     &arg(a)?,
                     s.as_deref(),
                     axes.as_deref(),
@@ -121,14 +134,14 @@ macro_rules! fft_2d {
 }
 
 fft_2d!(
-    /// The two-dimensional transform over `axes` (default the last two).
-    fft2,
+    /// The two-dimensional transform over `axes` (default the last two; None: every axis).
+    fft2 / fftn,
     /// The inverse of `fft2`.
-    ifft2,
+    ifft2 / ifftn,
     /// The two-dimensional transform of a real input (the last of `axes` is halved).
-    rfft2,
+    rfft2 / rfftn,
     /// The inverse of `rfft2`.
-    irfft2,
+    irfft2 / irfftn,
 );
 
 macro_rules! fft_nd {

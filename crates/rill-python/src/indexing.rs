@@ -12,7 +12,10 @@
 //! Assignment writes a new array into the same Python object (as MLX does): basic indices
 //! through `slice_update`; integer arrays (with ints, whole slices or `...` elsewhere) through
 //! one linear index into the dims they index, merged, and `put_along_axis` (where indices repeat,
-//! the last write wins). Boolean masks are not supported, as in MLX.
+//! the last write wins); beside slices that are not whole, inside the view those slices take,
+//! put back with `slice_update`. A boolean mask, alone in the index, assigns as NumPy's and MLX's
+//! `a[mask] = v` do (`set_masked`); reading through one is refused, as MLX refuses it (the
+//! result's shape would depend on the mask's values).
 
 use crate::array::PyArray;
 use crate::convert::{py_scalar, to_array, weak_scalar};
@@ -49,7 +52,8 @@ fn index_array(a: Array) -> PyResult<Item> {
         a.dtype(),
         a.shape(),
         if a.dtype().is_bool() {
-            " (boolean masks are not supported, as in MLX)"
+            " (a boolean mask can only be assigned through, alone in the index: `a[mask] = v`; \
+             reading `a[mask]` is not supported, as in MLX)"
         } else {
             ""
         }
@@ -379,8 +383,95 @@ fn fit_value(v: &Array, shape: &[usize]) -> PyResult<Array> {
     }
 }
 
+/// `index` as a boolean mask when it is one (a bool array, NumPy array or list, alone or the
+/// only item of a tuple).
+fn bool_mask(index: &Bound<'_, PyAny>) -> PyResult<Option<Array>> {
+    let one = match index.cast::<PyTuple>() {
+        Ok(t) if t.len() == 1 => t.get_item(0)?,
+        Ok(_) => return Ok(None),
+        Err(_) => index.clone(),
+    };
+    if let Ok(a) = one.cast::<PyArray>() {
+        let a = a.get().get();
+        return Ok(a.dtype().is_bool().then_some(a));
+    }
+    if one.is_instance_of::<PyList>()
+        || (!one.is_instance_of::<PyBool>() && one.hasattr("__array__")?)
+    {
+        let a = to_array(&one, None)?;
+        return Ok(a.dtype().is_bool().then_some(a));
+    }
+    Ok(None)
+}
+
+/// `a[mask] = v` as NumPy assigns it: `mask` covers `a`'s leading dims, and `v` broadcasts either
+/// to one selected element (`a.shape[mask.ndim:]`, lazily: a `where`) or to all of them in order
+/// (a leading dim as long as the mask's count of trues, which is evaluated to check it).
+fn set_masked(py: Python<'_>, a: &Array, mask: &Array, v: &Array) -> PyResult<Array> {
+    let s = StreamOrDevice::Default;
+    let k = mask.ndim();
+    if k > a.ndim() || mask.shape() != &a.shape()[..k] {
+        return Err(PyIndexError::new_err(format!(
+            "[setitem] a boolean mask of shape {:?} does not match the dims it indexes of an array of shape {:?}",
+            mask.shape(),
+            a.shape()
+        )));
+    }
+    let rest = &a.shape()[k..];
+    let v = ops::astype(v, a.dtype(), s).or_raise()?;
+    let mut expanded: Vec<isize> = mask.shape().iter().map(|&d| d as isize).collect();
+    expanded.extend(std::iter::repeat_n(1, rest.len()));
+    let where_mask = ops::reshape(mask, &expanded, s).or_raise()?;
+    let mut lead = v.clone();
+    while lead.ndim() > rest.len() + 1 && lead.shape()[0] == 1 {
+        let dims: Vec<isize> = lead.shape()[1..].iter().map(|&d| d as isize).collect();
+        lead = ops::reshape(&lead, &dims, s).or_raise()?;
+    }
+    if lead.ndim() <= rest.len() || lead.shape()[0] == 1 {
+        // One value for every selected element.
+        let one = fit_value(&v, rest)?;
+        return ops::where_(&where_mask, &one, a, s).or_raise();
+    }
+    // One row of `v` per true element, in order.
+    let trues = ops::sum(
+        &ops::astype(mask, Dtype::Int64, s).or_raise()?,
+        None,
+        false,
+        s,
+    )
+    .or_raise()?;
+    let count: i64 = crate::convert::item(py, &trues)?.bind(py).extract()?;
+    let m = lead.shape()[0];
+    if count != m as i64 || lead.ndim() != rest.len() + 1 {
+        return Err(PyValueError::new_err(format!(
+            "[setitem] cannot assign a value of shape {:?} through a boolean mask with {count} true elements of an array of shape {:?}",
+            v.shape(),
+            a.shape()
+        )));
+    }
+    if m == 0 {
+        return Ok(a.clone());
+    }
+    let rows = fit_value(&lead, &[&[m], rest].concat())?;
+    // Each element's row: the count of trues before it (exclusive running sum), kept in range
+    // where the mask is false.
+    let flat = ops::reshape(mask, &[-1], s).or_raise()?;
+    let before = ops::cumsum(&flat, Some(0), false, false, s).or_raise()?;
+    let last = ops::full(&[], m as i64 - 1, Some(Dtype::Int64), s).or_raise()?;
+    let before =
+        ops::minimum(&ops::astype(&before, Dtype::Int64, s).or_raise()?, &last, s).or_raise()?;
+    let mask_dims: Vec<isize> = mask.shape().iter().map(|&d| d as isize).collect();
+    let before = ops::reshape(&before, &mask_dims, s).or_raise()?;
+    let picked = ops::take(&rows, &before, Some(0), s).or_raise()?;
+    ops::where_(&where_mask, &picked, a, s).or_raise()
+}
+
 /// The array `a[index] = value` makes.
 pub fn setitem(a: &Array, index: &Bound<'_, PyAny>, value: &Bound<'_, PyAny>) -> PyResult<Array> {
+    if let Some(mask) = bool_mask(index)? {
+        let v = value_array(a, value)?;
+        return set_masked(index.py(), a, &mask, &v);
+    }
     let items = parse_index(index)?;
     let v = value_array(a, value)?;
     let p = plan(a.shape(), &items)?;
@@ -392,18 +483,62 @@ pub fn setitem(a: &Array, index: &Bound<'_, PyAny>, value: &Bound<'_, PyAny>) ->
             let v = fit_value(&v, &out_shape)?;
             let slice_shape: Vec<isize> = p.dims.iter().map(|d| d.len as isize).collect();
             let v = ops::reshape(&v, &slice_shape, ()).or_raise()?;
-            let (mut start, mut stop, mut step) = (vec![], vec![], vec![]);
-            for (sd, &n) in p.dims.iter().zip(a.shape()) {
-                let end = sd.start as isize + sd.step * sd.len as isize;
-                start.push(sd.start as isize);
-                // A stop before the first element, written so that Python's rules read it so.
-                stop.push(if end < 0 { -(n as isize) - 1 } else { end });
-                step.push(sd.step);
-            }
-            ops::slice_update(a, &v, &start, &stop, &step, ()).or_raise()
+            update_dims(a, &v, &p.dims)
+        }
+        _ if items
+            .iter()
+            .any(|i| matches!(i, Item::Slice(..)) && !matches!(i, Item::Slice(None, None, 1))) =>
+        {
+            set_advanced_in_slices(a, &items, &p, &v)
         }
         _ => set_advanced(a, &items, &p, &v),
     }
+}
+
+/// `a` with the elements `dims` select (one per dim of `a`) replaced by `v`, of their shape.
+fn update_dims(a: &Array, v: &Array, dims: &[SliceDim]) -> PyResult<Array> {
+    let (mut start, mut stop, mut step) = (vec![], vec![], vec![]);
+    for (sd, &n) in dims.iter().zip(a.shape()) {
+        let end = sd.start as isize + sd.step * sd.len as isize;
+        start.push(sd.start as isize);
+        // A stop before the first element, written so that Python's rules read it so.
+        stop.push(if end < 0 { -(n as isize) - 1 } else { end });
+        step.push(sd.step);
+    }
+    ops::slice_update(a, v, &start, &stop, &step, ()).or_raise()
+}
+
+/// `a[index] = v` with integer arrays beside slices that are not whole (`a[2:, idx] = v`): the
+/// slices taken first (a view of `a` whose dims they become whole), the assignment made there,
+/// and the view's new values put back where the slices were.
+fn set_advanced_in_slices(a: &Array, items: &[Item], p: &Plan, v: &Array) -> PyResult<Array> {
+    let mut dims: Vec<SliceDim> = a
+        .shape()
+        .iter()
+        .map(|&len| SliceDim {
+            start: 0,
+            step: 1,
+            len,
+        })
+        .collect();
+    let mut inner = Vec::with_capacity(items.len());
+    for (item, place) in items.iter().zip(&p.places) {
+        inner.push(match item {
+            Item::Slice(..) => {
+                let d = place.0.expect("a slice consumes a dim");
+                dims[d] = p.dims[d];
+                Item::Slice(None, None, 1)
+            }
+            Item::Int(i) => Item::Int(*i),
+            Item::Array(x) => Item::Array(x.clone()),
+            Item::NewAxis => Item::NewAxis,
+            Item::Ellipsis => Item::Ellipsis,
+        });
+    }
+    let view = ops::slice_dims(a, &dims, ()).or_raise()?;
+    let inner_plan = plan(view.shape(), &inner)?;
+    let updated = set_advanced(&view, &inner, &inner_plan, v)?;
+    update_dims(a, &updated, &dims)
 }
 
 /// `a[index] = v` with integer arrays in the index (and ints, whole slices or `...` elsewhere):
@@ -425,7 +560,7 @@ fn set_advanced(a: &Array, items: &[Item], p: &Plan, v: &Array) -> PyResult<Arra
             Item::Ellipsis | Item::Slice(None, None, 1) => {}
             _ => {
                 return Err(PyValueError::new_err(
-                    "[setitem] with integer arrays in the index, the other indices must be ints, whole slices (`:`) or `...`",
+                    "[setitem] with integer arrays in the index, the other indices must be ints, slices or `...` (not `None`)",
                 ))
             }
         }

@@ -124,8 +124,8 @@ fn pad_widths(pad_width: &Bound<'_, PyAny>, shape: &[usize]) -> PyResult<Vec<(us
         .collect()
 }
 
-/// `a` padded with `constant_values` (a scalar, or an array of one element) by `pad_width`.
-/// Only `mode="constant"` exists in rill for now; other modes raise ValueError.
+/// `a` padded by `pad_width` with `constant_values` (a scalar, or an array of one element) in
+/// `mode="constant"`, or with its own values in `"edge"`, `"reflect"` and `"symmetric"`.
 #[pyfunction]
 #[pyo3(signature = (a, pad_width, mode = "constant", constant_values = None, *, stream = None))]
 pub fn pad(
@@ -138,10 +138,20 @@ pub fn pad(
 ) -> PyResult<PyArray> {
     guard(|| {
         let a = arg(a)?;
-        if mode != "constant" {
-            return Err(PyValueError::new_err(format!(
-                "[pad] mode {mode:?} is not available in rill; only \"constant\" is"
-            )));
+        let from_a = match mode {
+            "constant" => None,
+            "edge" => Some(ops::PadMode::Edge),
+            "reflect" => Some(ops::PadMode::Reflect),
+            "symmetric" => Some(ops::PadMode::Symmetric),
+            _ => {
+                return Err(PyValueError::new_err(format!(
+                    "[pad] mode {mode:?} is not one of \"constant\", \"edge\", \"reflect\" and \"symmetric\""
+                )))
+            }
+        };
+        if let Some(mode) = from_a {
+            let widths = pad_widths(pad_width, a.shape())?;
+            return out(ops::pad_with(&a, &widths, mode, sod(stream)));
         }
         let value = match constant_values {
             None => Scalar::Int(0),
@@ -268,7 +278,7 @@ pub fn flip(
 
 /// `a` shifted by `shift` along `axis` (the flattened array when None), elements wrapping around.
 #[pyfunction]
-#[pyo3(signature = (a, shift, axis = None, /, *, stream = None))]
+#[pyo3(signature = (a, shift, axis = None, *, stream = None))]
 pub fn roll(
     a: &Bound<'_, PyAny>,
     shift: &Bound<'_, PyAny>,

@@ -894,11 +894,11 @@ def split(a: ArrayLike, /, indices_or_sections: Union[int, Sequence[int]], axis:
     """Views of parts of ``a`` along ``axis``: ``n`` equal parts (``ValueError`` unless the axis
     divides evenly), or parts starting at the given indices (``[i, j]``: ``a[:i]``, ``a[i:j]``,
     ``a[j:]``)."""
-def pad(a: ArrayLike, pad_width: Union[int, tuple[int], tuple[int, int], Sequence[tuple[int, int]]], mode: Literal["constant"] = "constant", constant_values: Union[Scalar, array] = 0, *, stream: StreamOrDevice = None) -> array:
+def pad(a: ArrayLike, pad_width: Union[int, tuple[int], tuple[int, int], Sequence[tuple[int, int]]], mode: Literal["constant", "edge", "reflect", "symmetric"] = "constant", constant_values: Union[Scalar, array] = 0, *, stream: StreamOrDevice = None) -> array:
     """``a`` padded with ``constant_values`` (a scalar or one-element array, cast to ``a``'s
     dtype): ``pad_width`` is ``n``, ``(n,)`` or ``(before, after)`` for every dim, or one
-    ``(before, after)`` per dim. Only ``mode="constant"`` is available; others raise
-    ``ValueError``."""
+    ``(before, after)`` per dim. ``mode="edge"``, ``"reflect"`` and ``"symmetric"`` fill from
+    ``a``'s own values instead, as NumPy's do (widths past a dim's length repeat the pattern)."""
 def tile(a: ArrayLike, reps: ShapeLike, /, *, stream: StreamOrDevice = None) -> array:
     """``a`` repeated ``reps[d]`` times along each dim (NumPy's ``tile``)."""
 def repeat(array: ArrayLike, repeats: int, axis: Optional[int] = None, *, stream: StreamOrDevice = None) -> array:
@@ -956,7 +956,7 @@ def vecdot(a: ArrayLike, b: ArrayLike, /, *, axis: int = -1, stream: StreamOrDev
     """``sum(conj(a) * b, axis)`` after broadcasting."""
 def flip(a: ArrayLike, /, axis: Union[int, Sequence[int], None] = None, *, stream: StreamOrDevice = None) -> array:
     """``a`` reversed along ``axis`` (every axis when None)."""
-def roll(a: ArrayLike, shift: Union[int, Sequence[int]], axis: Union[int, Sequence[int], None] = None, /, *, stream: StreamOrDevice = None) -> array:
+def roll(a: ArrayLike, shift: Union[int, Sequence[int]], axis: Union[int, Sequence[int], None] = None, *, stream: StreamOrDevice = None) -> array:
     """``a`` shifted along ``axis`` with wrap-around (the flattened array when None)."""
 def meshgrid(*arrays: ArrayLike, sparse: bool = False, indexing: Literal["xy", "ij"] = "xy", stream: StreamOrDevice = None) -> tuple[array, ...]:
     """Coordinate arrays from coordinate vectors."""

@@ -220,6 +220,99 @@ pub fn pad(
     )
 }
 
+/// How [`pad_with`] fills the new elements from `a`'s own (NumPy's and MLX's modes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PadMode {
+    /// The nearest edge element repeated (`[1, 2, 3]` by 2: `1 1 1 2 3 3 3`).
+    Edge,
+    /// Mirrored about the edge element, which is not repeated (`3 2 1 2 3 2 1`).
+    Reflect,
+    /// Mirrored about the edge itself, the edge element repeated (`2 1 1 2 3 3 2`).
+    Symmetric,
+}
+
+/// `a` padded by `pad_width` (as in [`pad`]) with values taken from `a` itself: along each padded
+/// dim one `take` of precomputed source indices, so padding wider than the dim repeats the
+/// pattern as NumPy's does, and gradients flow back to the elements read.
+pub fn pad_with(
+    a: &Array,
+    pad_width: &[(usize, usize)],
+    mode: PadMode,
+    s: impl Into<StreamOrDevice>,
+) -> Result<Array> {
+    let stream = s.into().resolve("pad")?;
+    let widths: Vec<(usize, usize)> = match pad_width.len() {
+        1 => vec![pad_width[0]; a.ndim()],
+        n if n == a.ndim() => pad_width.to_vec(),
+        _ => {
+            return Err(Error::arg(
+                "pad",
+                format!(
+                    "pad_width {pad_width:?} needs one pair per dimension of shape {:?} (or a single pair)",
+                    a.shape()
+                ),
+            ))
+        }
+    };
+    let mut out = a.clone();
+    for (d, &(lo, hi)) in widths.iter().enumerate() {
+        if lo == 0 && hi == 0 {
+            continue;
+        }
+        let n = a.shape()[d];
+        if n == 0 {
+            return Err(Error::arg(
+                "pad",
+                format!(
+                    "cannot pad dim {d} of shape {:?} in mode {mode:?}: it has no elements to repeat",
+                    a.shape()
+                ),
+            ));
+        }
+        let total = n
+            .checked_add(lo)
+            .and_then(|t| t.checked_add(hi))
+            .ok_or_else(|| {
+                too_large_sum(
+                    "pad",
+                    &format!("shape {:?} padded by {widths:?}", a.shape()),
+                )
+            })?;
+        check_size("pad", &[total], crate::Dtype::Int64)?;
+        let source: Vec<i64> = (0..total)
+            .map(|i| pad_source(i as i64 - lo as i64, n as i64, mode))
+            .collect();
+        let idx = Array::from_slice_on(&source, &[total], stream)?;
+        out = super::take(&out, &idx, Some(d as isize), stream)?;
+    }
+    Ok(out)
+}
+
+/// The element of a dim of `n` that position `j` (`0..n` inside, negative or `>= n` in the
+/// padding) reads in `mode`.
+fn pad_source(j: i64, n: i64, mode: PadMode) -> i64 {
+    match mode {
+        PadMode::Edge => j.clamp(0, n - 1),
+        PadMode::Reflect if n == 1 => 0,
+        PadMode::Reflect => {
+            let k = j.rem_euclid(2 * (n - 1));
+            if k < n {
+                k
+            } else {
+                2 * (n - 1) - k
+            }
+        }
+        PadMode::Symmetric => {
+            let k = j.rem_euclid(2 * n);
+            if k < n {
+                k
+            } else {
+                2 * n - 1 - k
+            }
+        }
+    }
+}
+
 /// `a` repeated `reps[d]` times along each dim (NumPy's `tile`: the shorter of `reps` and the shape
 /// is padded with leading 1s).
 pub fn tile(a: &Array, reps: &[usize], s: impl Into<StreamOrDevice>) -> Result<Array> {

@@ -401,6 +401,49 @@ fn pad_large_strided_input_across_chunks() {
 }
 
 #[test]
+fn pad_with_edges_reflections_and_symmetry_matches_numpy() {
+    // np.pad(np.arange(4), (6, 5), mode=...): widths past the length repeat the pattern.
+    let a = ops::arange(0.0, 4.0, 1.0, Some(Dtype::Int32), ()).unwrap();
+    let cases = [
+        (
+            ops::PadMode::Edge,
+            vec![0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 3, 3, 3, 3, 3],
+        ),
+        (
+            ops::PadMode::Reflect,
+            vec![0, 1, 2, 3, 2, 1, 0, 1, 2, 3, 2, 1, 0, 1, 2],
+        ),
+        (
+            ops::PadMode::Symmetric,
+            vec![2, 3, 3, 2, 1, 0, 0, 1, 2, 3, 3, 2, 1, 0, 0],
+        ),
+    ];
+    for (mode, want) in cases {
+        let out = ops::pad_with(&a, &[(6, 5)], mode, ()).unwrap();
+        assert_eq!(out.to_vec::<i32>().unwrap(), want, "{mode:?}");
+    }
+    // Two dims of a transposed view, one of them of length one (reflect repeats it).
+    let m = ops::reshape(
+        &ops::arange(0.0, 3.0, 1.0, Some(Dtype::Float32), ()).unwrap(),
+        &[1, 3],
+        (),
+    )
+    .unwrap();
+    let t = ops::transpose(&m, None, ()).unwrap(); // (3, 1): [[0], [1], [2]]
+    let out = ops::pad_with(&t, &[(1, 0), (1, 2)], ops::PadMode::Reflect, ()).unwrap();
+    assert_eq!(out.shape(), &[4, 4]);
+    // np.pad([[0], [1], [2]], ((1, 0), (1, 2)), mode="reflect")
+    assert_eq!(
+        out.to_vec::<f32>().unwrap(),
+        vec![1.0, 1.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 1.0, 1.0, 1.0, 1.0, 2.0, 2.0, 2.0, 2.0]
+    );
+    // Nothing to repeat on an empty dim.
+    let e = ops::zeros(&[0, 2], Dtype::Float32, ()).unwrap();
+    let err = ops::pad_with(&e, &[(1, 1)], ops::PadMode::Edge, ()).unwrap_err();
+    assert!(err.to_string().contains("pad"), "{err}");
+}
+
+#[test]
 fn pad_known_values_and_errors() {
     // np.pad(np.arange(6).reshape(2, 3), ((1, 0), (0, 2)), constant_values=9)
     let a = ops::reshape(
