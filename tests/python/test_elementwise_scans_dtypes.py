@@ -65,6 +65,20 @@ def test_unary_match_mlx_and_float64(name, dtype, mlx):
             same(getattr(mx, alias)(a), got)
 
 
+def test_round_of_complex_rounds_both_parts(mlx):
+    # MLX rounds complex numbers part by part (half to even); NumPy's values.
+    rng = np.random.default_rng(8)
+    z = (rng.uniform(-20, 20, 64) + 1j * rng.uniform(-20, 20, 64)).astype(np.complex64)
+    z[:4] = [2.5 - 1.5j, 0.5 + 3.5j, -0.5 - 2.5j, complex(np.inf, np.nan)]
+    for d in (0, 1, 2, -1):
+        got = mx.round(mx.array(z), d)
+        assert got.dtype == mx.complex64
+        want = np.round(z.astype(np.complex128), d)
+        np.testing.assert_allclose(np.array(got), want, rtol=1e-6, atol=1e-6)
+        np.testing.assert_allclose(np.array(got), np.array(mlx.round(mlx.array(z), d)),
+                                   rtol=1e-6, atol=1e-6)
+
+
 def test_complex_functions_keep_infinities_and_large_values(mlx):
     # Values where the textbook formulas overflow to NaN: tanh past |Re z| = 355 (sinh 2z and
     # cosh 2z both infinite), sinh and cosh of infinite reals (inf * sin 0), and division by

@@ -58,3 +58,10 @@ pub fn conjugate(a: &Array, s: impl Into<StreamOrDevice>) -> Result<Array> {
     let flipped = multiply(&pairs(a, stream)?, &signs, stream)?;
     reshape(&view(&flipped, Dtype::Complex64, stream)?, &dims(a), stream)
 }
+
+/// `round` of a complex64 `a`: both parts rounded alike, half to even (MLX's rule), through the
+/// float32 pairs.
+pub(super) fn round_parts(a: &Array, decimals: i32, stream: Stream) -> Result<Array> {
+    let rounded = super::round(&pairs(a, stream)?, decimals, stream)?;
+    reshape(&view(&rounded, Dtype::Complex64, stream)?, &dims(a), stream)
+}

@@ -100,8 +100,10 @@ unary_fns!(
 pub fn round(a: &Array, decimals: i32, s: impl Into<StreamOrDevice>) -> Result<Array> {
     let stream = s.into().resolve("round")?;
     let dt = a.dtype();
-    if decimals == 0 || dt.is_complex() || (decimals > 0 && !dt.is_inexact()) {
-        // Complex arrays reach `unary`, which rejects them with the usual message.
+    if dt.is_complex() {
+        return super::complex::round_parts(a, decimals, stream);
+    }
+    if decimals == 0 || (decimals > 0 && !dt.is_inexact()) {
         return unary(UnaryOp::Round, a, stream);
     }
     let compute = match dt {
