@@ -137,11 +137,7 @@ fn plan(shape: &[usize], items: &[Item]) -> PyResult<Plan> {
             "Too many indices for array with {ndim} dimensions (shape {shape:?})."
         )));
     }
-    let whole = |d: usize| SliceDim {
-        start: 0,
-        step: 1,
-        len: shape[d],
-    };
+    let whole = |d: usize| SliceDim::whole(shape[d]);
     let mut p = Plan {
         dims: Vec::with_capacity(ndim),
         out_shape: Vec::with_capacity(ndim + items.len()),
@@ -512,15 +508,7 @@ fn update_dims(a: &Array, v: &Array, dims: &[SliceDim]) -> PyResult<Array> {
 /// slices taken first (a view of `a` whose dims they become whole), the assignment made there,
 /// and the view's new values put back where the slices were.
 fn set_advanced_in_slices(a: &Array, items: &[Item], p: &Plan, v: &Array) -> PyResult<Array> {
-    let mut dims: Vec<SliceDim> = a
-        .shape()
-        .iter()
-        .map(|&len| SliceDim {
-            start: 0,
-            step: 1,
-            len,
-        })
-        .collect();
+    let mut dims: Vec<SliceDim> = SliceDim::whole_of(a.shape());
     let mut inner = Vec::with_capacity(items.len());
     for (item, place) in items.iter().zip(&p.places) {
         inner.push(match item {

@@ -136,15 +136,7 @@ fn diagonal_named(
     let mut flat = dims(&x.shape()[..x.ndim() - 2]);
     flat.push((n * m) as isize);
     let x = reshape(&x, &flat, stream)?;
-    let mut sl: Vec<SliceDim> = x
-        .shape()
-        .iter()
-        .map(|&len| SliceDim {
-            start: 0,
-            step: 1,
-            len,
-        })
-        .collect();
+    let mut sl: Vec<SliceDim> = SliceDim::whole_of(x.shape());
     let last = sl.len() - 1;
     sl[last] = SliceDim {
         start: if len == 0 { 0 } else { row0 * m + col0 },

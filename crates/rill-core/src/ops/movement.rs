@@ -155,15 +155,7 @@ pub fn split(
     bounds
         .into_iter()
         .map(|(lo, hi)| {
-            let mut dims: Vec<SliceDim> = a
-                .shape()
-                .iter()
-                .map(|&len| SliceDim {
-                    start: 0,
-                    step: 1,
-                    len,
-                })
-                .collect();
+            let mut dims: Vec<SliceDim> = SliceDim::whole_of(a.shape());
             dims[ax] = SliceDim::normalize("split", Some(lo), Some(hi), 1, n)?;
             slice_dims(a, &dims, stream)
         })
@@ -181,19 +173,7 @@ pub fn pad(
 ) -> Result<Array> {
     let stream = s.into().resolve("pad")?;
     value.check_fits(a.dtype(), "pad")?;
-    let widths: Vec<(usize, usize)> = match pad_width.len() {
-        1 => vec![pad_width[0]; a.ndim()],
-        n if n == a.ndim() => pad_width.to_vec(),
-        _ => {
-            return Err(Error::arg(
-                "pad",
-                format!(
-                    "pad_width {pad_width:?} needs one pair per dimension of shape {:?} (or a single pair)",
-                    a.shape()
-                ),
-            ))
-        }
-    };
+    let widths = pad_pairs(a, pad_width)?;
     if widths.iter().all(|&(lo, hi)| lo == 0 && hi == 0) {
         return Ok(a.clone());
     }
@@ -220,6 +200,21 @@ pub fn pad(
     )
 }
 
+/// `pad_width` as one pair per dim of `a` (a single pair pads every dim alike).
+fn pad_pairs(a: &Array, pad_width: &[(usize, usize)]) -> Result<Vec<(usize, usize)>> {
+    match pad_width.len() {
+        1 => Ok(vec![pad_width[0]; a.ndim()]),
+        n if n == a.ndim() => Ok(pad_width.to_vec()),
+        _ => Err(Error::arg(
+            "pad",
+            format!(
+                "pad_width {pad_width:?} needs one pair per dimension of shape {:?} (or a single pair)",
+                a.shape()
+            ),
+        )),
+    }
+}
+
 /// How [`pad_with`] fills the new elements from `a`'s own (NumPy's and MLX's modes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PadMode {
@@ -241,19 +236,7 @@ pub fn pad_with(
     s: impl Into<StreamOrDevice>,
 ) -> Result<Array> {
     let stream = s.into().resolve("pad")?;
-    let widths: Vec<(usize, usize)> = match pad_width.len() {
-        1 => vec![pad_width[0]; a.ndim()],
-        n if n == a.ndim() => pad_width.to_vec(),
-        _ => {
-            return Err(Error::arg(
-                "pad",
-                format!(
-                    "pad_width {pad_width:?} needs one pair per dimension of shape {:?} (or a single pair)",
-                    a.shape()
-                ),
-            ))
-        }
-    };
+    let widths = pad_pairs(a, pad_width)?;
     let mut out = a.clone();
     for (d, &(lo, hi)) in widths.iter().enumerate() {
         if lo == 0 && hi == 0 {

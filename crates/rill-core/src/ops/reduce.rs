@@ -440,15 +440,7 @@ pub fn median(
     let x = reshape(&transpose(a, Some(&perm), stream)?, &lines, stream)?;
     let sorted = astype(&sort(&x, Some(-1), stream)?, out_dtype, stream)?;
     let at = |i: usize| {
-        let mut dims: Vec<SliceDim> = sorted
-            .shape()
-            .iter()
-            .map(|&len| SliceDim {
-                start: 0,
-                step: 1,
-                len,
-            })
-            .collect();
+        let mut dims: Vec<SliceDim> = SliceDim::whole_of(sorted.shape());
         let last = dims.len() - 1;
         dims[last] = SliceDim {
             start: i,

@@ -257,6 +257,20 @@ pub struct SliceDim {
 }
 
 impl SliceDim {
+    /// Every element of a dim of `len`.
+    pub fn whole(len: usize) -> SliceDim {
+        SliceDim {
+            start: 0,
+            step: 1,
+            len,
+        }
+    }
+
+    /// Every element of every dim of `shape`.
+    pub fn whole_of(shape: &[usize]) -> Vec<SliceDim> {
+        shape.iter().map(|&len| SliceDim::whole(len)).collect()
+    }
+
     /// Python's `slice(start, stop, step).indices(n)`: negatives count from the end, out-of-range
     /// bounds clamp. `step` must not be 0.
     pub fn normalize(
