@@ -326,7 +326,9 @@ function operand(x, other, stream) {
   if (x instanceof NativeArray) return x;
   if (typeof x === 'number' || typeof x === 'boolean') {
     if (!(other instanceof NativeArray)) return array(x, undefined, undefined, stream);
-    const kind = typeof x === 'boolean' ? 'bool' : Number.isInteger(x) ? 'int' : 'float';
+    // Integral numbers are integers, as the shared table of scalars (tests/cases/scalars.json)
+    // types Python's ints; -0 is a float, so `x / -0` keeps its sign.
+    const kind = typeof x === 'boolean' ? 'bool' : Number.isInteger(x) && !Object.is(x, -0) ? 'int' : 'float';
     return call(native.weakScalar, other, Number(x), kind, stream);
   }
   if (isList(x) || typedDtype(x)) return array(x, undefined, undefined, stream);
@@ -524,16 +526,24 @@ function bigintOption(op, options) {
   return options.bigint === true;
 }
 
+// Row-major `flat` as nested lists of `shape`, dims of length 0 included (`[3, 0]` is three
+// empty lists, as NumPy's `tolist`).
 function nest(flat, shape) {
   if (shape.length === 0) return flat[0];
-  let level = flat;
-  for (let d = shape.length - 1; d >= 1; d--) {
-    const n = shape[d];
-    const next = [];
-    for (let i = 0; i < level.length; i += n) next.push(level.slice(i, i + n));
-    level = next;
+  // (`Array` in this module is rill's array class: plain lists come from literals.)
+  const strides = [];
+  for (let d = shape.length - 1, s = 1; d >= 0; d--) {
+    strides[d] = s;
+    s *= shape[d];
   }
-  return level.length === shape[0] ? level : level.slice(0, shape[0]);
+  const last = shape.length - 1;
+  const level = (d, offset) => {
+    if (d === last) return flat.slice(offset, offset + shape[d]);
+    const out = [];
+    for (let i = 0; i < shape[d]; i++) out.push(level(d + 1, offset + i * strides[d]));
+    return out;
+  };
+  return level(0, 0);
 }
 
 // The native readers, behind `call` so that their errors get their JS class too.

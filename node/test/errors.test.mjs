@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import {
   array, add, matmul, sum, reshape, astype, zeros, newStream, setDefaultStream, synchronize,
   withStream, device, asyncEval, transpose, Stream, subtract, negative, full, defaultStream,
-  setDefaultDevice, mean,
+  setDefaultDevice, mean, divide, multiply,
 } from 'rill';
 import { HAS_GPU } from './helpers.mjs';
 
@@ -146,4 +146,22 @@ test('64-bit integers read back exactly as BigInts on request', () => {
   assert.deepEqual(a.tolist()[2], 7);
   assert.deepEqual(array([1.5, 2], 'float32').tolist({ bigint: true }), [1.5, 2]);
   assert.throws(() => a.tolist({ bigint: 'yes' }), (e) => e instanceof TypeError && /\[tolist\] options/.test(e.message));
+});
+
+test('-0 beside an array is a float zero and keeps its sign', () => {
+  // It was typed as the integer 0: x / -0 gave +Infinity for a positive x.
+  const x = array([1, -2], 'float32');
+  assert.deepEqual(divide(x, -0).tolist(), [-Infinity, Infinity]);
+  assert.ok(Object.is(multiply(x, -0).tolist()[0], -0));
+  const i = array([3, -1], 'int32');
+  assert.equal(multiply(i, -0).dtype, 'float32');
+  assert.equal(multiply(i, 0).dtype, 'int32');
+});
+
+test('tolist keeps dims of length zero', () => {
+  assert.deepEqual(zeros([3, 0]).tolist(), [[], [], []]);
+  assert.deepEqual(zeros([2, 0, 3]).tolist(), [[], []]);
+  assert.deepEqual(zeros([0, 2]).tolist(), []);
+  assert.deepEqual(zeros([2, 3, 0]).tolist(), [[[], [], []], [[], [], []]]);
+  assert.deepEqual(array([[1, 2], [3, 4]], 'int32').tolist(), [[1, 2], [3, 4]]);
 });
