@@ -206,7 +206,11 @@ function flatten(data) {
   const shape = [];
   const leaves = [];
   let d = data;
+  const seen = new Set();
   while (isList(d)) {
+    // A list that contains itself would make this loop (and `walk`) endless.
+    if (seen.has(d)) throw new TypeError('[array] a nested array contains itself');
+    seen.add(d);
     shape.push(d.length);
     if (d.length === 0) break;
     d = d[0];
@@ -304,7 +308,10 @@ export function arange(...args) {
     throw new TypeError('[arange] expects (stop), (start, stop) or (start, stop, step) numbers');
   }
   const [start, stop, step] = args.length === 1 ? [0, args[0], 1] : [args[0], args[1], args[2] ?? 1];
-  if (dtype === undefined && [start, stop, step].every(Number.isInteger)) dtype = 'int32';
+  // Integers make an integer range: int32, or int64 where a bound is past int32 (Python's rule).
+  if (dtype === undefined && [start, stop, step].every(Number.isInteger)) {
+    dtype = [start, stop].every((v) => v >= -(2 ** 31) && v < 2 ** 31) ? 'int32' : 'int64';
+  }
   return call(native.arange, start, stop, step, dtype, pick(s));
 }
 
@@ -817,6 +824,10 @@ function argnumsOf(op, argnums, nargs) {
     if (i >= nargs) {
       throw new RangeError(`[${op}] cannot differentiate argument ${i}: the function was called with ${nargs} arguments`);
     }
+  }
+  // A repeated index would get a zero gradient the second time (Python rill and MLX refuse it).
+  if (new Set(nums).size !== nums.length) {
+    throw new RangeError(`[${op}] Duplicate argument index [${nums}] is not allowed.`);
   }
   return nums;
 }

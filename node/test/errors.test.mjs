@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import {
   array, add, matmul, sum, reshape, astype, zeros, newStream, setDefaultStream, synchronize,
   withStream, device, asyncEval, transpose, Stream, subtract, negative, full, defaultStream,
-  setDefaultDevice, mean, divide, multiply,
+  setDefaultDevice, mean, divide, multiply, arange, grad,
 } from 'rill';
 import { HAS_GPU } from './helpers.mjs';
 
@@ -164,4 +164,31 @@ test('tolist keeps dims of length zero', () => {
   assert.deepEqual(zeros([0, 2]).tolist(), []);
   assert.deepEqual(zeros([2, 3, 0]).tolist(), [[[], [], []], [[], [], []]]);
   assert.deepEqual(array([[1, 2], [3, 4]], 'int32').tolist(), [[1, 2], [3, 4]]);
+});
+
+test('a nested array that contains itself is refused instead of recursing forever', () => {
+  const x = [];
+  x.push(x);
+  assert.throws(() => array(x), (e) => e instanceof TypeError && /contains itself/.test(e.message));
+  const a = [];
+  const b = [a];
+  a.push(b);
+  assert.throws(() => array(a), /contains itself/);
+});
+
+test('arange of integers past int32 is int64, as in Python', () => {
+  const r = arange(2 ** 31 - 1, 2 ** 31 + 2);
+  assert.equal(r.dtype, 'int64');
+  assert.deepEqual(r.tolist(), [2 ** 31 - 1, 2 ** 31, 2 ** 31 + 1]);
+  assert.equal(arange(-(2 ** 31), 0, 2 ** 30).dtype, 'int32');
+  assert.equal(arange(5).dtype, 'int32');
+});
+
+test('grad refuses a repeated argument index', () => {
+  const f = (a, b) => sum(multiply(a, b));
+  assert.throws(() => grad(f, [0, 0])(array([1, 2], 'float32'), array([3, 4], 'float32')),
+    (e) => e instanceof RangeError && /Duplicate argument index/.test(e.message));
+  const [ga, gb] = grad(f, [0, 1])(array([1, 2], 'float32'), array([3, 4], 'float32'));
+  assert.deepEqual(ga.tolist(), [3, 4]);
+  assert.deepEqual(gb.tolist(), [1, 2]);
 });
