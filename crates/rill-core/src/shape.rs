@@ -2,6 +2,11 @@
 
 use crate::{Error, Result};
 
+/// `shape` as the signed dims `reshape` takes.
+pub fn as_isize(shape: &[usize]) -> Vec<isize> {
+    shape.iter().map(|&d| d as isize).collect()
+}
+
 /// Row-major strides, in elements, of a contiguous array of `shape`.
 pub fn contiguous_strides(shape: &[usize]) -> Vec<isize> {
     let mut strides = vec![0isize; shape.len()];

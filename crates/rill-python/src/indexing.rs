@@ -24,6 +24,7 @@ use pyo3::exceptions::{PyIndexError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyEllipsis, PyList, PyNone, PySlice, PyTuple};
 use rill_core::ops::{self, SliceDim};
+use rill_core::shape::as_isize;
 use rill_core::{Array, Dtype, StreamOrDevice};
 
 enum Item {
@@ -415,13 +416,13 @@ fn set_masked(py: Python<'_>, a: &Array, mask: &Array, v: &Array) -> PyResult<Ar
     }
     let rest = &a.shape()[k..];
     let v = ops::astype(v, a.dtype(), s).or_raise()?;
-    let mut expanded: Vec<isize> = mask.shape().iter().map(|&d| d as isize).collect();
+    let mask_dims = as_isize(mask.shape());
+    let mut expanded = mask_dims.clone();
     expanded.extend(std::iter::repeat_n(1, rest.len()));
     let where_mask = ops::reshape(mask, &expanded, s).or_raise()?;
     let mut lead = v.clone();
     while lead.ndim() > rest.len() + 1 && lead.shape()[0] == 1 {
-        let dims: Vec<isize> = lead.shape()[1..].iter().map(|&d| d as isize).collect();
-        lead = ops::reshape(&lead, &dims, s).or_raise()?;
+        lead = ops::reshape(&lead, &as_isize(&lead.shape()[1..]), s).or_raise()?;
     }
     if lead.ndim() <= rest.len() || lead.shape()[0] == 1 {
         // One value for every selected element.
@@ -456,7 +457,6 @@ fn set_masked(py: Python<'_>, a: &Array, mask: &Array, v: &Array) -> PyResult<Ar
     let last = ops::full(&[], m as i64 - 1, Some(Dtype::Int64), s).or_raise()?;
     let before =
         ops::minimum(&ops::astype(&before, Dtype::Int64, s).or_raise()?, &last, s).or_raise()?;
-    let mask_dims: Vec<isize> = mask.shape().iter().map(|&d| d as isize).collect();
     let before = ops::reshape(&before, &mask_dims, s).or_raise()?;
     let picked = ops::take(&rows, &before, Some(0), s).or_raise()?;
     ops::where_(&where_mask, &picked, a, s).or_raise()

@@ -10,16 +10,12 @@
 //! unchanged (their dtype kept), `imag` returns zeros of their dtype.
 
 use super::{astype, expand_dims, multiply, reshape, slice, view, zeros_like};
+use crate::shape::as_isize;
 use crate::{Array, Dtype, Result, Stream, StreamOrDevice};
 
 /// A complex64 `a` of shape `s` as float32 pairs of shape `s + [2]`, the real part first.
 fn pairs(a: &Array, stream: Stream) -> Result<Array> {
     view(&expand_dims(a, &[-1], stream)?, Dtype::Float32, stream)
-}
-
-/// `a`'s shape as `reshape` takes it.
-fn dims(a: &Array) -> Vec<isize> {
-    a.shape().iter().map(|&d| d as isize).collect()
 }
 
 /// The real part of `a`: float32 for complex64, `a` itself otherwise.
@@ -40,11 +36,15 @@ pub fn imag(a: &Array, s: impl Into<StreamOrDevice>) -> Result<Array> {
     let p = pairs(a, stream)?;
     let last = p.ndim() - 1;
     let mut start = vec![0isize; last + 1];
-    let mut stop: Vec<isize> = p.shape().iter().map(|&d| d as isize).collect();
+    let mut stop = as_isize(p.shape());
     start[last] = 1;
     stop[last] = 2;
     let step = vec![1isize; last + 1];
-    reshape(&slice(&p, &start, &stop, &step, stream)?, &dims(a), stream)
+    reshape(
+        &slice(&p, &start, &stop, &step, stream)?,
+        &as_isize(a.shape()),
+        stream,
+    )
 }
 
 /// The complex conjugate of `a` (`re - i im`, exact for every value); real arrays are returned
@@ -56,12 +56,20 @@ pub fn conjugate(a: &Array, s: impl Into<StreamOrDevice>) -> Result<Array> {
     }
     let signs = Array::from_slice_on(&[1.0f32, -1.0], &[2], stream)?;
     let flipped = multiply(&pairs(a, stream)?, &signs, stream)?;
-    reshape(&view(&flipped, Dtype::Complex64, stream)?, &dims(a), stream)
+    reshape(
+        &view(&flipped, Dtype::Complex64, stream)?,
+        &as_isize(a.shape()),
+        stream,
+    )
 }
 
 /// `round` of a complex64 `a`: both parts rounded alike, half to even (MLX's rule), through the
 /// float32 pairs.
 pub(super) fn round_parts(a: &Array, decimals: i32, stream: Stream) -> Result<Array> {
     let rounded = super::round(&pairs(a, stream)?, decimals, stream)?;
-    reshape(&view(&rounded, Dtype::Complex64, stream)?, &dims(a), stream)
+    reshape(
+        &view(&rounded, Dtype::Complex64, stream)?,
+        &as_isize(a.shape()),
+        stream,
+    )
 }

@@ -8,7 +8,7 @@
 
 use super::{astype, broadcast_to, make, reshape};
 use crate::op::Op;
-use crate::shape::{broadcast_dims, Dims};
+use crate::shape::{as_isize, broadcast_dims, Dims};
 use crate::{promote_types, Array, Dtype, Error, Result, Stream, StreamOrDevice};
 
 /// The shapes of one product, worked out once for both builders. Inline (`Dims`): a product is
@@ -103,10 +103,6 @@ fn product_dtype(op: &'static str, inputs: &[&Array]) -> Result<Dtype> {
         ));
     }
     Ok(dt)
-}
-
-fn as_isize(shape: &[usize]) -> Vec<isize> {
-    shape.iter().map(|&d| d as isize).collect()
 }
 
 /// `x` cast to `dt`, made 2-D if it is 1-D, broadcast to `shape` (all views but the cast).

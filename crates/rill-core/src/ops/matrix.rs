@@ -11,12 +11,8 @@ use super::{
     arange, astype, broadcast_arrays, concatenate, full, greater_equal, logical_not, matmul,
     multiply, pad, reshape, slice_dims, sum, swapaxes, transpose, where_, zeros_like, SliceDim,
 };
-use crate::shape::normalize_axis;
+use crate::shape::{as_isize, normalize_axis};
 use crate::{Array, Dtype, Error, Result, Stream, StreamOrDevice};
-
-fn dims(shape: &[usize]) -> Vec<isize> {
-    shape.iter().map(|&d| d as isize).collect()
-}
 
 /// The bool mask of an `n x m` matrix that is true on and below the `k`-th diagonal
 /// (`col <= row + k`).
@@ -133,7 +129,7 @@ fn diagonal_named(
         (offset.unsigned_abs(), 0)
     };
     let len = n.saturating_sub(row0).min(m.saturating_sub(col0));
-    let mut flat = dims(&x.shape()[..x.ndim() - 2]);
+    let mut flat = as_isize(&x.shape()[..x.ndim() - 2]);
     flat.push((n * m) as isize);
     let x = reshape(&x, &flat, stream)?;
     let mut sl: Vec<SliceDim> = SliceDim::whole_of(x.shape());
